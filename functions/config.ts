@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, parsed once per cold start. A missing or malformed variable fails the cold start with a
+ * message naming it, instead of failing later inside a request.
+ *
+ * Secrets are never in the environment in AWS: the environment carries the *names* of Secrets Manager secrets
+ * (`*_SECRET_NAME`) and functions read the values at runtime through Powertools parameters (cached). Only the local
+ * stack (STAGE=local) may pass secret values directly (`SECRETS_PROVIDER=env`), because it has no Secrets Manager.
+ */
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const optionalPort = z.coerce.number().int().min(1).max(65_535).optional();
+
+export const ConfigSchema = z
+  .object({
+    STAGE: z.string().min(1),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    TABLE_NAME: z.string().min(1),
+    USER_POOL_ID: z.string().min(1),
+    PAYOUT_QUEUE_URL: z.string().min(1),
+    /** Public base URL of the API (used to build onboarding refresh/return URLs). */
+    API_BASE_URL: z.url(),
+    /** The platform's web app; partners land here after onboarding. Empty: a small HTML page is shown instead. */
+    APP_URL: z.union([z.url(), z.literal('')]).default(''),
+    PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(1_000),
+    DEFAULT_COUNTRY: z.string().length(2).default('US'),
+    DEFAULT_CURRENCY: z
+      .string()
+      .length(3)
+      .transform((c) => c.toLowerCase())
+      .default('usd'),
+    ALLOWED_COUNTRIES: csv.default(['US']),
+    SECRETS_PROVIDER: z.enum(['secretsmanager', 'env']).default('secretsmanager'),
+    STRIPE_API_KEY_SECRET_NAME: z.string().min(1).optional(),
+    PLATFORM_WEBHOOK_SECRET_NAME: z.string().min(1).optional(),
+    CONNECT_WEBHOOK_SECRET_NAME: z.string().min(1).optional(),
+    STATE_SIGNING_SECRET_NAME: z.string().min(1).optional(),
+    /** Local stack only: point the Stripe SDK at the emulator. Unset in AWS (real Stripe). */
+    STRIPE_API_HOST: z.string().min(1).optional(),
+    STRIPE_API_PORT: optionalPort,
+    STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
+    /** Local DynamoDB / Cognito endpoints (unset in AWS). */
+    DYNAMODB_ENDPOINT: z.url().optional(),
+    COGNITO_ENDPOINT: z.url().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SECRETS_PROVIDER'],
+        message: 'secret values in the environment are only allowed with STAGE=local',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+let cached: Config | undefined;
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** The process configuration, parsed on first use and then reused for the life of the execution environment. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** Tests and the local stack change the environment between runs. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

@@ -1,0 +1,170 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { DomainError } from '#core/errors';
+import { mapError } from './error-mapper.ts';
+import { type Identity, identityFromEvent, requireAdmin } from './identity.ts';
+import { logger, metrics } from './observability.ts';
+
+/** Largest JSON body we accept. API Gateway allows 10 MB; nothing here needs more than a few KB. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type HandlerAuth = 'public' | 'webhook' | 'partner' | 'admin';
+
+/** A route that takes no body: any JSON body other than `{}` is refused, so typos don't pass silently. */
+export const NoBody = z.strictObject({});
+/** A route that takes no query string parameters. */
+export const NoQuery = z.strictObject({});
+
+type AnySchema = z.ZodType;
+
+export interface HandlerOptions<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema> {
+  auth: A;
+  body?: B;
+  query?: Q;
+  path?: P;
+}
+
+export interface HandlerInput<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema> {
+  identity: A extends 'partner' | 'admin' ? Identity : undefined;
+  body: z.output<B>;
+  query: z.output<Q>;
+  path: z.output<P>;
+  /** The body exactly as received (webhook signatures are computed over it). */
+  rawBody: string;
+  /** Request headers with lower-cased names. */
+  headers: Readonly<Record<string, string>>;
+  event: APIGatewayProxyEvent;
+}
+
+export interface HandlerResult {
+  status: number;
+  /** Serialized as JSON unless `contentType` says otherwise (then it must be a string). */
+  body?: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (typeof value === 'string') headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+function rawBodyOf(event: APIGatewayProxyEvent): string {
+  if (event.body === null || event.body === undefined) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+function validationError(where: string, error: z.ZodError): DomainError {
+  const issues = error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const first = issues[0];
+  return new DomainError(
+    'validation',
+    'validation_error',
+    first ? `${first.path}: ${first.message}` : `Invalid ${where}.`,
+    { issues },
+  );
+}
+
+function parseWith<S extends AnySchema>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(where, result.error);
+  return result.data;
+}
+
+function parseJsonBody(raw: string, headers: Record<string, string>): unknown {
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw new DomainError(
+      'payload_too_large',
+      'payload_too_large',
+      `The body must be at most ${MAX_BODY_BYTES} bytes.`,
+    );
+  }
+  if (raw.trim() === '') return {};
+  const contentType = headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(contentType)) {
+    throw new DomainError(
+      'unsupported_media_type',
+      'unsupported_media_type',
+      'The body must be JSON (Content-Type: application/json).',
+    );
+  }
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new DomainError('validation', 'invalid_json', 'The body is not valid JSON.');
+  }
+}
+
+function toResponse(result: HandlerResult): APIGatewayProxyResult {
+  const contentType = result.contentType ?? 'application/json; charset=utf-8';
+  const body =
+    result.body === undefined
+      ? ''
+      : typeof result.body === 'string' && result.contentType !== undefined
+        ? result.body
+        : JSON.stringify(result.body);
+  return {
+    statusCode: result.status,
+    headers: { ...SECURITY_HEADERS, 'content-type': contentType, ...result.headers },
+    body,
+  };
+}
+
+/**
+ * The HTTP handler factory: every API Lambda is `httpHandler(options, useCase)`.
+ * It gives the use case validated input and a verified identity, and turns any error into
+ * `{ error: { code, message } }` with the status from the error table — never a stack trace.
+ */
+export function httpHandler<
+  A extends HandlerAuth,
+  B extends AnySchema = typeof NoBody,
+  Q extends AnySchema = AnySchema,
+  P extends AnySchema = AnySchema,
+>(options: HandlerOptions<A, B, Q, P>, run: (input: HandlerInput<A, B, Q, P>) => Promise<HandlerResult>) {
+  const core = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
+    try {
+      const headers = lowerCaseHeaders(event);
+      const rawBody = rawBodyOf(event);
+      let identity: Identity | undefined;
+      if (options.auth === 'partner' || options.auth === 'admin') {
+        identity = identityFromEvent(event);
+        if (options.auth === 'admin') requireAdmin(identity);
+        logger.appendKeys({ userSub: identity.sub });
+      }
+      const body =
+        options.auth === 'webhook'
+          ? undefined
+          : parseWith(options.body ?? NoBody, parseJsonBody(rawBody, headers), 'body');
+      const query = options.query ? parseWith(options.query, event.queryStringParameters ?? {}, 'query') : {};
+      const path = options.path ? parseWith(options.path, event.pathParameters ?? {}, 'path') : {};
+      const input = { identity, body, query, path, rawBody, headers, event } as HandlerInput<A, B, Q, P>;
+      return toResponse(await run(input));
+    } catch (error) {
+      const mapped = mapError(error);
+      if (mapped.unexpected) {
+        logger.error('Unhandled error', error as Error);
+        metrics.addMetric('UnhandledError', 'Count', 1);
+      } else {
+        logger.info('Request refused', { code: mapped.body.error.code, status: mapped.status });
+      }
+      return toResponse({ status: mapped.status, body: mapped.body });
+    }
+  };
+  return middy(core)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}

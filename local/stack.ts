@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROUTES } from '#routes';
+import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
+import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
+import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
+import { resolvePort } from './processes.ts';
+import { type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
+
+export const LOCAL_TABLE_NAME = 'connect-payouts-local';
+/** Where `npm start` records its endpoints so `npm run token` can find the running stack. */
+export const STACK_FILE = path.resolve(import.meta.dirname, '..', '.local', 'stack.json');
+
+export interface LocalStackOptions {
+  /** 0 = any free port (tests). */
+  apiPort: number;
+  dynamoPort: number;
+  cognitoPort: number;
+  stripePort: number;
+  /** Persist DynamoDB and cognito-local data here; in memory / a temporary folder when absent. */
+  dataDir?: string;
+  appUrl?: string;
+  /** The platform balance the emulator starts with, per currency, in minor units. */
+  stripeInitialBalance?: Array<{ currency: string; amount: number }>;
+  stripeRateLimitPerSecond?: number;
+  logRequests?: boolean;
+}
+
+export interface LocalStackInfo {
+  apiUrl: string;
+  dynamoEndpoint: string;
+  cognitoEndpoint: string;
+  stripeUrl: string;
+  tableName: string;
+  userPool: LocalUserPool;
+  stripeApiKey: string;
+  platformWebhookSecret: string;
+  connectWebhookSecret: string;
+  stripePort: number;
+}
+
+export interface LocalStack {
+  info: LocalStackInfo;
+  dynamo: LocalDynamo;
+  cognito: LocalCognito;
+  stripe: StripeEmulator;
+  api: LocalApiGateway;
+  stop(): Promise<void>;
+}
+
+const hasRoute = (routePath: string) => ROUTES.some((route) => route.path === routePath && route.method === 'POST');
+
+/**
+ * Environment of the functions, as the stack sets it in AWS — except that, locally, secret values are passed
+ * directly (SECRETS_PROVIDER=env, only allowed with STAGE=local) and endpoints point at the stand-ins.
+ */
+export function functionEnvironment(
+  info: LocalStackInfo,
+  stateSigningKey: string,
+  appUrl: string,
+): Record<string, string> {
+  return {
+    STAGE: 'local',
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    TABLE_NAME: info.tableName,
+    USER_POOL_ID: info.userPool.userPoolId,
+    PAYOUT_QUEUE_URL: 'local://payout-queue',
+    API_BASE_URL: info.apiUrl,
+    APP_URL: appUrl,
+    SECRETS_PROVIDER: 'env',
+    LOCAL_STRIPE_API_KEY: info.stripeApiKey,
+    LOCAL_PLATFORM_WEBHOOK_SECRET: info.platformWebhookSecret,
+    LOCAL_CONNECT_WEBHOOK_SECRET: info.connectWebhookSecret,
+    LOCAL_STATE_SIGNING_KEY: stateSigningKey,
+    STRIPE_API_HOST: '127.0.0.1',
+    STRIPE_API_PORT: String(info.stripePort),
+    STRIPE_API_PROTOCOL: 'http',
+    DYNAMODB_ENDPOINT: info.dynamoEndpoint,
+    COGNITO_ENDPOINT: info.cognitoEndpoint,
+    POWERTOOLS_SERVICE_NAME: 'connect-payouts',
+    POWERTOOLS_METRICS_NAMESPACE: 'ConnectPayoutsLocal',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  };
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const cognitoDir = options.dataDir
+    ? path.join(options.dataDir, 'cognito')
+    : mkdtempSync(path.join(os.tmpdir(), 'connect-payouts-cognito-'));
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+    if (!options.dataDir) rmSync(cognitoDir, { recursive: true, force: true });
+  };
+  try {
+    // Reserve the ports first so a taken port is reported before anything starts.
+    const apiPort = await resolvePort(options.apiPort, 'the local API', 'PORT');
+    const stripePort = await resolvePort(options.stripePort, 'the Stripe emulator', 'STRIPE_PORT');
+    if (options.dataDir) mkdirSync(path.join(options.dataDir, 'dynamodb'), { recursive: true });
+
+    const [dynamo, cognito] = await Promise.all([
+      startDynamoDbLocal({
+        port: options.dynamoPort,
+        ...(options.dataDir ? { dataDir: path.join(options.dataDir, 'dynamodb') } : {}),
+      }).then((d) => {
+        started.push(d);
+        return d;
+      }),
+      startCognitoLocal({ port: options.cognitoPort, dataDir: cognitoDir }).then((c) => {
+        started.push(c);
+        return c;
+      }),
+    ]);
+    await ensureTable(dynamo.client, LOCAL_TABLE_NAME);
+    const userPool = await provisionUserPool(cognito.client, cognito.endpoint);
+
+    const apiUrl = `http://localhost:${apiPort}`;
+    const platformWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
+    const connectWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
+    const stripeApiKey = 'sk_test_local_connect_payouts';
+    const stripe = await startStripeEmulator({
+      port: stripePort,
+      host: '127.0.0.1',
+      quiet: true,
+      ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
+      ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
+      webhooks: {
+        ...(hasRoute('/webhooks/stripe')
+          ? { platform: { url: `${apiUrl}/webhooks/stripe`, secret: platformWebhookSecret } }
+          : {}),
+        ...(hasRoute('/webhooks/stripe/connect')
+          ? { connect: { url: `${apiUrl}/webhooks/stripe/connect`, secret: connectWebhookSecret } }
+          : {}),
+      },
+    });
+    started.push({ stop: () => stripe.close() });
+
+    const info: LocalStackInfo = {
+      apiUrl,
+      dynamoEndpoint: dynamo.endpoint,
+      cognitoEndpoint: cognito.endpoint,
+      stripeUrl: stripe.url,
+      tableName: LOCAL_TABLE_NAME,
+      userPool,
+      stripeApiKey,
+      platformWebhookSecret,
+      connectWebhookSecret,
+      stripePort: stripe.port,
+    };
+    Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
+
+    const api = await startApiGateway({
+      port: apiPort,
+      routes: ROUTES,
+      verifyToken: await createTokenVerifier(userPool),
+      ...(options.logRequests
+        ? {
+            onRequest: (line) =>
+              console.log(
+                `[api] ${line.method} ${line.path} -> ${line.status} (${line.ms} ms${line.route ? `, ${line.route}` : ''})`,
+              ),
+          }
+        : {}),
+    });
+    started.push({ stop: () => api.close() });
+    return { info, dynamo, cognito, stripe, api, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LocalStackError } from './processes.ts';
+import { STACK_FILE, startLocalStack } from './stack.ts';
+
+/** `npm start`: the whole system on this machine. Ports and options come from the environment (see README). */
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new LocalStackError(`${name} must be a port number`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  const balance = Number(process.env.STRIPE_INITIAL_BALANCE ?? 10_000_000);
+  const dataDir = process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : undefined;
+  const stack = await startLocalStack({
+    apiPort: portFromEnv('PORT', 3000),
+    dynamoPort: portFromEnv('DYNAMODB_PORT', 8000),
+    cognitoPort: portFromEnv('COGNITO_PORT', 9229),
+    stripePort: portFromEnv('STRIPE_PORT', 12111),
+    ...(dataDir ? { dataDir } : {}),
+    appUrl: process.env.APP_URL ?? '',
+    stripeInitialBalance: [{ currency: process.env.DEFAULT_CURRENCY ?? 'usd', amount: balance }],
+    logRequests: true,
+  });
+  const { info } = stack;
+  mkdirSync(path.dirname(STACK_FILE), { recursive: true });
+  writeFileSync(
+    STACK_FILE,
+    JSON.stringify(
+      { cognitoEndpoint: info.cognitoEndpoint, userPool: info.userPool, apiUrl: info.apiUrl, pid: process.pid },
+      null,
+      2,
+    ),
+  );
+  const seconds = ((performance.now() - began) / 1000).toFixed(1);
+  console.log(`
+connect-payouts local stack is up (${seconds} s)
+
+  API (API Gateway + Lambda)  ${info.apiUrl}          GET /health, GET /me
+  DynamoDB Local              ${info.dynamoEndpoint}   table ${info.tableName}${dataDir ? ` (data in ${dataDir})` : ' (in memory)'}
+  cognito-local               ${info.cognitoEndpoint}   pool ${info.userPool.userPoolId}, client ${info.userPool.clientId}
+  Stripe emulator             ${info.stripeUrl}   key ${info.stripeApiKey}, control API ${info.stripeUrl}/_emulator
+
+Get a token:   npm run token -- alice@example.com [--admin]
+Try it:        curl -H "Authorization: $(npm run -s token -- alice@example.com)" ${info.apiUrl}/me
+
+Ctrl-C stops everything.
+`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack...`);
+    stack
+      .stop()
+      .then(() => {
+        rmSync(STACK_FILE, { force: true });
+        console.log('Stopped.');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        console.error('Failed to stop cleanly:', error);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof LocalStackError) console.error(`\nCannot start the local stack: ${error.message}\n`);
+  else console.error(error);
+  process.exit(1);
+});
