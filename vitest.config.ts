@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // Stripe emulator) start them in a global setup on free ports and stop them afterwards.
 export default defineConfig({
   test: {
+    // Handlers log through Powertools; keep test output readable. Metrics are never emitted locally.
+    env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       {
