@@ -10,4 +10,11 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ConnectPayouts',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'connect-payouts',
+  // Metrics warns on every request that records no metric; that is normal here, so it goes to debug.
+  logger: {
+    debug: (...args: unknown[]) => logger.debug(String(args[0])),
+    info: (...args: unknown[]) => logger.info(String(args[0])),
+    warn: (...args: unknown[]) => logger.debug(String(args[0])),
+    error: (...args: unknown[]) => logger.error(String(args[0])),
+  },
 });

@@ -39,7 +39,7 @@ export function forgedVariants(genuine: string): Record<string, string> {
     'wrong audience': signRs256({ ...claims, aud: 'some-other-client' }),
     'wrong issuer': signRs256({ ...claims, iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_attacker' }),
     'access token instead of ID token': signRs256({ ...claims, token_use: 'access' }),
-    'tampered claims': `${header}.${base64url(JSON.stringify({ ...claims, 'cognito:groups': ['admin'] }))}.${signature}`,
+    'tampered claims': `${header}.${base64url(JSON.stringify({ ...claims, sub: 'someone-else', email: 'attacker@example.com' }))}.${signature}`,
     garbage: 'not-a-jwt',
   };
 }
