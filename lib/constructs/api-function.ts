@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Repository root: handler paths in functions/routes.ts are relative to it. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The Lambda runtime of every function; tests run on the same Node major (package.json pins node 24). */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * esbuild writes an ESM bundle; some dependencies (parts of the AWS SDK, Stripe) still call `require` for Node
+ * built-ins, which does not exist in ESM. This banner gives the bundle a real `require` bound to its own URL.
+ */
+const ESM_REQUIRE_BANNER =
+  "import{createRequire as __cjsRequire}from'node:module';const require=__cjsRequire(import.meta.url);";
+
+export interface ApiFunctionProps {
+  /** Stable name from the route/job table; used in the construct id, the log group and metrics. */
+  readonly name: string;
+  /** Entry file relative to the repository root (exports `handler`). */
+  readonly entry: string;
+  readonly environment: Record<string, string>;
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: boolean;
+  readonly description?: string;
+}
+
+/**
+ * One Lambda with our defaults: Node 24 on arm64, a minified ESM bundle with the AWS SDK bundled and tree-shaken
+ * (NodejsFunction leaves `@aws-sdk/*` out by default), built locally by the installed esbuild (never Docker),
+ * its own log group with a retention, and its own role that starts with no permissions at all: the stack grants
+ * exactly what the route/job table declares.
+ */
+export class ApiFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ApiFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    // An explicit role instead of the default one with AWSLambdaBasicExecutionRole (a managed policy that may write
+    // to any log group): this role may only write to this function's own log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `connect-payouts ${props.name}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: LAMBDA_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      description: props.description ?? `connect-payouts ${props.name}`,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        bundleAwsSDK: true,
+        externalModules: [],
+        banner: ESM_REQUIRE_BANNER,
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

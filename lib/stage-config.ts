@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * Stage configuration, read from CDK context and validated once, before any construct exists, so a typo in
+ * `-c platformFeeBps=1o0` fails the synth with a message naming the key instead of deploying a wrong value.
+ *
+ * Precedence for every key: `-c key=value` on the command line (or a top-level key in cdk.json) >
+ * `stages.<stage>.<key>` in cdk.json > the stage default below. docs/configuration.md documents each key.
+ */
+export const STAGES = ['dev', 'prod'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** Context values arrive as strings from `-c`, and as JSON values from cdk.json: accept both. */
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+
+const csvList = z.union([
+  z.array(z.string()),
+  z.string().transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  ),
+]);
+
+/** EventBridge cron: six fields (minutes hours day-of-month month day-of-week year), without the `cron(...)`. */
+const eventBridgeCron = z
+  .string()
+  .trim()
+  .refine((value) => value.split(/\s+/).length === 6, {
+    message: 'expected an EventBridge cron with 6 fields, e.g. "0 6 1 * ? *" (minutes hours day month weekday year)',
+  });
+
+export const StageConfigSchema = z
+  .object({
+    stage: z.enum(STAGES),
+    /** The platform's web app; partners return here after onboarding and it is the only CORS origin. */
+    appUrl: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]),
+    /** The API's public base URL when a custom domain fronts it; otherwise derived from the RestApi. */
+    apiBaseUrl: z.url({ protocol: /^https$/ }).optional(),
+    platformFeeBps: z.coerce.number().int().min(0).max(10_000),
+    payoutScheduleCron: eventBridgeCron,
+    defaultCountry: z
+      .string()
+      .length(2)
+      .transform((value) => value.toUpperCase()),
+    defaultCurrency: z
+      .string()
+      .length(3)
+      .transform((value) => value.toLowerCase()),
+    allowedCountries: csvList.pipe(
+      z
+        .array(
+          z
+            .string()
+            .length(2)
+            .transform((value) => value.toUpperCase()),
+        )
+        .min(1),
+    ),
+    apiThrottleRateLimit: z.coerce.number().positive(),
+    apiThrottleBurstLimit: z.coerce.number().int().positive(),
+    alarmEmail: z.email().optional(),
+    /** Cognito MFA: `required` satisfies AwsSolutions-COG2; `optional` lets users opt in to TOTP. */
+    mfa: z.enum(['optional', 'required']),
+    /** Cognito feature plan; `plus` turns on threat protection (AwsSolutions-COG8) at a per-user cost. */
+    cognitoFeaturePlan: z.enum(['essentials', 'plus']),
+    /** Let anyone register in the user pool; off means operators invite partners. */
+    selfSignUp: bool,
+    /** X-Ray active tracing on every function. */
+    tracing: bool,
+    /** Upper bound of concurrent payout workers (Stripe rate budget); SQS event sources accept 2..1000. */
+    payoutWorkerMaxConcurrency: z.coerce.number().int().min(2).max(1000),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+    /** Keep data (table, user pool, secrets, logs) when the stack is deleted, and turn on deletion protection. */
+    retainData: bool,
+  })
+  .refine((config) => config.allowedCountries.includes(config.defaultCountry), {
+    path: ['allowedCountries'],
+    message: 'must include defaultCountry',
+  });
+
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+export type StageConfigInput = z.input<typeof StageConfigSchema>;
+export const CONTEXT_KEYS = Object.keys(StageConfigSchema.shape).filter((key) => key !== 'stage');
+
+const COMMON_DEFAULTS = {
+  appUrl: '',
+  platformFeeBps: 1_000,
+  // 06:00 UTC on the 1st of every month.
+  payoutScheduleCron: '0 6 1 * ? *',
+  defaultCountry: 'US',
+  defaultCurrency: 'usd',
+  allowedCountries: ['US'],
+  cognitoFeaturePlan: 'essentials',
+  selfSignUp: false,
+  tracing: false,
+  payoutWorkerMaxConcurrency: 2,
+} satisfies Partial<StageConfigInput>;
+
+export const STAGE_DEFAULTS: Record<StageName, Omit<StageConfigInput, 'stage'>> = {
+  dev: {
+    ...COMMON_DEFAULTS,
+    apiThrottleRateLimit: 10,
+    apiThrottleBurstLimit: 20,
+    mfa: 'optional',
+    logLevel: 'DEBUG',
+    retainData: false,
+  },
+  prod: {
+    ...COMMON_DEFAULTS,
+    apiThrottleRateLimit: 100,
+    apiThrottleBurstLimit: 200,
+    mfa: 'required',
+    logLevel: 'INFO',
+    retainData: true,
+  },
+};
+
+/** The subset of a construct node this module needs, so tests can pass a plain object. */
+export interface ContextSource {
+  tryGetContext(key: string): unknown;
+}
+
+/** Reads `stage` and every key of the schema from context, applies stage defaults, and validates. */
+export function loadStageConfig(context: ContextSource): StageConfig {
+  const stage = z.enum(STAGES).safeParse(context.tryGetContext('stage') ?? 'dev');
+  if (!stage.success) {
+    throw new Error(`Invalid context "stage": expected one of ${STAGES.join(', ')}`);
+  }
+  const perStage = readStagesBlock(context.tryGetContext('stages'))[stage.data] ?? {};
+  const input: Record<string, unknown> = { ...STAGE_DEFAULTS[stage.data], ...perStage, stage: stage.data };
+  for (const key of CONTEXT_KEYS) {
+    const value = context.tryGetContext(key);
+    if (value !== undefined) input[key] = value;
+  }
+  // `-c alarmEmail=` is the way to unset an optional value from the command line.
+  for (const key of ['alarmEmail', 'apiBaseUrl']) {
+    if (input[key] === '') delete input[key];
+  }
+  const result = StageConfigSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new Error(`Invalid stage configuration for "${stage.data}": ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+function readStagesBlock(value: unknown): Partial<Record<StageName, Record<string, unknown>>> {
+  if (value === undefined) return {};
+  const parsed = z.partialRecord(z.enum(STAGES), z.record(z.string(), z.unknown())).safeParse(value);
+  if (!parsed.success) {
+    throw new Error('Invalid context "stages": expected { "dev": { ... }, "prod": { ... } }');
+  }
+  for (const [stage, values] of Object.entries(parsed.data)) {
+    const unknown = Object.keys(values ?? {}).filter((key) => !CONTEXT_KEYS.includes(key));
+    if (unknown.length > 0) {
+      throw new Error(`Unknown key(s) in context "stages.${stage}": ${unknown.join(', ')}`);
+    }
+  }
+  return parsed.data;
+}
