@@ -1,0 +1,68 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applySignal, cumulativeShareRefunded, type PaymentSignal, type PaymentStateView } from '#core/payment-state';
+
+const pending: PaymentStateView = { status: 'pending', amount: 10_000, amountRefunded: 0 };
+const step = (state: PaymentStateView, signal: PaymentSignal) => {
+  const t = applySignal(state, signal);
+  return t.changed ? t.next : state;
+};
+
+describe('payment state machine', () => {
+  it('pending -> paid -> partially_refunded -> refunded', () => {
+    const paid = step(pending, { kind: 'succeeded' });
+    expect(paid.status).toBe('paid');
+    const partial = step(paid, { kind: 'refunded', amountRefunded: 2_500 });
+    expect(partial).toMatchObject({ status: 'partially_refunded', amountRefunded: 2_500 });
+    expect(step(partial, { kind: 'refunded', amountRefunded: 10_000 })).toMatchObject({ status: 'refunded' });
+  });
+
+  it('never moves backwards: a late failure after success, a late success after refund, a stale refund', () => {
+    const paid = step(pending, { kind: 'succeeded' });
+    expect(applySignal(paid, { kind: 'failed' }).changed).toBe(false);
+    const refunded = step(paid, { kind: 'refunded', amountRefunded: 10_000 });
+    expect(applySignal(refunded, { kind: 'succeeded' }).changed).toBe(false);
+    const partial = step(paid, { kind: 'refunded', amountRefunded: 6_000 });
+    expect(applySignal(partial, { kind: 'refunded', amountRefunded: 3_000 }).changed).toBe(false);
+  });
+
+  it('lets a failed payment succeed later (a second payment method on the same PaymentIntent)', () => {
+    const failed = step(pending, { kind: 'failed' });
+    expect(failed.status).toBe('failed');
+    expect(step(failed, { kind: 'succeeded' }).status).toBe('paid');
+  });
+
+  it('ends in the same state whatever the order and duplication of the same events', () => {
+    const events: PaymentSignal[] = [
+      { kind: 'succeeded' },
+      { kind: 'refunded', amountRefunded: 1_000 },
+      { kind: 'refunded', amountRefunded: 4_000 },
+    ];
+    fc.assert(
+      fc.property(fc.shuffledSubarray([...events, ...events], { minLength: 6, maxLength: 6 }), (order) => {
+        // refunds that arrive before success are refused; Stripe retries them, so deliver refunds again at the end
+        const final = [...order, ...events].reduce(step, pending);
+        return final.status === 'partially_refunded' && final.amountRefunded === 4_000;
+      }),
+    );
+  });
+});
+
+describe('refund share', () => {
+  it('partial refunds add up exactly to the full share', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 50, max: 99_999_999 }), fc.integer({ min: 0, max: 10_000 }), fc.array(fc.integer({ min: 1, max: 1_000_000 }), { maxLength: 5 }), (amount, bps, parts) => {
+        const fee = Math.floor((amount * bps) / 10_000);
+        let refunded = 0;
+        let shareSoFar = 0;
+        for (const part of [...parts, amount]) {
+          refunded = Math.min(amount, refunded + part);
+          const cumulative = cumulativeShareRefunded(amount, fee, refunded);
+          if (cumulative < shareSoFar) return false; // monotonic
+          shareSoFar = cumulative;
+        }
+        return shareSoFar === amount - fee;
+      }),
+    );
+  });
+});
