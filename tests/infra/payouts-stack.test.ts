@@ -1,0 +1,409 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
+import { JOBS, ROUTES } from '#routes';
+import { actions, allStatements, resources, type Synthesized, synth } from './synth.ts';
+
+// Bundling every function takes a few seconds: synthesize once for the whole file.
+let s: Synthesized;
+beforeAll(() => {
+  s = synth({
+    stage: 'dev',
+    appUrl: 'https://app.example.com/dashboard',
+    payoutScheduleCron: '30 7 2 * ? *',
+    alarmEmail: 'ops@example.com',
+    payoutWorkerMaxConcurrency: '3',
+  });
+});
+
+const logicalId = (construct: { node: { defaultChild?: unknown } } | undefined): string => {
+  if (!construct?.node.defaultChild) throw new Error('construct has no default child');
+  const child = construct.node.defaultChild as CfnElement;
+  return Stack.of(child).getLogicalId(child);
+};
+const fnLogicalId = (name: string) => logicalId(s.stack.functions.get(name)?.fn);
+
+describe('functions', () => {
+  it('has exactly one Lambda per route and job, and nothing else runs code', () => {
+    s.template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + JOBS.length);
+    expect([...s.stack.functions.keys()].sort()).toEqual([...ROUTES, ...JOBS].map((r) => r.name).sort());
+  });
+
+  it('runs every function on Node 24, arm64, with its own log group', () => {
+    for (const [id, fn] of Object.entries(resources(s.template, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties, id).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
+    }
+    for (const group of Object.values(resources(s.template, 'AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+
+  it('bundles each entry as minified ESM with the AWS SDK inside and a createRequire banner', () => {
+    for (const [name, fn] of s.stack.functions) {
+      const resource = s.template.toJSON().Resources[logicalId(fn.fn)];
+      // The asset's S3 key is `<hash>.zip`; the staged bundle sits in `asset.<hash>` of the cloud assembly.
+      const hash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
+      const assetDir = path.join(s.assembly.directory, `asset.${hash}`);
+      const bundle = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
+      expect(bundle.startsWith("import{createRequire as __cjsRequire}from'node:module';"), name).toBe(true);
+      expect(existsSync(path.join(assetDir, 'index.mjs.map')), name).toBe(true);
+      // Nothing left to load from a node_modules that does not exist in the Lambda.
+      expect(bundle, name).not.toMatch(/from\s*["']@aws-sdk\/|require\(["']@aws-sdk\//);
+    }
+  });
+
+  it('passes the configuration of functions/config.ts and never a secret value', () => {
+    const secrets = resources(s.template, 'AWS::SecretsManager::Secret');
+    const secretNames = new Set(Object.values(secrets).map((secret) => secret.Properties.Name));
+    for (const [id, fn] of Object.entries(resources(s.template, 'AWS::Lambda::Function'))) {
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env, id).toMatchObject({
+        STAGE: 'dev',
+        TABLE_NAME: { Ref: expect.any(String) },
+        USER_POOL_ID: { Ref: expect.any(String) },
+        PAYOUT_QUEUE_URL: { Ref: expect.any(String) },
+        API_BASE_URL: expect.anything(),
+        APP_URL: 'https://app.example.com/dashboard',
+        PLATFORM_FEE_BPS: '1000',
+        DEFAULT_COUNTRY: 'US',
+        DEFAULT_CURRENCY: 'usd',
+        ALLOWED_COUNTRIES: 'US',
+        SECRETS_PROVIDER: 'secretsmanager',
+        POWERTOOLS_SERVICE_NAME: 'connect-payouts',
+        POWERTOOLS_METRICS_NAMESPACE: 'ConnectPayouts',
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      });
+      for (const [key, value] of Object.entries(env)) {
+        if (key !== 'SECRETS_PROVIDER' && /SECRET|KEY|TOKEN|PASSWORD/.test(key)) {
+          expect(key, id).toMatch(/_SECRET_NAME$/);
+          expect(secretNames.has(value), `${id} ${key}`).toBe(true);
+        }
+      }
+    }
+    for (const secret of Object.values(secrets)) {
+      expect(secret.Properties).not.toHaveProperty('SecretString');
+      expect(secret.Properties).toHaveProperty('GenerateSecretString');
+    }
+    expect(JSON.stringify(s.template.toJSON())).not.toMatch(/sk_(live|test)_[A-Za-z0-9]|whsec_[A-Za-z0-9]/);
+  });
+
+  it('builds API_BASE_URL from the RestApi id and the stage name, without a cycle through the deployment', () => {
+    const apiId = logicalId(s.stack.api);
+    const env = s.template.toJSON().Resources[fnLogicalId('health')].Properties.Environment.Variables;
+    expect(env.API_BASE_URL).toEqual({
+      'Fn::Join': [
+        '',
+        ['https://', { Ref: apiId }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/dev'],
+      ],
+    });
+  });
+});
+
+describe('least privilege', () => {
+  const policyOf = (name: string) => {
+    const roleId = logicalId(s.stack.functions.get(name)?.role);
+    return allStatements(s.template)
+      .filter(({ logicalId: id }) => {
+        const policy = s.template.toJSON().Resources[id];
+        return policy.Type === 'AWS::IAM::Policy' && JSON.stringify(policy.Properties.Roles).includes(roleId);
+      })
+      .map(({ statement }) => statement);
+  };
+
+  it('has no Allow statement with a wildcard action anywhere (dynamodb:* included)', () => {
+    const allows = allStatements(s.template).filter(({ statement }) => statement.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(0);
+    for (const { logicalId: id, statement } of allows) {
+      for (const action of actions(statement)) expect(action, id).not.toContain('*');
+    }
+  });
+
+  it('grants each function exactly what its access entry declares', () => {
+    const tableId = logicalId(s.stack.table);
+    for (const entry of [...ROUTES, ...JOBS]) {
+      const statements = policyOf(entry.name);
+      const all = statements.flatMap(actions);
+      const { access } = entry;
+      expect(
+        all.some((a) => a.startsWith('dynamodb:')),
+        entry.name,
+      ).toBe(access.table !== undefined);
+      expect(all.includes('dynamodb:PutItem'), entry.name).toBe(access.table === 'readwrite');
+      if (access.table) {
+        const dynamo = statements.filter((st) => actions(st).some((a) => a.startsWith('dynamodb:')));
+        for (const st of dynamo) expect(JSON.stringify(st.Resource)).toContain(tableId);
+      }
+      expect(all.includes('sqs:SendMessage'), entry.name).toBe(access.payoutQueue === 'send');
+      expect(
+        all.some((a) => a.startsWith('cognito-idp:')),
+        entry.name,
+      ).toBe(access.userPool === 'read');
+
+      const secretIds = (access.secrets ?? []).map((name) => logicalId(s.stack.secrets[name]));
+      const secretStatements = statements.filter((st) => actions(st).some((a) => a.startsWith('secretsmanager:')));
+      const granted = secretStatements.flatMap((st) => [st.Resource].flat().map((r) => (r as { Ref: string }).Ref));
+      expect(granted.sort(), entry.name).toEqual(secretIds.sort());
+    }
+  });
+});
+
+describe('data', () => {
+  it('builds the table from TABLE_SCHEMA: keys, GSIs (projection ALL), TTL, on-demand, PITR, encryption', () => {
+    const table = Object.values(resources(s.template, 'AWS::DynamoDB::Table'));
+    expect(table).toHaveLength(1);
+    const props = table[0]?.Properties as Record<string, unknown>;
+    expect(props.KeySchema).toEqual([
+      { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+    ]);
+    const gsis = (props.GlobalSecondaryIndexes as Record<string, unknown>[]).map((gsi) => ({
+      indexName: gsi.IndexName,
+      keys: gsi.KeySchema,
+      projection: gsi.Projection,
+    }));
+    expect(gsis).toEqual(
+      TABLE_SCHEMA.globalSecondaryIndexes.map((gsi) => ({
+        indexName: gsi.indexName,
+        keys: [
+          { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+          { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+        ],
+        projection: { ProjectionType: 'ALL' },
+      })),
+    );
+    const attributeTypes = new Set(
+      (props.AttributeDefinitions as { AttributeType: string }[]).map((a) => a.AttributeType),
+    );
+    expect(attributeTypes).toEqual(new Set(['S']));
+    expect(props).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttlAttribute, Enabled: true },
+    });
+  });
+
+  it('can be destroyed in dev', () => {
+    s.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    expect(s.template.toJSON().Resources[logicalId(s.stack.table)].Properties.DeletionProtectionEnabled).not.toBe(true);
+  });
+});
+
+interface MethodProperties {
+  AuthorizationType?: string;
+  AuthorizerId?: unknown;
+  RequestValidatorId?: unknown;
+  Integration?: { Type?: string; Uri?: unknown };
+}
+
+describe('API', () => {
+  const methodOf = (routePath: string, httpMethod: string) => {
+    const method = s.stack.api.methods.find((m) => m.resource.path === routePath && m.httpMethod === httpMethod);
+    if (!method) throw new Error(`no method ${httpMethod} ${routePath}`);
+    return s.template.toJSON().Resources[logicalId(method)].Properties as MethodProperties;
+  };
+
+  it('has one method per route, integrated (Lambda proxy) with that route’s own function', () => {
+    const routeMethods = s.stack.api.methods.filter((m) => m.httpMethod !== 'OPTIONS');
+    expect(routeMethods).toHaveLength(ROUTES.length);
+    for (const route of ROUTES) {
+      const method = methodOf(route.path, route.method);
+      expect(method.Integration?.Type, route.name).toBe('AWS_PROXY');
+      expect(JSON.stringify(method.Integration?.Uri), route.name).toContain(`"${fnLogicalId(route.name)}","Arn"`);
+    }
+  });
+
+  it('puts the Cognito authorizer on every partner/admin route and none on public/webhook routes', () => {
+    const authorizers = Object.entries(resources(s.template, 'AWS::ApiGateway::Authorizer'));
+    expect(authorizers).toHaveLength(1);
+    const [authorizerId, authorizer] = authorizers[0]!;
+    expect(authorizer.Properties).toMatchObject({
+      Type: 'COGNITO_USER_POOLS',
+      IdentitySource: 'method.request.header.Authorization',
+      ProviderARNs: [{ 'Fn::GetAtt': [logicalId(s.stack.userPool), 'Arn'] }],
+    });
+    for (const route of ROUTES) {
+      const method = methodOf(route.path, route.method);
+      if (route.auth === 'partner' || route.auth === 'admin') {
+        expect(method.AuthorizationType, route.name).toBe('COGNITO_USER_POOLS');
+        expect(method.AuthorizerId, route.name).toEqual({ Ref: authorizerId });
+      } else {
+        expect(method.AuthorizationType, route.name).toBe('NONE');
+        expect(method.AuthorizerId, route.name).toBeUndefined();
+      }
+    }
+  });
+
+  it('validates requests, logs access as JSON, throttles the stage and never logs bodies', () => {
+    s.template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+    s.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    for (const route of ROUTES) {
+      expect(methodOf(route.path, route.method).RequestValidatorId).toBeDefined();
+    }
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'dev',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: 10,
+          ThrottlingBurstLimit: 20,
+        }),
+      ],
+    });
+  });
+
+  it('answers CORS preflight for the app origin only, and API Gateway errors use the error body shape', () => {
+    const preflight = s.stack.api.methods.filter((m) => m.httpMethod === 'OPTIONS');
+    expect(preflight.length).toBeGreaterThan(0);
+    s.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      Integration: {
+        IntegrationResponses: [
+          Match.objectLike({
+            ResponseParameters: Match.objectLike({
+              'method.response.header.Access-Control-Allow-Origin': "'https://app.example.com'",
+            }),
+          }),
+        ],
+      },
+    });
+    s.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      ResponseTemplates: {
+        'application/json': '{"error":{"code":"unauthorized","message":$context.error.messageString}}',
+      },
+      ResponseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example.com'" },
+    });
+  });
+});
+
+describe('identity', () => {
+  it('signs in with email, enforces a strong password policy, has an admin group and an SRP client', () => {
+    s.template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UsernameAttributes: ['email'],
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: 12,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        },
+      },
+    });
+    s.template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
+    s.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+    });
+    const client = Object.values(resources(s.template, 'AWS::Cognito::UserPoolClient'))[0];
+    expect(client?.Properties.ExplicitAuthFlows).not.toContain('ALLOW_USER_PASSWORD_AUTH');
+  });
+});
+
+describe('jobs, queues and alarms', () => {
+  it('runs the planner on the configured cron', () => {
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(30 7 2 * ? *)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnLogicalId('plan-monthly-payouts'), 'Arn'] } })],
+    });
+  });
+
+  it('has an encrypted, TLS-only payout queue with a DLQ after 5 receives and a visibility timeout >= 6x the worker', () => {
+    const queueId = logicalId(s.stack.payoutQueue);
+    const dlqId = logicalId(s.stack.payoutDeadLetterQueue);
+    const queues = s.template.toJSON().Resources;
+    const worker = queues[fnLogicalId('send-payout')].Properties;
+    expect(queues[queueId].Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+    });
+    expect(queues[queueId].Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * worker.Timeout);
+    expect(queues[dlqId].Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    for (const id of [queueId, dlqId]) {
+      s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnLogicalId('send-payout') },
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 3 },
+    });
+  });
+
+  it('alarms on DLQ depth and on every function’s errors, to a topic with the configured email', () => {
+    const topicRef = { Ref: logicalId(s.stack.alarmTopic) };
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(s.stack.payoutDeadLetterQueue), 'QueueName'] } },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topicRef],
+    });
+    for (const name of s.stack.functions.keys()) {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Errors',
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnLogicalId(name) } }],
+        AlarmActions: [topicRef],
+      });
+    }
+    s.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+});
+
+describe('outputs', () => {
+  it('exports the API URL, user pool, client, table and the secret names to set', () => {
+    const outputs = Object.keys(s.template.toJSON().Outputs);
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'UserPoolId',
+        'UserPoolClientId',
+        'TableName',
+        'StripeApiKeySecretName',
+        'StripePlatformWebhookSecretSecretName',
+        'StripeConnectWebhookSecretSecretName',
+      ]),
+    );
+    for (const route of ROUTES.filter((r) => r.auth === 'webhook')) {
+      expect(outputs.some((o) => o.startsWith('WebhookUrl'))).toBe(true);
+      expect(JSON.stringify(s.template.toJSON().Outputs)).toContain(route.path);
+    }
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('reports no unacknowledged errors', () => {
+    expect(s.nag.filter((f) => f.severity === 'error' || f.severity === 'fatal')).toEqual([]);
+  });
+
+  it('reports no unacknowledged warnings either', () => {
+    expect(s.nag).toEqual([]);
+  });
+});

@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { type CreateAppOptions, createApp } from '#infra/app';
+import type { PayoutsStack } from '#infra/payouts-stack';
+import type { StageConfig } from '#infra/stage-config';
+
+/** One finding of a validation plugin (cdk-nag) as written to validation-report.json. */
+export interface NagFinding {
+  readonly ruleName: string;
+  readonly severity: string;
+  readonly description: string;
+  readonly constructPaths: string[];
+}
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: PayoutsStack;
+  readonly config: StageConfig;
+  readonly assembly: CloudAssembly;
+  readonly template: Template;
+  /** Unacknowledged cdk-nag findings (acknowledged ones never reach the report). */
+  readonly nag: NagFinding[];
+}
+
+/**
+ * Synthesizes the app exactly as `npx cdk synth` does (createApp: stage config from context + cdk-nag plugin) into
+ * a temporary cloud assembly. Synthesis is told not to throw on validation errors so a test can list them instead
+ * of getting one opaque exception.
+ */
+export function synth(
+  context: Record<string, unknown>,
+  options: Omit<CreateAppOptions, 'context' | 'outdir'> = {},
+): Synthesized {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'connect-payouts-cdk-'));
+  const { app, stack, config } = createApp({
+    ...options,
+    outdir,
+    context: { '@aws-cdk/core:failSynthOnValidationErrors': false, ...context },
+  });
+  const assembly = app.synth();
+  return {
+    app,
+    stack,
+    config,
+    assembly,
+    template: Template.fromStack(stack),
+    nag: readNagFindings(assembly.directory),
+  };
+}
+
+export function readNagFindings(assemblyDirectory: string): NagFinding[] {
+  const report = JSON.parse(readFileSync(path.join(assemblyDirectory, 'validation-report.json'), 'utf8')) as {
+    pluginReports: {
+      pluginName: string;
+      violations: {
+        ruleName: string;
+        severity: string;
+        description: string;
+        violatingConstructs: { constructPath: string }[];
+      }[];
+    }[];
+  };
+  return report.pluginReports
+    .filter((plugin) => plugin.pluginName.startsWith('AwsSolutions'))
+    .flatMap((plugin) =>
+      plugin.violations.map((violation) => ({
+        ruleName: violation.ruleName,
+        severity: violation.severity,
+        description: violation.description,
+        constructPaths: violation.violatingConstructs.map((c) => c.constructPath),
+      })),
+    );
+}
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; [key: string]: unknown }>;
+
+export function resources(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+export interface Statement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | string[];
+  readonly Resource?: unknown;
+  readonly Principal?: unknown;
+}
+
+/** Every statement of every policy document in the template: IAM policies, inline role policies, resource policies. */
+export function allStatements(template: Template): { logicalId: string; statement: Statement }[] {
+  const out: { logicalId: string; statement: Statement }[] = [];
+  const visit = (logicalId: string, value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(logicalId, item);
+    } else if (value && typeof value === 'object') {
+      const record = value as Record<string, unknown>;
+      if (Array.isArray(record.Statement) && typeof record.Version === 'string') {
+        for (const statement of record.Statement as Statement[]) out.push({ logicalId, statement });
+      }
+      for (const child of Object.values(record)) visit(logicalId, child);
+    }
+  };
+  for (const [logicalId, resource] of Object.entries(template.toJSON().Resources as Resources)) {
+    visit(logicalId, resource.Properties);
+  }
+  return out;
+}
+
+export function actions(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
