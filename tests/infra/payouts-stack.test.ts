@@ -1,11 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
 import { JOBS, ROUTES } from '#routes';
-import { actions, allStatements, resources, type Synthesized, synth } from './synth.ts';
+import {
+  expectAuthorizerOnProtectedRoutesOnly,
+  expectGrantsMatchAccess,
+  expectMethodsIntegrateOwnFunction,
+  expectNoWildcardActions,
+  expectOneFunctionPerEntry,
+  fnLogicalId as fnId,
+  logicalId,
+} from './route-assertions.ts';
+import { resources, type Synthesized, synth } from './synth.ts';
 
 // Bundling every function takes a few seconds: synthesize once for the whole file.
 let s: Synthesized;
@@ -19,17 +27,11 @@ beforeAll(() => {
   });
 });
 
-const logicalId = (construct: { node: { defaultChild?: unknown } } | undefined): string => {
-  if (!construct?.node.defaultChild) throw new Error('construct has no default child');
-  const child = construct.node.defaultChild as CfnElement;
-  return Stack.of(child).getLogicalId(child);
-};
-const fnLogicalId = (name: string) => logicalId(s.stack.functions.get(name)?.fn);
+const fnLogicalId = (name: string) => fnId(s, name);
 
 describe('functions', () => {
   it('has exactly one Lambda per route and job, and nothing else runs code', () => {
-    s.template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + JOBS.length);
-    expect([...s.stack.functions.keys()].sort()).toEqual([...ROUTES, ...JOBS].map((r) => r.name).sort());
+    expectOneFunctionPerEntry(s, ROUTES, JOBS);
   });
 
   it('runs every function on Node 24, arm64, with its own log group', () => {
@@ -108,50 +110,12 @@ describe('functions', () => {
 });
 
 describe('least privilege', () => {
-  const policyOf = (name: string) => {
-    const roleId = logicalId(s.stack.functions.get(name)?.role);
-    return allStatements(s.template)
-      .filter(({ logicalId: id }) => {
-        const policy = s.template.toJSON().Resources[id];
-        return policy.Type === 'AWS::IAM::Policy' && JSON.stringify(policy.Properties.Roles).includes(roleId);
-      })
-      .map(({ statement }) => statement);
-  };
-
   it('has no Allow statement with a wildcard action anywhere (dynamodb:* included)', () => {
-    const allows = allStatements(s.template).filter(({ statement }) => statement.Effect === 'Allow');
-    expect(allows.length).toBeGreaterThan(0);
-    for (const { logicalId: id, statement } of allows) {
-      for (const action of actions(statement)) expect(action, id).not.toContain('*');
-    }
+    expectNoWildcardActions(s);
   });
 
   it('grants each function exactly what its access entry declares', () => {
-    const tableId = logicalId(s.stack.table);
-    for (const entry of [...ROUTES, ...JOBS]) {
-      const statements = policyOf(entry.name);
-      const all = statements.flatMap(actions);
-      const { access } = entry;
-      expect(
-        all.some((a) => a.startsWith('dynamodb:')),
-        entry.name,
-      ).toBe(access.table !== undefined);
-      expect(all.includes('dynamodb:PutItem'), entry.name).toBe(access.table === 'readwrite');
-      if (access.table) {
-        const dynamo = statements.filter((st) => actions(st).some((a) => a.startsWith('dynamodb:')));
-        for (const st of dynamo) expect(JSON.stringify(st.Resource)).toContain(tableId);
-      }
-      expect(all.includes('sqs:SendMessage'), entry.name).toBe(access.payoutQueue === 'send');
-      expect(
-        all.some((a) => a.startsWith('cognito-idp:')),
-        entry.name,
-      ).toBe(access.userPool === 'read');
-
-      const secretIds = (access.secrets ?? []).map((name) => logicalId(s.stack.secrets[name]));
-      const secretStatements = statements.filter((st) => actions(st).some((a) => a.startsWith('secretsmanager:')));
-      const granted = secretStatements.flatMap((st) => [st.Resource].flat().map((r) => (r as { Ref: string }).Ref));
-      expect(granted.sort(), entry.name).toEqual(secretIds.sort());
-    }
+    expectGrantsMatchAccess(s, [...ROUTES, ...JOBS]);
   });
 });
 
@@ -197,49 +161,13 @@ describe('data', () => {
   });
 });
 
-interface MethodProperties {
-  AuthorizationType?: string;
-  AuthorizerId?: unknown;
-  RequestValidatorId?: unknown;
-  Integration?: { Type?: string; Uri?: unknown };
-}
-
 describe('API', () => {
-  const methodOf = (routePath: string, httpMethod: string) => {
-    const method = s.stack.api.methods.find((m) => m.resource.path === routePath && m.httpMethod === httpMethod);
-    if (!method) throw new Error(`no method ${httpMethod} ${routePath}`);
-    return s.template.toJSON().Resources[logicalId(method)].Properties as MethodProperties;
-  };
-
   it('has one method per route, integrated (Lambda proxy) with that route’s own function', () => {
-    const routeMethods = s.stack.api.methods.filter((m) => m.httpMethod !== 'OPTIONS');
-    expect(routeMethods).toHaveLength(ROUTES.length);
-    for (const route of ROUTES) {
-      const method = methodOf(route.path, route.method);
-      expect(method.Integration?.Type, route.name).toBe('AWS_PROXY');
-      expect(JSON.stringify(method.Integration?.Uri), route.name).toContain(`"${fnLogicalId(route.name)}","Arn"`);
-    }
+    expectMethodsIntegrateOwnFunction(s, ROUTES);
   });
 
   it('puts the Cognito authorizer on every partner/admin route and none on public/webhook routes', () => {
-    const authorizers = Object.entries(resources(s.template, 'AWS::ApiGateway::Authorizer'));
-    expect(authorizers).toHaveLength(1);
-    const [authorizerId, authorizer] = authorizers[0]!;
-    expect(authorizer.Properties).toMatchObject({
-      Type: 'COGNITO_USER_POOLS',
-      IdentitySource: 'method.request.header.Authorization',
-      ProviderARNs: [{ 'Fn::GetAtt': [logicalId(s.stack.userPool), 'Arn'] }],
-    });
-    for (const route of ROUTES) {
-      const method = methodOf(route.path, route.method);
-      if (route.auth === 'partner' || route.auth === 'admin') {
-        expect(method.AuthorizationType, route.name).toBe('COGNITO_USER_POOLS');
-        expect(method.AuthorizerId, route.name).toEqual({ Ref: authorizerId });
-      } else {
-        expect(method.AuthorizationType, route.name).toBe('NONE');
-        expect(method.AuthorizerId, route.name).toBeUndefined();
-      }
-    }
+    expectAuthorizerOnProtectedRoutesOnly(s, ROUTES);
   });
 
   it('validates requests, logs access as JSON, throttles the stage and never logs bodies', () => {
@@ -248,9 +176,6 @@ describe('API', () => {
       ValidateRequestBody: true,
       ValidateRequestParameters: true,
     });
-    for (const route of ROUTES) {
-      expect(methodOf(route.path, route.method).RequestValidatorId).toBeDefined();
-    }
     s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'dev',
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },

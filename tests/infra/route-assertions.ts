@@ -1,0 +1,133 @@
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { expect } from 'vitest';
+import type { JobDefinition, RouteDefinition } from '#routes';
+import { actions, allStatements, type Statement, type Synthesized } from './synth.ts';
+
+/**
+ * Assertions that hold for any route/job table, so they run both against the real tables of functions/routes.ts
+ * and against a larger made-up table (tests/infra/generated-routes.test.ts) that proves nothing is hard-coded.
+ */
+
+export function logicalId(construct: { node: { defaultChild?: unknown } } | undefined): string {
+  if (!construct?.node.defaultChild) throw new Error('construct has no default child');
+  const child = construct.node.defaultChild as CfnElement;
+  return Stack.of(child).getLogicalId(child);
+}
+
+export function fnLogicalId(s: Synthesized, name: string): string {
+  return logicalId(s.stack.functions.get(name)?.fn);
+}
+
+export interface MethodProperties {
+  AuthorizationType?: string;
+  AuthorizerId?: unknown;
+  RequestValidatorId?: unknown;
+  RequestParameters?: Record<string, boolean>;
+  Integration?: { Type?: string; Uri?: unknown };
+}
+
+export function methodOf(s: Synthesized, routePath: string, httpMethod: string): MethodProperties {
+  const method = s.stack.api.methods.find((m) => m.resource.path === routePath && m.httpMethod === httpMethod);
+  if (!method) throw new Error(`no method ${httpMethod} ${routePath}`);
+  return s.template.toJSON().Resources[logicalId(method)].Properties as MethodProperties;
+}
+
+export function expectOneFunctionPerEntry(
+  s: Synthesized,
+  routes: readonly RouteDefinition[],
+  jobs: readonly JobDefinition[],
+): void {
+  s.template.resourceCountIs('AWS::Lambda::Function', routes.length + jobs.length);
+  expect([...s.stack.functions.keys()].sort()).toEqual([...routes, ...jobs].map((r) => r.name).sort());
+}
+
+export function expectMethodsIntegrateOwnFunction(s: Synthesized, routes: readonly RouteDefinition[]): void {
+  expect(s.stack.api.methods.filter((m) => m.httpMethod !== 'OPTIONS')).toHaveLength(routes.length);
+  for (const route of routes) {
+    const method = methodOf(s, route.path, route.method);
+    expect(method.Integration?.Type, route.name).toBe('AWS_PROXY');
+    expect(JSON.stringify(method.Integration?.Uri), route.name).toContain(`"${fnLogicalId(s, route.name)}","Arn"`);
+    expect(method.RequestValidatorId, route.name).toBeDefined();
+  }
+}
+
+export function expectAuthorizerOnProtectedRoutesOnly(s: Synthesized, routes: readonly RouteDefinition[]): void {
+  const authorizers = Object.entries(s.template.findResources('AWS::ApiGateway::Authorizer'));
+  expect(authorizers).toHaveLength(1);
+  const [authorizerId, authorizer] = authorizers[0]!;
+  expect(authorizer.Properties).toMatchObject({
+    Type: 'COGNITO_USER_POOLS',
+    IdentitySource: 'method.request.header.Authorization',
+    ProviderARNs: [{ 'Fn::GetAtt': [logicalId(s.stack.userPool), 'Arn'] }],
+  });
+  for (const route of routes) {
+    const method = methodOf(s, route.path, route.method);
+    if (route.auth === 'partner' || route.auth === 'admin') {
+      expect(method.AuthorizationType, route.name).toBe('COGNITO_USER_POOLS');
+      expect(method.AuthorizerId, route.name).toEqual({ Ref: authorizerId });
+    } else {
+      expect(method.AuthorizationType, route.name).toBe('NONE');
+      expect(method.AuthorizerId, route.name).toBeUndefined();
+    }
+  }
+}
+
+export function expectNoWildcardActions(s: Synthesized): void {
+  const allows = allStatements(s.template).filter(({ statement }) => statement.Effect === 'Allow');
+  expect(allows.length).toBeGreaterThan(0);
+  for (const { logicalId: id, statement } of allows) {
+    for (const action of actions(statement)) expect(action, id).not.toContain('*');
+  }
+}
+
+function policyOf(s: Synthesized, name: string): Statement[] {
+  const roleId = logicalId(s.stack.functions.get(name)?.role);
+  const resources = s.template.toJSON().Resources;
+  return allStatements(s.template)
+    .filter(({ logicalId: id }) => {
+      const policy = resources[id];
+      return policy.Type === 'AWS::IAM::Policy' && JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`);
+    })
+    .map(({ statement }) => statement);
+}
+
+/** The function's role allows exactly what `access` declares (plus writing its own logs and, for the worker, consuming
+ * the payout queue through its event source). */
+export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (RouteDefinition | JobDefinition)[]): void {
+  const tableId = logicalId(s.stack.table);
+  const userPoolId = logicalId(s.stack.userPool);
+  for (const entry of entries) {
+    const { access } = entry;
+    const statements = policyOf(s, entry.name);
+    const all = statements.flatMap(actions);
+    const about = (prefix: string) => statements.filter((st) => actions(st).some((a) => a.startsWith(prefix)));
+
+    expect(
+      all.some((a) => a.startsWith('dynamodb:')),
+      `${entry.name} dynamodb`,
+    ).toBe(access.table !== undefined);
+    expect(all.includes('dynamodb:PutItem'), `${entry.name} dynamodb write`).toBe(access.table === 'readwrite');
+    for (const st of about('dynamodb:')) {
+      for (const resource of [st.Resource].flat()) expect(JSON.stringify(resource)).toContain(`"${tableId}"`);
+    }
+
+    expect(all.includes('sqs:SendMessage'), `${entry.name} sqs send`).toBe(access.payoutQueue === 'send');
+
+    const cognito = about('cognito-idp:');
+    expect(cognito.length > 0, `${entry.name} cognito`).toBe(access.userPool === 'read');
+    for (const st of cognito) {
+      expect(actions(st).sort()).toEqual(['cognito-idp:AdminGetUser', 'cognito-idp:ListUsers']);
+      expect(st.Resource).toEqual({ 'Fn::GetAtt': [userPoolId, 'Arn'] });
+    }
+
+    const expectedSecrets = (access.secrets ?? []).map((name) => logicalId(s.stack.secrets[name])).sort();
+    const grantedSecrets = about('secretsmanager:')
+      .flatMap((st) => [st.Resource].flat().map((r) => (r as { Ref: string }).Ref))
+      .sort();
+    expect(grantedSecrets, `${entry.name} secrets`).toEqual(expectedSecrets);
+
+    const known =
+      /^(logs:(CreateLogStream|PutLogEvents)|dynamodb:|sqs:|cognito-idp:|secretsmanager:(GetSecretValue|DescribeSecret)$)/;
+    for (const action of all) expect(action, entry.name).toMatch(known);
+  }
+}
