@@ -63,7 +63,18 @@ const ROUTES: readonly RouteDefinition[] = [
 
 let s: Synthesized;
 beforeAll(() => {
-  s = synth({ stage: 'dev', apiBaseUrl: 'https://api.example.com/' }, { routes: ROUTES });
+  // The optional features too: tracing (X-Ray needs Resource::*), Cognito Plus, required MFA, self sign-up.
+  s = synth(
+    {
+      stage: 'dev',
+      apiBaseUrl: 'https://api.example.com/',
+      tracing: 'true',
+      cognitoFeaturePlan: 'plus',
+      mfa: 'required',
+      selfSignUp: 'true',
+    },
+    { routes: ROUTES },
+  );
 });
 
 describe('a stack generated from a larger route table', () => {
@@ -112,6 +123,18 @@ describe('a stack generated from a larger route table', () => {
     const outputs = s.template.toJSON().Outputs;
     expect(outputs.ApiUrl.Value).toBe('https://api.example.com');
     expect(outputs.WebhookUrlPlatformWebhook.Value).toBe('https://api.example.com/webhooks/stripe/platform');
+  });
+
+  it('turns on tracing and Cognito threat protection when asked', () => {
+    for (const fn of Object.values(s.template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
+    s.template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UserPoolTier: 'PLUS',
+      MfaConfiguration: 'ON',
+      UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+    });
   });
 
   it('stays cdk-nag clean: public and webhook acknowledgements follow the table', () => {
