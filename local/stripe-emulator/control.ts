@@ -1,0 +1,386 @@
+import type { EmulatorCore } from './core.ts';
+import { checkCurrency } from './currency.ts';
+import { invalidRequest, StripeApiError } from './errors.ts';
+import type { FaultInjector, FaultRule } from './faults.ts';
+import type { IdempotencyStore } from './idempotency.ts';
+import type { RateLimitConfig, RateLimiter } from './rate-limiter.ts';
+import type { RequestLog, RequestLogEntry } from './request-log.ts';
+import { ACCOUNT_STATES, type AccountState, type AccountStateOptions, setAccountState } from './resources/accounts.ts';
+import { resolvePaymentMethod, runCharge } from './resources/payments.ts';
+import { markPayoutFailed, markPayoutPaid } from './resources/payouts.ts';
+import { PLATFORM } from './store.ts';
+import type { Account, Balance, Payout } from './types.ts';
+import type { Delivery, DeliveryMode, FlushResult, WebhookEndpoints } from './webhooks.ts';
+
+export interface FundBalanceInput {
+  amount: number;
+  currency: string;
+  /** A connected account to credit instead of the platform. */
+  account?: string;
+  /** Land in pending (settles after 2 days of emulator time) instead of available. */
+  pending?: boolean;
+}
+
+export interface WebhookConfigInput extends WebhookEndpoints {
+  /** Emulator seconds between retries of a failed delivery; its length is the number of retries. */
+  retryDelaysSeconds?: number[];
+}
+
+export interface RequestLogFilter {
+  limit?: number;
+  path?: string;
+  method?: string;
+}
+
+/** The control operations, identical in process (`StripeEmulator`) and over HTTP (`EmulatorControlClient`). */
+export interface EmulatorControlApi {
+  reset(): Promise<void>;
+  advanceClock(seconds: number): Promise<{ now: number; offsetSeconds: number }>;
+  clock(): Promise<{ now: number; offsetSeconds: number }>;
+  setAccountState(accountId: string, state: AccountState, options?: AccountStateOptions): Promise<Account>;
+  fundBalance(input: FundBalanceInput): Promise<Balance>;
+  setFaults(rules: FaultRule[]): Promise<FaultRule[]>;
+  addFault(rule: FaultRule): Promise<FaultRule[]>;
+  listFaults(): Promise<FaultRule[]>;
+  clearFaults(): Promise<void>;
+  setRateLimit(config: Partial<RateLimitConfig>): Promise<RateLimitConfig>;
+  requestLog(filter?: RequestLogFilter): Promise<RequestLogEntry[]>;
+  clearRequestLog(): Promise<void>;
+  configureWebhooks(config: WebhookConfigInput): Promise<WebhookEndpoints>;
+  setDeliveryMode(mode: Partial<DeliveryMode>): Promise<DeliveryMode>;
+  flushWebhooks(): Promise<FlushResult>;
+  webhookDeliveries(): Promise<Delivery[]>;
+  payoutPaid(payoutId: string): Promise<Payout>;
+  payoutFailed(payoutId: string, failureCode?: string): Promise<Payout>;
+}
+
+export interface ControlDeps {
+  core: EmulatorCore;
+  limiter: RateLimiter;
+  faults: FaultInjector;
+  idempotency: IdempotencyStore;
+  log: RequestLog;
+  initialBalance: Array<{ currency: string; amount: number }>;
+  initialWebhooks: WebhookEndpoints;
+  initialRateLimit: number | null;
+}
+
+/** Credits the platform silently (no events): the starting state `npm start` and `reset` give. */
+export function applyInitialBalance(core: EmulatorCore, balances: Array<{ currency: string; amount: number }>): void {
+  const now = core.now();
+  for (const b of balances) {
+    core.store.ledger.post(PLATFORM, {
+      id: core.id('txn'),
+      amount: b.amount,
+      currency: checkCurrency(b.currency),
+      type: 'adjustment',
+      source: null,
+      description: 'Initial emulator balance',
+      created: now,
+      availableOn: now,
+    });
+  }
+}
+
+export function createControl(deps: ControlDeps): EmulatorControlApi {
+  const { core, limiter, faults, idempotency, log } = deps;
+  const clockInfo = () => ({ now: core.now(), offsetSeconds: core.clock.offsetSeconds });
+  return {
+    async reset() {
+      core.reset();
+      idempotency.clear();
+      log.clear();
+      faults.clear();
+      limiter.configure({ global: deps.initialRateLimit, endpoints: {} });
+      limiter.config.endpoints = {};
+      core.webhooks.endpoints = { ...deps.initialWebhooks };
+      applyInitialBalance(core, deps.initialBalance);
+    },
+    async advanceClock(seconds) {
+      if (!Number.isFinite(seconds) || seconds < 0)
+        throw invalidRequest('seconds must be a non-negative number', { param: 'seconds' });
+      core.clock.advance(seconds);
+      core.settle();
+      core.webhooks.kick();
+      return clockInfo();
+    },
+    async clock() {
+      return clockInfo();
+    },
+    async setAccountState(accountId, state, options) {
+      if (!ACCOUNT_STATES.includes(state)) {
+        throw invalidRequest(`Unknown state ${state}; use one of ${ACCOUNT_STATES.join(', ')}`, { param: 'state' });
+      }
+      core.settle();
+      return setAccountState(core, accountId, state, options);
+    },
+    async fundBalance(input) {
+      if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
+        throw invalidRequest('amount must be a positive integer in minor units', { param: 'amount' });
+      }
+      const currency = checkCurrency(input.currency);
+      core.settle();
+      if (input.account) {
+        const now = core.now();
+        core.store.ledger.post(input.account, {
+          id: core.id('txn'),
+          amount: input.amount,
+          currency,
+          type: 'adjustment',
+          source: null,
+          description: 'Emulator funding',
+          created: now,
+          availableOn: input.pending ? now + 2 * 86400 : now,
+        });
+        if (!input.pending) core.emitBalanceAvailable(input.account);
+        const acct = core.store.accounts.get(input.account);
+        return core.store.ledger.balance(input.account, acct?.default_currency ?? 'usd');
+      }
+      // As Stripe's docs advise: a charge with 4000 0000 0000 0077 lands in the available balance at once.
+      const pm = resolvePaymentMethod(core, input.pending ? 'pm_card_visa' : 'pm_card_bypassPending', PLATFORM);
+      runCharge(core, {
+        owner: PLATFORM,
+        amount: input.amount,
+        currency,
+        pm,
+        paymentIntent: null,
+        description: 'Emulator balance funding',
+        metadata: {},
+        receiptEmail: null,
+        applicationFeeAmount: null,
+        destination: null,
+        onBehalfOf: null,
+        transferGroup: null,
+      });
+      return core.store.ledger.balance(PLATFORM, core.platformCurrency);
+    },
+    async setFaults(rules) {
+      faults.set(rules);
+      return faults.list();
+    },
+    async addFault(rule) {
+      faults.add(rule);
+      return faults.list();
+    },
+    async listFaults() {
+      return faults.list();
+    },
+    async clearFaults() {
+      faults.clear();
+    },
+    async setRateLimit(config) {
+      return structuredClone(limiter.configure(config));
+    },
+    async requestLog(filter) {
+      return log.list(filter);
+    },
+    async clearRequestLog() {
+      log.clear();
+    },
+    async configureWebhooks(config) {
+      if (config.platform !== undefined) core.webhooks.endpoints.platform = config.platform;
+      if (config.connect !== undefined) core.webhooks.endpoints.connect = config.connect;
+      if (config.retryDelaysSeconds) core.webhooks.retryDelaysSeconds = [...config.retryDelaysSeconds];
+      return { ...core.webhooks.endpoints };
+    },
+    async setDeliveryMode(mode) {
+      core.webhooks.mode = { ...core.webhooks.mode, ...mode };
+      core.webhooks.kick();
+      return { ...core.webhooks.mode };
+    },
+    async flushWebhooks() {
+      return core.webhooks.flush();
+    },
+    async webhookDeliveries() {
+      return structuredClone(core.webhooks.deliveries);
+    },
+    async payoutPaid(payoutId) {
+      return markPayoutPaid(core, payoutId);
+    },
+    async payoutFailed(payoutId, failureCode) {
+      return markPayoutFailed(core, payoutId, failureCode);
+    },
+  };
+}
+
+// ---- HTTP binding (`/_emulator/...`, JSON in and out) ----
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function num(body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number') throw invalidRequest(`${key} must be a number`, { param: key });
+  return v;
+}
+
+function str(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw invalidRequest(`${key} must be a string`, { param: key });
+  return v;
+}
+
+function endpointConfig(v: unknown, key: string): { url: string; secret: string } | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  if (isRecord(v) && typeof v.url === 'string' && typeof v.secret === 'string') return { url: v.url, secret: v.secret };
+  throw invalidRequest(`${key} must be { url, secret } or null`, { param: key });
+}
+
+function faultRule(v: unknown): FaultRule {
+  if (!isRecord(v) || typeof v.endpoint !== 'string')
+    throw invalidRequest('each fault rule needs an endpoint', { param: 'rules' });
+  const rule: FaultRule = { endpoint: v.endpoint };
+  for (const k of ['rateLimitRate', 'serverErrorRate', 'ambiguousRate', 'times'] as const) {
+    const n = num(v, k);
+    if (n !== undefined) rule[k] = n;
+  }
+  if (isRecord(v.latency)) {
+    const l = v.latency;
+    const minMs = num(l, 'minMs') ?? 0;
+    const maxMs = num(l, 'maxMs') ?? minMs;
+    rule.latency = { minMs, maxMs };
+    const spikeRate = num(l, 'spikeRate');
+    const spikeMs = num(l, 'spikeMs');
+    if (spikeRate !== undefined) rule.latency.spikeRate = spikeRate;
+    if (spikeMs !== undefined) rule.latency.spikeMs = spikeMs;
+  }
+  return rule;
+}
+
+function deliveryMode(body: Record<string, unknown>): Partial<DeliveryMode> {
+  const mode: Partial<DeliveryMode> = {};
+  if (typeof body.duplicate === 'boolean' || typeof body.duplicate === 'number') mode.duplicate = body.duplicate;
+  if (typeof body.reorder === 'boolean') mode.reorder = body.reorder;
+  if (typeof body.hold === 'boolean') mode.hold = body.hold;
+  if (typeof body.delayMs === 'number') mode.delayMs = body.delayMs;
+  else if (isRecord(body.delayMs))
+    mode.delayMs = { min: num(body.delayMs, 'min') ?? 0, max: num(body.delayMs, 'max') ?? 0 };
+  return mode;
+}
+
+function rateConfig(body: Record<string, unknown>): Partial<RateLimitConfig> {
+  const out: Partial<RateLimitConfig> = {};
+  if (body.global === null || typeof body.global === 'number') out.global = body.global;
+  if (isRecord(body.endpoints)) {
+    const endpoints: Record<string, number | null> = {};
+    for (const [k, v] of Object.entries(body.endpoints)) {
+      if (v !== null && typeof v !== 'number')
+        throw invalidRequest('endpoint limits must be numbers or null', { param: k });
+      endpoints[k] = v;
+    }
+    out.endpoints = endpoints;
+  }
+  return out;
+}
+
+export interface ControlResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Routes `/_emulator/...` to the control operations. */
+export async function handleControl(
+  control: EmulatorControlApi,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  rawBody: string,
+): Promise<ControlResponse> {
+  let body: Record<string, unknown> = {};
+  if (rawBody.trim()) {
+    const parsed: unknown = JSON.parse(rawBody);
+    if (!isRecord(parsed)) throw invalidRequest('the body must be a JSON object');
+    body = parsed;
+  }
+  const route = `${method} ${path.replace(/^\/_emulator/, '')}`;
+  const m = (re: RegExp) => re.exec(route);
+  try {
+    if (route === 'GET /health') return { status: 200, body: { ok: true } };
+    if (route === 'POST /reset') return { status: 200, body: await control.reset().then(() => ({ ok: true })) };
+    if (route === 'GET /clock') return { status: 200, body: await control.clock() };
+    if (route === 'POST /clock/advance') {
+      const seconds = num(body, 'seconds');
+      if (seconds === undefined) throw invalidRequest('seconds is required', { param: 'seconds' });
+      return { status: 200, body: await control.advanceClock(seconds) };
+    }
+    const stateMatch = m(/^POST \/accounts\/([^/]+)\/state$/);
+    if (stateMatch) {
+      const state = str(body, 'state') as AccountState | undefined;
+      if (!state) throw invalidRequest('state is required', { param: 'state' });
+      const options: AccountStateOptions = {};
+      if (Array.isArray(body.requirements))
+        options.requirements = body.requirements.filter((x): x is string => typeof x === 'string');
+      const deadline = num(body, 'deadlineInSeconds');
+      if (deadline !== undefined) options.deadlineInSeconds = deadline;
+      return {
+        status: 200,
+        body: await control.setAccountState(decodeURIComponent(stateMatch[1] ?? ''), state, options),
+      };
+    }
+    if (route === 'POST /balance/fund') {
+      const input: FundBalanceInput = { amount: num(body, 'amount') ?? 0, currency: str(body, 'currency') ?? 'usd' };
+      const account = str(body, 'account');
+      if (account) input.account = account;
+      if (body.pending === true) input.pending = true;
+      return { status: 200, body: await control.fundBalance(input) };
+    }
+    if (route === 'GET /faults') return { status: 200, body: { rules: await control.listFaults() } };
+    if (route === 'POST /faults') {
+      const rules = Array.isArray(body.rules) ? body.rules.map(faultRule) : [faultRule(body)];
+      return { status: 200, body: { rules: await control.setFaults(rules) } };
+    }
+    if (route === 'POST /faults/add') return { status: 200, body: { rules: await control.addFault(faultRule(body)) } };
+    if (route === 'DELETE /faults')
+      return { status: 200, body: await control.clearFaults().then(() => ({ ok: true })) };
+    if (route === 'POST /rate-limit') return { status: 200, body: await control.setRateLimit(rateConfig(body)) };
+    if (route === 'GET /requests') {
+      const filter: RequestLogFilter = {};
+      const limit = query.get('limit');
+      if (limit) filter.limit = Number(limit);
+      const p = query.get('path');
+      if (p) filter.path = p;
+      const meth = query.get('method');
+      if (meth) filter.method = meth;
+      return { status: 200, body: { data: await control.requestLog(filter) } };
+    }
+    if (route === 'DELETE /requests')
+      return { status: 200, body: await control.clearRequestLog().then(() => ({ ok: true })) };
+    if (route === 'POST /webhooks/endpoints') {
+      const config: WebhookConfigInput = {};
+      const platform = endpointConfig(body.platform, 'platform');
+      const connect = endpointConfig(body.connect, 'connect');
+      if (platform !== undefined) config.platform = platform;
+      if (connect !== undefined) config.connect = connect;
+      if (Array.isArray(body.retryDelaysSeconds)) {
+        config.retryDelaysSeconds = body.retryDelaysSeconds.filter((x): x is number => typeof x === 'number');
+      }
+      return { status: 200, body: await control.configureWebhooks(config) };
+    }
+    if (route === 'POST /webhooks/mode')
+      return { status: 200, body: await control.setDeliveryMode(deliveryMode(body)) };
+    if (route === 'POST /webhooks/flush') return { status: 200, body: await control.flushWebhooks() };
+    if (route === 'GET /webhooks/deliveries') return { status: 200, body: { data: await control.webhookDeliveries() } };
+    const paidMatch = m(/^POST \/payouts\/([^/]+)\/paid$/);
+    if (paidMatch) {
+      return { status: 200, body: await control.payoutPaid(decodeURIComponent(paidMatch[1] ?? '')) };
+    }
+    const failedMatch = m(/^POST \/payouts\/([^/]+)\/failed$/);
+    if (failedMatch) {
+      return {
+        status: 200,
+        body: await control.payoutFailed(decodeURIComponent(failedMatch[1] ?? ''), str(body, 'failureCode')),
+      };
+    }
+    return {
+      status: 404,
+      body: { error: { type: 'invalid_request_error', message: `Unknown control route ${route}` } },
+    };
+  } catch (e) {
+    if (e instanceof StripeApiError) return { status: e.status, body: e.toJSON() };
+    throw e;
+  }
+}

@@ -1,0 +1,117 @@
+import { buildRouter } from './api.ts';
+import { applyInitialBalance, createControl, type EmulatorControlApi } from './control.ts';
+import { EmulatorCore } from './core.ts';
+import { FaultInjector } from './faults.ts';
+import { IdempotencyStore } from './idempotency.ts';
+import { seededRandom } from './ids.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { RequestLog } from './request-log.ts';
+import { createEmulatorServer, listen } from './server.ts';
+import type { WebhookEndpointConfig } from './webhooks.ts';
+
+export type {
+  EmulatorControlApi,
+  FundBalanceInput,
+  RequestLogFilter,
+  WebhookConfigInput,
+} from './control.ts';
+export { EmulatorControlClient } from './control-client.ts';
+export type { FaultRule, LatencyDistribution } from './faults.ts';
+export type { RateLimitConfig } from './rate-limiter.ts';
+export type { RequestLogEntry } from './request-log.ts';
+export type { AccountState, AccountStateOptions } from './resources/accounts.ts';
+export { ACCOUNT_STATES } from './resources/accounts.ts';
+export type { Delivery, DeliveryMode, FlushResult, WebhookEndpointConfig, WebhookEndpoints } from './webhooks.ts';
+export { signPayload } from './webhooks.ts';
+
+export interface StripeEmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Accepted secret-key prefix; default `sk_test_`. */
+  apiKeyPrefix?: string;
+  /** Requests/second across all endpoints; default 25 (test mode). 0 or null disables the limit. */
+  rateLimitPerSecond?: number | null;
+  /** Platform balance available from the start (and again after each reset). */
+  initialBalance?: Array<{ currency: string; amount: number }>;
+  webhooks?: { platform?: WebhookEndpointConfig; connect?: WebhookEndpointConfig };
+  /** Emulator seconds between webhook retries (default: Stripe-like backoff over ~3 days). */
+  webhookRetryDelaysSeconds?: number[];
+  /** Base clock in ms since the epoch; the control API advances emulator time on top of it. */
+  now?: () => number;
+  /** Seed for ids and fault dice (reproducible runs). */
+  seed?: number;
+  /** No console output. */
+  quiet?: boolean;
+}
+
+export interface StripeEmulator extends EmulatorControlApi {
+  /** e.g. `http://127.0.0.1:12111` */
+  url: string;
+  port: number;
+  host: string;
+  /** Options for `new Stripe(key, { ...emulator.stripeOptions })`. */
+  stripeOptions: { host: string; port: number; protocol: 'http' };
+  close(): Promise<void>;
+}
+
+export async function startStripeEmulator(options: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const coreOptions: ConstructorParameters<typeof EmulatorCore>[0] = {};
+  if (options.now) coreOptions.now = options.now;
+  if (options.seed !== undefined) coreOptions.seed = options.seed;
+  if (options.quiet !== undefined) coreOptions.quiet = options.quiet;
+  const core = new EmulatorCore(coreOptions);
+  const rate = options.rateLimitPerSecond === undefined ? 25 : options.rateLimitPerSecond || null;
+  const limiter = new RateLimiter(rate);
+  const faults = new FaultInjector(seededRandom((options.seed ?? 7) ^ 0x5f3759df));
+  const idempotency = new IdempotencyStore(() => core.clock.nowMs());
+  const log = new RequestLog();
+  const initialWebhooks = { ...(options.webhooks ?? {}) };
+  core.webhooks.endpoints = { ...initialWebhooks };
+  if (options.webhookRetryDelaysSeconds) core.webhooks.retryDelaysSeconds = [...options.webhookRetryDelaysSeconds];
+  const initialBalance = options.initialBalance ?? [];
+  applyInitialBalance(core, initialBalance);
+  const control = createControl({
+    core,
+    limiter,
+    faults,
+    idempotency,
+    log,
+    initialBalance,
+    initialWebhooks,
+    initialRateLimit: rate,
+  });
+  const server = createEmulatorServer(
+    core,
+    {
+      core,
+      router: buildRouter(),
+      limiter,
+      faults,
+      idempotency,
+      log,
+      apiKeyPrefix: options.apiKeyPrefix ?? 'sk_test_',
+    },
+    control,
+  );
+  const address = await listen(server, options.port ?? 0, host);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${address.port}`;
+  core.baseUrl = url;
+  return {
+    ...control,
+    url,
+    port: address.port,
+    host,
+    stripeOptions: { host, port: address.port, protocol: 'http' },
+    async close() {
+      await core.webhooks.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

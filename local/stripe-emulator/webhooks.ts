@@ -1,0 +1,251 @@
+import { createHmac } from 'node:crypto';
+import type { EmulatorClock } from './clock.ts';
+import type { IdGenerator } from './ids.ts';
+import type { StripeEvent } from './types.ts';
+
+export interface WebhookEndpointConfig {
+  url: string;
+  /** `whsec_…`: the secret `stripe.webhooks.constructEvent` verifies with. */
+  secret: string;
+}
+
+export interface WebhookEndpoints {
+  /** Receives events of the platform account itself (no `account` field). */
+  platform?: WebhookEndpointConfig | null;
+  /** Receives events of connected accounts (the `account` field is set). */
+  connect?: WebhookEndpointConfig | null;
+}
+
+export interface DeliveryMode {
+  /** Send each delivery twice (probability 0..1; `true` = always), as Stripe may. */
+  duplicate: boolean | number;
+  /** Send each batch of due deliveries newest first. */
+  reorder: boolean;
+  /** Queue deliveries but send nothing until `flush` (or until hold is switched off). */
+  hold: boolean;
+  /** Wait this long (or a uniform random time in the range) before the first attempt. */
+  delayMs: number | { min: number; max: number };
+}
+
+export interface DeliveryAttempt {
+  at: number;
+  status: number | null;
+  error?: string;
+  durationMs: number;
+}
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  endpoint: 'platform' | 'connect';
+  url: string;
+  attempts: DeliveryAttempt[];
+  /** Emulator time (ms) of the next attempt; null once finished. */
+  nextAttemptAt: number | null;
+  state: 'pending' | 'succeeded' | 'failed';
+  seq: number;
+}
+
+export interface FlushResult {
+  attempted: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+}
+
+/** Stripe retries failed deliveries with backoff for about three days; these are emulator seconds. */
+export const DEFAULT_RETRY_DELAYS_SECONDS = [60, 300, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600];
+
+export function signPayload(payload: string, secret: string, timestampSec: number): string {
+  const signature = createHmac('sha256', secret).update(`${timestampSec}.${payload}`, 'utf8').digest('hex');
+  return `t=${timestampSec},v1=${signature}`;
+}
+
+export const DEFAULT_MODE: DeliveryMode = { duplicate: false, reorder: false, hold: false, delayMs: 0 };
+
+/**
+ * Delivers events asynchronously, one at a time in order (so ordering is only changed when asked), retrying non-2xx
+ * answers on the emulator clock. `flush()` is the deterministic way for tests to wait.
+ */
+export class WebhookDispatcher {
+  endpoints: WebhookEndpoints = {};
+  mode: DeliveryMode = { ...DEFAULT_MODE };
+  retryDelaysSeconds: number[] = [...DEFAULT_RETRY_DELAYS_SECONDS];
+  deliveries: Delivery[] = [];
+  private seq = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private kicked = false;
+  private closed = false;
+
+  constructor(
+    private readonly clock: EmulatorClock,
+    private readonly ids: IdGenerator,
+    private readonly events: (id: string) => StripeEvent | undefined,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Number of endpoints that will receive this event (Stripe's `pending_webhooks`). */
+  targetsFor(event: { account?: string }): number {
+    return event.account ? (this.endpoints.connect ? 1 : 0) : this.endpoints.platform ? 1 : 0;
+  }
+
+  enqueue(event: StripeEvent): void {
+    const endpointName = event.account ? 'connect' : 'platform';
+    const endpoint = this.endpoints[endpointName];
+    if (!endpoint) return;
+    this.deliveries.push({
+      id: this.ids.next('whdel', 20),
+      eventId: event.id,
+      eventType: event.type,
+      endpoint: endpointName,
+      url: endpoint.url,
+      attempts: [],
+      nextAttemptAt: this.clock.nowMs() + this.firstDelay(),
+      state: 'pending',
+      seq: ++this.seq,
+    });
+    if (this.deliveries.length > 20_000) this.deliveries.splice(0, this.deliveries.length - 20_000);
+    this.kick();
+  }
+
+  /** Re-examines the queue soon (after an enqueue, a clock advance or a mode change). */
+  kick(): void {
+    if (this.closed || this.mode.hold || this.kicked) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      void this.exclusive(() => this.drain(false));
+    });
+  }
+
+  /** Attempts every pending first delivery and every retry that is due; resolves when all have been attempted. */
+  async flush(): Promise<FlushResult> {
+    const before = this.countAttempts();
+    for (let round = 0; round < 100; round++) {
+      await this.exclusive(() => this.drain(true));
+      if (!this.deliveries.some((d) => this.isDue(d, true))) break;
+    }
+    const attempted = this.countAttempts() - before;
+    return {
+      attempted,
+      succeeded: this.deliveries.filter((d) => d.state === 'succeeded').length,
+      failed: this.deliveries.filter((d) => d.state === 'failed').length,
+      pending: this.deliveries.filter((d) => d.state === 'pending').length,
+    };
+  }
+
+  reset(): void {
+    this.deliveries = [];
+    this.mode = { ...DEFAULT_MODE };
+    this.retryDelaysSeconds = [...DEFAULT_RETRY_DELAYS_SECONDS];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.chain;
+  }
+
+  private countAttempts(): number {
+    let n = 0;
+    for (const d of this.deliveries) n += d.attempts.length;
+    return n;
+  }
+
+  private firstDelay(): number {
+    const d = this.mode.delayMs;
+    if (typeof d === 'number') return d;
+    return Math.round(d.min + this.ids.random() * (d.max - d.min));
+  }
+
+  private isDue(d: Delivery, flushing: boolean): boolean {
+    if (d.state !== 'pending' || d.nextAttemptAt === null) return false;
+    if (flushing && d.attempts.length === 0) return true;
+    return d.nextAttemptAt <= this.clock.nowMs();
+  }
+
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async drain(flushing: boolean): Promise<void> {
+    if (this.closed) return;
+    const due = this.deliveries.filter((d) => this.isDue(d, flushing));
+    due.sort((a, b) => (this.mode.reorder ? b.seq - a.seq : a.seq - b.seq));
+    for (const d of due) {
+      if (this.closed) return;
+      const dup = this.mode.duplicate;
+      const times = dup === true || (typeof dup === 'number' && this.ids.random() < dup) ? 2 : 1;
+      let ok = false;
+      for (let i = 0; i < times; i++) ok = (await this.attempt(d)) || ok;
+      if (ok) {
+        d.state = 'succeeded';
+        d.nextAttemptAt = null;
+      } else {
+        const delay = this.retryDelaysSeconds[d.attempts.length - 1];
+        if (delay === undefined) {
+          d.state = 'failed';
+          d.nextAttemptAt = null;
+        } else d.nextAttemptAt = this.clock.nowMs() + delay * 1000;
+      }
+    }
+    this.scheduleTimer();
+  }
+
+  private scheduleTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.closed || this.mode.hold) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const d of this.deliveries) {
+      if (d.state === 'pending' && d.nextAttemptAt !== null) next = Math.min(next, d.nextAttemptAt);
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    // Poll at least every second so a clock advance made elsewhere is noticed.
+    const wait = Math.max(0, Math.min(1000, next - this.clock.nowMs()));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.exclusive(() => this.drain(false));
+    }, wait);
+    this.timer.unref();
+  }
+
+  private async attempt(d: Delivery): Promise<boolean> {
+    const event = this.events(d.eventId);
+    const endpoint = this.endpoints[d.endpoint];
+    const started = performance.now();
+    const at = this.clock.nowMs();
+    if (!event || !endpoint) {
+      d.attempts.push({ at, status: null, error: 'endpoint removed', durationMs: 0 });
+      return false;
+    }
+    const payload = JSON.stringify(event, null, 2);
+    // Signed with the wall clock, not the emulator clock: receivers check the timestamp against their own clock.
+    const header = signPayload(payload, endpoint.secret, Math.floor(Date.now() / 1000));
+    try {
+      const res = await fetch(endpoint.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'stripe-signature': header,
+          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+          'cache-control': 'no-cache',
+        },
+        body: payload,
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      d.attempts.push({ at, status: res.status, durationMs: Math.round(performance.now() - started) });
+      return res.status >= 200 && res.status < 300;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      d.attempts.push({ at, status: null, error: message, durationMs: Math.round(performance.now() - started) });
+      this.warn(`webhook ${d.eventType} to ${endpoint.url} failed: ${message}`);
+      return false;
+    }
+  }
+}
