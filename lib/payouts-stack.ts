@@ -43,6 +43,8 @@ import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
 import { type Access, JOBS, type JobDefinition, ROUTES, type RouteDefinition, type SecretName } from '#routes';
 import { ApiFunction } from './constructs/api-function.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.ts';
+import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
 import type { StageConfig } from './stage-config.ts';
 
 export interface PayoutsStackProps extends StackProps {
@@ -52,11 +54,10 @@ export interface PayoutsStackProps extends StackProps {
   readonly jobs?: readonly JobDefinition[];
 }
 
-/** Timeouts per kind of function. API Gateway gives up after 29 s, so API functions must finish well before. */
-const API_TIMEOUT = Duration.seconds(10);
+const API_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS.api);
 const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
-  schedule: Duration.minutes(5),
-  'payout-queue': Duration.seconds(60),
+  schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
+  'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
 };
 /** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout, so retries of a batch
  * never overlap a still-running attempt. */
@@ -341,25 +342,15 @@ export class PayoutsStack extends Stack {
         'No WAF web ACL yet: stage throttling bounds abuse, partner/admin routes need a Cognito token and webhooks are verified by Stripe signature. Attach a web ACL at the stage when one exists for the account.',
     });
 
-    // Errors produced by API Gateway itself (authorizer, throttling, validation) use the same body shape as the
-    // handlers (ARCHITECTURE.md section 4), and carry the CORS header so the browser can read them.
-    const responseHeaders = corsOrigin ? { 'Access-Control-Allow-Origin': `'${corsOrigin}'` } : undefined;
-    const gatewayErrors: [string, ResponseType, string][] = [
-      ['Unauthorized', ResponseType.UNAUTHORIZED, 'unauthorized'],
-      ['AccessDenied', ResponseType.ACCESS_DENIED, 'forbidden'],
-      ['Throttled', ResponseType.THROTTLED, 'rate_limited'],
-      ['BadRequestBody', ResponseType.BAD_REQUEST_BODY, 'validation_error'],
-      ['BadRequestParameters', ResponseType.BAD_REQUEST_PARAMETERS, 'validation_error'],
-      ['Default4xx', ResponseType.DEFAULT_4XX, 'request_rejected'],
-      ['Default5xx', ResponseType.DEFAULT_5XX, 'internal_error'],
-    ];
-    for (const [id, type, code] of gatewayErrors) {
-      api.addGatewayResponse(id, {
-        type,
-        ...(responseHeaders ? { responseHeaders } : {}),
-        templates: {
-          'application/json': `{"error":{"code":"${code}","message":$context.error.messageString}}`,
-        },
+    // API Gateway's own refusals (no route, bad token, throttling, ...) use the project's error shape, with the
+    // same status and body as the local API server (one table: lib/gateway-responses.ts), and carry the CORS
+    // header so the browser can read them.
+    for (const [kind, response] of Object.entries(GATEWAY_RESPONSES) as [GatewayResponseKind, { status: number }][]) {
+      api.addGatewayResponse(pascal(kind.toLowerCase()), {
+        type: ResponseType.of(kind),
+        statusCode: String(response.status),
+        ...(corsOrigin ? { responseHeaders: { 'Access-Control-Allow-Origin': `'${corsOrigin}'` } } : {}),
+        templates: { 'application/json': gatewayResponseBody(kind) },
       });
     }
     return api;
@@ -417,8 +408,9 @@ export class PayoutsStack extends Stack {
   }
 
   private validator(): RequestValidator {
-    // Body schemas are enforced by zod in the handlers (one source); API Gateway rejects requests missing required
-    // path parameters before a Lambda is invoked.
+    // API Gateway rejects requests missing a required path parameter before any Lambda runs. Body validation only
+    // applies where a method maps a model to the content type; we map none, because the body schemas live once, in
+    // zod, in the handlers -- so raw webhook bodies reach their handler untouched.
     this.requestValidator ??= this.api.addRequestValidator('RequestValidator', {
       validateRequestBody: true,
       validateRequestParameters: true,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
+import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
 import { JOBS, ROUTES } from '#routes';
 import {
   expectAuthorizerOnProtectedRoutesOnly,
@@ -192,7 +193,7 @@ describe('API', () => {
     });
   });
 
-  it('answers CORS preflight for the app origin only, and API Gateway errors use the error body shape', () => {
+  it('answers CORS preflight for the app origin only, and API Gateway’s own errors match lib/gateway-responses.ts', () => {
     const preflight = s.stack.api.methods.filter((m) => m.httpMethod === 'OPTIONS');
     expect(preflight.length).toBeGreaterThan(0);
     s.template.hasResourceProperties('AWS::ApiGateway::Method', {
@@ -207,13 +208,15 @@ describe('API', () => {
         ],
       },
     });
-    s.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'UNAUTHORIZED',
-      ResponseTemplates: {
-        'application/json': '{"error":{"code":"unauthorized","message":$context.error.messageString}}',
-      },
-      ResponseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example.com'" },
-    });
+    for (const [kind, response] of Object.entries(GATEWAY_RESPONSES)) {
+      s.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: kind,
+        StatusCode: String(response.status),
+        ResponseTemplates: { 'application/json': gatewayResponseBody(kind as GatewayResponseKind) },
+        ResponseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example.com'" },
+      });
+    }
+    s.template.resourceCountIs('AWS::ApiGateway::GatewayResponse', Object.keys(GATEWAY_RESPONSES).length);
   });
 });
 
