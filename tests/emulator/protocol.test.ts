@@ -146,7 +146,8 @@ describe('encoding', () => {
     expect(typeof expanded.destination).toBe('object');
     expect((expanded.destination as Stripe.Account).id).toBe(account.id);
     const list = await h.stripe.transfers.list({ expand: ['data.destination'] });
-    expect((list.data[0]?.destination as Stripe.Account).object).toBe('account');
+    const firstDestination = list.data[0]?.destination as Stripe.Account | undefined;
+    expect(firstDestination?.object).toBe('account');
     const bad = await stripeError(h.stripe.transfers.retrieve(transfer.id, { expand: ['nonsense'] }));
     expect(bad.message).toBe('This property cannot be expanded (nonsense).');
   });
