@@ -36,6 +36,16 @@ export const ConfigSchema = z
       .transform((c) => c.toLowerCase())
       .default('usd'),
     ALLOWED_COUNTRIES: csv.default(['US']),
+    /** The platform's own country: connected accounts elsewhere are cross-border (recipient service agreement). */
+    PLATFORM_COUNTRY: z
+      .string()
+      .length(2)
+      .transform((c) => c.toUpperCase())
+      .default('US'),
+    /** `GET /connect/status?refresh=true` reads from Stripe at most once per this many seconds per partner. */
+    STATUS_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+    /** Lifetime of the signed state in onboarding refresh/return URLs (the partner may spend a while at Stripe). */
+    ONBOARDING_STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     SECRETS_PROVIDER: z.enum(['secretsmanager', 'env']).default('secretsmanager'),
     STRIPE_API_KEY_SECRET_NAME: z.string().min(1).optional(),
     PLATFORM_WEBHOOK_SECRET_NAME: z.string().min(1).optional(),

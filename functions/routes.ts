@@ -38,7 +38,147 @@ export interface RouteDefinition {
 export const ROUTES: readonly RouteDefinition[] = [
   { name: 'health', method: 'GET', path: '/health', handler: 'functions/api/health.ts', auth: 'public', access: {} },
   { name: 'get-me', method: 'GET', path: '/me', handler: 'functions/api/get-me.ts', auth: 'partner', access: {} },
+  ...partnerRoutes(),
 ];
+
+/**
+ * Partners, teams, onboarding (issue 4). Grants: partner data is read-write for routes that may create the personal
+ * partner on first use; Stripe's key only where Stripe is called; the state key only where onboarding URLs are
+ * signed or verified; the user pool only where a member is looked up by email.
+ */
+function partnerRoutes(): RouteDefinition[] {
+  const table = 'readwrite' as const;
+  return [
+    {
+      name: 'list-my-partners',
+      method: 'GET',
+      path: '/partners',
+      handler: 'functions/api/list-my-partners.ts',
+      auth: 'partner',
+      access: { table },
+    },
+    {
+      name: 'create-team-partner',
+      method: 'POST',
+      path: '/partners',
+      handler: 'functions/api/create-team-partner.ts',
+      auth: 'partner',
+      access: { table },
+    },
+    {
+      name: 'get-my-partner',
+      method: 'GET',
+      path: '/partners/me',
+      handler: 'functions/api/get-my-partner.ts',
+      auth: 'partner',
+      access: { table },
+    },
+    {
+      name: 'set-payout-preference',
+      method: 'PUT',
+      path: '/partners/me/payout-preference',
+      handler: 'functions/api/set-payout-preference.ts',
+      auth: 'partner',
+      access: { table },
+    },
+    {
+      name: 'list-partner-members',
+      method: 'GET',
+      path: '/partners/{partnerId}/members',
+      handler: 'functions/api/list-partner-members.ts',
+      auth: 'partner',
+      access: { table: 'read' },
+    },
+    {
+      name: 'add-partner-member',
+      method: 'POST',
+      path: '/partners/{partnerId}/members',
+      handler: 'functions/api/add-partner-member.ts',
+      auth: 'partner',
+      access: { table, userPool: 'read' },
+    },
+    {
+      name: 'remove-partner-member',
+      method: 'DELETE',
+      path: '/partners/{partnerId}/members/{userSub}',
+      handler: 'functions/api/remove-partner-member.ts',
+      auth: 'partner',
+      access: { table },
+    },
+    {
+      name: 'create-connect-account',
+      method: 'POST',
+      path: '/connect/account',
+      handler: 'functions/api/create-connect-account.ts',
+      auth: 'partner',
+      access: { table, secrets: ['stripeApiKey'] },
+    },
+    {
+      name: 'create-onboarding-link',
+      method: 'POST',
+      path: '/connect/onboarding-link',
+      handler: 'functions/api/create-onboarding-link.ts',
+      auth: 'partner',
+      access: { table, secrets: ['stripeApiKey', 'stateSigningKey'] },
+    },
+    {
+      name: 'connect-refresh',
+      method: 'GET',
+      path: '/connect/refresh',
+      handler: 'functions/api/connect-refresh.ts',
+      auth: 'public',
+      access: { table: 'read', secrets: ['stripeApiKey', 'stateSigningKey'] },
+    },
+    {
+      name: 'connect-return',
+      method: 'GET',
+      path: '/connect/return',
+      handler: 'functions/api/connect-return.ts',
+      auth: 'public',
+      access: { table, secrets: ['stripeApiKey', 'stateSigningKey'] },
+    },
+    {
+      name: 'get-connect-status',
+      method: 'GET',
+      path: '/connect/status',
+      handler: 'functions/api/get-connect-status.ts',
+      auth: 'partner',
+      access: { table, secrets: ['stripeApiKey'] },
+    },
+    {
+      name: 'create-dashboard-link',
+      method: 'POST',
+      path: '/connect/dashboard-link',
+      handler: 'functions/api/create-dashboard-link.ts',
+      auth: 'partner',
+      access: { table, secrets: ['stripeApiKey'] },
+    },
+    {
+      name: 'list-connected-payouts',
+      method: 'GET',
+      path: '/connect/payouts',
+      handler: 'functions/api/list-connected-payouts.ts',
+      auth: 'partner',
+      access: { table },
+    },
+    {
+      name: 'list-partners-admin',
+      method: 'GET',
+      path: '/admin/partners',
+      handler: 'functions/api/list-partners-admin.ts',
+      auth: 'admin',
+      access: { table: 'read' },
+    },
+    {
+      name: 'connect-webhook',
+      method: 'POST',
+      path: '/webhooks/stripe/connect',
+      handler: 'functions/webhooks/connect.ts',
+      auth: 'webhook',
+      access: { table, secrets: ['stripeApiKey', 'connectWebhookSecret'] },
+    },
+  ];
+}
 
 /** Scheduled and queue-driven functions (not behind API Gateway). */
 export interface JobDefinition {

@@ -1,0 +1,83 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, type NativeAttributeValue, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { ConnectedPayout } from '#core/connected-payout';
+import { DomainError } from '#core/errors';
+import type { ConnectedPayoutStore } from '#core/partner-ports';
+import { dynamo, tableName } from './client.ts';
+import { CONNECTED_PAYOUT_PREFIX, connectedPayoutKey, partnerPk } from './keys.ts';
+
+type Item = Record<string, NativeAttributeValue>;
+
+function toPayout(item: Item): ConnectedPayout {
+  return {
+    id: item.id,
+    partnerId: item.partnerId,
+    accountId: item.accountId,
+    amount: Number(item.amount),
+    currency: item.currency,
+    status: item.status,
+    arrivalDate: item.arrivalDate ?? null,
+    failureCode: item.failureCode ?? null,
+    failureMessage: item.failureMessage ?? null,
+    eventCreated: Number(item.eventCreated),
+    eventId: item.eventId,
+    updatedAt: item.updatedAt,
+  };
+}
+
+function decodeCursor(partnerId: string, cursor: string): Item {
+  const payoutId = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^po_[A-Za-z0-9]{1,64}$/.test(payoutId)) {
+    throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+  }
+  return connectedPayoutKey(partnerId, payoutId);
+}
+
+export const dynamoConnectedPayouts: ConnectedPayoutStore = {
+  async get(partnerId, payoutId) {
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: connectedPayoutKey(partnerId, payoutId), ConsistentRead: true }),
+    );
+    return item ? toPayout(item) : undefined;
+  },
+
+  async putIfUnchanged(payout, expectedEventId) {
+    try {
+      await dynamo().send(
+        new PutCommand({
+          TableName: tableName(),
+          Item: { ...connectedPayoutKey(payout.partnerId, payout.id), entity: 'connected-payout', ...payout },
+          ...(expectedEventId === null
+            ? { ConditionExpression: 'attribute_not_exists(PK)' }
+            : {
+                ConditionExpression: 'eventId = :expected',
+                ExpressionAttributeValues: { ':expected': expectedEventId },
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  },
+
+  async list(partnerId, { cursor, limit }) {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': partnerPk(partnerId), ':prefix': CONNECTED_PAYOUT_PREFIX },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(partnerId, cursor) } : {}),
+      }),
+    );
+    const payouts = ((page.Items ?? []) as Item[]).map(toPayout);
+    const last = payouts.at(-1);
+    return {
+      payouts,
+      nextCursor: page.LastEvaluatedKey && last ? Buffer.from(last.id).toString('base64url') : null,
+    };
+  },
+};

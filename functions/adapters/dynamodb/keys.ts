@@ -1,0 +1,70 @@
+/**
+ * Every key of the single table, built in one place. Only adapters/dynamodb imports this module.
+ *
+ * | Item                         | PK                      | SK                         | Index keys                                   |
+ * |------------------------------|-------------------------|----------------------------|----------------------------------------------|
+ * | Partner profile              | PARTNER#<partnerId>     | PROFILE                    | GSI1 ACCOUNT#<acct> / PARTNER (once an       |
+ * |                              |                         |                            | account exists); GSI2 PARTNERS#<status> /    |
+ * |                              |                         |                            | <createdAt>#<partnerId>                      |
+ * | Member (partner side)        | PARTNER#<partnerId>     | MEMBER#<userSub>           |                                              |
+ * | Membership (user side)       | USER#<userSub>          | MEMBERSHIP#<partnerId>     |                                              |
+ * | Personal-partner guard       | USER#<userSub>          | PERSONAL                   |                                              |
+ * | Connected-account payout     | PARTNER#<partnerId>     | STRIPE_PAYOUT#<po_id>      |                                              |
+ * | Rate-limit slot              | PARTNER#<partnerId>     | RATE#<scope>               | ttl                                          |
+ * | Processed webhook event      | EVENT#<evt_id>          | EVENT                      | ttl                                          |
+ *
+ * Partner-scoped items share the partner's partition, so one Query reads a partner's members or payouts, and a
+ * user's memberships are one Query on USER#<sub>. New entities follow the same pattern: a typed builder here,
+ * a `<TYPE>#` SK prefix under the owner's partition, and an `entity` attribute on every item.
+ */
+import type { PartnerStatus } from '#core/partner';
+
+export type Key = { PK: string; SK: string };
+
+const PARTNER = 'PARTNER#';
+const USER = 'USER#';
+
+export const partnerKey = (partnerId: string): Key => ({ PK: `${PARTNER}${partnerId}`, SK: 'PROFILE' });
+
+export const memberKey = (partnerId: string, userSub: string): Key => ({
+  PK: `${PARTNER}${partnerId}`,
+  SK: `MEMBER#${userSub}`,
+});
+export const MEMBER_PREFIX = 'MEMBER#';
+
+export const membershipKey = (userSub: string, partnerId: string): Key => ({
+  PK: `${USER}${userSub}`,
+  SK: `MEMBERSHIP#${partnerId}`,
+});
+export const MEMBERSHIP_PREFIX = 'MEMBERSHIP#';
+
+export const personalGuardKey = (userSub: string): Key => ({ PK: `${USER}${userSub}`, SK: 'PERSONAL' });
+
+export const connectedPayoutKey = (partnerId: string, payoutId: string): Key => ({
+  PK: `${PARTNER}${partnerId}`,
+  SK: `STRIPE_PAYOUT#${payoutId}`,
+});
+export const CONNECTED_PAYOUT_PREFIX = 'STRIPE_PAYOUT#';
+
+export const rateLimitKey = (partnerId: string, scope: string): Key => ({
+  PK: `${PARTNER}${partnerId}`,
+  SK: `RATE#${scope}`,
+});
+
+export const webhookEventKey = (eventId: string): Key => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' });
+
+export const partnerPk = (partnerId: string) => `${PARTNER}${partnerId}`;
+export const userPk = (userSub: string) => `${USER}${userSub}`;
+
+/** GSI1: Stripe account id -> partner. */
+export const accountIndexKeys = (accountId: string) => ({ GSI1PK: `ACCOUNT#${accountId}`, GSI1SK: 'PARTNER' });
+
+/**
+ * GSI2: partners by status, newest first. The sort key `<createdAt>#<partnerId>` is unique across partitions, so
+ * one value is a cursor for a single status *and* for the merge of all statuses.
+ */
+export const statusIndexKeys = (status: PartnerStatus, createdAt: string, partnerId: string) => ({
+  GSI2PK: statusIndexPk(status),
+  GSI2SK: `${createdAt}#${partnerId}`,
+});
+export const statusIndexPk = (status: PartnerStatus) => `PARTNERS#${status}`;

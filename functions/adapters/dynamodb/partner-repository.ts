@@ -1,0 +1,462 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  type NativeAttributeValue,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { DomainError } from '#core/errors';
+import {
+  type Membership,
+  type OnboardingState,
+  PARTNER_STATUSES,
+  type Partner,
+  type PartnerStatus,
+  type PayoutPreference,
+  type Role,
+} from '#core/partner';
+import type { NewMember, PartnerPage, PartnerRepository, StateWrite, StateWriteResult } from '#core/partner-ports';
+import { dynamo, tableName } from './client.ts';
+import {
+  accountIndexKeys,
+  MEMBER_PREFIX,
+  MEMBERSHIP_PREFIX,
+  memberKey,
+  membershipKey,
+  partnerKey,
+  partnerPk,
+  personalGuardKey,
+  statusIndexKeys,
+  statusIndexPk,
+  userPk,
+} from './keys.ts';
+
+type Item = Record<string, NativeAttributeValue>;
+
+function partnerItem(partner: Partner): Item {
+  return {
+    ...partnerKey(partner.id),
+    entity: 'partner',
+    id: partner.id,
+    kind: partner.kind,
+    name: partner.name,
+    country: partner.country,
+    defaultCurrency: partner.defaultCurrency,
+    payoutPreference: partner.payoutPreference,
+    // Absent (not null) until set: attach is `attribute_not_exists(stripeAccountId)`, and index keys cannot be null.
+    stripeAccountId: partner.stripeAccountId ?? undefined,
+    onboarding: partner.onboarding ?? undefined,
+    stateAsOf: partner.stateAsOf ?? undefined,
+    lastEventCreated: partner.lastEventCreated ?? undefined,
+    disconnectedAt: partner.disconnectedAt ?? undefined,
+    status: partner.status,
+    createdAt: partner.createdAt,
+    updatedAt: partner.updatedAt,
+    version: partner.version,
+    ...statusIndexKeys(partner.status, partner.createdAt, partner.id),
+    ...(partner.stripeAccountId ? accountIndexKeys(partner.stripeAccountId) : {}),
+  };
+}
+
+function toPartner(item: Item): Partner {
+  return {
+    id: item.id,
+    kind: item.kind,
+    name: item.name,
+    country: item.country,
+    defaultCurrency: item.defaultCurrency,
+    payoutPreference: item.payoutPreference,
+    stripeAccountId: item.stripeAccountId ?? null,
+    onboarding: (item.onboarding as OnboardingState | undefined) ?? null,
+    stateAsOf: item.stateAsOf ?? null,
+    lastEventCreated: item.lastEventCreated ?? null,
+    disconnectedAt: item.disconnectedAt ?? null,
+    status: item.status,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    version: Number(item.version),
+  };
+}
+
+function membershipItems(partner: Partner, member: NewMember, at: string): { member: Item; membership: Item } {
+  const fields = {
+    partnerId: partner.id,
+    userSub: member.sub,
+    email: member.email ?? undefined,
+    role: member.role,
+    partnerKind: partner.kind,
+    partnerName: partner.name,
+    createdAt: at,
+  };
+  return {
+    member: { ...memberKey(partner.id, member.sub), entity: 'member', ...fields },
+    membership: { ...membershipKey(member.sub, partner.id), entity: 'membership', ...fields },
+  };
+}
+
+function toMembership(item: Item): Membership {
+  return {
+    partnerId: item.partnerId,
+    userSub: item.userSub,
+    email: item.email ?? null,
+    role: item.role as Role,
+    partnerKind: item.partnerKind,
+    partnerName: item.partnerName,
+    createdAt: item.createdAt,
+  };
+}
+
+const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+/** Which items of a cancelled transaction failed their condition (by position). */
+function failedConditions(error: unknown): boolean[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
+}
+
+async function queryAll(input: QueryCommandInput): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Item | undefined;
+  do {
+    const page = await dynamo().send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    items.push(...((page.Items ?? []) as Item[]));
+    startKey = page.LastEvaluatedKey as Item | undefined;
+  } while (startKey);
+  return items;
+}
+
+const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_]{1,64}$/;
+
+function decodeCursor(cursor: string): string {
+  const value = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!CURSOR_PATTERN.test(value)) throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+  return value;
+}
+
+/** Writes the onboarding state: shared SET clause of attach and save. */
+function stateUpdate(write: StateWrite) {
+  const values: Item = {
+    ':acct': write.accountId,
+    ':country': write.country,
+    ':state': write.state,
+    ':asOf': write.stateAsOf,
+    ':status': write.status,
+    ':gsi2pk': statusIndexPk(write.status),
+    ':at': write.at,
+    ':one': 1,
+  };
+  const sets = [
+    'onboarding = :state',
+    'stateAsOf = :asOf',
+    '#status = :status',
+    'GSI2PK = :gsi2pk',
+    'country = :country',
+    'updatedAt = :at',
+    'version = version + :one',
+  ];
+  if (write.state.defaultCurrency) {
+    values[':currency'] = write.state.defaultCurrency;
+    sets.push('defaultCurrency = :currency');
+  }
+  if (write.eventCreated !== undefined) {
+    values[':eventCreated'] = write.eventCreated;
+    sets.push('lastEventCreated = :eventCreated');
+  }
+  return { sets, values };
+}
+
+export const dynamoPartnerRepository: PartnerRepository = {
+  async get(partnerId) {
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: partnerKey(partnerId), ConsistentRead: true }),
+    );
+    return item ? toPartner(item) : undefined;
+  },
+
+  async findByStripeAccount(accountId) {
+    const { GSI1PK } = accountIndexKeys(accountId);
+    const { Items: items = [] } = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': GSI1PK },
+        Limit: 2,
+      }),
+    );
+    const partners = items.filter((item) => item.entity === 'partner').map(toPartner);
+    return partners[0];
+  },
+
+  async personalPartnerId(userSub) {
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: personalGuardKey(userSub), ConsistentRead: true }),
+    );
+    return item?.partnerId as string | undefined;
+  },
+
+  async createPersonalPartner(partner, owner) {
+    const { member, membership } = membershipItems(partner, owner, partner.createdAt);
+    try {
+      await dynamo().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: tableName(),
+                Item: { ...personalGuardKey(owner.sub), entity: 'personal-guard', partnerId: partner.id },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            {
+              Put: {
+                TableName: tableName(),
+                Item: partnerItem(partner),
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            { Put: { TableName: tableName(), Item: member } },
+            { Put: { TableName: tableName(), Item: membership } },
+          ],
+        }),
+      );
+      return partner.id;
+    } catch (error) {
+      if (!failedConditions(error)?.[0]) throw error;
+      // A concurrent first request created it: use that one.
+      const winner = await this.personalPartnerId(owner.sub);
+      if (!winner) throw error;
+      return winner;
+    }
+  },
+
+  async createTeamPartner(partner, owner) {
+    const { member, membership } = membershipItems(partner, owner, partner.createdAt);
+    await dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName(),
+              Item: partnerItem(partner),
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
+          { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
+        ],
+      }),
+    );
+  },
+
+  async membership(partnerId, userSub) {
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: memberKey(partnerId, userSub), ConsistentRead: true }),
+    );
+    return item ? toMembership(item) : undefined;
+  },
+
+  async membershipsOf(userSub) {
+    const items = await queryAll({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': userPk(userSub), ':prefix': MEMBERSHIP_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map(toMembership);
+  },
+
+  async membersOf(partnerId) {
+    const items = await queryAll({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': partnerPk(partnerId), ':prefix': MEMBER_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map(toMembership);
+  },
+
+  async addMember(partner, newMember, at) {
+    const { member, membership } = membershipItems(partner, newMember, at);
+    try {
+      await dynamo().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: tableName(),
+                Key: partnerKey(partner.id),
+                ConditionExpression: 'attribute_exists(PK) AND kind = :team',
+                ExpressionAttributeValues: { ':team': 'team' },
+              },
+            },
+            { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
+            { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
+          ],
+        }),
+      );
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (!failed) throw error;
+      if (failed[0]) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+      if (failed[1] || failed[2]) {
+        throw new DomainError('conflict', 'already_a_member', 'This user is already a member of the partner.');
+      }
+      throw error;
+    }
+    return toMembership(member);
+  },
+
+  async removeMember(partnerId, userSub, expectedRole) {
+    try {
+      await dynamo().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: tableName(),
+                Key: memberKey(partnerId, userSub),
+                ConditionExpression: 'attribute_exists(PK) AND #role = :role',
+                ExpressionAttributeNames: { '#role': 'role' },
+                ExpressionAttributeValues: { ':role': expectedRole },
+              },
+            },
+            { Delete: { TableName: tableName(), Key: membershipKey(userSub, partnerId) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (failedConditions(error)?.[0]) {
+        throw new DomainError('not_found', 'member_not_found', 'This user is not a member of the partner.');
+      }
+      throw error;
+    }
+  },
+
+  async attachStripeAccount(partnerId, write) {
+    const { sets, values } = stateUpdate(write);
+    const index = accountIndexKeys(write.accountId);
+    try {
+      const { Attributes: item } = await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: partnerKey(partnerId),
+          UpdateExpression: `SET stripeAccountId = :acct, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, ${sets.join(', ')}`,
+          ConditionExpression:
+            'attribute_exists(PK) AND attribute_not_exists(stripeAccountId) AND attribute_not_exists(disconnectedAt)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ...values, ':gsi1pk': index.GSI1PK, ':gsi1sk': index.GSI1SK },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { attached: true, partner: toPartner(item ?? {}) };
+    } catch (error) {
+      if (isConditionFailure(error)) return { attached: false };
+      throw error;
+    }
+  },
+
+  async saveOnboardingState(partnerId, write): Promise<StateWriteResult> {
+    const { sets, values } = stateUpdate(write);
+    try {
+      const { Attributes: item } = await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: partnerKey(partnerId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // A read that began later than this one is already stored: this one is older, drop it.
+          ConditionExpression:
+            'stripeAccountId = :acct AND attribute_not_exists(disconnectedAt) AND (attribute_not_exists(stateAsOf) OR stateAsOf <= :asOf)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { written: true, partner: toPartner(item ?? {}) };
+    } catch (error) {
+      if (isConditionFailure(error)) return { written: false };
+      throw error;
+    }
+  },
+
+  async markDisconnected(partnerId, accountId, at, eventCreated) {
+    try {
+      const { Attributes: item } = await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: partnerKey(partnerId),
+          UpdateExpression:
+            'SET disconnectedAt = if_not_exists(disconnectedAt, :at), #status = :status, GSI2PK = :gsi2pk, updatedAt = :at, lastEventCreated = :created, version = version + :one',
+          ConditionExpression: 'stripeAccountId = :acct',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':acct': accountId,
+            ':at': at,
+            ':status': 'disconnected',
+            ':gsi2pk': statusIndexPk('disconnected'),
+            ':created': eventCreated,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return item ? toPartner(item) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  },
+
+  async setPayoutPreference(partnerId: string, preference: PayoutPreference, at: string) {
+    try {
+      const { Attributes: item } = await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: partnerKey(partnerId),
+          UpdateExpression: 'SET payoutPreference = :preference, updatedAt = :at, version = version + :one',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':preference': preference, ':at': at, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toPartner(item ?? {});
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+      throw error;
+    }
+  },
+
+  async list({ status, cursor, limit }): Promise<PartnerPage> {
+    const before = cursor === undefined ? undefined : decodeCursor(cursor);
+    const statuses: readonly PartnerStatus[] = status ? [status] : PARTNER_STATUSES;
+    // "All statuses" merges one newest-first query per status partition; sort keys are unique across them.
+    const pages = await Promise.all(
+      statuses.map((s) =>
+        dynamo().send(
+          new QueryCommand({
+            TableName: tableName(),
+            IndexName: 'GSI2',
+            KeyConditionExpression: before ? 'GSI2PK = :pk AND GSI2SK < :before' : 'GSI2PK = :pk',
+            ExpressionAttributeValues: { ':pk': statusIndexPk(s), ...(before ? { ':before': before } : {}) },
+            ScanIndexForward: false,
+            Limit: limit,
+          }),
+        ),
+      ),
+    );
+    const merged = pages
+      .flatMap((page) => (page.Items ?? []) as Item[])
+      .filter((item) => item.entity === 'partner')
+      .sort((a, b) => (a.GSI2SK < b.GSI2SK ? 1 : a.GSI2SK > b.GSI2SK ? -1 : 0));
+    const taken = merged.slice(0, limit);
+    const more = merged.length > limit || pages.some((page) => page.LastEvaluatedKey !== undefined);
+    const last = taken.at(-1);
+    return {
+      partners: taken.map(toPartner),
+      nextCursor: more && last ? Buffer.from(String(last.GSI2SK)).toString('base64url') : null,
+    };
+  },
+};

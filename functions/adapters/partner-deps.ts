@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { config } from '#config';
+import type { Log, PartnerDeps } from '#core/partner-access';
+import { cognitoUserDirectory } from './cognito/user-directory.ts';
+import { dynamoConnectedPayouts } from './dynamodb/connected-payouts.ts';
+import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
+import { dynamoRateLimiter } from './dynamodb/rate-limiter.ts';
+import { readSecret } from './secrets.ts';
+import { stripeConnect } from './stripe/connect.ts';
+
+/** Partner ids are ours, random and unguessable: `ptn_` + 24 hex characters. */
+export const newPartnerId = () => `ptn_${randomBytes(12).toString('hex')}`;
+
+/** The partner use cases wired to DynamoDB, Stripe and Cognito, built once per execution environment. */
+let cached: PartnerDeps | undefined;
+
+export function partnerDeps(log: Log): PartnerDeps {
+  if (!cached) {
+    const cfg = config();
+    cached = {
+      partners: dynamoPartnerRepository,
+      stripe: stripeConnect,
+      users: cognitoUserDirectory,
+      connectedPayouts: dynamoConnectedPayouts,
+      rateLimiter: dynamoRateLimiter,
+      clock: { now: () => new Date() },
+      newPartnerId,
+      stateSigningKey: () => readSecret('stateSigningKey'),
+      settings: {
+        allowedCountries: cfg.ALLOWED_COUNTRIES.map((country) => country.toUpperCase()),
+        platformCountry: cfg.PLATFORM_COUNTRY,
+        defaultCountry: cfg.DEFAULT_COUNTRY.toUpperCase(),
+        defaultCurrency: cfg.DEFAULT_CURRENCY,
+        apiBaseUrl: cfg.API_BASE_URL,
+        appUrl: cfg.APP_URL,
+        onboardingStateTtlSeconds: cfg.ONBOARDING_STATE_TTL_SECONDS,
+        statusRefreshIntervalSeconds: cfg.STATUS_REFRESH_INTERVAL_SECONDS,
+      },
+      log,
+    };
+  }
+  return cached;
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { config } from '#config';
+import { isDomainError } from '#core/errors';
+import { completeOnboardingReturn } from '#core/onboarding';
+import type { PartnerStatus } from '#core/partner';
+import { mapError } from '#middleware/error-mapper';
+import { httpHandler } from '#middleware/http-handler';
+import { deps, htmlPage } from '#middleware/partner-request';
+
+const Query = z.object({ state: z.string().max(1024).optional() });
+
+const MESSAGES: Record<PartnerStatus, string> = {
+  active: 'Your Stripe account is ready: you can receive payouts.',
+  pending_verification: 'Thanks! Stripe is verifying your details; we will let you know when payouts are enabled.',
+  restricted: 'Stripe needs more information before you can be paid. Return to the app to continue onboarding.',
+  not_set_up: 'Onboarding has not started yet. Return to the app to begin.',
+  disconnected: 'This Stripe account is disconnected from the platform.',
+};
+
+/**
+ * `return_url` of every Account Link. Arriving here proves nothing, so the account is re-read from Stripe and the
+ * stored state updated before the partner is sent back to the app (`?stripe=return&status=…`).
+ */
+export const handler = httpHandler({ auth: 'public', query: Query }, async ({ query }) => {
+  let partner: Awaited<ReturnType<typeof completeOnboardingReturn>>;
+  try {
+    partner = await completeOnboardingReturn(deps(), query.state ?? '');
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    const { status } = mapError(error);
+    return htmlPage(status, 'Onboarding return not recognised', `${error.message} Return to the app to continue.`);
+  }
+  const appUrl = config().APP_URL;
+  if (!appUrl) return htmlPage(200, 'Stripe onboarding', MESSAGES[partner.status]);
+  const target = new URL(appUrl);
+  target.searchParams.set('stripe', 'return');
+  target.searchParams.set('status', partner.status);
+  target.searchParams.set('partnerId', partner.id);
+  return { status: 302, headers: { location: target.toString() } };
+});

@@ -1,0 +1,11 @@
+import { createDashboardLink } from '#core/onboarding';
+import { resolvePartner } from '#core/partner-access';
+import { httpHandler } from '#middleware/http-handler';
+import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
+
+/** A single-use Express Dashboard login link; 409 `onboarding_incomplete` before details are submitted. */
+export const handler = httpHandler({ auth: 'partner', query: PartnerQuery }, async ({ identity, query }) => {
+  const d = deps();
+  const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'manage_onboarding');
+  return { status: 200, body: await createDashboardLink(d, context) };
+});

@@ -1,0 +1,15 @@
+import { createOnboardingLink } from '#core/onboarding';
+import { resolvePartner } from '#core/partner-access';
+import { httpHandler } from '#middleware/http-handler';
+import { AccountBody, callerOf, deps, PartnerQuery } from '#middleware/partner-request';
+
+/** Ensures the Express account, then returns a fresh Account Link to Stripe's hosted onboarding. */
+export const handler = httpHandler(
+  { auth: 'partner', body: AccountBody, query: PartnerQuery },
+  async ({ identity, body, query }) => {
+    const d = deps();
+    const caller = callerOf(identity);
+    const context = await resolvePartner(d, caller, query.partnerId, 'manage_onboarding');
+    return { status: 200, body: await createOnboardingLink(d, context, caller, body) };
+  },
+);

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { partnerView } from '#core/partner-views';
+import { createTeam } from '#core/teams';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { Country, callerOf, deps } from '#middleware/partner-request';
+
+const Body = z.strictObject({ name: z.string().trim().min(1).max(100), country: Country.optional() });
+
+/** Creates a team partner; the caller becomes its owner. */
+export const handler = httpHandler({ auth: 'partner', body: Body, query: NoQuery }, async ({ identity, body }) => {
+  const { partner, role } = await createTeam(deps(), callerOf(identity), body);
+  return { status: 201, body: partnerView(partner, role) };
+});

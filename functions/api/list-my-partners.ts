@@ -1,0 +1,10 @@
+import { partnerView } from '#core/partner-views';
+import { listMyPartners } from '#core/teams';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps } from '#middleware/partner-request';
+
+/** Every partner the caller belongs to, with the caller's role in each. */
+export const handler = httpHandler({ auth: 'partner', query: NoQuery }, async ({ identity }) => {
+  const partners = await listMyPartners(deps(), callerOf(identity));
+  return { status: 200, body: { partners: partners.map(({ partner, role }) => partnerView(partner, role)) } };
+});

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { removeMember } from '#core/teams';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps, PartnerId } from '#middleware/partner-request';
+
+const Path = z.strictObject({ partnerId: PartnerId, userSub: z.string().min(1).max(128) });
+
+/** The owner removes a member; any member but the owner may remove themselves (leave). */
+export const handler = httpHandler({ auth: 'partner', query: NoQuery, path: Path }, async ({ identity, path }) => {
+  await removeMember(deps(), callerOf(identity), path.partnerId, path.userSub);
+  return { status: 204 };
+});

@@ -1,0 +1,275 @@
+import { DomainError, isDomainError } from './errors.ts';
+import { chooseLinkType, deriveStatus, type Partner, type PayoutPreference } from './partner.ts';
+import { type Caller, type PartnerContext, type PartnerDeps, requireAllowedCountry } from './partner-access.ts';
+import type { BusinessType, StateWrite, StripeAccountSnapshot } from './partner-ports.ts';
+import { signOnboardingState, verifyOnboardingState } from './signed-state.ts';
+
+/**
+ * Onboarding: one Express account per partner, fresh Account Links, the refresh/return redirects, and syncing the
+ * account's state from Stripe. The partner never creates a Stripe account any other way.
+ */
+
+export interface AccountRequest {
+  country?: string | undefined;
+  businessType?: BusinessType | undefined;
+}
+
+/**
+ * Same-country accounts get card_payments + transfers under the full service agreement. Cross-border accounts can
+ * only receive transfers, which Stripe requires under the recipient service agreement.
+ */
+export function accountCapabilities(
+  country: string,
+  platformCountry: string,
+): { capabilities: ('card_payments' | 'transfers')[]; serviceAgreement: 'full' | 'recipient' } {
+  return country.toUpperCase() === platformCountry.toUpperCase()
+    ? { capabilities: ['card_payments', 'transfers'], serviceAgreement: 'full' }
+    : { capabilities: ['transfers'], serviceAgreement: 'recipient' };
+}
+
+const disconnectedError = () =>
+  new DomainError(
+    'conflict',
+    'account_disconnected',
+    'This partner disconnected its Stripe account from the platform; contact support to reconnect.',
+  );
+
+function stateWrite(snapshot: StripeAccountSnapshot, stateAsOf: string, at: string, eventCreated?: number): StateWrite {
+  return {
+    accountId: snapshot.accountId,
+    country: snapshot.country,
+    state: snapshot.state,
+    status: deriveStatus({ stripeAccountId: snapshot.accountId, onboarding: snapshot.state, disconnected: false }),
+    stateAsOf,
+    at,
+    ...(eventCreated === undefined ? {} : { eventCreated }),
+  };
+}
+
+/**
+ * Creates the partner's Express account unless it has one. The Stripe call carries an idempotency key derived from
+ * the partner id and the account id is stored with a conditional write, so concurrent calls end with one account:
+ * the loser returns the winner's.
+ */
+export async function ensureAccount(
+  deps: PartnerDeps,
+  { partner }: PartnerContext,
+  caller: Caller,
+  request: AccountRequest,
+): Promise<{ partner: Partner; created: boolean }> {
+  const country = requireAllowedCountry(deps.settings, request.country ?? partner.country);
+  if (partner.disconnectedAt) throw disconnectedError();
+  if (partner.stripeAccountId) return { partner, created: false };
+
+  const stateAsOf = deps.clock.now().toISOString();
+  let snapshot: StripeAccountSnapshot;
+  try {
+    snapshot = await deps.stripe.createExpressAccount({
+      partnerId: partner.id,
+      country,
+      email: caller.email,
+      businessType: request.businessType ?? null,
+      ...accountCapabilities(country, deps.settings.platformCountry),
+    });
+  } catch (error) {
+    // Same key, different parameters: a concurrent request with other input is creating (or created) the account.
+    if (isDomainError(error) && error.code === 'idempotency_conflict') {
+      const current = await deps.partners.get(partner.id);
+      if (current?.stripeAccountId) return { partner: current, created: false };
+      throw new DomainError(
+        'conflict',
+        'account_creation_in_progress',
+        'The Stripe account is being created by another request; retry shortly.',
+      );
+    }
+    throw error;
+  }
+
+  const attached = await deps.partners.attachStripeAccount(
+    partner.id,
+    stateWrite(snapshot, stateAsOf, deps.clock.now().toISOString()),
+  );
+  if (attached.attached) return { partner: attached.partner, created: true };
+  const winner = await deps.partners.get(partner.id);
+  if (winner?.disconnectedAt) throw disconnectedError();
+  if (!winner?.stripeAccountId) throw new Error(`Partner ${partner.id}: account attach refused but none stored`);
+  if (winner.stripeAccountId !== snapshot.accountId) {
+    deps.log.warn('A second Stripe account was created for a partner; it is not used', {
+      partnerId: partner.id,
+      kept: winner.stripeAccountId,
+      orphan: snapshot.accountId,
+    });
+  }
+  return { partner: winner, created: false };
+}
+
+function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
+}
+
+async function freshAccountLink(deps: PartnerDeps, partner: Partner): Promise<{ url: string; expiresAt: string }> {
+  if (!partner.stripeAccountId) throw new Error(`Partner ${partner.id} has no Stripe account`);
+  const now = deps.clock.now();
+  const state = signOnboardingState(await deps.stateSigningKey(), {
+    partnerId: partner.id,
+    expiresAt: Math.floor(now.getTime() / 1000) + deps.settings.onboardingStateTtlSeconds,
+  });
+  const query = `?state=${encodeURIComponent(state)}`;
+  const link = await deps.stripe.createAccountLink({
+    accountId: partner.stripeAccountId,
+    type: chooseLinkType(partner.onboarding),
+    refreshUrl: joinUrl(deps.settings.apiBaseUrl, `/connect/refresh${query}`),
+    returnUrl: joinUrl(deps.settings.apiBaseUrl, `/connect/return${query}`),
+  });
+  return { url: link.url, expiresAt: new Date(link.expiresAt * 1000).toISOString() };
+}
+
+/** Ensures the account, then a fresh (never cached) Account Link. */
+export async function createOnboardingLink(
+  deps: PartnerDeps,
+  context: PartnerContext,
+  caller: Caller,
+  request: AccountRequest,
+): Promise<{ url: string; expiresAt: string }> {
+  const { partner } = await ensureAccount(deps, context, caller, request);
+  return freshAccountLink(deps, partner);
+}
+
+async function partnerFromState(deps: PartnerDeps, token: string): Promise<Partner> {
+  const { partnerId } = verifyOnboardingState(await deps.stateSigningKey(), token, deps.clock.now());
+  const partner = await deps.partners.get(partnerId);
+  if (!partner) throw new DomainError('validation', 'invalid_state', 'This onboarding link is not valid.');
+  return partner;
+}
+
+/** Stripe sends the browser here when a link expired or was used: answer with a new link (never a dead end). */
+export async function refreshOnboarding(deps: PartnerDeps, token: string): Promise<{ url: string }> {
+  const partner = await partnerFromState(deps, token);
+  if (partner.disconnectedAt) throw disconnectedError();
+  if (!partner.stripeAccountId) throw new DomainError('validation', 'invalid_state', 'This link is not valid.');
+  return { url: (await freshAccountLink(deps, partner)).url };
+}
+
+/** The return redirect proves nothing: re-read the account from Stripe before reporting a status. */
+export async function completeOnboardingReturn(deps: PartnerDeps, token: string): Promise<Partner> {
+  const partner = await partnerFromState(deps, token);
+  if (partner.disconnectedAt || !partner.stripeAccountId) return partner;
+  return syncAccount(deps, partner);
+}
+
+/**
+ * Reads the account from Stripe and stores its state, unless a read that began later is already stored. Returns
+ * the partner as stored afterwards. When Stripe no longer lets us read the account (deauthorized; the event is on
+ * its way) the stored state is kept.
+ */
+export async function syncAccount(deps: PartnerDeps, partner: Partner, eventCreated?: number): Promise<Partner> {
+  return (await syncAccountState(deps, partner, eventCreated)).partner;
+}
+
+export async function syncAccountState(
+  deps: PartnerDeps,
+  partner: Partner,
+  eventCreated?: number,
+): Promise<{ partner: Partner; outcome: 'synced' | 'stale' | 'account_inaccessible' }> {
+  if (!partner.stripeAccountId) return { partner, outcome: 'stale' };
+  const stateAsOf = deps.clock.now().toISOString();
+  let snapshot: StripeAccountSnapshot;
+  try {
+    snapshot = await deps.stripe.retrieveAccount(partner.stripeAccountId);
+  } catch (error) {
+    if (isDomainError(error) && error.code === 'account_inaccessible') {
+      deps.log.warn('Stripe refused to read the account; keeping the stored state', {
+        partnerId: partner.id,
+        accountId: partner.stripeAccountId,
+      });
+      return { partner, outcome: 'account_inaccessible' };
+    }
+    throw error;
+  }
+  const result = await deps.partners.saveOnboardingState(
+    partner.id,
+    stateWrite(snapshot, stateAsOf, deps.clock.now().toISOString(), eventCreated),
+  );
+  if (result.written) return { partner: result.partner, outcome: 'synced' };
+  return { partner: (await deps.partners.get(partner.id)) ?? partner, outcome: 'stale' };
+}
+
+export interface StatusView {
+  partnerId: string;
+  status: Partner['status'];
+  stripeAccountId: string | null;
+  chargesEnabled: boolean;
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+  requirements: {
+    currentlyDue: string[];
+    pastDue: string[];
+    disabledReason: string | null;
+    currentDeadline: string | null;
+  };
+  stateAsOf: string | null;
+}
+
+export function statusView(partner: Partner): StatusView {
+  const state = partner.onboarding;
+  return {
+    partnerId: partner.id,
+    status: partner.status,
+    stripeAccountId: partner.stripeAccountId,
+    chargesEnabled: state?.chargesEnabled ?? false,
+    payoutsEnabled: state?.payoutsEnabled ?? false,
+    detailsSubmitted: state?.detailsSubmitted ?? false,
+    requirements: {
+      currentlyDue: state?.currentlyDue ?? [],
+      pastDue: state?.pastDue ?? [],
+      disabledReason: state?.disabledReason ?? null,
+      currentDeadline: state?.currentDeadline ? new Date(state.currentDeadline * 1000).toISOString() : null,
+    },
+    stateAsOf: partner.stateAsOf,
+  };
+}
+
+/** The stored status; with `refresh`, re-read from Stripe first (once per interval per partner). */
+export async function getStatus(deps: PartnerDeps, { partner }: PartnerContext, refresh: boolean): Promise<StatusView> {
+  if (!refresh || !partner.stripeAccountId || partner.disconnectedAt) return statusView(partner);
+  const slot = await deps.rateLimiter.tryAcquire(
+    partner.id,
+    'status-refresh',
+    deps.clock.now(),
+    deps.settings.statusRefreshIntervalSeconds,
+  );
+  if (!slot.acquired) {
+    throw new DomainError(
+      'rate_limited',
+      'refresh_rate_limited',
+      `The status was refreshed from Stripe moments ago; retry in ${slot.retryAfterSeconds} s.`,
+      { retryAfterSeconds: slot.retryAfterSeconds },
+    );
+  }
+  return statusView(await syncAccount(deps, partner));
+}
+
+/** An Express Dashboard login link; Stripe only issues one once the partner submitted their details. */
+export async function createDashboardLink(deps: PartnerDeps, { partner }: PartnerContext): Promise<{ url: string }> {
+  if (partner.disconnectedAt) throw disconnectedError();
+  const incomplete = () =>
+    new DomainError(
+      'conflict',
+      'onboarding_incomplete',
+      'The Express Dashboard opens once onboarding details are submitted.',
+    );
+  if (!partner.stripeAccountId) throw incomplete();
+  // The stored state may lag the webhook that says details were just submitted: ask Stripe before refusing.
+  const current = partner.onboarding?.detailsSubmitted ? partner : await syncAccount(deps, partner);
+  if (!current.onboarding?.detailsSubmitted || !current.stripeAccountId) throw incomplete();
+  return deps.stripe.createLoginLink(current.stripeAccountId);
+}
+
+/** How the partner wants to be paid. Stripe payouts still wait until the partner is `active`. */
+export async function setPayoutPreference(
+  deps: PartnerDeps,
+  { partner }: PartnerContext,
+  preference: PayoutPreference,
+): Promise<Partner> {
+  return deps.partners.setPayoutPreference(partner.id, preference, deps.clock.now().toISOString());
+}

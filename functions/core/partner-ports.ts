@@ -1,0 +1,139 @@
+import type { ConnectedPayout } from './connected-payout.ts';
+import type {
+  AccountLinkType,
+  Membership,
+  OnboardingState,
+  Partner,
+  PartnerStatus,
+  PayoutPreference,
+  Role,
+} from './partner.ts';
+
+/**
+ * What the partner use cases need from the outside world. Adapters implement these (DynamoDB, Stripe, Cognito);
+ * unit tests pass in-memory fakes.
+ */
+export interface Clock {
+  now(): Date;
+}
+
+export interface NewMember {
+  sub: string;
+  email: string | null;
+  role: Role;
+}
+
+export interface PartnerPage {
+  partners: Partner[];
+  nextCursor: string | null;
+}
+
+export interface StateWrite {
+  accountId: string;
+  country: string;
+  state: OnboardingState;
+  status: PartnerStatus;
+  /** ISO time the Stripe read began; the write is refused when a read that began later is already stored. */
+  stateAsOf: string;
+  at: string;
+  /** Stripe `created` of the Connect event that triggered this read, if one did. */
+  eventCreated?: number;
+}
+
+export type StateWriteResult = { written: true; partner: Partner } | { written: false };
+
+export interface PartnerRepository {
+  get(partnerId: string): Promise<Partner | undefined>;
+  /** The partner holding this Stripe account (GSI1, eventually consistent). */
+  findByStripeAccount(accountId: string): Promise<Partner | undefined>;
+  personalPartnerId(userSub: string): Promise<string | undefined>;
+  /**
+   * Creates the user's personal partner and owner membership, guarded so concurrent first requests create exactly
+   * one. Returns the id of the personal partner that exists afterwards (the caller's or a concurrent winner's).
+   */
+  createPersonalPartner(partner: Partner, owner: NewMember): Promise<string>;
+  createTeamPartner(partner: Partner, owner: NewMember): Promise<void>;
+  membership(partnerId: string, userSub: string): Promise<Membership | undefined>;
+  membershipsOf(userSub: string): Promise<Membership[]>;
+  membersOf(partnerId: string): Promise<Membership[]>;
+  /** Throws `already_a_member` when the user is a member; `partner_not_found` when the team is gone. */
+  addMember(partner: Partner, member: NewMember, at: string): Promise<Membership>;
+  /** Throws `member_not_found` when the user is not (or no longer) a member with that role. */
+  removeMember(partnerId: string, userSub: string, expectedRole: Role): Promise<void>;
+  /** Stores the account id once: `{ attached: false }` when another request attached one first. */
+  attachStripeAccount(
+    partnerId: string,
+    write: StateWrite,
+  ): Promise<{ attached: true; partner: Partner } | { attached: false }>;
+  saveOnboardingState(partnerId: string, write: StateWrite): Promise<StateWriteResult>;
+  markDisconnected(
+    partnerId: string,
+    accountId: string,
+    at: string,
+    eventCreated: number,
+  ): Promise<Partner | undefined>;
+  setPayoutPreference(partnerId: string, preference: PayoutPreference, at: string): Promise<Partner>;
+  /** Newest first; `status` undefined means every status. */
+  list(options: { status?: PartnerStatus; cursor?: string; limit: number }): Promise<PartnerPage>;
+}
+
+export interface RateLimiter {
+  /** Takes the slot for `key` unless it was taken less than `intervalSeconds` ago. */
+  tryAcquire(
+    partnerId: string,
+    scope: string,
+    now: Date,
+    intervalSeconds: number,
+  ): Promise<{ acquired: true } | { acquired: false; retryAfterSeconds: number }>;
+}
+
+export interface StripeAccountSnapshot {
+  accountId: string;
+  country: string;
+  state: OnboardingState;
+  /** Our `partner_id` metadata on the account, when present. */
+  partnerId: string | null;
+}
+
+export interface CreateAccountRequest {
+  partnerId: string;
+  country: string;
+  email: string | null;
+  businessType: BusinessType | null;
+  capabilities: readonly ('card_payments' | 'transfers')[];
+  serviceAgreement: 'full' | 'recipient';
+}
+
+export type BusinessType = 'individual' | 'company' | 'non_profit' | 'government_entity';
+
+export interface StripeConnect {
+  createExpressAccount(request: CreateAccountRequest): Promise<StripeAccountSnapshot>;
+  /** Throws `account_inaccessible` when Stripe no longer lets the platform read the account (deauthorized). */
+  retrieveAccount(accountId: string): Promise<StripeAccountSnapshot>;
+  createAccountLink(request: {
+    accountId: string;
+    type: AccountLinkType;
+    refreshUrl: string;
+    returnUrl: string;
+  }): Promise<{ url: string; expiresAt: number }>;
+  /** Throws `onboarding_incomplete` when Stripe refuses because details are not submitted. */
+  createLoginLink(accountId: string): Promise<{ url: string }>;
+}
+
+export interface UserDirectory {
+  /** An existing, enabled user with this email; `ambiguous_email` when several match. */
+  findByEmail(email: string): Promise<{ sub: string; email: string } | undefined>;
+}
+
+export interface ConnectedPayoutStore {
+  get(partnerId: string, payoutId: string): Promise<ConnectedPayout | undefined>;
+  /** Writes unless the stored record changed since it was read (`expectedEventId`: its eventId, null if absent). */
+  putIfUnchanged(payout: ConnectedPayout, expectedEventId: string | null): Promise<boolean>;
+  list(
+    partnerId: string,
+    options: { cursor?: string; limit: number },
+  ): Promise<{
+    payouts: ConnectedPayout[];
+    nextCursor: string | null;
+  }>;
+}

@@ -1,0 +1,52 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DomainError } from './errors.ts';
+
+/**
+ * The `state` carried by the onboarding refresh/return URLs. Those routes are public (Stripe redirects the browser
+ * there without our token), so the state proves which partner the redirect is for and until when:
+ * `base64url(JSON {p: partnerId, e: expiry epoch seconds}) "." base64url(HMAC-SHA256)`.
+ *
+ * The MAC input is prefixed with a purpose label, so the same key can never be used to forge another kind of token.
+ */
+const PURPOSE = 'connect-payouts/onboarding-state/v1';
+const MAX_TOKEN_LENGTH = 512;
+
+export interface OnboardingStatePayload {
+  partnerId: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+function mac(key: string, payload: string): Buffer {
+  return createHmac('sha256', key).update(`${PURPOSE}.${payload}`).digest();
+}
+
+export function signOnboardingState(key: string, payload: OnboardingStatePayload): string {
+  const body = Buffer.from(JSON.stringify({ p: payload.partnerId, e: payload.expiresAt })).toString('base64url');
+  return `${body}.${mac(key, body).toString('base64url')}`;
+}
+
+const invalid = () => new DomainError('validation', 'invalid_state', 'This onboarding link is not valid.');
+
+/** Checks the MAC in constant time, then the expiry. Throws `invalid_state` or `expired_state`. */
+export function verifyOnboardingState(key: string, token: string, now: Date): OnboardingStatePayload {
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalid();
+  const [body, signature, extra] = token.split('.');
+  if (!body || !signature || extra !== undefined) throw invalid();
+  const expected = mac(key, body);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const { p, e } = (decoded ?? {}) as { p?: unknown; e?: unknown };
+  if (typeof p !== 'string' || p.length === 0 || typeof e !== 'number' || !Number.isInteger(e)) throw invalid();
+  if (e <= Math.floor(now.getTime() / 1000)) {
+    throw new DomainError('validation', 'expired_state', 'This onboarding link has expired.');
+  }
+  return { partnerId: p, expiresAt: e };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { partnerDeps } from '#adapters/partner-deps';
+import type { Caller, Log, PartnerDeps } from '#core/partner-access';
+import type { Identity } from './identity.ts';
+import { logger } from './observability.ts';
+
+/** Shared request pieces of the partner routes. */
+
+const log: Log = {
+  info: (message, details) => logger.info(message, details ?? {}),
+  warn: (message, details) => logger.warn(message, details ?? {}),
+};
+
+/** The partner use cases' dependencies, wired once per execution environment. */
+export const deps = (): PartnerDeps => partnerDeps(log);
+
+/** Our partner ids: `ptn_` + 24 lower-case hex characters. */
+export const PartnerId = z.string().regex(/^ptn_[a-f0-9]{24}$/, 'expected a partner id (ptn_…)');
+
+/** `?partnerId=` names a team partner the caller belongs to; without it the caller acts on their personal partner. */
+export const PartnerQuery = z.strictObject({ partnerId: PartnerId.optional() });
+
+export const Country = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code')
+  .transform((value) => value.toUpperCase());
+
+/** Body of `POST /connect/account` and `POST /connect/onboarding-link`. */
+export const AccountBody = z.strictObject({
+  country: Country.optional(),
+  businessType: z.enum(['individual', 'company', 'non_profit', 'government_entity']).optional(),
+});
+
+export const Cursor = z
+  .string()
+  .max(512)
+  .regex(/^[A-Za-z0-9_-]+$/, 'expected a cursor from a previous page');
+
+export const Limit = z.coerce.number().int().min(1).max(100).default(25);
+
+export function callerOf(identity: Identity): Caller {
+  return { sub: identity.sub, email: identity.email ?? null };
+}
+
+const escapeHtml = (value: string) =>
+  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/** A minimal self-contained page for the browser-facing onboarding redirects. */
+export function htmlPage(status: number, title: string, message: string) {
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
+<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`;
+  return {
+    status,
+    contentType: 'text/html; charset=utf-8',
+    body,
+    headers: {
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+      'referrer-policy': 'no-referrer',
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type Stripe from 'stripe';
+import { webhookEvents } from '#adapters/dynamodb/webhook-events';
+import { readSecret } from '#adapters/secrets';
+import { constructWebhookEvent } from '#adapters/stripe/construct-webhook-event';
+import { httpHandler } from '#middleware/http-handler';
+import { logger } from '#middleware/observability';
+import type { SecretName } from '#routes';
+
+export interface StripeWebhookOptions {
+  /** Which endpoint this is (logged and stored with the de-duplication record). */
+  endpoint: 'platform' | 'connect';
+  /** The endpoint's own signing secret. */
+  secret: Extract<SecretName, 'platformWebhookSecret' | 'connectWebhookSecret'>;
+  /** Processes one verified event and names the outcome (for logs). Must be idempotent. */
+  handle(event: Stripe.Event): Promise<string>;
+}
+
+/**
+ * The shape of every Stripe webhook Lambda:
+ * 1. verify `Stripe-Signature` on the raw body with the endpoint's secret — 400 and no state change otherwise;
+ * 2. skip an event id that was already processed (200);
+ * 3. process; any failure answers 5xx so Stripe retries (a domain refusal of Stripe itself maps to 502);
+ * 4. record the event id as processed (TTL), only after success — a crash in between means Stripe's retry runs
+ *    the (idempotent) handler again rather than the event being lost.
+ */
+export function stripeWebhookHandler(options: StripeWebhookOptions) {
+  return httpHandler({ auth: 'webhook' }, async ({ rawBody, headers }) => {
+    const event = await constructWebhookEvent(rawBody, headers['stripe-signature'], await readSecret(options.secret));
+    logger.appendKeys({ stripeEventId: event.id, stripeEventType: event.type, stripeAccount: event.account });
+    if (await webhookEvents.isProcessed(event.id)) {
+      logger.info('Stripe event already processed; acknowledged again');
+      return { status: 200, body: { received: true, duplicate: true } };
+    }
+    const outcome = await options.handle(event);
+    await webhookEvents.markProcessed(event.id, {
+      type: event.type,
+      outcome,
+      endpoint: options.endpoint,
+      at: new Date(),
+    });
+    logger.info('Stripe event processed', { outcome });
+    return { status: 200, body: { received: true } };
+  });
+}
