@@ -204,6 +204,10 @@ export async function handleApi(deps: ApiDeps, req: ApiRequest): Promise<ApiOutc
         case 'replay': {
           if (decision.latencyMs) await sleep(decision.latencyMs);
           entry.replayed = true;
+          if (decision.ambiguous) {
+            entry.fault = 'ambiguous';
+            return finish({ kind: 'drop' });
+          }
           const r = lookup.response;
           return finish({
             kind: 'respond',

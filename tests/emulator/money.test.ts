@@ -360,7 +360,8 @@ describe('checkout', () => {
     expect(pi).toMatchObject({ status: 'succeeded', application_fee_amount: 450, metadata: { order: 'o_9' } });
     expect(await balances(a.id)).toEqual({ available: 0, pending: 2550 });
     const completed = (await h.stripe.events.list({ type: 'checkout.session.completed' })).data[0];
-    expect((completed?.data.object as Stripe.Checkout.Session).client_reference_id).toBe('order_9');
+    const completedSession = completed?.data.object as Stripe.Checkout.Session | undefined;
+    expect(completedSession?.client_reference_id).toBe('order_9');
   });
 
   it('async payment methods complete first and settle later; sessions expire', async () => {

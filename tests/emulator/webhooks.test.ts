@@ -148,7 +148,8 @@ describe('webhook delivery', () => {
     const last = connect.received.at(-1)?.event;
     expect(last?.type).toBe('account.application.deauthorized');
     expect(last?.account).toBe(a.id);
-    expect((last?.data.object as { object: string }).object).toBe('application');
+    const application = last?.data.object as { object: string } | undefined;
+    expect(application?.object).toBe('application');
   });
 });
 
