@@ -63,6 +63,7 @@ export interface ControlDeps {
   initialBalance: Array<{ currency: string; amount: number }>;
   initialWebhooks: WebhookEndpoints;
   initialRateLimit: number | null;
+  initialRetryDelaysSeconds: number[] | null;
 }
 
 /** Credits the platform silently (no events): the starting state `npm start` and `reset` give. */
@@ -94,6 +95,7 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
       limiter.configure({ global: deps.initialRateLimit, endpoints: {} });
       limiter.config.endpoints = {};
       core.webhooks.endpoints = { ...deps.initialWebhooks };
+      if (deps.initialRetryDelaysSeconds) core.webhooks.retryDelaysSeconds = [...deps.initialRetryDelaysSeconds];
       applyInitialBalance(core, deps.initialBalance);
     },
     async advanceClock(seconds) {

@@ -82,6 +82,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     initialBalance,
     initialWebhooks,
     initialRateLimit: rate,
+    initialRetryDelaysSeconds: options.webhookRetryDelaysSeconds ?? null,
   });
   const server = createEmulatorServer(
     core,
