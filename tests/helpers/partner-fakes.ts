@@ -1,0 +1,302 @@
+import type { ConnectedPayout } from '#core/connected-payout';
+import { DomainError } from '#core/errors';
+import type { Membership, OnboardingState, Partner } from '#core/partner';
+import type { PartnerDeps, PartnerSettings } from '#core/partner-access';
+import type {
+  ConnectedPayoutStore,
+  CreateAccountRequest,
+  PartnerRepository,
+  RateLimiter,
+  StripeAccountSnapshot,
+  StripeConnect,
+  UserDirectory,
+} from '#core/partner-ports';
+
+/** In-memory stand-ins for the partner ports: the same contracts as the DynamoDB/Stripe/Cognito adapters. */
+
+export const onboardingState = (overrides: Partial<OnboardingState> = {}): OnboardingState => ({
+  detailsSubmitted: false,
+  chargesEnabled: false,
+  payoutsEnabled: false,
+  transfersCapability: 'inactive',
+  currentlyDue: [],
+  pastDue: [],
+  disabledReason: null,
+  currentDeadline: null,
+  requirementCollection: 'stripe',
+  defaultCurrency: 'usd',
+  ...overrides,
+});
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+export class MemoryPartners implements PartnerRepository {
+  partners = new Map<string, Partner>();
+  members = new Map<string, Membership>(); // `${partnerId}|${sub}`
+  personal = new Map<string, string>();
+
+  async get(id: string) {
+    const p = this.partners.get(id);
+    return p ? clone(p) : undefined;
+  }
+  async findByStripeAccount(accountId: string) {
+    const p = [...this.partners.values()].find((candidate) => candidate.stripeAccountId === accountId);
+    return p ? clone(p) : undefined;
+  }
+  async personalPartnerId(sub: string) {
+    return this.personal.get(sub);
+  }
+  async createPersonalPartner(partner: Partner, owner: { sub: string; email: string | null }) {
+    const existing = this.personal.get(owner.sub);
+    if (existing) return existing;
+    this.personal.set(owner.sub, partner.id);
+    await this.createTeamPartner(partner, owner);
+    return partner.id;
+  }
+  async createTeamPartner(partner: Partner, owner: { sub: string; email: string | null }) {
+    this.partners.set(partner.id, clone(partner));
+    this.members.set(`${partner.id}|${owner.sub}`, {
+      partnerId: partner.id,
+      userSub: owner.sub,
+      email: owner.email,
+      role: 'owner',
+      partnerKind: partner.kind,
+      partnerName: partner.name,
+      createdAt: partner.createdAt,
+    });
+  }
+  async membership(partnerId: string, sub: string) {
+    return this.members.get(`${partnerId}|${sub}`);
+  }
+  async membershipsOf(sub: string) {
+    return [...this.members.values()].filter((m) => m.userSub === sub);
+  }
+  async membersOf(partnerId: string) {
+    return [...this.members.values()].filter((m) => m.partnerId === partnerId);
+  }
+  async addMember(
+    partner: Partner,
+    member: { sub: string; email: string | null; role: Membership['role'] },
+    at: string,
+  ) {
+    const key = `${partner.id}|${member.sub}`;
+    if (this.members.has(key)) throw new DomainError('conflict', 'already_a_member', 'already');
+    const membership: Membership = {
+      partnerId: partner.id,
+      userSub: member.sub,
+      email: member.email,
+      role: member.role,
+      partnerKind: partner.kind,
+      partnerName: partner.name,
+      createdAt: at,
+    };
+    this.members.set(key, membership);
+    return membership;
+  }
+  async removeMember(partnerId: string, sub: string, role: Membership['role']) {
+    const key = `${partnerId}|${sub}`;
+    if (this.members.get(key)?.role !== role) throw new DomainError('not_found', 'member_not_found', 'gone');
+    this.members.delete(key);
+  }
+  async attachStripeAccount(partnerId: string, write: Parameters<PartnerRepository['attachStripeAccount']>[1]) {
+    const p = this.partners.get(partnerId);
+    if (!p || p.stripeAccountId || p.disconnectedAt) return { attached: false as const };
+    Object.assign(p, {
+      stripeAccountId: write.accountId,
+      country: write.country,
+      onboarding: clone(write.state),
+      stateAsOf: write.stateAsOf,
+      status: write.status,
+      updatedAt: write.at,
+      version: p.version + 1,
+    });
+    return { attached: true as const, partner: clone(p) };
+  }
+  async saveOnboardingState(partnerId: string, write: Parameters<PartnerRepository['saveOnboardingState']>[1]) {
+    const p = this.partners.get(partnerId);
+    if (!p || p.stripeAccountId !== write.accountId || p.disconnectedAt) return { written: false as const };
+    if (p.stateAsOf !== null && p.stateAsOf > write.stateAsOf) return { written: false as const };
+    Object.assign(p, {
+      onboarding: clone(write.state),
+      stateAsOf: write.stateAsOf,
+      status: write.status,
+      updatedAt: write.at,
+      version: p.version + 1,
+      lastEventCreated: write.eventCreated ?? p.lastEventCreated,
+    });
+    return { written: true as const, partner: clone(p) };
+  }
+  async markDisconnected(partnerId: string, accountId: string, at: string, eventCreated: number) {
+    const p = this.partners.get(partnerId);
+    if (!p || p.stripeAccountId !== accountId) return undefined;
+    Object.assign(p, {
+      disconnectedAt: p.disconnectedAt ?? at,
+      status: 'disconnected',
+      lastEventCreated: eventCreated,
+    });
+    return clone(p);
+  }
+  async setPayoutPreference(partnerId: string, preference: Partner['payoutPreference'], at: string) {
+    const p = this.partners.get(partnerId);
+    if (!p) throw new DomainError('not_found', 'partner_not_found', 'gone');
+    Object.assign(p, { payoutPreference: preference, updatedAt: at, version: p.version + 1 });
+    return clone(p);
+  }
+  async list() {
+    return { partners: [...this.partners.values()].map(clone), nextCursor: null };
+  }
+}
+
+/** A Stripe stand-in with Stripe's idempotency rule: one account per key, replayed for the same parameters. */
+export class FakeStripe implements StripeConnect {
+  accounts = new Map<string, StripeAccountSnapshot>();
+  byKey = new Map<string, { params: string; accountId: string }>();
+  calls: string[] = [];
+  links: Array<{ accountId: string; type: string; refreshUrl: string; returnUrl: string }> = [];
+  inaccessible = new Set<string>();
+  private next = 1;
+  /** Called between "Stripe created the account" and the response: lets a test interleave a concurrent request. */
+  onCreate: (() => Promise<void>) | undefined;
+
+  async createExpressAccount(request: CreateAccountRequest) {
+    this.calls.push('createExpressAccount');
+    const key = `create-express-account:${request.partnerId}`;
+    const params = JSON.stringify(request);
+    const previous = this.byKey.get(key);
+    if (previous && previous.params !== params) {
+      throw new DomainError(
+        'conflict',
+        'idempotency_conflict',
+        'Keys for idempotent requests can only be used with the same parameters',
+      );
+    }
+    if (!previous) {
+      const accountId = `acct_${String(this.next++).padStart(16, '0')}`;
+      this.byKey.set(key, { params, accountId });
+      this.accounts.set(accountId, {
+        accountId,
+        country: request.country,
+        partnerId: request.partnerId,
+        state: onboardingState({
+          pastDue: ['external_account'],
+          currentlyDue: ['external_account'],
+          disabledReason: 'requirements.past_due',
+        }),
+      });
+    }
+    await this.onCreate?.();
+    const accountId = this.byKey.get(key)?.accountId ?? '';
+    return clone(this.accounts.get(accountId) as StripeAccountSnapshot);
+  }
+  async retrieveAccount(accountId: string) {
+    this.calls.push('retrieveAccount');
+    const account = this.accounts.get(accountId);
+    if (!account || this.inaccessible.has(accountId)) {
+      throw new DomainError('upstream', 'account_inaccessible', 'no access');
+    }
+    return clone(account);
+  }
+  async createAccountLink(request: { accountId: string; type: string; refreshUrl: string; returnUrl: string }) {
+    this.calls.push('createAccountLink');
+    this.links.push(request);
+    return { url: `https://connect.stripe.test/setup/${this.links.length}`, expiresAt: 1_700_000_300 };
+  }
+  async createLoginLink(accountId: string) {
+    this.calls.push('createLoginLink');
+    if (!this.accounts.get(accountId)?.state.detailsSubmitted) {
+      throw new DomainError('conflict', 'onboarding_incomplete', 'not yet');
+    }
+    return { url: `https://connect.stripe.test/express/${accountId}` };
+  }
+  setState(accountId: string, state: Partial<OnboardingState>) {
+    const account = this.accounts.get(accountId);
+    if (!account) throw new Error(`no ${accountId}`);
+    account.state = { ...account.state, ...state };
+  }
+}
+
+export class MemoryPayouts implements ConnectedPayoutStore {
+  items = new Map<string, ConnectedPayout>();
+  async get(partnerId: string, id: string) {
+    return this.items.get(`${partnerId}|${id}`);
+  }
+  async putIfUnchanged(payout: ConnectedPayout, expectedEventId: string | null) {
+    const key = `${payout.partnerId}|${payout.id}`;
+    if ((this.items.get(key)?.eventId ?? null) !== expectedEventId) return false;
+    this.items.set(key, clone(payout));
+    return true;
+  }
+  async list(partnerId: string) {
+    return { payouts: [...this.items.values()].filter((p) => p.partnerId === partnerId), nextCursor: null };
+  }
+}
+
+export class MemoryRateLimiter implements RateLimiter {
+  slots = new Map<string, number>();
+  async tryAcquire(partnerId: string, scope: string, now: Date, intervalSeconds: number) {
+    const key = `${partnerId}|${scope}`;
+    const next = this.slots.get(key) ?? 0;
+    if (now.getTime() < next)
+      return { acquired: false as const, retryAfterSeconds: Math.ceil((next - now.getTime()) / 1000) };
+    this.slots.set(key, now.getTime() + intervalSeconds * 1000);
+    return { acquired: true as const };
+  }
+}
+
+export class FakeUsers implements UserDirectory {
+  users = new Map<string, string>(); // email -> sub
+  async findByEmail(email: string) {
+    const sub = this.users.get(email);
+    return sub ? { sub, email } : undefined;
+  }
+}
+
+export const TEST_SETTINGS: PartnerSettings = {
+  allowedCountries: ['US', 'GB'],
+  platformCountry: 'US',
+  defaultCountry: 'US',
+  defaultCurrency: 'usd',
+  apiBaseUrl: 'https://api.example.test/prod/',
+  appUrl: '',
+  onboardingStateTtlSeconds: 3600,
+  statusRefreshIntervalSeconds: 10,
+};
+
+export interface TestWorld {
+  deps: PartnerDeps;
+  partners: MemoryPartners;
+  stripe: FakeStripe;
+  users: FakeUsers;
+  payouts: MemoryPayouts;
+  clock: { t: number; advance(ms: number): void };
+  warnings: string[];
+}
+
+export function testWorld(settings: Partial<PartnerSettings> = {}): TestWorld {
+  const partners = new MemoryPartners();
+  const stripe = new FakeStripe();
+  const users = new FakeUsers();
+  const payouts = new MemoryPayouts();
+  const clock = {
+    t: Date.parse('2026-03-01T12:00:00.000Z'),
+    advance(ms: number) {
+      this.t += ms;
+    },
+  };
+  let ids = 0;
+  const warnings: string[] = [];
+  const deps: PartnerDeps = {
+    partners,
+    stripe,
+    users,
+    connectedPayouts: payouts,
+    rateLimiter: new MemoryRateLimiter(),
+    // Every read of the clock moves it 1 ms, so "began later" is always strictly later.
+    clock: { now: () => new Date(clock.t++) },
+    newPartnerId: () => `ptn_${(++ids).toString(16).padStart(24, '0')}`,
+    stateSigningKey: async () => 'unit-test-signing-key',
+    settings: { ...TEST_SETTINGS, ...settings },
+    log: { info: () => undefined, warn: (message) => warnings.push(message) },
+  };
+  return { deps, partners, stripe, users, payouts, clock, warnings };
+}
