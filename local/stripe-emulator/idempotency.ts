@@ -64,5 +64,10 @@ export class IdempotencyStore {
   private prune(): void {
     const now = this.now();
     for (const [k, e] of this.entries) if (now - e.createdAt >= IDEMPOTENCY_TTL_MS) this.entries.delete(k);
+    // Bound memory under sustained load (benchmarks): drop the oldest keys first (Map keeps insertion order).
+    for (const k of this.entries.keys()) {
+      if (this.entries.size <= 50_000) break;
+      this.entries.delete(k);
+    }
   }
 }

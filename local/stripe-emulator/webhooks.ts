@@ -78,6 +78,7 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private kicked = false;
   private closed = false;
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly clock: EmulatorClock,
@@ -145,6 +146,7 @@ export class WebhookDispatcher {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.abort.abort();
     await this.chain;
   }
 
@@ -192,6 +194,11 @@ export class WebhookDispatcher {
           d.nextAttemptAt = null;
         } else d.nextAttemptAt = this.clock.nowMs() + delay * 1000;
       }
+      if (d.state !== 'pending') {
+        // Stripe's `pending_webhooks` counts endpoints that have not yet received the event.
+        const event = this.events(d.eventId);
+        if (event && event.pending_webhooks > 0) event.pending_webhooks -= 1;
+      }
     }
     this.scheduleTimer();
   }
@@ -236,7 +243,7 @@ export class WebhookDispatcher {
           'cache-control': 'no-cache',
         },
         body: payload,
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.any([AbortSignal.timeout(10_000), this.abort.signal]),
       });
       await res.arrayBuffer().catch(() => undefined);
       d.attempts.push({ at, status: res.status, durationMs: Math.round(performance.now() - started) });

@@ -19,6 +19,19 @@ describe('authentication', () => {
     expect(err.requestId).toMatch(/^req_/);
   });
 
+  it('refuses a Stripe-Account header naming an account the platform cannot access', async () => {
+    const err = await stripeError(h.stripe.balance.retrieve({}, { stripeAccount: 'acct_notmine' }));
+    expect(err).toBeInstanceOf(Stripe.errors.StripePermissionError);
+    expect([err.statusCode, err.code]).toEqual([403, 'account_invalid']);
+    expect(err.message).toContain("does not have access to account 'acct_notmine'");
+    const account = await expressAccount(h);
+    const own = await h.stripe.accounts.retrieveCurrent({}, { stripeAccount: account.id });
+    expect(own.id).toBe(account.id);
+    const platform = await h.stripe.accounts.retrieveCurrent();
+    expect(platform.id).toMatch(/^acct_/);
+    expect(platform.id).not.toBe(account.id);
+  });
+
   it('accepts any sk_test_ key and answers with request-id and Stripe-Version headers', async () => {
     const balance = await h.client({}, 'sk_test_another_key').balance.retrieve();
     expect(balance.object).toBe('balance');

@@ -58,6 +58,8 @@ describe('webhook delivery', () => {
     expect(transferEvent.request?.id).toMatch(/^req_/);
     expect(transferEvent.api_version).toBe(Stripe.API_VERSION);
     expect(transferEvent.pending_webhooks).toBe(1);
+    const stored = await h.stripe.events.retrieve(transferEvent.id);
+    expect(stored.pending_webhooks).toBe(0);
     const tampered = platform.received[0]?.body.replace('"charge.succeeded"', '"charge.refunded"') ?? '';
     expect(() =>
       verifier.webhooks.constructEvent(
