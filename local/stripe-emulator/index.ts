@@ -21,6 +21,12 @@ export type { RateLimitConfig } from './rate-limiter.ts';
 export type { RequestLogEntry } from './request-log.ts';
 export type { AccountState, AccountStateOptions } from './resources/accounts.ts';
 export { ACCOUNT_STATES } from './resources/accounts.ts';
+export type {
+  Account as EmulatorAccount,
+  Balance as EmulatorBalance,
+  Payout as EmulatorPayout,
+  StripeEvent as EmulatorEvent,
+} from './types.ts';
 export type { Delivery, DeliveryMode, FlushResult, WebhookEndpointConfig, WebhookEndpoints } from './webhooks.ts';
 export { signPayload } from './webhooks.ts';
 

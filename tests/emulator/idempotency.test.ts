@@ -95,10 +95,10 @@ describe('idempotency', () => {
   it('answers 409 while a request with the same key is still in progress', async () => {
     const a = await expressAccount(h, { verified: true });
     await h.control.fundBalance({ amount: 10_000, currency: 'usd' });
-    await h.control.setFaults([{ endpoint: 'POST /v1/transfers', latency: { minMs: 300, maxMs: 300 } }]);
+    await h.control.setFaults([{ endpoint: 'POST /v1/transfers', latency: { minMs: 500, maxMs: 500 } }]);
     const params = { amount: 100, currency: 'usd', destination: a.id };
     const slow = h.stripe.transfers.create(params, { idempotencyKey: 'busy' });
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 150));
     const err = await stripeError(h.stripe.transfers.create(params, { idempotencyKey: 'busy' }));
     expect([err.statusCode, err.rawType]).toEqual([409, 'idempotency_error']);
     expect((await slow).amount).toBe(100);
