@@ -36,22 +36,29 @@ function balances(value: string | undefined): Array<{ currency: string; amount: 
   });
 }
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'rate-limit': { type: 'string' },
-    'initial-balance': { type: 'string' },
-    'platform-webhook-url': { type: 'string' },
-    'platform-webhook-secret': { type: 'string' },
-    'connect-webhook-url': { type: 'string' },
-    'connect-webhook-secret': { type: 'string' },
-    seed: { type: 'string' },
-    quiet: { type: 'boolean' },
-    help: { type: 'boolean' },
-  },
-  strict: true,
-});
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'rate-limit': { type: 'string' },
+        'initial-balance': { type: 'string' },
+        'platform-webhook-url': { type: 'string' },
+        'platform-webhook-secret': { type: 'string' },
+        'connect-webhook-url': { type: 'string' },
+        'connect-webhook-secret': { type: 'string' },
+        seed: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    return fail(e instanceof Error ? e.message : String(e));
+  }
+}
+const { values } = parse();
 
 if (values.help) {
   console.log(USAGE);
