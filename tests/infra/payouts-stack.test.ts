@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
+import { REPO_ROOT } from '#infra/constructs/api-function';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
 import { JOBS, ROUTES } from '#routes';
 import {
@@ -30,6 +33,26 @@ beforeAll(() => {
 
 const fnLogicalId = (name: string) => fnId(s, name);
 
+/** [function name, staged asset directory] for every function. The S3 key is `<hash>.zip`; the bundle sits in
+ * `asset.<hash>` of the cloud assembly. */
+function* assetDirs(): Generator<[string, string]> {
+  for (const [name, fn] of s.stack.functions) {
+    const hash = String(s.template.toJSON().Resources[logicalId(fn.fn)].Properties.Code.S3Key).replace(/\.zip$/, '');
+    yield [name, path.join(s.assembly.directory, `asset.${hash}`)];
+  }
+}
+
+/** Enough of functions/config.ts for a module to load outside Lambda. */
+const FUNCTION_ENV = {
+  STAGE: 'dev',
+  AWS_REGION: 'us-east-1',
+  TABLE_NAME: 'table',
+  USER_POOL_ID: 'us-east-1_pool',
+  PAYOUT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/queue',
+  API_BASE_URL: 'https://api.example.com/dev',
+  POWERTOOLS_DEV: 'true',
+};
+
 describe('functions', () => {
   it('has exactly one Lambda per route and job, and nothing else runs code', () => {
     expectOneFunctionPerEntry(s, ROUTES, JOBS);
@@ -49,18 +72,36 @@ describe('functions', () => {
     }
   });
 
-  it('bundles each entry as minified ESM with the AWS SDK inside and a createRequire banner', () => {
-    for (const [name, fn] of s.stack.functions) {
-      const resource = s.template.toJSON().Resources[logicalId(fn.fn)];
-      // The asset's S3 key is `<hash>.zip`; the staged bundle sits in `asset.<hash>` of the cloud assembly.
-      const hash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
-      const assetDir = path.join(s.assembly.directory, `asset.${hash}`);
-      const bundle = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
+  it('bundles each entry as minified ESM with a createRequire banner and a source map', () => {
+    for (const [name, dir] of assetDirs()) {
+      const bundle = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
       expect(bundle.startsWith("import{createRequire as __cjsRequire}from'node:module';"), name).toBe(true);
-      expect(existsSync(path.join(assetDir, 'index.mjs.map')), name).toBe(true);
-      // Nothing left to load from a node_modules that does not exist in the Lambda.
-      expect(bundle, name).not.toMatch(/from\s*["']@aws-sdk\/|require\(["']@aws-sdk\//);
+      expect(existsSync(path.join(dir, 'index.mjs.map')), name).toBe(true);
     }
+  });
+
+  it('bundles every dependency, the AWS SDK included: each bundle loads with no node_modules in reach', () => {
+    // The cloud assembly lives in the OS temp dir, where no node_modules can be found by walking up -- as in Lambda.
+    const dirs = [...assetDirs()];
+    expect(dirs.every(([, dir]) => !dir.startsWith(REPO_ROOT))).toBe(true);
+    const script = `
+      const results = {};
+      for (const [name, dir] of ${JSON.stringify(dirs)}) {
+        try {
+          const mod = await import(dir + '/index.mjs');
+          results[name] = typeof mod.handler;
+        } catch (error) {
+          results[name] = String(error);
+        }
+      }
+      console.log(JSON.stringify(results));`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH, ...FUNCTION_ENV },
+      encoding: 'utf8',
+    });
+    const results = JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
+    expect(results).toEqual(Object.fromEntries(dirs.map(([name]) => [name, 'function'])));
   });
 
   it('passes the configuration of functions/config.ts and never a secret value', () => {
