@@ -178,7 +178,8 @@ export async function syncAccountState(
     snapshot = await deps.stripe.retrieveAccount(partner.stripeAccountId);
   } catch (error) {
     if (isDomainError(error) && error.code === 'account_inaccessible') {
-      deps.log.warn('Stripe refused to read the account; keeping the stored state', {
+      // Expected right after a deauthorization: the deauthorized event marks the partner disconnected.
+      deps.log.info('Stripe refused to read the account; keeping the stored state', {
         partnerId: partner.id,
         accountId: partner.stripeAccountId,
       });
