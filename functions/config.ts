@@ -58,6 +58,7 @@ export const ConfigSchema = z
     /** Local DynamoDB / Cognito endpoints (unset in AWS). */
     DYNAMODB_ENDPOINT: z.url().optional(),
     COGNITO_ENDPOINT: z.url().optional(),
+    SQS_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {
