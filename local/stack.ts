@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROUTES } from '#routes';
+import { pathToFileURL } from 'node:url';
+import { JOBS, ROUTES } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
 import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
-import { resolvePort } from './processes.ts';
+import { LocalStackError, resolvePort } from './processes.ts';
+import { type EventSource, type LocalQueues, startEventSource, startLocalQueues } from './sqs.ts';
 import { type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
 
 export const LOCAL_TABLE_NAME = 'connect-payouts-local';
@@ -26,6 +28,11 @@ export interface LocalStackOptions {
   stripeInitialBalance?: Array<{ currency: string; amount: number }>;
   stripeRateLimitPerSecond?: number;
   logRequests?: boolean;
+  /** SQS stand-in port (0 = any free port) and the payout queue's visibility timeout (short locally). */
+  sqsPort?: number;
+  payoutVisibilityTimeoutSeconds?: number;
+  /** Like the event source mapping's maximum concurrency. */
+  payoutWorkerConcurrency?: number;
 }
 
 export interface LocalStackInfo {
@@ -39,6 +46,9 @@ export interface LocalStackInfo {
   platformWebhookSecret: string;
   connectWebhookSecret: string;
   stripePort: number;
+  sqsEndpoint: string;
+  payoutQueueUrl: string;
+  payoutDlqUrl: string;
 }
 
 export interface LocalStack {
@@ -47,7 +57,19 @@ export interface LocalStack {
   cognito: LocalCognito;
   stripe: StripeEmulator;
   api: LocalApiGateway;
+  queues: LocalQueues;
+  payoutWorkers: EventSource;
   stop(): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a handler module's export is only known at run time
+type AnyHandler = (...args: any[]) => Promise<any>;
+
+/** Imports a deployed entry file (relative to the repository root) and returns its `handler`. */
+export async function importHandler<H extends AnyHandler>(entry: string): Promise<H> {
+  const module = (await import(pathToFileURL(path.resolve(import.meta.dirname, '..', entry)).href)) as { handler?: H };
+  if (typeof module.handler !== 'function') throw new LocalStackError(`${entry} does not export a handler`);
+  return module.handler;
 }
 
 const hasRoute = (routePath: string) => ROUTES.some((route) => route.path === routePath && route.method === 'POST');
@@ -68,7 +90,8 @@ export function functionEnvironment(
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     TABLE_NAME: info.tableName,
     USER_POOL_ID: info.userPool.userPoolId,
-    PAYOUT_QUEUE_URL: 'local://payout-queue',
+    PAYOUT_QUEUE_URL: info.payoutQueueUrl,
+    SQS_ENDPOINT: info.sqsEndpoint,
     API_BASE_URL: info.apiUrl,
     APP_URL: appUrl,
     SECRETS_PROVIDER: 'env',
@@ -103,7 +126,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const stripePort = await resolvePort(options.stripePort, 'the Stripe emulator', 'STRIPE_PORT');
     if (options.dataDir) mkdirSync(path.join(options.dataDir, 'dynamodb'), { recursive: true });
 
-    const [dynamo, cognito] = await Promise.all([
+    const [dynamo, cognito, queues] = await Promise.all([
       startDynamoDbLocal({
         port: options.dynamoPort,
         ...(options.dataDir ? { dataDir: path.join(options.dataDir, 'dynamodb') } : {}),
@@ -114,6 +137,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       startCognitoLocal({ port: options.cognitoPort, dataDir: cognitoDir }).then((c) => {
         started.push(c);
         return c;
+      }),
+      startLocalQueues({
+        port: options.sqsPort ?? 0,
+        visibilityTimeoutSeconds: options.payoutVisibilityTimeoutSeconds ?? 30,
+      }).then((q) => {
+        started.push(q);
+        return q;
       }),
     ]);
     await ensureTable(dynamo.client, LOCAL_TABLE_NAME);
@@ -151,6 +181,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       platformWebhookSecret,
       connectWebhookSecret,
       stripePort: stripe.port,
+      sqsEndpoint: queues.endpoint,
+      payoutQueueUrl: queues.payoutQueueUrl,
+      payoutDlqUrl: queues.payoutDlqUrl,
     };
     Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
 
@@ -168,7 +201,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         : {}),
     });
     started.push({ stop: () => api.close() });
-    return { info, dynamo, cognito, stripe, api, stop: stopAll };
+
+    const worker = JOBS.find((job) => job.trigger === 'payout-queue');
+    if (!worker) throw new LocalStackError('no payout-queue job in functions/routes.ts');
+    const payoutWorkers = startEventSource({
+      client: queues.client,
+      queueUrl: queues.payoutQueueUrl,
+      queueArn: queues.payoutQueueArn,
+      loadHandler: () => importHandler(worker.handler),
+      batchSize: 10,
+      maxConcurrency: options.payoutWorkerConcurrency ?? 4,
+      functionTimeoutMs: 60_000,
+    });
+    started.push(payoutWorkers);
+    return { info, dynamo, cognito, stripe, api, queues, payoutWorkers, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -44,6 +44,7 @@ connect-payouts local stack is up (${seconds} s)
   DynamoDB Local              ${info.dynamoEndpoint}   table ${info.tableName}${dataDir ? ` (data in ${dataDir})` : ' (in memory)'}
   cognito-local               ${info.cognitoEndpoint}   pool ${info.userPool.userPoolId}, client ${info.userPool.clientId}
   Stripe emulator             ${info.stripeUrl}   key ${info.stripeApiKey}, control API ${info.stripeUrl}/_emulator
+  SQS (fauxqs)                ${info.sqsEndpoint}   payout queue + DLQ, worker polling it
 
 Get a token:   npm run token -- alice@example.com [--admin]
 Try it:        curl -H "Authorization: $(npm run -s token -- alice@example.com)" ${info.apiUrl}/me

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
+import { resolvePort } from './processes.ts';
+
+/** Matches the stack: a message that fails this many receives moves to the DLQ. */
+export const PAYOUT_MAX_RECEIVE_COUNT = 5;
+
+export interface LocalQueues {
+  endpoint: string;
+  payoutQueueUrl: string;
+  payoutQueueArn: string;
+  payoutDlqUrl: string;
+  server: FauxqsServer;
+  client: SQSClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * SQS stand-in (fauxqs, which speaks SQS's wire protocol to the AWS SDK): the payout queue and its DLQ with the
+ * same redrive policy as the stack. `visibilityTimeoutSeconds` is short locally so redeliveries are quick.
+ */
+export async function startLocalQueues(options: {
+  port: number;
+  visibilityTimeoutSeconds: number;
+}): Promise<LocalQueues> {
+  const port = await resolvePort(options.port, 'the SQS stand-in', 'SQS_PORT');
+  const server = await startFauxqs({ port, host: '127.0.0.1', logger: false, defaultRegion: LOCAL_REGION });
+  const dlq = server.createQueue('payout-queue-dlq');
+  const queue = server.createQueue('payout-queue', {
+    attributes: {
+      VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.queueArn,
+        maxReceiveCount: String(PAYOUT_MAX_RECEIVE_COUNT),
+      }),
+    },
+  });
+  const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  return {
+    endpoint: server.address,
+    payoutQueueUrl: queue.queueUrl,
+    payoutQueueArn: queue.queueArn,
+    payoutDlqUrl: dlq.queueUrl,
+    server,
+    client,
+    async stop() {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
+
+type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
+
+export interface EventSourceOptions {
+  client: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  /** Loads the worker module lazily (the same file the stack deploys). */
+  loadHandler: () => Promise<SqsHandler>;
+  batchSize: number;
+  /** Like the event source mapping's maximum concurrency: how many batches are processed at once. */
+  maxConcurrency: number;
+  functionTimeoutMs: number;
+}
+
+export interface EventSource {
+  /** Resolves when no message is visible or in flight in this poller (used by tests and the CLI). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function toRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? randomUUID(),
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: LOCAL_REGION,
+  };
+}
+
+/**
+ * A local Lambda event source mapping for SQS: long-polls the queue, invokes the worker with a real SQSEvent,
+ * deletes the messages that succeeded (ReportBatchItemFailures semantics) and leaves the rest to reappear after
+ * the visibility timeout — so retries and the DLQ behave as in AWS.
+ */
+export function startEventSource(options: EventSourceOptions): EventSource {
+  let running = true;
+  let inFlight = 0;
+  let emptyPolls = 0;
+  const waiters: Array<() => void> = [];
+
+  const invoke = async (messages: Message[]) => {
+    const handler = await options.loadHandler();
+    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queueArn)) };
+    const deadline = Date.now() + options.functionTimeoutMs;
+    const context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: 'connect-payouts-local-send-payout',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:connect-payouts-local-send-payout',
+      memoryLimitInMB: '512',
+      awsRequestId: randomUUID(),
+      logGroupName: '/aws/lambda/connect-payouts-local-send-payout',
+      logStreamName: 'local',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    } satisfies Context;
+    let failed = new Set<string>(event.Records.map((r) => r.messageId));
+    try {
+      const result = await handler(event, context);
+      failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      console.error('[sqs] worker invocation failed; the batch will be retried', error);
+    }
+    const done = event.Records.filter((r) => !failed.has(r.messageId));
+    if (done.length > 0) {
+      await options.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+    }
+  };
+
+  const poller = async () => {
+    while (running) {
+      try {
+        const received = await options.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: options.batchSize,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        const messages = received.Messages ?? [];
+        if (messages.length === 0) {
+          emptyPolls += 1;
+          if (inFlight === 0 && emptyPolls >= options.maxConcurrency) while (waiters.length > 0) waiters.shift()?.();
+          continue;
+        }
+        emptyPolls = 0;
+        inFlight += 1;
+        try {
+          await invoke(messages);
+        } finally {
+          inFlight -= 1;
+        }
+      } catch (error) {
+        if (running) {
+          console.error('[sqs] poll failed', error);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    }
+  };
+
+  const pollers = Array.from({ length: options.maxConcurrency }, () => poller());
+  return {
+    idle: () =>
+      new Promise<void>((resolve) => {
+        emptyPolls = 0;
+        waiters.push(resolve);
+      }),
+    async stop() {
+      running = false;
+      await Promise.all(pollers);
+    },
+  };
+}
+
+/** Makes a message visible again at once (tests use it to simulate a redelivery without waiting). */
+export async function releaseMessage(client: SQSClient, queueUrl: string, receiptHandle: string): Promise<void> {
+  await client.send(
+    new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+  );
+}
