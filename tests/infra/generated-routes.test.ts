@@ -73,7 +73,7 @@ beforeAll(() => {
       mfa: 'required',
       selfSignUp: 'true',
     },
-    { routes: ROUTES },
+    { routes: ROUTES, bundle: false },
   );
 });
 
