@@ -1,12 +1,19 @@
 /**
- * Function timeouts in seconds, dependency-free so the local API server can apply the same limits as the stack
- * (handlers see them through context.getRemainingTimeInMillis()).
+ * Runtime limits of the deployed stack, dependency-free so the local stack (local/) applies the same numbers:
+ * function timeouts (handlers see them through context.getRemainingTimeInMillis()) and the payout queue's redrive.
  */
 export const FUNCTION_TIMEOUT_SECONDS = {
   /** API routes. API Gateway gives up after 29 s; a route that needs longer belongs on a queue. */
   api: 10,
   /** The scheduled planner. */
   schedule: 300,
-  /** Payout queue workers; the queue's visibility timeout is 6x this. */
+  /** Payout queue workers. */
   'payout-queue': 60,
+} as const;
+
+export const PAYOUT_QUEUE = {
+  /** Deliveries before a payout message moves to the dead-letter queue (and the DLQ alarm fires). */
+  maxReceiveCount: 5,
+  /** AWS guidance for SQS event sources: at least 6x the worker timeout, so a retry never overlaps a running attempt. */
+  visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS['payout-queue'],
 } as const;

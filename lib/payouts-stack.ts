@@ -43,8 +43,8 @@ import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
 import { type Access, JOBS, type JobDefinition, ROUTES, type RouteDefinition, type SecretName } from '#routes';
 import { ApiFunction } from './constructs/api-function.ts';
-import { FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
+import { FUNCTION_TIMEOUT_SECONDS, PAYOUT_QUEUE } from './limits.ts';
 import type { StageConfig } from './stage-config.ts';
 
 export interface PayoutsStackProps extends StackProps {
@@ -59,10 +59,8 @@ const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
   'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
 };
-/** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout, so retries of a batch
- * never overlap a still-running attempt. */
-const PAYOUT_QUEUE_VISIBILITY = Duration.seconds(TIMEOUTS['payout-queue'].toSeconds() * 6);
-const PAYOUT_MAX_RECEIVE_COUNT = 5;
+const PAYOUT_QUEUE_VISIBILITY = Duration.seconds(PAYOUT_QUEUE.visibilityTimeoutSeconds);
+const PAYOUT_MAX_RECEIVE_COUNT = PAYOUT_QUEUE.maxReceiveCount;
 
 const SERVICE_NAME = 'connect-payouts';
 const METRICS_NAMESPACE = 'ConnectPayouts';

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
 import { REPO_ROOT } from '#infra/constructs/api-function';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
+import { FUNCTION_TIMEOUT_SECONDS, PAYOUT_QUEUE } from '#infra/limits';
 import { JOBS, ROUTES } from '#routes';
 import {
   expectAuthorizerOnProtectedRoutesOnly,
@@ -320,6 +321,18 @@ describe('jobs, queues and alarms', () => {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 3 },
+    });
+  });
+
+  it('uses the limits of lib/limits.ts, which the local stack shares', () => {
+    const all = s.template.toJSON().Resources;
+    for (const route of ROUTES)
+      expect(all[fnLogicalId(route.name)].Properties.Timeout).toBe(FUNCTION_TIMEOUT_SECONDS.api);
+    for (const job of JOBS)
+      expect(all[fnLogicalId(job.name)].Properties.Timeout).toBe(FUNCTION_TIMEOUT_SECONDS[job.trigger]);
+    expect(all[logicalId(s.stack.payoutQueue)].Properties).toMatchObject({
+      VisibilityTimeout: PAYOUT_QUEUE.visibilityTimeoutSeconds,
+      RedrivePolicy: { maxReceiveCount: PAYOUT_QUEUE.maxReceiveCount },
     });
   });
 
