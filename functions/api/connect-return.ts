@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { config } from '#config';
 import { isDomainError } from '#core/errors';
-import { completeOnboardingReturn } from '#core/onboarding';
+import { completeOnboardingReturn, returnTarget } from '#core/onboarding';
 import type { PartnerStatus } from '#core/partner';
 import { mapError } from '#middleware/error-mapper';
 import { httpHandler } from '#middleware/http-handler';
@@ -30,11 +30,7 @@ export const handler = httpHandler({ auth: 'public', query: Query }, async ({ qu
     const { status } = mapError(error);
     return htmlPage(status, 'Onboarding return not recognised', `${error.message} Return to the app to continue.`);
   }
-  const appUrl = config().APP_URL;
-  if (!appUrl) return htmlPage(200, 'Stripe onboarding', MESSAGES[partner.status]);
-  const target = new URL(appUrl);
-  target.searchParams.set('stripe', 'return');
-  target.searchParams.set('status', partner.status);
-  target.searchParams.set('partnerId', partner.id);
-  return { status: 302, headers: { location: target.toString() } };
+  const target = returnTarget(config().APP_URL, partner);
+  if (!target) return htmlPage(200, 'Stripe onboarding', MESSAGES[partner.status]);
+  return { status: 302, headers: { location: target } };
 });

@@ -195,6 +195,19 @@ export async function syncAccountState(
   return { partner: (await deps.partners.get(partner.id)) ?? partner, outcome: 'stale' };
 }
 
+/**
+ * Where the return route sends the browser: the app, told that the partner came back from Stripe and with which
+ * status (the app may not trust it either; it reads `GET /connect/status`). Null when no app URL is configured.
+ */
+export function returnTarget(appUrl: string, partner: Pick<Partner, 'id' | 'status'>): string | null {
+  if (!appUrl) return null;
+  const target = new URL(appUrl);
+  target.searchParams.set('stripe', 'return');
+  target.searchParams.set('status', partner.status);
+  target.searchParams.set('partnerId', partner.id);
+  return target.toString();
+}
+
 export interface StatusView {
   partnerId: string;
   status: Partner['status'];

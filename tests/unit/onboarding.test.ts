@@ -8,6 +8,7 @@ import {
   ensureAccount,
   getStatus,
   refreshOnboarding,
+  returnTarget,
 } from '#core/onboarding';
 import { personalPartner, resolvePartner } from '#core/partner-access';
 import { signOnboardingState } from '#core/signed-state';
@@ -142,6 +143,17 @@ describe('onboarding links and redirects', () => {
     const state = new URL(w.stripe.links[0]?.returnUrl ?? '').searchParams.get('state') ?? '';
     const partner = await completeOnboardingReturn(w.deps, state);
     expect(partner.status).toBe('active');
+  });
+});
+
+describe('returnTarget', () => {
+  it('sends the browser to the app with the status, keeping the app URL’s own path and query', () => {
+    expect(returnTarget('https://app.example.com/settings?tab=payouts', { id: 'ptn_1', status: 'active' })).toBe(
+      'https://app.example.com/settings?tab=payouts&stripe=return&status=active&partnerId=ptn_1',
+    );
+  });
+  it('renders a page instead when no app URL is configured', () => {
+    expect(returnTarget('', { id: 'ptn_1', status: 'active' })).toBeNull();
   });
 });
 
