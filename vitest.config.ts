@@ -18,6 +18,8 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/helpers/global-setup.ts'],
+          // The files share one local stack, and some move the emulator's clock or delivery mode: one at a time.
+          fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -6,13 +6,14 @@ import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
+import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
 import type { RouteDefinition } from '#routes';
 import type { LocalUserPool } from './cognito.ts';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** The functions' timeout in the stack; handlers see it through context.getRemainingTimeInMillis(). */
-const FUNCTION_TIMEOUT_MS = 29_000;
+const FUNCTION_TIMEOUT_MS = FUNCTION_TIMEOUT_SECONDS.api * 1000;
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

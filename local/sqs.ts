@@ -8,11 +8,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { PAYOUT_QUEUE } from '#infra/limits';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
 import { resolvePort } from './processes.ts';
-
-/** Matches the stack: a message that fails this many receives moves to the DLQ. */
-export const PAYOUT_MAX_RECEIVE_COUNT = 5;
 
 export interface LocalQueues {
   endpoint: string;
@@ -40,7 +38,7 @@ export async function startLocalQueues(options: {
       VisibilityTimeout: String(options.visibilityTimeoutSeconds),
       RedrivePolicy: JSON.stringify({
         deadLetterTargetArn: dlq.queueArn,
-        maxReceiveCount: String(PAYOUT_MAX_RECEIVE_COUNT),
+        maxReceiveCount: String(PAYOUT_QUEUE.maxReceiveCount),
       }),
     },
   });

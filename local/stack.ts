@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
 import { JOBS, ROUTES } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
 import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
@@ -211,7 +212,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       loadHandler: () => importHandler(worker.handler),
       batchSize: 10,
       maxConcurrency: options.payoutWorkerConcurrency ?? 4,
-      functionTimeoutMs: 60_000,
+      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['payout-queue'] * 1000,
     });
     started.push(payoutWorkers);
     return { info, dynamo, cognito, stripe, api, queues, payoutWorkers, stop: stopAll };

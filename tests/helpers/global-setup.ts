@@ -13,6 +13,8 @@ declare module 'vitest' {
  * emulator and the API Gateway stand-in, all on free ports, and stops every process afterwards.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Handlers run in this process: keep their logs out of the test output unless asked for.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   const stack = await startLocalStack({
     apiPort: 0,
     dynamoPort: 0,
