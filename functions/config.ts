@@ -46,6 +46,17 @@ export const ConfigSchema = z
     STATUS_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     /** Lifetime of the signed state in onboarding refresh/return URLs (the partner may spend a while at Stripe). */
     ONBOARDING_STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    /** Floor of every platform fee, in minor units of the charge currency (0 = no floor). */
+    PLATFORM_MINIMUM_FEE: z.coerce.number().int().min(0).max(99_999_999).default(0),
+    /**
+     * Origins Checkout success/cancel URLs may point to (`https://shop.example.com`). Empty: the origins of APP_URL
+     * and API_BASE_URL, i.e. only sites this deployment owns.
+     */
+    ALLOWED_REDIRECT_ORIGINS: csv.default([]),
+    /** Platform-held earnings (commissions, admin-recorded) become available for a payout this many days later. */
+    HOLDING_PERIOD_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+    /** Commission for a referring partner named in a platform charge's metadata, in basis points of the charge. */
+    COMMISSION_BPS: z.coerce.number().int().min(0).max(10_000).default(1_000),
     SECRETS_PROVIDER: z.enum(['secretsmanager', 'env']).default('secretsmanager'),
     STRIPE_API_KEY_SECRET_NAME: z.string().min(1).optional(),
     PLATFORM_WEBHOOK_SECRET_NAME: z.string().min(1).optional(),

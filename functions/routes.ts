@@ -39,7 +39,91 @@ export const ROUTES: readonly RouteDefinition[] = [
   { name: 'health', method: 'GET', path: '/health', handler: 'functions/api/health.ts', auth: 'public', access: {} },
   { name: 'get-me', method: 'GET', path: '/me', handler: 'functions/api/get-me.ts', auth: 'partner', access: {} },
   ...partnerRoutes(),
+  ...paymentRoutes(),
 ];
+
+/**
+ * Payments, the platform webhook, the ledger and earnings (issue 5). Stripe's key only where Stripe is called
+ * (creating payments, and the webhook, which re-reads each payment); reads are read-only on the table.
+ */
+function paymentRoutes(): RouteDefinition[] {
+  const stripeKey = ['stripeApiKey'] as const;
+  return [
+    {
+      name: 'create-payment-intent',
+      method: 'POST',
+      path: '/payments/intents',
+      handler: 'functions/api/create-payment-intent.ts',
+      auth: 'partner',
+      access: { table: 'readwrite', secrets: stripeKey },
+    },
+    {
+      name: 'create-checkout-session',
+      method: 'POST',
+      path: '/payments/checkout-sessions',
+      handler: 'functions/api/create-checkout-session.ts',
+      auth: 'partner',
+      access: { table: 'readwrite', secrets: stripeKey },
+    },
+    {
+      name: 'platform-webhook',
+      method: 'POST',
+      path: '/webhooks/stripe',
+      handler: 'functions/webhooks/platform.ts',
+      auth: 'webhook',
+      access: { table: 'readwrite', secrets: ['stripeApiKey', 'platformWebhookSecret'] },
+    },
+    {
+      name: 'list-earnings',
+      method: 'GET',
+      path: '/earnings',
+      handler: 'functions/api/list-earnings.ts',
+      auth: 'partner',
+      // read-write: the caller's personal partner is created on first use (as on every partner route)
+      access: { table: 'readwrite' },
+    },
+    {
+      name: 'list-payouts',
+      method: 'GET',
+      path: '/payouts',
+      handler: 'functions/api/list-payouts.ts',
+      auth: 'partner',
+      access: { table: 'readwrite' },
+    },
+    {
+      name: 'record-earnings',
+      method: 'POST',
+      path: '/admin/earnings',
+      handler: 'functions/api/record-earnings.ts',
+      auth: 'admin',
+      access: { table: 'readwrite' },
+    },
+    {
+      name: 'list-payments-admin',
+      method: 'GET',
+      path: '/admin/payments',
+      handler: 'functions/api/list-payments-admin.ts',
+      auth: 'admin',
+      access: { table: 'read' },
+    },
+    {
+      name: 'get-order-admin',
+      method: 'GET',
+      path: '/admin/orders/{orderId}',
+      handler: 'functions/api/get-order-admin.ts',
+      auth: 'admin',
+      access: { table: 'read' },
+    },
+    {
+      name: 'set-fee-policy',
+      method: 'PUT',
+      path: '/admin/partners/{partnerId}/fee-policy',
+      handler: 'functions/api/set-fee-policy.ts',
+      auth: 'admin',
+      access: { table: 'readwrite' },
+    },
+  ];
+}
 
 /**
  * Partners, teams, onboarding (issue 4). Grants: partner data is read-write for routes that may create the personal

@@ -1,0 +1,82 @@
+/**
+ * Keys of payments, orders, the ledger and payouts (issue 5), in the style of keys.ts. Only adapters/dynamodb
+ * imports this module.
+ *
+ * | Item                     | PK                  | SK                                   | Index keys                                  |
+ * |--------------------------|---------------------|--------------------------------------|---------------------------------------------|
+ * | Payment                  | PAYMENT#<payId>     | PAYMENT                              | GSI2 PAYMENTS / <createdAt>#<payId>         |
+ * | Order                    | ORDER#<ordId>       | ORDER                                |                                             |
+ * | Order item               | ORDER#<ordId>       | ITEM#<nnn>                           |                                             |
+ * | Ledger entry (visible)   | PARTNER#<partnerId> | LEDGER#E#<occurredAt ISO>#<entryId>  | GSI3 HELD#<currency> /                      |
+ * |                          |                     |                                      | <availableAt ISO>#<partnerId>#<entryId>     |
+ * |                          |                     |                                      | (sparse: platform-held, not yet in a payout)|
+ * | Ledger entry (movement)  | PARTNER#<partnerId> | LEDGER#M#<occurredAt ISO>#<entryId>  | GSI3 as above for held negative entries     |
+ * | Ledger totals            | PARTNER#<partnerId> | TOTALS#<currency>                    |                                             |
+ * | Held earning (guard)     | EARNING#<externalId>| EARNING                              |                                             |
+ * | Fee policy override      | PARTNER#<partnerId> | FEE_POLICY                           |                                             |
+ * | Payout (payout run)      | PARTNER#<partnerId> | PAYOUT#<period>#<payoutId>           |                                             |
+ *
+ * Partner-visible entries (earning, refund, clawback, adjustment) and money movements (transfer, reversal, payout)
+ * have separate SK prefixes, so the earnings history is one Query without a filter and the balance is one Query
+ * over `LEDGER#`. Sort keys start with the ISO time, so a window ("the last 30 days") is a key range.
+ */
+import type { Currency } from '#core/money';
+import type { Key } from './keys.ts';
+
+const PARTNER = 'PARTNER#';
+
+export const paymentKey = (paymentId: string): Key => ({ PK: `PAYMENT#${paymentId}`, SK: 'PAYMENT' });
+
+/** GSI2: every payment, newest first (operators). The sort key is unique, so it is also the cursor. */
+export const PAYMENTS_INDEX_PK = 'PAYMENTS';
+export const paymentIndexKeys = (createdAt: string, paymentId: string) => ({
+  GSI2PK: PAYMENTS_INDEX_PK,
+  GSI2SK: `${createdAt}#${paymentId}`,
+});
+
+export const orderKey = (orderId: string): Key => ({ PK: `ORDER#${orderId}`, SK: 'ORDER' });
+export const orderItemKey = (orderId: string, position: number): Key => ({
+  PK: `ORDER#${orderId}`,
+  SK: `ITEM#${String(position).padStart(3, '0')}`,
+});
+export const orderPk = (orderId: string) => `ORDER#${orderId}`;
+export const ORDER_ITEM_PREFIX = 'ITEM#';
+
+export const LEDGER_PREFIX = 'LEDGER#';
+export const VISIBLE_PREFIX = 'LEDGER#E#';
+export const MOVEMENT_PREFIX = 'LEDGER#M#';
+
+export const ledgerEntryKey = (partnerId: string, visible: boolean, occurredAt: number, entryId: string): Key => ({
+  PK: `${PARTNER}${partnerId}`,
+  SK: `${visible ? VISIBLE_PREFIX : MOVEMENT_PREFIX}${new Date(occurredAt).toISOString()}#${entryId}`,
+});
+
+/** Lower bound of the visible entries that occurred at or after `since`. */
+export const visibleFrom = (since: number) => `${VISIBLE_PREFIX}${new Date(since).toISOString()}`;
+/** Above every visible entry (ISO years start with a digit below 9). */
+export const VISIBLE_END = `${VISIBLE_PREFIX}9`;
+
+/** GSI3 (sparse): platform-held entries not yet attached to a payout, per currency, by availability. */
+export const heldIndexPk = (currency: Currency) => `HELD#${currency}`;
+export const heldIndexKeys = (currency: Currency, availableAt: number, partnerId: string, entryId: string) => ({
+  GSI3PK: heldIndexPk(currency),
+  GSI3SK: `${new Date(availableAt).toISOString()}#${partnerId}#${entryId}`,
+});
+/** Exclusive upper bound of the held entries available at or before `at`. */
+export const heldAvailableBefore = (at: number) => new Date(at + 1).toISOString();
+
+export const totalsKey = (partnerId: string, currency: Currency): Key => ({
+  PK: `${PARTNER}${partnerId}`,
+  SK: `TOTALS#${currency}`,
+});
+export const TOTALS_PREFIX = 'TOTALS#';
+
+export const heldEarningKey = (externalId: string): Key => ({ PK: `EARNING#${externalId}`, SK: 'EARNING' });
+
+export const feePolicyKey = (partnerId: string): Key => ({ PK: `${PARTNER}${partnerId}`, SK: 'FEE_POLICY' });
+
+export const payoutKey = (partnerId: string, period: string, payoutId: string): Key => ({
+  PK: `${PARTNER}${partnerId}`,
+  SK: `PAYOUT#${period}#${payoutId}`,
+});
+export const PAYOUT_PREFIX = 'PAYOUT#';

@@ -1,0 +1,362 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  type NativeAttributeValue,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { DomainError } from '#core/errors';
+import type { Order, OrderItem, Payment } from '#core/payment';
+import type { FeePolicyStore, PaymentStore, PayoutReader, PayoutRecord } from '#core/payment-ports';
+import { dynamo, tableName } from './client.ts';
+import { partnerPk } from './keys.ts';
+import { ledgerWriteItems } from './ledger-store.ts';
+import {
+  feePolicyKey,
+  ORDER_ITEM_PREFIX,
+  orderItemKey,
+  orderKey,
+  orderPk,
+  PAYMENTS_INDEX_PK,
+  PAYOUT_PREFIX,
+  paymentIndexKeys,
+  paymentKey,
+} from './payment-keys.ts';
+
+type Item = Record<string, NativeAttributeValue>;
+
+const PAYMENT_FIELDS = [
+  'id',
+  'kind',
+  'orderId',
+  'partnerId',
+  'customerSub',
+  'amount',
+  'currency',
+  'fee',
+  'net',
+  'feeBps',
+  'description',
+  'metadata',
+  'status',
+  'amountRefunded',
+  'partnerRefunded',
+  'stripeAccountId',
+  'stripePaymentIntentId',
+  'stripeChargeId',
+  'stripeCheckoutSessionId',
+  'failureCode',
+  'dispute',
+  'paidAt',
+  'createdAt',
+  'updatedAt',
+  'version',
+] as const satisfies readonly (keyof Payment)[];
+
+function paymentItem(payment: Payment): Item {
+  return {
+    ...paymentKey(payment.id),
+    entity: 'payment',
+    ...payment,
+    ...paymentIndexKeys(payment.createdAt, payment.id),
+  };
+}
+
+function toPayment(item: Item): Payment {
+  const payment = Object.fromEntries(PAYMENT_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as Payment;
+  for (const field of ['amount', 'fee', 'net', 'feeBps', 'amountRefunded', 'partnerRefunded', 'version'] as const) {
+    payment[field] = Number(item[field] ?? 0);
+  }
+  payment.metadata = (item.metadata as Record<string, string> | undefined) ?? {};
+  return payment;
+}
+
+function orderItem(order: Order): Item {
+  const { items: _items, ...fields } = order;
+  return { ...orderKey(order.id), entity: 'order', ...fields, itemCount: order.items.length };
+}
+
+function toOrder(item: Item, lines: Item[]): Order {
+  return {
+    id: item.id,
+    paymentId: item.paymentId,
+    partnerId: item.partnerId,
+    customerSub: item.customerSub,
+    customerEmail: item.customerEmail ?? null,
+    currency: item.currency,
+    amount: Number(item.amount),
+    fee: Number(item.fee),
+    net: Number(item.net),
+    status: item.status,
+    items: lines.map(
+      (line): OrderItem => ({
+        name: line.name,
+        unitAmount: Number(line.unitAmount),
+        quantity: Number(line.quantity),
+        amount: Number(line.amount),
+      }),
+    ),
+    successUrl: item.successUrl,
+    cancelUrl: item.cancelUrl,
+    stripeCheckoutSessionId: item.stripeCheckoutSessionId ?? null,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+}
+
+const CURSOR = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#pay_[a-f0-9]{24}$/;
+
+export const dynamoPaymentStore: PaymentStore = {
+  async createPayment(payment) {
+    await dynamo().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: paymentItem(payment),
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+  },
+
+  async createOrder(order, payment) {
+    await dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName(), Item: orderItem(order), ConditionExpression: 'attribute_not_exists(PK)' } },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: paymentItem(payment),
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          ...order.items.map((line, index) => ({
+            Put: {
+              TableName: tableName(),
+              Item: { ...orderItemKey(order.id, index + 1), entity: 'order-item', orderId: order.id, ...line },
+            },
+          })),
+        ],
+      }),
+    );
+  },
+
+  async attachPaymentIntent(paymentId, paymentIntentId, at) {
+    // Only if the webhook has not attached it (and moved on) already.
+    try {
+      await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: paymentKey(paymentId),
+          UpdateExpression: 'SET stripePaymentIntentId = :pi, updatedAt = :at, version = version + :one',
+          ConditionExpression: 'attribute_exists(PK) AND attribute_type(stripePaymentIntentId, :null)',
+          ExpressionAttributeValues: { ':pi': paymentIntentId, ':at': at, ':one': 1, ':null': 'NULL' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  },
+
+  async attachCheckoutSession(order, sessionId, at) {
+    await dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName(),
+              Key: orderKey(order.id),
+              UpdateExpression: 'SET stripeCheckoutSessionId = :cs',
+              ExpressionAttributeValues: { ':cs': sessionId },
+            },
+          },
+          {
+            Update: {
+              TableName: tableName(),
+              Key: paymentKey(order.paymentId),
+              UpdateExpression: 'SET stripeCheckoutSessionId = :cs, updatedAt = :at, version = version + :one',
+              ExpressionAttributeValues: { ':cs': sessionId, ':at': at, ':one': 1 },
+            },
+          },
+        ],
+      }),
+    );
+  },
+
+  async getPayment(paymentId) {
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: paymentKey(paymentId), ConsistentRead: true }),
+    );
+    return item ? toPayment(item) : undefined;
+  },
+
+  async getOrder(orderId) {
+    const { Items: items = [] } = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': orderPk(orderId) },
+        ConsistentRead: true,
+      }),
+    );
+    const head = items.find((item) => item.SK === 'ORDER');
+    if (!head) return undefined;
+    const lines = items.filter((item) => String(item.SK).startsWith(ORDER_ITEM_PREFIX));
+    return toOrder(head, lines);
+  },
+
+  async listPayments({ cursor, limit }) {
+    let before: string | undefined;
+    if (cursor) {
+      before = Buffer.from(cursor, 'base64url').toString('utf8');
+      if (!CURSOR.test(before)) throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+    }
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI2',
+        KeyConditionExpression: before ? 'GSI2PK = :pk AND GSI2SK < :before' : 'GSI2PK = :pk',
+        ExpressionAttributeValues: { ':pk': PAYMENTS_INDEX_PK, ...(before ? { ':before': before } : {}) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    const items = (page.Items ?? []) as Item[];
+    const last = items.at(-1);
+    return {
+      payments: items.map(toPayment),
+      nextCursor: page.LastEvaluatedKey && last ? Buffer.from(String(last.GSI2SK)).toString('base64url') : null,
+    };
+  },
+
+  async settle({ payment, expectedVersion, order, entries }) {
+    try {
+      await dynamo().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: tableName(),
+                Item: paymentItem(payment),
+                ConditionExpression: 'version = :expected',
+                ExpressionAttributeValues: { ':expected': expectedVersion },
+              },
+            },
+            ...(order
+              ? [
+                  {
+                    Update: {
+                      TableName: tableName(),
+                      Key: orderKey(order.id),
+                      UpdateExpression: 'SET #status = :status, updatedAt = :at',
+                      ConditionExpression: 'attribute_exists(PK)',
+                      ExpressionAttributeNames: { '#status': 'status' },
+                      ExpressionAttributeValues: { ':status': order.status, ':at': order.updatedAt },
+                    },
+                  },
+                ]
+              : []),
+            ...ledgerWriteItems(entries),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  },
+
+  async recordDispute(paymentId, dispute, at) {
+    try {
+      await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: paymentKey(paymentId),
+          UpdateExpression: 'SET dispute = :dispute, updatedAt = :at, version = version + :one',
+          // A later state of the dispute (or another dispute reported later) is not overwritten by an older event.
+          ConditionExpression:
+            'attribute_exists(PK) AND (attribute_type(dispute, :null) OR dispute.eventCreated <= :created)',
+          ExpressionAttributeValues: {
+            ':dispute': dispute,
+            ':at': at,
+            ':one': 1,
+            ':null': 'NULL',
+            ':created': dispute.eventCreated,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  },
+};
+
+export const dynamoFeePolicies: FeePolicyStore = {
+  async get(partnerId) {
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: feePolicyKey(partnerId), ConsistentRead: true }),
+    );
+    if (!item) return undefined;
+    return { bps: Number(item.bps), ...(item.minimumFee !== undefined ? { minimumFee: Number(item.minimumFee) } : {}) };
+  },
+  async put(partnerId, policy, at) {
+    await dynamo().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...feePolicyKey(partnerId), entity: 'fee-policy', partnerId, ...policy, updatedAt: at },
+      }),
+    );
+  },
+  async remove(partnerId) {
+    await dynamo().send(new DeleteCommand({ TableName: tableName(), Key: feePolicyKey(partnerId) }));
+  },
+};
+
+/** Payout records are written by the payout run; this reads whatever exists. */
+export const dynamoPayoutReader: PayoutReader = {
+  async list(partnerId, { cursor, limit }) {
+    let startKey: Item | undefined;
+    if (cursor) {
+      const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+      if (!/^PAYOUT#\d{4}-\d{2}#[A-Za-z0-9_]{1,64}$/.test(sk)) {
+        throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+      }
+      startKey = { PK: partnerPk(partnerId), SK: sk };
+    }
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': partnerPk(partnerId), ':prefix': PAYOUT_PREFIX },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const items = (page.Items ?? []) as Item[];
+    const last = items.at(-1);
+    return {
+      payouts: items.map(
+        (item): PayoutRecord => ({
+          id: item.id,
+          partnerId: item.partnerId,
+          period: item.period,
+          amount: Number(item.amount),
+          currency: item.currency,
+          status: item.status,
+          stripeTransferId: item.stripeTransferId ?? null,
+          entryCount: Number(item.entryCount ?? 0),
+          reason: item.reason ?? null,
+          createdAt: item.createdAt,
+          updatedAt: item.updatedAt,
+        }),
+      ),
+      nextCursor: page.LastEvaluatedKey && last ? Buffer.from(String(last.SK)).toString('base64url') : null,
+    };
+  },
+};

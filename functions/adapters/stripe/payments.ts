@@ -1,0 +1,13 @@
+import type { StripePayments } from '#core/payment-ports';
+import { createCheckoutSession } from './create-checkout-session.ts';
+import { createPaymentIntent } from './create-payment-intent.ts';
+import { paymentIntentOfCharge } from './payment-intent-of-charge.ts';
+import { retrievePayment } from './retrieve-payment.ts';
+
+/** The payment operations the use cases need, one Stripe call each. */
+export const stripePayments: StripePayments = {
+  createPaymentIntent,
+  createCheckoutSession,
+  retrievePayment,
+  paymentIntentOfCharge,
+};

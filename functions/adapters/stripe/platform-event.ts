@@ -1,0 +1,50 @@
+import type Stripe from 'stripe';
+import type { PlatformEvent } from '#core/platform-events';
+
+const idOf = (value: string | { id: string } | null | undefined): string | null =>
+  value === null || value === undefined ? null : typeof value === 'string' ? value : value.id;
+
+/** Maps a verified platform event to what the domain handles; everything else is `ignored` (answered 200). */
+export function toPlatformEvent(event: Stripe.Event): PlatformEvent {
+  const base = { id: event.id, type: event.type, created: event.created };
+  const ignored: PlatformEvent = { kind: 'ignored', ...base };
+  // Events of connected accounts belong to the Connect endpoint.
+  if (event.account) return ignored;
+  switch (event.type) {
+    case 'payment_intent.succeeded':
+    case 'payment_intent.payment_failed':
+      return { kind: 'payment', ...base, paymentIntentId: event.data.object.id };
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+    case 'checkout.session.async_payment_failed': {
+      const paymentIntentId = idOf(event.data.object.payment_intent);
+      return paymentIntentId ? { kind: 'payment', ...base, paymentIntentId } : ignored;
+    }
+    case 'charge.refunded': {
+      const charge = event.data.object;
+      const paymentIntentId = idOf(charge.payment_intent);
+      return paymentIntentId
+        ? { kind: 'payment', ...base, paymentIntentId }
+        : { kind: 'charge', ...base, chargeId: charge.id };
+    }
+    case 'transfer.reversed': {
+      // Reversals of destination-charge transfers; transfers we send ourselves (payouts) have no source charge.
+      const chargeId = idOf(event.data.object.source_transaction);
+      return chargeId ? { kind: 'charge', ...base, chargeId } : ignored;
+    }
+    case 'charge.dispute.created':
+    case 'charge.dispute.updated':
+    case 'charge.dispute.closed': {
+      const dispute = event.data.object;
+      return {
+        kind: 'dispute',
+        ...base,
+        paymentIntentId: idOf(dispute.payment_intent),
+        chargeId: idOf(dispute.charge),
+        dispute: { id: dispute.id, status: dispute.status, reason: dispute.reason ?? null, amount: dispute.amount },
+      };
+    }
+    default:
+      return ignored;
+  }
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { startCheckout } from '#core/payments';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { PartnerId } from '#middleware/partner-request';
+import { CurrencyCode, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
+
+const Item = z.strictObject({
+  name: z.string().trim().min(1).max(250),
+  unitAmount: MinorUnits,
+  quantity: z.number().int().min(1).max(999),
+});
+
+const Body = z.strictObject({
+  payeeId: PartnerId,
+  currency: CurrencyCode,
+  // An order, its payment and its items are written in one transaction (at most 100 items).
+  items: z.array(Item).min(1).max(50),
+  successUrl: z.string().max(2048),
+  cancelUrl: z.string().max(2048),
+  customerEmail: z.email().optional(),
+});
+
+/** `POST /payments/checkout-sessions`: an order for one seller, paid on Stripe's hosted Checkout page. */
+export const handler = httpHandler({ auth: 'partner', body: Body, query: NoQuery }, async ({ identity, body }) => {
+  const result = await startCheckout(
+    paymentDepsForRequest(),
+    { sub: identity.sub, email: identity.email ?? null },
+    body,
+  );
+  return { status: 201, body: result };
+});

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { earningsHistory } from '#core/earnings';
+import { resolvePartner } from '#core/partner-access';
+import { httpHandler } from '#middleware/http-handler';
+import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
+import { CurrencyCode, paymentDepsForRequest } from '#middleware/payment-request';
+
+const Query = z.strictObject({
+  partnerId: PartnerId.optional(),
+  currency: CurrencyCode.optional(),
+  cursor: Cursor.optional(),
+  limit: Limit,
+});
+
+/**
+ * `GET /earnings`: the partner's share of every payment and commission (never the gross), the payout status of each
+ * entry, and totals for today, the last 7 and 30 days and all time per currency (UTC calendar days).
+ */
+export const handler = httpHandler({ auth: 'partner', query: Query }, async ({ identity, query }) => {
+  const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');
+  return { status: 200, body: await earningsHistory(paymentDepsForRequest(), partner.id, query) };
+});

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { resolvePartner } from '#core/partner-access';
+import { payoutView } from '#core/payment-views';
+import { httpHandler } from '#middleware/http-handler';
+import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
+import { paymentDepsForRequest } from '#middleware/payment-request';
+
+const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
+
+/** `GET /payouts`: the platform's monthly payouts to the partner (by Transfer), newest period first. */
+export const handler = httpHandler({ auth: 'partner', query: Query }, async ({ identity, query }) => {
+  const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');
+  const page = await paymentDepsForRequest().payouts.list(partner.id, {
+    limit: query.limit,
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  });
+  return { status: 200, body: { payouts: page.payouts.map(payoutView), nextCursor: page.nextCursor } };
+});

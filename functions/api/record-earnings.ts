@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { recordHeldEarnings } from '#core/earnings';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { PartnerId } from '#middleware/partner-request';
+import { CurrencyCode, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
+
+const Earning = z.strictObject({
+  partnerId: PartnerId,
+  amount: MinorUnits.positive(),
+  currency: CurrencyCode,
+  externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 of A-Z a-z 0-9 _ . : -'),
+  description: z.string().trim().min(1).max(500),
+  availableAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** One earning, or `{ earnings: [...] }` (up to 25). */
+const Body = z.union([Earning, z.strictObject({ earnings: z.array(Earning).min(1).max(25) })]);
+
+/**
+ * `POST /admin/earnings` (admin group): platform-held earnings such as commissions, idempotent on `externalId`.
+ * 201 when something was recorded, 200 when every earning had been recorded before (same body, same result).
+ */
+export const handler = httpHandler({ auth: 'admin', body: Body, query: NoQuery }, async ({ body }) => {
+  const inputs = 'earnings' in body ? body.earnings : [body];
+  const result = await recordHeldEarnings(paymentDepsForRequest(), inputs);
+  return { status: result.created > 0 ? 201 : 200, body: { earnings: result.earnings } };
+});

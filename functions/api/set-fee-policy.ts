@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { DomainError } from '#core/errors';
+import { BASIS_POINTS } from '#core/money';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { PartnerId } from '#middleware/partner-request';
+import { paymentDepsForRequest } from '#middleware/payment-request';
+
+const Path = z.strictObject({ partnerId: PartnerId });
+/** `{ bps, minimumFee? }` sets the partner's fee; `{ bps: null }` returns the partner to the platform default. */
+const Body = z.strictObject({
+  bps: z.number().int().min(0).max(BASIS_POINTS).nullable(),
+  minimumFee: z.number().int().min(0).max(99_999_999).optional(),
+});
+
+/** `PUT /admin/partners/{partnerId}/fee-policy` (admin group): a per-partner platform fee (e.g. 300 = 3 %). */
+export const handler = httpHandler(
+  { auth: 'admin', path: Path, body: Body, query: NoQuery },
+  async ({ path, body }) => {
+    const d = paymentDepsForRequest();
+    if (!(await d.partners.get(path.partnerId))) {
+      throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+    }
+    if (body.bps === null) {
+      await d.feePolicies.remove(path.partnerId);
+      return { status: 200, body: { partnerId: path.partnerId, feePolicy: d.settings.defaultFee, default: true } };
+    }
+    const policy = { bps: body.bps, ...(body.minimumFee !== undefined ? { minimumFee: body.minimumFee } : {}) };
+    await d.feePolicies.put(path.partnerId, policy, d.clock.now().toISOString());
+    return { status: 200, body: { partnerId: path.partnerId, feePolicy: policy, default: false } };
+  },
+);

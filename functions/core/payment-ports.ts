@@ -1,0 +1,206 @@
+import type { LedgerEntry } from './ledger.ts';
+import type { Currency, FeePolicy } from './money.ts';
+import type { Partner } from './partner.ts';
+import type { Log } from './partner-access.ts';
+import type { Clock } from './partner-ports.ts';
+import type { Dispute, Order, Payment } from './payment.ts';
+
+/** What the payment, ledger and earnings use cases need from the outside world (DynamoDB, Stripe). */
+
+/** A ledger entry as stored: the immutable fact plus, for earnings, the gross and fee behind the partner share. */
+export interface LedgerRecord extends LedgerEntry {
+  /** Operators only: the charge's gross amount and the platform fee (never shown to the partner). */
+  readonly gross?: number;
+  readonly fee?: number;
+  /** When we wrote it (ISO). */
+  readonly recordedAt: string;
+}
+
+/** The running totals of one partner and currency, kept in the same transaction as every entry. */
+export interface LedgerTotals {
+  partnerId: string;
+  currency: Currency;
+  /** Sum of every entry: what the platform still holds for the partner. */
+  balance: number;
+  /** Sum of the partner-visible entries (their share): the all-time earnings total. */
+  earned: number;
+  entryCount: number;
+}
+
+/** A platform-held earning recorded by an operator or as a commission, keyed by its external id. */
+export interface HeldEarning {
+  externalId: string;
+  partnerId: string;
+  amount: number;
+  currency: Currency;
+  description: string;
+  availableAt: number;
+  entryId: string;
+  /** Canonical form of the request that recorded it: the same id with another body is a conflict. */
+  fingerprint: string;
+  /** Cumulative amount taken back since (commission clawbacks on refunds). */
+  clawedBack: number;
+  recordedAt: string;
+  version: number;
+}
+
+export interface SettlementWrite {
+  payment: Payment;
+  expectedVersion: number;
+  /** The order's mirror of the payment state (Checkout payments). */
+  order: Pick<Order, 'id' | 'status' | 'updatedAt'> | null;
+  entries: LedgerRecord[];
+}
+
+export interface PaymentStore {
+  /** Conditional put: the id is new. */
+  createPayment(payment: Payment): Promise<void>;
+  /** The order, its items and its pending payment, in one transaction. */
+  createOrder(order: Order, payment: Payment): Promise<void>;
+  attachPaymentIntent(paymentId: string, paymentIntentId: string, at: string): Promise<void>;
+  attachCheckoutSession(order: Order, sessionId: string, at: string): Promise<void>;
+  getPayment(paymentId: string): Promise<Payment | undefined>;
+  getOrder(orderId: string): Promise<Order | undefined>;
+  /** Newest first across all partners (operators). */
+  listPayments(page: { cursor?: string; limit: number }): Promise<{ payments: Payment[]; nextCursor: string | null }>;
+  /**
+   * Writes the settled payment (compare-and-set on `expectedVersion`), the order status and the ledger entries with
+   * the partner totals, atomically. `false` when the payment changed since it was read.
+   */
+  settle(write: SettlementWrite): Promise<boolean>;
+  /** Stores the dispute unless a newer state of it is stored. */
+  recordDispute(paymentId: string, dispute: Dispute, at: string): Promise<boolean>;
+}
+
+export interface LedgerStore {
+  /**
+   * Records a platform-held earning and its external-id guard atomically. `existing` when the external id was
+   * already recorded (by anyone): the caller compares fingerprints.
+   */
+  recordHeld(
+    earning: HeldEarning,
+    entry: LedgerRecord,
+  ): Promise<{ recorded: true } | { recorded: false; existing: HeldEarning }>;
+  getHeld(externalIds: readonly string[]): Promise<Map<string, HeldEarning>>;
+  /** Adds a clawback entry (compare-and-set on the held earning's version). */
+  clawBack(earning: HeldEarning, entry: LedgerRecord): Promise<boolean>;
+  /** Partner-visible entries, newest first. */
+  listVisible(
+    partnerId: string,
+    page: { currency?: Currency; cursor?: string; limit: number },
+  ): Promise<{ entries: LedgerRecord[]; nextCursor: string | null }>;
+  /** Partner-visible entries that occurred at or after `since` (epoch ms). */
+  visibleSince(partnerId: string, since: number): Promise<LedgerRecord[]>;
+  totals(partnerId: string): Promise<LedgerTotals[]>;
+  /** Every entry of the partner (visible and money movements). */
+  allEntries(partnerId: string): Promise<LedgerRecord[]>;
+  /**
+   * Platform-held entries not yet attached to a payout whose `availableAt` is at or before `at`, across partners,
+   * oldest first (the payout planner's query on the sparse GSI3).
+   */
+  heldAvailableBy(
+    currency: Currency,
+    at: number,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ entries: LedgerRecord[]; nextCursor: string | null }>;
+}
+
+/** Platform payouts by Transfer (written by the payout run). */
+export interface PayoutRecord {
+  id: string;
+  partnerId: string;
+  period: string;
+  amount: number;
+  currency: Currency;
+  status: 'planned' | 'sending' | 'paid' | 'failed' | 'carried_forward';
+  stripeTransferId: string | null;
+  entryCount: number;
+  reason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PayoutReader {
+  list(
+    partnerId: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ payouts: PayoutRecord[]; nextCursor: string | null }>;
+}
+
+export interface FeePolicyStore {
+  get(partnerId: string): Promise<FeePolicy | undefined>;
+  put(partnerId: string, policy: FeePolicy, at: string): Promise<void>;
+  remove(partnerId: string): Promise<void>;
+}
+
+/** What Stripe says about a PaymentIntent and its charge, re-read whenever an event mentions it. */
+export interface StripePaymentView {
+  paymentIntentId: string;
+  /** `succeeded`; `failed` (the last attempt was declined); `open` (anything else: not yet paid). */
+  outcome: 'succeeded' | 'failed' | 'open';
+  failureCode: string | null;
+  amount: number;
+  currency: string;
+  destination: string | null;
+  metadata: Record<string, string>;
+  chargeId: string | null;
+  /** Epoch seconds of the successful charge. */
+  chargeCreated: number | null;
+  amountCaptured: number;
+  amountRefunded: number;
+  applicationFee: number;
+  applicationFeeRefunded: number;
+  transferReversed: number;
+  description: string | null;
+}
+
+export interface CreatePaymentIntentRequest {
+  paymentId: string;
+  amount: number;
+  currency: Currency;
+  fee: number;
+  destination: string;
+  description: string;
+  metadata: Record<string, string>;
+}
+
+export interface CreateCheckoutSessionRequest {
+  orderId: string;
+  paymentId: string;
+  partnerId: string;
+  currency: Currency;
+  items: readonly { name: string; unitAmount: number; quantity: number }[];
+  fee: number;
+  destination: string;
+  successUrl: string;
+  cancelUrl: string;
+  customerEmail: string | null;
+}
+
+export interface StripePayments {
+  createPaymentIntent(request: CreatePaymentIntentRequest): Promise<{ id: string; clientSecret: string }>;
+  createCheckoutSession(request: CreateCheckoutSessionRequest): Promise<{ id: string; url: string }>;
+  retrievePayment(paymentIntentId: string): Promise<StripePaymentView>;
+  /** The PaymentIntent a charge belongs to, if any. */
+  paymentIntentOfCharge(chargeId: string): Promise<string | null>;
+}
+
+export interface PaymentSettings {
+  defaultFee: FeePolicy;
+  allowedRedirectOrigins: readonly string[];
+  holdingPeriodDays: number;
+  commissionBps: number;
+}
+
+export interface PaymentDeps {
+  partners: { get(partnerId: string): Promise<Partner | undefined> };
+  payments: PaymentStore;
+  ledger: LedgerStore;
+  payouts: PayoutReader;
+  feePolicies: FeePolicyStore;
+  stripe: StripePayments;
+  clock: Clock;
+  ids: { payment(): string; order(): string };
+  settings: PaymentSettings;
+  log: Log;
+}

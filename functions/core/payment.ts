@@ -1,0 +1,236 @@
+import { DomainError } from './errors.ts';
+import {
+  CURRENCIES,
+  type Currency,
+  chargeAmountProblem,
+  type FeePolicy,
+  isCurrency,
+  MAXIMUM_CHARGE,
+  splitCharge,
+} from './money.ts';
+import type { Partner } from './partner.ts';
+import type { PaymentStatus } from './payment-state.ts';
+
+/**
+ * Customers pay partners with destination charges: the charge is made on the platform, Stripe moves the amount to
+ * the partner's connected account at once and takes the platform fee back as an application fee. Our record of a
+ * payment is written `pending` before Stripe is called; only the platform webhook settles it.
+ */
+export type PaymentKind = 'deposit' | 'milestone' | 'custom' | 'checkout';
+export const PAYMENT_KINDS = ['deposit', 'milestone', 'custom'] as const;
+
+export interface Dispute {
+  id: string;
+  status: string;
+  reason: string | null;
+  amount: number;
+  /** Stripe `created` (epoch seconds) of the event that reported this state. */
+  eventCreated: number;
+}
+
+export interface Payment {
+  id: string;
+  kind: PaymentKind;
+  /** The order this payment pays (Checkout), or null (PaymentIntent). */
+  orderId: string | null;
+  /** The payee. */
+  partnerId: string;
+  /** Who paid: the Cognito sub of the customer. */
+  customerSub: string;
+  amount: number;
+  currency: Currency;
+  /** The platform fee asked for, and the partner's share (amount − fee). */
+  fee: number;
+  net: number;
+  feeBps: number;
+  description: string;
+  metadata: Record<string, string>;
+  status: PaymentStatus;
+  /** Stripe's cumulative `amount_refunded` of the charge. */
+  amountRefunded: number;
+  /** Cumulative share taken back from the partner (transfer reversals minus application fees refunded). */
+  partnerRefunded: number;
+  stripeAccountId: string;
+  stripePaymentIntentId: string | null;
+  stripeChargeId: string | null;
+  stripeCheckoutSessionId: string | null;
+  failureCode: string | null;
+  dispute: Dispute | null;
+  paidAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Incremented by every write: settlements are compare-and-set on it. */
+  version: number;
+}
+
+export interface OrderItem {
+  name: string;
+  unitAmount: number;
+  quantity: number;
+  amount: number;
+}
+
+export interface Order {
+  id: string;
+  paymentId: string;
+  partnerId: string;
+  customerSub: string;
+  customerEmail: string | null;
+  currency: Currency;
+  amount: number;
+  fee: number;
+  net: number;
+  status: PaymentStatus;
+  items: OrderItem[];
+  successUrl: string;
+  cancelUrl: string;
+  stripeCheckoutSessionId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Metadata keys we set on Stripe objects; a caller's metadata may not use them. */
+export const RESERVED_METADATA_KEYS = ['paymentId', 'orderId', 'partnerId', 'kind', 'referring_partner_id'] as const;
+
+export function parseCurrency(value: string): Currency {
+  const currency = value.toLowerCase();
+  if (!isCurrency(currency)) {
+    throw new DomainError('validation', 'unsupported_currency', `The currency ${value} is not supported.`, {
+      supported: Object.keys(CURRENCIES),
+    });
+  }
+  return currency;
+}
+
+export function requireChargeableAmount(amount: number, currency: Currency, field = 'amount'): void {
+  const problem = chargeAmountProblem(amount, currency);
+  if (problem) throw new DomainError('validation', 'invalid_amount', `${field} ${problem}.`);
+}
+
+/**
+ * The payee must exist, be able to receive money (`active`), and be paid in its own currency. Checked before
+ * anything is written, so a refusal leaves no trace.
+ */
+export function requirePayee(payee: Partner | undefined, currency: Currency): Partner & { stripeAccountId: string } {
+  if (!payee) throw new DomainError('not_found', 'payee_not_found', 'No partner with this id.');
+  if (payee.status !== 'active' || !payee.stripeAccountId) {
+    throw new DomainError(
+      'business_rule',
+      'partner_not_onboarded',
+      'This partner cannot receive payments until they finish onboarding.',
+      { status: payee.status },
+    );
+  }
+  if (payee.defaultCurrency.toLowerCase() !== currency) {
+    throw new DomainError(
+      'business_rule',
+      'currency_mismatch',
+      `This partner is paid in ${payee.defaultCurrency}, not ${currency}.`,
+      { partnerCurrency: payee.defaultCurrency },
+    );
+  }
+  return payee as Partner & { stripeAccountId: string };
+}
+
+/** Success and cancel URLs may only lead to allowed origins (no open redirect through our checkout). */
+export function requireAllowedRedirect(url: string, allowedOrigins: readonly string[], field: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DomainError('validation', 'invalid_redirect_url', `${field} is not an absolute URL.`);
+  }
+  const allowed =
+    (parsed.protocol === 'https:' || parsed.protocol === 'http:') &&
+    parsed.username === '' &&
+    parsed.password === '' &&
+    allowedOrigins.includes(parsed.origin);
+  if (!allowed) {
+    throw new DomainError('validation', 'redirect_not_allowed', `${field} must lead to an allowed origin.`, {
+      allowedOrigins: [...allowedOrigins],
+    });
+  }
+  return url;
+}
+
+/** The origins redirects may use: the configured list, or else the sites this deployment owns. */
+export function redirectOrigins(configured: readonly string[], ownUrls: readonly string[]): string[] {
+  const sources = configured.length > 0 ? configured : ownUrls.filter((url) => url.length > 0);
+  return sources.map((url) => new URL(url).origin);
+}
+
+export function requireCallerMetadata(metadata: Record<string, string>): Record<string, string> {
+  for (const key of RESERVED_METADATA_KEYS) {
+    if (Object.hasOwn(metadata, key)) {
+      throw new DomainError('validation', 'reserved_metadata_key', `metadata.${key} is set by the platform.`);
+    }
+  }
+  return metadata;
+}
+
+export interface ItemInput {
+  name: string;
+  unitAmount: number;
+  quantity: number;
+}
+
+/** Line totals and the order total, each checked against Stripe's bounds (integers only). */
+export function orderLines(items: readonly ItemInput[], currency: Currency): { items: OrderItem[]; total: number } {
+  let total = 0;
+  const lines = items.map((item, index) => {
+    if (!Number.isSafeInteger(item.unitAmount) || item.unitAmount <= 0) {
+      throw new DomainError('validation', 'invalid_amount', `items.${index}.unitAmount must be a positive integer.`);
+    }
+    const amount = item.unitAmount * item.quantity;
+    if (amount > MAXIMUM_CHARGE) {
+      throw new DomainError('validation', 'invalid_amount', `items.${index} exceeds Stripe's maximum charge.`);
+    }
+    total += amount;
+    return { name: item.name, unitAmount: item.unitAmount, quantity: item.quantity, amount };
+  });
+  requireChargeableAmount(total, currency, 'The order total');
+  return { items: lines, total };
+}
+
+export function newPayment(fields: {
+  id: string;
+  kind: PaymentKind;
+  orderId: string | null;
+  payee: Partner & { stripeAccountId: string };
+  customerSub: string;
+  amount: number;
+  currency: Currency;
+  fee: FeePolicy;
+  description: string;
+  metadata: Record<string, string>;
+  at: string;
+}): Payment {
+  const split = splitCharge(fields.amount, fields.fee);
+  return {
+    id: fields.id,
+    kind: fields.kind,
+    orderId: fields.orderId,
+    partnerId: fields.payee.id,
+    customerSub: fields.customerSub,
+    amount: fields.amount,
+    currency: fields.currency,
+    fee: split.fee,
+    net: split.net,
+    feeBps: fields.fee.bps,
+    description: fields.description,
+    metadata: fields.metadata,
+    status: 'pending',
+    amountRefunded: 0,
+    partnerRefunded: 0,
+    stripeAccountId: fields.payee.stripeAccountId,
+    stripePaymentIntentId: null,
+    stripeChargeId: null,
+    stripeCheckoutSessionId: null,
+    failureCode: null,
+    dispute: null,
+    paidAt: null,
+    createdAt: fields.at,
+    updatedAt: fields.at,
+    version: 1,
+  };
+}

@@ -1,0 +1,185 @@
+import { assertValidEntry, type EntryType } from './ledger.ts';
+import type { Payment } from './payment.ts';
+import type { LedgerRecord, PaymentDeps, StripePaymentView } from './payment-ports.ts';
+import { applySignal, type PaymentStateView } from './payment-state.ts';
+
+/**
+ * Settling a payment from what Stripe says now. Every platform event about a payment re-reads its PaymentIntent
+ * (with the charge, transfer and application fee) and converges our record on it: the state machine only moves
+ * forward, and the ledger records the difference between Stripe's cumulative figures and what we recorded before.
+ * So a duplicate, late or reordered event changes nothing it should not, and the first event to arrive after any
+ * change brings the whole change.
+ *
+ * Ledger entries of a destination charge (Stripe pays the partner directly, so they net to zero):
+ * - paid: `earning` +net (partner-visible, `transferred`) and `transfer` −net (Stripe moved it with the charge);
+ * - share taken back (refund with `reverse_transfer`, or a transfer reversal): `refund` (or `clawback` when no
+ *   customer refund caused it) −share and `reversal` +share;
+ * - fee given back to the partner without a reversal: `adjustment` +x and `transfer` −x.
+ * The partner's share taken back = transfer amount reversed − application fee refunded, both cumulative in Stripe.
+ */
+export interface SettlementPlan {
+  changed: boolean;
+  outcome: string;
+  payment: Payment;
+  entries: LedgerRecord[];
+}
+
+const stateOf = (payment: Payment): PaymentStateView => ({
+  status: payment.status,
+  amount: payment.amount,
+  amountRefunded: payment.amountRefunded,
+});
+
+/** Stripe's clock and ours differ: a fact is never dated after we heard of it. */
+export const factTime = (stripeSeconds: number | null, now: number): number =>
+  stripeSeconds === null ? now : Math.min(stripeSeconds * 1000, now);
+
+export function planSettlement(
+  payment: Payment,
+  view: StripePaymentView,
+  now: number,
+  eventAt: number,
+): SettlementPlan {
+  const unchanged = (outcome: string): SettlementPlan => ({ changed: false, outcome, payment, entries: [] });
+  if (
+    view.amount !== payment.amount ||
+    view.currency !== payment.currency ||
+    view.destination !== payment.stripeAccountId ||
+    (payment.stripePaymentIntentId !== null && payment.stripePaymentIntentId !== view.paymentIntentId)
+  ) {
+    return unchanged('mismatch');
+  }
+  const nowIso = new Date(now).toISOString();
+  const version = payment.version + 1;
+  const next: Payment = { ...payment, stripePaymentIntentId: view.paymentIntentId, version, updatedAt: nowIso };
+  const entries: LedgerRecord[] = [];
+  const outcomes: string[] = [];
+  const reference = payment.orderId ?? payment.id;
+  const entry = (
+    id: string,
+    type: EntryType,
+    amount: number,
+    occurredAt: number,
+    description: string,
+    extra: Partial<LedgerRecord> = {},
+  ) => {
+    const record: LedgerRecord = {
+      id,
+      partnerId: payment.partnerId,
+      currency: payment.currency,
+      type,
+      amount,
+      occurredAt,
+      description,
+      reference,
+      payoutStatus: 'transferred',
+      recordedAt: nowIso,
+      ...extra,
+    };
+    assertValidEntry(record);
+    entries.push(record);
+  };
+
+  let state = stateOf(payment);
+  if (view.outcome === 'succeeded') {
+    const t = applySignal(state, { kind: 'succeeded' });
+    if (t.changed) {
+      state = t.next;
+      // Stripe's application fee is the fee actually taken (it is the one we asked for).
+      const fee = view.applicationFee;
+      const net = payment.amount - fee;
+      const paidAt = factTime(view.chargeCreated, now);
+      Object.assign(next, { fee, net, paidAt: new Date(paidAt).toISOString(), failureCode: null });
+      next.stripeChargeId = view.chargeId;
+      if (net > 0) {
+        entry(`${payment.id}:earning`, 'earning', net, paidAt, payment.description, { gross: payment.amount, fee });
+        entry(`${payment.id}:transfer`, 'transfer', -net, paidAt, 'Paid out by Stripe with the charge');
+      }
+      outcomes.push('paid');
+    }
+  } else if (view.outcome === 'failed') {
+    const t = applySignal(state, { kind: 'failed' });
+    if (t.changed) {
+      state = t.next;
+      next.failureCode = view.failureCode;
+      outcomes.push('failed');
+    }
+  }
+
+  if (view.outcome === 'succeeded' && view.amountRefunded > state.amountRefunded) {
+    const t = applySignal(state, { kind: 'refunded', amountRefunded: view.amountRefunded });
+    if (t.changed) {
+      state = t.next;
+      outcomes.push(t.next.status);
+    }
+  }
+
+  if (view.outcome === 'succeeded') {
+    const takenBack = view.transferReversed - view.applicationFeeRefunded;
+    const delta = takenBack - payment.partnerRefunded;
+    if (delta > 0) {
+      const refunded = view.amountRefunded > 0;
+      entry(
+        `${payment.id}:v${version}:${refunded ? 'refund' : 'clawback'}`,
+        refunded ? 'refund' : 'clawback',
+        -delta,
+        eventAt,
+        `${refunded ? 'Refund' : 'Reversal'}: ${payment.description}`,
+      );
+      entry(`${payment.id}:v${version}:reversal`, 'reversal', delta, eventAt, 'Taken back from the partner by Stripe');
+    } else if (delta < 0) {
+      entry(
+        `${payment.id}:v${version}:adjustment`,
+        'adjustment',
+        -delta,
+        eventAt,
+        `Fee refund: ${payment.description}`,
+      );
+      entry(`${payment.id}:v${version}:transfer`, 'transfer', delta, eventAt, 'Fee refunded by Stripe to the partner');
+    }
+    if (delta !== 0) {
+      next.partnerRefunded = takenBack;
+      outcomes.push('share_adjusted');
+    }
+  }
+
+  next.status = state.status;
+  next.amountRefunded = state.amountRefunded;
+  const attached = payment.stripePaymentIntentId === null;
+  if (outcomes.length === 0 && !attached) return unchanged('unchanged');
+  return { changed: true, outcome: outcomes.join('+') || 'attached', payment: next, entries };
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** Applies the plan with a compare-and-set on the payment's version; a concurrent settlement makes it re-plan. */
+export async function settlePayment(
+  deps: PaymentDeps,
+  paymentId: string,
+  view: StripePaymentView,
+  eventCreated: number,
+): Promise<string> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const payment = await deps.payments.getPayment(paymentId);
+    if (!payment) return 'unknown_payment';
+    const now = deps.clock.now().getTime();
+    const plan = planSettlement(payment, view, now, factTime(eventCreated, now));
+    if (plan.outcome === 'mismatch') {
+      deps.log.warn('Stripe payment does not match our record; not settled', {
+        paymentId,
+        paymentIntentId: view.paymentIntentId,
+      });
+    }
+    if (!plan.changed) return plan.outcome;
+    const written = await deps.payments.settle({
+      payment: plan.payment,
+      expectedVersion: payment.version,
+      order: payment.orderId
+        ? { id: payment.orderId, status: plan.payment.status, updatedAt: plan.payment.updatedAt }
+        : null,
+      entries: plan.entries,
+    });
+    if (written) return plan.outcome;
+  }
+  throw new Error(`Settlement of ${paymentId} kept conflicting with concurrent writes`);
+}
