@@ -166,7 +166,8 @@ export async function expectBalanced(partnerId: string): Promise<Record<string, 
   const { entries, totals } = await ledgerOf(partnerId);
   const sums: Record<string, { balance: number; earned: number; count: number }> = {};
   for (const entry of entries) {
-    const s = (sums[entry.currency] ??= { balance: 0, earned: 0, count: 0 });
+    const s = sums[entry.currency] ?? { balance: 0, earned: 0, count: 0 };
+    sums[entry.currency] = s;
     s.balance += entry.amount;
     if (VISIBLE.has(entry.type)) s.earned += entry.amount;
     s.count += 1;

@@ -1,0 +1,228 @@
+import { describe, expect, it } from 'vitest';
+import { newPartnerUser } from '#tests/connect';
+import { api, stackInfo } from '#tests/local';
+import {
+  activePayee,
+  admin,
+  customer,
+  deliverWebhooks,
+  earnings,
+  expectBalanced,
+  ledgerOf,
+  payCheckout,
+  paymentsOfCustomer,
+  paymentWithStatus,
+  stripeSdk,
+  tableItem,
+} from '#tests/payments';
+
+/** POST /payments/checkout-sessions: one order per seller, paid on Stripe's hosted page, settled by the webhook. */
+
+interface CheckoutBody {
+  orderId: string;
+  paymentId: string;
+  url: string;
+  error?: { code: string };
+}
+
+const shop = () => ({
+  successUrl: `${stackInfo().apiUrl}/shop/thanks?session_id={CHECKOUT_SESSION_ID}`,
+  cancelUrl: `${stackInfo().apiUrl}/shop/cart`,
+});
+
+const items = [
+  { name: 'Concert ticket', unitAmount: 2_500, quantity: 2 },
+  { name: 'Booking fee', unitAmount: 150, quantity: 1 },
+];
+
+function checkout(token: string, body: Record<string, unknown>) {
+  return api<CheckoutBody>('POST', '/payments/checkout-sessions', { token, body });
+}
+
+describe('Checkout Session for one seller', () => {
+  it('writes the order and its items pending, passes fee, destination and order id to Stripe, and is paid by the webhook', async () => {
+    const seller = await activePayee('co-seller');
+    const ops = await admin();
+    // The ticketing site takes 3 %.
+    await api('PUT', `/admin/partners/${seller.partnerId}/fee-policy`, { token: ops.idToken, body: { bps: 300 } });
+    const buyer = await customer();
+    const created = await checkout(buyer.idToken, {
+      payeeId: seller.partnerId,
+      currency: 'usd',
+      items,
+      customerEmail: 'fan@example.com',
+      ...shop(),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const { orderId, paymentId, url } = created.body;
+    expect(orderId).toMatch(/^ord_[a-f0-9]{24}$/);
+
+    const pending = await api<Record<string, unknown>>('GET', `/admin/orders/${orderId}`, { token: ops.idToken });
+    expect(pending.body).toMatchObject({
+      status: 'pending',
+      amount: 5_150,
+      fee: 155, // 154.5 -> 155
+      net: 4_995,
+      items: [
+        { name: 'Concert ticket', unitAmount: 2_500, quantity: 2, amount: 5_000 },
+        { name: 'Booking fee', unitAmount: 150, quantity: 1, amount: 150 },
+      ],
+      payment: { id: paymentId, status: 'pending', stripe: { checkoutSessionId: expect.stringMatching(/^cs_test_/) } },
+    });
+
+    const paid = await payCheckout(url, 'pay');
+    expect(paid.status).toBe(303);
+    expect(paid.headers.get('location')).toContain(`${stackInfo().apiUrl}/shop/thanks?session_id=cs_test_`);
+    await paymentWithStatus(paymentId, 'paid');
+
+    const order = await api<{ status: string; payment: { stripe: { paymentIntentId: string; chargeId: string } } }>(
+      'GET',
+      `/admin/orders/${orderId}`,
+      { token: ops.idToken },
+    );
+    expect(order.body.status).toBe('paid');
+    const intent = await stripeSdk().paymentIntents.retrieve(order.body.payment.stripe.paymentIntentId);
+    expect(intent).toMatchObject({
+      amount: 5_150,
+      application_fee_amount: 155,
+      transfer_data: { destination: seller.accountId },
+      metadata: { orderId, paymentId },
+      status: 'succeeded',
+    });
+    expect(order.body.payment.stripe.chargeId).toMatch(/^ch_/);
+
+    const history = await earnings(seller.idToken);
+    expect(history.body.entries).toEqual([
+      expect.objectContaining({ amount: 4_995, reference: orderId, payoutStatus: 'transferred' }),
+    ]);
+    expect(await expectBalanced(seller.partnerId)).toEqual({ usd: 0 });
+  });
+
+  it('never marks an order paid from the browser: a delayed payment that fails still redirects to the success URL', async () => {
+    const seller = await activePayee('co-async');
+    const buyer = await customer();
+    const failing = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    const redirect = await payCheckout(failing.body.url, 'pay_async_fail');
+    expect(redirect.status).toBe(303);
+    expect(redirect.headers.get('location')).toContain('/shop/thanks');
+    await paymentWithStatus(failing.body.paymentId, 'failed');
+    expect((await tableItem(`ORDER#${failing.body.orderId}`, 'ORDER'))?.status).toBe('failed');
+
+    const succeeding = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    await payCheckout(succeeding.body.url, 'pay_async_success');
+    await paymentWithStatus(succeeding.body.paymentId, 'paid');
+    expect((await tableItem(`ORDER#${succeeding.body.orderId}`, 'ORDER'))?.status).toBe('paid');
+    expect((await earnings(seller.idToken)).body.entries.map((e) => e.amount)).toEqual([4_635]); // 5,150 - 515
+    await expectBalanced(seller.partnerId);
+  });
+
+  it('marks a declined attempt failed and the retry on the same page paid; a cancelled checkout stays pending', async () => {
+    const seller = await activePayee('co-decline');
+    const buyer = await customer();
+    const declined = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    const page = await payCheckout(declined.body.url, 'pay_declined');
+    expect(page.status).toBe(402);
+    await paymentWithStatus(declined.body.paymentId, 'failed');
+    expect((await ledgerOf(seller.partnerId)).entries).toEqual([]);
+    // The session is still open: the customer tries another card.
+    expect((await payCheckout(declined.body.url, 'pay')).status).toBe(303);
+    await paymentWithStatus(declined.body.paymentId, 'paid');
+    expect((await tableItem(`ORDER#${declined.body.orderId}`, 'ORDER'))?.status).toBe('paid');
+
+    const cancelled = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    const back = await payCheckout(cancelled.body.url, 'cancel');
+    expect(back.headers.get('location')).toBe(shop().cancelUrl);
+    await deliverWebhooks();
+    expect((await tableItem(`ORDER#${cancelled.body.orderId}`, 'ORDER'))?.status).toBe('pending');
+    expect((await earnings(seller.idToken)).body.entries).toHaveLength(1);
+    await expectBalanced(seller.partnerId);
+  });
+});
+
+describe('checkout refusals write nothing', () => {
+  it('refuses redirect URLs outside the allowed origins', async () => {
+    const seller = await activePayee('co-redirect');
+    const buyer = await customer();
+    const bad = [
+      { successUrl: 'https://evil.example/steal', cancelUrl: shop().cancelUrl },
+      { successUrl: shop().successUrl, cancelUrl: 'https://evil.example/' },
+      { successUrl: `https://user@evil.example/${stackInfo().apiUrl}`, cancelUrl: shop().cancelUrl },
+      { successUrl: `${stackInfo().apiUrl.replace('http://', 'http://user:pw@')}/x`, cancelUrl: shop().cancelUrl },
+      { successUrl: 'javascript:alert(1)', cancelUrl: shop().cancelUrl },
+      { successUrl: '/relative/path', cancelUrl: shop().cancelUrl },
+      { successUrl: `${stackInfo().apiUrl}.evil.example/x`, cancelUrl: shop().cancelUrl },
+    ];
+    for (const urls of bad) {
+      const refused = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...urls });
+      expect(refused.status, JSON.stringify(urls)).toBe(400);
+      expect(['redirect_not_allowed', 'invalid_redirect_url']).toContain(refused.body.error?.code);
+    }
+    expect(await paymentsOfCustomer(buyer.sub)).toEqual([]);
+  });
+
+  it('refuses bad items, totals, currencies and sellers who cannot be paid', async () => {
+    const seller = await activePayee('co-bad');
+    const notOnboarded = await newPartnerUser('co-new');
+    const buyer = await customer();
+    const base = { payeeId: seller.partnerId, currency: 'usd', items, ...shop() };
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [{ ...base, items: [] }, 400, 'validation_error'],
+      [{ ...base, items: [{ name: 'x', unitAmount: 0, quantity: 1 }] }, 400, 'invalid_amount'],
+      [{ ...base, items: [{ name: 'x', unitAmount: 12.5, quantity: 1 }] }, 400, 'validation_error'],
+      [{ ...base, items: [{ name: 'x', unitAmount: 40, quantity: 1 }] }, 400, 'invalid_amount'], // total under $0.50
+      [{ ...base, items: [{ name: 'x', unitAmount: 99_999_999, quantity: 2 }] }, 400, 'invalid_amount'],
+      [{ ...base, items: [{ name: 'x', unitAmount: 100, quantity: 0 }] }, 400, 'validation_error'],
+      [{ ...base, currency: 'gbp' }, 422, 'currency_mismatch'],
+      [{ ...base, currency: 'abc' }, 400, 'unsupported_currency'],
+      [{ ...base, payeeId: notOnboarded.partnerId }, 422, 'partner_not_onboarded'],
+      [{ ...base, payeeId: 'ptn_ffffffffffffffffffffffff' }, 404, 'payee_not_found'],
+      [{ ...base, customerEmail: 'not-an-email' }, 400, 'validation_error'],
+    ];
+    for (const [request, status, code] of cases) {
+      const refused = await checkout(buyer.idToken, request);
+      expect(refused.status, JSON.stringify(request)).toBe(status);
+      expect(refused.body.error?.code, JSON.stringify(request)).toBe(code);
+    }
+    expect(await paymentsOfCustomer(buyer.sub)).toEqual([]);
+  });
+});
+
+describe('admin payment views', () => {
+  it('lists payments newest first with a cursor, shows one order, and is for the admin group only', async () => {
+    const seller = await activePayee('co-admin');
+    const buyer = await customer();
+    const ops = await admin();
+    const orders: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const created = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+      orders.push(created.body.paymentId);
+    }
+    const first = await api<{ payments: Array<{ id: string }>; nextCursor: string | null }>(
+      'GET',
+      '/admin/payments?limit=2',
+      { token: ops.idToken },
+    );
+    expect(first.status).toBe(200);
+    expect(first.body.payments.map((p) => p.id)).toEqual([orders[2], orders[1]]);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await api<{ payments: Array<{ id: string }> }>(
+      'GET',
+      `/admin/payments?limit=2&cursor=${first.body.nextCursor}`,
+      { token: ops.idToken },
+    );
+    expect(second.body.payments[0]?.id).toBe(orders[0]);
+
+    const badCursor = await api('GET', '/admin/payments?cursor=bm90LWEtY3Vyc29y', { token: ops.idToken });
+    expect(badCursor.status).toBe(400);
+    const unknown = await api('GET', '/admin/orders/ord_000000000000000000000000', { token: ops.idToken });
+    expect(unknown.status).toBe(404);
+    for (const path of ['/admin/payments', '/admin/orders/ord_000000000000000000000000']) {
+      expect((await api('GET', path, { token: buyer.idToken })).status).toBe(403);
+    }
+    const notAdminFee = await api('PUT', `/admin/partners/${seller.partnerId}/fee-policy`, {
+      token: seller.idToken,
+      body: { bps: 0 },
+    });
+    expect(notAdminFee.status).toBe(403);
+  });
+});
