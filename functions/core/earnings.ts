@@ -46,7 +46,13 @@ export function heldEarningView(earning: HeldEarning) {
   };
 }
 
-function heldRecords(input: HeldEarningInput, currency: Currency, now: number, holdingPeriodDays: number) {
+function heldRecords(
+  input: HeldEarningInput,
+  currency: Currency,
+  now: number,
+  holdingPeriodDays: number,
+  occurredAt = now,
+) {
   const availableAt = input.availableAt ? Date.parse(input.availableAt) : now + holdingPeriodDays * DAY_MS;
   const recordedAt = new Date(now).toISOString();
   const entryId = heldEntryId(input.externalId);
@@ -69,7 +75,7 @@ function heldRecords(input: HeldEarningInput, currency: Currency, now: number, h
     currency,
     type: 'earning',
     amount: input.amount,
-    occurredAt: now,
+    occurredAt,
     description: input.description,
     reference: input.externalId,
     payoutStatus: 'pending',
@@ -182,7 +188,8 @@ export async function syncCommission(
   let outcome = 'unchanged';
   let held = (await deps.ledger.getHeld([externalId])).get(externalId);
   if (!held) {
-    const { earning, entry } = heldRecords(input, view.currency, now, deps.settings.holdingPeriodDays);
+    const paidAt = factTime(view.chargeCreated, now);
+    const { earning, entry } = heldRecords(input, view.currency, now, deps.settings.holdingPeriodDays, paidAt);
     const recorded = await deps.ledger.recordHeld(earning, entry);
     held = recorded.recorded ? earning : recorded.existing;
     outcome = 'commission_recorded';
