@@ -48,7 +48,10 @@ export interface Payment {
   status: PaymentStatus;
   /** Stripe's cumulative `amount_refunded` of the charge. */
   amountRefunded: number;
-  /** Cumulative share taken back from the partner (transfer reversals minus application fees refunded). */
+  /** Stripe's cumulative amount reversed of the charge's transfer, and of the application fee refunded. */
+  transferReversed: number;
+  applicationFeeRefunded: number;
+  /** Cumulative share taken back from the partner: transferReversed − applicationFeeRefunded. */
   partnerRefunded: number;
   stripeAccountId: string;
   stripePaymentIntentId: string | null;
@@ -221,6 +224,8 @@ export function newPayment(fields: {
     metadata: fields.metadata,
     status: 'pending',
     amountRefunded: 0,
+    transferReversed: 0,
+    applicationFeeRefunded: 0,
     partnerRefunded: 0,
     stripeAccountId: fields.payee.stripeAccountId,
     stripePaymentIntentId: null,

@@ -15,7 +15,8 @@ import { applySignal, type PaymentStateView } from './payment-state.ts';
  * - share taken back (refund with `reverse_transfer`, or a transfer reversal): `refund` (or `clawback` when no
  *   customer refund caused it) −share and `reversal` +share;
  * - fee given back to the partner without a reversal: `adjustment` +x and `transfer` −x.
- * The partner's share taken back = transfer amount reversed − application fee refunded, both cumulative in Stripe.
+ * The partner's share taken back = transfer amount reversed − application fee refunded, both cumulative in Stripe
+ * and kept as the largest value seen (they only grow), so an older view read concurrently never undoes a newer one.
  */
 export interface SettlementPlan {
   changed: boolean;
@@ -115,7 +116,10 @@ export function planSettlement(
   }
 
   if (view.outcome === 'succeeded') {
-    const takenBack = view.transferReversed - view.applicationFeeRefunded;
+    // Both figures only grow at Stripe: a view read before a concurrent settlement stored a newer one is no news.
+    const transferReversed = Math.max(payment.transferReversed, view.transferReversed);
+    const applicationFeeRefunded = Math.max(payment.applicationFeeRefunded, view.applicationFeeRefunded);
+    const takenBack = transferReversed - applicationFeeRefunded;
     const delta = takenBack - payment.partnerRefunded;
     if (delta > 0) {
       const refunded = view.amountRefunded > 0;
@@ -137,10 +141,8 @@ export function planSettlement(
       );
       entry(`${payment.id}:v${version}:transfer`, 'transfer', delta, eventAt, 'Fee refunded by Stripe to the partner');
     }
-    if (delta !== 0) {
-      next.partnerRefunded = takenBack;
-      outcomes.push('share_adjusted');
-    }
+    Object.assign(next, { transferReversed, applicationFeeRefunded, partnerRefunded: takenBack });
+    if (delta !== 0) outcomes.push('share_adjusted');
   }
 
   next.status = state.status;

@@ -43,6 +43,8 @@ const PAYMENT_FIELDS = [
   'metadata',
   'status',
   'amountRefunded',
+  'transferReversed',
+  'applicationFeeRefunded',
   'partnerRefunded',
   'stripeAccountId',
   'stripePaymentIntentId',
@@ -67,7 +69,17 @@ function paymentItem(payment: Payment): Item {
 
 function toPayment(item: Item): Payment {
   const payment = Object.fromEntries(PAYMENT_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as Payment;
-  for (const field of ['amount', 'fee', 'net', 'feeBps', 'amountRefunded', 'partnerRefunded', 'version'] as const) {
+  for (const field of [
+    'amount',
+    'fee',
+    'net',
+    'feeBps',
+    'amountRefunded',
+    'transferReversed',
+    'applicationFeeRefunded',
+    'partnerRefunded',
+    'version',
+  ] as const) {
     payment[field] = Number(item[field] ?? 0);
   }
   payment.metadata = (item.metadata as Record<string, string> | undefined) ?? {};
