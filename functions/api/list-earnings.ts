@@ -10,11 +10,14 @@ const Query = z.strictObject({
   currency: CurrencyCode.optional(),
   cursor: Cursor.optional(),
   limit: Limit,
+  /** IANA time zone of the summary's calendar days (default UTC). */
+  timeZone: z.string().min(1).max(64).optional(),
 });
 
 /**
  * `GET /earnings`: the partner's share of every payment and commission (never the gross), the payout status of each
- * entry, and totals for today, the last 7 and 30 days and all time per currency (UTC calendar days).
+ * entry, and totals for today, the last 7 and 30 days and all time per currency (calendar days in UTC, or
+ * `?timeZone=`).
  */
 export const handler = httpHandler({ auth: 'partner', query: Query }, async ({ identity, query }) => {
   const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');

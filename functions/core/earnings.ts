@@ -1,5 +1,5 @@
 import { DomainError } from './errors.ts';
-import { type EarningsSummary, type PayoutStatus, summarizeEarnings, windowStarts } from './ledger.ts';
+import { type EarningsSummary, isTimeZone, type PayoutStatus, summarizeEarnings, windowStarts } from './ledger.ts';
 import { type Currency, isCurrency, platformFee } from './money.ts';
 import { parseCurrency } from './payment.ts';
 import type { HeldEarning, LedgerRecord, LedgerTotals, PaymentDeps, StripePaymentView } from './payment-ports.ts';
@@ -245,16 +245,17 @@ export function earningEntryView(entry: LedgerRecord, now: number) {
 }
 
 /**
- * Totals per currency: today / last 7 days / last 30 days from the entries of the last 30 days (UTC calendar days,
- * see `windowStarts`), all time from the running totals kept with every entry.
+ * Totals per currency: today / last 7 days / last 30 days from the entries of the last 30 days (calendar days in
+ * UTC or the given time zone, see `windowStarts`), all time from the running totals kept with every entry.
  */
 export function earningsSummary(
   recent: readonly LedgerRecord[],
   totals: readonly LedgerTotals[],
   now: number,
   currency?: Currency,
+  timeZone = 'UTC',
 ): Partial<Record<Currency, EarningsSummary>> {
-  const windows = summarizeEarnings(recent, now);
+  const windows = summarizeEarnings(recent, now, timeZone);
   const summary: Partial<Record<Currency, EarningsSummary>> = {};
   for (const total of totals) {
     if (currency && total.currency !== currency) continue;
@@ -272,9 +273,13 @@ export function earningsSummary(
 export async function earningsHistory(
   deps: PaymentDeps,
   partnerId: string,
-  query: { currency?: string | undefined; cursor?: string | undefined; limit: number },
+  query: { currency?: string | undefined; cursor?: string | undefined; limit: number; timeZone?: string | undefined },
 ) {
   const currency = query.currency ? parseCurrency(query.currency) : undefined;
+  const timeZone = query.timeZone ?? 'UTC';
+  if (!isTimeZone(timeZone)) {
+    throw new DomainError('validation', 'invalid_time_zone', `${timeZone} is not an IANA time zone.`);
+  }
   const now = deps.clock.now().getTime();
   const [page, recent, totals] = await Promise.all([
     deps.ledger.listVisible(partnerId, {
@@ -282,13 +287,13 @@ export async function earningsHistory(
       ...(currency ? { currency } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),
     }),
-    deps.ledger.visibleSince(partnerId, windowStarts(now).last30Days),
+    deps.ledger.visibleSince(partnerId, windowStarts(now, timeZone).last30Days),
     deps.ledger.totals(partnerId),
   ]);
   return {
     entries: page.entries.map((entry) => earningEntryView(entry, now)),
-    summary: earningsSummary(recent, totals, now, currency),
-    timeZone: 'UTC',
+    summary: earningsSummary(recent, totals, now, currency, timeZone),
+    timeZone,
     nextCursor: page.nextCursor,
   };
 }

@@ -42,7 +42,12 @@ export interface LedgerEntry {
 }
 
 /** Entry types a partner sees as earnings (their share), as opposed to money movements. */
-export const EARNING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>(['earning', 'refund', 'clawback', 'adjustment']);
+export const EARNING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
+  'earning',
+  'refund',
+  'clawback',
+  'adjustment',
+]);
 
 /** Sign rules, checked before anything is written: a wrong sign is a bug, never data. */
 const SIGN: Readonly<Record<EntryType, 1 | -1 | 0>> = {
@@ -66,7 +71,9 @@ export function assertValidEntry(entry: Pick<LedgerEntry, 'type' | 'amount'>): v
 }
 
 /** The balance per currency: the sum of every entry. */
-export function balances(entries: readonly Pick<LedgerEntry, 'currency' | 'amount'>[]): Partial<Record<Currency, number>> {
+export function balances(
+  entries: readonly Pick<LedgerEntry, 'currency' | 'amount'>[],
+): Partial<Record<Currency, number>> {
   const totals: Partial<Record<Currency, number>> = {};
   for (const entry of entries) totals[entry.currency] = (totals[entry.currency] ?? 0) + entry.amount;
   return totals;
@@ -82,21 +89,80 @@ export interface EarningsSummary {
 const DAY_MS = 86_400_000;
 
 /**
- * Time-zone rule: windows are whole calendar days in UTC. `today` starts at 00:00 UTC of the current day,
- * `last7Days` at 00:00 UTC six days earlier (today and the six days before), `last30Days` at 00:00 UTC 29 days
- * earlier. An entry belongs to a window when `start <= occurredAt <= now`.
+ * Time-zone rule: windows are whole calendar days, in UTC unless a partner asks for an IANA time zone. `today`
+ * starts at 00:00 of the current day, `last7Days` at 00:00 six days earlier (today and the six days before),
+ * `last30Days` at 00:00 29 days earlier. An entry belongs to a window when `start <= occurredAt <= now`.
+ * In a time zone with daylight saving time a day is 23 or 25 hours long; each window still starts at local midnight
+ * (or the first local time after it, where midnight does not exist).
  */
-export function windowStarts(now: number): { today: number; last7Days: number; last30Days: number } {
-  const today = Math.floor(now / DAY_MS) * DAY_MS;
-  return { today, last7Days: today - 6 * DAY_MS, last30Days: today - 29 * DAY_MS };
+export function windowStarts(now: number, timeZone = 'UTC'): { today: number; last7Days: number; last30Days: number } {
+  if (timeZone === 'UTC') {
+    const today = Math.floor(now / DAY_MS) * DAY_MS;
+    return { today, last7Days: today - 6 * DAY_MS, last30Days: today - 29 * DAY_MS };
+  }
+  return {
+    today: localMidnight(now, timeZone, 0),
+    last7Days: localMidnight(now, timeZone, 6),
+    last30Days: localMidnight(now, timeZone, 29),
+  };
+}
+
+/** Whether the runtime knows this IANA time zone. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock fields of an instant in a time zone. */
+function wallClock(at: number, timeZone: string) {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, format);
+  }
+  const fields: Record<string, number> = {};
+  for (const part of format.formatToParts(at)) if (part.type !== 'literal') fields[part.type] = Number(part.value);
+  return fields as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
+}
+
+/** How far the zone's wall clock is ahead of UTC at an instant (ms). */
+function offsetAt(at: number, timeZone: string): number {
+  const w = wallClock(at, timeZone);
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(at / 1000) * 1000;
+}
+
+/** The instant of 00:00 local time, `daysBack` calendar days before the local day that contains `now`. */
+function localMidnight(now: number, timeZone: string, daysBack: number): number {
+  const w = wallClock(now, timeZone);
+  const wall = Date.UTC(w.year, w.month - 1, w.day - daysBack); // that midnight, read as if it were UTC
+  // The offset at the target instant may differ from the offset now (DST): correct twice.
+  let instant = wall - offsetAt(wall, timeZone);
+  instant = wall - offsetAt(instant, timeZone);
+  return instant;
 }
 
 /** Earnings totals per currency over the partner-visible entries (their share only, never the gross). */
 export function summarizeEarnings(
   entries: readonly Pick<LedgerEntry, 'currency' | 'amount' | 'type' | 'occurredAt'>[],
   now: number,
+  timeZone = 'UTC',
 ): Partial<Record<Currency, EarningsSummary>> {
-  const starts = windowStarts(now);
+  const starts = windowStarts(now, timeZone);
   const summary: Partial<Record<Currency, EarningsSummary>> = {};
   for (const entry of entries) {
     if (!EARNING_TYPES.has(entry.type) || entry.occurredAt > now) continue;

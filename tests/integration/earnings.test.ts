@@ -224,6 +224,19 @@ describe('GET /earnings', () => {
       800, 2_250, 9_000,
     ]);
     expect(page2.body.nextCursor).toBeNull();
+    // Calendar days of another time zone: everything here happened within the last minute, so it is "today" there too.
+    const kiritimati = await earnings(payee.idToken, '?timeZone=Pacific/Kiritimati&currency=usd');
+    expect(kiritimati.body.timeZone).toBe('Pacific/Kiritimati');
+    expect(kiritimati.body.summary.usd).toEqual({
+      today: 12_050,
+      last7Days: 12_050,
+      last30Days: 12_050,
+      allTime: 12_050,
+    });
+    const badZone = await api<{ error: { code: string } }>('GET', '/earnings?timeZone=Mars/Olympus', {
+      token: payee.idToken,
+    });
+    expect(badZone.body.error.code).toBe('invalid_time_zone');
     expect((await earnings(payee.idToken, '?cursor=Zm9v')).status).toBe(400);
     expect((await earnings(payee.idToken, '?currency=xyz')).status).toBe(400);
     expect(await expectBalanced(payee.partnerId)).toEqual({ usd: 800, eur: 900 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { earningEntryView, earningsSummary, payoutStatusOf, recordHeldEarnings, syncCommission } from '#core/earnings';
-import { balances } from '#core/ledger';
+import { balances, isTimeZone, windowStarts } from '#core/ledger';
 import { platformFee } from '#core/money';
 import type { Partner } from '#core/partner';
 import type { LedgerRecord, StripePaymentView } from '#core/payment-ports';
@@ -42,6 +42,29 @@ describe('earnings summary (injected clock, UTC calendar days)', () => {
     expect(earningsSummary(entries, totals, NOW)).toEqual({
       usd: { today: 1 + 64, last7Days: 1 + 2 + 4 + 64, last30Days: 1 + 2 + 4 + 8 + 16 + 64, allTime: 1_000 },
     });
+  });
+
+  it('uses local calendar days in a time zone, including across daylight-saving changes', () => {
+    // 22 Nov 2026 15:30 UTC is 16:30 in Paris (UTC+1): today starts 21 Nov 23:00 UTC.
+    expect(windowStarts(NOW, 'Europe/Paris')).toEqual({
+      today: Date.UTC(2026, 10, 21, 23),
+      last7Days: Date.UTC(2026, 10, 15, 23),
+      // 24 Oct 2026 was still summer time in Paris (UTC+2; it ended on 25 Oct).
+      last30Days: Date.UTC(2026, 9, 23, 22),
+    });
+    // Los Angeles, 8 Mar 2026 (the spring-forward day, 23 hours long) at 12:00 local = 19:00 UTC (UTC-7).
+    const springForward = Date.UTC(2026, 2, 8, 19);
+    expect(windowStarts(springForward, 'America/Los_Angeles').today).toBe(Date.UTC(2026, 2, 8, 8)); // 00:00 PST
+    // Ahead of UTC by 14 hours: a new local day has already begun.
+    expect(windowStarts(Date.UTC(2026, 10, 22, 11), 'Pacific/Kiritimati').today).toBe(Date.UTC(2026, 10, 22, 10));
+    expect(windowStarts(NOW, 'UTC')).toEqual(windowStarts(NOW));
+    const totals = [{ partnerId: partner.id, currency: 'usd' as const, balance: 0, earned: 3, entryCount: 2 }];
+    // 21 Nov 23:30 UTC is already 22 Nov in Paris.
+    const lateEvening = [entry(1, Date.UTC(2026, 10, 21, 23, 30)), entry(2, Date.UTC(2026, 10, 21, 22, 30))];
+    expect(earningsSummary(lateEvening, totals, NOW, undefined, 'Europe/Paris').usd?.today).toBe(1);
+    expect(earningsSummary(lateEvening, totals, NOW).usd?.today).toBe(0);
+    expect(isTimeZone('Europe/Paris')).toBe(true);
+    expect(isTimeZone('Mars/Olympus_Mons')).toBe(false);
   });
 
   it('counts only the partner share and keeps currencies apart; a currency with no recent entries shows zeros', () => {
