@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import type { LocalStackInfo } from '#local/stack';
+import type { LocalStack, LocalStackInfo } from '#local/stack';
 import { startLocalStack } from '#local/stack';
 
 declare module 'vitest' {
@@ -9,21 +9,44 @@ declare module 'vitest' {
 }
 
 /**
- * Starts the whole local stack once for the integration suites: DynamoDB Local, cognito-local, the Stripe
+ * The handlers run in vitest's main process and read their configuration from `process.env`, which
+ * `startLocalStack` sets: one process can host only one local stack. Every project that lists this global setup
+ * (integration, e2e) therefore shares the same stack, started by the first and stopped by the last. Their files run
+ * one at a time (fileParallelism: false puts them in vitest's single sequential group), so they never overlap.
+ */
+interface SharedStack {
+  stack: Promise<LocalStack>;
+  users: number;
+}
+const shared = globalThis as typeof globalThis & { __connectPayoutsStack?: SharedStack };
+
+/**
+ * Starts the whole local stack once for the suites that need it: DynamoDB Local, cognito-local, the Stripe
  * emulator and the API Gateway stand-in, all on free ports, and stops every process afterwards.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Handlers run in this process: keep their logs out of the test output unless asked for.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-  const stack = await startLocalStack({
-    apiPort: 0,
-    dynamoPort: 0,
-    cognitoPort: 0,
-    stripePort: 0,
-    stripeInitialBalance: [{ currency: 'usd', amount: 100_000_000 }],
-    // Integration tests exercise our code, not Stripe's limit; the payout suites set their own limit.
-    stripeRateLimitPerSecond: 10_000,
-  });
+  shared.__connectPayoutsStack ??= {
+    stack: startLocalStack({
+      apiPort: 0,
+      dynamoPort: 0,
+      cognitoPort: 0,
+      stripePort: 0,
+      stripeInitialBalance: [{ currency: 'usd', amount: 100_000_000 }],
+      // Integration tests exercise our code, not Stripe's limit; the payout suites set their own limit.
+      stripeRateLimitPerSecond: 10_000,
+    }),
+    users: 0,
+  };
+  const entry = shared.__connectPayoutsStack;
+  entry.users += 1;
+  const stack = await entry.stack;
   project.provide('stack', stack.info);
-  return () => stack.stop();
+  return async () => {
+    entry.users -= 1;
+    if (entry.users > 0) return;
+    shared.__connectPayoutsStack = undefined;
+    await stack.stop();
+  };
 }

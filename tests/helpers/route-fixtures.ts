@@ -1,0 +1,207 @@
+import { expect } from 'vitest';
+import { ROUTES, type RouteDefinition } from '#routes';
+import { newPartnerUser, type PartnerBody } from './connect.ts';
+import { api, stackInfo } from './local.ts';
+import { activePayee, admin } from './payments.ts';
+
+/**
+ * Plausible requests for every route of `functions/routes.ts`, for the generated e2e suites (authorization matrix,
+ * fuzzing). A route's fixture names the *victim's* resources; the suites send it with someone else's token.
+ *
+ * A route without a fixture gets the fallback (path parameters by name, `{}` as body); the matrix proves that every
+ * fixture — or fallback — is accepted by the route's rightful caller, so a new route whose fallback does not fit
+ * fails until it gets a fixture here.
+ */
+
+export interface World {
+  /** Owner of an active personal partner and of a team. */
+  victim: Awaited<ReturnType<typeof activePayee>>;
+  teamId: string;
+  /** A `member` of the victim's team. */
+  mate: Awaited<ReturnType<typeof newPartnerUser>>;
+  /** Another user with a personal partner of their own. */
+  attacker: Awaited<ReturnType<typeof newPartnerUser>>;
+  admin: Awaited<ReturnType<typeof admin>>;
+  /** An order paying the victim (Checkout, not paid). */
+  orderId: string;
+}
+
+/** The victim's world: an active partner, a team with a member, an attacker, an operator and an order. */
+export async function buildWorld(prefix: string): Promise<World> {
+  const [victim, mate, attacker, operator] = await Promise.all([
+    activePayee(`${prefix}-victim`),
+    newPartnerUser(`${prefix}-mate`),
+    newPartnerUser(`${prefix}-attacker`),
+    admin(),
+  ]);
+  const team = await api<PartnerBody>('POST', '/partners', { token: victim.idToken, body: { name: `${prefix} team` } });
+  expect(team.status, JSON.stringify(team.body)).toBe(201);
+  const added = await api('POST', `/partners/${team.body.id}/members`, {
+    token: victim.idToken,
+    body: { email: mate.email, role: 'member' },
+  });
+  expect(added.status, JSON.stringify(added.body)).toBe(201);
+  const checkout = await api<{ orderId: string }>('POST', '/payments/checkout-sessions', {
+    token: mate.idToken,
+    body: checkoutBody(victim.partnerId),
+  });
+  expect(checkout.status, JSON.stringify(checkout.body)).toBe(201);
+  return { victim, teamId: team.body.id, mate, attacker, admin: operator, orderId: checkout.body.orderId };
+}
+
+export function checkoutBody(payeeId: string) {
+  const base = stackInfo().apiUrl;
+  return {
+    payeeId,
+    currency: 'usd',
+    items: [{ name: 'Ticket', unitAmount: 2_500, quantity: 2 }],
+    successUrl: `${base}/done?session={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${base}/cancelled`,
+  };
+}
+
+export function intentBody(payeeId: string) {
+  return { payeeId, amount: 5_000, currency: 'usd', kind: 'deposit', description: 'Deposit' };
+}
+
+/**
+ * How a caller could reach another partner's data through a partner route:
+ * - `query`: `?partnerId=` names the partner (absent: the caller's personal partner);
+ * - `path`: the partner id is in the path;
+ * - `caller`: the route acts on the caller only (its identity, its new team, its own payment as a customer).
+ */
+export type PartnerScope = 'query' | 'path' | 'caller';
+
+export interface RouteRequest {
+  path?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface Fixture {
+  /** The request, naming the given victim partner (the victim's personal partner or team). */
+  request(world: World, partnerId: string): RouteRequest;
+  /** Partner routes only. Default: `path` when the path has `{partnerId}`, else `query`. */
+  scope?: PartnerScope;
+  /** Partner routes: the victim partners the route applies to (default: personal and team). */
+  partners?(world: World): string[];
+}
+
+const personalAndTeam = (w: World) => [w.victim.partnerId, w.teamId];
+const partnerQuery = (_w: World, partnerId: string): RouteRequest => ({ query: { partnerId } });
+
+export const FIXTURES: Readonly<Record<string, Fixture>> = {
+  'get-me': { scope: 'caller', request: () => ({}) },
+  'list-my-partners': { scope: 'caller', request: () => ({}) },
+  'create-team-partner': { scope: 'caller', request: () => ({ body: { name: 'Another team' } }) },
+  'get-my-partner': { request: partnerQuery },
+  'set-payout-preference': { request: (_w, partnerId) => ({ query: { partnerId }, body: { method: 'manual' } }) },
+  'list-partner-members': { request: (_w, partnerId) => ({ path: { partnerId } }) },
+  'add-partner-member': {
+    request: (w, partnerId) => ({ path: { partnerId }, body: { email: w.attacker.email, role: 'admin' } }),
+  },
+  'remove-partner-member': {
+    // The team's member: a personal partner has no member but its owner, who cannot be removed.
+    partners: (w) => [w.teamId],
+    request: (w, partnerId) => ({ path: { partnerId, userSub: w.mate.sub } }),
+  },
+  'create-connect-account': { request: (_w, partnerId) => ({ query: { partnerId }, body: { country: 'US' } }) },
+  'create-onboarding-link': { request: (_w, partnerId) => ({ query: { partnerId }, body: {} }) },
+  'get-connect-status': { request: (_w, partnerId) => ({ query: { partnerId, refresh: 'true' } }) },
+  'create-dashboard-link': { partners: (w) => [w.victim.partnerId], request: partnerQuery },
+  'list-connected-payouts': { request: (_w, partnerId) => ({ query: { partnerId, limit: '10' } }) },
+  'list-earnings': {
+    request: (_w, partnerId) => ({ query: { partnerId, currency: 'usd', timeZone: 'Europe/Paris' } }),
+  },
+  'list-payouts': { request: (_w, partnerId) => ({ query: { partnerId, limit: '5' } }) },
+  'create-payment-intent': { scope: 'caller', request: (w) => ({ body: intentBody(w.victim.partnerId) }) },
+  'create-checkout-session': { scope: 'caller', request: (w) => ({ body: checkoutBody(w.victim.partnerId) }) },
+  // Admin routes.
+  'record-earnings': {
+    request: (w) => ({
+      body: {
+        partnerId: w.victim.partnerId,
+        amount: 1_234,
+        currency: 'usd',
+        externalId: `matrix:${w.victim.partnerId}:${Date.now()}`,
+        description: 'Referral bonus',
+      },
+    }),
+  },
+  'list-payments-admin': { request: () => ({ query: { limit: '5' } }) },
+  'get-order-admin': { request: (w) => ({ path: { orderId: w.orderId } }) },
+  'set-fee-policy': { request: (w) => ({ path: { partnerId: w.victim.partnerId }, body: { bps: 250 } }) },
+  'list-partners-admin': { request: () => ({ query: { status: 'active', limit: '5' } }) },
+  // Public and webhook routes take no token: the matrix does not apply; the fuzz and security suites cover them.
+  health: { request: () => ({}) },
+  'connect-refresh': { request: () => ({ query: { state: 'not-a-state' } }) },
+  'connect-return': { request: () => ({ query: { state: 'not-a-state' } }) },
+  'platform-webhook': { request: () => ({ body: { id: 'evt_1', type: 'ping' } }) },
+  'connect-webhook': { request: () => ({ body: { id: 'evt_1', type: 'ping' } }) },
+};
+
+/** Fallback path parameter values, by parameter name. An unknown name has none: the route needs a fixture. */
+const FALLBACK_PARAMS: Record<string, (w: World, partnerId: string) => string> = {
+  partnerId: (_w, partnerId) => partnerId,
+  userSub: (w) => w.mate.sub,
+  orderId: (w) => w.orderId,
+};
+
+export const pathParams = (route: RouteDefinition) => [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
+
+/** The fixture of a route, or the fallback (which throws for a path parameter it cannot fill). */
+export function fixtureOf(route: RouteDefinition): Fixture & { fallback: boolean } {
+  const fixture = FIXTURES[route.name];
+  if (fixture) return { ...fixture, fallback: false };
+  return {
+    fallback: true,
+    request: (w, partnerId) => {
+      const path: Record<string, string> = {};
+      for (const name of pathParams(route)) {
+        const value = FALLBACK_PARAMS[name];
+        if (!value) {
+          throw new Error(
+            `Route ${route.name} (${route.method} ${route.path}) has no fixture in tests/helpers/route-fixtures.ts and ` +
+              `the fallback has no value for {${name}}: add a fixture.`,
+          );
+        }
+        path[name] = value(w, partnerId);
+      }
+      return { path, ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? { body: {} } : {}) };
+    },
+  };
+}
+
+export function scopeOf(route: RouteDefinition): PartnerScope {
+  return fixtureOf(route).scope ?? (pathParams(route).includes('partnerId') ? 'path' : 'query');
+}
+
+export function victimPartners(route: RouteDefinition, w: World): string[] {
+  return (fixtureOf(route).partners ?? personalAndTeam)(w);
+}
+
+/** The URL path (with encoded parameters and query string) and body of a request to a route. */
+export function urlOf(route: RouteDefinition, request: RouteRequest): string {
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = request.path?.[name];
+    if (value === undefined) throw new Error(`${route.name}: no value for {${name}}`);
+    return encodeURIComponent(value);
+  });
+  const query = new URLSearchParams(request.query ?? {}).toString();
+  return query ? `${path}?${query}` : path;
+}
+
+export const AUTHORIZED_ROUTES = ROUTES.filter((route) => route.auth === 'partner' || route.auth === 'admin');
+export const PARTNER_ROUTES = ROUTES.filter((route) => route.auth === 'partner');
+export const ADMIN_ROUTES = ROUTES.filter((route) => route.auth === 'admin');
+
+export const label = (route: RouteDefinition) => `${route.name} (${route.method} ${route.path})`;
+
+/** The error shape of every refusal (ARCHITECTURE.md §4). */
+export function isErrorShape(body: unknown): boolean {
+  if (!body || typeof body !== 'object') return false;
+  const error = (body as { error?: unknown }).error;
+  if (!error || typeof error !== 'object') return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && code.length > 0 && typeof message === 'string' && message.length > 0;
+}
