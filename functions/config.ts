@@ -70,6 +70,19 @@ export const ConfigSchema = z
     DYNAMODB_ENDPOINT: z.url().optional(),
     COGNITO_ENDPOINT: z.url().optional(),
     SQS_ENDPOINT: z.url().optional(),
+    /** Smallest payout per currency, `usd:1000,eur:1000` (minor units); others use PAYOUT_DEFAULT_MINIMUM. */
+    PAYOUT_MINIMUMS: csv
+      .default([])
+      .pipe(z.array(z.string().regex(/^[a-z]{3}:\d+$/i, 'expected currency:amount, e.g. usd:1000'))),
+    PAYOUT_DEFAULT_MINIMUM: z.coerce.number().int().min(1).default(100),
+    /** When true, a run waits as awaiting_approval until an admin approves it. */
+    PAYOUT_REQUIRE_APPROVAL: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
+    /** Stripe requests per second the payout workers share; default 95 % of Stripe's limit for the key's mode. */
+    STRIPE_REQUESTS_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
+    PAYOUT_PLANNING_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {

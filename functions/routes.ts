@@ -40,12 +40,52 @@ export const ROUTES: readonly RouteDefinition[] = [
   { name: 'get-me', method: 'GET', path: '/me', handler: 'functions/api/get-me.ts', auth: 'partner', access: {} },
   ...partnerRoutes(),
   ...paymentRoutes(),
+  ...payoutRunRoutes(),
 ];
 
 /**
  * Payments, the platform webhook, the ledger and earnings (issue 5). Stripe's key only where Stripe is called
  * (creating payments, and the webhook, which re-reads each payment); reads are read-only on the table.
  */
+/** The monthly payout run's operator routes (admin group). */
+function payoutRunRoutes(): RouteDefinition[] {
+  const path = '/admin/payout-runs';
+  return [
+    {
+      name: 'start-payout-run',
+      method: 'POST',
+      path,
+      handler: 'functions/api/start-payout-run.ts',
+      auth: 'admin',
+      access: { table: 'readwrite', payoutQueue: 'send' },
+    },
+    {
+      name: 'list-payout-runs',
+      method: 'GET',
+      path,
+      handler: 'functions/api/list-payout-runs.ts',
+      auth: 'admin',
+      access: { table: 'read' },
+    },
+    {
+      name: 'get-payout-run',
+      method: 'GET',
+      path: `${path}/{runId}`,
+      handler: 'functions/api/get-payout-run.ts',
+      auth: 'admin',
+      access: { table: 'read' },
+    },
+    {
+      name: 'approve-payout-run',
+      method: 'POST',
+      path: `${path}/{runId}/approve`,
+      handler: 'functions/api/approve-payout-run.ts',
+      auth: 'admin',
+      access: { table: 'readwrite', payoutQueue: 'send' },
+    },
+  ];
+}
+
 function paymentRoutes(): RouteDefinition[] {
   const stripeKey = ['stripeApiKey'] as const;
   return [
@@ -71,7 +111,7 @@ function paymentRoutes(): RouteDefinition[] {
       path: '/webhooks/stripe',
       handler: 'functions/webhooks/platform.ts',
       auth: 'webhook',
-      access: { table: 'readwrite', secrets: ['stripeApiKey', 'platformWebhookSecret'] },
+      access: { table: 'readwrite', secrets: ['stripeApiKey', 'platformWebhookSecret'], payoutQueue: 'send' },
     },
     {
       name: 'list-earnings',
@@ -283,6 +323,6 @@ export const JOBS: readonly JobDefinition[] = [
     name: 'send-payout',
     handler: 'functions/jobs/send-payout.ts',
     trigger: 'payout-queue',
-    access: { table: 'readwrite', secrets: ['stripeApiKey'] },
+    access: { table: 'readwrite', secrets: ['stripeApiKey'], payoutQueue: 'send' },
   },
 ];

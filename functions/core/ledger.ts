@@ -166,7 +166,8 @@ export function summarizeEarnings(
   const summary: Partial<Record<Currency, EarningsSummary>> = {};
   for (const entry of entries) {
     if (!EARNING_TYPES.has(entry.type) || entry.occurredAt > now) continue;
-    const totals = (summary[entry.currency] ??= { today: 0, last7Days: 0, last30Days: 0, allTime: 0 });
+    const totals = summary[entry.currency] ?? { today: 0, last7Days: 0, last30Days: 0, allTime: 0 };
+    summary[entry.currency] = totals;
     totals.allTime += entry.amount;
     if (entry.occurredAt >= starts.last30Days) totals.last30Days += entry.amount;
     if (entry.occurredAt >= starts.last7Days) totals.last7Days += entry.amount;

@@ -4,6 +4,7 @@ import type { Partner } from './partner.ts';
 import type { Log } from './partner-access.ts';
 import type { Clock } from './partner-ports.ts';
 import type { Dispute, Order, Payment } from './payment.ts';
+import type { PayoutStatus } from './payouts.ts';
 
 /** What the payment, ledger and earnings use cases need from the outside world (DynamoDB, Stripe). */
 
@@ -112,7 +113,7 @@ export interface PayoutRecord {
   period: string;
   amount: number;
   currency: Currency;
-  status: 'planned' | 'sending' | 'paid' | 'failed' | 'carried_forward';
+  status: PayoutStatus;
   stripeTransferId: string | null;
   entryCount: number;
   reason: string | null;

@@ -1,22 +1,27 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { isPeriod, type Period, previousPeriod } from '#core/period';
-import { logger } from '#middleware/observability';
+import { startRun } from '#core/payouts';
+import { isPeriod, previousPeriod } from '#core/period';
+import { logger, metrics } from '#middleware/observability';
+import { payoutDepsForRequest } from '#middleware/payout-request';
 
-/**
- * EventBridge target of the monthly schedule. It resolves which period the run is for (the month that just
- * ended, or an explicit `detail.period` when an operator starts it).
- *
- * Planning itself — selecting payable partners from the ledger index, writing one payout record per partner and
- * period, and queueing them — arrives with the ledger and payouts issues (#5, #6); until then the run only
- * resolves and logs its period, so the schedule, permissions and alarms can be deployed and exercised.
- */
 export interface PlanPayoutsDetail {
   period?: string;
 }
 
-export async function handler(event: EventBridgeEvent<string, PlanPayoutsDetail>): Promise<{ period: Period }> {
+/**
+ * EventBridge target of the monthly schedule (default: the 1st, 06:00 UTC). It starts the run for the month that
+ * just ended (or `detail.period`); planning proceeds page by page on the payout queue, so the run never depends on
+ * this invocation's time limit. Starting the same period again changes nothing.
+ */
+async function start(event: EventBridgeEvent<string, PlanPayoutsDetail>): Promise<{ runId: string; created: boolean }> {
   const requested = event.detail?.period;
   const period = requested && isPeriod(requested) ? requested : previousPeriod(new Date(event.time));
-  logger.info('Monthly payout run triggered', { period, source: event.source });
-  return { period };
+  const { run, created } = await startRun(await payoutDepsForRequest(), { period, startedBy: 'schedule' });
+  logger.info(created ? 'Payout run started' : 'Payout run already exists', { runId: run.id, period });
+  return { runId: run.id, created };
 }
+
+export const handler = middy(start).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,16 +1,62 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { logger } from '#middleware/observability';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { planPage, sendPayout } from '#core/payouts';
+import { logger, metrics } from '#middleware/observability';
+import { payoutDepsForRequest } from '#middleware/payout-request';
+
+const Message = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('payout'), partnerId: z.string().min(1), payoutId: z.string().min(1) }),
+  z.object({ type: z.literal('plan'), runId: z.string().min(1), cursor: z.string().nullable() }),
+]);
 
 /**
- * Payout queue worker. Sending Transfers arrives with the payouts issue (#6). Until then every message is
- * reported as a batch item failure rather than acknowledged, so nothing queued is silently dropped: it is
- * retried and then lands in the DLQ, where the DLQ alarm makes it visible.
+ * Payout queue worker. Each message is one payout to send (or one page of a run to plan); the records of a batch
+ * run concurrently and share the Stripe rate budget with every other worker. A record that must be retried is
+ * reported as a batch item failure: SQS redelivers it after the visibility timeout — with the same payout and so
+ * the same idempotency key — and moves it to the DLQ after 5 receives.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  for (const record of event.Records) {
-    logger.warn('Payout worker cannot process messages yet; leaving the message for retry/DLQ', {
-      messageId: record.messageId,
-    });
+async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
+  const deps = await payoutDepsForRequest();
+  const failures: string[] = [];
+  await Promise.all(
+    event.Records.map(async (record: SQSRecord) => {
+      const parsed = Message.safeParse(safeJson(record.body));
+      if (!parsed.success) {
+        // A malformed message can never succeed: keep it for the DLQ (and its alarm) rather than drop it.
+        logger.error('Unreadable payout message', { messageId: record.messageId });
+        failures.push(record.messageId);
+        return;
+      }
+      const message = parsed.data;
+      try {
+        if (message.type === 'plan') {
+          await planPage(deps, message.runId, message.cursor);
+          return;
+        }
+        const result = await sendPayout(deps, message);
+        logger.info('Payout processed', { payoutId: message.payoutId, result });
+        if (result === 'retry_later') failures.push(record.messageId);
+      } catch (error) {
+        logger.error('Payout message failed; it will be retried', {
+          messageId: record.messageId,
+          error: error as Error,
+        });
+        failures.push(record.messageId);
+      }
+    }),
+  );
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+export const handler = middy(processBatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+
+function safeJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
   }
-  return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
 }

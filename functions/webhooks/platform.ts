@@ -1,20 +1,46 @@
+import type Stripe from 'stripe';
 import { toPlatformEvent } from '#adapters/stripe/platform-event';
+import { handlePayoutReversal, requeueAwaitingFunds } from '#core/payouts';
 import { handlePlatformEvent } from '#core/platform-events';
 import { logger } from '#middleware/observability';
 import { paymentDepsForRequest } from '#middleware/payment-request';
+import { payoutDepsForRequest } from '#middleware/payout-request';
 import { stripeWebhookHandler } from './stripe-webhook.ts';
 
 /**
  * `POST /webhooks/stripe`: the platform's own events — payments (PaymentIntents, Checkout Sessions), refunds,
- * disputes and transfer reversals. Each re-reads the payment from Stripe and converges our record and the ledger
- * on it. Unknown types are acknowledged.
+ * disputes and transfer reversals — and, for the payout run, reversals of the transfers it sent and
+ * `balance.available` (funds arrived: payouts waiting for funds are queued again). Unknown types are acknowledged.
  */
 export const handler = stripeWebhookHandler({
   endpoint: 'platform',
   secret: 'platformWebhookSecret',
   handle: async (event) => {
+    const payoutOutcome = await handlePayoutEvent(event);
+    if (payoutOutcome) return payoutOutcome;
     const outcome = await handlePlatformEvent(paymentDepsForRequest(), toPlatformEvent(event));
     if (outcome === 'ignored') logger.debug('Platform event type not handled; acknowledged', { type: event.type });
     return outcome;
   },
 });
+
+async function handlePayoutEvent(event: Stripe.Event): Promise<string | undefined> {
+  if (event.account) return undefined;
+  if (event.type === 'balance.available') {
+    const queued = await requeueAwaitingFunds(await payoutDepsForRequest());
+    return queued > 0 ? `requeued ${queued} payouts awaiting funds` : 'no payout awaiting funds';
+  }
+  if (event.type === 'transfer.reversed') {
+    const transfer = event.data.object;
+    const { payoutId, partnerId } = transfer.metadata ?? {};
+    // Only transfers the payout run sent carry payoutId (destination-charge transfers have a source charge).
+    if (!payoutId || !partnerId || transfer.source_transaction) return undefined;
+    return handlePayoutReversal(await payoutDepsForRequest(), {
+      partnerId,
+      payoutId,
+      amountReversed: transfer.amount_reversed,
+      reversalId: `${transfer.id}_${transfer.amount_reversed}`,
+    });
+  }
+  return undefined;
+}

@@ -138,7 +138,7 @@ const ENTRY_ID = '[A-Za-z0-9_:.\\-]{1,200}';
 const VISIBLE_CURSOR = new RegExp(`^LEDGER#E#${ISO}#${ENTRY_ID}$`);
 const HELD_CURSOR = new RegExp(`^${ISO}#ptn_[a-f0-9]{24}#${ENTRY_ID}$`);
 
-async function queryAll(input: QueryCommandInput): Promise<Item[]> {
+export async function queryAll(input: QueryCommandInput): Promise<Item[]> {
   const items: Item[] = [];
   let startKey: Item | undefined;
   do {

@@ -14,7 +14,11 @@
  * | Ledger totals            | PARTNER#<partnerId> | TOTALS#<currency>                    |                                             |
  * | Held earning (guard)     | EARNING#<externalId>| EARNING                              |                                             |
  * | Fee policy override      | PARTNER#<partnerId> | FEE_POLICY                           |                                             |
- * | Payout (payout run)      | PARTNER#<partnerId> | PAYOUT#<period>#<payoutId>           |                                             |
+ * | Payout (payout run)      | PARTNER#<partnerId> | PAYOUT#<period>#<payoutId>           | GSI2 RUN#<runId> / <status>#<payoutId>;     |
+ * |                          |                     |                                      | GSI3 AWAITING_FUNDS / <at>#<payoutId>       |
+ * |                          |                     |                                      | (sparse: only while awaiting funds)         |
+ * | Payout run               | PAYOUT_RUN#<runId>  | RUN                                  | GSI2 PAYOUT_RUNS / <startedAt>#<runId>      |
+ * | Partner skipped in a run | PAYOUT_RUN#<runId>  | SKIP#<partnerId>#<currency>          |                                             |
  *
  * Partner-visible entries (earning, refund, clawback, adjustment) and money movements (transfer, reversal, payout)
  * have separate SK prefixes, so the earnings history is one Query without a filter and the balance is one Query
@@ -80,3 +84,23 @@ export const payoutKey = (partnerId: string, period: string, payoutId: string): 
   SK: `PAYOUT#${period}#${payoutId}`,
 });
 export const PAYOUT_PREFIX = 'PAYOUT#';
+
+/** Payout runs, and each payout's place in its run (GSI2) and in the awaiting-funds work list (sparse GSI3). */
+export const payoutRunKey = (runId: string): Key => ({ PK: `PAYOUT_RUN#${runId}`, SK: 'RUN' });
+export const PAYOUT_RUNS_INDEX_PK = 'PAYOUT_RUNS';
+export const payoutRunIndexKeys = (startedAt: string, runId: string) => ({
+  GSI2PK: PAYOUT_RUNS_INDEX_PK,
+  GSI2SK: `${startedAt}#${runId}`,
+});
+export const runSkipKey = (runId: string, partnerId: string, currency: Currency): Key => ({
+  PK: `PAYOUT_RUN#${runId}`,
+  SK: `SKIP#${partnerId}#${currency}`,
+});
+export const RUN_SKIP_PREFIX = 'SKIP#';
+export const runPayoutIndexPk = (runId: string) => `RUN#${runId}`;
+export const runPayoutIndexSk = (status: string, payoutId: string) => `${status}#${payoutId}`;
+export const AWAITING_FUNDS_INDEX_PK = 'AWAITING_FUNDS';
+export const awaitingFundsIndexKeys = (at: string, payoutId: string) => ({
+  GSI3PK: AWAITING_FUNDS_INDEX_PK,
+  GSI3SK: `${at}#${payoutId}`,
+});

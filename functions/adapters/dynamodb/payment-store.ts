@@ -335,7 +335,7 @@ export const dynamoPayoutReader: PayoutReader = {
     let startKey: Item | undefined;
     if (cursor) {
       const sk = Buffer.from(cursor, 'base64url').toString('utf8');
-      if (!/^PAYOUT#\d{4}-\d{2}#[A-Za-z0-9_]{1,64}$/.test(sk)) {
+      if (!/^PAYOUT#\d{4}-\d{2}#[A-Za-z0-9_-]{1,100}$/.test(sk)) {
         throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
       }
       startKey = { PK: partnerPk(partnerId), SK: sk };

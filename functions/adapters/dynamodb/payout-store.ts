@@ -1,0 +1,696 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  type NativeAttributeValue,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { DomainError } from '#core/errors';
+import { CURRENCIES, type Currency } from '#core/money';
+import type { LedgerRecord } from '#core/payment-ports';
+import type { HeldEntry, SkipReason } from '#core/payout-rules';
+import { SKIP_REASONS } from '#core/payout-rules';
+import {
+  type CounterDelta,
+  emptyCounters,
+  type Payout,
+  type PayoutRun,
+  type PayoutStatus,
+  type PayoutStore,
+  type RunCounters,
+} from '#core/payouts';
+import { dynamo, tableName } from './client.ts';
+import { partnerPk } from './keys.ts';
+import { ledgerWriteItems, queryAll } from './ledger-store.ts';
+import {
+  AWAITING_FUNDS_INDEX_PK,
+  awaitingFundsIndexKeys,
+  heldAvailableBefore,
+  heldIndexKeys,
+  heldIndexPk,
+  LEDGER_PREFIX,
+  PAYOUT_RUNS_INDEX_PK,
+  payoutKey,
+  payoutRunIndexKeys,
+  payoutRunKey,
+  RUN_SKIP_PREFIX,
+  runPayoutIndexPk,
+  runPayoutIndexSk,
+  runSkipKey,
+} from './payment-keys.ts';
+
+type Item = Record<string, NativeAttributeValue>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** DynamoDB allows 100 items per transaction; the rest of a payout's entries follow in further transactions. */
+const ENTRIES_PER_TRANSACTION = 90;
+const OPEN: PayoutStatus[] = ['planned', 'sending', 'awaiting_funds'];
+const CURRENCY_LIST = Object.keys(CURRENCIES) as Currency[];
+
+const isCancelled = (error: unknown) => error instanceof TransactionCanceledException;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Items
+
+/** Held entries are referenced by their ledger sort key, so attaching one is a direct update. */
+interface StoredEntry extends HeldEntry {
+  ref: string;
+}
+
+function payoutItem(payout: Payout): Item {
+  return {
+    ...payoutKey(payout.partnerId, payout.period, payout.id),
+    entity: 'payout',
+    ...payout,
+    entryCount: payout.entries.length,
+    GSI2PK: runPayoutIndexPk(payout.runId),
+    GSI2SK: runPayoutIndexSk(payout.status, payout.id),
+  };
+}
+
+function toPayout(item: Item): Payout {
+  return {
+    id: item.id,
+    runId: item.runId,
+    partnerId: item.partnerId,
+    period: item.period,
+    currency: item.currency,
+    amount: Number(item.amount),
+    status: item.status,
+    entries: (item.entries ?? []) as StoredEntry[],
+    attempt: Number(item.attempt ?? 0),
+    stripeTransferId: item.stripeTransferId ?? null,
+    reason: item.reason ?? null,
+    attemptStartedAt: item.attemptStartedAt ?? null,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    version: Number(item.version ?? 1),
+  };
+}
+
+/** Counters are flat numeric attributes so every change is an atomic ADD. */
+function counterAttributes(delta: CounterDelta): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of ['considered', 'queued', 'paid', 'carriedForward', 'awaitingFunds', 'failed'] as const) {
+    const value = delta[key];
+    if (value) out[`c_${key}`] = value;
+  }
+  for (const [reason, value] of Object.entries(delta.skipped ?? {})) if (value) out[`s_${reason}`] = value;
+  for (const [currency, value] of Object.entries(delta.plannedAmount ?? {})) if (value) out[`pa_${currency}`] = value;
+  for (const [currency, value] of Object.entries(delta.paidAmount ?? {})) if (value) out[`pd_${currency}`] = value;
+  return out;
+}
+
+function countersOf(item: Item): RunCounters {
+  const counters = emptyCounters();
+  for (const key of ['considered', 'queued', 'paid', 'carriedForward', 'awaitingFunds', 'failed'] as const) {
+    counters[key] = Number(item[`c_${key}`] ?? 0);
+  }
+  for (const reason of SKIP_REASONS) counters.skipped[reason] = Number(item[`s_${reason}`] ?? 0);
+  for (const currency of CURRENCY_LIST) {
+    if (item[`pa_${currency}`] !== undefined) counters.plannedAmount[currency] = Number(item[`pa_${currency}`]);
+    if (item[`pd_${currency}`] !== undefined) counters.paidAmount[currency] = Number(item[`pd_${currency}`]);
+  }
+  // Planner skips count as considered; an awaiting payout is also reported under skipped.awaiting_funds.
+  counters.skipped.awaiting_funds = counters.awaitingFunds;
+  return counters;
+}
+
+function toRun(item: Item): PayoutRun {
+  return {
+    id: item.id,
+    period: item.period,
+    requireApproval: Boolean(item.requireApproval),
+    approved: Boolean(item.approved),
+    cutoff: Number(item.cutoff),
+    planningComplete: Boolean(item.planningComplete),
+    counters: countersOf(item),
+    startedAt: item.startedAt,
+    finishedAt: item.finishedAt ?? null,
+    startedBy: item.startedBy,
+  };
+}
+
+function counterUpdate(runId: string, delta: CounterDelta): TransactItem | undefined {
+  const attributes = counterAttributes(delta);
+  const names = Object.keys(attributes);
+  if (names.length === 0) return undefined;
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: payoutRunKey(runId),
+      UpdateExpression: `ADD ${names.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#c${i}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:c${i}`, attributes[name]])),
+      ConditionExpression: 'attribute_exists(PK)',
+    },
+  };
+}
+
+/** Moves the payout to `status`, only from an open status; `extra` sets more attributes. */
+function payoutTransition(
+  payout: Payout,
+  status: PayoutStatus,
+  at: string,
+  extra: { set?: Record<string, NativeAttributeValue>; remove?: string[] } = {},
+): TransactItem {
+  const set: Record<string, NativeAttributeValue> = {
+    status,
+    updatedAt: at,
+    GSI2SK: runPayoutIndexSk(status, payout.id),
+    ...extra.set,
+  };
+  const setNames = Object.keys(set);
+  const removeNames = extra.remove ?? [];
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: payoutKey(payout.partnerId, payout.period, payout.id),
+      UpdateExpression:
+        `SET ${setNames.map((_, i) => `#s${i} = :s${i}`).join(', ')}, version = version + :one` +
+        (removeNames.length > 0 ? ` REMOVE ${removeNames.map((_, i) => `#r${i}`).join(', ')}` : ''),
+      ConditionExpression: '#status IN (:o0, :o1, :o2)',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        ...Object.fromEntries(setNames.map((name, i) => [`#s${i}`, name])),
+        ...Object.fromEntries(removeNames.map((name, i) => [`#r${i}`, name])),
+      },
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':o0': OPEN[0],
+        ':o1': OPEN[1],
+        ':o2': OPEN[2],
+        ...Object.fromEntries(setNames.map((name, i) => [`:s${i}`, set[name]])),
+      },
+    },
+  };
+}
+
+const entryKey = (partnerId: string, entry: HeldEntry) => ({
+  PK: partnerPk(partnerId),
+  SK: (entry as StoredEntry).ref,
+});
+
+function attachEntry(payout: Payout, entry: HeldEntry): TransactItem {
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: entryKey(payout.partnerId, entry),
+      UpdateExpression: 'SET payoutStatus = :inPayout, payoutId = :po REMOVE GSI3PK, GSI3SK',
+      // Held and unattached, or already ours (a retry): never an entry another payout holds.
+      ConditionExpression: '(payoutStatus = :pending AND attribute_exists(GSI3PK)) OR payoutId = :po',
+      ExpressionAttributeValues: { ':inPayout': 'in_payout', ':pending': 'pending', ':po': payout.id },
+    },
+  };
+}
+
+function settleEntry(payout: Payout, entry: HeldEntry, status: 'paid'): TransactItem {
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: entryKey(payout.partnerId, entry),
+      UpdateExpression: 'SET payoutStatus = :status',
+      ConditionExpression: 'payoutId = :po',
+      ExpressionAttributeValues: { ':status': status, ':po': payout.id },
+    },
+  };
+}
+
+function releaseEntry(payout: Payout, entry: HeldEntry): TransactItem {
+  const index = heldIndexKeys(payout.currency, entry.availableAt, payout.partnerId, entry.id);
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: entryKey(payout.partnerId, entry),
+      UpdateExpression: 'SET payoutStatus = :pending, GSI3PK = :pk, GSI3SK = :sk REMOVE payoutId',
+      ConditionExpression: 'payoutId = :po',
+      ExpressionAttributeValues: { ':pending': 'pending', ':pk': index.GSI3PK, ':sk': index.GSI3SK, ':po': payout.id },
+    },
+  };
+}
+
+async function transact(items: TransactItem[]): Promise<void> {
+  if (items.length > 0) await dynamo().send(new TransactWriteCommand({ TransactItems: items }));
+}
+
+/** Applies entry updates chunk by chunk; an entry already in the target state (a retry) is skipped. */
+async function updateEntries(items: TransactItem[]): Promise<void> {
+  for (const item of items) {
+    try {
+      const update = item.Update;
+      if (update) await dynamo().send(new UpdateCommand(update));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+}
+
+const encodeCursor = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+function decodeCursor<T>(cursor: string, check: (value: unknown) => value is T): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (check(value)) return value;
+  } catch {
+    // fall through
+  }
+  throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+}
+
+const isPlanningCursor = (value: unknown): value is { c: number; k: Item | null } =>
+  typeof value === 'object' && value !== null && typeof (value as { c?: unknown }).c === 'number';
+const isKeyCursor = (value: unknown): value is Item =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export const dynamoPayoutStore: PayoutStore = {
+  async getRun(runId) {
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: payoutRunKey(runId), ConsistentRead: true }),
+    );
+    return item ? toRun(item) : undefined;
+  },
+
+  async createRun(run) {
+    try {
+      await dynamo().send(
+        new PutCommand({
+          TableName: tableName(),
+          Item: {
+            ...payoutRunKey(run.id),
+            ...payoutRunIndexKeys(run.startedAt, run.id),
+            entity: 'payout-run',
+            id: run.id,
+            period: run.period,
+            requireApproval: run.requireApproval,
+            approved: run.approved,
+            cutoff: run.cutoff,
+            planningComplete: false,
+            startedAt: run.startedAt,
+            startedBy: run.startedBy,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return { created: true, run };
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      const existing = await this.getRun(run.id);
+      if (!existing) throw error;
+      return { created: false, run: existing };
+    }
+  },
+
+  async listRuns({ cursor, limit }) {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI2',
+        KeyConditionExpression: 'GSI2PK = :pk',
+        ExpressionAttributeValues: { ':pk': PAYOUT_RUNS_INDEX_PK },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
+      }),
+    );
+    return {
+      runs: ((page.Items ?? []) as Item[]).map(toRun),
+      nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
+    };
+  },
+
+  async markPlanningComplete(runId, at) {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: payoutRunKey(runId),
+        UpdateExpression: 'SET planningComplete = :true, planningCompletedAt = if_not_exists(planningCompletedAt, :at)',
+        ExpressionAttributeValues: { ':true': true, ':at': at },
+      }),
+    );
+  },
+
+  async approveRun(runId, at) {
+    try {
+      await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: payoutRunKey(runId),
+          UpdateExpression: 'SET approved = :true, approvedAt = :at',
+          ConditionExpression: 'attribute_exists(PK) AND approved = :false',
+          ExpressionAttributeValues: { ':true': true, ':false': false, ':at': at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  },
+
+  async markRunFinished(runId, at) {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: payoutRunKey(runId),
+        UpdateExpression: 'SET finishedAt = if_not_exists(finishedAt, :at)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  },
+
+  async addCounters(runId, delta) {
+    const update = counterUpdate(runId, delta);
+    if (update?.Update) await dynamo().send(new UpdateCommand(update.Update));
+  },
+
+  async planningPage(cutoff, cursor, limit) {
+    let position = cursor ? decodeCursor(cursor, isPlanningCursor) : { c: 0, k: null };
+    const seen = new Map<string, { partnerId: string; currency: Currency }>();
+    while (position.c < CURRENCY_LIST.length && seen.size < limit) {
+      const currency = CURRENCY_LIST[position.c] as Currency;
+      const page = await dynamo().send(
+        new QueryCommand({
+          TableName: tableName(),
+          IndexName: 'GSI3',
+          KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK < :before',
+          ExpressionAttributeValues: { ':pk': heldIndexPk(currency), ':before': heldAvailableBefore(cutoff) },
+          ProjectionExpression: 'partnerId, currency',
+          Limit: limit,
+          ...(position.k ? { ExclusiveStartKey: position.k } : {}),
+        }),
+      );
+      for (const item of (page.Items ?? []) as Item[]) {
+        seen.set(`${item.partnerId}#${currency}`, { partnerId: String(item.partnerId), currency });
+      }
+      position = page.LastEvaluatedKey
+        ? { c: position.c, k: page.LastEvaluatedKey as Item }
+        : { c: position.c + 1, k: null };
+    }
+    return {
+      candidates: [...seen.values()],
+      nextCursor: position.c < CURRENCY_LIST.length ? encodeCursor(position) : null,
+    };
+  },
+
+  async heldEntries(partnerId, currency) {
+    const items = await queryAll({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      FilterExpression: 'attribute_exists(GSI3PK) AND currency = :currency AND payoutStatus = :pending',
+      ExpressionAttributeValues: {
+        ':pk': partnerPk(partnerId),
+        ':prefix': LEDGER_PREFIX,
+        ':currency': currency,
+        ':pending': 'pending',
+      },
+      ProjectionExpression: 'SK, id, amount, availableAt',
+      ConsistentRead: true,
+    });
+    return items.map(
+      (item): StoredEntry => ({
+        id: item.id,
+        amount: Number(item.amount),
+        availableAt: Number(item.availableAt),
+        ref: item.SK,
+      }),
+    );
+  },
+
+  async createPayout(payout, delta) {
+    const [first, rest] = [
+      payout.entries.slice(0, ENTRIES_PER_TRANSACTION),
+      payout.entries.slice(ENTRIES_PER_TRANSACTION),
+    ];
+    const counters = counterUpdate(payout.runId, delta);
+    try {
+      await transact([
+        { Put: { TableName: tableName(), Item: payoutItem(payout), ConditionExpression: 'attribute_not_exists(PK)' } },
+        ...first.map((entry) => attachEntry(payout, entry)),
+        ...(counters ? [counters] : []),
+      ]);
+    } catch (error) {
+      if (isCancelled(error) && (await this.getPayout(payout.partnerId, payout.id))) return 'exists';
+      throw error;
+    }
+    await updateEntries(rest.map((entry) => attachEntry(payout, entry)));
+    return 'created';
+  },
+
+  async recordSkip(runId, partnerId, currency, reason: SkipReason, amount, at) {
+    const counters = counterUpdate(runId, { considered: 1, skipped: { [reason]: 1 } });
+    try {
+      await transact([
+        {
+          Put: {
+            TableName: tableName(),
+            Item: {
+              ...runSkipKey(runId, partnerId, currency),
+              entity: 'payout-skip',
+              runId,
+              partnerId,
+              currency,
+              reason,
+              amount,
+              at,
+            },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        ...(counters ? [counters] : []),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error; // already recorded by an earlier planner: count once
+    }
+  },
+
+  async getPayout(partnerId, payoutId) {
+    const period = /^po_(\d{4}-\d{2})_/.exec(payoutId)?.[1];
+    if (!period) return undefined;
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: payoutKey(partnerId, period, payoutId), ConsistentRead: true }),
+    );
+    return item ? toPayout(item) : undefined;
+  },
+
+  async ensureAttached(payout) {
+    await updateEntries(payout.entries.map((entry) => attachEntry(payout, entry)));
+  },
+
+  async markSending(payout, at) {
+    const stored = await this.getPayout(payout.partnerId, payout.id);
+    if (!stored) throw new Error(`payout ${payout.id} vanished`);
+    const newAttempt = payout.attempt !== stored.attempt;
+    const attemptStartedAt = newAttempt ? at : (stored.attemptStartedAt ?? at);
+    const wasAwaiting = stored.status === 'awaiting_funds';
+    const counters = wasAwaiting ? counterUpdate(payout.runId, { awaitingFunds: -1 }) : undefined;
+    const transition = payoutTransition(payout, 'sending', at, {
+      set: { attempt: payout.attempt, attemptStartedAt },
+      remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
+    });
+    // Never move the attempt backwards (a slower, concurrent worker holding an older copy).
+    const update = transition.Update;
+    if (update) {
+      update.ConditionExpression = `${update.ConditionExpression} AND attempt <= :attempt AND version = :version`;
+      update.ExpressionAttributeValues = {
+        ...update.ExpressionAttributeValues,
+        ':attempt': payout.attempt,
+        ':version': stored.version,
+      };
+    }
+    try {
+      await transact([transition, ...(counters ? [counters] : [])]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+      // Another worker moved it first; continue with what is stored (same key or a newer one).
+      const latest = await this.getPayout(payout.partnerId, payout.id);
+      if (!latest) throw error;
+      return latest.attempt >= payout.attempt ? latest : { ...latest, attempt: payout.attempt };
+    }
+    return { ...stored, status: 'sending', attempt: payout.attempt, attemptStartedAt, version: stored.version + 1 };
+  },
+
+  async completePayout(payout, transferId, at) {
+    const stored = await this.getPayout(payout.partnerId, payout.id);
+    if (!stored) throw new Error(`payout ${payout.id} vanished`);
+    const settle = payout.entries.map((entry) => settleEntry(payout, entry, 'paid'));
+    if (stored.status === 'paid') {
+      await updateEntries(settle); // finish what a crashed worker started
+      return 'already';
+    }
+    const entry: LedgerRecord = {
+      id: `le_payout_${payout.id}`,
+      partnerId: payout.partnerId,
+      currency: payout.currency,
+      type: 'payout',
+      amount: -payout.amount,
+      occurredAt: Date.parse(at),
+      description: `Payout for ${payout.period}`,
+      reference: payout.id,
+      payoutId: payout.id,
+      payoutStatus: 'paid',
+      recordedAt: at,
+    };
+    const counters = counterUpdate(payout.runId, {
+      paid: 1,
+      paidAmount: { [payout.currency]: payout.amount },
+      ...(stored.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
+    });
+    try {
+      await transact([
+        payoutTransition(payout, 'paid', at, {
+          set: { stripeTransferId: transferId, paidAt: at },
+          remove: stored.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
+        }),
+        ...ledgerWriteItems([entry]),
+        ...(counters ? [counters] : []),
+        ...settle.slice(0, ENTRIES_PER_TRANSACTION),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+      const latest = await this.getPayout(payout.partnerId, payout.id);
+      if (latest?.status === 'paid') {
+        await updateEntries(settle);
+        return 'already';
+      }
+      throw error;
+    }
+    await updateEntries(settle.slice(ENTRIES_PER_TRANSACTION));
+    return 'completed';
+  },
+
+  async carryForward(payout, reason, at) {
+    const stored = await this.getPayout(payout.partnerId, payout.id);
+    if (!stored || !OPEN.includes(stored.status)) return;
+    // Entries first: if we crash midway the payout is still open and the next delivery finishes the job.
+    await updateEntries(payout.entries.map((entry) => releaseEntry(payout, entry)));
+    const counters = counterUpdate(payout.runId, {
+      carriedForward: 1,
+      skipped: { [reason]: 1 },
+      ...(stored.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
+    });
+    try {
+      await transact([
+        payoutTransition(payout, 'carried_forward', at, {
+          set: { reason },
+          remove: stored.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
+        }),
+        ...(counters ? [counters] : []),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+    }
+  },
+
+  async awaitFunds(payout, at) {
+    const stored = await this.getPayout(payout.partnerId, payout.id);
+    if (!stored || !OPEN.includes(stored.status)) return;
+    const counters = stored.status === 'awaiting_funds' ? undefined : counterUpdate(payout.runId, { awaitingFunds: 1 });
+    try {
+      await transact([
+        payoutTransition(payout, 'awaiting_funds', at, {
+          set: { attempt: payout.attempt, reason: 'awaiting_funds', ...awaitingFundsIndexKeys(at, payout.id) },
+        }),
+        ...(counters ? [counters] : []),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+    }
+  },
+
+  async listAwaitingFunds(limit) {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI3',
+        KeyConditionExpression: 'GSI3PK = :pk',
+        ExpressionAttributeValues: { ':pk': AWAITING_FUNDS_INDEX_PK },
+        Limit: limit,
+      }),
+    );
+    return ((page.Items ?? []) as Item[]).map(toPayout);
+  },
+
+  async listRunPayouts(runId, { status, cursor, limit }) {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI2',
+        KeyConditionExpression: status ? 'GSI2PK = :pk AND begins_with(GSI2SK, :status)' : 'GSI2PK = :pk',
+        ExpressionAttributeValues: { ':pk': runPayoutIndexPk(runId), ...(status ? { ':status': `${status}#` } : {}) },
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
+      }),
+    );
+    return {
+      payouts: ((page.Items ?? []) as Item[]).map(toPayout),
+      nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
+    };
+  },
+
+  async reversePayout(payout, amountReversed, reversalId, at) {
+    const now = Date.parse(at);
+    const full = amountReversed >= payout.amount;
+    // A full reversal hands the covered earnings back (held, available as before) so the partner sees them unpaid
+    // and the next run pays them; a partial one adds a held entry for the amount that came back.
+    const entry: LedgerRecord = {
+      id: `le_reversal_${reversalId}`,
+      partnerId: payout.partnerId,
+      currency: payout.currency,
+      type: 'reversal',
+      amount: Math.min(amountReversed, payout.amount),
+      occurredAt: now,
+      description: `Transfer of payout ${payout.period} reversed`,
+      reference: payout.id,
+      recordedAt: at,
+      ...(full ? {} : { payoutStatus: 'pending' as const, availableAt: now }),
+    };
+    const releases = full ? payout.entries.map((held) => releaseEntry(payout, held)) : [];
+    try {
+      await transact([
+        {
+          Update: {
+            TableName: tableName(),
+            Key: payoutKey(payout.partnerId, payout.period, payout.id),
+            UpdateExpression:
+              'SET #status = :reversed, updatedAt = :at, GSI2SK = :sk, reversedAmount = :amount, reason = :reason',
+            ConditionExpression: '#status = :paid',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':reversed': 'reversed',
+              ':paid': 'paid',
+              ':at': at,
+              ':sk': runPayoutIndexSk('reversed', payout.id),
+              ':amount': amountReversed,
+              ':reason': 'transfer_reversed',
+            },
+          },
+        },
+        ...ledgerWriteItems([entry]),
+        ...releases.slice(0, ENTRIES_PER_TRANSACTION),
+      ]);
+    } catch (error) {
+      if (isCancelled(error)) return false;
+      throw error;
+    }
+    await updateEntries(releases.slice(ENTRIES_PER_TRANSACTION));
+    return true;
+  },
+
+  async listSkips(runId) {
+    const items = await queryAll({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': payoutRunKey(runId).PK, ':prefix': RUN_SKIP_PREFIX },
+    });
+    return items.map((item) => ({
+      partnerId: item.partnerId,
+      currency: item.currency,
+      reason: item.reason,
+      amount: Number(item.amount),
+    }));
+  },
+};

@@ -1,0 +1,80 @@
+import { config } from '#config';
+import type { Currency } from '#core/money';
+import { isCurrency } from '#core/money';
+import type { PayoutDeps, PayoutMetrics } from '#core/payouts';
+import { createRateBudget } from '#core/rate-budget';
+import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
+import { dynamoPayoutStore } from './dynamodb/payout-store.ts';
+import { dynamoRateBudgetStore } from './dynamodb/rate-budget-store.ts';
+import { readSecret } from './secrets.ts';
+import { sqsPayoutQueue } from './sqs/payout-queue.ts';
+import { createPayoutTransfer, findPayoutTransfer } from './stripe/create-transfer.ts';
+
+/** Stripe's documented limits: 25 requests/s with test keys, 100 with live keys. We budget 95 % of that. */
+export const STRIPE_LIMIT = { test: 25, live: 100 } as const;
+
+export function defaultRequestsPerSecond(apiKey: string): number {
+  return (/^(sk|rk)_test_/.test(apiKey) ? STRIPE_LIMIT.test : STRIPE_LIMIT.live) * 0.95;
+}
+
+export function parseMinimums(entries: readonly string[]): Partial<Record<Currency, number>> {
+  const minimums: Partial<Record<Currency, number>> = {};
+  for (const entry of entries) {
+    const [currency, amount] = entry.toLowerCase().split(':');
+    if (currency && isCurrency(currency)) minimums[currency] = Number(amount);
+  }
+  return minimums;
+}
+
+let cached: Promise<PayoutDeps> | undefined;
+
+/** The payout run wired to DynamoDB, SQS and Stripe, once per execution environment. */
+export function payoutDeps(metrics: PayoutMetrics): Promise<PayoutDeps> {
+  cached ??= (async () => {
+    const cfg = config();
+    // Built on first use: the planner and the admin routes never call Stripe, so they need no Stripe key.
+    let budget: { acquire(): Promise<number> } | undefined;
+    const rateBudget = {
+      async acquire() {
+        if (!budget) {
+          const requestsPerSecond =
+            cfg.STRIPE_REQUESTS_PER_SECOND ?? defaultRequestsPerSecond(await readSecret('stripeApiKey'));
+          budget = createRateBudget({ budget: 'stripe', requestsPerSecond, store: dynamoRateBudgetStore });
+        }
+        return budget.acquire();
+      },
+    };
+    return {
+      store: dynamoPayoutStore,
+      partners: {
+        async payoutProfile(partnerId) {
+          const partner = await dynamoPartnerRepository.get(partnerId);
+          return partner
+            ? {
+                partnerId,
+                status: partner.status,
+                payoutPreference: partner.payoutPreference,
+                stripeAccountId: partner.stripeAccountId,
+              }
+            : undefined;
+        },
+      },
+      transfers: { create: createPayoutTransfer, findForPayout: findPayoutTransfer },
+      queue: sqsPayoutQueue,
+      rateBudget,
+      metrics,
+      clock: () => new Date(),
+      settings: {
+        rules: { minimumPayout: parseMinimums(cfg.PAYOUT_MINIMUMS), defaultMinimum: cfg.PAYOUT_DEFAULT_MINIMUM },
+        holdingPeriodDays: cfg.HOLDING_PERIOD_DAYS,
+        requireApproval: cfg.PAYOUT_REQUIRE_APPROVAL,
+        keyTrustMs: 23 * 3_600_000,
+        planningPageSize: cfg.PAYOUT_PLANNING_PAGE_SIZE,
+      },
+    };
+  })();
+  cached.catch(() => {
+    cached = undefined;
+  });
+  return cached;
+}

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { payoutRunView } from '#core/payout-views';
+import { approveRun } from '#core/payouts';
+import { httpHandler } from '#middleware/http-handler';
+import { payoutDepsForRequest, RunId } from '#middleware/payout-request';
+
+/** `POST /admin/payout-runs/{runId}/approve`: releases a run that waits as awaiting_approval. */
+export const handler = httpHandler({ auth: 'admin', path: z.strictObject({ runId: RunId }) }, async ({ path }) => {
+  const run = await approveRun(await payoutDepsForRequest(), path.runId);
+  return { status: 200, body: payoutRunView(run) };
+});

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { payoutRunView } from '#core/payout-views';
+import { dryRun, startRun } from '#core/payouts';
+import { httpHandler } from '#middleware/http-handler';
+import { payoutDepsForRequest } from '#middleware/payout-request';
+
+const Body = z.strictObject({
+  period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM'),
+  dryRun: z.boolean().default(false),
+  /** Dry runs of many partners continue from where the previous page stopped. */
+  cursor: z.string().max(2_000).optional(),
+});
+
+/** API functions have 10 s; a dry run stops planning pages after this and returns a cursor to continue. */
+const DRY_RUN_BUDGET_MS = 6_000;
+
+/**
+ * `POST /admin/payout-runs { period, dryRun }`: starts the period's run (the same run the schedule starts — starting
+ * it twice changes nothing), or computes exactly what it would pay and writes nothing.
+ */
+export const handler = httpHandler({ auth: 'admin', body: Body }, async ({ body, identity }) => {
+  const deps = await payoutDepsForRequest();
+  if (body.dryRun) {
+    const result = await dryRun(deps, {
+      period: body.period,
+      cursor: body.cursor ?? null,
+      deadline: Date.now() + DRY_RUN_BUDGET_MS,
+    });
+    return { status: 200, body: { dryRun: true, ...result, cutoff: new Date(result.cutoff).toISOString() } };
+  }
+  const { run, created } = await startRun(deps, { period: body.period, startedBy: identity.sub });
+  return { status: created ? 202 : 200, body: { created, run: payoutRunView(run) } };
+});

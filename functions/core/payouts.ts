@@ -1,0 +1,584 @@
+import { DomainError } from './errors.ts';
+import type { Currency } from './money.ts';
+import type { PartnerStatus, PayoutPreference } from './partner.ts';
+import {
+  decidePayout,
+  type HeldEntry,
+  type PayoutRules,
+  payoutIdFor,
+  runIdFor,
+  SKIP_REASONS,
+  type SkipReason,
+} from './payout-rules.ts';
+import { isPeriod, type Period, periodBounds } from './period.ts';
+
+/**
+ * The monthly payout run: exactly one Stripe Transfer per partner, period and currency.
+ *
+ * Planning writes one payout record per payable (partner, period, currency) with a conditional put — its id is
+ * derived from those three, so two planners, a retry or an operator's rerun name the same record and create nothing
+ * new — and attaches the exact held ledger entries it covers. Sending happens in queue workers: each payout's
+ * Transfer carries an idempotency key derived from the payout id and its attempt number, and the attempt number
+ * changes only after we have proven (by listing the run's transfers) that no transfer exists for the payout.
+ */
+export type PayoutStatus = 'planned' | 'sending' | 'paid' | 'awaiting_funds' | 'carried_forward' | 'reversed';
+
+export interface Payout {
+  id: string;
+  runId: string;
+  partnerId: string;
+  period: Period;
+  currency: Currency;
+  amount: number;
+  status: PayoutStatus;
+  /** The held ledger entries this payout covers (opaque references owned by the store). */
+  entries: HeldEntry[];
+  /** Part of the idempotency key; bumped only when no transfer can exist for the previous key. */
+  attempt: number;
+  stripeTransferId: string | null;
+  reason: string | null;
+  /** When the current attempt's key was first sent to Stripe (keys expire after 24 h). */
+  attemptStartedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export type RunStatus = 'planning' | 'awaiting_approval' | 'sending' | 'completed';
+
+export interface RunCounters {
+  considered: number;
+  queued: number;
+  paid: number;
+  carriedForward: number;
+  awaitingFunds: number;
+  failed: number;
+  /** Partners not paid at planning, by reason. */
+  skipped: Record<SkipReason, number>;
+  /** Per currency, in minor units. */
+  plannedAmount: Partial<Record<Currency, number>>;
+  paidAmount: Partial<Record<Currency, number>>;
+}
+
+export interface PayoutRun {
+  id: string;
+  period: Period;
+  requireApproval: boolean;
+  approved: boolean;
+  /** Held entries available at or before this instant (epoch ms) are paid. */
+  cutoff: number;
+  planningComplete: boolean;
+  counters: RunCounters;
+  startedAt: string;
+  finishedAt: string | null;
+  startedBy: string;
+}
+
+export function emptyCounters(): RunCounters {
+  return {
+    considered: 0,
+    queued: 0,
+    paid: 0,
+    carriedForward: 0,
+    awaitingFunds: 0,
+    failed: 0,
+    skipped: Object.fromEntries(SKIP_REASONS.map((reason) => [reason, 0])) as Record<SkipReason, number>,
+    plannedAmount: {},
+    paidAmount: {},
+  };
+}
+
+export function runStatus(run: PayoutRun): RunStatus {
+  if (!run.planningComplete) return 'planning';
+  if (run.requireApproval && !run.approved) return 'awaiting_approval';
+  const c = run.counters;
+  return c.paid + c.carriedForward + c.failed >= c.queued ? 'completed' : 'sending';
+}
+
+/** Counter changes the store applies atomically with the write that causes them. */
+export type CounterDelta = Partial<Omit<RunCounters, 'skipped' | 'plannedAmount' | 'paidAmount'>> & {
+  skipped?: Partial<Record<SkipReason, number>>;
+  plannedAmount?: Partial<Record<Currency, number>>;
+  paidAmount?: Partial<Record<Currency, number>>;
+};
+
+export interface PartnerPayoutProfile {
+  partnerId: string;
+  status: PartnerStatus;
+  payoutPreference: PayoutPreference;
+  stripeAccountId: string | null;
+}
+
+export interface PlanningPage {
+  /** Partners (and currencies) that have held entries available by the cutoff, this page. */
+  candidates: Array<{ partnerId: string; currency: Currency }>;
+  nextCursor: string | null;
+}
+
+export interface PayoutStore {
+  getRun(runId: string): Promise<PayoutRun | undefined>;
+  /** Creates the run unless it exists; returns the stored run either way. */
+  createRun(run: PayoutRun): Promise<{ created: boolean; run: PayoutRun }>;
+  listRuns(page: { cursor?: string; limit: number }): Promise<{ runs: PayoutRun[]; nextCursor: string | null }>;
+  markPlanningComplete(runId: string, at: string): Promise<void>;
+  approveRun(runId: string, at: string): Promise<boolean>;
+  markRunFinished(runId: string, at: string): Promise<void>;
+  addCounters(runId: string, delta: CounterDelta): Promise<void>;
+  /** One page of (partner, currency) pairs with held entries available by `cutoff`, over every currency. */
+  planningPage(cutoff: number, cursor: string | null, limit: number): Promise<PlanningPage>;
+  heldEntries(partnerId: string, currency: Currency): Promise<HeldEntry[]>;
+  /** Conditional put + attach + counters; `exists` when a payout with this id was already planned. */
+  createPayout(payout: Payout, delta: CounterDelta): Promise<'created' | 'exists'>;
+  /** Records why a partner was not paid in this run (once per partner and currency) and counts it. */
+  recordSkip(
+    runId: string,
+    partnerId: string,
+    currency: Currency,
+    reason: SkipReason,
+    amount: number,
+    at: string,
+  ): Promise<void>;
+  getPayout(partnerId: string, payoutId: string): Promise<Payout | undefined>;
+  /** Makes sure every entry the payout lists is attached to it (a planner crash between chunks). */
+  ensureAttached(payout: Payout): Promise<void>;
+  /** Records that the current attempt's key is being sent (first time only). */
+  markSending(payout: Payout, at: string): Promise<Payout>;
+  completePayout(payout: Payout, transferId: string, at: string): Promise<'completed' | 'already'>;
+  /** Releases the entries back to `pending` (they carry forward) and records the reason. */
+  carryForward(payout: Payout, reason: SkipReason, at: string): Promise<void>;
+  awaitFunds(payout: Payout, at: string): Promise<void>;
+  listAwaitingFunds(limit: number): Promise<Payout[]>;
+  listRunPayouts(
+    runId: string,
+    page: { status?: PayoutStatus; cursor?: string; limit: number },
+  ): Promise<{ payouts: Payout[]; nextCursor: string | null }>;
+  /** transfer.reversed on a payout transfer: the amount returns to the partner's held, available balance. */
+  reversePayout(payout: Payout, amountReversed: number, reversalId: string, at: string): Promise<boolean>;
+  listSkips(
+    runId: string,
+  ): Promise<Array<{ partnerId: string; currency: Currency; reason: SkipReason; amount: number }>>;
+}
+
+export interface PartnerLookup {
+  payoutProfile(partnerId: string): Promise<PartnerPayoutProfile | undefined>;
+}
+
+export type TransferOutcome =
+  | { kind: 'created'; transferId: string }
+  | { kind: 'insufficient_funds' }
+  | { kind: 'destination_unavailable'; message: string }
+  | { kind: 'rate_limited' }
+  /** Timeout, connection drop, 5xx: the transfer may or may not exist. */
+  | { kind: 'ambiguous'; message: string }
+  | { kind: 'rejected'; message: string };
+
+export interface TransferRequest {
+  payoutId: string;
+  partnerId: string;
+  period: Period;
+  amount: number;
+  currency: Currency;
+  destination: string;
+  transferGroup: string;
+  idempotencyKey: string;
+}
+
+export interface TransferGateway {
+  create(request: TransferRequest): Promise<TransferOutcome>;
+  /** The transfer already sent for this payout, if any (by transfer_group and metadata.payoutId). */
+  findForPayout(transferGroup: string, payoutId: string): Promise<string | undefined>;
+}
+
+export interface PayoutQueue {
+  enqueuePayouts(refs: ReadonlyArray<{ partnerId: string; payoutId: string }>): Promise<void>;
+  enqueuePlanning(runId: string, cursor: string | null): Promise<void>;
+}
+
+export interface PayoutMetrics {
+  count(
+    name: 'PayoutPaid' | 'PayoutAwaitingFunds' | 'PayoutCarriedForward' | 'PayoutAmbiguous' | 'PayoutFailed',
+    value?: number,
+  ): void;
+}
+
+export interface PayoutSettings {
+  rules: PayoutRules;
+  holdingPeriodDays: number;
+  requireApproval: boolean;
+  /** Stripe keeps idempotency keys at least 24 h; after this we look the transfer up before reusing the key. */
+  keyTrustMs: number;
+  /** Planning pages per invocation; the next page is queued so no invocation runs long. */
+  planningPageSize: number;
+}
+
+export interface PayoutDeps {
+  store: PayoutStore;
+  partners: PartnerLookup;
+  transfers: TransferGateway;
+  queue: PayoutQueue;
+  rateBudget: { acquire(): Promise<number> };
+  metrics: PayoutMetrics;
+  clock: () => Date;
+  settings: PayoutSettings;
+}
+
+/** Refs of one partner and currency's held entries, for the payout record. */
+const idempotencyKeyOf = (payout: Pick<Payout, 'id' | 'attempt'>) => `payout-transfer:${payout.id}:${payout.attempt}`;
+
+export function transferIdempotencyKey(payout: Pick<Payout, 'id' | 'attempt'>): string {
+  return idempotencyKeyOf(payout);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Starting and planning a run
+
+/** Cutoff: the end of the period — only earnings available by then are paid; the rest carries forward. */
+export function cutoffFor(period: Period, now: Date): number {
+  return Math.min(periodBounds(period).end - 1, now.getTime());
+}
+
+export async function startRun(
+  deps: PayoutDeps,
+  input: { period: string; startedBy: string },
+): Promise<{ run: PayoutRun; created: boolean }> {
+  if (!isPeriod(input.period)) {
+    throw new DomainError('validation', 'invalid_period', 'period must be a month written YYYY-MM.');
+  }
+  const now = deps.clock();
+  if (periodBounds(input.period).start > now.getTime()) {
+    throw new DomainError('business_rule', 'period_in_future', `The period ${input.period} has not started yet.`);
+  }
+  const run: PayoutRun = {
+    id: runIdFor(input.period),
+    period: input.period,
+    requireApproval: deps.settings.requireApproval,
+    approved: false,
+    cutoff: cutoffFor(input.period, now),
+    planningComplete: false,
+    counters: emptyCounters(),
+    startedAt: now.toISOString(),
+    finishedAt: null,
+    startedBy: input.startedBy,
+  };
+  const result = await deps.store.createRun(run);
+  if (result.created) await deps.queue.enqueuePlanning(run.id, null);
+  // Payouts that waited for funds in earlier runs get another chance with every run.
+  await requeueAwaitingFunds(deps);
+  return result;
+}
+
+/** Plans one page of partners and queues the next page, so no invocation runs long at any number of partners. */
+export async function planPage(
+  deps: PayoutDeps,
+  runId: string,
+  cursor: string | null,
+): Promise<{ planned: number; done: boolean }> {
+  const run = await deps.store.getRun(runId);
+  if (!run) throw new DomainError('not_found', 'run_not_found', `No payout run ${runId}.`);
+  if (run.planningComplete) return { planned: 0, done: true };
+  const page = await deps.store.planningPage(run.cutoff, cursor, deps.settings.planningPageSize);
+  const toQueue: Array<{ partnerId: string; payoutId: string }> = [];
+  for (const candidate of page.candidates) {
+    const outcome = await planPartner(deps, run, candidate.partnerId, candidate.currency);
+    if (outcome.queue) toQueue.push({ partnerId: candidate.partnerId, payoutId: outcome.payoutId });
+  }
+  if (!run.requireApproval && toQueue.length > 0) await deps.queue.enqueuePayouts(toQueue);
+  if (page.nextCursor) {
+    await deps.queue.enqueuePlanning(run.id, page.nextCursor);
+    return { planned: toQueue.length, done: false };
+  }
+  await deps.store.markPlanningComplete(run.id, deps.clock().toISOString());
+  return { planned: toQueue.length, done: true };
+}
+
+async function planPartner(
+  deps: PayoutDeps,
+  run: PayoutRun,
+  partnerId: string,
+  currency: Currency,
+): Promise<{ queue: boolean; payoutId: string }> {
+  const payoutId = payoutIdFor(partnerId, run.period, currency);
+  const existing = await deps.store.getPayout(partnerId, payoutId);
+  // Already planned (a second planner, a redelivered page): re-queue unfinished ones; workers are idempotent.
+  if (existing) return { queue: existing.status === 'planned' || existing.status === 'sending', payoutId };
+
+  const [profile, held] = await Promise.all([
+    deps.partners.payoutProfile(partnerId),
+    deps.store.heldEntries(partnerId, currency),
+  ]);
+  const now = deps.clock().toISOString();
+  const decision = decidePayout(
+    {
+      partnerId,
+      currency,
+      held,
+      status: profile?.status ?? 'not_set_up',
+      payoutPreference: profile?.payoutPreference ?? 'stripe',
+    },
+    run.cutoff,
+    deps.settings.rules,
+  );
+  if (decision.kind === 'skip') {
+    await deps.store.recordSkip(run.id, partnerId, currency, decision.reason, decision.amount, now);
+    return { queue: false, payoutId };
+  }
+  const entries = held.filter((entry) => decision.entryIds.includes(entry.id));
+  const payout: Payout = {
+    id: payoutId,
+    runId: run.id,
+    partnerId,
+    period: run.period,
+    currency,
+    amount: decision.amount,
+    status: 'planned',
+    entries,
+    attempt: 0,
+    stripeTransferId: null,
+    reason: null,
+    attemptStartedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  const created = await deps.store.createPayout(payout, {
+    considered: 1,
+    queued: 1,
+    plannedAmount: { [currency]: decision.amount },
+  });
+  return { queue: true, payoutId: created === 'created' ? payoutId : payoutId };
+}
+
+/** Operator approval of a run that waits for it: queues every planned payout. */
+export async function approveRun(deps: PayoutDeps, runId: string): Promise<PayoutRun> {
+  const run = await deps.store.getRun(runId);
+  if (!run) throw new DomainError('not_found', 'run_not_found', `No payout run ${runId}.`);
+  if (!run.requireApproval)
+    throw new DomainError('conflict', 'approval_not_required', 'This run does not wait for approval.');
+  if (!run.planningComplete)
+    throw new DomainError(
+      'conflict',
+      'run_still_planning',
+      'The run is still planning; approve it once planning completes.',
+    );
+  await deps.store.approveRun(runId, deps.clock().toISOString());
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listRunPayouts(runId, {
+      status: 'planned',
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    });
+    if (page.payouts.length > 0)
+      await deps.queue.enqueuePayouts(page.payouts.map((p) => ({ partnerId: p.partnerId, payoutId: p.id })));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return (await deps.store.getRun(runId)) ?? run;
+}
+
+export async function requeueAwaitingFunds(deps: PayoutDeps): Promise<number> {
+  const waiting = await deps.store.listAwaitingFunds(1_000);
+  if (waiting.length > 0)
+    await deps.queue.enqueuePayouts(waiting.map((p) => ({ partnerId: p.partnerId, payoutId: p.id })));
+  return waiting.length;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dry run: the same decisions, nothing written
+
+export interface DryRunResult {
+  period: Period;
+  cutoff: number;
+  considered: number;
+  payable: number;
+  skipped: Record<SkipReason, number>;
+  amounts: Partial<Record<Currency, number>>;
+  payouts: Array<{ partnerId: string; currency: Currency; amount: number }>;
+  complete: boolean;
+  nextCursor: string | null;
+}
+
+export async function dryRun(
+  deps: PayoutDeps,
+  input: { period: string; cursor?: string | null; deadline?: number },
+): Promise<DryRunResult> {
+  if (!isPeriod(input.period))
+    throw new DomainError('validation', 'invalid_period', 'period must be a month written YYYY-MM.');
+  const cutoff = cutoffFor(input.period, deps.clock());
+  const result: DryRunResult = {
+    period: input.period,
+    cutoff,
+    considered: 0,
+    payable: 0,
+    skipped: emptyCounters().skipped,
+    amounts: {},
+    payouts: [],
+    complete: false,
+    nextCursor: null,
+  };
+  let cursor = input.cursor ?? null;
+  do {
+    const page = await deps.store.planningPage(cutoff, cursor, deps.settings.planningPageSize);
+    for (const { partnerId, currency } of page.candidates) {
+      const payoutId = payoutIdFor(partnerId, input.period, currency);
+      const existing = await deps.store.getPayout(partnerId, payoutId);
+      if (existing) continue; // already planned by the real run: its entries are no longer held
+      const [profile, held] = await Promise.all([
+        deps.partners.payoutProfile(partnerId),
+        deps.store.heldEntries(partnerId, currency),
+      ]);
+      const decision = decidePayout(
+        {
+          partnerId,
+          currency,
+          held,
+          status: profile?.status ?? 'not_set_up',
+          payoutPreference: profile?.payoutPreference ?? 'stripe',
+        },
+        cutoff,
+        deps.settings.rules,
+      );
+      result.considered += 1;
+      if (decision.kind === 'skip') {
+        result.skipped[decision.reason] += 1;
+      } else {
+        result.payable += 1;
+        result.amounts[currency] = (result.amounts[currency] ?? 0) + decision.amount;
+        result.payouts.push({ partnerId, currency, amount: decision.amount });
+      }
+    }
+    cursor = page.nextCursor;
+  } while (cursor && (input.deadline === undefined || deps.clock().getTime() < input.deadline));
+  result.complete = cursor === null;
+  result.nextCursor = cursor;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sending one payout (queue worker)
+
+export type SendResult = 'paid' | 'already_done' | 'carried_forward' | 'awaiting_funds' | 'retry_later' | 'not_found';
+
+/**
+ * Sends one payout's Transfer, or converges on the state it already reached. Safe to run any number of times,
+ * concurrently or after a crash at any point: every path either proves the transfer exists (and records it) or
+ * proves it does not (and only then uses a new key).
+ */
+export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; payoutId: string }): Promise<SendResult> {
+  let payout = await deps.store.getPayout(ref.partnerId, ref.payoutId);
+  if (!payout) return 'not_found';
+  if (payout.status === 'paid' || payout.status === 'carried_forward' || payout.status === 'reversed')
+    return 'already_done';
+  const run = await deps.store.getRun(payout.runId);
+  if (run?.requireApproval && !run.approved) return 'already_done'; // queued by mistake: approval will queue it
+
+  await deps.store.ensureAttached(payout);
+  const now = deps.clock();
+  const transferGroup = payout.runId;
+
+  // A key Stripe may have forgotten (24 h) is never reused blindly: look the transfer up first.
+  const keyMayHaveExpired =
+    payout.attemptStartedAt !== null && now.getTime() - Date.parse(payout.attemptStartedAt) > deps.settings.keyTrustMs;
+  if (payout.status === 'awaiting_funds' || keyMayHaveExpired) {
+    await deps.rateBudget.acquire();
+    const found = await deps.transfers.findForPayout(transferGroup, payout.id);
+    if (found) return recordPaid(deps, payout, found);
+    if (keyMayHaveExpired || payout.status === 'awaiting_funds') {
+      // Proven: no transfer exists for any earlier key. A new key is safe (and needed: Stripe replays a cached
+      // balance_insufficient error for the old one).
+      payout = { ...payout, attempt: payout.attempt + 1, attemptStartedAt: null };
+    }
+  }
+
+  const profile = await deps.partners.payoutProfile(payout.partnerId);
+  const reason = ineligibility(profile);
+  if (reason || !profile?.stripeAccountId) {
+    await deps.store.carryForward(payout, reason ?? 'not_onboarded', now.toISOString());
+    deps.metrics.count('PayoutCarriedForward');
+    return 'carried_forward';
+  }
+
+  payout = await deps.store.markSending(payout, now.toISOString());
+  for (let tries = 0; ; tries++) {
+    await deps.rateBudget.acquire();
+    const outcome = await deps.transfers.create({
+      payoutId: payout.id,
+      partnerId: payout.partnerId,
+      period: payout.period,
+      amount: payout.amount,
+      currency: payout.currency,
+      destination: profile.stripeAccountId,
+      transferGroup,
+      idempotencyKey: transferIdempotencyKey(payout),
+    });
+    switch (outcome.kind) {
+      case 'created':
+        return recordPaid(deps, payout, outcome.transferId);
+      case 'insufficient_funds':
+        await deps.store.awaitFunds(payout, deps.clock().toISOString());
+        deps.metrics.count('PayoutAwaitingFunds');
+        return 'awaiting_funds';
+      case 'destination_unavailable':
+        await deps.store.carryForward(payout, 'restricted', deps.clock().toISOString());
+        deps.metrics.count('PayoutCarriedForward');
+        return 'carried_forward';
+      case 'rate_limited':
+        // Same key: a 429 created nothing. Back off a little, then give the message back to the queue.
+        if (tries < 3) {
+          await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** tries + Math.random() * 250));
+          continue;
+        }
+        return 'retry_later';
+      case 'ambiguous':
+        // The SDK already retried with the same key. Leave it to the queue's redelivery, again with the same key.
+        deps.metrics.count('PayoutAmbiguous');
+        return 'retry_later';
+      case 'rejected':
+        deps.metrics.count('PayoutFailed');
+        throw new DomainError(
+          'upstream',
+          'transfer_rejected',
+          `Stripe refused the transfer for ${payout.id}: ${outcome.message}`,
+        );
+    }
+  }
+}
+
+function ineligibility(profile: PartnerPayoutProfile | undefined): SkipReason | undefined {
+  if (!profile) return 'not_onboarded';
+  if (profile.payoutPreference === 'manual') return 'manual_preference';
+  switch (profile.status) {
+    case 'active':
+      return undefined;
+    case 'restricted':
+      return 'restricted';
+    case 'disconnected':
+      return 'disconnected';
+    default:
+      return 'not_onboarded';
+  }
+}
+
+async function recordPaid(deps: PayoutDeps, payout: Payout, transferId: string): Promise<SendResult> {
+  const result = await deps.store.completePayout(payout, transferId, deps.clock().toISOString());
+  if (result === 'completed') deps.metrics.count('PayoutPaid');
+  await finishRunIfDone(deps, payout.runId);
+  return result === 'completed' ? 'paid' : 'already_done';
+}
+
+async function finishRunIfDone(deps: PayoutDeps, runId: string): Promise<void> {
+  const run = await deps.store.getRun(runId);
+  if (run && !run.finishedAt && runStatus(run) === 'completed')
+    await deps.store.markRunFinished(runId, deps.clock().toISOString());
+}
+
+/** transfer.reversed for a transfer we sent: the covered amount becomes payable again in the next run. */
+export async function handlePayoutReversal(
+  deps: Pick<PayoutDeps, 'store' | 'clock'>,
+  input: { partnerId: string; payoutId: string; amountReversed: number; reversalId: string },
+): Promise<'reversed' | 'ignored'> {
+  const payout = await deps.store.getPayout(input.partnerId, input.payoutId);
+  if (!payout || payout.status !== 'paid') return 'ignored';
+  return (await deps.store.reversePayout(payout, input.amountReversed, input.reversalId, deps.clock().toISOString()))
+    ? 'reversed'
+    : 'ignored';
+}
