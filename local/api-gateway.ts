@@ -76,6 +76,11 @@ function claimsAsStrings(payload: JwtPayload): Record<string, string> {
   return claims;
 }
 
+/** A map from client-chosen names: no prototype, so `toString` or `__proto__` are ordinary keys. */
+function dictionary<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 function bearer(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const token = header.replace(/^Bearer\s+/i, '').trim();
@@ -194,7 +199,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     }
 
     const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
-    const pathParameters: Record<string, string> = {};
+    const pathParameters = dictionary<string>();
     match.params.forEach((name, index) => {
       const raw = values[index] ?? '';
       try {
@@ -204,8 +209,10 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       }
     });
 
-    const headers: Record<string, string> = {};
-    const multiValueHeaders: Record<string, string[]> = {};
+    // Names come from the client (`constructor`, `__proto__`, `toString`…): plain own keys, as in the JSON event
+    // Lambda receives, never Object.prototype's members.
+    const headers = dictionary<string>();
+    const multiValueHeaders = dictionary<string[]>();
     for (let i = 0; i < request.rawHeaders.length; i += 2) {
       const name = request.rawHeaders[i] ?? '';
       const value = request.rawHeaders[i + 1] ?? '';
@@ -214,8 +221,8 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       if (existing) existing.push(value);
       else multiValueHeaders[name] = [value];
     }
-    const query: Record<string, string> = {};
-    const multiQuery: Record<string, string[]> = {};
+    const query = dictionary<string>();
+    const multiQuery = dictionary<string[]>();
     for (const [name, value] of url.searchParams) {
       query[name] = value;
       const existing = multiQuery[name];

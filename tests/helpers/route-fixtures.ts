@@ -85,6 +85,13 @@ export interface Fixture {
   scope?: PartnerScope;
   /** Partner routes: the victim partners the route applies to (default: personal and team). */
   partners?(world: World): string[];
+  /**
+   * The request the rightful caller sends to prove the fixture plausible (and the fuzz starts from), when `request`
+   * must not run for real in the shared stack. Default: `request`.
+   */
+  probe?(world: World, partnerId: string): RouteRequest;
+  /** Statuses that prove plausibility besides 2xx/409/422/429 (e.g. 404 for an id of the right shape). */
+  plausible?: readonly number[];
 }
 
 const personalAndTeam = (w: World) => [w.victim.partnerId, w.teamId];
@@ -132,6 +139,14 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'get-order-admin': { request: (w) => ({ path: { orderId: w.orderId } }) },
   'set-fee-policy': { request: (w) => ({ path: { partnerId: w.victim.partnerId }, body: { bps: 250 } }) },
   'list-partners-admin': { request: () => ({ query: { status: 'active', limit: '5' } }) },
+  // The payout run's admin routes (issue 6). A run of a month long past pays nothing; the probe is a dry run.
+  'start-payout-run': {
+    request: () => ({ body: { period: '2020-01' } }),
+    probe: () => ({ body: { period: '2020-01', dryRun: true } }),
+  },
+  'list-payout-runs': { request: () => ({ query: { limit: '5' } }) },
+  'get-payout-run': { request: () => ({ path: { runId: 'run_2020-01' }, query: { format: 'csv' } }), plausible: [404] },
+  'approve-payout-run': { request: () => ({ path: { runId: 'run_2020-01' } }), plausible: [404] },
   // Public and webhook routes take no token: the matrix does not apply; the fuzz and security suites cover them.
   health: { request: () => ({}) },
   'connect-refresh': { request: () => ({ query: { state: 'not-a-state' } }) },
@@ -139,6 +154,12 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'platform-webhook': { request: () => ({ body: { id: 'evt_1', type: 'ping' } }) },
   'connect-webhook': { request: () => ({ body: { id: 'evt_1', type: 'ping' } }) },
 };
+
+/** The request the rightful caller may send for real. */
+export function probeOf(route: RouteDefinition, world: World, partnerId: string): RouteRequest {
+  const fixture = fixtureOf(route);
+  return (fixture.probe ?? fixture.request)(world, partnerId);
+}
 
 /** Fallback path parameter values, by parameter name. An unknown name has none: the route needs a fixture. */
 const FALLBACK_PARAMS: Record<string, (w: World, partnerId: string) => string> = {
