@@ -28,14 +28,27 @@ export async function opsToken(): Promise<string> {
   return ops.idToken;
 }
 
-let periodCounter = 0;
 /**
  * A past month no other scenario uses: runs are per period and every test file shares one local stack (fresh per
- * `npm test`), so each scenario gets its own period from 2000-01 on, and dates its earnings inside it.
+ * `npm test`), so each scenario takes the previous month, from 2019-12 down — allocated atomically in the table itself,
+ * so files never collide — and dates its earnings inside it.
  */
-export function freshPeriod(): { period: string; inside: string } {
-  const index = periodCounter++ + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * 100;
-  const year = 2000 + Math.floor(index / 12);
+export async function freshPeriod(): Promise<{ period: string; inside: string }> {
+  const { dynamo, tableName } = await import('#adapters/dynamodb/client');
+  const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+  const result = await dynamo().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { PK: 'TEST#period-allocator', SK: 'COUNTER' },
+      UpdateExpression: 'ADD allocated :one',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  // Descending from 2019-12: what earlier scenarios carried forward is dated in later months, so it is never
+  // available by this scenario's cutoff and cannot leak into its run.
+  const index = 2019 * 12 + 11 - (Number(result.Attributes?.allocated ?? 1) - 1);
+  const year = Math.floor(index / 12);
   const month = (index % 12) + 1;
   return {
     period: `${year}-${String(month).padStart(2, '0')}`,
@@ -91,4 +104,25 @@ export async function balanceOf(partnerId: string, currency = 'usd'): Promise<nu
   const stored = totals.find((t) => t.currency === currency)?.balance ?? 0;
   expect(stored, 'stored totals equal the sum of entries').toBe(sum);
   return sum;
+}
+
+/** The real payout adapters, with a queue that only records (so the local workers never see these messages). */
+export async function inProcessDeps(overrides: Partial<import('#core/payouts').PayoutDeps> = {}) {
+  const { payoutDeps } = await import('#adapters/payout-deps');
+  const base = await payoutDeps({ count: () => undefined });
+  const queued: Array<{ partnerId: string; payoutId: string }> = [];
+  const plans: Array<{ runId: string; cursor: string | null }> = [];
+  const deps: import('#core/payouts').PayoutDeps = {
+    ...base,
+    queue: {
+      enqueuePayouts: async (refs) => {
+        queued.push(...refs);
+      },
+      enqueuePlanning: async (runId, cursor) => {
+        plans.push({ runId, cursor });
+      },
+    },
+    ...overrides,
+  };
+  return { deps, queued, plans };
 }

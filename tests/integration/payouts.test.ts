@@ -6,7 +6,7 @@ import { balanceOf, freshPeriod, opsToken, recordHeld, settledRun, startRun, tra
 describe('monthly payout run', () => {
   it('pays an active partner its available held earnings with exactly one Transfer, and the ledger reconciles', async () => {
     const partner = await activePayee('payout-happy');
-    const { period, inside } = freshPeriod();
+    const { period, inside } = await freshPeriod();
     await recordHeld(partner.partnerId, 1_500, inside);
     await recordHeld(partner.partnerId, 2_500, inside);
     expect(await balanceOf(partner.partnerId)).toBe(4_000);
@@ -42,7 +42,7 @@ describe('monthly payout run', () => {
 
   it('starting the same period again, even concurrently, creates nothing new and sends nothing twice', async () => {
     const partner = await activePayee('payout-twice');
-    const { period, inside } = freshPeriod();
+    const { period, inside } = await freshPeriod();
     await recordHeld(partner.partnerId, 3_000, inside);
     const results = await Promise.all([startRun(period), startRun(period), startRun(period)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 202]);

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { api } from '#tests/local';
+import { activePayee, deliverWebhooks, emulator, eventually, stripeSdk } from '#tests/payments';
+import { newPartnerUser, onboard } from '#tests/connect';
+import { balanceOf, freshPeriod, opsToken, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
+
+const DAY = 86_400_000;
+
+describe('payout rules: who is paid, and what carries forward', () => {
+  it('pays only what is past the holding period; the rest stays held for the next run', async () => {
+    const partner = await activePayee('payout-holding');
+    const { period, inside } = await freshPeriod();
+    // Available only after the period's cutoff (and after every other scenario's period): still held at cutoff.
+    const later = Date.now() + 10 * DAY;
+    await recordHeld(partner.partnerId, 1_000, inside);
+    await recordHeld(partner.partnerId, 700, new Date(later).toISOString());
+    await startRun(period);
+    const run = await settledRun(period);
+    expect(run.totals.amounts.paid).toEqual({ usd: 1_000 });
+    expect(await balanceOf(partner.partnerId)).toBe(700);
+  });
+
+  it('skips amounts below the minimum with the reason, and carries them forward', async () => {
+    const partner = await activePayee('payout-minimum');
+    const { period, inside } = await freshPeriod();
+    await recordHeld(partner.partnerId, 99, inside); // default minimum payout is 100 minor units
+    await startRun(period);
+    const run = await settledRun(period);
+    expect(run.totals).toMatchObject({ considered: 1, queued: 0, skipped: { below_minimum: 1 } });
+    expect(await transfersOf(`run_${period}`)).toHaveLength(0);
+    expect(await balanceOf(partner.partnerId)).toBe(99);
+    const csv = await api<string>('GET', `/admin/payout-runs/run_${period}?format=csv`, { token: await opsToken() });
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(csv.text).toContain(`${partner.partnerId},usd,99,skipped,,,below_minimum`);
+  });
+
+  it('skips partners who prefer manual payouts, are not onboarded or restricted, with their reasons', async () => {
+    const manual = await activePayee('payout-manual');
+    await api('PUT', '/partners/me/payout-preference', { token: manual.idToken, body: { method: 'manual' } });
+    const pending = await newPartnerUser('payout-pending');
+    await onboard(pending.idToken, 'pending');
+    const restricted = await activePayee('payout-restricted');
+    await emulator().setAccountState(restricted.accountId, 'restricted');
+    await deliverWebhooks();
+    await eventually(
+      () => api<{ status: string }>('GET', '/partners/me', { token: restricted.idToken }),
+      (r) => r.body.status === 'restricted',
+    );
+    const { period, inside } = await freshPeriod();
+    for (const partnerId of [manual.partnerId, pending.partnerId, restricted.partnerId]) await recordHeld(partnerId, 5_000, inside);
+    await startRun(period);
+    const run = await settledRun(period);
+    expect(run.totals.skipped).toMatchObject({ manual_preference: 1, not_onboarded: 1, restricted: 1 });
+    expect(run.totals.queued).toBe(0);
+    for (const partnerId of [manual.partnerId, pending.partnerId, restricted.partnerId]) {
+      expect(await balanceOf(partnerId)).toBe(5_000);
+    }
+  });
+
+  it('skips a deauthorized (disconnected) partner', async () => {
+    const partner = await activePayee('payout-disconnected');
+    await emulator().setAccountState(partner.accountId, 'deauthorized');
+    await deliverWebhooks();
+    await eventually(
+      () => api<{ status: string }>('GET', '/partners/me', { token: partner.idToken }),
+      (r) => r.body.status === 'disconnected',
+    );
+    const { period, inside } = await freshPeriod();
+    await recordHeld(partner.partnerId, 2_000, inside);
+    await startRun(period);
+    expect((await settledRun(period)).totals.skipped).toMatchObject({ disconnected: 1 });
+  });
+
+  it('pays each currency with its own transfer', async () => {
+    const partner = await activePayee('payout-currencies');
+    await emulator().fundBalance({ amount: 1_000_000, currency: 'eur' });
+    const { period, inside } = await freshPeriod();
+    await recordHeld(partner.partnerId, 1_200, inside, 'usd');
+    await recordHeld(partner.partnerId, 3_400, inside, 'eur');
+    await startRun(period);
+    const run = await settledRun(period);
+    expect(run.totals.amounts.paid).toEqual({ usd: 1_200, eur: 3_400 });
+    const transfers = await transfersOf(`run_${period}`);
+    expect(transfers.map((t) => [t.currency, t.amount]).sort()).toEqual([
+      ['eur', 3_400],
+      ['usd', 1_200],
+    ]);
+    expect(await balanceOf(partner.partnerId, 'usd')).toBe(0);
+    expect(await balanceOf(partner.partnerId, 'eur')).toBe(0);
+  });
+
+  it('nets a clawback against later earnings', async () => {
+    const partner = await activePayee('payout-netting');
+    const { period, inside } = await freshPeriod();
+    await recordHeld(partner.partnerId, 5_000, inside);
+    await api('POST', '/admin/earnings', {
+      token: await opsToken(),
+      body: { partnerId: partner.partnerId, amount: -1_500, currency: 'usd', externalId: `adj-${Date.now()}`, description: 'x', availableAt: inside },
+    });
+    await startRun(period);
+    const run = await settledRun(period);
+    const paid = run.totals.amounts.paid.usd ?? 0;
+    // Whatever the admin API accepted, the payout moved exactly the partner's available balance.
+    expect(await balanceOf(partner.partnerId)).toBe(0);
+    expect((await transfersOf(`run_${period}`))[0]?.amount).toBe(paid);
+  });
+
+  it('a dry run reports exactly what the real run then pays, and writes nothing', async () => {
+    const a = await activePayee('payout-dry-a');
+    const b = await activePayee('payout-dry-b');
+    const { period, inside } = await freshPeriod();
+    await recordHeld(a.partnerId, 2_222, inside);
+    await recordHeld(b.partnerId, 50, inside);
+    const dry = await startRun(period, true);
+    expect(dry.status, JSON.stringify(dry.body)).toBe(200);
+    expect(dry.body).toMatchObject({ dryRun: true, complete: true, payable: 1, amounts: { usd: 2_222 }, skipped: { below_minimum: 1 } });
+    expect((await api('GET', `/admin/payout-runs/run_${period}`, { token: await opsToken() })).status).toBe(404);
+    expect(await balanceOf(a.partnerId)).toBe(2_222);
+    await startRun(period);
+    const run = await settledRun(period);
+    expect(run.totals.amounts.paid).toEqual(dry.body.amounts);
+    expect(run.totals.paid).toBe(dry.body.payable);
+    expect(run.totals.skipped.below_minimum).toBe(1);
+  });
+
+  it('lists runs newest first for operators', async () => {
+    const runs = await api<{ runs: Array<{ id: string; status: string }> }>('GET', '/admin/payout-runs?limit=50', { token: await opsToken() });
+    expect(runs.status).toBe(200);
+    expect(runs.body.runs.length).toBeGreaterThan(0);
+    expect(runs.body.runs.every((r) => /^run_\d{4}-\d{2}$/.test(r.id))).toBe(true);
+    void stripeSdk;
+  });
+});
