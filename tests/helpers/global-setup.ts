@@ -36,6 +36,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       stripeInitialBalance: [{ currency: 'usd', amount: 100_000_000 }],
       // Integration tests exercise our code, not Stripe's limit; the payout suites set their own limit.
       stripeRateLimitPerSecond: 10_000,
+      // Redeliveries (ambiguous Stripe failures, crashes) come back after 2 s instead of AWS's 6 minutes.
+      payoutVisibilityTimeoutSeconds: 2,
     }),
     users: 0,
   };

@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
 import { expect } from 'vitest';
 import { dynamoLedgerStore } from '#adapters/dynamodb/ledger-store';
-import { admin, eventually, stripeSdk } from './payments.ts';
 import { api } from './local.ts';
+import { admin, eventually, stripeSdk } from './payments.ts';
 
 /** Integration helpers for the monthly payout run (issue 6). */
 
@@ -67,10 +67,14 @@ export async function recordHeld(partnerId: string, amount: number, availableAt:
 }
 
 export async function startRun(period: string, dryRun = false) {
-  return api<{ created?: boolean; run?: RunView; error?: { code: string } } & Record<string, unknown>>('POST', '/admin/payout-runs', {
-    token: await opsToken(),
-    body: { period, dryRun },
-  });
+  return api<{ created?: boolean; run?: RunView; error?: { code: string } } & Record<string, unknown>>(
+    'POST',
+    '/admin/payout-runs',
+    {
+      token: await opsToken(),
+      body: { period, dryRun },
+    },
+  );
 }
 
 export async function getRun(runId: string) {
@@ -83,7 +87,11 @@ export async function settledRun(period: string, timeoutMs = 20_000): Promise<Ru
     () => getRun(`run_${period}`),
     (response) => {
       const t = response.body.totals;
-      return response.status === 200 && response.body.status !== 'planning' && t.paid + t.carriedForward + t.awaitingFunds + t.failed >= t.queued;
+      return (
+        response.status === 200 &&
+        response.body.status !== 'planning' &&
+        t.paid + t.carriedForward + t.awaitingFunds + t.failed >= t.queued
+      );
     },
     timeoutMs,
   );
@@ -93,13 +101,17 @@ export async function settledRun(period: string, timeoutMs = 20_000): Promise<Ru
 /** The transfers Stripe holds for a run (its transfer group), listed through the SDK. */
 export async function transfersOf(runId: string): Promise<Stripe.Transfer[]> {
   const transfers: Stripe.Transfer[] = [];
-  for await (const transfer of stripeSdk().transfers.list({ transfer_group: runId, limit: 100 })) transfers.push(transfer);
+  for await (const transfer of stripeSdk().transfers.list({ transfer_group: runId, limit: 100 }))
+    transfers.push(transfer);
   return transfers;
 }
 
 /** The partner's ledger: stored totals equal the sum of the entries (the balance invariant), per currency. */
 export async function balanceOf(partnerId: string, currency = 'usd'): Promise<number> {
-  const [entries, totals] = await Promise.all([dynamoLedgerStore.allEntries(partnerId), dynamoLedgerStore.totals(partnerId)]);
+  const [entries, totals] = await Promise.all([
+    dynamoLedgerStore.allEntries(partnerId),
+    dynamoLedgerStore.totals(partnerId),
+  ]);
   const sum = entries.filter((e) => e.currency === currency).reduce((total, e) => total + e.amount, 0);
   const stored = totals.find((t) => t.currency === currency)?.balance ?? 0;
   expect(stored, 'stored totals equal the sum of entries').toBe(sum);

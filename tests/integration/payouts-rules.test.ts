@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { newPartnerUser, onboard } from '#tests/connect';
 import { api } from '#tests/local';
 import { activePayee, deliverWebhooks, emulator, eventually, stripeSdk } from '#tests/payments';
-import { newPartnerUser, onboard } from '#tests/connect';
 import { balanceOf, freshPeriod, opsToken, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
 
 const DAY = 86_400_000;
@@ -47,7 +47,8 @@ describe('payout rules: who is paid, and what carries forward', () => {
       (r) => r.body.status === 'restricted',
     );
     const { period, inside } = await freshPeriod();
-    for (const partnerId of [manual.partnerId, pending.partnerId, restricted.partnerId]) await recordHeld(partnerId, 5_000, inside);
+    for (const partnerId of [manual.partnerId, pending.partnerId, restricted.partnerId])
+      await recordHeld(partnerId, 5_000, inside);
     await startRun(period);
     const run = await settledRun(period);
     expect(run.totals.skipped).toMatchObject({ manual_preference: 1, not_onboarded: 1, restricted: 1 });
@@ -95,7 +96,14 @@ describe('payout rules: who is paid, and what carries forward', () => {
     await recordHeld(partner.partnerId, 5_000, inside);
     await api('POST', '/admin/earnings', {
       token: await opsToken(),
-      body: { partnerId: partner.partnerId, amount: -1_500, currency: 'usd', externalId: `adj-${Date.now()}`, description: 'x', availableAt: inside },
+      body: {
+        partnerId: partner.partnerId,
+        amount: -1_500,
+        currency: 'usd',
+        externalId: `adj-${Date.now()}`,
+        description: 'x',
+        availableAt: inside,
+      },
     });
     await startRun(period);
     const run = await settledRun(period);
@@ -113,7 +121,13 @@ describe('payout rules: who is paid, and what carries forward', () => {
     await recordHeld(b.partnerId, 50, inside);
     const dry = await startRun(period, true);
     expect(dry.status, JSON.stringify(dry.body)).toBe(200);
-    expect(dry.body).toMatchObject({ dryRun: true, complete: true, payable: 1, amounts: { usd: 2_222 }, skipped: { below_minimum: 1 } });
+    expect(dry.body).toMatchObject({
+      dryRun: true,
+      complete: true,
+      payable: 1,
+      amounts: { usd: 2_222 },
+      skipped: { below_minimum: 1 },
+    });
     expect((await api('GET', `/admin/payout-runs/run_${period}`, { token: await opsToken() })).status).toBe(404);
     expect(await balanceOf(a.partnerId)).toBe(2_222);
     await startRun(period);
@@ -124,10 +138,60 @@ describe('payout rules: who is paid, and what carries forward', () => {
   });
 
   it('lists runs newest first for operators', async () => {
-    const runs = await api<{ runs: Array<{ id: string; status: string }> }>('GET', '/admin/payout-runs?limit=50', { token: await opsToken() });
+    const runs = await api<{ runs: Array<{ id: string; status: string }> }>('GET', '/admin/payout-runs?limit=50', {
+      token: await opsToken(),
+    });
     expect(runs.status).toBe(200);
     expect(runs.body.runs.length).toBeGreaterThan(0);
     expect(runs.body.runs.every((r) => /^run_\d{4}-\d{2}$/.test(r.id))).toBe(true);
     void stripeSdk;
+  });
+});
+
+describe('approval gate', () => {
+  it('a run that requires approval waits as awaiting_approval, sends nothing, and pays once approved', async () => {
+    const { inProcessDeps } = await import('#tests/payouts');
+    const { planPage, startRun: startRunCore } = await import('#core/payouts');
+    const partner = await activePayee('payout-approval');
+    const { period, inside } = await freshPeriod();
+    await recordHeld(partner.partnerId, 8_000, inside);
+    const { deps, queued, plans } = await inProcessDeps();
+    const gated = { ...deps, settings: { ...deps.settings, requireApproval: true } };
+    await startRunCore(gated, { period, startedBy: 'test' });
+    await planPage(gated, plans[0]?.runId ?? '', null);
+    expect(queued).toEqual([]); // nothing goes to the workers before approval
+    const waiting = await api<{ status: string }>('GET', `/admin/payout-runs/run_${period}`, {
+      token: await opsToken(),
+    });
+    expect(waiting.body.status).toBe('awaiting_approval');
+    expect(await transfersOf(`run_${period}`)).toHaveLength(0);
+
+    const approved = await api<{ status: string }>('POST', `/admin/payout-runs/run_${period}/approve`, {
+      token: await opsToken(),
+    });
+    expect(approved.status).toBe(200);
+    const run = await settledRun(period);
+    expect(run).toMatchObject({ status: 'completed', totals: { paid: 1 } });
+    expect(await transfersOf(`run_${period}`)).toHaveLength(1);
+    const again = await api<{ error: { code: string } }>('POST', `/admin/payout-runs/run_${period}/approve`, {
+      token: await opsToken(),
+    });
+    expect(again.status).toBe(200); // approving twice changes nothing
+    expect(await transfersOf(`run_${period}`)).toHaveLength(1);
+  });
+
+  it('refuses to approve a run that does not wait for approval, or does not exist', async () => {
+    const missing = await api<{ error: { code: string } }>('POST', '/admin/payout-runs/run_1999-01/approve', {
+      token: await opsToken(),
+    });
+    expect(missing.status).toBe(404);
+    const { period } = await freshPeriod();
+    await startRun(period);
+    await settledRun(period);
+    const notGated = await api<{ error: { code: string } }>('POST', `/admin/payout-runs/run_${period}/approve`, {
+      token: await opsToken(),
+    });
+    expect(notGated.status).toBe(409);
+    expect(notGated.body.error.code).toBe('approval_not_required');
   });
 });

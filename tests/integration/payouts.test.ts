@@ -27,13 +27,26 @@ describe('monthly payout run', () => {
     });
     expect(await balanceOf(partner.partnerId)).toBe(0);
 
-    const payouts = await api<{ payouts: Array<Record<string, unknown>> }>('GET', '/payouts', { token: partner.idToken });
-    expect(payouts.body.payouts).toEqual([
-      expect.objectContaining({ period, amount: 4_000, currency: 'usd', status: 'paid', stripeTransferId: transfers[0]?.id, entryCount: 2 }),
-    ]);
-    const earnings = await api<{ entries: Array<{ payoutStatus: string; payoutId: string | null }> }>('GET', '/earnings', {
+    const payouts = await api<{ payouts: Array<Record<string, unknown>> }>('GET', '/payouts', {
       token: partner.idToken,
     });
+    expect(payouts.body.payouts).toEqual([
+      expect.objectContaining({
+        period,
+        amount: 4_000,
+        currency: 'usd',
+        status: 'paid',
+        stripeTransferId: transfers[0]?.id,
+        entryCount: 2,
+      }),
+    ]);
+    const earnings = await api<{ entries: Array<{ payoutStatus: string; payoutId: string | null }> }>(
+      'GET',
+      '/earnings',
+      {
+        token: partner.idToken,
+      },
+    );
     expect(earnings.body.entries.map((e) => [e.payoutStatus, e.payoutId])).toEqual([
       ['paid', `po_${period}_usd_${partner.partnerId}`],
       ['paid', `po_${period}_usd_${partner.partnerId}`],

@@ -1,0 +1,264 @@
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dynamoPayoutStore } from '#adapters/dynamodb/payout-store';
+import {
+  type PayoutDeps,
+  type PayoutStore,
+  planPage,
+  sendPayout,
+  startRun as startRunCore,
+  type TransferGateway,
+} from '#core/payouts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
+import { stackInfo } from '#tests/local';
+import { activePayee, deliverWebhooks, emulator, eventually, stripeSdk } from '#tests/payments';
+import {
+  balanceOf,
+  freshPeriod,
+  getRun,
+  inProcessDeps,
+  recordHeld,
+  settledRun,
+  startRun,
+  transfersOf,
+} from '#tests/payouts';
+
+afterEach(async () => {
+  await emulator().clearFaults();
+});
+
+/** Every payout of the run has exactly one transfer at Stripe, and the ids match what we recorded. */
+async function expectExactlyOnce(period: string, partnerIds: string[]) {
+  const runId = `run_${period}`;
+  const transfers = await transfersOf(runId);
+  for (const partnerId of partnerIds) {
+    const payoutId = `po_${period}_usd_${partnerId}`;
+    const theirs = transfers.filter((t) => t.metadata?.payoutId === payoutId);
+    expect(theirs, payoutId).toHaveLength(1);
+    const payout = await dynamoPayoutStore.getPayout(partnerId, payoutId);
+    expect(payout?.status).toBe('paid');
+    expect(payout?.stripeTransferId).toBe(theirs[0]?.id);
+    expect(await balanceOf(partnerId)).toBe(0);
+  }
+}
+
+async function partnersWithEarnings(count: number, inside: string, amount = 1_000) {
+  const partners = [];
+  for (let i = 0; i < count; i++) {
+    const partner = await activePayee(`payout-x${i}`);
+    await recordHeld(partner.partnerId, amount + i, inside);
+    partners.push(partner);
+  }
+  return partners;
+}
+
+describe('exactly one transfer per payout, whatever fails', () => {
+  it('survives injected 429s and 500s on transfers.create', async () => {
+    const { period, inside } = await freshPeriod();
+    const partners = await partnersWithEarnings(3, inside);
+    await emulator().addFault({ endpoint: 'POST /v1/transfers', rateLimitRate: 0.4, serverErrorRate: 0.3, times: 12 });
+    await startRun(period);
+    const run = await settledRun(period, 40_000);
+    expect(run.totals.paid).toBe(3);
+    await expectExactlyOnce(
+      period,
+      partners.map((p) => p.partnerId),
+    );
+  });
+
+  it('survives the ambiguous failure: Stripe commits the transfer and the connection drops', async () => {
+    const { period, inside } = await freshPeriod();
+    const partners = await partnersWithEarnings(2, inside);
+    await emulator().addFault({ endpoint: 'POST /v1/transfers', ambiguousRate: 1, times: 6 });
+    await startRun(period);
+    const run = await settledRun(period, 40_000);
+    expect(run.totals.paid).toBe(2);
+    await expectExactlyOnce(
+      period,
+      partners.map((p) => p.partnerId),
+    );
+  });
+
+  it('records the transfer when the worker crashed after Stripe accepted it but before our write', async () => {
+    const { period, inside } = await freshPeriod();
+    const [partner] = await partnersWithEarnings(1, inside);
+    if (!partner) throw new Error('no partner');
+    const { deps, queued, plans } = await inProcessDeps();
+    await startRunCore(deps, { period, startedBy: 'test' });
+    await planPage(deps, plans[0]?.runId ?? '', null);
+    const ref = queued[0];
+    if (!ref) throw new Error('nothing planned');
+    const crashing: PayoutStore = {
+      ...deps.store,
+      completePayout: async () => {
+        throw new Error('worker killed after Stripe answered');
+      },
+    };
+    await expect(sendPayout({ ...deps, store: crashing }, ref)).rejects.toThrow(/killed/);
+    expect(await transfersOf(`run_${period}`)).toHaveLength(1); // Stripe has it; we don't yet
+    expect(await sendPayout(deps, ref)).toBe('paid'); // the redelivery: same key, Stripe replays the transfer
+    expect(await sendPayout(deps, ref)).toBe('already_done');
+    await expectExactlyOnce(period, [partner.partnerId]);
+  });
+
+  it('sends once when SQS delivers the same message several times at once', async () => {
+    const { period, inside } = await freshPeriod();
+    const [partner] = await partnersWithEarnings(1, inside);
+    if (!partner) throw new Error('no partner');
+    const { deps, queued, plans } = await inProcessDeps();
+    await startRunCore(deps, { period, startedBy: 'test' });
+    await planPage(deps, plans[0]?.runId ?? '', null);
+    const ref = queued[0];
+    if (!ref) throw new Error('nothing planned');
+    const info = stackInfo();
+    const sqs = new SQSClient({ endpoint: info.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const body = JSON.stringify({ type: 'payout', ...ref });
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: info.payoutQueueUrl,
+        Entries: Array.from({ length: 5 }, (_, i) => ({ Id: String(i), MessageBody: body })),
+      }),
+    );
+    sqs.destroy();
+    await eventually(
+      () => dynamoPayoutStore.getPayout(ref.partnerId, ref.payoutId),
+      (payout) => payout?.status === 'paid',
+      15_000,
+    );
+    await expectExactlyOnce(period, [partner.partnerId]);
+  });
+
+  it('two planners at once plan one payout per partner', async () => {
+    const { period, inside } = await freshPeriod();
+    const partners = await partnersWithEarnings(2, inside);
+    const { deps, queued, plans } = await inProcessDeps();
+    await startRunCore(deps, { period, startedBy: 'test' });
+    const runId = plans[0]?.runId ?? '';
+    await Promise.all([planPage(deps, runId, null), planPage(deps, runId, null), planPage(deps, runId, null)]);
+    const run = await getRun(runId);
+    expect(run.body.totals.queued).toBe(2);
+    await Promise.all(queued.map((ref) => sendPayout(deps, ref)));
+    await expectExactlyOnce(
+      period,
+      partners.map((p) => p.partnerId),
+    );
+  });
+
+  it('waits as awaiting_funds on balance_insufficient, then pays once when funds arrive (never replaying the cached error)', async () => {
+    const { period, inside } = await freshPeriod();
+    const partner = await activePayee('payout-funds');
+    await recordHeld(partner.partnerId, 4_321, inside, 'gbp'); // the platform holds no GBP yet
+    await startRun(period);
+    const waiting = await settledRun(period);
+    expect(waiting.totals).toMatchObject({ awaitingFunds: 1, paid: 0 });
+    expect(waiting.status).toBe('sending');
+    const payoutId = `po_${period}_gbp_${partner.partnerId}`;
+    expect((await dynamoPayoutStore.getPayout(partner.partnerId, payoutId))?.status).toBe('awaiting_funds');
+
+    await emulator().fundBalance({ amount: 10_000, currency: 'gbp' }); // emits balance.available
+    await deliverWebhooks();
+    const paid = await eventually(
+      () => dynamoPayoutStore.getPayout(partner.partnerId, payoutId),
+      (payout) => payout?.status === 'paid',
+      15_000,
+    );
+    expect(paid?.attempt).toBe(1); // a new key, used only after the lookup proved no transfer existed
+    const transfers = (await transfersOf(`run_${period}`)).filter((t) => t.metadata?.payoutId === payoutId);
+    expect(transfers).toHaveLength(1);
+    expect(transfers[0]).toMatchObject({ amount: 4_321, currency: 'gbp' });
+    expect((await getRun(`run_${period}`)).body).toMatchObject({
+      status: 'completed',
+      totals: { paid: 1, awaitingFunds: 0 },
+    });
+    expect(await balanceOf(partner.partnerId, 'gbp')).toBe(0);
+  });
+
+  it('a reversed payout transfer returns the earnings to the balance, and the next run pays them again', async () => {
+    const later = await freshPeriod(); // allocated first: a later month no earlier scenario dated anything in
+    const { period, inside } = await freshPeriod();
+    const partner = await activePayee('payout-reversal');
+    await recordHeld(partner.partnerId, 6_000, inside);
+    await startRun(period);
+    await settledRun(period);
+    const [transfer] = await transfersOf(`run_${period}`);
+    if (!transfer) throw new Error('no transfer');
+    await stripeSdk().transfers.createReversal(transfer.id, {}, { idempotencyKey: `test-reversal-${transfer.id}` });
+    await deliverWebhooks();
+    const payoutId = `po_${period}_usd_${partner.partnerId}`;
+    await eventually(
+      () => dynamoPayoutStore.getPayout(partner.partnerId, payoutId),
+      (payout) => payout?.status === 'reversed',
+    );
+    expect(await balanceOf(partner.partnerId)).toBe(6_000);
+
+    await startRun(later.period);
+    await settledRun(later.period);
+    const again = await transfersOf(`run_${later.period}`);
+    expect(again.filter((t) => t.destination === partner.accountId).map((t) => t.amount)).toEqual([6_000]);
+    expect(await balanceOf(partner.partnerId)).toBe(0);
+  });
+});
+
+describe('model test: random crash points and redeliveries converge on one transfer per payout', () => {
+  it('holds for generated failure schedules', async () => {
+    const partner = await activePayee('payout-model');
+    const { deps: base } = await inProcessDeps();
+    type Point = 'before-send' | 'after-stripe' | 'in-complete' | 'after-complete';
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Point>('before-send', 'after-stripe', 'in-complete', 'after-complete'), {
+          maxLength: 4,
+        }),
+        fc.integer({ min: 1, max: 3 }),
+        async (crashes, duplicates) => {
+          const { period, inside } = await freshPeriod();
+          await recordHeld(partner.partnerId, 1_000 + crashes.length, inside);
+          const { deps, queued, plans } = await inProcessDeps();
+          await startRunCore(deps, { period, startedBy: 'model' });
+          await planPage(deps, plans[0]?.runId ?? '', null);
+          const ref = queued[0];
+          if (!ref) return false;
+          const pending = [...crashes];
+          const crashAt = (point: Point) => {
+            if (pending[0] === point) {
+              pending.shift();
+              throw new Error(`crash ${point}`);
+            }
+          };
+          const transfers: TransferGateway = {
+            create: async (request) => {
+              crashAt('before-send');
+              const outcome = await base.transfers.create(request);
+              crashAt('after-stripe');
+              return outcome;
+            },
+            findForPayout: base.transfers.findForPayout,
+          };
+          const store: PayoutStore = {
+            ...base.store,
+            completePayout: async (...args) => {
+              crashAt('in-complete');
+              const result = await base.store.completePayout(...args);
+              crashAt('after-complete');
+              return result;
+            },
+          };
+          const faulty: PayoutDeps = { ...deps, transfers, store };
+          // Redeliver until it converges, `duplicates` copies at a time (concurrent deliveries).
+          for (let delivery = 0; delivery < 10; delivery++) {
+            const results = await Promise.allSettled(Array.from({ length: duplicates }, () => sendPayout(faulty, ref)));
+            const payout = await dynamoPayoutStore.getPayout(ref.partnerId, ref.payoutId);
+            if (payout?.status === 'paid' && results.every((r) => r.status === 'fulfilled' || pending.length === 0))
+              break;
+          }
+          const mine = (await transfersOf(`run_${period}`)).filter((t) => t.metadata?.payoutId === ref.payoutId);
+          const payout = await dynamoPayoutStore.getPayout(ref.partnerId, ref.payoutId);
+          return mine.length === 1 && payout?.status === 'paid' && payout.stripeTransferId === mine[0]?.id;
+        },
+      ),
+      { numRuns: 12 },
+    );
+    expect(await balanceOf(partner.partnerId)).toBe(0);
+  });
+});
