@@ -86,6 +86,23 @@ describe('webhook signatures', () => {
   });
 });
 
+describe('webhook secret roll', () => {
+  it("accepts a delivery signed with the old and the new secret during Stripe's overlap, so the stored secret can change at any moment", async () => {
+    const { paymentIntentId } = await paidIntent(world.mate.idToken, world.victim.partnerId, 2_200, 'Roll');
+    const [event] = await platformEvents([paymentIntentId], now() - 600);
+    const payload = JSON.stringify({ ...event, id: `evt_roll_${Date.now()}` });
+    const t = now();
+    const current = signPayload(payload, stackInfo().platformWebhookSecret, t);
+    const rolled = signPayload(payload, `whsec_rolled_${'f'.repeat(32)}`, t);
+    // Stripe puts one v1 per active secret in the header; the order is not guaranteed.
+    const header = `t=${t},${rolled.split(',')[1]},${current.split(',')[1]}`;
+    const response = await postSigned('/webhooks/stripe', payload, header);
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toEqual({ received: true });
+    expect(await tableItem(`EVENT#${JSON.parse(payload).id}`, 'EVENT')).toBeDefined();
+  });
+});
+
 describe('identity comes only from verified claims', () => {
   it('ignores identity in headers and metadata: the payment is the caller’s, /me is the token’s', async () => {
     const spoofHeaders = {
