@@ -139,10 +139,12 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'get-order-admin': { request: (w) => ({ path: { orderId: w.orderId } }) },
   'set-fee-policy': { request: (w) => ({ path: { partnerId: w.victim.partnerId }, body: { bps: 250 } }) },
   'list-partners-admin': { request: () => ({ query: { status: 'active', limit: '5' } }) },
-  // The payout run's admin routes (issue 6). A run of a month long past pays nothing; the probe is a dry run.
+  // The payout run's admin routes (issue 6). Refusal tests name a real run of a past month; the probe (and the
+  // fuzz, which starts from it) a dry run of a month to come, so no generated body can start a run whose
+  // asynchronous work would change the table under later cases (a real run of it is refused: period_in_future).
   'start-payout-run': {
     request: () => ({ body: { period: '2020-01' } }),
-    probe: () => ({ body: { period: '2020-01', dryRun: true } }),
+    probe: () => ({ body: { period: '2099-12', dryRun: true } }),
   },
   'list-payout-runs': { request: () => ({ query: { limit: '5' } }) },
   'get-payout-run': { request: () => ({ path: { runId: 'run_2020-01' }, query: { format: 'csv' } }), plausible: [404] },
