@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCurrency } from '#core/money';
 
 /**
  * Stage configuration, read from CDK context and validated once, before any construct exists, so a typo in
@@ -72,6 +73,52 @@ export const StageConfigSchema = z
     /** Upper bound of concurrent payout workers (Stripe rate budget); SQS event sources accept 2..1000. */
     payoutWorkerMaxConcurrency: z.coerce.number().int().min(2).max(1000),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+    /** The platform's own country; connected accounts elsewhere get the cross-border recipient agreement. */
+    platformCountry: z
+      .string()
+      .length(2)
+      .transform((value) => value.toUpperCase()),
+    /** Floor of every platform fee, in minor units of the charge currency (0 = none). */
+    platformMinimumFee: z.coerce.number().int().min(0).max(99_999_999),
+    /** Commission of a referring partner named in a platform charge's metadata, in basis points. */
+    commissionBps: z.coerce.number().int().min(0).max(10_000),
+    /** Extra origins Checkout success/cancel URLs may point to; empty = only appUrl's and the API's origins. */
+    allowedRedirectOrigins: csvList.pipe(
+      z.array(
+        z
+          .url({ protocol: /^https?$/ })
+          .refine(
+            (value) => new URL(value).origin === value.replace(/\/+$/, ''),
+            'expected an origin, e.g. https://shop.example.com',
+          ),
+      ),
+    ),
+    /** `GET /connect/status?refresh=true` reads Stripe at most once per this many seconds per partner. */
+    statusRefreshIntervalSeconds: z.coerce.number().int().min(1).max(3600),
+    /** Lifetime of the signed state in onboarding refresh/return URLs. */
+    onboardingStateTtlSeconds: z.coerce.number().int().min(60).max(86_400),
+    /** Days after which platform-held earnings become available to a payout run. */
+    holdingPeriodDays: z.coerce.number().int().min(0).max(365),
+    /** Minimum payout per currency, `usd:1000,eur:1000` (minor units); other currencies use payoutDefaultMinimum. */
+    payoutMinimums: csvList.pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^[a-z]{3}:\d+$/i, 'expected currency:amount in minor units, e.g. usd:1000')
+          .transform((value) => value.toLowerCase())
+          .refine(
+            (value) => isCurrency(value.split(':')[0] ?? ''),
+            'unsupported currency (see functions/core/money.ts)',
+          ),
+      ),
+    ),
+    payoutDefaultMinimum: z.coerce.number().int().min(1),
+    /** Runs wait as awaiting_approval until an admin approves them. */
+    payoutRequireApproval: bool,
+    /** Stripe requests per second shared by every payout worker; unset = 95 % of Stripe's limit for the key's mode. */
+    stripeRequestsPerSecond: z.coerce.number().positive().max(10_000).optional(),
+    /** Partners planned per planner message; each page is one short invocation. */
+    payoutPlanningPageSize: z.coerce.number().int().min(1).max(1_000),
     /** Keep data (table, user pool, secrets, logs) when the stack is deleted, and turn on deletion protection. */
     retainData: bool,
   })
@@ -95,7 +142,20 @@ const COMMON_DEFAULTS = {
   cognitoFeaturePlan: 'essentials',
   selfSignUp: false,
   tracing: false,
-  payoutWorkerMaxConcurrency: 2,
+  // 5 workers x 10 records in flight / ~0.3-0.4 s per Stripe call + our writes ≈ 125-165 requests/s of capacity: enough
+  // to keep Stripe's live limit (100/s) busy; the shared rate budget, not the concurrency, holds the pace.
+  payoutWorkerMaxConcurrency: 5,
+  platformCountry: 'US',
+  platformMinimumFee: 0,
+  commissionBps: 1_000,
+  allowedRedirectOrigins: [],
+  statusRefreshIntervalSeconds: 10,
+  onboardingStateTtlSeconds: 3_600,
+  holdingPeriodDays: 7,
+  payoutMinimums: [],
+  payoutDefaultMinimum: 100,
+  payoutRequireApproval: false,
+  payoutPlanningPageSize: 100,
 } satisfies Partial<StageConfigInput>;
 
 export const STAGE_DEFAULTS: Record<StageName, Omit<StageConfigInput, 'stage'>> = {
@@ -135,7 +195,7 @@ export function loadStageConfig(context: ContextSource): StageConfig {
     if (value !== undefined) input[key] = value;
   }
   // `-c alarmEmail=` is the way to unset an optional value from the command line.
-  for (const key of ['alarmEmail', 'apiBaseUrl']) {
+  for (const key of ['alarmEmail', 'apiBaseUrl', 'stripeRequestsPerSecond']) {
     if (input[key] === '') delete input[key];
   }
   const result = StageConfigSchema.safeParse(input);

@@ -29,6 +29,10 @@ beforeAll(() => {
     payoutScheduleCron: '30 7 2 * ? *',
     alarmEmail: 'ops@example.com',
     payoutWorkerMaxConcurrency: '3',
+    holdingPeriodDays: '10',
+    payoutMinimums: 'usd:1000,eur:900',
+    payoutRequireApproval: 'true',
+    stripeRequestsPerSecond: '80',
   });
 });
 
@@ -138,6 +142,26 @@ describe('functions', () => {
       expect(secret.Properties).toHaveProperty('GenerateSecretString');
     }
     expect(JSON.stringify(s.template.toJSON())).not.toMatch(/sk_(live|test)_[A-Za-z0-9]|whsec_[A-Za-z0-9]/);
+  });
+
+  it('gives the payout worker (and planner) the payout run configuration of the stage', () => {
+    const all = s.template.toJSON().Resources;
+    for (const name of ['send-payout', 'plan-monthly-payouts', 'start-payout-run']) {
+      expect(all[fnLogicalId(name)].Properties.Environment.Variables, name).toMatchObject({
+        HOLDING_PERIOD_DAYS: '10',
+        PAYOUT_MINIMUMS: 'usd:1000,eur:900',
+        PAYOUT_DEFAULT_MINIMUM: '100',
+        PAYOUT_REQUIRE_APPROVAL: 'true',
+        STRIPE_REQUESTS_PER_SECOND: '80',
+        PAYOUT_PLANNING_PAGE_SIZE: '100',
+        COMMISSION_BPS: '1000',
+        PLATFORM_COUNTRY: 'US',
+        PLATFORM_MINIMUM_FEE: '0',
+        ALLOWED_REDIRECT_ORIGINS: '',
+        STATUS_REFRESH_INTERVAL_SECONDS: '10',
+        ONBOARDING_STATE_TTL_SECONDS: '3600',
+      });
+    }
   });
 
   it('builds API_BASE_URL from the RestApi id and the stage name, without a cycle through the deployment', () => {

@@ -19,9 +19,20 @@ describe('stage configuration', () => {
       cognitoFeaturePlan: 'essentials',
       selfSignUp: false,
       tracing: false,
-      payoutWorkerMaxConcurrency: 2,
+      payoutWorkerMaxConcurrency: 5,
       logLevel: 'DEBUG',
       retainData: false,
+      platformCountry: 'US',
+      platformMinimumFee: 0,
+      commissionBps: 1000,
+      allowedRedirectOrigins: [],
+      statusRefreshIntervalSeconds: 10,
+      onboardingStateTtlSeconds: 3600,
+      holdingPeriodDays: 7,
+      payoutMinimums: [],
+      payoutDefaultMinimum: 100,
+      payoutRequireApproval: false,
+      payoutPlanningPageSize: 100,
     });
   });
 
@@ -59,6 +70,28 @@ describe('stage configuration', () => {
 
   it('treats an empty -c value as unset for optional keys', () => {
     expect(loadStageConfig(context({ alarmEmail: '', apiBaseUrl: '' }))).not.toHaveProperty('alarmEmail');
+    expect(loadStageConfig(context({ stripeRequestsPerSecond: '' }))).not.toHaveProperty('stripeRequestsPerSecond');
+  });
+
+  it('reads the payout run keys from -c strings and cdk.json values', () => {
+    expect(
+      loadStageConfig(
+        context({
+          stages: { dev: { payoutMinimums: ['USD:1000'], payoutRequireApproval: true } },
+          holdingPeriodDays: '14',
+          payoutDefaultMinimum: '500',
+          stripeRequestsPerSecond: '20',
+          allowedRedirectOrigins: 'https://shop.example.com, https://www.example.com',
+        }),
+      ),
+    ).toMatchObject({
+      holdingPeriodDays: 14,
+      payoutMinimums: ['usd:1000'],
+      payoutDefaultMinimum: 500,
+      payoutRequireApproval: true,
+      stripeRequestsPerSecond: 20,
+      allowedRedirectOrigins: ['https://shop.example.com', 'https://www.example.com'],
+    });
   });
 
   it.each([
@@ -71,6 +104,13 @@ describe('stage configuration', () => {
     [{ alarmEmail: 'ops' }, /alarmEmail/],
     [{ allowedCountries: 'GB' }, /allowedCountries: must include defaultCountry/],
     [{ tracing: 'yes' }, /tracing/],
+    [{ holdingPeriodDays: '-1' }, /holdingPeriodDays/],
+    [{ payoutMinimums: 'usd=1000' }, /payoutMinimums/],
+    [{ payoutMinimums: 'xyz:1000' }, /payoutMinimums.*unsupported currency/],
+    [{ payoutRequireApproval: 'maybe' }, /payoutRequireApproval/],
+    [{ stripeRequestsPerSecond: '0' }, /stripeRequestsPerSecond/],
+    [{ allowedRedirectOrigins: 'https://shop.example.com/checkout' }, /allowedRedirectOrigins/],
+    [{ payoutPlanningPageSize: '5000' }, /payoutPlanningPageSize/],
     [{ stages: { prod: { platformFee: 5 } } }, /Unknown key\(s\) in context "stages.prod": platformFee/],
   ])('rejects %o', (values, message) => {
     expect(() => loadStageConfig(context(values))).toThrow(message);
