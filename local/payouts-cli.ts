@@ -437,7 +437,7 @@ async function approveWhenPlanned(api: Api, initial: RunView, options: Options):
     return run;
   }
   const approved = await api.json<RunView>('POST', `/admin/payout-runs/${encodeURIComponent(run.id)}/approve`);
-  console.log(`approved ${run.id}: ${run.totals.queued} planned payouts queued`);
+  console.log(`approved ${run.id}: ${run.totals.queued} planned payout${run.totals.queued === 1 ? '' : 's'} queued`);
   return approved.body;
 }
 
@@ -481,7 +481,7 @@ async function saveCsv(api: Api, runId: string, file: string): Promise<void> {
   const csv = await api.text(`/admin/payout-runs/${encodeURIComponent(runId)}?format=csv`);
   writeFileSync(file, csv);
   const rows = csv.split('\r\n').filter((line) => line.length > 0).length - 1;
-  console.log(`  CSV (${rows} rows) saved to ${file}`);
+  console.log(`  CSV (${rows} row${rows === 1 ? '' : 's'}) saved to ${file}`);
 }
 
 async function main(): Promise<number> {
