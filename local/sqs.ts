@@ -69,6 +69,8 @@ export interface EventSourceOptions {
   /** Like the event source mapping's maximum concurrency: how many batches are processed at once. */
   maxConcurrency: number;
   functionTimeoutMs: number;
+  /** Called after every invocation with its duration (benchmarks check no invocation runs long). */
+  onInvocation?: (ms: number, records: number) => void;
 }
 
 export interface EventSource {
@@ -127,12 +129,14 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       succeed: () => undefined,
     } satisfies Context;
     let failed = new Set<string>(event.Records.map((r) => r.messageId));
+    const started = performance.now();
     try {
       const result = await handler(event, context);
       failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (error) {
       console.error('[sqs] worker invocation failed; the batch will be retried', error);
     }
+    options.onInvocation?.(performance.now() - started, event.Records.length);
     const done = event.Records.filter((r) => !failed.has(r.messageId));
     if (done.length > 0) {
       await options.client.send(

@@ -34,6 +34,7 @@ export interface LocalStackOptions {
   payoutVisibilityTimeoutSeconds?: number;
   /** Like the event source mapping's maximum concurrency. */
   payoutWorkerConcurrency?: number;
+  onPayoutInvocation?: (ms: number, records: number) => void;
 }
 
 export interface LocalStackInfo {
@@ -213,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       batchSize: 10,
       maxConcurrency: options.payoutWorkerConcurrency ?? 4,
       functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['payout-queue'] * 1000,
+      ...(options.onPayoutInvocation ? { onInvocation: options.onPayoutInvocation } : {}),
     });
     started.push(payoutWorkers);
     return { info, dynamo, cognito, stripe, api, queues, payoutWorkers, stop: stopAll };

@@ -58,7 +58,8 @@ export interface FeePolicy {
  * below 2^53 for every amount Stripe accepts, so the result is exact.
  */
 export function platformFee(amount: number, policy: FeePolicy): number {
-  if (!Number.isSafeInteger(amount) || amount < 0) throw new RangeError(`amount must be a non-negative integer: ${amount}`);
+  if (!Number.isSafeInteger(amount) || amount < 0)
+    throw new RangeError(`amount must be a non-negative integer: ${amount}`);
   if (!Number.isInteger(policy.bps) || policy.bps < 0 || policy.bps > BASIS_POINTS) {
     throw new RangeError(`bps must be an integer between 0 and ${BASIS_POINTS}: ${policy.bps}`);
   }

@@ -46,12 +46,16 @@ export function applySignal(current: PaymentStateView, signal: PaymentSignal): T
       if (current.status !== 'pending') return { changed: false, reason: `cannot fail a ${current.status} payment` };
       return { changed: true, next: { ...current, status: 'failed' } };
     case 'refunded': {
-      if (RANK[current.status] < RANK.paid) return { changed: false, reason: `cannot refund a ${current.status} payment` };
+      if (RANK[current.status] < RANK.paid)
+        return { changed: false, reason: `cannot refund a ${current.status} payment` };
       if (!Number.isSafeInteger(signal.amountRefunded) || signal.amountRefunded <= current.amountRefunded) {
         return { changed: false, reason: 'refund already recorded' };
       }
       const amountRefunded = Math.min(signal.amountRefunded, current.amount);
-      return { changed: true, next: { ...current, amountRefunded, status: statusForRefund(current.amount, amountRefunded) } };
+      return {
+        changed: true,
+        next: { ...current, amountRefunded, status: statusForRefund(current.amount, amountRefunded) },
+      };
     }
   }
 }

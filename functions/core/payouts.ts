@@ -21,7 +21,14 @@ import { isPeriod, type Period, periodBounds } from './period.ts';
  * Transfer carries an idempotency key derived from the payout id and its attempt number, and the attempt number
  * changes only after we have proven (by listing the run's transfers) that no transfer exists for the payout.
  */
-export type PayoutStatus = 'planned' | 'sending' | 'paid' | 'awaiting_funds' | 'carried_forward' | 'reversed';
+export type PayoutStatus =
+  | 'planned'
+  | 'sending'
+  | 'paid'
+  | 'awaiting_funds'
+  | 'carried_forward'
+  | 'failed'
+  | 'reversed';
 
 export interface Payout {
   id: string;
@@ -147,6 +154,8 @@ export interface PayoutStore {
   /** Releases the entries back to `pending` (they carry forward) and records the reason. */
   carryForward(payout: Payout, reason: SkipReason, at: string): Promise<void>;
   awaitFunds(payout: Payout, at: string): Promise<void>;
+  /** Stripe refused the transfer for good: the payout is failed and its entries carry forward. */
+  failPayout(payout: Payout, message: string, at: string): Promise<void>;
   listAwaitingFunds(limit: number): Promise<Payout[]>;
   listRunPayouts(
     runId: string,
@@ -186,7 +195,7 @@ export interface TransferRequest {
 export interface TransferGateway {
   create(request: TransferRequest): Promise<TransferOutcome>;
   /** The transfer already sent for this payout, if any (by transfer_group and metadata.payoutId). */
-  findForPayout(transferGroup: string, payoutId: string): Promise<string | undefined>;
+  findForPayout(transferGroup: string, payoutId: string, destination: string): Promise<string | undefined>;
 }
 
 export interface PayoutQueue {
@@ -267,6 +276,24 @@ export async function startRun(
   return result;
 }
 
+const PLANNING_CONCURRENCY = 16;
+
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await work(item);
+      }
+    }),
+  );
+}
+
 /** Plans one page of partners and queues the next page, so no invocation runs long at any number of partners. */
 export async function planPage(
   deps: PayoutDeps,
@@ -278,16 +305,21 @@ export async function planPage(
   if (run.planningComplete) return { planned: 0, done: true };
   const page = await deps.store.planningPage(run.cutoff, cursor, deps.settings.planningPageSize);
   const toQueue: Array<{ partnerId: string; payoutId: string }> = [];
-  for (const candidate of page.candidates) {
+  // Partners are independent: plan several at once (each is a few small reads and one conditional write).
+  await forEachConcurrently(page.candidates, PLANNING_CONCURRENCY, async (candidate) => {
     const outcome = await planPartner(deps, run, candidate.partnerId, candidate.currency);
     if (outcome.queue) toQueue.push({ partnerId: candidate.partnerId, payoutId: outcome.payoutId });
-  }
+  });
   if (!run.requireApproval && toQueue.length > 0) await deps.queue.enqueuePayouts(toQueue);
   if (page.nextCursor) {
     await deps.queue.enqueuePlanning(run.id, page.nextCursor);
     return { planned: toQueue.length, done: false };
   }
   await deps.store.markPlanningComplete(run.id, deps.clock().toISOString());
+  await finishRunIfDone(deps, run.id);
+  // A page whose invocation crashed after planning but before queueing left payouts `planned`: queue those again
+  // (a payout queued twice is sent once).
+  if (!run.requireApproval) await queuePlanned(deps, run.id);
   return { planned: toQueue.length, done: true };
 }
 
@@ -298,15 +330,14 @@ async function planPartner(
   currency: Currency,
 ): Promise<{ queue: boolean; payoutId: string }> {
   const payoutId = payoutIdFor(partnerId, run.period, currency);
-  const existing = await deps.store.getPayout(partnerId, payoutId);
-  // Already planned (a second planner, a redelivered page): re-queue unfinished ones; workers are idempotent.
-  if (existing) return { queue: existing.status === 'planned' || existing.status === 'sending', payoutId };
-
+  // A payout already planned (a second planner, a redelivered page) holds its entries, so they no longer show up
+  // as held here; the conditional put below is the guard against a planner planning at the same moment.
   const [profile, held] = await Promise.all([
     deps.partners.payoutProfile(partnerId),
     deps.store.heldEntries(partnerId, currency),
   ]);
   const now = deps.clock().toISOString();
+  if (held.length === 0) return { queue: false, payoutId };
   const decision = decidePayout(
     {
       partnerId,
@@ -345,7 +376,9 @@ async function planPartner(
     queued: 1,
     plannedAmount: { [currency]: decision.amount },
   });
-  return { queue: true, payoutId: created === 'created' ? payoutId : payoutId };
+  // `exists`: a concurrent planner created it a moment ago; queueing it again is harmless (workers are idempotent).
+  void created;
+  return { queue: true, payoutId };
 }
 
 /** Operator approval of a run that waits for it: queues every planned payout. */
@@ -361,6 +394,11 @@ export async function approveRun(deps: PayoutDeps, runId: string): Promise<Payou
       'The run is still planning; approve it once planning completes.',
     );
   await deps.store.approveRun(runId, deps.clock().toISOString());
+  await queuePlanned(deps, runId);
+  return (await deps.store.getRun(runId)) ?? run;
+}
+
+async function queuePlanned(deps: PayoutDeps, runId: string): Promise<void> {
   let cursor: string | undefined;
   do {
     const page = await deps.store.listRunPayouts(runId, {
@@ -368,11 +406,10 @@ export async function approveRun(deps: PayoutDeps, runId: string): Promise<Payou
       limit: 500,
       ...(cursor ? { cursor } : {}),
     });
-    if (page.payouts.length > 0)
-      await deps.queue.enqueuePayouts(page.payouts.map((p) => ({ partnerId: p.partnerId, payoutId: p.id })));
+    const refs = page.payouts.map((p) => ({ partnerId: p.partnerId, payoutId: p.id }));
+    if (refs.length > 0) await deps.queue.enqueuePayouts(refs);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  return (await deps.store.getRun(runId)) ?? run;
 }
 
 export async function requeueAwaitingFunds(deps: PayoutDeps): Promise<number> {
@@ -456,7 +493,14 @@ export async function dryRun(
 // ---------------------------------------------------------------------------------------------------------------
 // Sending one payout (queue worker)
 
-export type SendResult = 'paid' | 'already_done' | 'carried_forward' | 'awaiting_funds' | 'retry_later' | 'not_found';
+export type SendResult =
+  | 'paid'
+  | 'already_done'
+  | 'carried_forward'
+  | 'awaiting_funds'
+  | 'failed'
+  | 'retry_later'
+  | 'not_found';
 
 /**
  * Sends one payout's Transfer, or converges on the state it already reached. Safe to run any number of times,
@@ -466,8 +510,7 @@ export type SendResult = 'paid' | 'already_done' | 'carried_forward' | 'awaiting
 export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; payoutId: string }): Promise<SendResult> {
   let payout = await deps.store.getPayout(ref.partnerId, ref.payoutId);
   if (!payout) return 'not_found';
-  if (payout.status === 'paid' || payout.status === 'carried_forward' || payout.status === 'reversed')
-    return 'already_done';
+  if (!['planned', 'sending', 'awaiting_funds'].includes(payout.status)) return 'already_done';
   const run = await deps.store.getRun(payout.runId);
   if (run?.requireApproval && !run.approved) return 'already_done'; // queued by mistake: approval will queue it
 
@@ -478,9 +521,10 @@ export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; pay
   // A key Stripe may have forgotten (24 h) is never reused blindly: look the transfer up first.
   const keyMayHaveExpired =
     payout.attemptStartedAt !== null && now.getTime() - Date.parse(payout.attemptStartedAt) > deps.settings.keyTrustMs;
-  if (payout.status === 'awaiting_funds' || keyMayHaveExpired) {
+  const profile = await deps.partners.payoutProfile(payout.partnerId);
+  if ((payout.status === 'awaiting_funds' || keyMayHaveExpired) && profile?.stripeAccountId) {
     await deps.rateBudget.acquire();
-    const found = await deps.transfers.findForPayout(transferGroup, payout.id);
+    const found = await deps.transfers.findForPayout(transferGroup, payout.id, profile.stripeAccountId);
     if (found) return recordPaid(deps, payout, found);
     if (keyMayHaveExpired || payout.status === 'awaiting_funds') {
       // Proven: no transfer exists for any earlier key. A new key is safe (and needed: Stripe replays a cached
@@ -489,11 +533,11 @@ export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; pay
     }
   }
 
-  const profile = await deps.partners.payoutProfile(payout.partnerId);
   const reason = ineligibility(profile);
   if (reason || !profile?.stripeAccountId) {
     await deps.store.carryForward(payout, reason ?? 'not_onboarded', now.toISOString());
     deps.metrics.count('PayoutCarriedForward');
+    await finishRunIfDone(deps, payout.runId);
     return 'carried_forward';
   }
 
@@ -520,6 +564,7 @@ export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; pay
       case 'destination_unavailable':
         await deps.store.carryForward(payout, 'restricted', deps.clock().toISOString());
         deps.metrics.count('PayoutCarriedForward');
+        await finishRunIfDone(deps, payout.runId);
         return 'carried_forward';
       case 'rate_limited':
         // Same key: a 429 created nothing. Back off a little, then give the message back to the queue.
@@ -533,12 +578,11 @@ export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; pay
         deps.metrics.count('PayoutAmbiguous');
         return 'retry_later';
       case 'rejected':
+        // Retrying cannot help (Stripe refused the request itself): record it, count it, carry the money forward.
+        await deps.store.failPayout(payout, outcome.message, deps.clock().toISOString());
         deps.metrics.count('PayoutFailed');
-        throw new DomainError(
-          'upstream',
-          'transfer_rejected',
-          `Stripe refused the transfer for ${payout.id}: ${outcome.message}`,
-        );
+        await finishRunIfDone(deps, payout.runId);
+        return 'failed';
     }
   }
 }
@@ -574,10 +618,11 @@ async function finishRunIfDone(deps: PayoutDeps, runId: string): Promise<void> {
 /** transfer.reversed for a transfer we sent: the covered amount becomes payable again in the next run. */
 export async function handlePayoutReversal(
   deps: Pick<PayoutDeps, 'store' | 'clock'>,
-  input: { partnerId: string; payoutId: string; amountReversed: number; reversalId: string },
+  input: { partnerId: string; payoutId: string; transferId: string; amountReversed: number; reversalId: string },
 ): Promise<'reversed' | 'ignored'> {
   const payout = await deps.store.getPayout(input.partnerId, input.payoutId);
-  if (!payout || payout.status !== 'paid') return 'ignored';
+  // Only the transfer we recorded for the payout: metadata alone could be copied onto another transfer.
+  if (!payout || payout.status !== 'paid' || payout.stripeTransferId !== input.transferId) return 'ignored';
   return (await deps.store.reversePayout(payout, input.amountReversed, input.reversalId, deps.clock().toISOString()))
     ? 'reversed'
     : 'ignored';

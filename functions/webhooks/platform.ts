@@ -38,6 +38,7 @@ async function handlePayoutEvent(event: Stripe.Event): Promise<string | undefine
     return handlePayoutReversal(await payoutDepsForRequest(), {
       partnerId,
       payoutId,
+      transferId: transfer.id,
       amountReversed: transfer.amount_reversed,
       reversalId: `${transfer.id}_${transfer.amount_reversed}`,
     });

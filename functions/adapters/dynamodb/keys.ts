@@ -12,7 +12,7 @@
  * | Connected-account payout     | PARTNER#<partnerId>     | STRIPE_PAYOUT#<po_id>      |                                              |
  * | Rate-limit slot              | PARTNER#<partnerId>     | RATE#<scope>               | ttl                                          |
  * | Processed webhook event      | EVENT#<evt_id>          | EVENT                      | ttl                                          |
- * | Stripe rate-budget slot      | RATE_BUDGET#<budget>    | SLOT#<slot number>         | ttl                                          |
+ * | Stripe rate budget           | RATE_BUDGET#<budget>    | BUDGET                     |                                              |
  *
  * Partner-scoped items share the partner's partition, so one Query reads a partner's members or payouts, and a
  * user's memberships are one Query on USER#<sub>. New entities follow the same pattern: a typed builder here,
@@ -52,10 +52,7 @@ export const rateLimitKey = (partnerId: string, scope: string): Key => ({
   SK: `RATE#${scope}`,
 });
 
-export const rateBudgetSlotKey = (budget: string, slot: number): Key => ({
-  PK: `RATE_BUDGET#${budget}`,
-  SK: `SLOT#${slot}`,
-});
+export const rateBudgetKey = (budget: string): Key => ({ PK: `RATE_BUDGET#${budget}`, SK: 'BUDGET' });
 
 export const webhookEventKey = (eventId: string): Key => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' });
 

@@ -35,7 +35,7 @@ import {
 
 type Item = Record<string, NativeAttributeValue>;
 
-function partnerItem(partner: Partner): Item {
+export function partnerItem(partner: Partner): Item {
   return {
     ...partnerKey(partner.id),
     entity: 'partner',

@@ -477,7 +477,9 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async ensureAttached(payout) {
-    await updateEntries(payout.entries.map((entry) => attachEntry(payout, entry)));
+    // Entries up to the first chunk were attached in the transaction that created the payout; only the rest can
+    // have been left behind by a planner that crashed between chunks.
+    await updateEntries(payout.entries.slice(ENTRIES_PER_TRANSACTION).map((entry) => attachEntry(payout, entry)));
   },
 
   async markSending(payout, at) {
@@ -576,6 +578,27 @@ export const dynamoPayoutStore: PayoutStore = {
       await transact([
         payoutTransition(payout, 'carried_forward', at, {
           set: { reason },
+          remove: stored.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
+        }),
+        ...(counters ? [counters] : []),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+    }
+  },
+
+  async failPayout(payout, message, at) {
+    const stored = await this.getPayout(payout.partnerId, payout.id);
+    if (!stored || !OPEN.includes(stored.status)) return;
+    await updateEntries(payout.entries.map((entry) => releaseEntry(payout, entry)));
+    const counters = counterUpdate(payout.runId, {
+      failed: 1,
+      ...(stored.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
+    });
+    try {
+      await transact([
+        payoutTransition(payout, 'failed', at, {
+          set: { reason: `stripe_rejected: ${message.slice(0, 300)}` },
           remove: stored.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
         }),
         ...(counters ? [counters] : []),

@@ -2,34 +2,49 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateBudgetStore } from '#core/rate-budget';
 import { dynamo, tableName } from './client.ts';
-import { rateBudgetSlotKey } from './keys.ts';
+import { rateBudgetKey } from './keys.ts';
 
 /**
- * One item per budget and slot; `taken` grows with a conditional ADD, so concurrent workers in any number of
- * Lambda invocations never take more than the slot's capacity. Items expire through TTL a minute later.
+ * One item per budget holding `nextAt`, the earliest start time of the next request. A reservation is one
+ * conditional update: when the budget is idle (`nextAt` in the past) it starts now; otherwise it takes `nextAt` and
+ * pushes it one interval further (tried first: under load that is one write per request). Concurrent workers in any number of Lambda invocations serialize on the item.
  */
 export const dynamoRateBudgetStore: RateBudgetStore = {
-  async tryTake(budget, slot, capacity, expiresAt) {
-    try {
-      await dynamo().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: rateBudgetSlotKey(budget, slot),
-          UpdateExpression: 'ADD taken :one SET #ttl = :ttl, entity = :entity',
-          ConditionExpression: 'attribute_not_exists(taken) OR taken < :capacity',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':ttl': expiresAt,
-            ':capacity': capacity,
-            ':entity': 'rate-budget-slot',
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+  async reserve(budget, now, intervalMs) {
+    const Key = rateBudgetKey(budget);
+    for (;;) {
+      // Busy (the usual case under load): one write takes the next start time and moves it on.
+      try {
+        const result = await dynamo().send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key,
+            UpdateExpression: 'SET nextAt = nextAt + :interval',
+            ConditionExpression: 'nextAt > :now',
+            ExpressionAttributeValues: { ':interval': intervalMs, ':now': now },
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        );
+        return Number(result.Attributes?.nextAt ?? now);
+      } catch (error) {
+        // Idle: nextAt is in the past (or unset), so start now.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      try {
+        await dynamo().send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key,
+            UpdateExpression: 'SET nextAt = :next, entity = :entity',
+            ConditionExpression: 'attribute_not_exists(nextAt) OR nextAt <= :now',
+            ExpressionAttributeValues: { ':next': now + intervalMs, ':now': now, ':entity': 'rate-budget' },
+          }),
+        );
+        return now;
+      } catch (error) {
+        // Someone restarted it between our two writes: queue behind them.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     }
   },
 };

@@ -52,9 +52,14 @@ export function classify(error: unknown): TransferOutcome {
  * The transfer already sent for a payout, found by its transfer group (the run) and `metadata.payoutId`. Used
  * before a payout is ever sent with a new idempotency key, so the same money is never transferred twice.
  */
-export async function findPayoutTransfer(transferGroup: string, payoutId: string): Promise<string | undefined> {
+export async function findPayoutTransfer(
+  transferGroup: string,
+  payoutId: string,
+  destination: string,
+): Promise<string | undefined> {
   const client = await stripe();
-  for await (const transfer of client.transfers.list({ transfer_group: transferGroup, limit: 100 })) {
+  // Filtered by destination too: one page for the partner, not the whole run.
+  for await (const transfer of client.transfers.list({ transfer_group: transferGroup, destination, limit: 100 })) {
     if (transfer.metadata?.payoutId === payoutId) return transfer.id;
   }
   return undefined;
