@@ -9,6 +9,7 @@ import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
 import type { RouteDefinition } from '#routes';
 import type { LocalUserPool } from './cognito.ts';
+import { lambdaContext } from './lambda-context.ts';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -102,25 +103,6 @@ async function readBody(request: IncomingMessage): Promise<Buffer | 'too_large'>
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);
-}
-
-function lambdaContext(route: RouteDefinition, requestId: string): Context {
-  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
-  const functionName = `connect-payouts-local-${route.name}`;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 export interface ApiGatewayOptions {
@@ -284,7 +266,10 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     let result: APIGatewayProxyResult;
     try {
       const handler = await loadHandler(route);
-      result = await handler(event, lambdaContext(route, requestId));
+      result = await handler(
+        event,
+        lambdaContext(`connect-payouts-local-${route.name}`, requestId, FUNCTION_TIMEOUT_MS),
+      );
     } catch (error) {
       // A handler that throws is a Lambda invocation error: API Gateway answers 502 without details.
       console.error(`[api] ${route.name} threw`, error);

@@ -10,6 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { PAYOUT_QUEUE } from '#infra/limits';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
+import { lambdaContext } from './lambda-context.ts';
 import { resolvePort } from './processes.ts';
 
 export interface LocalQueues {
@@ -113,21 +114,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const invoke = async (messages: Message[]) => {
     const handler = await options.loadHandler();
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queueArn)) };
-    const deadline = Date.now() + options.functionTimeoutMs;
-    const context = {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: 'connect-payouts-local-send-payout',
-      functionVersion: '$LATEST',
-      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:connect-payouts-local-send-payout',
-      memoryLimitInMB: '512',
-      awsRequestId: randomUUID(),
-      logGroupName: '/aws/lambda/connect-payouts-local-send-payout',
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    } satisfies Context;
+    const context = lambdaContext('connect-payouts-local-send-payout', randomUUID(), options.functionTimeoutMs);
     let failed = new Set<string>(event.Records.map((r) => r.messageId));
     const started = performance.now();
     try {

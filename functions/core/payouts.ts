@@ -332,23 +332,9 @@ async function planPartner(
   const payoutId = payoutIdFor(partnerId, run.period, currency);
   // A payout already planned (a second planner, a redelivered page) holds its entries, so they no longer show up
   // as held here; the conditional put below is the guard against a planner planning at the same moment.
-  const [profile, held] = await Promise.all([
-    deps.partners.payoutProfile(partnerId),
-    deps.store.heldEntries(partnerId, currency),
-  ]);
   const now = deps.clock().toISOString();
+  const { held, decision } = await decideFor(deps, partnerId, currency, run.cutoff);
   if (held.length === 0) return { queue: false, payoutId };
-  const decision = decidePayout(
-    {
-      partnerId,
-      currency,
-      held,
-      status: profile?.status ?? 'not_set_up',
-      payoutPreference: profile?.payoutPreference ?? 'stripe',
-    },
-    run.cutoff,
-    deps.settings.rules,
-  );
   if (decision.kind === 'skip') {
     await deps.store.recordSkip(run.id, partnerId, currency, decision.reason, decision.amount, now);
     return { queue: false, payoutId };
@@ -379,6 +365,26 @@ async function planPartner(
   // `exists`: a concurrent planner created it a moment ago; queueing it again is harmless (workers are idempotent).
   void created;
   return { queue: true, payoutId };
+}
+
+/** The partner's held entries and what the rules decide for them at the cutoff (the planner and the dry run). */
+async function decideFor(deps: PayoutDeps, partnerId: string, currency: Currency, cutoff: number) {
+  const [profile, held] = await Promise.all([
+    deps.partners.payoutProfile(partnerId),
+    deps.store.heldEntries(partnerId, currency),
+  ]);
+  const decision = decidePayout(
+    {
+      partnerId,
+      currency,
+      held,
+      status: profile?.status ?? 'not_set_up',
+      payoutPreference: profile?.payoutPreference ?? 'stripe',
+    },
+    cutoff,
+    deps.settings.rules,
+  );
+  return { held, decision };
 }
 
 /** Operator approval of a run that waits for it: queues every planned payout. */
@@ -456,24 +462,9 @@ export async function dryRun(
   do {
     const page = await deps.store.planningPage(cutoff, cursor, deps.settings.planningPageSize);
     for (const { partnerId, currency } of page.candidates) {
-      const payoutId = payoutIdFor(partnerId, input.period, currency);
-      const existing = await deps.store.getPayout(partnerId, payoutId);
-      if (existing) continue; // already planned by the real run: its entries are no longer held
-      const [profile, held] = await Promise.all([
-        deps.partners.payoutProfile(partnerId),
-        deps.store.heldEntries(partnerId, currency),
-      ]);
-      const decision = decidePayout(
-        {
-          partnerId,
-          currency,
-          held,
-          status: profile?.status ?? 'not_set_up',
-          payoutPreference: profile?.payoutPreference ?? 'stripe',
-        },
-        cutoff,
-        deps.settings.rules,
-      );
+      // Entries a real run already planned are attached to its payout and no longer held: nothing to count twice.
+      const { held, decision } = await decideFor(deps, partnerId, currency, cutoff);
+      if (held.length === 0) continue;
       result.considered += 1;
       if (decision.kind === 'skip') {
         result.skipped[decision.reason] += 1;
