@@ -1,0 +1,778 @@
+import { existsSync, readFileSync } from 'node:fs';
+import Stripe from 'stripe';
+import { cognitoClient, type LocalUser, type LocalUserPool, signIn } from './cognito.ts';
+import { type LocalStack, STACK_FILE, startLocalStack } from './stack.ts';
+import { EmulatorControlClient } from './stripe-emulator/index.ts';
+
+/**
+ * `npm run demo`: the whole journey against the local stack, step by step — a partner signs up and onboards on
+ * the emulator's hosted page, a customer pays them through Checkout (3 % fee) and a PaymentIntent deposit, the admin
+ * records a commission that is past its holding period, the monthly run pays it by Transfer, the partner sees
+ * earnings and payouts, then a refund and a transfer reversal are handled. Uses the stack of a running `npm start`
+ * (`.local/stack.json`), or starts one in-process on free ports and stops it at the end. Exits 1 naming the step
+ * that misbehaved.
+ */
+
+const STRIPE_API_KEY = 'sk_test_local_connect_payouts';
+const CURRENCY = 'usd';
+const FEE_BPS = 300;
+const COMMISSION = 12_500;
+const DEPOSIT = 20_000;
+const ITEMS = [
+  { name: 'Concert ticket', unitAmount: 2_500, quantity: 2 },
+  { name: 'Booking fee', unitAmount: 150, quantity: 1 },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output and checks
+
+class DemoError extends Error {}
+
+let currentStep = 'setup';
+const began = performance.now();
+
+function step(n: number, title: string): void {
+  currentStep = `step ${n} (${title})`;
+  console.log(`\n${n}. ${title}`);
+}
+
+function show(label: string, value: string): void {
+  console.log(`   ${label.padEnd(22)} ${value}`);
+}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new DemoError(message);
+}
+
+function money(minor: number, currency = CURRENCY): string {
+  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(minor / 10 ** digits);
+}
+
+const short = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The stack: a running `npm start`, or one started here
+
+interface Target {
+  apiUrl: string;
+  cognitoEndpoint: string;
+  userPool: LocalUserPool;
+  /** Known for a stack started here; for `npm start`, read from the first hosted link the API hands out. */
+  stripeUrl: string | undefined;
+  description: string;
+  stop: (() => Promise<void>) | undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function runningStack(): Promise<Target | undefined> {
+  if (!existsSync(STACK_FILE)) return undefined;
+  const file = JSON.parse(readFileSync(STACK_FILE, 'utf8')) as {
+    apiUrl: string;
+    cognitoEndpoint: string;
+    userPool: LocalUserPool;
+    pid?: number;
+  };
+  if (file.pid === undefined || !processAlive(file.pid)) {
+    show('note', `.local/stack.json is stale (process ${file.pid ?? '?'} is gone): not using it`);
+    return undefined;
+  }
+  const health = await fetch(`${file.apiUrl}/health`).catch(() => undefined);
+  check(
+    health?.status === 200,
+    `npm start (pid ${file.pid}) is running but ${file.apiUrl}/health answered ${health?.status ?? 'nothing'}`,
+  );
+  return {
+    apiUrl: file.apiUrl,
+    cognitoEndpoint: file.cognitoEndpoint,
+    userPool: file.userPool,
+    stripeUrl: undefined,
+    description: `the running \`npm start\` (pid ${file.pid})`,
+    stop: undefined,
+  };
+}
+
+let ownStack: LocalStack | undefined;
+
+async function ownLocalStack(): Promise<Target> {
+  // The handlers run in this process: keep their warnings out of the demo's output.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  const startedAt = performance.now();
+  ownStack = await startLocalStack({
+    apiPort: 0,
+    dynamoPort: 0,
+    cognitoPort: 0,
+    stripePort: 0,
+    stripeInitialBalance: [{ currency: CURRENCY, amount: 10_000_000 }],
+    payoutVisibilityTimeoutSeconds: 2,
+  });
+  const { info } = ownStack;
+  const stack = ownStack;
+  return {
+    apiUrl: info.apiUrl,
+    cognitoEndpoint: info.cognitoEndpoint,
+    userPool: info.userPool,
+    stripeUrl: info.stripeUrl,
+    description: `started in-process in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (stopped at the end)`,
+    stop: async () => {
+      ownStack = undefined;
+      await stack.stop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTP
+
+interface ApiResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+let apiUrl = '';
+
+async function api<T>(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; expect?: number | number[] } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = options.token;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
+  const response = await fetch(`${apiUrl}${path}`, { method, headers, body, redirect: 'manual' });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text.length > 0 ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  const expected = options.expect === undefined ? [] : [options.expect].flat();
+  check(
+    expected.length === 0 || expected.includes(response.status),
+    `${method} ${path} answered ${response.status} (expected ${expected.join(' or ')}): ${short(text)}`,
+  );
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+/** Polls until `accept` holds (webhooks and payout workers act asynchronously); throws naming what it waited for. */
+async function eventually<T>(
+  what: string,
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!accept(value)) {
+    if (Date.now() > deadline) {
+      throw new DemoError(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}; last seen: ${short(JSON.stringify(value))}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    value = await read();
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Response shapes (what the API returns)
+
+interface PartnerBody {
+  id: string;
+  status: string;
+  stripeAccountId: string | null;
+}
+interface StatusBody {
+  partnerId: string;
+  status: string;
+  stripeAccountId: string | null;
+  chargesEnabled: boolean;
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+}
+interface CheckoutBody {
+  orderId: string;
+  paymentId: string;
+  url: string;
+}
+interface IntentBody {
+  paymentId: string;
+  clientSecret: string;
+  status: string;
+}
+interface PaymentView {
+  id: string;
+  kind: string;
+  orderId: string | null;
+  partnerId: string;
+  amount: number;
+  currency: string;
+  fee: number;
+  net: number;
+  status: string;
+  amountRefunded: number;
+  partnerRefunded: number;
+  stripe: { paymentIntentId: string | null; chargeId: string | null; checkoutSessionId: string | null };
+}
+interface OrderBody {
+  id: string;
+  status: string;
+  amount: number;
+  fee: number;
+  net: number;
+  items: Array<{ name: string; unitAmount: number; quantity: number; amount: number }>;
+  payment: PaymentView;
+}
+interface EarningEntry {
+  id: string;
+  type: string;
+  date: string;
+  description: string;
+  reference: string;
+  amount: number;
+  currency: string;
+  payoutStatus: string;
+  payoutId: string | null;
+  availableAt: string | null;
+}
+interface EarningsBody {
+  entries: EarningEntry[];
+  summary: Record<string, { today: number; last7Days: number; last30Days: number; allTime: number }>;
+  nextCursor: string | null;
+}
+interface PayoutView {
+  id: string;
+  period: string;
+  amount: number;
+  currency: string;
+  status: string;
+  stripeTransferId: string | null;
+  entryCount: number;
+  reason: string | null;
+}
+interface RunView {
+  id: string;
+  period: string;
+  status: string;
+  cutoff: string;
+  totals: {
+    considered: number;
+    queued: number;
+    paid: number;
+    awaitingFunds: number;
+    carriedForward: number;
+    failed: number;
+    skipped: Record<string, number>;
+    amounts: { planned: Record<string, number>; paid: Record<string, number> };
+  };
+  finishedAt: string | null;
+}
+interface DryRunBody {
+  dryRun: true;
+  cutoff: string;
+  payouts: Array<{ partnerId: string; currency: string; amount: number }>;
+  complete: boolean;
+  nextCursor: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers of the journey
+
+const monthOf = (date: Date) => `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`;
+const monthBefore = (period: string, months: number) => {
+  const [year, month] = period.split('-').map(Number) as [number, number];
+  return monthOf(new Date(Date.UTC(year, month - 1 - months, 1)));
+};
+
+function printEntries(entries: readonly EarningEntry[]): void {
+  for (const e of entries) {
+    const payout = e.payoutId ? ` ${e.payoutId}` : '';
+    console.log(
+      `     ${e.date.slice(0, 10)}  ${e.type.padEnd(9)} ${money(e.amount, e.currency).padStart(11)}  ${e.payoutStatus.padEnd(11)} ${short(e.description, 40)}${payout}`,
+    );
+  }
+}
+
+function printPayouts(payouts: readonly PayoutView[]): void {
+  for (const p of payouts) {
+    console.log(
+      `     ${p.id}  ${p.period}  ${money(p.amount, p.currency)}  ${p.status}  transfer ${p.stripeTransferId ?? '—'}  (${p.entryCount} ${p.entryCount === 1 ? 'entry' : 'entries'})`,
+    );
+  }
+}
+
+async function findPayment(adminToken: string, paymentId: string): Promise<PaymentView | undefined> {
+  let cursor: string | null = null;
+  for (let page = 0; page < 5; page += 1) {
+    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const listed: ApiResponse<{ payments: PaymentView[]; nextCursor: string | null }> = await api(
+      'GET',
+      `/admin/payments?limit=100${query}`,
+      { token: adminToken, expect: 200 },
+    );
+    const found = listed.body.payments.find((p) => p.id === paymentId);
+    if (found) return found;
+    cursor = listed.body.nextCursor;
+    if (!cursor) return undefined;
+  }
+  return undefined;
+}
+
+/** Drives the emulator's hosted onboarding page as a browser would and follows the redirect back to our return URL. */
+async function walkHostedOnboarding(linkUrl: string): Promise<{ returned: Response; returnUrl: string }> {
+  let url = linkUrl;
+  for (let hop = 0; hop < 5; hop += 1) {
+    const page = await fetch(url, { redirect: 'manual' });
+    if (page.status === 302 || page.status === 303) {
+      url = page.headers.get('location') ?? '';
+      continue;
+    }
+    check(page.status === 200, `the hosted onboarding page ${url} answered ${page.status}`);
+    const html = await page.text();
+    const session = /name="session" value="([^"]+)"/.exec(html)?.[1];
+    check(session, 'the hosted onboarding page has no session field');
+    check(html.includes('data-action="complete"'), 'the hosted onboarding page offers no "complete onboarding" action');
+    const submitted = await fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ session, action: 'complete' }).toString(),
+    });
+    const returnUrl = submitted.headers.get('location') ?? '';
+    check(
+      returnUrl.startsWith(`${apiUrl}/connect/return?state=`),
+      `completing onboarding answered ${submitted.status} redirecting to "${returnUrl}", not to our /connect/return`,
+    );
+    return { returned: await fetch(returnUrl, { redirect: 'manual' }), returnUrl };
+  }
+  throw new DemoError(`too many redirects from ${linkUrl}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The journey
+
+async function journey(target: Target): Promise<void> {
+  apiUrl = target.apiUrl;
+  const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const cognito = cognitoClient(target.cognitoEndpoint);
+  const user = (email: string, admin = false): Promise<LocalUser> => signIn(cognito, target.userPool, email, { admin });
+  try {
+    await api('GET', '/health', { expect: 200 });
+
+    // -----------------------------------------------------------------------------------------------------------
+    step(2, 'A partner signs up and onboards on Stripe-hosted onboarding');
+    const partnerUser = await user(`demo-partner-${suffix}@example.com`);
+    show('partner user', `${partnerUser.email} (sub ${partnerUser.sub})`);
+    show('ID token', `${partnerUser.idToken.slice(0, 16)}… (${partnerUser.idToken.length} chars, from cognito-local)`);
+    const token = partnerUser.idToken;
+    const me = await api<PartnerBody>('GET', '/partners/me', { token, expect: 200 });
+    const partnerId = me.body.id;
+    check(
+      me.body.status === 'not_set_up',
+      `a new partner should be not_set_up, GET /partners/me says ${me.body.status}`,
+    );
+    show('partner', `${partnerId} (status ${me.body.status})`);
+
+    const link = await api<{ url: string; expiresAt: string }>('POST', '/connect/onboarding-link', {
+      token,
+      expect: 200,
+    });
+    check(link.body.url.includes('/hosted/onboarding/'), `the onboarding link is not a hosted page: ${link.body.url}`);
+    show('onboarding link', `${link.body.url} (expires ${link.body.expiresAt})`);
+
+    const stripeUrl = target.stripeUrl ?? new URL(link.body.url).origin;
+    const emulatorUrl = new URL(stripeUrl);
+    const stripe = new Stripe(process.env.STRIPE_API_KEY ?? STRIPE_API_KEY, {
+      host: emulatorUrl.hostname,
+      port: Number(emulatorUrl.port || (emulatorUrl.protocol === 'https:' ? 443 : 80)),
+      protocol: emulatorUrl.protocol === 'https:' ? 'https' : 'http',
+    });
+    if (!target.stripeUrl) show('Stripe emulator', `${stripeUrl} (the host of the onboarding link)`);
+    const emulator = new EmulatorControlClient(stripeUrl);
+    let failedDeliveries = (await emulator.flushWebhooks()).failed;
+    const flush = async (): Promise<string> => {
+      const result = await emulator.flushWebhooks();
+      check(
+        result.failed === failedDeliveries,
+        `${result.failed - failedDeliveries} webhook deliveries failed (our endpoints did not answer 2xx)`,
+      );
+      failedDeliveries = result.failed;
+      return `${result.attempted} attempted, ${result.pending} pending`;
+    };
+
+    const { returned, returnUrl } = await walkHostedOnboarding(link.body.url);
+    check(
+      [200, 302, 303].includes(returned.status),
+      `GET /connect/return answered ${returned.status}: ${short(await returned.text())}`,
+    );
+    show('hosted page', '"complete onboarding" submitted');
+    show(
+      'return redirect',
+      `${new URL(returnUrl).pathname} → ${returned.status}${returned.headers.get('location') ? ` ${returned.headers.get('location')}` : ' (landing page)'}`,
+    );
+    show('webhooks flushed', await flush());
+    const status = await eventually(
+      'GET /connect/status to report active',
+      () => api<StatusBody>('GET', '/connect/status', { token, expect: 200 }),
+      (response) => response.body.status === 'active',
+    );
+    const accountId = status.body.stripeAccountId;
+    check(accountId?.startsWith('acct_'), `GET /connect/status has no connected account id: ${status.text}`);
+    check(
+      status.body.chargesEnabled && status.body.payoutsEnabled && status.body.detailsSubmitted,
+      `active but not fully enabled: ${status.text}`,
+    );
+    show('GET /connect/status', `${status.body.status} — ${accountId}, charges and payouts enabled`);
+
+    // -----------------------------------------------------------------------------------------------------------
+    step(3, `A customer pays the partner: Checkout with a ${FEE_BPS / 100} % fee, and a PaymentIntent deposit`);
+    const ops = await user(`demo-ops-${suffix}@example.com`, true);
+    const adminToken = ops.idToken;
+    show('admin', `${ops.email} (admin group)`);
+    await api('PUT', `/admin/partners/${partnerId}/fee-policy`, {
+      token: adminToken,
+      body: { bps: FEE_BPS },
+      expect: 200,
+    });
+    show('fee policy', `${partnerId}: ${FEE_BPS} bps`);
+    const buyer = await user(`demo-customer-${suffix}@example.com`);
+    show('customer', buyer.email);
+
+    const successUrl = `${apiUrl}/demo/thanks?session_id={CHECKOUT_SESSION_ID}`;
+    const checkout = await api<CheckoutBody>('POST', '/payments/checkout-sessions', {
+      token: buyer.idToken,
+      body: {
+        payeeId: partnerId,
+        currency: CURRENCY,
+        items: ITEMS,
+        successUrl,
+        cancelUrl: `${apiUrl}/demo/cart`,
+        customerEmail: buyer.email,
+      },
+      expect: 201,
+    });
+    const { orderId, paymentId: checkoutPaymentId, url: checkoutUrl } = checkout.body;
+    show('checkout session', `order ${orderId}, payment ${checkoutPaymentId}`);
+    const page = await fetch(checkoutUrl, { redirect: 'manual' });
+    check(page.status === 200, `the hosted Checkout page answered ${page.status}`);
+    check((await page.text()).includes('data-action="pay"'), 'the hosted Checkout page offers no "pay" action');
+    const paid = await fetch(checkoutUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ action: 'pay' }).toString(),
+    });
+    const thanks = paid.headers.get('location') ?? '';
+    check(
+      paid.status === 303 && thanks.startsWith(`${apiUrl}/demo/thanks?session_id=cs_`),
+      `paying on the hosted Checkout page answered ${paid.status} → "${thanks}", not the success URL`,
+    );
+    show('hosted checkout', `paid → 303 ${thanks}`);
+    show('webhooks flushed', await flush());
+    const order = await eventually(
+      `order ${orderId} to be paid`,
+      () => api<OrderBody>('GET', `/admin/orders/${orderId}`, { token: adminToken, expect: 200 }),
+      (response) => response.body.status === 'paid',
+    );
+    const gross = ITEMS.reduce((sum, item) => sum + item.unitAmount * item.quantity, 0);
+    const fee = Math.floor((gross * FEE_BPS + 5_000) / 10_000);
+    check(
+      order.body.amount === gross && order.body.fee === fee && order.body.net === gross - fee,
+      `order ${orderId}: expected ${money(gross)} with fee ${money(fee)}, got ${short(order.text)}`,
+    );
+    check(order.body.payment.status === 'paid', `order paid but its payment is ${order.body.payment.status}`);
+    for (const item of order.body.items) {
+      show('  item', `${item.quantity} × ${item.name} @ ${money(item.unitAmount)} = ${money(item.amount)}`);
+    }
+    show(
+      'order',
+      `${order.body.status}: ${money(order.body.amount)}, platform fee ${money(order.body.fee)}, partner net ${money(order.body.net)}`,
+    );
+    show('stripe', `${order.body.payment.stripe.paymentIntentId} / ${order.body.payment.stripe.chargeId}`);
+
+    const intent = await api<IntentBody>('POST', '/payments/intents', {
+      token: buyer.idToken,
+      body: {
+        payeeId: partnerId,
+        amount: DEPOSIT,
+        currency: CURRENCY,
+        kind: 'deposit',
+        description: 'Deposit for the summer festival',
+      },
+      expect: 201,
+    });
+    const depositPaymentId = intent.body.paymentId;
+    const paymentIntentId = intent.body.clientSecret.split('_secret_')[0] ?? '';
+    check(paymentIntentId.startsWith('pi_'), `POST /payments/intents returned no PaymentIntent: ${intent.text}`);
+    show('deposit', `payment ${depositPaymentId}, ${paymentIntentId} (${intent.body.status})`);
+    const confirmed: Stripe.PaymentIntent = await stripe.paymentIntents.confirm(paymentIntentId, {
+      payment_method: 'pm_card_visa',
+    });
+    check(confirmed.status === 'succeeded', `confirming with pm_card_visa left the PaymentIntent ${confirmed.status}`);
+    show('confirmed', `pm_card_visa → ${confirmed.status}`);
+    show('webhooks flushed', await flush());
+    const deposit = await eventually(
+      `deposit ${depositPaymentId} to be paid`,
+      () => findPayment(adminToken, depositPaymentId),
+      (payment) => payment?.status === 'paid',
+    );
+    check(deposit, 'unreachable');
+    const depositFee = Math.floor((DEPOSIT * FEE_BPS + 5_000) / 10_000);
+    check(
+      deposit.fee === depositFee && deposit.net === DEPOSIT - depositFee,
+      `deposit: expected fee ${money(depositFee)}, got ${JSON.stringify(deposit)}`,
+    );
+    show(
+      'deposit payment',
+      `${deposit.status}: ${money(deposit.amount)}, platform fee ${money(deposit.fee)}, partner net ${money(deposit.net)}`,
+    );
+
+    // -----------------------------------------------------------------------------------------------------------
+    // The most recent ended month without a run (the previous month, unless this stack already ran it).
+    let period = monthBefore(monthOf(new Date()), 1);
+    for (let back = 0; back < 24; back += 1) {
+      const existing = await api('GET', `/admin/payout-runs/run_${period}`, { token: adminToken, expect: [200, 404] });
+      if (existing.status === 404) break;
+      period = monthBefore(period, 1);
+    }
+    const [year, month] = period.split('-').map(Number) as [number, number];
+    const availableAt = new Date(Date.UTC(year, month - 1, 15, 12)).toISOString();
+    step(4, `The admin records a commission for ${period}, already past its holding period`);
+    const recorded = await api<{ earnings: Array<{ entryId: string; availableAt: string; amount: number }> }>(
+      'POST',
+      '/admin/earnings',
+      {
+        token: adminToken,
+        body: {
+          partnerId,
+          amount: COMMISSION,
+          currency: CURRENCY,
+          externalId: `demo-commission-${period}-${partnerId}`,
+          description: `Referral commission ${period}`,
+          availableAt,
+        },
+        expect: 201,
+      },
+    );
+    const commission = recorded.body.earnings[0];
+    check(commission?.amount === COMMISSION, `POST /admin/earnings recorded ${recorded.text}`);
+    show('commission', `${money(COMMISSION)} → ${partnerId}, entry ${commission.entryId}`);
+    show('available at', `${commission.availableAt} (holding period over)`);
+    const held = await api<EarningsBody>('GET', '/earnings', { token, expect: 200 });
+    const heldEntry = held.body.entries.find((e) => e.type === 'earning' && e.amount === COMMISSION);
+    check(
+      heldEntry?.payoutStatus === 'available',
+      `the commission should be available in GET /earnings, is ${heldEntry?.payoutStatus ?? 'missing'}`,
+    );
+    show('GET /earnings', `commission ${heldEntry.payoutStatus}`);
+
+    // -----------------------------------------------------------------------------------------------------------
+    step(5, `The monthly run for ${period} pays by Transfer`);
+    const runId = `run_${period}`;
+    const started = await api<{ created: boolean; run: RunView }>('POST', '/admin/payout-runs', {
+      token: adminToken,
+      body: { period },
+      expect: 202,
+    });
+    check(started.body.created, `POST /admin/payout-runs did not create ${runId}: ${started.text}`);
+    show('run started', `${runId} (cutoff ${started.body.run.cutoff})`);
+    const run = await eventually(
+      `${runId} to complete`,
+      () => api<RunView>('GET', `/admin/payout-runs/${runId}`, { token: adminToken, expect: 200 }),
+      // The status is derived from the counters; finishedAt is written just after the last outcome.
+      (response) => response.body.status === 'completed' && response.body.finishedAt !== null,
+      30_000,
+    );
+    const t = run.body.totals;
+    check(t.paid >= 1 && t.failed === 0, `${runId} completed with paid ${t.paid}, failed ${t.failed}: ${run.text}`);
+    show('run', `${run.body.status} at ${run.body.finishedAt}`);
+    show(
+      'totals',
+      `considered ${t.considered}, queued ${t.queued}, paid ${t.paid}, awaiting funds ${t.awaitingFunds}, carried forward ${t.carriedForward}, failed ${t.failed}`,
+    );
+    const skipped = Object.entries(t.skipped).filter(([, n]) => n > 0);
+    if (skipped.length > 0) show('skipped', skipped.map(([reason, n]) => `${reason} ${n}`).join(', '));
+    show(
+      'amounts',
+      Object.entries(t.amounts.paid)
+        .map(([currency, amount]) => `paid ${money(amount, currency)}`)
+        .join(', ') || 'nothing paid',
+    );
+    const payouts = await api<{ payouts: PayoutView[] }>('GET', '/payouts', { token, expect: 200 });
+    const payout = payouts.body.payouts.find((p) => p.period === period);
+    check(
+      payout?.status === 'paid' && payout.amount === COMMISSION && payout.stripeTransferId,
+      `the partner's ${period} payout should be paid ${money(COMMISSION)} with a transfer: ${payouts.text}`,
+    );
+    const transfers: Stripe.Transfer[] = [];
+    for await (const transfer of stripe.transfers.list({ transfer_group: runId, limit: 100 })) transfers.push(transfer);
+    const transfer = transfers.find((tr) => tr.id === payout.stripeTransferId);
+    check(
+      transfer && transfer.amount === COMMISSION && transfer.destination === accountId,
+      `no transfer ${payout.stripeTransferId} of ${money(COMMISSION)} to ${accountId} in transfer_group ${runId} (found ${transfers.map((tr) => tr.id).join(', ') || 'none'})`,
+    );
+    check(
+      transfer.metadata.payoutId === payout.id,
+      `transfer ${transfer.id} names payout ${transfer.metadata.payoutId}`,
+    );
+    show(
+      'transfer',
+      `${transfer.id}: ${money(transfer.amount, transfer.currency)} → ${transfer.destination}, group ${transfer.transfer_group}, metadata.payoutId ${transfer.metadata.payoutId}`,
+    );
+    show('in group', `${transfers.length} transfer${transfers.length === 1 ? '' : 's'} in ${runId}`);
+
+    // -----------------------------------------------------------------------------------------------------------
+    step(6, "The partner's earnings and payouts");
+    const history = await api<EarningsBody>('GET', '/earnings', { token, expect: 200 });
+    console.log('   GET /earnings');
+    printEntries(history.body.entries);
+    const byType = (type: string, amount: number) =>
+      history.body.entries.find((e) => e.type === type && e.amount === amount);
+    check(byType('earning', gross - fee)?.payoutStatus === 'transferred', 'the Checkout earning is not transferred');
+    check(byType('earning', DEPOSIT - depositFee)?.payoutStatus === 'transferred', 'the deposit is not transferred');
+    const paidCommission = byType('earning', COMMISSION);
+    check(
+      paidCommission?.payoutStatus === 'paid' && paidCommission.payoutId === payout.id,
+      `the commission should be paid by ${payout.id}: ${JSON.stringify(paidCommission)}`,
+    );
+    const summary = history.body.summary[CURRENCY];
+    const expectedAllTime = gross - fee + (DEPOSIT - depositFee) + COMMISSION;
+    check(summary?.allTime === expectedAllTime, `summary allTime ${summary?.allTime}, expected ${expectedAllTime}`);
+    show(
+      'summary',
+      `today ${money(summary.today)}, last 7 days ${money(summary.last7Days)}, last 30 days ${money(summary.last30Days)}, all time ${money(summary.allTime)}`,
+    );
+    console.log('   GET /payouts');
+    printPayouts(payouts.body.payouts);
+
+    // -----------------------------------------------------------------------------------------------------------
+    step(7, 'A refund and a reversal');
+    const refund: Stripe.Refund = await stripe.refunds.create({
+      payment_intent: paymentIntentId,
+      reverse_transfer: true,
+      refund_application_fee: true,
+    });
+    check(refund.status === 'succeeded', `refund ${refund.id} is ${refund.status}`);
+    show('refund', `${refund.id}: ${money(refund.amount)} of ${paymentIntentId} (reverse_transfer, refund fee)`);
+    show('webhooks flushed', await flush());
+    const refunded = await eventually(
+      `deposit ${depositPaymentId} to be refunded`,
+      () => findPayment(adminToken, depositPaymentId),
+      (payment) => payment?.status === 'refunded',
+    );
+    check(
+      refunded && refunded.amountRefunded === DEPOSIT && refunded.partnerRefunded === DEPOSIT - depositFee,
+      `refunded deposit: ${JSON.stringify(refunded)}`,
+    );
+    show(
+      'deposit payment',
+      `${refunded.status}: ${money(refunded.amountRefunded)} refunded, ${money(refunded.partnerRefunded)} taken back from the partner`,
+    );
+    const afterRefund = await api<EarningsBody>('GET', '/earnings', { token, expect: 200 });
+    const refundEntry = afterRefund.body.entries.find((e) => e.type === 'refund' && e.reference === depositPaymentId);
+    check(
+      refundEntry?.amount === -(DEPOSIT - depositFee),
+      `GET /earnings should list a refund of ${money(-(DEPOSIT - depositFee))}: ${JSON.stringify(refundEntry)}`,
+    );
+    show('ledger', `refund ${money(refundEntry.amount)} (${refundEntry.payoutStatus}), ${refundEntry.id}`);
+
+    const reversal: Stripe.TransferReversal = await stripe.transfers.createReversal(transfer.id);
+    check(reversal.amount === COMMISSION, `reversal ${reversal.id} reversed ${reversal.amount}`);
+    show('reversal', `${reversal.id}: ${money(reversal.amount)} of ${transfer.id}`);
+    show('webhooks flushed', await flush());
+    const afterReversal = await eventually(
+      `payout ${payout.id} to be reversed`,
+      () => api<{ payouts: PayoutView[] }>('GET', '/payouts', { token, expect: 200 }),
+      (response) => response.body.payouts.find((p) => p.id === payout.id)?.status === 'reversed',
+    );
+    console.log('   GET /payouts');
+    printPayouts(afterReversal.body.payouts);
+    const back = await api<EarningsBody>('GET', '/earnings', { token, expect: 200 });
+    console.log('   GET /earnings');
+    printEntries(back.body.entries);
+    const returnedCommission = back.body.entries.find((e) => e.type === 'earning' && e.amount === COMMISSION);
+    check(
+      returnedCommission?.payoutStatus === 'available' && returnedCommission.payoutId === null,
+      `after the reversal the commission should be held and available again: ${JSON.stringify(returnedCommission)}`,
+    );
+    const afterSummary = back.body.summary[CURRENCY];
+    check(
+      afterSummary?.allTime === expectedAllTime - (DEPOSIT - depositFee),
+      `summary allTime after the refund is ${afterSummary?.allTime}`,
+    );
+    show('summary', `all time ${money(afterSummary.allTime)}`);
+
+    const nextPeriod = monthOf(new Date());
+    let cursor: string | null = null;
+    let next: { partnerId: string; currency: string; amount: number } | undefined;
+    for (let pageNo = 0; pageNo < 10 && !next; pageNo += 1) {
+      const dry: ApiResponse<DryRunBody> = await api<DryRunBody>('POST', '/admin/payout-runs', {
+        token: adminToken,
+        body: { period: nextPeriod, dryRun: true, ...(cursor ? { cursor } : {}) },
+        expect: 200,
+      });
+      next = dry.body.payouts.find((p) => p.partnerId === partnerId);
+      cursor = dry.body.nextCursor;
+      if (dry.body.complete || !cursor) break;
+    }
+    check(
+      next?.amount === COMMISSION,
+      `a dry run of ${nextPeriod} should pay the partner ${money(COMMISSION)} again, plans ${next ? money(next.amount) : 'nothing'}`,
+    );
+    show('balance back', `${money(next.amount)} held for ${partnerId}: the dry run of run_${nextPeriod} would pay it`);
+  } finally {
+    cognito.destroy();
+  }
+}
+
+async function main(): Promise<number> {
+  let target: Target | undefined;
+  const stopOwn = async () => {
+    if (target?.stop) {
+      const stopping = performance.now();
+      await target.stop();
+      console.log(`\nStopped the in-process stack (${((performance.now() - stopping) / 1000).toFixed(1)} s).`);
+    }
+  };
+  process.once('SIGINT', () => {
+    console.error('\nInterrupted: stopping…');
+    void (ownStack ? ownStack.stop() : Promise.resolve()).finally(() => process.exit(130));
+  });
+  try {
+    step(1, 'The local stack');
+    target = (await runningStack()) ?? (await ownLocalStack());
+    show('stack', target.description);
+    show('API', target.apiUrl);
+    show('cognito-local', target.cognitoEndpoint);
+    if (target.stripeUrl) show('Stripe emulator', target.stripeUrl);
+    await journey(target);
+    console.log(`\nThe whole journey behaved (${((performance.now() - began) / 1000).toFixed(1)} s).`);
+    await stopOwn();
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`\nDEMO FAILED in ${currentStep}: ${message}`);
+    if (!(error instanceof DemoError) && error instanceof Error && error.stack) console.error(error.stack);
+    await stopOwn().catch((stopError: unknown) => console.error('Could not stop the in-process stack:', stopError));
+    return 1;
+  }
+}
+
+process.exit(await main());
