@@ -12,11 +12,11 @@
  * limit, so the Stripe-calling write routes see 429s from "Stripe" there.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { cognitoClient, type LocalUserPool, signIn } from '../local/cognito.ts';
-import { STACK_FILE, startLocalStack } from '../local/stack.ts';
+import { startLocalStack } from '../local/stack.ts';
+import { readRunningStack } from '../local/stack-file.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,12 +35,9 @@ let cognitoEndpoint: string;
 let userPool: LocalUserPool;
 let stop = async () => {};
 if (values.running) {
-  const running = JSON.parse(readFileSync(STACK_FILE, 'utf8')) as {
-    apiUrl: string;
-    cognitoEndpoint: string;
-    userPool: LocalUserPool;
-  };
-  ({ apiUrl, cognitoEndpoint, userPool } = running);
+  const running = readRunningStack();
+  if (running.state !== 'running') throw new Error('--running: no `npm start` stack is running');
+  ({ apiUrl, cognitoEndpoint, userPool } = running.stack);
   console.log(`using the running stack at ${apiUrl}`);
 } else {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

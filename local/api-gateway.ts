@@ -65,6 +65,30 @@ export async function createTokenVerifier(pool: LocalUserPool) {
   return (token: string): Promise<JwtPayload> => verifier.verify(token);
 }
 
+/** requestContext.identity of a REST proxy event for a caller authenticated by a Cognito authorizer (or none). */
+export function callerIdentity(
+  sourceIp: string,
+  userAgent: string | null,
+): APIGatewayProxyEvent['requestContext']['identity'] {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp,
+    user: null,
+    userAgent,
+    userArn: null,
+  };
+}
+
 export type TokenVerifier = Awaited<ReturnType<typeof createTokenVerifier>>;
 
 /** API Gateway (REST) hands claims to the function as strings; arrays become comma-separated. */
@@ -235,23 +259,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
         domainPrefix: 'localhost',
         extendedRequestId: requestId,
         httpMethod: method,
-        identity: {
-          accessKey: null,
-          accountId: null,
-          apiKey: null,
-          apiKeyId: null,
-          caller: null,
-          clientCert: null,
-          cognitoAuthenticationProvider: null,
-          cognitoAuthenticationType: null,
-          cognitoIdentityId: null,
-          cognitoIdentityPoolId: null,
-          principalOrgId: null,
-          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-          user: null,
-          userAgent: request.headers['user-agent'] ?? null,
-          userArn: null,
-        },
+        identity: callerIdentity(request.socket.remoteAddress ?? '127.0.0.1', request.headers['user-agent'] ?? null),
         path: `/${stage}${url.pathname}`,
         protocol: `HTTP/${request.httpVersion}`,
         requestId,

@@ -16,7 +16,7 @@ import {
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
-import { captureOutput, LocalStackError, resolvePort, stopChild, waitUntil } from './processes.ts';
+import { LocalStackError, resolvePort, serveChild } from './processes.ts';
 
 export const LOCAL_POOL_NAME = 'connect-payouts-local';
 const LOCAL_CLIENT_NAME = 'connect-payouts-local-web';
@@ -55,32 +55,9 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output = captureOutput(child);
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = cognitoClient(endpoint);
-  try {
-    await waitUntil('cognito-local', async () => {
-      if (exited) throw new LocalStackError(`cognito-local exited during start:\n${output()}`);
-      await client.send(new ListUserPoolsCommand({ MaxResults: 1 }));
-      return true;
-    });
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-  return {
-    endpoint,
-    port,
-    client,
-    async stop() {
-      client.destroy();
-      await stopChild(child);
-    },
-  };
+  return serveChild('cognito-local', child, port, cognitoClient, (client) =>
+    client.send(new ListUserPoolsCommand({ MaxResults: 1 })),
+  );
 }
 
 /** Creates (or finds, when data persists) the pool, the app client and the admin group. */

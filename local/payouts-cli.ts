@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CURRENCIES, isCurrency } from '#core/money';
 import { payoutIdFor } from '#core/payout-rules';
+import type { payoutRunView } from '#core/payout-views';
 import { type RunReportRow, toCsv } from '#core/payout-views';
-import { cognitoClient, type LocalUserPool, signIn } from './cognito.ts';
-import { STACK_FILE } from './stack.ts';
+import { cognitoClient, signIn } from './cognito.ts';
+import { readRunningStack } from './stack-file.ts';
 
 /**
  * `npm run payouts -- --period 2026-11 [--dry-run] [--approve] [--watch] [--csv file]`: the operator's handle on the
@@ -41,27 +42,8 @@ class CliError extends Error {
 
 type Amounts = Partial<Record<string, number>>;
 
-interface RunView {
-  id: string;
-  period: string;
-  status: 'planning' | 'awaiting_approval' | 'sending' | 'completed';
-  requireApproval: boolean;
-  approved: boolean;
-  cutoff: string;
-  totals: {
-    considered: number;
-    queued: number;
-    paid: number;
-    awaitingFunds: number;
-    carriedForward: number;
-    failed: number;
-    skipped: Record<string, number>;
-    amounts: { planned: Amounts; paid: Amounts };
-  };
-  startedAt: string;
-  startedBy: string;
-  finishedAt: string | null;
-}
+/** The API's run view, as `GET /admin/payout-runs/{runId}` returns it. */
+type RunView = ReturnType<typeof payoutRunView>;
 
 interface DryRunPage {
   dryRun: true;
@@ -158,22 +140,18 @@ async function target(args: { api?: string; token?: string; email: string }): Pr
     }
     return { api: url.href.replace(/\/+$/, ''), token: args.token };
   }
-  if (!existsSync(STACK_FILE)) {
+  const running = readRunningStack();
+  if (running.state === 'none') {
     throw new CliError(
       'The local stack is not running (no .local/stack.json): start it with `npm start`, or pass --api and --token for a deployed stage.',
     );
   }
-  const stack = JSON.parse(readFileSync(STACK_FILE, 'utf8')) as {
-    apiUrl: string;
-    cognitoEndpoint: string;
-    userPool: LocalUserPool;
-    pid?: number;
-  };
-  if (stack.pid !== undefined && !processAlive(stack.pid)) {
+  if (running.state === 'stale') {
     throw new CliError(
-      `The local stack is not running (process ${stack.pid} from .local/stack.json is gone): start it with \`npm start\`.`,
+      `The local stack is not running (process ${running.pid ?? '?'} from .local/stack.json is gone): start it with \`npm start\`.`,
     );
   }
+  const { stack } = running;
   if (args.token) return { api: stack.apiUrl, token: args.token };
   const client = cognitoClient(stack.cognitoEndpoint);
   try {
@@ -185,15 +163,6 @@ async function target(args: { api?: string; token?: string; email: string }): Pr
     );
   } finally {
     client.destroy();
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -86,3 +86,50 @@ export function captureOutput(child: ChildProcess, limit = 20_000): () => string
   child.stderr?.on('data', append);
   return () => output;
 }
+
+export interface ServedChild<C extends { destroy(): void }> {
+  endpoint: string;
+  port: number;
+  client: C;
+  stop(): Promise<void>;
+}
+
+/**
+ * Waits until a freshly spawned stand-in answers `probe` through its SDK client, and stops it again if it exits or
+ * never becomes ready (with its output in the error). Its `stop()` closes the client and the process.
+ */
+export async function serveChild<C extends { destroy(): void }>(
+  what: string,
+  child: ChildProcess,
+  port: number,
+  makeClient: (endpoint: string) => C,
+  probe: (client: C) => Promise<unknown>,
+): Promise<ServedChild<C>> {
+  const output = captureOutput(child);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = makeClient(endpoint);
+  try {
+    await waitUntil(what, async () => {
+      if (exited) throw new LocalStackError(`${what} exited during start:\n${output()}`);
+      await probe(client);
+      return true;
+    });
+  } catch (error) {
+    client.destroy();
+    await stopChild(child);
+    throw error;
+  }
+  return {
+    endpoint,
+    port,
+    client,
+    async stop() {
+      client.destroy();
+      await stopChild(child);
+    },
+  };
+}

@@ -13,8 +13,6 @@ import { type EventSource, type LocalQueues, startEventSource, startLocalQueues 
 import { type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
 
 export const LOCAL_TABLE_NAME = 'connect-payouts-local';
-/** Where `npm start` records its endpoints so `npm run token` can find the running stack. */
-export const STACK_FILE = path.resolve(import.meta.dirname, '..', '.local', 'stack.json');
 
 export interface LocalStackOptions {
   /** 0 = any free port (tests). */

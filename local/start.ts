@@ -1,7 +1,7 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LocalStackError } from './processes.ts';
-import { STACK_FILE, startLocalStack } from './stack.ts';
+import { startLocalStack } from './stack.ts';
+import { removeStackFile, writeStackFile } from './stack-file.ts';
 
 /** `npm start`: the whole system on this machine. Ports and options come from the environment (see README). */
 function portFromEnv(name: string, fallback: number): number {
@@ -27,15 +27,12 @@ async function main(): Promise<void> {
     logRequests: true,
   });
   const { info } = stack;
-  mkdirSync(path.dirname(STACK_FILE), { recursive: true });
-  writeFileSync(
-    STACK_FILE,
-    JSON.stringify(
-      { cognitoEndpoint: info.cognitoEndpoint, userPool: info.userPool, apiUrl: info.apiUrl, pid: process.pid },
-      null,
-      2,
-    ),
-  );
+  writeStackFile({
+    cognitoEndpoint: info.cognitoEndpoint,
+    userPool: info.userPool,
+    apiUrl: info.apiUrl,
+    pid: process.pid,
+  });
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
   console.log(`
 connect-payouts local stack is up (${seconds} s)
@@ -60,7 +57,7 @@ Ctrl-C stops everything.
     stack
       .stop()
       .then(() => {
-        rmSync(STACK_FILE, { force: true });
+        removeStackFile();
         console.log('Stopped.');
         process.exit(0);
       })

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { cognitoClient, type LocalUserPool, signIn } from './cognito.ts';
-import { STACK_FILE } from './stack.ts';
+import { cognitoClient, signIn } from './cognito.ts';
+import { readRunningStack } from './stack-file.ts';
 
 /** `npm run token -- alice@example.com [--admin]`: prints an ID token for that user of the running local pool. */
 async function main(): Promise<void> {
@@ -10,11 +9,12 @@ async function main(): Promise<void> {
     console.error('Usage: npm run token -- <email> [--admin] [--access]');
     process.exit(2);
   }
-  if (!existsSync(STACK_FILE)) {
+  const running = readRunningStack();
+  if (running.state !== 'running') {
     console.error('The local stack is not running: start it with `npm start` first.');
     process.exit(1);
   }
-  const stack = JSON.parse(readFileSync(STACK_FILE, 'utf8')) as { cognitoEndpoint: string; userPool: LocalUserPool };
+  const { stack } = running;
   const client = cognitoClient(stack.cognitoEndpoint);
   const user = await signIn(client, stack.userPool, email, { admin: args.includes('--admin') });
   process.stdout.write(`${args.includes('--access') ? user.accessToken : user.idToken}\n`);

@@ -1,7 +1,11 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { callerIdentity } from '#local/api-gateway';
+import { lambdaContext as localLambdaContext } from '#local/lambda-context';
 
 /** A minimal but complete API Gateway REST proxy event, for unit tests of handlers and middleware. */
-export function proxyEvent(overrides: Partial<APIGatewayProxyEvent> & { claims?: Record<string, string> } = {}): APIGatewayProxyEvent {
+export function proxyEvent(
+  overrides: Partial<APIGatewayProxyEvent> & { claims?: Record<string, string> } = {},
+): APIGatewayProxyEvent {
   const { claims, ...rest } = overrides;
   return {
     resource: '/test',
@@ -20,23 +24,7 @@ export function proxyEvent(overrides: Partial<APIGatewayProxyEvent> & { claims?:
       apiId: 'unit',
       authorizer: claims ? { claims } : null,
       httpMethod: 'POST',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: null,
-        userAgent: null,
-        userArn: null,
-      },
+      identity: callerIdentity('127.0.0.1', null),
       path: '/unit/test',
       protocol: 'HTTP/1.1',
       requestId: 'req-1',
@@ -50,18 +38,5 @@ export function proxyEvent(overrides: Partial<APIGatewayProxyEvent> & { claims?:
 }
 
 export function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'unit',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:unit',
-    memoryLimitInMB: '128',
-    awsRequestId: 'unit-request',
-    logGroupName: '/aws/lambda/unit',
-    logStreamName: 'unit',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return localLambdaContext('unit', 'unit-request', 10_000);
 }

@@ -19,7 +19,11 @@ export function decodePayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-export function signRs256(payload: Record<string, unknown>, key: KeyObject = cognitoLocalKey(), kid = 'CognitoLocal'): string {
+export function signRs256(
+  payload: Record<string, unknown>,
+  key: KeyObject = cognitoLocalKey(),
+  kid = 'CognitoLocal',
+): string {
   const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }));
   const body = base64url(JSON.stringify(payload));
   const signature = createSign('RSA-SHA256').update(`${header}.${body}`).sign(key);

@@ -1,26 +1,14 @@
 import type Stripe from 'stripe';
 import { expect } from 'vitest';
 import { dynamoLedgerStore } from '#adapters/dynamodb/ledger-store';
+import type { payoutRunView } from '#core/payout-views';
 import { api } from './local.ts';
 import { admin, eventually, stripeSdk } from './payments.ts';
 
 /** Integration helpers for the monthly payout run (issue 6). */
 
-export interface RunView {
-  id: string;
-  period: string;
-  status: string;
-  totals: {
-    considered: number;
-    queued: number;
-    paid: number;
-    awaitingFunds: number;
-    carriedForward: number;
-    failed: number;
-    skipped: Record<string, number>;
-    amounts: { planned: Record<string, number>; paid: Record<string, number> };
-  };
-}
+/** The API's run view, as `GET /admin/payout-runs/{runId}` returns it. */
+export type RunView = ReturnType<typeof payoutRunView>;
 
 let ops: Awaited<ReturnType<typeof admin>> | undefined;
 export async function opsToken(): Promise<string> {

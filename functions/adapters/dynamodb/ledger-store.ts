@@ -1,9 +1,7 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type NativeAttributeValue,
   QueryCommand,
-  type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -26,6 +24,7 @@ import {
   VISIBLE_PREFIX,
   visibleFrom,
 } from './payment-keys.ts';
+import { isCancelled, queryAll, queryPrefix } from './query.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -137,19 +136,6 @@ const ISO = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z';
 const ENTRY_ID = '[A-Za-z0-9_:.\\-]{1,200}';
 const VISIBLE_CURSOR = new RegExp(`^LEDGER#E#${ISO}#${ENTRY_ID}$`);
 const HELD_CURSOR = new RegExp(`^${ISO}#ptn_[a-f0-9]{24}#${ENTRY_ID}$`);
-
-export async function queryAll(input: QueryCommandInput): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await dynamo().send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-    items.push(...((page.Items ?? []) as Item[]));
-    startKey = page.LastEvaluatedKey as Item | undefined;
-  } while (startKey);
-  return items;
-}
-
-const isCancelled = (error: unknown) => error instanceof TransactionCanceledException;
 
 export const dynamoLedgerStore: LedgerStore = {
   async recordHeld(earning, entry) {
@@ -271,12 +257,7 @@ export const dynamoLedgerStore: LedgerStore = {
   },
 
   async totals(partnerId) {
-    const items = await queryAll({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': partnerPk(partnerId), ':prefix': TOTALS_PREFIX },
-      ConsistentRead: true,
-    });
+    const items = await queryPrefix(partnerPk(partnerId), TOTALS_PREFIX);
     return items.map(
       (item): LedgerTotals => ({
         partnerId: item.partnerId,
@@ -289,12 +270,7 @@ export const dynamoLedgerStore: LedgerStore = {
   },
 
   async allEntries(partnerId) {
-    const items = await queryAll({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': partnerPk(partnerId), ':prefix': LEDGER_PREFIX },
-      ConsistentRead: true,
-    });
+    const items = await queryPrefix(partnerPk(partnerId), LEDGER_PREFIX);
     return items.map(toLedgerRecord);
   },
 

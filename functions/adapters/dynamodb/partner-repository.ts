@@ -3,7 +3,6 @@ import {
   GetCommand,
   type NativeAttributeValue,
   QueryCommand,
-  type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -32,6 +31,7 @@ import {
   statusIndexPk,
   userPk,
 } from './keys.ts';
+import { queryPrefix } from './query.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -114,17 +114,6 @@ const isConditionFailure = (error: unknown) => error instanceof ConditionalCheck
 function failedConditions(error: unknown): boolean[] | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
   return (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
-}
-
-async function queryAll(input: QueryCommandInput): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await dynamo().send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-    items.push(...((page.Items ?? []) as Item[]));
-    startKey = page.LastEvaluatedKey as Item | undefined;
-  } while (startKey);
-  return items;
 }
 
 const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_]{1,64}$/;
@@ -259,22 +248,12 @@ export const dynamoPartnerRepository: PartnerRepository = {
   },
 
   async membershipsOf(userSub) {
-    const items = await queryAll({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': userPk(userSub), ':prefix': MEMBERSHIP_PREFIX },
-      ConsistentRead: true,
-    });
+    const items = await queryPrefix(userPk(userSub), MEMBERSHIP_PREFIX);
     return items.map(toMembership);
   },
 
   async membersOf(partnerId) {
-    const items = await queryAll({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': partnerPk(partnerId), ':prefix': MEMBER_PREFIX },
-      ConsistentRead: true,
-    });
+    const items = await queryPrefix(partnerPk(partnerId), MEMBER_PREFIX);
     return items.map(toMembership);
   },
 

@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   type NativeAttributeValue,
@@ -24,7 +23,7 @@ import {
 } from '#core/payouts';
 import { dynamo, tableName } from './client.ts';
 import { partnerPk } from './keys.ts';
-import { ledgerWriteItems, queryAll } from './ledger-store.ts';
+import { ledgerWriteItems } from './ledger-store.ts';
 import {
   AWAITING_FUNDS_INDEX_PK,
   awaitingFundsIndexKeys,
@@ -41,6 +40,7 @@ import {
   runPayoutIndexSk,
   runSkipKey,
 } from './payment-keys.ts';
+import { isCancelled, queryAll, queryPrefix } from './query.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -49,8 +49,6 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 const ENTRIES_PER_TRANSACTION = 90;
 const OPEN: PayoutStatus[] = ['planned', 'sending', 'awaiting_funds'];
 const CURRENCY_LIST = Object.keys(CURRENCIES) as Currency[];
-
-const isCancelled = (error: unknown) => error instanceof TransactionCanceledException;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Items
@@ -704,11 +702,7 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async listSkips(runId) {
-    const items = await queryAll({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': payoutRunKey(runId).PK, ':prefix': RUN_SKIP_PREFIX },
-    });
+    const items = await queryPrefix(payoutRunKey(runId).PK, RUN_SKIP_PREFIX);
     return items.map((item) => ({
       partnerId: item.partnerId,
       currency: item.currency,
