@@ -122,7 +122,9 @@ export function planSettlement(
     const takenBack = transferReversed - applicationFeeRefunded;
     const delta = takenBack - payment.partnerRefunded;
     if (delta > 0) {
-      const refunded = view.amountRefunded > 0;
+      // A refund when this change brings refund progress; a reversal on its own (e.g. the platform recovering a
+      // disputed charge from the partner) is a clawback, even on a charge that was partially refunded before.
+      const refunded = view.amountRefunded > payment.amountRefunded;
       entry(
         `${payment.id}:v${version}:${refunded ? 'refund' : 'clawback'}`,
         refunded ? 'refund' : 'clawback',
