@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
+import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
 import { JOBS, ROUTES } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
@@ -160,11 +162,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
       ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
       webhooks: {
+        // Subscribed to the same events as the deployed endpoints (README, Deploy).
         ...(hasRoute('/webhooks/stripe')
-          ? { platform: { url: `${apiUrl}/webhooks/stripe`, secret: platformWebhookSecret } }
+          ? {
+              platform: {
+                url: `${apiUrl}/webhooks/stripe`,
+                secret: platformWebhookSecret,
+                enabledEvents: PLATFORM_EVENT_TYPES,
+              },
+            }
           : {}),
         ...(hasRoute('/webhooks/stripe/connect')
-          ? { connect: { url: `${apiUrl}/webhooks/stripe/connect`, secret: connectWebhookSecret } }
+          ? {
+              connect: {
+                url: `${apiUrl}/webhooks/stripe/connect`,
+                secret: connectWebhookSecret,
+                enabledEvents: CONNECT_EVENT_TYPES,
+              },
+            }
           : {}),
       },
     });

@@ -10,7 +10,7 @@ import { resolvePaymentMethod, runCharge } from './resources/payments.ts';
 import { markPayoutFailed, markPayoutPaid } from './resources/payouts.ts';
 import { PLATFORM } from './store.ts';
 import type { Account, Balance, Payout } from './types.ts';
-import type { Delivery, DeliveryMode, FlushResult, WebhookEndpoints } from './webhooks.ts';
+import type { Delivery, DeliveryMode, FlushResult, WebhookEndpointConfig, WebhookEndpoints } from './webhooks.ts';
 
 export interface FundBalanceInput {
   amount: number;
@@ -225,11 +225,19 @@ function str(body: Record<string, unknown>, key: string): string | undefined {
   return v;
 }
 
-function endpointConfig(v: unknown, key: string): { url: string; secret: string } | null | undefined {
+function endpointConfig(v: unknown, key: string): WebhookEndpointConfig | null | undefined {
   if (v === undefined) return undefined;
   if (v === null) return null;
-  if (isRecord(v) && typeof v.url === 'string' && typeof v.secret === 'string') return { url: v.url, secret: v.secret };
-  throw invalidRequest(`${key} must be { url, secret } or null`, { param: key });
+  if (isRecord(v) && typeof v.url === 'string' && typeof v.secret === 'string') {
+    const config: WebhookEndpointConfig = { url: v.url, secret: v.secret };
+    if (v.enabledEvents !== undefined) {
+      if (!Array.isArray(v.enabledEvents) || !v.enabledEvents.every((t): t is string => typeof t === 'string'))
+        throw invalidRequest(`${key}.enabledEvents must be a list of event types`, { param: `${key}.enabledEvents` });
+      config.enabledEvents = v.enabledEvents;
+    }
+    return config;
+  }
+  throw invalidRequest(`${key} must be { url, secret, enabledEvents? } or null`, { param: key });
 }
 
 function faultRule(v: unknown): FaultRule {

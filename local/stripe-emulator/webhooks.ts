@@ -7,6 +7,17 @@ export interface WebhookEndpointConfig {
   url: string;
   /** `whsec_…`: the secret `stripe.webhooks.constructEvent` verifies with. */
   secret: string;
+  /**
+   * Stripe's `enabled_events`: the event types this endpoint receives; `*` (the default) is every type. Events of
+   * other types are not delivered to it and do not count in `pending_webhooks`.
+   */
+  enabledEvents?: readonly string[];
+}
+
+/** Whether an endpoint subscribes to an event type (Stripe's `enabled_events`, `*` for all). */
+export function subscribes(endpoint: WebhookEndpointConfig, type: string): boolean {
+  const enabled = endpoint.enabledEvents ?? ['*'];
+  return enabled.includes('*') || enabled.includes(type);
 }
 
 export interface WebhookEndpoints {
@@ -88,14 +99,15 @@ export class WebhookDispatcher {
   ) {}
 
   /** Number of endpoints that will receive this event (Stripe's `pending_webhooks`). */
-  targetsFor(event: { account?: string }): number {
-    return event.account ? (this.endpoints.connect ? 1 : 0) : this.endpoints.platform ? 1 : 0;
+  targetsFor(event: { account?: string; type: string }): number {
+    const endpoint = this.endpoints[event.account ? 'connect' : 'platform'];
+    return endpoint && subscribes(endpoint, event.type) ? 1 : 0;
   }
 
   enqueue(event: StripeEvent): void {
     const endpointName = event.account ? 'connect' : 'platform';
     const endpoint = this.endpoints[endpointName];
-    if (!endpoint) return;
+    if (!endpoint || !subscribes(endpoint, event.type)) return;
     this.deliveries.push({
       id: this.ids.next('whdel', 20),
       eventId: event.id,

@@ -77,6 +77,38 @@ describe('webhook delivery', () => {
     expect(platform.types()).toEqual(['charge.succeeded', 'balance.available']);
   });
 
+  it("delivers only the endpoint's enabled events, and pending_webhooks counts only subscribed endpoints", async () => {
+    await h.control.configureWebhooks({
+      platform: { url: platform.url, secret: platform.secret, enabledEvents: ['transfer.created'] },
+      connect: { url: connect.url, secret: connect.secret, enabledEvents: ['account.updated'] },
+    });
+    const a = await expressAccount(h, { verified: true });
+    await h.control.fundBalance({ amount: 5000, currency: 'usd' });
+    const transfer = await h.stripe.transfers.create(
+      { amount: 700, currency: 'usd', destination: a.id },
+      { idempotencyKey: 'tr-enabled-events' },
+    );
+    await h.control.flushWebhooks();
+    expect(platform.types()).toEqual(['transfer.created']);
+    expect(connect.types()).toEqual(['account.updated']);
+    // Not subscribed: still an event of the account, but nobody is waiting for it.
+    const [funded] = (await h.stripe.events.list({ type: 'balance.available', limit: 1 })).data;
+    expect(funded?.pending_webhooks).toBe(0);
+    const delivered = platform.received[0]?.event as Stripe.TransferCreatedEvent;
+    expect(delivered.data.object.id).toBe(transfer.id);
+    expect(delivered.pending_webhooks).toBe(1);
+  });
+
+  it('refuses an enabledEvents that is not a list of types', async () => {
+    const response = await fetch(`${h.emulator.url}/_emulator/webhooks/endpoints`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ platform: { url: platform.url, secret: platform.secret, enabledEvents: 'transfer.*' } }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { param: 'platform.enabledEvents' } });
+  });
+
   it('retries non-2xx answers on the emulator clock until they succeed', async () => {
     platform.respondWith = [500];
     await h.control.fundBalance({ amount: 5000, currency: 'usd' });

@@ -7,6 +7,18 @@ const idOf = (value: string | { id: string } | null | undefined): string | null 
 
 const PAYOUT_STATUSES = new Set<string>(['paid', 'failed', 'pending', 'in_transit', 'canceled']);
 
+/** The event types the Connect endpoint subscribes to (Stripe's `enabled_events`): exactly those mapped below. */
+export const CONNECT_EVENT_TYPES = [
+  'account.updated',
+  'capability.updated',
+  'account.external_account.created',
+  'account.external_account.updated',
+  'account.external_account.deleted',
+  'account.application.deauthorized',
+  'payout.paid',
+  'payout.failed',
+] as const satisfies readonly Stripe.Event.Type[];
+
 /** Maps a verified Connect event to what the domain handles; everything else is `ignored` (answered 200, logged). */
 export function toConnectEvent(event: Stripe.Event): ConnectEvent {
   const base = { id: event.id, type: event.type, created: event.created };

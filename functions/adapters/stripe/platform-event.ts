@@ -4,6 +4,25 @@ import type { PlatformEvent } from '#core/platform-events';
 const idOf = (value: string | { id: string } | null | undefined): string | null =>
   value === null || value === undefined ? null : typeof value === 'string' ? value : value.id;
 
+/**
+ * The event types the platform endpoint subscribes to (Stripe's `enabled_events`): exactly what the handler acts on
+ * — the types mapped below, plus `balance.available` and payout transfers' `transfer.reversed` (the payout run).
+ * Subscribing to more only makes Stripe call (and bill Lambda for) events that are acknowledged and dropped.
+ */
+export const PLATFORM_EVENT_TYPES = [
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'charge.refunded',
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
+  'transfer.reversed',
+  'balance.available',
+] as const satisfies readonly Stripe.Event.Type[];
+
 /** Maps a verified platform event to what the domain handles; everything else is `ignored` (answered 200). */
 export function toPlatformEvent(event: Stripe.Event): PlatformEvent {
   const base = { id: event.id, type: event.type, created: event.created };
