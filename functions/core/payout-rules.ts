@@ -73,6 +73,11 @@ export function payoutIdFor(partnerId: string, period: string, currency: Currenc
   return `po_${period}_${currency}_${partnerId}`;
 }
 
+/** The period a payout id names (`po_2026-11_usd_…` → `2026-11`), or undefined for anything else. */
+export function periodOfPayoutId(payoutId: string): string | undefined {
+  return /^po_(\d{4}-\d{2})_/.exec(payoutId)?.[1];
+}
+
 /** Runs are per period: the scheduled run and an operator's run for the same month are the same run. */
 export function runIdFor(period: string): string {
   return `run_${period}`;

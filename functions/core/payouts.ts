@@ -6,6 +6,7 @@ import {
   type HeldEntry,
   type PayoutRules,
   payoutIdFor,
+  periodOfPayoutId,
   runIdFor,
   SKIP_REASONS,
   type SkipReason,
@@ -151,11 +152,17 @@ export interface PayoutStore {
   /** Records that the current attempt's key is being sent (first time only). */
   markSending(payout: Payout, at: string): Promise<Payout>;
   completePayout(payout: Payout, transferId: string, at: string): Promise<'completed' | 'already'>;
-  /** Releases the entries back to `pending` (they carry forward) and records the reason. */
-  carryForward(payout: Payout, reason: SkipReason, at: string): Promise<void>;
-  awaitFunds(payout: Payout, at: string): Promise<void>;
-  /** Stripe refused the transfer for good: the payout is failed and its entries carry forward. */
-  failPayout(payout: Payout, message: string, at: string): Promise<void>;
+  /**
+   * Releases the entries back to `pending` (they carry forward) and records the reason — only if the payout is still
+   * `expected` (status and attempt); false when it moved on meanwhile (then nothing was written).
+   */
+  carryForward(payout: Payout, reason: SkipReason, at: string, expected: PayoutExpectation): Promise<boolean>;
+  /** Stripe answered balance_insufficient for the `expected` attempt: the payout waits for funds. */
+  awaitFunds(payout: Payout, at: string, expected: PayoutExpectation): Promise<boolean>;
+  /** Stripe refused the transfer for good: the payout is failed and its entries carry forward (as carryForward). */
+  failPayout(payout: Payout, message: string, at: string, expected: PayoutExpectation): Promise<boolean>;
+  /** Finishes releasing the entries of a carried-forward or failed payout (a worker crash between chunks). */
+  ensureReleased(payout: Payout): Promise<void>;
   listAwaitingFunds(limit: number): Promise<Payout[]>;
   listRunPayouts(
     runId: string,
@@ -166,6 +173,12 @@ export interface PayoutStore {
   listSkips(
     runId: string,
   ): Promise<Array<{ partnerId: string; currency: Currency; reason: SkipReason; amount: number }>>;
+}
+
+/** The state a transition requires the payout to still be in: nobody moved it since it was read (or sent). */
+export interface PayoutExpectation {
+  status: PayoutStatus;
+  attempt: number;
 }
 
 export interface PartnerLookup {
@@ -316,7 +329,7 @@ export async function planPage(
     return { planned: toQueue.length, done: false };
   }
   await deps.store.markPlanningComplete(run.id, deps.clock().toISOString());
-  await finishRunIfDone(deps, run.id);
+  await finishRunsIfDone(deps, [run.id]);
   // A page whose invocation crashed after planning but before queueing left payouts `planned`: queue those again
   // (a payout queued twice is sent once).
   if (!run.requireApproval) await queuePlanned(deps, run.id);
@@ -498,41 +511,77 @@ export type SendResult =
  * concurrently or after a crash at any point: every path either proves the transfer exists (and records it) or
  * proves it does not (and only then uses a new key).
  */
-export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; payoutId: string }): Promise<SendResult> {
+const OPEN_STATUSES: readonly PayoutStatus[] = ['planned', 'sending', 'awaiting_funds'];
+
+export interface SendOptions {
+  /**
+   * Check (and record) whether the run finished after this payout (default true). The queue worker passes false
+   * and checks once per batch and run instead (`finishRunsIfDone`), after every record of the batch settled.
+   */
+  checkRunFinished?: boolean;
+}
+
+export async function sendPayout(
+  deps: PayoutDeps,
+  ref: { partnerId: string; payoutId: string },
+  options: SendOptions = {},
+): Promise<SendResult> {
+  const result = await sendOne(deps, ref);
+  const period = periodOfPayoutId(ref.payoutId);
+  if (options.checkRunFinished !== false && period && result !== 'retry_later' && result !== 'not_found')
+    await finishRunsIfDone(deps, [runIdFor(period)]);
+  return result;
+}
+
+async function sendOne(deps: PayoutDeps, ref: { partnerId: string; payoutId: string }): Promise<SendResult> {
   let payout = await deps.store.getPayout(ref.partnerId, ref.payoutId);
   if (!payout) return 'not_found';
-  if (!['planned', 'sending', 'awaiting_funds'].includes(payout.status)) return 'already_done';
-  const run = await deps.store.getRun(payout.runId);
-  if (run?.requireApproval && !run.approved) return 'already_done'; // queued by mistake: approval will queue it
+  if (payout.status === 'carried_forward' || payout.status === 'failed') await deps.store.ensureReleased(payout);
+  if (!OPEN_STATUSES.includes(payout.status)) return 'already_done';
+  if (!(await runGateOpen(deps, payout.runId))) return 'already_done'; // queued by mistake: approval queues it
 
   await deps.store.ensureAttached(payout);
   const now = deps.clock();
   const transferGroup = payout.runId;
+  const profile = await deps.partners.payoutProfile(payout.partnerId);
+  const reason = ineligibility(profile);
+
+  // Not payable (any more): close it — but only a payout no transfer can exist for. `planned` was never sent;
+  // `awaiting_funds` only ever got balance_insufficient for its key (earlier keys were proven unused). A `sending`
+  // payout may have a transfer (a crash after Stripe accepted it, or a worker still waiting for the answer): it
+  // goes on below with the same key, and Stripe's answer for that key decides (a replayed transfer is recorded as
+  // paid; a restricted or disconnected account is refused, and then it carries forward).
+  if ((reason || !profile?.stripeAccountId) && payout.status !== 'sending') {
+    const closed = await deps.store.carryForward(payout, reason ?? 'not_onboarded', now.toISOString(), {
+      status: payout.status,
+      attempt: payout.attempt,
+    });
+    if (!closed) return 'retry_later'; // another delivery moved it meanwhile: look again later
+    deps.metrics.count('PayoutCarriedForward');
+    return 'carried_forward';
+  }
+  if (!profile?.stripeAccountId) {
+    // A sending payout whose partner has no account any more: nothing safe to do automatically (DLQ, alarm).
+    throw new Error(`payout ${payout.id} is sending but partner ${payout.partnerId} has no connected account`);
+  }
 
   // A key Stripe may have forgotten (24 h) is never reused blindly: look the transfer up first.
   const keyMayHaveExpired =
     payout.attemptStartedAt !== null && now.getTime() - Date.parse(payout.attemptStartedAt) > deps.settings.keyTrustMs;
-  const profile = await deps.partners.payoutProfile(payout.partnerId);
-  if ((payout.status === 'awaiting_funds' || keyMayHaveExpired) && profile?.stripeAccountId) {
+  if (payout.status === 'awaiting_funds' || keyMayHaveExpired) {
     await deps.rateBudget.acquire();
     const found = await deps.transfers.findForPayout(transferGroup, payout.id, profile.stripeAccountId);
     if (found) return recordPaid(deps, payout, found);
-    if (keyMayHaveExpired || payout.status === 'awaiting_funds') {
-      // Proven: no transfer exists for any earlier key. A new key is safe (and needed: Stripe replays a cached
-      // balance_insufficient error for the old one).
-      payout = { ...payout, attempt: payout.attempt + 1, attemptStartedAt: null };
-    }
-  }
-
-  const reason = ineligibility(profile);
-  if (reason || !profile?.stripeAccountId) {
-    await deps.store.carryForward(payout, reason ?? 'not_onboarded', now.toISOString());
-    deps.metrics.count('PayoutCarriedForward');
-    await finishRunIfDone(deps, payout.runId);
-    return 'carried_forward';
+    // Proven: no transfer exists for any earlier key. A new key is safe (and needed: Stripe replays a cached
+    // balance_insufficient error for the old one).
+    payout = { ...payout, attempt: payout.attempt + 1, attemptStartedAt: null };
   }
 
   payout = await deps.store.markSending(payout, now.toISOString());
+  // A concurrent delivery of the same message may have settled it meanwhile: then there is nothing to send.
+  if (!OPEN_STATUSES.includes(payout.status)) return 'already_done';
+  // Stripe's answer below is for this key: outcomes are recorded only while the payout is still sending with it.
+  const sent: PayoutExpectation = { status: 'sending', attempt: payout.attempt };
   for (let tries = 0; ; tries++) {
     await deps.rateBudget.acquire();
     const outcome = await deps.transfers.create({
@@ -549,13 +598,12 @@ export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; pay
       case 'created':
         return recordPaid(deps, payout, outcome.transferId);
       case 'insufficient_funds':
-        await deps.store.awaitFunds(payout, deps.clock().toISOString());
-        deps.metrics.count('PayoutAwaitingFunds');
+        if (await deps.store.awaitFunds(payout, deps.clock().toISOString(), sent))
+          deps.metrics.count('PayoutAwaitingFunds');
         return 'awaiting_funds';
       case 'destination_unavailable':
-        await deps.store.carryForward(payout, 'restricted', deps.clock().toISOString());
-        deps.metrics.count('PayoutCarriedForward');
-        await finishRunIfDone(deps, payout.runId);
+        if (await deps.store.carryForward(payout, 'restricted', deps.clock().toISOString(), sent))
+          deps.metrics.count('PayoutCarriedForward');
         return 'carried_forward';
       case 'rate_limited':
         // Same key: a 429 created nothing. Back off a little, then give the message back to the queue.
@@ -570,12 +618,26 @@ export async function sendPayout(deps: PayoutDeps, ref: { partnerId: string; pay
         return 'retry_later';
       case 'rejected':
         // Retrying cannot help (Stripe refused the request itself): record it, count it, carry the money forward.
-        await deps.store.failPayout(payout, outcome.message, deps.clock().toISOString());
-        deps.metrics.count('PayoutFailed');
-        await finishRunIfDone(deps, payout.runId);
+        if (await deps.store.failPayout(payout, outcome.message, deps.clock().toISOString(), sent))
+          deps.metrics.count('PayoutFailed');
         return 'failed';
     }
   }
+}
+
+/**
+ * Whether a run's payouts may be sent: it needs no approval or has it. Both only ever become true, so an open gate
+ * is remembered for the life of `deps` (a warm worker reads each run once, not once per payout).
+ */
+const openGates = new WeakMap<PayoutDeps['store'], Set<string>>();
+async function runGateOpen(deps: PayoutDeps, runId: string): Promise<boolean> {
+  const known = openGates.get(deps.store) ?? new Set<string>();
+  openGates.set(deps.store, known);
+  if (known.has(runId)) return true;
+  const run = await deps.store.getRun(runId);
+  if (!run || (run.requireApproval && !run.approved)) return false;
+  known.add(runId);
+  return true;
 }
 
 function ineligibility(profile: PartnerPayoutProfile | undefined): SkipReason | undefined {
@@ -596,14 +658,16 @@ function ineligibility(profile: PartnerPayoutProfile | undefined): SkipReason | 
 async function recordPaid(deps: PayoutDeps, payout: Payout, transferId: string): Promise<SendResult> {
   const result = await deps.store.completePayout(payout, transferId, deps.clock().toISOString());
   if (result === 'completed') deps.metrics.count('PayoutPaid');
-  await finishRunIfDone(deps, payout.runId);
   return result === 'completed' ? 'paid' : 'already_done';
 }
 
-async function finishRunIfDone(deps: PayoutDeps, runId: string): Promise<void> {
-  const run = await deps.store.getRun(runId);
-  if (run && !run.finishedAt && runStatus(run) === 'completed')
-    await deps.store.markRunFinished(runId, deps.clock().toISOString());
+/** Records `finishedAt` on each run whose payouts have all settled (its status comes from the counters). */
+export async function finishRunsIfDone(deps: Pick<PayoutDeps, 'store' | 'clock'>, runIds: Iterable<string>) {
+  for (const runId of new Set(runIds)) {
+    const run = await deps.store.getRun(runId);
+    if (run && !run.finishedAt && runStatus(run) === 'completed')
+      await deps.store.markRunFinished(runId, deps.clock().toISOString());
+  }
 }
 
 /** transfer.reversed for a transfer we sent: the covered amount becomes payable again in the next run. */

@@ -3,7 +3,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { planPage, sendPayout } from '#core/payouts';
+import { periodOfPayoutId, runIdFor } from '#core/payout-rules';
+import { finishRunsIfDone, planPage, sendPayout } from '#core/payouts';
 import { logger, metrics } from '#middleware/observability';
 import { payoutDepsForRequest } from '#middleware/payout-request';
 
@@ -16,11 +17,14 @@ const Message = z.discriminatedUnion('type', [
  * Payout queue worker. Each message is one payout to send (or one page of a run to plan); the records of a batch
  * run concurrently and share the Stripe rate budget with every other worker. A record that must be retried is
  * reported as a batch item failure: SQS redelivers it after the visibility timeout — with the same payout and so
- * the same idempotency key — and moves it to the DLQ after 5 receives.
+ * the same idempotency key — and moves it to the DLQ after 5 receives. Whether a run has finished is checked once
+ * per batch, after all its records settled (not once per payout).
  */
 async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
   const deps = await payoutDepsForRequest();
   const failures: string[] = [];
+  /** Runs touched by this batch, with the messages that settled one of their payouts. */
+  const touchedRuns = new Map<string, string[]>();
   await Promise.all(
     event.Records.map(async (record: SQSRecord) => {
       const parsed = Message.safeParse(safeJson(record.body));
@@ -36,9 +40,14 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
           await planPage(deps, message.runId, message.cursor);
           return;
         }
-        const result = await sendPayout(deps, message);
+        const result = await sendPayout(deps, message, { checkRunFinished: false });
         logger.info('Payout processed', { payoutId: message.payoutId, result });
         if (result === 'retry_later') failures.push(record.messageId);
+        const period = periodOfPayoutId(message.payoutId);
+        if (period && result !== 'retry_later' && result !== 'not_found') {
+          const runId = runIdFor(period);
+          touchedRuns.set(runId, [...(touchedRuns.get(runId) ?? []), record.messageId]);
+        }
       } catch (error) {
         logger.error('Payout message failed; it will be retried', {
           messageId: record.messageId,
@@ -48,6 +57,19 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
       }
     }),
   );
+  // Once per batch and run, after every record settled: whoever settles a run's last payout records it finished.
+  // If that check fails, the run's messages come back (each is `already_done` then) and check again.
+  for (const [runId, messageIds] of touchedRuns) {
+    try {
+      await finishRunsIfDone(deps, [runId]);
+    } catch (error) {
+      logger.warn('Could not check whether the payout run finished; its messages will be redelivered', {
+        runId,
+        error: error as Error,
+      });
+      failures.push(...messageIds);
+    }
+  }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

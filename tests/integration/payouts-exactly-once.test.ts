@@ -102,6 +102,77 @@ describe('exactly one transfer per payout, whatever fails', () => {
     await expectExactlyOnce(period, [partner.partnerId]);
   });
 
+  it('a transfer Stripe accepted before a crash is recorded as paid, not carried forward, though the partner turned restricted meanwhile', async () => {
+    const { period, inside } = await freshPeriod();
+    const [partner] = await partnersWithEarnings(1, inside, 2_500);
+    if (!partner) throw new Error('no partner');
+    const { deps, queued, plans } = await inProcessDeps();
+    await startRunCore(deps, { period, startedBy: 'test' });
+    await planPage(deps, plans[0]?.runId ?? '', null);
+    const ref = queued[0];
+    if (!ref) throw new Error('nothing planned');
+    const crashing: PayoutStore = {
+      ...deps.store,
+      completePayout: async () => {
+        throw new Error('worker killed after Stripe answered');
+      },
+    };
+    await expect(sendPayout({ ...deps, store: crashing }, ref)).rejects.toThrow(/killed/);
+    // Before the redelivery, Stripe restricts the account and the Connect webhook tells us.
+    await emulator().setAccountState(partner.accountId, 'restricted');
+    await deliverWebhooks();
+    await eventually(
+      () => deps.partners.payoutProfile(partner.partnerId),
+      (profile) => profile?.status === 'restricted',
+    );
+    // The payout is `sending`: a transfer may exist, so it is not closed on our own view of the partner — the same
+    // key goes to Stripe, which replays the transfer it made.
+    expect(await sendPayout(deps, ref)).toBe('paid');
+    await expectExactlyOnce(period, [partner.partnerId]);
+    expect((await getRun(`run_${period}`)).body.totals).toMatchObject({ paid: 1, carriedForward: 0 });
+  });
+
+  it('a payout whose send never reached Stripe carries forward when Stripe refuses the restricted account', async () => {
+    const { period, inside } = await freshPeriod();
+    const [partner] = await partnersWithEarnings(1, inside, 3_300);
+    if (!partner) throw new Error('no partner');
+    const { deps, queued, plans } = await inProcessDeps();
+    await startRunCore(deps, { period, startedBy: 'test' });
+    await planPage(deps, plans[0]?.runId ?? '', null);
+    const ref = queued[0];
+    if (!ref) throw new Error('nothing planned');
+    // The worker recorded `sending` and died before its request left.
+    const dying: PayoutDeps = {
+      ...deps,
+      transfers: {
+        ...deps.transfers,
+        create: async () => {
+          throw new Error('worker killed before the request left');
+        },
+      },
+    };
+    await expect(sendPayout(dying, ref)).rejects.toThrow(/killed/);
+    expect((await dynamoPayoutStore.getPayout(ref.partnerId, ref.payoutId))?.status).toBe('sending');
+    await emulator().setAccountState(partner.accountId, 'restricted');
+    await deliverWebhooks();
+    await eventually(
+      () => deps.partners.payoutProfile(partner.partnerId),
+      (profile) => profile?.status === 'restricted',
+    );
+    expect(await sendPayout(deps, ref)).toBe('carried_forward');
+    expect(await transfersOf(`run_${period}`)).toHaveLength(0);
+    const payout = await dynamoPayoutStore.getPayout(ref.partnerId, ref.payoutId);
+    expect(payout).toMatchObject({ status: 'carried_forward', reason: 'restricted', stripeTransferId: null });
+    expect(await balanceOf(partner.partnerId)).toBe(3_300); // back in the held balance for a later run
+    expect((await getRun(`run_${period}`)).body.totals).toMatchObject({
+      paid: 0,
+      carriedForward: 1,
+      skipped: { restricted: 1 },
+    });
+    expect(await sendPayout(deps, ref)).toBe('already_done'); // a late redelivery changes nothing
+    expect(await balanceOf(partner.partnerId)).toBe(3_300);
+  });
+
   it('sends once when SQS delivers the same message several times at once', async () => {
     const { period, inside } = await freshPeriod();
     const [partner] = await partnersWithEarnings(1, inside);

@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   type NativeAttributeValue,
@@ -11,7 +12,7 @@ import { DomainError } from '#core/errors';
 import { CURRENCIES, type Currency } from '#core/money';
 import type { LedgerRecord } from '#core/payment-ports';
 import type { HeldEntry, SkipReason } from '#core/payout-rules';
-import { SKIP_REASONS } from '#core/payout-rules';
+import { periodOfPayoutId, SKIP_REASONS } from '#core/payout-rules';
 import {
   type CounterDelta,
   emptyCounters,
@@ -153,7 +154,16 @@ function payoutTransition(
   payout: Payout,
   status: PayoutStatus,
   at: string,
-  extra: { set?: Record<string, NativeAttributeValue>; remove?: string[] } = {},
+  extra: {
+    set?: Record<string, NativeAttributeValue>;
+    remove?: string[];
+    /** Only from this status (default: any open status). */
+    from?: PayoutStatus;
+    /** Only if the stored version is still this one. */
+    version?: number;
+    /** Only if the stored attempt is still this one. */
+    attempt?: number;
+  } = {},
 ): TransactItem {
   const set: Record<string, NativeAttributeValue> = {
     status,
@@ -170,7 +180,10 @@ function payoutTransition(
       UpdateExpression:
         `SET ${setNames.map((_, i) => `#s${i} = :s${i}`).join(', ')}, version = version + :one` +
         (removeNames.length > 0 ? ` REMOVE ${removeNames.map((_, i) => `#r${i}`).join(', ')}` : ''),
-      ConditionExpression: '#status IN (:o0, :o1, :o2)',
+      ConditionExpression:
+        (extra.from ? '#status = :from' : '#status IN (:o0, :o1, :o2)') +
+        (extra.version === undefined ? '' : ' AND version = :version') +
+        (extra.attempt === undefined ? '' : ' AND attempt = :attempt'),
       ExpressionAttributeNames: {
         '#status': 'status',
         ...Object.fromEntries(setNames.map((name, i) => [`#s${i}`, name])),
@@ -178,9 +191,9 @@ function payoutTransition(
       },
       ExpressionAttributeValues: {
         ':one': 1,
-        ':o0': OPEN[0],
-        ':o1': OPEN[1],
-        ':o2': OPEN[2],
+        ...(extra.from ? { ':from': extra.from } : { ':o0': OPEN[0], ':o1': OPEN[1], ':o2': OPEN[2] }),
+        ...(extra.version === undefined ? {} : { ':version': extra.version }),
+        ...(extra.attempt === undefined ? {} : { ':attempt': extra.attempt }),
         ...Object.fromEntries(setNames.map((name, i) => [`:s${i}`, set[name]])),
       },
     },
@@ -217,15 +230,22 @@ function settleEntry(payout: Payout, entry: HeldEntry, status: 'paid'): Transact
   };
 }
 
-function releaseEntry(payout: Payout, entry: HeldEntry): TransactItem {
+/** Hands an entry of this payout back to the held balance; `from` is the state it must be in (never another's). */
+function releaseEntry(payout: Payout, entry: HeldEntry, from: 'in_payout' | 'paid'): TransactItem {
   const index = heldIndexKeys(payout.currency, entry.availableAt, payout.partnerId, entry.id);
   return {
     Update: {
       TableName: tableName(),
       Key: entryKey(payout.partnerId, entry),
       UpdateExpression: 'SET payoutStatus = :pending, GSI3PK = :pk, GSI3SK = :sk REMOVE payoutId',
-      ConditionExpression: 'payoutId = :po',
-      ExpressionAttributeValues: { ':pending': 'pending', ':pk': index.GSI3PK, ':sk': index.GSI3SK, ':po': payout.id },
+      ConditionExpression: 'payoutId = :po AND payoutStatus = :from',
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':pk': index.GSI3PK,
+        ':sk': index.GSI3SK,
+        ':po': payout.id,
+        ':from': from,
+      },
     },
   };
 }
@@ -233,6 +253,15 @@ function releaseEntry(payout: Payout, entry: HeldEntry): TransactItem {
 async function transact(items: TransactItem[]): Promise<void> {
   if (items.length > 0) await dynamo().send(new TransactWriteCommand({ TransactItems: items }));
 }
+
+/** One item is a plain conditional update (half the cost of a transaction); several are one transaction. */
+async function transactOrUpdate(items: TransactItem[]): Promise<void> {
+  const [only] = items;
+  if (items.length === 1 && only?.Update) await dynamo().send(new UpdateCommand(only.Update));
+  else await transact(items);
+}
+
+const isConditionFailure = (error: unknown) => isCancelled(error) || error instanceof ConditionalCheckFailedException;
 
 /** Applies entry updates chunk by chunk; an entry already in the target state (a retry) is skipped. */
 async function updateEntries(items: TransactItem[]): Promise<void> {
@@ -263,6 +292,31 @@ const isKeyCursor = (value: unknown): value is Item =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Closes an open payout without paying it (carried forward, failed): the status change, its counters and the release
+ * of its entries back to the held balance, in one transaction (entries beyond the first chunk follow). It applies
+ * only if the payout is still exactly as the caller saw it (`expected` status and attempt) — so a payout another
+ * worker meanwhile moved on (to sending with a new key, to paid) is never closed, and nothing is counted twice.
+ */
+async function leaveOpenStatus(
+  payout: Payout,
+  expected: { status: PayoutStatus; attempt: number },
+  items: Array<TransactItem | undefined>,
+): Promise<boolean> {
+  const releases = payout.entries.map((entry) => releaseEntry(payout, entry, 'in_payout'));
+  try {
+    await transact([
+      ...items.filter((item): item is TransactItem => item !== undefined),
+      ...releases.slice(0, ENTRIES_PER_TRANSACTION),
+    ]);
+  } catch (error) {
+    if (isCancelled(error)) return false;
+    throw error;
+  }
+  await updateEntries(releases.slice(ENTRIES_PER_TRANSACTION));
+  return true;
+}
 
 export const dynamoPayoutStore: PayoutStore = {
   async getRun(runId) {
@@ -466,7 +520,7 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async getPayout(partnerId, payoutId) {
-    const period = /^po_(\d{4}-\d{2})_/.exec(payoutId)?.[1];
+    const period = periodOfPayoutId(payoutId);
     if (!period) return undefined;
     const { Item: item } = await dynamo().send(
       new GetCommand({ TableName: tableName(), Key: payoutKey(partnerId, period, payoutId), ConsistentRead: true }),
@@ -481,144 +535,134 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async markSending(payout, at) {
-    const stored = await this.getPayout(payout.partnerId, payout.id);
-    if (!stored) throw new Error(`payout ${payout.id} vanished`);
-    const newAttempt = payout.attempt !== stored.attempt;
-    const attemptStartedAt = newAttempt ? at : (stored.attemptStartedAt ?? at);
-    const wasAwaiting = stored.status === 'awaiting_funds';
-    const counters = wasAwaiting ? counterUpdate(payout.runId, { awaitingFunds: -1 }) : undefined;
+    // `payout` is what the worker read — with a bumped attempt and no attemptStartedAt when it starts a new key.
+    // Conditioning on its version proves nothing moved since that read, so there is no second read here.
+    if (payout.status === 'sending' && payout.attemptStartedAt !== null) return payout; // a redelivery: as recorded
+    const attemptStartedAt = payout.attemptStartedAt ?? at;
+    const wasAwaiting = payout.status === 'awaiting_funds';
     const transition = payoutTransition(payout, 'sending', at, {
       set: { attempt: payout.attempt, attemptStartedAt },
       remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
+      version: payout.version,
     });
-    // Never move the attempt backwards (a slower, concurrent worker holding an older copy).
-    const update = transition.Update;
-    if (update) {
-      update.ConditionExpression = `${update.ConditionExpression} AND attempt <= :attempt AND version = :version`;
-      update.ExpressionAttributeValues = {
-        ...update.ExpressionAttributeValues,
-        ':attempt': payout.attempt,
-        ':version': stored.version,
-      };
-    }
+    const counters = wasAwaiting ? counterUpdate(payout.runId, { awaitingFunds: -1 }) : undefined;
     try {
-      await transact([transition, ...(counters ? [counters] : [])]);
+      await transactOrUpdate([transition, ...(counters ? [counters] : [])]);
     } catch (error) {
-      if (!isCancelled(error)) throw error;
-      // Another worker moved it first; continue with what is stored (same key or a newer one).
+      if (!isConditionFailure(error)) throw error;
+      // Another worker moved it first (a duplicate delivery): continue with what is stored (same key or newer).
       const latest = await this.getPayout(payout.partnerId, payout.id);
       if (!latest) throw error;
       return latest.attempt >= payout.attempt ? latest : { ...latest, attempt: payout.attempt };
     }
-    return { ...stored, status: 'sending', attempt: payout.attempt, attemptStartedAt, version: stored.version + 1 };
+    return { ...payout, status: 'sending', attemptStartedAt, version: payout.version + 1 };
   },
 
   async completePayout(payout, transferId, at) {
-    const stored = await this.getPayout(payout.partnerId, payout.id);
-    if (!stored) throw new Error(`payout ${payout.id} vanished`);
     const settle = payout.entries.map((entry) => settleEntry(payout, entry, 'paid'));
-    if (stored.status === 'paid') {
-      await updateEntries(settle); // finish what a crashed worker started
-      return 'already';
-    }
-    const entry: LedgerRecord = {
-      id: `le_payout_${payout.id}`,
-      partnerId: payout.partnerId,
-      currency: payout.currency,
-      type: 'payout',
-      amount: -payout.amount,
-      occurredAt: Date.parse(at),
-      description: `Payout for ${payout.period}`,
-      reference: payout.id,
-      payoutId: payout.id,
-      payoutStatus: 'paid',
-      recordedAt: at,
-    };
-    const counters = counterUpdate(payout.runId, {
-      paid: 1,
-      paidAmount: { [payout.currency]: payout.amount },
-      ...(stored.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
-    });
-    try {
-      await transact([
-        payoutTransition(payout, 'paid', at, {
-          set: { stripeTransferId: transferId, paidAt: at },
-          remove: stored.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
-        }),
-        ...ledgerWriteItems([entry]),
-        ...(counters ? [counters] : []),
-        ...settle.slice(0, ENTRIES_PER_TRANSACTION),
-      ]);
-    } catch (error) {
-      if (!isCancelled(error)) throw error;
-      const latest = await this.getPayout(payout.partnerId, payout.id);
-      if (latest?.status === 'paid') {
-        await updateEntries(settle);
-        return 'already';
+    // `known` is the status we believe is stored (the worker's read, or what markSending wrote); the write is
+    // conditioned on it, so the counters it adjusts are right. If it moved, re-read once and decide again.
+    let known: PayoutStatus = payout.status;
+    for (let tries = 0; ; tries++) {
+      const entry: LedgerRecord = {
+        id: `le_payout_${payout.id}`,
+        partnerId: payout.partnerId,
+        currency: payout.currency,
+        type: 'payout',
+        amount: -payout.amount,
+        occurredAt: Date.parse(at),
+        description: `Payout for ${payout.period}`,
+        reference: payout.id,
+        payoutId: payout.id,
+        payoutStatus: 'paid',
+        recordedAt: at,
+      };
+      const wasAwaiting = known === 'awaiting_funds';
+      const counters = counterUpdate(payout.runId, {
+        paid: 1,
+        paidAmount: { [payout.currency]: payout.amount },
+        ...(wasAwaiting ? { awaitingFunds: -1 } : {}),
+      });
+      try {
+        await transact([
+          payoutTransition(payout, 'paid', at, {
+            set: { stripeTransferId: transferId, paidAt: at },
+            remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
+            from: known,
+          }),
+          ...ledgerWriteItems([entry]),
+          ...(counters ? [counters] : []),
+          ...settle.slice(0, ENTRIES_PER_TRANSACTION),
+        ]);
+      } catch (error) {
+        if (!isCancelled(error)) throw error;
+        const latest = await this.getPayout(payout.partnerId, payout.id);
+        if (latest?.status === 'paid') {
+          await updateEntries(settle); // finish what a crashed or concurrent worker started
+          return 'already';
+        }
+        if (!latest || !OPEN.includes(latest.status) || latest.status === known || tries >= 2) throw error;
+        known = latest.status;
+        continue;
       }
-      throw error;
-    }
-    await updateEntries(settle.slice(ENTRIES_PER_TRANSACTION));
-    return 'completed';
-  },
-
-  async carryForward(payout, reason, at) {
-    const stored = await this.getPayout(payout.partnerId, payout.id);
-    if (!stored || !OPEN.includes(stored.status)) return;
-    // Entries first: if we crash midway the payout is still open and the next delivery finishes the job.
-    await updateEntries(payout.entries.map((entry) => releaseEntry(payout, entry)));
-    const counters = counterUpdate(payout.runId, {
-      carriedForward: 1,
-      skipped: { [reason]: 1 },
-      ...(stored.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
-    });
-    try {
-      await transact([
-        payoutTransition(payout, 'carried_forward', at, {
-          set: { reason },
-          remove: stored.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
-        }),
-        ...(counters ? [counters] : []),
-      ]);
-    } catch (error) {
-      if (!isCancelled(error)) throw error;
+      await updateEntries(settle.slice(ENTRIES_PER_TRANSACTION));
+      return 'completed';
     }
   },
 
-  async failPayout(payout, message, at) {
-    const stored = await this.getPayout(payout.partnerId, payout.id);
-    if (!stored || !OPEN.includes(stored.status)) return;
-    await updateEntries(payout.entries.map((entry) => releaseEntry(payout, entry)));
-    const counters = counterUpdate(payout.runId, {
-      failed: 1,
-      ...(stored.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
-    });
-    try {
-      await transact([
-        payoutTransition(payout, 'failed', at, {
-          set: { reason: `stripe_rejected: ${message.slice(0, 300)}` },
-          remove: stored.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
-        }),
-        ...(counters ? [counters] : []),
-      ]);
-    } catch (error) {
-      if (!isCancelled(error)) throw error;
-    }
+  async carryForward(payout, reason, at, expected) {
+    return leaveOpenStatus(payout, expected, [
+      payoutTransition(payout, 'carried_forward', at, {
+        set: { reason },
+        remove: expected.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
+        from: expected.status,
+        attempt: expected.attempt,
+      }),
+      counterUpdate(payout.runId, {
+        carriedForward: 1,
+        skipped: { [reason]: 1 },
+        ...(expected.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
+      }),
+    ]);
   },
 
-  async awaitFunds(payout, at) {
-    const stored = await this.getPayout(payout.partnerId, payout.id);
-    if (!stored || !OPEN.includes(stored.status)) return;
-    const counters = stored.status === 'awaiting_funds' ? undefined : counterUpdate(payout.runId, { awaitingFunds: 1 });
+  async failPayout(payout, message, at, expected) {
+    return leaveOpenStatus(payout, expected, [
+      payoutTransition(payout, 'failed', at, {
+        set: { reason: `stripe_rejected: ${message.slice(0, 300)}` },
+        remove: expected.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
+        from: expected.status,
+        attempt: expected.attempt,
+      }),
+      counterUpdate(payout.runId, {
+        failed: 1,
+        ...(expected.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
+      }),
+    ]);
+  },
+
+  async ensureReleased(payout) {
+    // The first chunk of entries was released in the transaction that closed the payout; only the rest can have
+    // been left behind by a worker that crashed between chunks.
+    if (payout.status !== 'carried_forward' && payout.status !== 'failed') return;
+    await updateEntries(payout.entries.slice(ENTRIES_PER_TRANSACTION).map((e) => releaseEntry(payout, e, 'in_payout')));
+  },
+
+  async awaitFunds(payout, at, expected) {
+    const counters = counterUpdate(payout.runId, { awaitingFunds: 1 });
     try {
       await transact([
         payoutTransition(payout, 'awaiting_funds', at, {
-          set: { attempt: payout.attempt, reason: 'awaiting_funds', ...awaitingFundsIndexKeys(at, payout.id) },
+          set: { reason: 'awaiting_funds', ...awaitingFundsIndexKeys(at, payout.id) },
+          from: expected.status,
+          attempt: expected.attempt,
         }),
         ...(counters ? [counters] : []),
       ]);
+      return true;
     } catch (error) {
-      if (!isCancelled(error)) throw error;
+      if (isCancelled(error)) return false; // recorded by a concurrent delivery of the same key, or moved on
+      throw error;
     }
   },
 
@@ -669,7 +713,7 @@ export const dynamoPayoutStore: PayoutStore = {
       recordedAt: at,
       ...(full ? {} : { payoutStatus: 'pending' as const, availableAt: now }),
     };
-    const releases = full ? payout.entries.map((held) => releaseEntry(payout, held)) : [];
+    const releases = full ? payout.entries.map((held) => releaseEntry(payout, held, 'paid')) : [];
     try {
       await transact([
         {
