@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { config } from '#config';
 import { isDomainError } from '#core/errors';
 import { completeOnboardingReturn, returnTarget } from '#core/onboarding';
-import type { PartnerStatus } from '#core/partner';
+import type { Partner, PartnerStatus } from '#core/partner';
 import { mapError } from '#middleware/error-mapper';
 import { httpHandler } from '#middleware/http-handler';
 import { deps, htmlPage } from '#middleware/partner-request';
@@ -16,6 +16,14 @@ const MESSAGES: Record<PartnerStatus, string> = {
   not_set_up: 'Onboarding has not started yet. Return to the app to begin.',
   disconnected: 'This Stripe account is disconnected from the platform.',
 };
+
+/** `pending_verification` also covers onboarding left before submitting anything: nothing is being verified then. */
+const NOT_SUBMITTED = 'Your Stripe onboarding is not finished yet. Return to the app to continue where you left off.';
+
+const messageFor = (partner: Pick<Partner, 'status' | 'onboarding'>) =>
+  partner.status === 'pending_verification' && !partner.onboarding?.detailsSubmitted
+    ? NOT_SUBMITTED
+    : MESSAGES[partner.status];
 
 /**
  * `return_url` of every Account Link. Arriving here proves nothing, so the account is re-read from Stripe and the
@@ -31,6 +39,6 @@ export const handler = httpHandler({ auth: 'public', query: Query }, async ({ qu
     return htmlPage(status, 'Onboarding return not recognised', `${error.message} Return to the app to continue.`);
   }
   const target = returnTarget(config().APP_URL, partner);
-  if (!target) return htmlPage(200, 'Stripe onboarding', MESSAGES[partner.status]);
+  if (!target) return htmlPage(200, 'Stripe onboarding', messageFor(partner));
   return { status: 302, headers: { location: target } };
 });
