@@ -13,7 +13,12 @@ const valid = {
 describe('config', () => {
   it('parses a complete environment with documented defaults', () => {
     const config = parseConfig(valid);
-    expect(config).toMatchObject({ PLATFORM_FEE_BPS: 1000, DEFAULT_CURRENCY: 'usd', ALLOWED_COUNTRIES: ['US'], SECRETS_PROVIDER: 'secretsmanager' });
+    expect(config).toMatchObject({
+      PLATFORM_FEE_BPS: 1000,
+      DEFAULT_CURRENCY: 'usd',
+      ALLOWED_COUNTRIES: ['US'],
+      SECRETS_PROVIDER: 'secretsmanager',
+    });
   });
 
   it('splits comma-separated lists and lower-cases the currency', () => {
@@ -24,7 +29,9 @@ describe('config', () => {
   });
 
   it('fails at once, naming every missing or malformed variable', () => {
-    expect(() => parseConfig({ ...valid, TABLE_NAME: undefined, PLATFORM_FEE_BPS: '12.5' })).toThrow(/TABLE_NAME.*PLATFORM_FEE_BPS|PLATFORM_FEE_BPS.*TABLE_NAME/);
+    expect(() => parseConfig({ ...valid, TABLE_NAME: undefined, PLATFORM_FEE_BPS: '12.5' })).toThrow(
+      /TABLE_NAME.*PLATFORM_FEE_BPS|PLATFORM_FEE_BPS.*TABLE_NAME/,
+    );
   });
 
   it('refuses secret values in the environment outside the local stage', () => {

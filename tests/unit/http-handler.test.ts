@@ -6,7 +6,6 @@ import { httpHandler, MAX_BODY_BYTES } from '#middleware/http-handler';
 import { parseGroups } from '#middleware/identity';
 import { lambdaContext, proxyEvent } from '#tests/events';
 
-
 const Body = z.strictObject({ amount: z.number().int().positive(), currency: z.string().length(3) });
 const json = { 'content-type': 'application/json' };
 
@@ -23,7 +22,10 @@ async function call(handler: typeof echo, event: Parameters<typeof echo>[0]) {
 
 describe('httpHandler', () => {
   it('gives the use case a validated body and the identity from the claims', async () => {
-    const res = await call(echo, proxyEvent({ claims, headers: json, body: JSON.stringify({ amount: 100, currency: 'usd' }) }));
+    const res = await call(
+      echo,
+      proxyEvent({ claims, headers: json, body: JSON.stringify({ amount: 100, currency: 'usd' }) }),
+    );
     expect(res).toMatchObject({ status: 201, body: { amount: 100, currency: 'usd', sub: 'user-1' } });
   });
 
@@ -34,7 +36,11 @@ describe('httpHandler', () => {
   });
 
   it('refuses unknown fields, wrong types and missing fields with 400 validation_error naming the field', async () => {
-    for (const payload of [{ amount: 1, currency: 'usd', extra: 1 }, { amount: '1', currency: 'usd' }, { currency: 'usd' }]) {
+    for (const payload of [
+      { amount: 1, currency: 'usd', extra: 1 },
+      { amount: '1', currency: 'usd' },
+      { currency: 'usd' },
+    ]) {
       const res = await call(echo, proxyEvent({ claims, headers: json, body: JSON.stringify(payload) }));
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: { code: 'validation_error', message: expect.stringMatching(/^body/) } });
@@ -43,18 +49,28 @@ describe('httpHandler', () => {
 
   it('refuses malformed JSON with 400 invalid_json', async () => {
     const res = await call(echo, proxyEvent({ claims, headers: json, body: '{"amount":' }));
-    expect(res).toEqual({ status: 400, body: { error: { code: 'invalid_json', message: 'The body is not valid JSON.' } }, headers: expect.any(Object) });
+    expect(res).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_json', message: 'The body is not valid JSON.' } },
+      headers: expect.any(Object),
+    });
   });
 
   it('refuses non-JSON content with 415 and oversized bodies with 413', async () => {
     const text = await call(echo, proxyEvent({ claims, headers: { 'content-type': 'text/plain' }, body: 'amount=1' }));
     expect(text.status).toBe(415);
-    const big = await call(echo, proxyEvent({ claims, headers: json, body: JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES) }) }));
+    const big = await call(
+      echo,
+      proxyEvent({ claims, headers: json, body: JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES) }) }),
+    );
     expect(big.status).toBe(413);
   });
 
   it('keeps __proto__ keys inert: they are refused as unknown fields, not merged into objects', async () => {
-    const res = await call(echo, proxyEvent({ claims, headers: json, body: '{"amount":1,"currency":"usd","__proto__":{"polluted":true}}' }));
+    const res = await call(
+      echo,
+      proxyEvent({ claims, headers: json, body: '{"amount":1,"currency":"usd","__proto__":{"polluted":true}}' }),
+    );
     expect(res.status).toBe(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -94,13 +110,25 @@ describe('httpHandler', () => {
 
   it('validates query and path parameters with their own schemas', async () => {
     const handler = httpHandler(
-      { auth: 'public', query: z.strictObject({ limit: z.coerce.number().int().max(100) }), path: z.strictObject({ id: z.string().regex(/^p_/) }) },
+      {
+        auth: 'public',
+        query: z.strictObject({ limit: z.coerce.number().int().max(100) }),
+        path: z.strictObject({ id: z.string().regex(/^p_/) }),
+      },
       async ({ query, path }) => ({ status: 200, body: { limit: query.limit, id: path.id } }),
     );
-    const ok = await call(handler, proxyEvent({ queryStringParameters: { limit: '10' }, pathParameters: { id: 'p_1' } }));
+    const ok = await call(
+      handler,
+      proxyEvent({ queryStringParameters: { limit: '10' }, pathParameters: { id: 'p_1' } }),
+    );
     expect(ok).toMatchObject({ status: 200, body: { limit: 10, id: 'p_1' } });
-    const bad = await call(handler, proxyEvent({ queryStringParameters: { limit: '1000' }, pathParameters: { id: 'p_1' } }));
-    expect(bad.body).toMatchObject({ error: { code: 'validation_error', message: expect.stringMatching(/^query\.limit/) } });
+    const bad = await call(
+      handler,
+      proxyEvent({ queryStringParameters: { limit: '1000' }, pathParameters: { id: 'p_1' } }),
+    );
+    expect(bad.body).toMatchObject({
+      error: { code: 'validation_error', message: expect.stringMatching(/^query\.limit/) },
+    });
   });
 
   it('sets no-store and nosniff on every response', async () => {

@@ -4,7 +4,12 @@ import { assertValidEntry, balances, type EntryType, summarizeEarnings, windowSt
 
 const NOW = Date.UTC(2026, 10, 22, 15, 30); // 2026-11-22 15:30 UTC
 const at = (iso: string) => Date.parse(iso);
-const earning = (amount: number, occurredAt: number, type: EntryType = 'earning') => ({ currency: 'usd' as const, amount, type, occurredAt });
+const earning = (amount: number, occurredAt: number, type: EntryType = 'earning') => ({
+  currency: 'usd' as const,
+  amount,
+  type,
+  occurredAt,
+});
 
 describe('ledger entries', () => {
   it('enforces the sign of each entry type', () => {
@@ -17,11 +22,19 @@ describe('ledger entries', () => {
 
   it('balances are the sum of entries per currency', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ currency: fc.constantFrom('usd' as const, 'eur' as const), amount: fc.integer({ min: -1e6, max: 1e6 }) })), (entries) => {
-        const totals = balances(entries);
-        const usd = entries.filter((e) => e.currency === 'usd').reduce((s, e) => s + e.amount, 0);
-        return (totals.usd ?? 0) === usd;
-      }),
+      fc.property(
+        fc.array(
+          fc.record({
+            currency: fc.constantFrom('usd' as const, 'eur' as const),
+            amount: fc.integer({ min: -1e6, max: 1e6 }),
+          }),
+        ),
+        (entries) => {
+          const totals = balances(entries);
+          const usd = entries.filter((e) => e.currency === 'usd').reduce((s, e) => s + e.amount, 0);
+          return (totals.usd ?? 0) === usd;
+        },
+      ),
     );
   });
 });
@@ -49,7 +62,12 @@ describe('earnings summary windows (UTC calendar days)', () => {
 
   it('counts only the partner share (earnings, refunds, clawbacks, adjustments), never money movements', () => {
     const summary = summarizeEarnings(
-      [earning(1000, NOW - 1000), earning(-1000, NOW - 1000, 'transfer'), earning(-200, NOW - 500, 'refund'), earning(-1000, NOW, 'payout')],
+      [
+        earning(1000, NOW - 1000),
+        earning(-1000, NOW - 1000, 'transfer'),
+        earning(-200, NOW - 500, 'refund'),
+        earning(-1000, NOW, 'payout'),
+      ],
       NOW,
     );
     expect(summary.usd).toEqual({ today: 800, last7Days: 800, last30Days: 800, allTime: 800 });
@@ -62,10 +80,20 @@ describe('earnings summary windows (UTC calendar days)', () => {
 
   it('windows are nested: today <= 7 days <= 30 days <= all time for non-negative earnings', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ amount: fc.integer({ min: 1, max: 1e6 }), ago: fc.integer({ min: 0, max: 90 * 86_400_000 }) })), (items) => {
-        const s = summarizeEarnings(items.map((i) => earning(i.amount, NOW - i.ago)), NOW).usd;
-        return s === undefined || (s.today <= s.last7Days && s.last7Days <= s.last30Days && s.last30Days <= s.allTime);
-      }),
+      fc.property(
+        fc.array(
+          fc.record({ amount: fc.integer({ min: 1, max: 1e6 }), ago: fc.integer({ min: 0, max: 90 * 86_400_000 }) }),
+        ),
+        (items) => {
+          const s = summarizeEarnings(
+            items.map((i) => earning(i.amount, NOW - i.ago)),
+            NOW,
+          ).usd;
+          return (
+            s === undefined || (s.today <= s.last7Days && s.last7Days <= s.last30Days && s.last30Days <= s.allTime)
+          );
+        },
+      ),
     );
   });
 });

@@ -88,7 +88,15 @@ describe('charge amounts', () => {
   });
 
   it('sums one currency exactly and refuses to mix currencies', () => {
-    expect(sum([{ amount: 1, currency: 'usd' }, { amount: 2, currency: 'usd' }], 'usd')).toEqual({ amount: 3, currency: 'usd' });
+    expect(
+      sum(
+        [
+          { amount: 1, currency: 'usd' },
+          { amount: 2, currency: 'usd' },
+        ],
+        'usd',
+      ),
+    ).toEqual({ amount: 3, currency: 'usd' });
     expect(() => sum([{ amount: 1, currency: 'eur' }], 'usd')).toThrow(/cannot add/);
   });
 });

@@ -51,18 +51,23 @@ describe('payment state machine', () => {
 describe('refund share', () => {
   it('partial refunds add up exactly to the full share', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 50, max: 99_999_999 }), fc.integer({ min: 0, max: 10_000 }), fc.array(fc.integer({ min: 1, max: 1_000_000 }), { maxLength: 5 }), (amount, bps, parts) => {
-        const fee = Math.floor((amount * bps) / 10_000);
-        let refunded = 0;
-        let shareSoFar = 0;
-        for (const part of [...parts, amount]) {
-          refunded = Math.min(amount, refunded + part);
-          const cumulative = cumulativeShareRefunded(amount, fee, refunded);
-          if (cumulative < shareSoFar) return false; // monotonic
-          shareSoFar = cumulative;
-        }
-        return shareSoFar === amount - fee;
-      }),
+      fc.property(
+        fc.integer({ min: 50, max: 99_999_999 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.array(fc.integer({ min: 1, max: 1_000_000 }), { maxLength: 5 }),
+        (amount, bps, parts) => {
+          const fee = Math.floor((amount * bps) / 10_000);
+          let refunded = 0;
+          let shareSoFar = 0;
+          for (const part of [...parts, amount]) {
+            refunded = Math.min(amount, refunded + part);
+            const cumulative = cumulativeShareRefunded(amount, fee, refunded);
+            if (cumulative < shareSoFar) return false; // monotonic
+            shareSoFar = cumulative;
+          }
+          return shareSoFar === amount - fee;
+        },
+      ),
     );
   });
 });
