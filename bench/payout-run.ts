@@ -164,14 +164,22 @@ console.log(
 
 // ---------------------------------------------------------------------------------------------------------------
 // Count DynamoDB reads and writes (items) from here on.
-const ops = { reads: 0, writes: 0 };
+const ops = { reads: 0, writes: 0, requests: 0 };
 client.middlewareStack.add(
   (next, context) => async (argsIn) => {
-    const input = argsIn.input as { TransactItems?: unknown[]; RequestItems?: Record<string, unknown[]> };
+    const input = argsIn.input as {
+      TransactItems?: unknown[];
+      RequestItems?: Record<string, unknown[] | { Keys?: unknown[] }>;
+    };
     const name = context.commandName ?? '';
-    if (/^(Get|Query|Scan|BatchGet)/.test(name)) ops.reads += 1;
-    else if (name === 'TransactWriteCommand') ops.writes += input.TransactItems?.length ?? 1;
-    else if (name === 'BatchWriteCommand') ops.writes += Object.values(input.RequestItems ?? {}).flat().length;
+    const requested = Object.values(input.RequestItems ?? {});
+    ops.requests += 1;
+    if (/^BatchGet/.test(name))
+      ops.reads += requested.reduce((n, r) => n + (Array.isArray(r) ? r.length : (r.Keys?.length ?? 0)), 0);
+    else if (/^(Get|Query|Scan)/.test(name)) ops.reads += 1;
+    else if (input.TransactItems) ops.writes += input.TransactItems.length;
+    else if (/^BatchWrite/.test(name))
+      ops.writes += requested.reduce((n, r) => n + (Array.isArray(r) ? r.length : 0), 0);
     else ops.writes += 1;
     return next(argsIn);
   },
@@ -210,7 +218,11 @@ while (performance.now() - runStarted < TIMEOUT_MS) {
 }
 const runSeconds = (performance.now() - runStarted) / 1000;
 const opsDuringRun = { ...ops };
-const sendingOps = { reads: ops.reads - planningOps.reads, writes: ops.writes - planningOps.writes };
+const sendingOps = {
+  reads: ops.reads - planningOps.reads,
+  writes: ops.writes - planningOps.writes,
+  requests: ops.requests - planningOps.requests,
+};
 
 // Transfers as Stripe recorded them: rate over the sending window, and doubles per payout.
 const log = await stack.stripe.requestLog({ path: '/v1/transfers', method: 'POST', limit: 100_000 });
@@ -257,6 +269,7 @@ payout run: ${N} partners, emulator ~${LATENCY} ms per request, limit ${LIMIT} r
   429s from Stripe              ${rejected429}
   double transfers              ${doubles}
   DynamoDB per partner paid     ${fmt(opsDuringRun.reads / Math.max(paid, 1), 2)} reads, ${fmt(opsDuringRun.writes / Math.max(paid, 1), 2)} writes (items; planning ${fmt(planningOps.reads / Math.max(paid, 1), 2)}/${fmt(planningOps.writes / Math.max(paid, 1), 2)}, sending ${fmt(sendingOps.reads / Math.max(paid, 1), 2)}/${fmt(sendingOps.writes / Math.max(paid, 1), 2)} incl. rate-budget slots)
+  DynamoDB requests per partner ${fmt(opsDuringRun.requests / Math.max(paid, 1), 2)} (planning ${fmt(planningOps.requests / Math.max(paid, 1), 2)}, sending ${fmt(sendingOps.requests / Math.max(paid, 1), 2)})
   longest worker invocation     ${fmt(maxInvocation, 2)} s over ${invocations.length} invocations (Lambda limit 900 s)
   projection, 1,000,000         ${fmt(projectionSeconds / 3600, 2)} h of sending at this rate; planning pages and worker batches stay bounded, so no invocation grows with N
 naive loop (sample of ${NAIVE_SAMPLE}):

@@ -312,6 +312,12 @@ export interface JobDefinition {
   readonly access: Access;
 }
 
+/**
+ * Payout messages per worker invocation (the SQS event source's batch size). The worker reserves this many Stripe
+ * rate-budget start times per write, one per payout of a batch.
+ */
+export const PAYOUT_BATCH_SIZE = 10;
+
 export const JOBS: readonly JobDefinition[] = [
   {
     name: 'plan-monthly-payouts',

@@ -41,7 +41,15 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
-import { type Access, JOBS, type JobDefinition, ROUTES, type RouteDefinition, type SecretName } from '#routes';
+import {
+  type Access,
+  JOBS,
+  type JobDefinition,
+  PAYOUT_BATCH_SIZE,
+  ROUTES,
+  type RouteDefinition,
+  type SecretName,
+} from '#routes';
 import { ApiFunction } from './constructs/api-function.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
 import { FUNCTION_TIMEOUT_SECONDS, PAYOUT_QUEUE } from './limits.ts';
@@ -480,7 +488,7 @@ export class PayoutsStack extends Stack {
       case 'payout-queue':
         fn.fn.addEventSource(
           new SqsEventSource(this.payoutQueue, {
-            batchSize: 10,
+            batchSize: PAYOUT_BATCH_SIZE,
             // Failed records are retried alone; the rest of the batch is deleted.
             reportBatchItemFailures: true,
             maxConcurrency: this.config.payoutWorkerMaxConcurrency,

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
-import { JOBS, ROUTES } from '#routes';
+import { JOBS, PAYOUT_BATCH_SIZE, ROUTES } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
 import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
@@ -224,7 +224,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       queueUrl: queues.payoutQueueUrl,
       queueArn: queues.payoutQueueArn,
       loadHandler: () => importHandler(worker.handler),
-      batchSize: 10,
+      batchSize: PAYOUT_BATCH_SIZE,
       maxConcurrency: options.payoutWorkerConcurrency ?? 4,
       functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['payout-queue'] * 1000,
       ...(options.onPayoutInvocation ? { onInvocation: options.onPayoutInvocation } : {}),

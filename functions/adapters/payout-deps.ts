@@ -1,9 +1,11 @@
 import { config } from '#config';
 import type { Currency } from '#core/money';
 import { isCurrency } from '#core/money';
-import type { PayoutDeps, PayoutMetrics } from '#core/payouts';
+import type { Partner } from '#core/partner';
+import type { PartnerPayoutProfile, PayoutDeps, PayoutMetrics } from '#core/payouts';
 import { createRateBudget } from '#core/rate-budget';
-import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
+import { PAYOUT_BATCH_SIZE } from '#routes';
+import { dynamoPartnerRepository, getPartners } from './dynamodb/partner-repository.ts';
 import { dynamoPayoutStore } from './dynamodb/payout-store.ts';
 import { dynamoRateBudgetStore } from './dynamodb/rate-budget-store.ts';
 import { readSecret } from './secrets.ts';
@@ -26,6 +28,13 @@ export function parseMinimums(entries: readonly string[]): Partial<Record<Curren
   return minimums;
 }
 
+const payoutProfileOf = (partner: Partner): PartnerPayoutProfile => ({
+  partnerId: partner.id,
+  status: partner.status,
+  payoutPreference: partner.payoutPreference,
+  stripeAccountId: partner.stripeAccountId,
+});
+
 let cached: Promise<PayoutDeps> | undefined;
 
 /** The payout run wired to DynamoDB, SQS and Stripe, once per execution environment. */
@@ -39,7 +48,13 @@ export function payoutDeps(metrics: PayoutMetrics): Promise<PayoutDeps> {
         if (!budget) {
           const requestsPerSecond =
             cfg.STRIPE_REQUESTS_PER_SECOND ?? defaultRequestsPerSecond(await readSecret('stripeApiKey'));
-          budget = createRateBudget({ budget: 'stripe', requestsPerSecond, store: dynamoRateBudgetStore });
+          budget = createRateBudget({
+            budget: 'stripe',
+            requestsPerSecond,
+            store: dynamoRateBudgetStore,
+            // One write reserves a start time for each payout of a batch (unused ones lapse, never exceed the rate).
+            blockSize: PAYOUT_BATCH_SIZE,
+          });
         }
         return budget.acquire();
       },
@@ -49,14 +64,11 @@ export function payoutDeps(metrics: PayoutMetrics): Promise<PayoutDeps> {
       partners: {
         async payoutProfile(partnerId) {
           const partner = await dynamoPartnerRepository.get(partnerId);
-          return partner
-            ? {
-                partnerId,
-                status: partner.status,
-                payoutPreference: partner.payoutPreference,
-                stripeAccountId: partner.stripeAccountId,
-              }
-            : undefined;
+          return partner ? payoutProfileOf(partner) : undefined;
+        },
+        async payoutProfiles(partnerIds) {
+          const partners = await getPartners(partnerIds);
+          return new Map(partners.map((partner) => [partner.id, payoutProfileOf(partner)]));
         },
       },
       transfers: { create: createPayoutTransfer, findForPayout: findPayoutTransfer },

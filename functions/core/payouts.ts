@@ -147,6 +147,8 @@ export interface PayoutStore {
     at: string,
   ): Promise<void>;
   getPayout(partnerId: string, payoutId: string): Promise<Payout | undefined>;
+  /** Several payouts in one read (a worker's batch), by payout id; missing ones are absent. */
+  getPayouts(refs: ReadonlyArray<{ partnerId: string; payoutId: string }>): Promise<Map<string, Payout>>;
   /** Makes sure every entry the payout lists is attached to it (a planner crash between chunks). */
   ensureAttached(payout: Payout): Promise<void>;
   /** Records that the current attempt's key is being sent (first time only). */
@@ -183,6 +185,8 @@ export interface PayoutExpectation {
 
 export interface PartnerLookup {
   payoutProfile(partnerId: string): Promise<PartnerPayoutProfile | undefined>;
+  /** Several partners in one read (a worker's batch), by partner id; missing ones are absent. */
+  payoutProfiles(partnerIds: readonly string[]): Promise<Map<string, PartnerPayoutProfile>>;
 }
 
 export type TransferOutcome =
@@ -519,6 +523,36 @@ export interface SendOptions {
    * and checks once per batch and run instead (`finishRunsIfDone`), after every record of the batch settled.
    */
   checkRunFinished?: boolean;
+  /** The payout and its partner as read for the whole batch (`prefetchPayouts`), instead of reading them again. */
+  known?: PrefetchedPayout;
+}
+
+export interface PrefetchedPayout {
+  payout: Payout | undefined;
+  profile: PartnerPayoutProfile | undefined;
+}
+
+/**
+ * Reads a worker batch's payouts and their partners in two requests instead of two per payout. Safe to use however
+ * stale they become: every write that follows is conditioned on the state it assumes.
+ */
+export async function prefetchPayouts(
+  deps: Pick<PayoutDeps, 'store' | 'partners'>,
+  refs: ReadonlyArray<{ partnerId: string; payoutId: string }>,
+): Promise<Map<string, PrefetchedPayout>> {
+  if (refs.length === 0) return new Map();
+  const [payouts, profiles] = await Promise.all([
+    deps.store.getPayouts(refs),
+    deps.partners.payoutProfiles(refs.map((ref) => ref.partnerId)),
+  ]);
+  return new Map(
+    refs.map((ref) => {
+      const payout = payouts.get(ref.payoutId);
+      // A payout id names its partner; a message naming another partner finds nothing, as getPayout would.
+      const own = payout?.partnerId === ref.partnerId ? payout : undefined;
+      return [ref.payoutId, { payout: own, profile: profiles.get(ref.partnerId) }];
+    }),
+  );
 }
 
 export async function sendPayout(
@@ -526,15 +560,19 @@ export async function sendPayout(
   ref: { partnerId: string; payoutId: string },
   options: SendOptions = {},
 ): Promise<SendResult> {
-  const result = await sendOne(deps, ref);
+  const result = await sendOne(deps, ref, options.known);
   const period = periodOfPayoutId(ref.payoutId);
   if (options.checkRunFinished !== false && period && result !== 'retry_later' && result !== 'not_found')
     await finishRunsIfDone(deps, [runIdFor(period)]);
   return result;
 }
 
-async function sendOne(deps: PayoutDeps, ref: { partnerId: string; payoutId: string }): Promise<SendResult> {
-  let payout = await deps.store.getPayout(ref.partnerId, ref.payoutId);
+async function sendOne(
+  deps: PayoutDeps,
+  ref: { partnerId: string; payoutId: string },
+  known: PrefetchedPayout | undefined,
+): Promise<SendResult> {
+  let payout = known ? known.payout : await deps.store.getPayout(ref.partnerId, ref.payoutId);
   if (!payout) return 'not_found';
   if (payout.status === 'carried_forward' || payout.status === 'failed') await deps.store.ensureReleased(payout);
   if (!OPEN_STATUSES.includes(payout.status)) return 'already_done';
@@ -543,7 +581,7 @@ async function sendOne(deps: PayoutDeps, ref: { partnerId: string; payoutId: str
   await deps.store.ensureAttached(payout);
   const now = deps.clock();
   const transferGroup = payout.runId;
-  const profile = await deps.partners.payoutProfile(payout.partnerId);
+  const profile = known ? known.profile : await deps.partners.payoutProfile(payout.partnerId);
   const reason = ineligibility(profile);
 
   // Not payable (any more): close it — but only a payout no transfer can exist for. `planned` was never sent;

@@ -1,10 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { periodOfPayoutId, runIdFor } from '#core/payout-rules';
-import { finishRunsIfDone, planPage, sendPayout } from '#core/payouts';
+import { finishRunsIfDone, type PrefetchedPayout, planPage, prefetchPayouts, sendPayout } from '#core/payouts';
 import { logger, metrics } from '#middleware/observability';
 import { payoutDepsForRequest } from '#middleware/payout-request';
 
@@ -25,9 +25,17 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   /** Runs touched by this batch, with the messages that settled one of their payouts. */
   const touchedRuns = new Map<string, string[]>();
+  const messages = event.Records.map((record) => ({ record, parsed: Message.safeParse(safeJson(record.body)) }));
+  const payoutRefs = messages.flatMap(({ parsed }) =>
+    parsed.success && parsed.data.type === 'payout' ? [parsed.data] : [],
+  );
+  // The batch's payouts and partners in two reads; if that fails, each record reads its own.
+  const known = await prefetchPayouts(deps, payoutRefs).catch((error: unknown) => {
+    logger.warn('Could not prefetch the batch; reading payouts one by one', { error: error as Error });
+    return new Map<string, PrefetchedPayout>();
+  });
   await Promise.all(
-    event.Records.map(async (record: SQSRecord) => {
-      const parsed = Message.safeParse(safeJson(record.body));
+    messages.map(async ({ record, parsed }) => {
       if (!parsed.success) {
         // A malformed message can never succeed: keep it for the DLQ (and its alarm) rather than drop it.
         logger.error('Unreadable payout message', { messageId: record.messageId });
@@ -40,7 +48,11 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
           await planPage(deps, message.runId, message.cursor);
           return;
         }
-        const result = await sendPayout(deps, message, { checkRunFinished: false });
+        const prefetched = known.get(message.payoutId);
+        const result = await sendPayout(deps, message, {
+          checkRunFinished: false,
+          ...(prefetched ? { known: prefetched } : {}),
+        });
         logger.info('Payout processed', { payoutId: message.payoutId, result });
         if (result === 'retry_later') failures.push(record.messageId);
         const period = periodOfPayoutId(message.payoutId);

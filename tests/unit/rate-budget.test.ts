@@ -5,17 +5,17 @@ import { createRateBudget, intervalMs, type RateBudgetStore } from '#core/rate-b
 function memoryStore(): RateBudgetStore {
   const nextAt = new Map<string, number>();
   return {
-    async reserve(budget, now, interval) {
+    async reserve(budget, now, interval, count) {
       const next = nextAt.get(budget);
       const start = next === undefined || next <= now ? now : next;
-      nextAt.set(budget, start + interval);
+      nextAt.set(budget, start + interval * count);
       return start;
     },
   };
 }
 
 /** Many workers acquiring concurrently on a virtual clock, each "request" taking `requestMs`. */
-async function simulate(rps: number, workers: number, seconds: number, requestMs = 300) {
+async function simulate(rps: number, workers: number, seconds: number, requestMs = 300, blockSize = 1) {
   let time = 1_000_000;
   const timers: Array<{ at: number; resolve: () => void }> = [];
   const sleep = (ms: number) => new Promise<void>((resolve) => timers.push({ at: time + ms, resolve }));
@@ -23,6 +23,7 @@ async function simulate(rps: number, workers: number, seconds: number, requestMs
     budget: 'stripe',
     requestsPerSecond: rps,
     store: memoryStore(),
+    blockSize,
     now: () => time,
     sleep,
   });
@@ -84,8 +85,51 @@ describe('rate budget (virtual scheduling)', () => {
 
   it('grants at once when the budget is idle, without a burst allowance', async () => {
     const store = memoryStore();
-    expect(await store.reserve('b', 1_000, 10)).toBe(1_000);
-    expect(await store.reserve('b', 1_000, 10)).toBe(1_010);
-    expect(await store.reserve('b', 5_000, 10)).toBe(5_000);
+    expect(await store.reserve('b', 1_000, 10, 1)).toBe(1_000);
+    expect(await store.reserve('b', 1_000, 10, 1)).toBe(1_010);
+    expect(await store.reserve('b', 5_000, 10, 1)).toBe(5_000);
+  });
+
+  it.each([
+    [95, 60, 10],
+    [25, 200, 10],
+    [95, 20, 10],
+  ])(
+    '%i/s, %i workers, %i start times per write: never more than the budget in any sliding second, ≥ 95 % of what the workers can use',
+    async (rps, workers, block) => {
+      const grants = await simulate(rps, workers, 10, 300, block);
+      expect(maxInAnySecond(grants)).toBeLessThanOrEqual(rps + 1);
+      // 20 workers busy 300 ms per request can start at most 66.7 a second: lapsed start times cost nothing more.
+      const possible = Math.min(rps, (workers * 1000) / 300);
+      expect(grants.length).toBeGreaterThanOrEqual(Math.floor(possible * 10 * 0.95));
+    },
+  );
+
+  it('drops reserved start times that lapsed (an earlier invocation left them), and reserves anew', async () => {
+    let time = 10_000;
+    const writes: number[] = [];
+    const inner = memoryStore();
+    const store: RateBudgetStore = {
+      async reserve(budget, now, interval, count) {
+        writes.push(now);
+        return inner.reserve(budget, now, interval, count);
+      },
+    };
+    const budget = createRateBudget({
+      budget: 'b',
+      requestsPerSecond: 100,
+      store,
+      blockSize: 5,
+      now: () => time,
+      sleep: async (ms) => {
+        time += ms;
+      },
+    });
+    await budget.acquire(); // reserves 10_000 … 10_040, uses 10_000
+    await budget.acquire(); // 10_010, no new write
+    expect(writes).toEqual([10_000]);
+    time = 60_000; // the next invocation, a minute later: 10_020 … 10_040 are stale
+    expect(await budget.acquire()).toBe(0); // a fresh start time at once, not a stale one
+    expect(writes).toEqual([10_000, 60_000]);
   });
 });

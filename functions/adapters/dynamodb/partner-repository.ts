@@ -31,7 +31,7 @@ import {
   statusIndexPk,
   userPk,
 } from './keys.ts';
-import { queryPrefix } from './query.ts';
+import { batchGetAll, queryPrefix } from './query.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -154,6 +154,12 @@ function stateUpdate(write: StateWrite) {
     sets.push('lastEventCreated = :eventCreated');
   }
   return { sets, values };
+}
+
+/** Several partners in one read (the payout worker's batch); missing ones are absent. */
+export async function getPartners(partnerIds: readonly string[]): Promise<Partner[]> {
+  const items = await batchGetAll([...new Set(partnerIds)].map(partnerKey));
+  return items.filter((item) => item.entity === 'partner').map(toPartner);
 }
 
 export const dynamoPartnerRepository: PartnerRepository = {

@@ -41,7 +41,7 @@ import {
   runPayoutIndexSk,
   runSkipKey,
 } from './payment-keys.ts';
-import { isCancelled, queryAll, queryPrefix } from './query.ts';
+import { batchGetAll, isCancelled, queryAll, queryPrefix } from './query.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -526,6 +526,15 @@ export const dynamoPayoutStore: PayoutStore = {
       new GetCommand({ TableName: tableName(), Key: payoutKey(partnerId, period, payoutId), ConsistentRead: true }),
     );
     return item ? toPayout(item) : undefined;
+  },
+
+  async getPayouts(refs) {
+    const keys = refs.flatMap((ref) => {
+      const period = periodOfPayoutId(ref.payoutId);
+      return period ? [payoutKey(ref.partnerId, period, ref.payoutId)] : [];
+    });
+    const payouts = (await batchGetAll(keys)).filter((item) => item.entity === 'payout').map(toPayout);
+    return new Map(payouts.map((payout) => [payout.id, payout]));
   },
 
   async ensureAttached(payout) {

@@ -1,5 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type NativeAttributeValue, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type NativeAttributeValue,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo, tableName } from './client.ts';
 
 export type Item = Record<string, NativeAttributeValue>;
@@ -24,6 +29,29 @@ export function queryPrefix(pk: string, prefix: string): Promise<Item[]> {
     ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
     ConsistentRead: true,
   });
+}
+
+/** BatchGetItem takes at most 100 keys per request. */
+const BATCH_GET_LIMIT = 100;
+
+/**
+ * The items at `keys` (missing ones are simply absent), read consistently, 100 keys per request; keys DynamoDB
+ * leaves unprocessed (throttling) are asked for again after a short back-off.
+ */
+export async function batchGetAll(keys: readonly Item[]): Promise<Item[]> {
+  const items: Item[] = [];
+  for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+    let pending: Item[] = keys.slice(i, i + BATCH_GET_LIMIT);
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** round)));
+      const page = await dynamo().send(
+        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      items.push(...((page.Responses?.[tableName()] ?? []) as Item[]));
+      pending = (page.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Item[];
+    }
+  }
+  return items;
 }
 
 export const isCancelled = (error: unknown): error is TransactionCanceledException =>

@@ -5,12 +5,14 @@ import { dynamo, tableName } from './client.ts';
 import { rateBudgetKey } from './keys.ts';
 
 /**
- * One item per budget holding `nextAt`, the earliest start time of the next request. A reservation is one
- * conditional update: when the budget is idle (`nextAt` in the past) it starts now; otherwise it takes `nextAt` and
- * pushes it one interval further (tried first: under load that is one write per request). Concurrent workers in any number of Lambda invocations serialize on the item.
+ * One item per budget holding `nextAt`, the earliest start time of the next request. A reservation of `count` start
+ * times is one conditional update: when the budget is idle (`nextAt` in the past) they start now; otherwise they
+ * start at `nextAt`, which moves `count` intervals further (tried first: under load that is one write per block).
+ * Concurrent workers in any number of Lambda invocations serialize on the item.
  */
 export const dynamoRateBudgetStore: RateBudgetStore = {
-  async reserve(budget, now, intervalMs) {
+  async reserve(budget, now, intervalMs, count) {
+    const advance = intervalMs * count;
     const Key = rateBudgetKey(budget);
     for (;;) {
       // Busy (the usual case under load): one write takes the next start time and moves it on.
@@ -19,9 +21,9 @@ export const dynamoRateBudgetStore: RateBudgetStore = {
           new UpdateCommand({
             TableName: tableName(),
             Key,
-            UpdateExpression: 'SET nextAt = nextAt + :interval',
+            UpdateExpression: 'SET nextAt = nextAt + :advance',
             ConditionExpression: 'nextAt > :now',
-            ExpressionAttributeValues: { ':interval': intervalMs, ':now': now },
+            ExpressionAttributeValues: { ':advance': advance, ':now': now },
             ReturnValues: 'UPDATED_OLD',
           }),
         );
@@ -37,7 +39,7 @@ export const dynamoRateBudgetStore: RateBudgetStore = {
             Key,
             UpdateExpression: 'SET nextAt = :next, entity = :entity',
             ConditionExpression: 'attribute_not_exists(nextAt) OR nextAt <= :now',
-            ExpressionAttributeValues: { ':next': now + intervalMs, ':now': now, ':entity': 'rate-budget' },
+            ExpressionAttributeValues: { ':next': now + advance, ':now': now, ':entity': 'rate-budget' },
           }),
         );
         return now;
