@@ -715,7 +715,7 @@ export async function handlePayoutReversal(
 ): Promise<'reversed' | 'ignored'> {
   const payout = await deps.store.getPayout(input.partnerId, input.payoutId);
   // Only the transfer we recorded for the payout: metadata alone could be copied onto another transfer.
-  if (!payout || payout.status !== 'paid' || payout.stripeTransferId !== input.transferId) return 'ignored';
+  if (payout?.status !== 'paid' || payout.stripeTransferId !== input.transferId) return 'ignored';
   return (await deps.store.reversePayout(payout, input.amountReversed, input.reversalId, deps.clock().toISOString()))
     ? 'reversed'
     : 'ignored';

@@ -44,17 +44,23 @@ describe('local API Gateway + Lambda', () => {
   });
 
   describe('forged tokens get 401', async () => {
-    it.each(['alg none', 'wrong key', 'expired', 'wrong audience', 'wrong issuer', 'access token instead of ID token', 'tampered claims', 'garbage'])(
-      '%s',
-      async (variant) => {
-        const alice = await user(uniqueEmail('forged'));
-        const token = forgedVariants(alice.idToken)[variant];
-        expect(token).toBeDefined();
-        const response = await api('GET', '/me', { token: token ?? '' });
-        expect(response.status).toBe(401);
-        expect(response.body).toMatchObject({ error: { code: 'unauthenticated' } });
-      },
-    );
+    it.each([
+      'alg none',
+      'wrong key',
+      'expired',
+      'wrong audience',
+      'wrong issuer',
+      'access token instead of ID token',
+      'tampered claims',
+      'garbage',
+    ])('%s', async (variant) => {
+      const alice = await user(uniqueEmail('forged'));
+      const token = forgedVariants(alice.idToken)[variant];
+      expect(token).toBeDefined();
+      const response = await api('GET', '/me', { token: token ?? '' });
+      expect(response.status).toBe(401);
+      expect(response.body).toMatchObject({ error: { code: 'unauthenticated' } });
+    });
   });
 
   it('answers an unknown route with 404 in the error shape', async () => {

@@ -296,12 +296,11 @@ const isKeyCursor = (value: unknown): value is Item =>
 /**
  * Closes an open payout without paying it (carried forward, failed): the status change, its counters and the release
  * of its entries back to the held balance, in one transaction (entries beyond the first chunk follow). It applies
- * only if the payout is still exactly as the caller saw it (`expected` status and attempt) — so a payout another
+ * only if the payout is still exactly as the caller saw it (the status item's `from` status and attempt) — so a payout another
  * worker meanwhile moved on (to sending with a new key, to paid) is never closed, and nothing is counted twice.
  */
 async function leaveOpenStatus(
   payout: Payout,
-  expected: { status: PayoutStatus; attempt: number },
   items: Array<TransactItem | undefined>,
 ): Promise<boolean> {
   const releases = payout.entries.map((entry) => releaseEntry(payout, entry, 'in_payout'));
@@ -620,7 +619,7 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async carryForward(payout, reason, at, expected) {
-    return leaveOpenStatus(payout, expected, [
+    return leaveOpenStatus(payout, [
       payoutTransition(payout, 'carried_forward', at, {
         set: { reason },
         remove: expected.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
@@ -636,7 +635,7 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async failPayout(payout, message, at, expected) {
-    return leaveOpenStatus(payout, expected, [
+    return leaveOpenStatus(payout, [
       payoutTransition(payout, 'failed', at, {
         set: { reason: `stripe_rejected: ${message.slice(0, 300)}` },
         remove: expected.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
