@@ -299,10 +299,7 @@ const isKeyCursor = (value: unknown): value is Item =>
  * only if the payout is still exactly as the caller saw it (the status item's `from` status and attempt) — so a payout another
  * worker meanwhile moved on (to sending with a new key, to paid) is never closed, and nothing is counted twice.
  */
-async function leaveOpenStatus(
-  payout: Payout,
-  items: Array<TransactItem | undefined>,
-): Promise<boolean> {
+async function leaveOpenStatus(payout: Payout, items: Array<TransactItem | undefined>): Promise<boolean> {
   const releases = payout.entries.map((entry) => releaseEntry(payout, entry, 'in_payout'));
   try {
     await transact([
