@@ -11,7 +11,9 @@
  * partners — beside the naive approach (one loop awaiting `transfers.create` per partner) measured on a sample.
  * Loopback only; bounded in count and time.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
@@ -67,6 +69,15 @@ const { approveRun, startRun } = await import('#core/payouts');
 const stripe = new Stripe(stack.info.stripeApiKey, { ...stack.stripe.stripeOptions, maxNetworkRetries: 2 });
 const fmt = (n: number, digits = 1) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** CPU seconds used so far by DynamoDB Local (the only Java process here); NaN where `ps` is unavailable. */
+function javaCpuSeconds(): number {
+  try {
+    return Number(execFileSync('ps', ['-C', 'java', '-o', 'cputimes='], { encoding: 'utf8' }).trim().split(/\s+/)[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -203,6 +214,7 @@ const planningSeconds = (performance.now() - planningStarted) / 1000;
 const planningOps = { ...ops };
 console.log(`planned ${current.counters.queued} payouts in ${fmt(planningSeconds)} s; approving the run`);
 const runStarted = performance.now();
+const cpuAtStart = { java: javaCpuSeconds(), node: process.cpuUsage() };
 await approveRun(deps, run.id);
 let lastPrint = 0;
 while (performance.now() - runStarted < TIMEOUT_MS) {
@@ -217,6 +229,8 @@ while (performance.now() - runStarted < TIMEOUT_MS) {
     break;
 }
 const runSeconds = (performance.now() - runStarted) / 1000;
+const nodeCpu = process.cpuUsage(cpuAtStart.node);
+const cpu = { java: javaCpuSeconds() - cpuAtStart.java, node: (nodeCpu.user + nodeCpu.system) / 1e6 };
 const opsDuringRun = { ...ops };
 const sendingOps = {
   reads: ops.reads - planningOps.reads,
@@ -239,6 +253,13 @@ const doubles = [...perPayout.values()].reduce((sum, count) => sum + Math.max(0,
 const windowSeconds = times.length > 1 ? ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000 : runSeconds;
 const transfersPerSecond = perPayout.size / Math.max(windowSeconds, 0.001);
 const rejected429 = log.filter((entry) => entry.status === 429).length;
+/** Accepted transfers per second in ten equal slices of the window: shows ramp-up and the sustained rate. */
+const slices = Array.from({ length: 10 }, () => 0);
+for (const at of times) {
+  const i = Math.min(9, Math.floor((10 * (at - (times[0] ?? 0))) / Math.max(windowSeconds * 1000, 1)));
+  slices[i] = (slices[i] ?? 0) + 1;
+}
+const sliceRates = slices.map((count) => count / Math.max(windowSeconds / 10, 0.001));
 
 // ---------------------------------------------------------------------------------------------------------------
 // The naive approach on a sample: one loop awaiting transfers.create for each partner in turn.
@@ -266,6 +287,8 @@ payout run: ${N} partners, emulator ~${LATENCY} ms per request, limit ${LIMIT} r
   total time                    ${fmt(planningSeconds + runSeconds)} s
   transfers per second          ${fmt(transfersPerSecond)} over the sending window of ${fmt(windowSeconds)} s
   ratio to the limit            ${fmt((100 * transfersPerSecond) / LIMIT)} %
+  per tenth of the window       ${sliceRates.map((r) => fmt(r, 0)).join(' ')} transfers/s
+  CPU while sending             DynamoDB Local ${fmt(cpu.java / runSeconds, 2)} cores, this process (workers, emulator, SQS) ${fmt(cpu.node / runSeconds, 2)} cores, of ${availableParallelism()}
   429s from Stripe              ${rejected429}
   double transfers              ${doubles}
   DynamoDB per partner paid     ${fmt(opsDuringRun.reads / Math.max(paid, 1), 2)} reads, ${fmt(opsDuringRun.writes / Math.max(paid, 1), 2)} writes (items; planning ${fmt(planningOps.reads / Math.max(paid, 1), 2)}/${fmt(planningOps.writes / Math.max(paid, 1), 2)}, sending ${fmt(sendingOps.reads / Math.max(paid, 1), 2)}/${fmt(sendingOps.writes / Math.max(paid, 1), 2)} incl. rate-budget slots)

@@ -3,7 +3,7 @@ import type { Currency } from '#core/money';
 import { isCurrency } from '#core/money';
 import type { Partner } from '#core/partner';
 import type { PartnerPayoutProfile, PayoutDeps, PayoutMetrics } from '#core/payouts';
-import { createRateBudget } from '#core/rate-budget';
+import { createRateBudget, type RateBudget } from '#core/rate-budget';
 import { PAYOUT_BATCH_SIZE } from '#routes';
 import { dynamoPartnerRepository, getPartners } from './dynamodb/partner-repository.ts';
 import { dynamoPayoutStore } from './dynamodb/payout-store.ts';
@@ -42,22 +42,24 @@ export function payoutDeps(metrics: PayoutMetrics): Promise<PayoutDeps> {
   cached ??= (async () => {
     const cfg = config();
     // Built on first use: the planner and the admin routes never call Stripe, so they need no Stripe key.
-    let budget: { acquire(): Promise<number> } | undefined;
-    const rateBudget = {
-      async acquire() {
-        if (!budget) {
-          const requestsPerSecond =
-            cfg.STRIPE_REQUESTS_PER_SECOND ?? defaultRequestsPerSecond(await readSecret('stripeApiKey'));
-          budget = createRateBudget({
-            budget: 'stripe',
-            requestsPerSecond,
-            store: dynamoRateBudgetStore,
-            // One write reserves a start time for each payout of a batch (unused ones lapse, never exceed the rate).
-            blockSize: PAYOUT_BATCH_SIZE,
-          });
-        }
-        return budget.acquire();
-      },
+    let budget: RateBudget | undefined;
+    const budgetFor = async (): Promise<RateBudget> => {
+      if (!budget) {
+        const requestsPerSecond =
+          cfg.STRIPE_REQUESTS_PER_SECOND ?? defaultRequestsPerSecond(await readSecret('stripeApiKey'));
+        budget = createRateBudget({
+          budget: 'stripe',
+          requestsPerSecond,
+          store: dynamoRateBudgetStore,
+          // The payouts of a batch reserve their start times together: one write per batch.
+          blockSize: PAYOUT_BATCH_SIZE,
+        });
+      }
+      return budget;
+    };
+    const rateBudget: RateBudget = {
+      acquire: async () => (await budgetFor()).acquire(),
+      reserve: async () => (await budgetFor()).reserve(),
     };
     return {
       store: dynamoPayoutStore,

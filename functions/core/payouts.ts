@@ -12,6 +12,7 @@ import {
   type SkipReason,
 } from './payout-rules.ts';
 import { isPeriod, type Period, periodBounds } from './period.ts';
+import type { RateBudget } from './rate-budget.ts';
 
 /**
  * The monthly payout run: exactly one Stripe Transfer per partner, period and currency.
@@ -217,7 +218,10 @@ export interface TransferGateway {
 
 export interface PayoutQueue {
   enqueuePayouts(refs: ReadonlyArray<{ partnerId: string; payoutId: string }>): Promise<void>;
+  /** One page of partners to plan (`cursor` null: the first). */
   enqueuePlanning(runId: string, cursor: string | null): Promise<void>;
+  /** One page of the run's `planned` payouts to queue for sending (`cursor` null: the first). */
+  enqueueRelease(runId: string, cursor: string | null): Promise<void>;
 }
 
 export interface PayoutMetrics {
@@ -242,7 +246,7 @@ export interface PayoutDeps {
   partners: PartnerLookup;
   transfers: TransferGateway;
   queue: PayoutQueue;
-  rateBudget: { acquire(): Promise<number> };
+  rateBudget: RateBudget;
   metrics: PayoutMetrics;
   clock: () => Date;
   settings: PayoutSettings;
@@ -316,10 +320,15 @@ export async function planPage(
   deps: PayoutDeps,
   runId: string,
   cursor: string | null,
+  options: { redelivered?: boolean } = {},
 ): Promise<{ planned: number; done: boolean }> {
   const run = await deps.store.getRun(runId);
   if (!run) throw new DomainError('not_found', 'run_not_found', `No payout run ${runId}.`);
   if (run.planningComplete) return { planned: 0, done: true };
+  // A redelivered page may follow an attempt that planned payouts and crashed before queueing them. Those partners
+  // no longer show up as held, so this page cannot find them again: sweep the run's planned payouts instead (page
+  // by page, on the queue). A payout queued twice is sent once.
+  if (options.redelivered && !run.requireApproval) await deps.queue.enqueueRelease(run.id, null);
   const page = await deps.store.planningPage(run.cutoff, cursor, deps.settings.planningPageSize);
   const toQueue: Array<{ partnerId: string; payoutId: string }> = [];
   // Partners are independent: plan several at once (each is a few small reads and one conditional write).
@@ -334,9 +343,6 @@ export async function planPage(
   }
   await deps.store.markPlanningComplete(run.id, deps.clock().toISOString());
   await finishRunsIfDone(deps, [run.id]);
-  // A page whose invocation crashed after planning but before queueing left payouts `planned`: queue those again
-  // (a payout queued twice is sent once).
-  if (!run.requireApproval) await queuePlanned(deps, run.id);
   return { planned: toQueue.length, done: true };
 }
 
@@ -417,22 +423,35 @@ export async function approveRun(deps: PayoutDeps, runId: string): Promise<Payou
       'The run is still planning; approve it once planning completes.',
     );
   await deps.store.approveRun(runId, deps.clock().toISOString());
-  await queuePlanned(deps, runId);
+  // The workers queue the planned payouts page by page: approving a run of any size is one message.
+  await deps.queue.enqueueRelease(runId, null);
   return (await deps.store.getRun(runId)) ?? run;
 }
 
-async function queuePlanned(deps: PayoutDeps, runId: string): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listRunPayouts(runId, {
-      status: 'planned',
-      limit: 500,
-      ...(cursor ? { cursor } : {}),
-    });
-    const refs = page.payouts.map((p) => ({ partnerId: p.partnerId, payoutId: p.id }));
-    if (refs.length > 0) await deps.queue.enqueuePayouts(refs);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+/** Planned payouts queued per release page: one query and 50 SQS batches, well within one invocation. */
+export const RELEASE_PAGE_SIZE = 500;
+
+/**
+ * Queues one page of the run's `planned` payouts for sending, then the next page: approval (and the sweep after a
+ * redelivered planning page) at any number of payouts, without any invocation growing with N. The payouts go on
+ * the queue before the next page does, so a crash in between repeats this page (duplicates are sent once), never
+ * skips one.
+ */
+export async function releasePage(
+  deps: PayoutDeps,
+  runId: string,
+  cursor: string | null,
+  pageSize = RELEASE_PAGE_SIZE,
+): Promise<{ queued: number; done: boolean }> {
+  const page = await deps.store.listRunPayouts(runId, {
+    status: 'planned',
+    limit: pageSize,
+    ...(cursor ? { cursor } : {}),
+  });
+  const refs = page.payouts.map((p) => ({ partnerId: p.partnerId, payoutId: p.id }));
+  if (refs.length > 0) await deps.queue.enqueuePayouts(refs);
+  if (page.nextCursor) await deps.queue.enqueueRelease(runId, page.nextCursor);
+  return { queued: refs.length, done: page.nextCursor === null };
 }
 
 export async function requeueAwaitingFunds(deps: PayoutDeps): Promise<number> {
@@ -615,13 +634,18 @@ async function sendOne(
     payout = { ...payout, attempt: payout.attempt + 1, attemptStartedAt: null };
   }
 
+  // The start time is reserved while the payout is marked sending (the batch's payouts reserve together, in one
+  // write), so the wait for it and the write overlap.
+  const slot = deps.rateBudget.reserve();
+  slot.catch(() => undefined); // if marking fails first, that error is the one reported
   payout = await deps.store.markSending(payout, now.toISOString());
   // A concurrent delivery of the same message may have settled it meanwhile: then there is nothing to send.
   if (!OPEN_STATUSES.includes(payout.status)) return 'already_done';
   // Stripe's answer below is for this key: outcomes are recorded only while the payout is still sending with it.
   const sent: PayoutExpectation = { status: 'sending', attempt: payout.attempt };
   for (let tries = 0; ; tries++) {
-    await deps.rateBudget.acquire();
+    if (tries === 0) await (await slot).ready();
+    else await deps.rateBudget.acquire();
     const outcome = await deps.transfers.create({
       payoutId: payout.id,
       partnerId: payout.partnerId,

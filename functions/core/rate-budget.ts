@@ -6,8 +6,8 @@
  * next request may start. Each reservation atomically takes the next start times and moves it on by one interval
  * (1 / rate) per start time taken; the worker then waits until its reserved time. Every reservation is exactly one
  * atomic write — no retry storms however many workers share the budget — and requests are spaced evenly, never
- * bursting. A worker may reserve a block of start times at once (one write for a whole batch of payouts) and hand
- * them out locally; a start time it did not use in time is dropped, not used late, so the budget is never exceeded.
+ * bursting. Callers waiting together share one write (a batch of payouts reserves its start times at once), and a
+ * start time is only ever reserved for a caller waiting for one.
  */
 export interface RateBudgetStore {
   /**
@@ -21,17 +21,22 @@ export interface RateBudgetOptions {
   budget: string;
   requestsPerSecond: number;
   store: RateBudgetStore;
-  /** Start times reserved per write (default 1). Unused ones are dropped once they are `LATE_MS` late. */
+  /** At most this many start times per write (default 1): callers waiting together share one write. */
   blockSize?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
-/**
- * How late a reserved start time may still be used: the reservation's own round trip makes the first one a little
- * late. Anything later is dropped (a start time left over from an earlier invocation, say), never used.
- */
-export const LATE_MS = 100;
+export interface RateBudget {
+  /** Reserves the next start time and waits for it; resolves with how long it waited (ms). */
+  acquire(): Promise<number>;
+  /**
+   * Reserves the next start time without waiting for it: the caller does other work meanwhile (a DynamoDB write)
+   * and then awaits `ready()`. If that work outlasts the start time, the request goes out late by that much — never
+   * early, and never on a start time anyone else holds.
+   */
+  reserve(): Promise<{ startAt: number; ready(): Promise<void> }>;
+}
 
 export function intervalMs(requestsPerSecond: number): number {
   if (!(requestsPerSecond > 0) || !Number.isFinite(requestsPerSecond))
@@ -39,41 +44,57 @@ export function intervalMs(requestsPerSecond: number): number {
   return 1000 / requestsPerSecond;
 }
 
-export function createRateBudget(options: RateBudgetOptions): { acquire(): Promise<number> } {
+/**
+ * Start times are reserved only for callers that are waiting — one write for all the callers waiting together
+ * (up to `blockSize`), and callers arriving while a write is in flight share the next one. No start time is
+ * reserved that nobody uses, so none lapses and the budget is never spent on nothing.
+ */
+export function createRateBudget(options: RateBudgetOptions): RateBudget {
   const interval = intervalMs(options.requestsPerSecond);
   const block = Math.max(1, Math.floor(options.blockSize ?? 1));
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  /** Reserved start times not handed out yet, ascending. */
-  const slots: number[] = [];
-  let refill: Promise<void> | undefined;
+  const waiting: Array<{ resolve(startAt: number): void; reject(error: unknown): void }> = [];
+  let writing = false;
 
-  async function take(): Promise<number> {
-    for (;;) {
-      // A start time long past is dropped: used late, it would bunch up with the ones after it.
-      while (slots.length > 0 && (slots[0] ?? 0) < now() - Math.max(interval, LATE_MS)) slots.shift();
-      const slot = slots.shift();
-      if (slot !== undefined) return slot;
-      refill ??= options.store
-        .reserve(options.budget, now(), interval, block)
-        .then((first) => {
-          for (let i = 0; i < block; i++) slots.push(first + i * interval);
-        })
-        .finally(() => {
-          refill = undefined;
-        });
-      await refill;
-    }
+  function pump(): void {
+    if (writing || waiting.length === 0) return;
+    writing = true;
+    const callers = waiting.splice(0, block);
+    options.store
+      .reserve(options.budget, now(), interval, callers.length)
+      .then(
+        (first) => callers.forEach((caller, i) => caller.resolve(first + i * interval)),
+        (error: unknown) => callers.forEach((caller) => caller.reject(error)),
+      )
+      .finally(() => {
+        writing = false;
+        pump();
+      });
   }
 
+  function take(): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      // Let callers starting in the same tick (a batch's payouts) join this write.
+      queueMicrotask(pump);
+    });
+  }
+
+  const waitFor = async (startAt: number) => {
+    const wait = startAt - now();
+    if (wait > 0) await sleep(wait);
+  };
+
   return {
-    /** Resolves at the reserved start time; returns how long it waited (ms). */
     async acquire() {
       const started = now();
-      const startAt = await take();
-      const wait = startAt - now();
-      if (wait > 0) await sleep(wait);
+      await waitFor(await take());
       return now() - started;
+    },
+    async reserve() {
+      const startAt = await take();
+      return { startAt, ready: () => waitFor(startAt) };
     },
   };
 }

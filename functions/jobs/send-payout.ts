@@ -4,17 +4,26 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { periodOfPayoutId, runIdFor } from '#core/payout-rules';
-import { finishRunsIfDone, type PrefetchedPayout, planPage, prefetchPayouts, sendPayout } from '#core/payouts';
+import {
+  finishRunsIfDone,
+  type PrefetchedPayout,
+  planPage,
+  prefetchPayouts,
+  releasePage,
+  sendPayout,
+} from '#core/payouts';
 import { logger, metrics } from '#middleware/observability';
 import { payoutDepsForRequest } from '#middleware/payout-request';
 
 const Message = z.discriminatedUnion('type', [
   z.object({ type: z.literal('payout'), partnerId: z.string().min(1), payoutId: z.string().min(1) }),
   z.object({ type: z.literal('plan'), runId: z.string().min(1), cursor: z.string().nullable() }),
+  z.object({ type: z.literal('release'), runId: z.string().min(1), cursor: z.string().nullable() }),
 ]);
 
 /**
- * Payout queue worker. Each message is one payout to send (or one page of a run to plan); the records of a batch
+ * Payout queue worker. Each message is one payout to send (or one page of a run to plan, or of its planned payouts
+ * to queue); the records of a batch
  * run concurrently and share the Stripe rate budget with every other worker. A record that must be retried is
  * reported as a batch item failure: SQS redelivers it after the visibility timeout — with the same payout and so
  * the same idempotency key — and moves it to the DLQ after 5 receives. Whether a run has finished is checked once
@@ -45,7 +54,12 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
       const message = parsed.data;
       try {
         if (message.type === 'plan') {
-          await planPage(deps, message.runId, message.cursor);
+          const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1;
+          await planPage(deps, message.runId, message.cursor, { redelivered });
+          return;
+        }
+        if (message.type === 'release') {
+          await releasePage(deps, message.runId, message.cursor);
           return;
         }
         const prefetched = known.get(message.payoutId);

@@ -112,6 +112,7 @@ export async function inProcessDeps(overrides: Partial<import('#core/payouts').P
   const base = await payoutDeps({ count: () => undefined });
   const queued: Array<{ partnerId: string; payoutId: string }> = [];
   const plans: Array<{ runId: string; cursor: string | null }> = [];
+  const releases: Array<{ runId: string; cursor: string | null }> = [];
   const deps: import('#core/payouts').PayoutDeps = {
     ...base,
     queue: {
@@ -121,8 +122,11 @@ export async function inProcessDeps(overrides: Partial<import('#core/payouts').P
       enqueuePlanning: async (runId, cursor) => {
         plans.push({ runId, cursor });
       },
+      enqueueRelease: async (runId, cursor) => {
+        releases.push({ runId, cursor });
+      },
     },
     ...overrides,
   };
-  return { deps, queued, plans };
+  return { deps, queued, plans, releases };
 }

@@ -6,6 +6,7 @@ import {
   type PayoutDeps,
   type PayoutStore,
   planPage,
+  releasePage,
   sendPayout,
   startRun as startRunCore,
   type TransferGateway,
@@ -100,6 +101,42 @@ describe('exactly one transfer per payout, whatever fails', () => {
     expect(await sendPayout(deps, ref)).toBe('paid'); // the redelivery: same key, Stripe replays the transfer
     expect(await sendPayout(deps, ref)).toBe('already_done');
     await expectExactlyOnce(period, [partner.partnerId]);
+  });
+
+  it('a planning page that crashed after planning but before queueing: its redelivery sweeps the planned payouts onto the queue', async () => {
+    const { period, inside } = await freshPeriod();
+    const partners = await partnersWithEarnings(2, inside);
+    const { deps, queued, plans, releases } = await inProcessDeps();
+    await startRunCore(deps, { period, startedBy: 'test' });
+    const runId = plans[0]?.runId ?? '';
+    const crashing: PayoutDeps = {
+      ...deps,
+      queue: {
+        ...deps.queue,
+        enqueuePayouts: async () => {
+          throw new Error('worker killed before queueing the page');
+        },
+      },
+    };
+    await expect(planPage(crashing, runId, null)).rejects.toThrow(/killed/);
+    const ids = partners.map((p) => `po_${period}_usd_${p.partnerId}`);
+    for (const [i, partner] of partners.entries())
+      expect((await deps.store.getPayout(partner.partnerId, ids[i] ?? ''))?.status).toBe('planned');
+
+    // SQS redelivers the page. Its partners are no longer held, so the page alone cannot find them again.
+    await planPage(deps, runId, null, { redelivered: true });
+    expect(queued.filter((ref) => ids.includes(ref.payoutId))).toEqual([]);
+    expect(releases).toEqual([{ runId, cursor: null }]);
+    await releasePage(deps, runId, null);
+    expect(queued.filter((ref) => ids.includes(ref.payoutId)).map((ref) => ref.payoutId)).toEqual(
+      expect.arrayContaining(ids),
+    );
+    for (const ref of [...queued]) await sendPayout(deps, ref);
+    await expectExactlyOnce(
+      period,
+      partners.map((p) => p.partnerId),
+    );
+    expect((await getRun(runId)).body).toMatchObject({ status: 'completed', totals: { paid: 2 } });
   });
 
   it('a transfer Stripe accepted before a crash is recorded as paid, not carried forward, though the partner turned restricted meanwhile', async () => {

@@ -180,6 +180,37 @@ describe('approval gate', () => {
     expect(await transfersOf(`run_${period}`)).toHaveLength(1);
   });
 
+  it('approval queues the planned payouts page by page through the queue, each exactly once', async () => {
+    const { inProcessDeps } = await import('#tests/payouts');
+    const { approveRun, planPage, releasePage, startRun: startRunCore } = await import('#core/payouts');
+    const { period, inside } = await freshPeriod();
+    const partnerIds: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const partner = await activePayee(`payout-release${i}`);
+      await recordHeld(partner.partnerId, 3_000 + i, inside);
+      partnerIds.push(partner.partnerId);
+    }
+    const { deps, queued, plans, releases } = await inProcessDeps();
+    const gated = { ...deps, settings: { ...deps.settings, requireApproval: true } };
+    await startRunCore(gated, { period, startedBy: 'test' });
+    const runId = plans[0]?.runId ?? '';
+    await planPage(gated, runId, null);
+    expect(queued).toEqual([]);
+    await approveRun(gated, runId);
+    expect(queued).toEqual([]); // approving is one message, whatever the run's size
+    expect(releases).toEqual([{ runId, cursor: null }]);
+    // The worker side: each release page queues its payouts, then the next page.
+    let pages = 0;
+    for (let next = releases.shift(); next; next = releases.shift()) {
+      await releasePage(gated, next.runId, next.cursor, 2);
+      pages += 1;
+    }
+    expect(pages).toBe(3);
+    const ids = queued.map((ref) => ref.payoutId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual(partnerIds.map((id) => `po_${period}_usd_${id}`).sort());
+  });
+
   it('refuses to approve a run that does not wait for approval, or does not exist', async () => {
     const missing = await api<{ error: { code: string } }>('POST', '/admin/payout-runs/run_1999-01/approve', {
       token: await opsToken(),

@@ -105,13 +105,13 @@ describe('rate budget (virtual scheduling)', () => {
     },
   );
 
-  it('drops reserved start times that lapsed (an earlier invocation left them), and reserves anew', async () => {
+  it('reserves start times only for waiting callers: a batch shares one write, a later caller gets its own, none lapses', async () => {
     let time = 10_000;
-    const writes: number[] = [];
+    const writes: Array<{ now: number; count: number }> = [];
     const inner = memoryStore();
     const store: RateBudgetStore = {
       async reserve(budget, now, interval, count) {
-        writes.push(now);
+        writes.push({ now, count });
         return inner.reserve(budget, now, interval, count);
       },
     };
@@ -125,11 +125,38 @@ describe('rate budget (virtual scheduling)', () => {
         time += ms;
       },
     });
-    await budget.acquire(); // reserves 10_000 … 10_040, uses 10_000
-    await budget.acquire(); // 10_010, no new write
-    expect(writes).toEqual([10_000]);
-    time = 60_000; // the next invocation, a minute later: 10_020 … 10_040 are stale
-    expect(await budget.acquire()).toBe(0); // a fresh start time at once, not a stale one
-    expect(writes).toEqual([10_000, 60_000]);
+    // Seven callers in the same tick: one write for five (the block), the next for the other two.
+    const slots = await Promise.all(Array.from({ length: 7 }, () => budget.reserve()));
+    expect(slots.map((slot) => slot.startAt)).toEqual([10_000, 10_010, 10_020, 10_030, 10_040, 10_050, 10_060]);
+    expect(writes).toEqual([
+      { now: 10_000, count: 5 },
+      { now: 10_000, count: 2 },
+    ]);
+    await slots[3]?.ready();
+    expect(time).toBe(10_030); // ready() waits for the reserved time
+    // A minute later nothing is left over from before: the next caller starts at once, with a write of one.
+    time = 70_000;
+    expect(await budget.acquire()).toBe(0);
+    expect(writes.at(-1)).toEqual({ now: 70_000, count: 1 });
+  });
+
+  it('a failed reservation fails its callers and the next caller reserves anew', async () => {
+    let fail = true;
+    const inner = memoryStore();
+    const budget = createRateBudget({
+      budget: 'b',
+      requestsPerSecond: 100,
+      blockSize: 10,
+      store: {
+        async reserve(name, now, interval, count) {
+          if (fail) throw new Error('throttled');
+          return inner.reserve(name, now, interval, count);
+        },
+      },
+      sleep: async () => undefined,
+    });
+    await expect(Promise.all([budget.acquire(), budget.acquire()])).rejects.toThrow(/throttled/);
+    fail = false;
+    await expect(budget.acquire()).resolves.toBeGreaterThanOrEqual(0);
   });
 });
