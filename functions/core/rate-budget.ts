@@ -64,8 +64,12 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
     options.store
       .reserve(options.budget, now(), interval, callers.length)
       .then(
-        (first) => callers.forEach((caller, i) => caller.resolve(first + i * interval)),
-        (error: unknown) => callers.forEach((caller) => caller.reject(error)),
+        (first) => {
+          for (const [i, caller] of callers.entries()) caller.resolve(first + i * interval);
+        },
+        (error: unknown) => {
+          for (const caller of callers) caller.reject(error);
+        },
       )
       .finally(() => {
         writing = false;
