@@ -55,6 +55,7 @@ const stack = await startLocalStack({
   sqsPort: 0,
   stripeRateLimitPerSecond: 100_000, // seeding runs unthrottled; the run itself gets LIMIT below
   stripeInitialBalance: [{ currency: 'usd', amount: (N + NAIVE_SAMPLE + 10) * AMOUNT }],
+  stripeRequestLogCapacity: 4 * N + 10_000, // every transfer request of the run, 429s and retries included
   payoutWorkerConcurrency: WORKERS,
   payoutVisibilityTimeoutSeconds: 30,
   onPayoutInvocation: (ms) => invocations.push(ms),
@@ -169,8 +170,11 @@ await pool(partners.slice(0, N), 32, async (p) => {
     },
   );
 });
+// Deliver the seeding's account events now: left queued, the Connect webhook would still be handling them (each
+// reading the account from Stripe) while the run sends, competing for Stripe's rate limit and this machine's CPU.
+const flushed = await stack.stripe.flushWebhooks();
 console.log(
-  `seeded ${N} active partners with one available earning each in ${fmt((performance.now() - seedStarted) / 1000)} s`,
+  `seeded ${N} active partners with one available earning each in ${fmt((performance.now() - seedStarted) / 1000)} s (${flushed.attempted} seeding webhooks delivered)`,
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -239,7 +243,10 @@ const sendingOps = {
 };
 
 // Transfers as Stripe recorded them: rate over the sending window, and doubles per payout.
-const log = await stack.stripe.requestLog({ path: '/v1/transfers', method: 'POST', limit: 100_000 });
+const fullLog = await stack.stripe.requestLog({ limit: 100_000 });
+const log = fullLog.filter((entry) => entry.method === 'POST' && entry.path === '/v1/transfers');
+/** Stripe requests that were not transfers (they share the rate limit with the run). */
+const otherRequests = fullLog.length - log.length;
 const accepted = log.filter((entry) => entry.status === 200);
 const times = accepted.map((entry) => entry.at).sort((a, b) => a - b);
 await stack.stripe.setRateLimit({ global: null });
@@ -260,6 +267,13 @@ for (const at of times) {
   slices[i] = (slices[i] ?? 0) + 1;
 }
 const sliceRates = slices.map((count) => count / Math.max(windowSeconds / 10, 0.001));
+/** The most transfer requests (any answer) that reached Stripe within one second: what its rate limiter saw. */
+const arrivals = log.map((entry) => entry.at).sort((a, b) => a - b);
+let busiestSecond = 0;
+for (let lo = 0, hi = 0; hi < arrivals.length; hi++) {
+  while ((arrivals[hi] ?? 0) - (arrivals[lo] ?? 0) >= 1000) lo++;
+  busiestSecond = Math.max(busiestSecond, hi - lo + 1);
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The naive approach on a sample: one loop awaiting transfers.create for each partner in turn.
@@ -289,7 +303,7 @@ payout run: ${N} partners, emulator ~${LATENCY} ms per request, limit ${LIMIT} r
   ratio to the limit            ${fmt((100 * transfersPerSecond) / LIMIT)} %
   per tenth of the window       ${sliceRates.map((r) => fmt(r, 0)).join(' ')} transfers/s
   CPU while sending             DynamoDB Local ${fmt(cpu.java / runSeconds, 2)} cores, this process (workers, emulator, SQS) ${fmt(cpu.node / runSeconds, 2)} cores, of ${availableParallelism()}
-  429s from Stripe              ${rejected429}
+  429s from Stripe              ${rejected429} (busiest second: ${busiestSecond} transfer requests; ${otherRequests} other Stripe requests during the run)
   double transfers              ${doubles}
   DynamoDB per partner paid     ${fmt(opsDuringRun.reads / Math.max(paid, 1), 2)} reads, ${fmt(opsDuringRun.writes / Math.max(paid, 1), 2)} writes (items; planning ${fmt(planningOps.reads / Math.max(paid, 1), 2)}/${fmt(planningOps.writes / Math.max(paid, 1), 2)}, sending ${fmt(sendingOps.reads / Math.max(paid, 1), 2)}/${fmt(sendingOps.writes / Math.max(paid, 1), 2)} incl. rate-budget slots)
   DynamoDB requests per partner ${fmt(opsDuringRun.requests / Math.max(paid, 1), 2)} (planning ${fmt(planningOps.requests / Math.max(paid, 1), 2)}, sending ${fmt(sendingOps.requests / Math.max(paid, 1), 2)})

@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   /** The platform balance the emulator starts with, per currency, in minor units. */
   stripeInitialBalance?: Array<{ currency: string; amount: number }>;
   stripeRateLimitPerSecond?: number;
+  /** How many requests the emulator's request log keeps (default 10,000). */
+  stripeRequestLogCapacity?: number;
   logRequests?: boolean;
   /** SQS stand-in port (0 = any free port) and the payout queue's visibility timeout (short locally). */
   sqsPort?: number;
@@ -161,6 +163,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       quiet: true,
       ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
       ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
+      ...(options.stripeRequestLogCapacity ? { requestLogCapacity: options.stripeRequestLogCapacity } : {}),
       webhooks: {
         // Subscribed to the same events as the deployed endpoints (README, Deploy).
         ...(hasRoute('/webhooks/stripe')

@@ -50,6 +50,8 @@ export interface StripeEmulatorOptions {
   seed?: number;
   /** No console output. */
   quiet?: boolean;
+  /** How many requests the request log keeps, newest last (default 10,000). */
+  requestLogCapacity?: number;
 }
 
 export interface StripeEmulator extends EmulatorControlApi {
@@ -73,7 +75,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const limiter = new RateLimiter(rate);
   const faults = new FaultInjector(seededRandom((options.seed ?? 7) ^ 0x5f3759df));
   const idempotency = new IdempotencyStore(() => core.clock.nowMs());
-  const log = new RequestLog();
+  const log = new RequestLog(options.requestLogCapacity);
   const initialWebhooks = { ...(options.webhooks ?? {}) };
   core.webhooks.endpoints = { ...initialWebhooks };
   if (options.webhookRetryDelaysSeconds) core.webhooks.retryDelaysSeconds = [...options.webhookRetryDelaysSeconds];
