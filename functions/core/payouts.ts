@@ -291,10 +291,25 @@ export async function startRun(
     startedBy: input.startedBy,
   };
   const result = await deps.store.createRun(run);
-  if (result.created) await deps.queue.enqueuePlanning(run.id, null);
+  if (result.created || planningNeverStarted(result.run, now)) await deps.queue.enqueuePlanning(run.id, null);
   // Payouts that waited for funds in earlier runs get another chance with every run.
   await requeueAwaitingFunds(deps);
   return result;
+}
+
+/**
+ * A run whose record was written but whose first planning page never ran: the start crashed between writing the run
+ * and queueing its first page. Starting the run again queues that page once the run has been quiet for this long
+ * (a first page normally runs within seconds; planning twice creates nothing, it only costs reads).
+ */
+export const PLANNING_STALL_MS = 5 * 60_000;
+
+function planningNeverStarted(run: PayoutRun, now: Date): boolean {
+  return (
+    !run.planningComplete &&
+    run.counters.considered === 0 &&
+    now.getTime() - Date.parse(run.startedAt) >= PLANNING_STALL_MS
+  );
 }
 
 const PLANNING_CONCURRENCY = 16;

@@ -1,10 +1,13 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { dynamo } from '#adapters/dynamodb/client';
 import { dynamoPayoutStore } from '#adapters/dynamodb/payout-store';
 import {
   type PayoutDeps,
   type PayoutStore,
+  PLANNING_STALL_MS,
   planPage,
   releasePage,
   sendPayout,
@@ -101,6 +104,85 @@ describe('exactly one transfer per payout, whatever fails', () => {
     expect(await sendPayout(deps, ref)).toBe('paid'); // the redelivery: same key, Stripe replays the transfer
     expect(await sendPayout(deps, ref)).toBe('already_done');
     await expectExactlyOnce(period, [partner.partnerId]);
+  });
+
+  it('a completion that collides with another transaction on the run counters is sent again, not taken for done', async () => {
+    // In AWS every payout's completing transaction adds to its run's counters, so concurrent completions can be
+    // cancelled with TransactionConflict: nothing written, nothing decided. Injected here at the wire.
+    const { period, inside } = await freshPeriod();
+    const [partner] = await partnersWithEarnings(1, inside);
+    if (!partner) throw new Error('no partner');
+    const { deps, queued, plans } = await inProcessDeps();
+    await startRunCore(deps, { period, startedBy: 'test' });
+    await planPage(deps, plans[0]?.runId ?? '', null);
+    const ref = queued[0];
+    if (!ref) throw new Error('nothing planned');
+    const runPk = `PAYOUT_RUN#run_${period}`;
+    const middleware = `collide-${period}`;
+    let collisions = 0;
+    dynamo().middlewareStack.add(
+      (next) => async (args) => {
+        const items = (args.input as { TransactItems?: Array<{ Update?: { Key?: Record<string, unknown> } }> })
+          .TransactItems;
+        if (items?.some((item) => item.Update?.Key?.PK === runPk) && collisions < 2) {
+          collisions++;
+          throw new TransactionCanceledException({
+            message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
+            $metadata: { httpStatusCode: 400 },
+            CancellationReasons: items.map((item) => ({
+              Code: item.Update?.Key?.PK === runPk ? 'TransactionConflict' : 'None',
+            })),
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: middleware },
+    );
+    try {
+      expect(await sendPayout(deps, ref)).toBe('paid'); // in this delivery: no redelivery, no second Stripe call
+    } finally {
+      dynamo().middlewareStack.remove(middleware);
+    }
+    expect(collisions).toBe(2);
+    const sent = await emulator().requestLog({ path: '/v1/transfers', method: 'POST' });
+    expect(sent.filter((entry) => entry.idempotencyKey?.includes(ref.payoutId))).toHaveLength(1);
+    await expectExactlyOnce(period, [partner.partnerId]);
+    expect((await getRun(`run_${period}`)).body.totals).toMatchObject({ paid: 1, failed: 0 });
+  });
+
+  it('a start that crashed between writing the run and queueing its first page is planned when started again', async () => {
+    const { period, inside } = await freshPeriod();
+    const [partner] = await partnersWithEarnings(1, inside);
+    if (!partner) throw new Error('no partner');
+    const { deps, plans, queued } = await inProcessDeps();
+    const crashing: PayoutDeps = {
+      ...deps,
+      queue: {
+        ...deps.queue,
+        enqueuePlanning: async () => {
+          throw new Error('killed before the first page was queued');
+        },
+      },
+    };
+    await expect(startRunCore(crashing, { period, startedBy: 'test' })).rejects.toThrow(/killed/);
+    const runId = `run_${period}`;
+    expect((await getRun(runId)).body).toMatchObject({ status: 'planning', totals: { considered: 0 } });
+
+    // Started again at once (a second schedule delivery, a quick retry): planning may still be about to begin.
+    await startRunCore(deps, { period, startedBy: 'test' });
+    expect(plans).toHaveLength(0);
+    // Started again once the run has been quiet for PLANNING_STALL_MS: the first page is queued.
+    const later = new Date(Date.now() + PLANNING_STALL_MS);
+    await startRunCore({ ...deps, clock: () => later }, { period, startedBy: 'test' });
+    expect(plans).toEqual([{ runId, cursor: null }]);
+    await planPage(deps, runId, null);
+    // (starting a run also re-queues other runs' payouts awaiting funds: only this period's count here)
+    expect(queued.filter((ref) => ref.payoutId.startsWith(`po_${period}_`)).map((ref) => ref.partnerId)).toEqual([
+      partner.partnerId,
+    ]);
+    // Once planning has begun, starting it again queues no second chain.
+    await startRunCore({ ...deps, clock: () => later }, { period, startedBy: 'test' });
+    expect(plans).toHaveLength(1);
   });
 
   it('a planning page that crashed after planning but before queueing: its redelivery sweeps the planned payouts onto the queue', async () => {

@@ -1,10 +1,4 @@
-import {
-  BatchGetCommand,
-  type NativeAttributeValue,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type NativeAttributeValue, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '#core/errors';
 import { EARNING_TYPES } from '#core/ledger';
 import type { Currency } from '#core/money';
@@ -24,10 +18,10 @@ import {
   VISIBLE_PREFIX,
   visibleFrom,
 } from './payment-keys.ts';
-import { isCancelled, queryAll, queryPrefix } from './query.ts';
+import { queryAll, queryPrefix } from './query.ts';
+import { isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
  * Ledger entries are written with `attribute_not_exists` and never updated by this module: amounts are immutable.
@@ -140,23 +134,19 @@ const HELD_CURSOR = new RegExp(`^${ISO}#ptn_[a-f0-9]{24}#${ENTRY_ID}$`);
 export const dynamoLedgerStore: LedgerStore = {
   async recordHeld(earning, entry) {
     try {
-      await dynamo().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: tableName(),
-                Item: heldItem(earning),
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-            ...ledgerWriteItems([entry]),
-          ],
-        }),
-      );
+      await transactWrite([
+        {
+          Put: {
+            TableName: tableName(),
+            Item: heldItem(earning),
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        ...ledgerWriteItems([entry]),
+      ]);
       return { recorded: true };
     } catch (error) {
-      if (!isCancelled(error)) throw error;
+      if (!isConditionCancelled(error)) throw error;
       const existing = (await this.getHeld([earning.externalId])).get(earning.externalId);
       if (!existing) throw error; // cancelled for another reason (a conflict): let the caller's retry run again
       return { recorded: false, existing };
@@ -180,29 +170,25 @@ export const dynamoLedgerStore: LedgerStore = {
 
   async clawBack(earning, entry) {
     try {
-      await dynamo().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: tableName(),
-                Key: heldEarningKey(earning.externalId),
-                UpdateExpression: 'SET clawedBack = :clawed, version = :next',
-                ConditionExpression: 'version = :version',
-                ExpressionAttributeValues: {
-                  ':clawed': earning.clawedBack - entry.amount,
-                  ':next': earning.version + 1,
-                  ':version': earning.version,
-                },
-              },
+      await transactWrite([
+        {
+          Update: {
+            TableName: tableName(),
+            Key: heldEarningKey(earning.externalId),
+            UpdateExpression: 'SET clawedBack = :clawed, version = :next',
+            ConditionExpression: 'version = :version',
+            ExpressionAttributeValues: {
+              ':clawed': earning.clawedBack - entry.amount,
+              ':next': earning.version + 1,
+              ':version': earning.version,
             },
-            ...ledgerWriteItems([entry]),
-          ],
-        }),
-      );
+          },
+        },
+        ...ledgerWriteItems([entry]),
+      ]);
       return true;
     } catch (error) {
-      if (isCancelled(error)) return false;
+      if (isConditionCancelled(error)) return false;
       throw error;
     }
   },

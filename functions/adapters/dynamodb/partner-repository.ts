@@ -1,11 +1,5 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  type NativeAttributeValue,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, type NativeAttributeValue, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '#core/errors';
 import {
   type Membership,
@@ -32,6 +26,7 @@ import {
   userPk,
 } from './keys.ts';
 import { batchGetAll, queryPrefix } from './query.ts';
+import { failedConditions, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -109,12 +104,6 @@ function toMembership(item: Item): Membership {
 }
 
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
-
-/** Which items of a cancelled transaction failed their condition (by position). */
-function failedConditions(error: unknown): boolean[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  return (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
-}
 
 const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_]{1,64}$/;
 
@@ -195,28 +184,24 @@ export const dynamoPartnerRepository: PartnerRepository = {
   async createPersonalPartner(partner, owner) {
     const { member, membership } = membershipItems(partner, owner, partner.createdAt);
     try {
-      await dynamo().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: tableName(),
-                Item: { ...personalGuardKey(owner.sub), entity: 'personal-guard', partnerId: partner.id },
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-            {
-              Put: {
-                TableName: tableName(),
-                Item: partnerItem(partner),
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-            { Put: { TableName: tableName(), Item: member } },
-            { Put: { TableName: tableName(), Item: membership } },
-          ],
-        }),
-      );
+      await transactWrite([
+        {
+          Put: {
+            TableName: tableName(),
+            Item: { ...personalGuardKey(owner.sub), entity: 'personal-guard', partnerId: partner.id },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        {
+          Put: {
+            TableName: tableName(),
+            Item: partnerItem(partner),
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        { Put: { TableName: tableName(), Item: member } },
+        { Put: { TableName: tableName(), Item: membership } },
+      ]);
       return partner.id;
     } catch (error) {
       if (!failedConditions(error)?.[0]) throw error;
@@ -229,21 +214,17 @@ export const dynamoPartnerRepository: PartnerRepository = {
 
   async createTeamPartner(partner, owner) {
     const { member, membership } = membershipItems(partner, owner, partner.createdAt);
-    await dynamo().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName(),
-              Item: partnerItem(partner),
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
-          { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
-        ],
-      }),
-    );
+    await transactWrite([
+      {
+        Put: {
+          TableName: tableName(),
+          Item: partnerItem(partner),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
+      { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
+    ]);
   },
 
   async membership(partnerId, userSub) {
@@ -266,22 +247,18 @@ export const dynamoPartnerRepository: PartnerRepository = {
   async addMember(partner, newMember, at) {
     const { member, membership } = membershipItems(partner, newMember, at);
     try {
-      await dynamo().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: tableName(),
-                Key: partnerKey(partner.id),
-                ConditionExpression: 'attribute_exists(PK) AND kind = :team',
-                ExpressionAttributeValues: { ':team': 'team' },
-              },
-            },
-            { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
-            { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
-          ],
-        }),
-      );
+      await transactWrite([
+        {
+          ConditionCheck: {
+            TableName: tableName(),
+            Key: partnerKey(partner.id),
+            ConditionExpression: 'attribute_exists(PK) AND kind = :team',
+            ExpressionAttributeValues: { ':team': 'team' },
+          },
+        },
+        { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
+        { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
+      ]);
     } catch (error) {
       const failed = failedConditions(error);
       if (!failed) throw error;
@@ -296,22 +273,18 @@ export const dynamoPartnerRepository: PartnerRepository = {
 
   async removeMember(partnerId, userSub, expectedRole) {
     try {
-      await dynamo().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: tableName(),
-                Key: memberKey(partnerId, userSub),
-                ConditionExpression: 'attribute_exists(PK) AND #role = :role',
-                ExpressionAttributeNames: { '#role': 'role' },
-                ExpressionAttributeValues: { ':role': expectedRole },
-              },
-            },
-            { Delete: { TableName: tableName(), Key: membershipKey(userSub, partnerId) } },
-          ],
-        }),
-      );
+      await transactWrite([
+        {
+          Delete: {
+            TableName: tableName(),
+            Key: memberKey(partnerId, userSub),
+            ConditionExpression: 'attribute_exists(PK) AND #role = :role',
+            ExpressionAttributeNames: { '#role': 'role' },
+            ExpressionAttributeValues: { ':role': expectedRole },
+          },
+        },
+        { Delete: { TableName: tableName(), Key: membershipKey(userSub, partnerId) } },
+      ]);
     } catch (error) {
       if (failedConditions(error)?.[0]) {
         throw new DomainError('not_found', 'member_not_found', 'This user is not a member of the partner.');

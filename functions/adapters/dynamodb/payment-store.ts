@@ -1,11 +1,10 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
   type NativeAttributeValue,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '#core/errors';
@@ -25,6 +24,7 @@ import {
   paymentIndexKeys,
   paymentKey,
 } from './payment-keys.ts';
+import { isConditionCancelled, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -133,26 +133,22 @@ export const dynamoPaymentStore: PaymentStore = {
   },
 
   async createOrder(order, payment) {
-    await dynamo().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tableName(), Item: orderItem(order), ConditionExpression: 'attribute_not_exists(PK)' } },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: paymentItem(payment),
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          ...order.items.map((line, index) => ({
-            Put: {
-              TableName: tableName(),
-              Item: { ...orderItemKey(order.id, index + 1), entity: 'order-item', orderId: order.id, ...line },
-            },
-          })),
-        ],
-      }),
-    );
+    await transactWrite([
+      { Put: { TableName: tableName(), Item: orderItem(order), ConditionExpression: 'attribute_not_exists(PK)' } },
+      {
+        Put: {
+          TableName: tableName(),
+          Item: paymentItem(payment),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      ...order.items.map((line, index) => ({
+        Put: {
+          TableName: tableName(),
+          Item: { ...orderItemKey(order.id, index + 1), entity: 'order-item', orderId: order.id, ...line },
+        },
+      })),
+    ]);
   },
 
   async attachPaymentIntent(paymentId, paymentIntentId, at) {
@@ -173,28 +169,24 @@ export const dynamoPaymentStore: PaymentStore = {
   },
 
   async attachCheckoutSession(order, sessionId, at) {
-    await dynamo().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: tableName(),
-              Key: orderKey(order.id),
-              UpdateExpression: 'SET stripeCheckoutSessionId = :cs',
-              ExpressionAttributeValues: { ':cs': sessionId },
-            },
-          },
-          {
-            Update: {
-              TableName: tableName(),
-              Key: paymentKey(order.paymentId),
-              UpdateExpression: 'SET stripeCheckoutSessionId = :cs, updatedAt = :at, version = version + :one',
-              ExpressionAttributeValues: { ':cs': sessionId, ':at': at, ':one': 1 },
-            },
-          },
-        ],
-      }),
-    );
+    await transactWrite([
+      {
+        Update: {
+          TableName: tableName(),
+          Key: orderKey(order.id),
+          UpdateExpression: 'SET stripeCheckoutSessionId = :cs',
+          ExpressionAttributeValues: { ':cs': sessionId },
+        },
+      },
+      {
+        Update: {
+          TableName: tableName(),
+          Key: paymentKey(order.paymentId),
+          UpdateExpression: 'SET stripeCheckoutSessionId = :cs, updatedAt = :at, version = version + :one',
+          ExpressionAttributeValues: { ':cs': sessionId, ':at': at, ':one': 1 },
+        },
+      },
+    ]);
   },
 
   async getPayment(paymentId) {
@@ -245,38 +237,34 @@ export const dynamoPaymentStore: PaymentStore = {
 
   async settle({ payment, expectedVersion, order, entries }) {
     try {
-      await dynamo().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: tableName(),
-                Item: paymentItem(payment),
-                ConditionExpression: 'version = :expected',
-                ExpressionAttributeValues: { ':expected': expectedVersion },
+      await transactWrite([
+        {
+          Put: {
+            TableName: tableName(),
+            Item: paymentItem(payment),
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+        },
+        ...(order
+          ? [
+              {
+                Update: {
+                  TableName: tableName(),
+                  Key: orderKey(order.id),
+                  UpdateExpression: 'SET #status = :status, updatedAt = :at',
+                  ConditionExpression: 'attribute_exists(PK)',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':status': order.status, ':at': order.updatedAt },
+                },
               },
-            },
-            ...(order
-              ? [
-                  {
-                    Update: {
-                      TableName: tableName(),
-                      Key: orderKey(order.id),
-                      UpdateExpression: 'SET #status = :status, updatedAt = :at',
-                      ConditionExpression: 'attribute_exists(PK)',
-                      ExpressionAttributeNames: { '#status': 'status' },
-                      ExpressionAttributeValues: { ':status': order.status, ':at': order.updatedAt },
-                    },
-                  },
-                ]
-              : []),
-            ...ledgerWriteItems(entries),
-          ],
-        }),
-      );
+            ]
+          : []),
+        ...ledgerWriteItems(entries),
+      ]);
       return true;
     } catch (error) {
-      if (error instanceof TransactionCanceledException) return false;
+      if (isConditionCancelled(error)) return false;
       throw error;
     }
   },

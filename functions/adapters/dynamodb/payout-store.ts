@@ -1,13 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  type NativeAttributeValue,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type NativeAttributeValue, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '#core/errors';
 import { CURRENCIES, type Currency } from '#core/money';
 import type { LedgerRecord } from '#core/payment-ports';
@@ -41,10 +33,10 @@ import {
   runPayoutIndexSk,
   runSkipKey,
 } from './payment-keys.ts';
-import { batchGetAll, isCancelled, queryAll, queryPrefix } from './query.ts';
+import { batchGetAll, queryAll, queryPrefix } from './query.ts';
+import { isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** DynamoDB allows 100 items per transaction; the rest of a payout's entries follow in further transactions. */
 const ENTRIES_PER_TRANSACTION = 90;
@@ -250,9 +242,7 @@ function releaseEntry(payout: Payout, entry: HeldEntry, from: 'in_payout' | 'pai
   };
 }
 
-async function transact(items: TransactItem[]): Promise<void> {
-  if (items.length > 0) await dynamo().send(new TransactWriteCommand({ TransactItems: items }));
-}
+const transact = (items: TransactItem[]) => transactWrite(items);
 
 /** One item is a plain conditional update (half the cost of a transaction); several are one transaction. */
 async function transactOrUpdate(items: TransactItem[]): Promise<void> {
@@ -261,7 +251,8 @@ async function transactOrUpdate(items: TransactItem[]): Promise<void> {
   else await transact(items);
 }
 
-const isConditionFailure = (error: unknown) => isCancelled(error) || error instanceof ConditionalCheckFailedException;
+const isConditionFailure = (error: unknown) =>
+  isConditionCancelled(error) || error instanceof ConditionalCheckFailedException;
 
 /** Applies entry updates chunk by chunk; an entry already in the target state (a retry) is skipped. */
 async function updateEntries(items: TransactItem[]): Promise<void> {
@@ -307,7 +298,7 @@ async function leaveOpenStatus(payout: Payout, items: Array<TransactItem | undef
       ...releases.slice(0, ENTRIES_PER_TRANSACTION),
     ]);
   } catch (error) {
-    if (isCancelled(error)) return false;
+    if (isConditionCancelled(error)) return false;
     throw error;
   }
   await updateEntries(releases.slice(ENTRIES_PER_TRANSACTION));
@@ -481,7 +472,7 @@ export const dynamoPayoutStore: PayoutStore = {
         ...(counters ? [counters] : []),
       ]);
     } catch (error) {
-      if (isCancelled(error) && (await this.getPayout(payout.partnerId, payout.id))) return 'exists';
+      if (isConditionCancelled(error) && (await this.getPayout(payout.partnerId, payout.id))) return 'exists';
       throw error;
     }
     await updateEntries(rest.map((entry) => attachEntry(payout, entry)));
@@ -511,7 +502,7 @@ export const dynamoPayoutStore: PayoutStore = {
         ...(counters ? [counters] : []),
       ]);
     } catch (error) {
-      if (!isCancelled(error)) throw error; // already recorded by an earlier planner: count once
+      if (!isConditionCancelled(error)) throw error; // already recorded by an earlier planner: count once
     }
   },
 
@@ -600,7 +591,7 @@ export const dynamoPayoutStore: PayoutStore = {
           ...settle.slice(0, ENTRIES_PER_TRANSACTION),
         ]);
       } catch (error) {
-        if (!isCancelled(error)) throw error;
+        if (!isConditionCancelled(error)) throw error;
         const latest = await this.getPayout(payout.partnerId, payout.id);
         if (latest?.status === 'paid') {
           await updateEntries(settle); // finish what a crashed or concurrent worker started
@@ -666,7 +657,7 @@ export const dynamoPayoutStore: PayoutStore = {
       ]);
       return true;
     } catch (error) {
-      if (isCancelled(error)) return false; // recorded by a concurrent delivery of the same key, or moved on
+      if (isConditionCancelled(error)) return false; // recorded by a concurrent delivery of the same key, or moved on
       throw error;
     }
   },
@@ -743,7 +734,7 @@ export const dynamoPayoutStore: PayoutStore = {
         ...releases.slice(0, ENTRIES_PER_TRANSACTION),
       ]);
     } catch (error) {
-      if (isCancelled(error)) return false;
+      if (isConditionCancelled(error)) return false;
       throw error;
     }
     await updateEntries(releases.slice(ENTRIES_PER_TRANSACTION));

@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type NativeAttributeValue,
@@ -53,6 +52,3 @@ export async function batchGetAll(keys: readonly Item[]): Promise<Item[]> {
   }
   return items;
 }
-
-export const isCancelled = (error: unknown): error is TransactionCanceledException =>
-  error instanceof TransactionCanceledException;
