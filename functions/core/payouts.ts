@@ -166,7 +166,15 @@ export interface PayoutStore {
   failPayout(payout: Payout, message: string, at: string, expected: PayoutExpectation): Promise<boolean>;
   /** Finishes releasing the entries of a carried-forward or failed payout (a worker crash between chunks). */
   ensureReleased(payout: Payout): Promise<void>;
-  listAwaitingFunds(limit: number): Promise<Payout[]>;
+  /**
+   * Payouts awaiting funds that began waiting before `before` (ISO time), oldest first, one page at a time. Payouts
+   * that wait again after a retry wait from a later time, so a sweep bounded by its start time ends.
+   */
+  listAwaitingFunds(page: {
+    before: string;
+    cursor?: string;
+    limit: number;
+  }): Promise<{ payouts: Payout[]; nextCursor: string | null }>;
   listRunPayouts(
     runId: string,
     page: { status?: PayoutStatus; cursor?: string; limit: number },
@@ -222,6 +230,8 @@ export interface PayoutQueue {
   enqueuePlanning(runId: string, cursor: string | null): Promise<void>;
   /** One page of the run's `planned` payouts to queue for sending (`cursor` null: the first). */
   enqueueRelease(runId: string, cursor: string | null): Promise<void>;
+  /** The next page of a sweep of the payouts awaiting funds since before `before`. */
+  enqueueRequeue(before: string, cursor: string): Promise<void>;
 }
 
 export interface PayoutMetrics {
@@ -469,11 +479,28 @@ export async function releasePage(
   return { queued: refs.length, done: page.nextCursor === null };
 }
 
-export async function requeueAwaitingFunds(deps: PayoutDeps): Promise<number> {
-  const waiting = await deps.store.listAwaitingFunds(1_000);
-  if (waiting.length > 0)
-    await deps.queue.enqueuePayouts(waiting.map((p) => ({ partnerId: p.partnerId, payoutId: p.id })));
-  return waiting.length;
+export const REQUEUE_PAGE_SIZE = 500;
+
+/**
+ * Queues the payouts awaiting funds for another try — when funds arrive (`balance.available`) and whenever a run
+ * starts — one page here and the rest page by page on the queue, however many there are. The sweep covers the
+ * payouts that began waiting before it started (`before`): one that is retried and waits again waits from a later
+ * time, so the sweep never chases its own tail while the balance is still short.
+ */
+export async function requeueAwaitingFunds(
+  deps: PayoutDeps,
+  sweep: { before?: string; cursor?: string | null; pageSize?: number } = {},
+): Promise<{ queued: number; done: boolean }> {
+  const before = sweep.before ?? deps.clock().toISOString();
+  const page = await deps.store.listAwaitingFunds({
+    before,
+    limit: sweep.pageSize ?? REQUEUE_PAGE_SIZE,
+    ...(sweep.cursor ? { cursor: sweep.cursor } : {}),
+  });
+  const refs = page.payouts.map((p) => ({ partnerId: p.partnerId, payoutId: p.id }));
+  if (refs.length > 0) await deps.queue.enqueuePayouts(refs);
+  if (page.nextCursor) await deps.queue.enqueueRequeue(before, page.nextCursor);
+  return { queued: refs.length, done: page.nextCursor === null };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import {
   planPage,
   prefetchPayouts,
   releasePage,
+  requeueAwaitingFunds,
   sendPayout,
 } from '#core/payouts';
 import { logger, metrics } from '#middleware/observability';
@@ -19,6 +20,7 @@ const Message = z.discriminatedUnion('type', [
   z.object({ type: z.literal('payout'), partnerId: z.string().min(1), payoutId: z.string().min(1) }),
   z.object({ type: z.literal('plan'), runId: z.string().min(1), cursor: z.string().nullable() }),
   z.object({ type: z.literal('release'), runId: z.string().min(1), cursor: z.string().nullable() }),
+  z.object({ type: z.literal('requeue'), before: z.iso.datetime(), cursor: z.string().min(1) }),
 ]);
 
 /**
@@ -60,6 +62,10 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
         }
         if (message.type === 'release') {
           await releasePage(deps, message.runId, message.cursor);
+          return;
+        }
+        if (message.type === 'requeue') {
+          await requeueAwaitingFunds(deps, { before: message.before, cursor: message.cursor });
           return;
         }
         const prefetched = known.get(message.payoutId);

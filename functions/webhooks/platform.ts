@@ -27,8 +27,11 @@ export const handler = stripeWebhookHandler({
 async function handlePayoutEvent(event: Stripe.Event): Promise<string | undefined> {
   if (event.account) return undefined;
   if (event.type === 'balance.available') {
-    const queued = await requeueAwaitingFunds(await payoutDepsForRequest());
-    return queued > 0 ? `requeued ${queued} payouts awaiting funds` : 'no payout awaiting funds';
+    const { queued, done } = await requeueAwaitingFunds(await payoutDepsForRequest());
+    if (queued === 0) return 'no payout awaiting funds';
+    return done
+      ? `requeued ${queued} payouts awaiting funds`
+      : `requeued ${queued} payouts awaiting funds, more queued`;
   }
   if (event.type === 'transfer.reversed') {
     const transfer = event.data.object;

@@ -113,6 +113,7 @@ export async function inProcessDeps(overrides: Partial<import('#core/payouts').P
   const queued: Array<{ partnerId: string; payoutId: string }> = [];
   const plans: Array<{ runId: string; cursor: string | null }> = [];
   const releases: Array<{ runId: string; cursor: string | null }> = [];
+  const requeues: Array<{ before: string; cursor: string }> = [];
   const deps: import('#core/payouts').PayoutDeps = {
     ...base,
     queue: {
@@ -125,8 +126,11 @@ export async function inProcessDeps(overrides: Partial<import('#core/payouts').P
       enqueueRelease: async (runId, cursor) => {
         releases.push({ runId, cursor });
       },
+      enqueueRequeue: async (before, cursor) => {
+        requeues.push({ before, cursor });
+      },
     },
     ...overrides,
   };
-  return { deps, queued, plans, releases };
+  return { deps, queued, plans, releases, requeues };
 }

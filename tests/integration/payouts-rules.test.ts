@@ -211,6 +211,46 @@ describe('approval gate', () => {
     expect(ids.sort()).toEqual(partnerIds.map((id) => `po_${period}_usd_${id}`).sort());
   });
 
+  it('payouts awaiting funds are queued again page by page, each once per sweep, however many wait', async () => {
+    const { inProcessDeps } = await import('#tests/payouts');
+    const { planPage, requeueAwaitingFunds, sendPayout, startRun: startRunCore } = await import('#core/payouts');
+    const { period, inside } = await freshPeriod();
+    const mine = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const partner = await activePayee(`payout-requeue${i}`);
+      await recordHeld(partner.partnerId, 2_000 + i, inside, 'cad'); // the platform holds no CAD
+      mine.add(`po_${period}_cad_${partner.partnerId}`);
+    }
+    const { deps, queued, plans, requeues } = await inProcessDeps();
+    await startRunCore(deps, { period, startedBy: 'test' });
+    await planPage(deps, plans[0]?.runId ?? '', null);
+    for (const ref of queued.filter((r) => mine.has(r.payoutId))) {
+      expect(await sendPayout(deps, ref)).toBe('awaiting_funds');
+    }
+
+    // Funds "arrive": the sweep queues one page at once and the rest page by page on the queue.
+    queued.length = 0;
+    const sweep = await requeueAwaitingFunds(deps, { pageSize: 2 });
+    expect(sweep).toMatchObject({ queued: 2, done: false });
+    let retried = false;
+    for (let next = requeues.shift(); next; next = requeues.shift()) {
+      if (!retried) {
+        // Mid-sweep, one of them is tried again and waits again (the balance is still short): it waits from a later
+        // time, so this sweep does not pick it up a second time.
+        retried = true;
+        const again = queued.find((r) => mine.has(r.payoutId));
+        if (!again) throw new Error('the first page holds none of ours');
+        const later = new Date(Date.now() + 60_000);
+        expect(await sendPayout({ ...deps, clock: () => later }, again)).toBe('awaiting_funds');
+      }
+      await requeueAwaitingFunds(deps, { before: next.before, cursor: next.cursor, pageSize: 2 });
+    }
+    const ours = queued.map((r) => r.payoutId).filter((id) => mine.has(id));
+    expect(ours.sort()).toEqual([...mine].sort()); // each of ours exactly once
+    const all = queued.map((r) => r.payoutId);
+    expect(new Set(all).size).toBe(all.length); // and nobody twice
+  });
+
   it('refuses to approve a run that does not wait for approval, or does not exist', async () => {
     const missing = await api<{ error: { code: string } }>('POST', '/admin/payout-runs/run_1999-01/approve', {
       token: await opsToken(),

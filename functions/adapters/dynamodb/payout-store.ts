@@ -662,17 +662,22 @@ export const dynamoPayoutStore: PayoutStore = {
     }
   },
 
-  async listAwaitingFunds(limit) {
+  async listAwaitingFunds({ before, cursor, limit }) {
     const page = await dynamo().send(
       new QueryCommand({
         TableName: tableName(),
         IndexName: 'GSI3',
-        KeyConditionExpression: 'GSI3PK = :pk',
-        ExpressionAttributeValues: { ':pk': AWAITING_FUNDS_INDEX_PK },
+        // Sort key `<at>#<payoutId>`: '~' sorts after '#', so payouts waiting since exactly `before` are included.
+        KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK < :before',
+        ExpressionAttributeValues: { ':pk': AWAITING_FUNDS_INDEX_PK, ':before': `${before}~` },
         Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
       }),
     );
-    return ((page.Items ?? []) as Item[]).map(toPayout);
+    return {
+      payouts: ((page.Items ?? []) as Item[]).map(toPayout),
+      nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
+    };
   },
 
   async listRunPayouts(runId, { status, cursor, limit }) {

@@ -2,11 +2,15 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { config } from '#config';
 import type { PayoutQueue } from '#core/payouts';
 
-/** Messages on the payout queue: one payout to send, one page of a run to plan, or one page of it to queue. */
+/**
+ * Messages on the payout queue: one payout to send, one page of a run to plan, one page of its planned payouts to
+ * queue, or one page of the payouts awaiting funds to queue again.
+ */
 export type PayoutMessage =
   | { type: 'payout'; partnerId: string; payoutId: string }
   | { type: 'plan'; runId: string; cursor: string | null }
-  | { type: 'release'; runId: string; cursor: string | null };
+  | { type: 'release'; runId: string; cursor: string | null }
+  | { type: 'requeue'; before: string; cursor: string };
 
 /** SendMessageBatch calls in flight at once when queueing a page of payouts. */
 const SEND_CONCURRENCY = 8;
@@ -52,4 +56,5 @@ export const sqsPayoutQueue: PayoutQueue = {
     send(refs.map((ref) => ({ type: 'payout', partnerId: ref.partnerId, payoutId: ref.payoutId }))),
   enqueuePlanning: (runId, cursor) => send([{ type: 'plan', runId, cursor }]),
   enqueueRelease: (runId, cursor) => send([{ type: 'release', runId, cursor }]),
+  enqueueRequeue: (before, cursor) => send([{ type: 'requeue', before, cursor }]),
 };
