@@ -132,7 +132,6 @@ export interface PayoutStore {
   markPlanningComplete(runId: string, at: string): Promise<void>;
   approveRun(runId: string, at: string): Promise<boolean>;
   markRunFinished(runId: string, at: string): Promise<void>;
-  addCounters(runId: string, delta: CounterDelta): Promise<void>;
   /** One page of (partner, currency) pairs with held entries available by `cutoff`, over every currency. */
   planningPage(cutoff: number, cursor: string | null, limit: number): Promise<PlanningPage>;
   heldEntries(partnerId: string, currency: Currency): Promise<HeldEntry[]>;

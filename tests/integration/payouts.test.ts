@@ -1,4 +1,7 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { dynamo, tableName } from '#adapters/dynamodb/client';
+import { counterShardOf } from '#adapters/dynamodb/payout-store';
 import { api } from '#tests/local';
 import { activePayee, emulator } from '#tests/payments';
 import { balanceOf, freshPeriod, opsToken, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
@@ -85,5 +88,52 @@ describe('monthly payout run', () => {
 
   it('clears the emulator faults it sets', async () => {
     await emulator().clearFaults();
+  });
+  it("a run's counters are spread over shard items (no single hot item) and read back as their sum", async () => {
+    const { period, inside } = await freshPeriod();
+    const partners = [];
+    for (let i = 0; i < 6; i++) {
+      const partner = await activePayee(`payout-shards${i}`);
+      await recordHeld(partner.partnerId, 1_000 + i, inside);
+      partners.push(partner);
+    }
+    const below = await activePayee('payout-shards-min');
+    await recordHeld(below.partnerId, 50, inside); // below the minimum: a skip, counted on the skip's shard
+    await startRun(period);
+    const run = await settledRun(period);
+    expect(run.totals).toMatchObject({
+      considered: 7,
+      queued: 6,
+      paid: 6,
+      skipped: { below_minimum: 1 },
+      amounts: { planned: { usd: 6_015 }, paid: { usd: 6_015 } },
+    });
+
+    const { Items: items = [] } = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': `PAYOUT_RUN#run_${period}` },
+        ConsistentRead: true,
+      }),
+    );
+    const runItem = items.find((item) => item.SK === 'RUN');
+    expect(runItem?.c_paid).toBeUndefined(); // nothing adds to the run item itself
+    const shards = items.filter((item) => String(item.SK).startsWith('COUNTERS#'));
+    const expected = new Set([
+      ...partners.map((p) => counterShardOf(`po_${period}_usd_${p.partnerId}`)),
+      counterShardOf(below.partnerId),
+    ]);
+    expect(shards.map((item) => Number(String(item.SK).slice('COUNTERS#'.length))).sort()).toEqual(
+      [...expected].sort(),
+    );
+    expect(shards.length).toBeGreaterThan(1);
+    expect(shards.reduce((sum, item) => sum + Number(item.c_paid ?? 0), 0)).toBe(6);
+    expect(shards.reduce((sum, item) => sum + Number(item.pd_usd ?? 0), 0)).toBe(6_015);
+
+    const listed = await api<{ runs: Array<{ id: string; totals: { paid: number } }> }>('GET', '/admin/payout-runs', {
+      token: await opsToken(),
+    });
+    expect(listed.body.runs.find((r) => r.id === `run_${period}`)?.totals.paid).toBe(6);
   });
 });

@@ -97,6 +97,17 @@ export const runSkipKey = (runId: string, partnerId: string, currency: Currency)
   SK: `SKIP#${partnerId}#${currency}`,
 });
 export const RUN_SKIP_PREFIX = 'SKIP#';
+/**
+ * A run's counters are spread over this many items beside the run item, each payout adding to one of them: in AWS,
+ * concurrent transactions that touch the same item cancel each other (TransactionConflict), and every payout's
+ * transaction adds to its run's counters. Reading a run sums them (one query).
+ */
+export const RUN_COUNTER_SHARDS = 32;
+export const RUN_COUNTER_PREFIX = 'COUNTERS#';
+export const runCounterKey = (runId: string, shard: number): Key => ({
+  PK: `PAYOUT_RUN#${runId}`,
+  SK: `${RUN_COUNTER_PREFIX}${String(shard).padStart(2, '0')}`,
+});
 export const runPayoutIndexPk = (runId: string) => `RUN#${runId}`;
 export const runPayoutIndexSk = (status: string, payoutId: string) => `${status}#${payoutId}`;
 export const AWAITING_FUNDS_INDEX_PK = 'AWAITING_FUNDS';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type NativeAttributeValue, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '#core/errors';
@@ -28,7 +29,10 @@ import {
   payoutKey,
   payoutRunIndexKeys,
   payoutRunKey,
+  RUN_COUNTER_PREFIX,
+  RUN_COUNTER_SHARDS,
   RUN_SKIP_PREFIX,
+  runCounterKey,
   runPayoutIndexPk,
   runPayoutIndexSk,
   runSkipKey,
@@ -95,22 +99,25 @@ function counterAttributes(delta: CounterDelta): Record<string, number> {
   return out;
 }
 
-function countersOf(item: Item): RunCounters {
+/** The sum of the counter attributes of `items` (a run's counter shards, and the run item itself). */
+function countersOf(items: readonly Item[]): RunCounters {
   const counters = emptyCounters();
+  const sum = (name: string) => items.reduce((total, item) => total + Number(item[name] ?? 0), 0);
+  const present = (name: string) => items.some((item) => item[name] !== undefined);
   for (const key of ['considered', 'queued', 'paid', 'carriedForward', 'awaitingFunds', 'failed'] as const) {
-    counters[key] = Number(item[`c_${key}`] ?? 0);
+    counters[key] = sum(`c_${key}`);
   }
-  for (const reason of SKIP_REASONS) counters.skipped[reason] = Number(item[`s_${reason}`] ?? 0);
+  for (const reason of SKIP_REASONS) counters.skipped[reason] = sum(`s_${reason}`);
   for (const currency of CURRENCY_LIST) {
-    if (item[`pa_${currency}`] !== undefined) counters.plannedAmount[currency] = Number(item[`pa_${currency}`]);
-    if (item[`pd_${currency}`] !== undefined) counters.paidAmount[currency] = Number(item[`pd_${currency}`]);
+    if (present(`pa_${currency}`)) counters.plannedAmount[currency] = sum(`pa_${currency}`);
+    if (present(`pd_${currency}`)) counters.paidAmount[currency] = sum(`pd_${currency}`);
   }
   // Planner skips count as considered; an awaiting payout is also reported under skipped.awaiting_funds.
   counters.skipped.awaiting_funds = counters.awaitingFunds;
   return counters;
 }
 
-function toRun(item: Item): PayoutRun {
+function toRun(item: Item, counterItems: readonly Item[]): PayoutRun {
   return {
     id: item.id,
     period: item.period,
@@ -118,27 +125,45 @@ function toRun(item: Item): PayoutRun {
     approved: Boolean(item.approved),
     cutoff: Number(item.cutoff),
     planningComplete: Boolean(item.planningComplete),
-    counters: countersOf(item),
+    counters: countersOf([item, ...counterItems]),
     startedAt: item.startedAt,
     finishedAt: item.finishedAt ?? null,
     startedBy: item.startedBy,
   };
 }
 
-function counterUpdate(runId: string, delta: CounterDelta): TransactItem | undefined {
+/** Which counter shard `key` (a payout id, or a partner id for skips) adds to: stable, and spread evenly. */
+export function counterShardOf(key: string): number {
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % RUN_COUNTER_SHARDS;
+}
+
+/** An atomic ADD to one of the run's counter shards, chosen by `spreadBy`. */
+function counterUpdate(runId: string, delta: CounterDelta, spreadBy: string): TransactItem | undefined {
   const attributes = counterAttributes(delta);
   const names = Object.keys(attributes);
   if (names.length === 0) return undefined;
   return {
     Update: {
       TableName: tableName(),
-      Key: payoutRunKey(runId),
-      UpdateExpression: `ADD ${names.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
+      Key: runCounterKey(runId, counterShardOf(spreadBy)),
+      UpdateExpression: `SET entity = :entity ADD ${names.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
       ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#c${i}`, name])),
-      ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:c${i}`, attributes[name]])),
-      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: {
+        ':entity': 'payout-run-counters',
+        ...Object.fromEntries(names.map((name, i) => [`:c${i}`, attributes[name]])),
+      },
     },
   };
+}
+
+/** A run's counter shards (without the run item). */
+function readCounterShards(runId: string, consistent: boolean): Promise<Item[]> {
+  return queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': payoutRunKey(runId).PK, ':prefix': RUN_COUNTER_PREFIX },
+    ConsistentRead: consistent,
+  });
 }
 
 /** Moves the payout to `status`, only from an open status; `extra` sets more attributes. */
@@ -307,10 +332,20 @@ async function leaveOpenStatus(payout: Payout, items: Array<TransactItem | undef
 
 export const dynamoPayoutStore: PayoutStore = {
   async getRun(runId) {
-    const { Item: item } = await dynamo().send(
-      new GetCommand({ TableName: tableName(), Key: payoutRunKey(runId), ConsistentRead: true }),
-    );
-    return item ? toRun(item) : undefined;
+    // One query: the counter shards (`COUNTERS#00`…) and the run item (`RUN`) sort next to each other.
+    const items = await queryAll({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :first AND :run',
+      ExpressionAttributeValues: { ':pk': payoutRunKey(runId).PK, ':first': RUN_COUNTER_PREFIX, ':run': 'RUN' },
+      ConsistentRead: true,
+    });
+    const run = items.find((item) => item.SK === 'RUN');
+    return run
+      ? toRun(
+          run,
+          items.filter((item) => item !== run),
+        )
+      : undefined;
   },
 
   async createRun(run) {
@@ -355,8 +390,10 @@ export const dynamoPayoutStore: PayoutStore = {
         ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
       }),
     );
+    const items = (page.Items ?? []) as Item[];
+    const shards = await Promise.all(items.map((item) => readCounterShards(String(item.id), false)));
     return {
-      runs: ((page.Items ?? []) as Item[]).map(toRun),
+      runs: items.map((item, i) => toRun(item, shards[i] ?? [])),
       nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
     };
   },
@@ -399,11 +436,6 @@ export const dynamoPayoutStore: PayoutStore = {
         ExpressionAttributeValues: { ':at': at },
       }),
     );
-  },
-
-  async addCounters(runId, delta) {
-    const update = counterUpdate(runId, delta);
-    if (update?.Update) await dynamo().send(new UpdateCommand(update.Update));
   },
 
   async planningPage(cutoff, cursor, limit) {
@@ -464,7 +496,7 @@ export const dynamoPayoutStore: PayoutStore = {
       payout.entries.slice(0, ENTRIES_PER_TRANSACTION),
       payout.entries.slice(ENTRIES_PER_TRANSACTION),
     ];
-    const counters = counterUpdate(payout.runId, delta);
+    const counters = counterUpdate(payout.runId, delta, payout.id);
     try {
       await transact([
         { Put: { TableName: tableName(), Item: payoutItem(payout), ConditionExpression: 'attribute_not_exists(PK)' } },
@@ -480,7 +512,7 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async recordSkip(runId, partnerId, currency, reason: SkipReason, amount, at) {
-    const counters = counterUpdate(runId, { considered: 1, skipped: { [reason]: 1 } });
+    const counters = counterUpdate(runId, { considered: 1, skipped: { [reason]: 1 } }, partnerId);
     try {
       await transact([
         {
@@ -541,7 +573,7 @@ export const dynamoPayoutStore: PayoutStore = {
       remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
       version: payout.version,
     });
-    const counters = wasAwaiting ? counterUpdate(payout.runId, { awaitingFunds: -1 }) : undefined;
+    const counters = wasAwaiting ? counterUpdate(payout.runId, { awaitingFunds: -1 }, payout.id) : undefined;
     try {
       await transactOrUpdate([transition, ...(counters ? [counters] : [])]);
     } catch (error) {
@@ -574,11 +606,15 @@ export const dynamoPayoutStore: PayoutStore = {
         recordedAt: at,
       };
       const wasAwaiting = known === 'awaiting_funds';
-      const counters = counterUpdate(payout.runId, {
-        paid: 1,
-        paidAmount: { [payout.currency]: payout.amount },
-        ...(wasAwaiting ? { awaitingFunds: -1 } : {}),
-      });
+      const counters = counterUpdate(
+        payout.runId,
+        {
+          paid: 1,
+          paidAmount: { [payout.currency]: payout.amount },
+          ...(wasAwaiting ? { awaitingFunds: -1 } : {}),
+        },
+        payout.id,
+      );
       try {
         await transact([
           payoutTransition(payout, 'paid', at, {
@@ -614,11 +650,15 @@ export const dynamoPayoutStore: PayoutStore = {
         from: expected.status,
         attempt: expected.attempt,
       }),
-      counterUpdate(payout.runId, {
-        carriedForward: 1,
-        skipped: { [reason]: 1 },
-        ...(expected.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
-      }),
+      counterUpdate(
+        payout.runId,
+        {
+          carriedForward: 1,
+          skipped: { [reason]: 1 },
+          ...(expected.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
+        },
+        payout.id,
+      ),
     ]);
   },
 
@@ -630,10 +670,14 @@ export const dynamoPayoutStore: PayoutStore = {
         from: expected.status,
         attempt: expected.attempt,
       }),
-      counterUpdate(payout.runId, {
-        failed: 1,
-        ...(expected.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
-      }),
+      counterUpdate(
+        payout.runId,
+        {
+          failed: 1,
+          ...(expected.status === 'awaiting_funds' ? { awaitingFunds: -1 } : {}),
+        },
+        payout.id,
+      ),
     ]);
   },
 
@@ -645,7 +689,7 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async awaitFunds(payout, at, expected) {
-    const counters = counterUpdate(payout.runId, { awaitingFunds: 1 });
+    const counters = counterUpdate(payout.runId, { awaitingFunds: 1 }, payout.id);
     try {
       await transact([
         payoutTransition(payout, 'awaiting_funds', at, {
