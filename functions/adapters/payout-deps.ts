@@ -59,7 +59,6 @@ export function payoutDeps(metrics: PayoutMetrics): Promise<PayoutDeps> {
     };
     const rateBudget: RateBudget = {
       acquire: async () => (await budgetFor()).acquire(),
-      reserve: async () => (await budgetFor()).reserve(),
     };
     return {
       store: dynamoPayoutStore,

@@ -675,18 +675,16 @@ async function sendOne(
     payout = { ...payout, attempt: payout.attempt + 1, attemptStartedAt: null };
   }
 
-  // The start time is reserved while the payout is marked sending (the batch's payouts reserve together, in one
-  // write), so the wait for it and the write overlap.
-  const slot = deps.rateBudget.reserve();
-  slot.catch(() => undefined); // if marking fails first, that error is the one reported
   payout = await deps.store.markSending(payout, now.toISOString());
   // A concurrent delivery of the same message may have settled it meanwhile: then there is nothing to send.
   if (!OPEN_STATUSES.includes(payout.status)) return 'already_done';
   // Stripe's answer below is for this key: outcomes are recorded only while the payout is still sending with it.
   const sent: PayoutExpectation = { status: 'sending', attempt: payout.attempt };
   for (let tries = 0; ; tries++) {
-    if (tries === 0) await (await slot).ready();
-    else await deps.rateBudget.acquire();
+    // The start time is reserved only now, when the request is ready to go (the batch's payouts that get here
+    // together reserve in one write): reserved earlier, it could pass while the payout is being marked, and late
+    // requests bunch up against Stripe's limiter.
+    await deps.rateBudget.acquire();
     const outcome = await deps.transfers.create({
       payoutId: payout.id,
       partnerId: payout.partnerId,

@@ -28,14 +28,11 @@ export interface RateBudgetOptions {
 }
 
 export interface RateBudget {
-  /** Reserves the next start time and waits for it; resolves with how long it waited (ms). */
-  acquire(): Promise<number>;
   /**
-   * Reserves the next start time without waiting for it: the caller does other work meanwhile (a DynamoDB write)
-   * and then awaits `ready()`. If that work outlasts the start time, the request goes out late by that much — never
-   * early, and never on a start time anyone else holds.
+   * Reserves the next start time and waits for it; resolves with how long it waited (ms). Call it when the request
+   * is ready to go: a start time reserved earlier could pass meanwhile, and late requests bunch up.
    */
-  reserve(): Promise<{ startAt: number; ready(): Promise<void> }>;
+  acquire(): Promise<number>;
 }
 
 export function intervalMs(requestsPerSecond: number): number {
@@ -85,20 +82,12 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
     });
   }
 
-  const waitFor = async (startAt: number) => {
-    const wait = startAt - now();
-    if (wait > 0) await sleep(wait);
-  };
-
   return {
     async acquire() {
       const started = now();
-      await waitFor(await take());
+      const wait = (await take()) - now();
+      if (wait > 0) await sleep(wait);
       return now() - started;
-    },
-    async reserve() {
-      const startAt = await take();
-      return { startAt, ready: () => waitFor(startAt) };
     },
   };
 }
