@@ -115,6 +115,8 @@ export interface PayoutRecord {
   currency: Currency;
   status: PayoutStatus;
   stripeTransferId: string | null;
+  /** How much of the transfer Stripe reversed (returned to the partner's balance); 0 when none. */
+  reversedAmount: number;
   entryCount: number;
   reason: string | null;
   createdAt: string;

@@ -75,6 +75,7 @@ export function payoutView(payout: PayoutRecord) {
     currency: payout.currency,
     status: payout.status,
     stripeTransferId: payout.stripeTransferId,
+    reversedAmount: payout.reversedAmount,
     entryCount: payout.entryCount,
     reason: payout.reason,
     createdAt: payout.createdAt,

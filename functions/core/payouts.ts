@@ -48,6 +48,8 @@ export interface Payout {
   reason: string | null;
   /** When the current attempt's key was first sent to Stripe (keys expire after 24 h). */
   attemptStartedAt: string | null;
+  /** How much of the payout's transfer has been reversed and returned to the partner's balance so far. */
+  reversedAmount: number;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -178,7 +180,10 @@ export interface PayoutStore {
     runId: string,
     page: { status?: PayoutStatus; cursor?: string; limit: number },
   ): Promise<{ payouts: Payout[]; nextCursor: string | null }>;
-  /** transfer.reversed on a payout transfer: the amount returns to the partner's held, available balance. */
+  /**
+   * transfer.reversed on a payout transfer, with the transfer's new cumulative reversed amount: what is new since
+   * `payout.reversedAmount` returns to the partner's held, available balance. False if the payout moved meanwhile.
+   */
   reversePayout(payout: Payout, amountReversed: number, reversalId: string, at: string): Promise<boolean>;
   listSkips(
     runId: string,
@@ -400,6 +405,7 @@ async function planPartner(
     stripeTransferId: null,
     reason: null,
     attemptStartedAt: null,
+    reversedAmount: 0,
     createdAt: now,
     updatedAt: now,
     version: 1,
@@ -771,14 +777,20 @@ export async function finishRunsIfDone(deps: Pick<PayoutDeps, 'store' | 'clock'>
   }
 }
 
-/** transfer.reversed for a transfer we sent: the covered amount becomes payable again in the next run. */
+/**
+ * transfer.reversed for a transfer we sent: what came back becomes payable again in the next run. Stripe reports the
+ * transfer's cumulative `amount_reversed`, so each event returns only what is new since the last one applied —
+ * several partial reversals add up, and a late or repeated event (a smaller or equal total) changes nothing.
+ */
 export async function handlePayoutReversal(
   deps: Pick<PayoutDeps, 'store' | 'clock'>,
   input: { partnerId: string; payoutId: string; transferId: string; amountReversed: number; reversalId: string },
 ): Promise<'reversed' | 'ignored'> {
   const payout = await deps.store.getPayout(input.partnerId, input.payoutId);
   // Only the transfer we recorded for the payout: metadata alone could be copied onto another transfer.
-  if (payout?.status !== 'paid' || payout.stripeTransferId !== input.transferId) return 'ignored';
+  if (!payout || (payout.status !== 'paid' && payout.status !== 'reversed')) return 'ignored';
+  if (payout.stripeTransferId !== input.transferId) return 'ignored';
+  if (Math.min(input.amountReversed, payout.amount) <= payout.reversedAmount) return 'ignored'; // applied already
   return (await deps.store.reversePayout(payout, input.amountReversed, input.reversalId, deps.clock().toISOString()))
     ? 'reversed'
     : 'ignored';

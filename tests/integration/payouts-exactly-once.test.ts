@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dynamo } from '#adapters/dynamodb/client';
 import { dynamoPayoutStore } from '#adapters/dynamodb/payout-store';
 import {
+  dryRun,
+  handlePayoutReversal,
   type PayoutDeps,
   type PayoutStore,
   PLANNING_STALL_MS,
@@ -15,7 +17,7 @@ import {
   type TransferGateway,
 } from '#core/payouts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
-import { stackInfo } from '#tests/local';
+import { api, stackInfo } from '#tests/local';
 import { activePayee, deliverWebhooks, emulator, eventually, stripeSdk } from '#tests/payments';
 import {
   balanceOf,
@@ -387,6 +389,70 @@ describe('exactly one transfer per payout, whatever fails', () => {
     const again = await transfersOf(`run_${later.period}`);
     expect(again.filter((t) => t.destination === partner.accountId).map((t) => t.amount)).toEqual([6_000]);
     expect(await balanceOf(partner.partnerId)).toBe(0);
+  });
+
+  it('several partial reversals of a payout transfer each return what is new; a late or repeated event changes nothing', async () => {
+    const { period, inside } = await freshPeriod();
+    const partner = await activePayee('payout-partial-reversals');
+    await recordHeld(partner.partnerId, 5_000, inside);
+    await startRun(period);
+    await settledRun(period);
+    const [transfer] = await transfersOf(`run_${period}`);
+    if (!transfer) throw new Error('no transfer');
+    const payoutId = `po_${period}_usd_${partner.partnerId}`;
+    const reverse = async (amount: number | undefined, n: number) => {
+      await stripeSdk().transfers.createReversal(transfer.id, amount === undefined ? {} : { amount }, {
+        idempotencyKey: `test-partial-reversal-${transfer.id}-${n}`,
+      });
+      await deliverWebhooks();
+    };
+    await reverse(2_000, 1);
+    await eventually(
+      () => balanceOf(partner.partnerId),
+      (balance) => balance === 2_000,
+    );
+    await reverse(1_000, 2);
+    await eventually(
+      () => balanceOf(partner.partnerId),
+      (balance) => balance === 3_000,
+    );
+    // The first event again, late (its cumulative amount is behind what is recorded): nothing changes.
+    const { deps } = await inProcessDeps();
+    const late = await handlePayoutReversal(deps, {
+      partnerId: partner.partnerId,
+      payoutId,
+      transferId: transfer.id,
+      amountReversed: 2_000,
+      reversalId: `${transfer.id}_2000`,
+    });
+    expect(late).toBe('ignored');
+    expect(await balanceOf(partner.partnerId)).toBe(3_000);
+    // The rest of it (a reversal without an amount reverses what is left).
+    await reverse(undefined, 3);
+    await eventually(
+      () => balanceOf(partner.partnerId),
+      (balance) => balance === 5_000,
+    );
+    const payout = await dynamoPayoutStore.getPayout(partner.partnerId, payoutId);
+    expect(payout).toMatchObject({ status: 'reversed', reversedAmount: 5_000 });
+    const listed = await api<{ payouts: Array<{ id: string; status: string; reversedAmount: number }> }>(
+      'GET',
+      '/payouts',
+      { token: partner.idToken },
+    );
+    expect(listed.body.payouts.find((p) => p.id === payoutId)).toMatchObject({
+      status: 'reversed',
+      reversedAmount: 5_000,
+    });
+    const stripeSide = await stripeSdk().transfers.retrieve(transfer.id);
+    expect(stripeSide.amount_reversed).toBe(5_000); // the ledger returned exactly what Stripe took back
+
+    // What came back is held and available now: the next month's run pays all of it, once.
+    const next = new Date().toISOString().slice(0, 7);
+    const plan = await dryRun(deps, { period: next });
+    expect(plan.payouts.filter((p) => p.partnerId === partner.partnerId)).toEqual([
+      { partnerId: partner.partnerId, currency: 'usd', amount: 5_000 },
+    ]);
   });
 });
 

@@ -350,6 +350,7 @@ export const dynamoPayoutReader: PayoutReader = {
           currency: item.currency,
           status: item.status,
           stripeTransferId: item.stripeTransferId ?? null,
+          reversedAmount: Number(item.reversedAmount ?? 0),
           entryCount: Number(item.entryCount ?? 0),
           reason: item.reason ?? null,
           createdAt: item.createdAt,

@@ -80,6 +80,7 @@ function toPayout(item: Item): Payout {
     stripeTransferId: item.stripeTransferId ?? null,
     reason: item.reason ?? null,
     attemptStartedAt: item.attemptStartedAt ?? null,
+    reversedAmount: Number(item.reversedAmount ?? 0),
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
     version: Number(item.version ?? 1),
@@ -743,15 +744,18 @@ export const dynamoPayoutStore: PayoutStore = {
 
   async reversePayout(payout, amountReversed, reversalId, at) {
     const now = Date.parse(at);
-    const full = amountReversed >= payout.amount;
-    // A full reversal hands the covered earnings back (held, available as before) so the partner sees them unpaid
-    // and the next run pays them; a partial one adds a held entry for the amount that came back.
+    const total = Math.min(amountReversed, payout.amount);
+    const returned = total - payout.reversedAmount;
+    if (returned <= 0) return false;
+    // A first, full reversal hands the covered earnings back (held, available as before) so the partner sees them
+    // unpaid and the next run pays them; otherwise a held entry adds what came back this time.
+    const full = payout.reversedAmount === 0 && total === payout.amount;
     const entry: LedgerRecord = {
       id: `le_reversal_${reversalId}`,
       partnerId: payout.partnerId,
       currency: payout.currency,
       type: 'reversal',
-      amount: Math.min(amountReversed, payout.amount),
+      amount: returned,
       occurredAt: now,
       description: `Transfer of payout ${payout.period} reversed`,
       reference: payout.id,
@@ -767,15 +771,22 @@ export const dynamoPayoutStore: PayoutStore = {
             Key: payoutKey(payout.partnerId, payout.period, payout.id),
             UpdateExpression:
               'SET #status = :reversed, updatedAt = :at, GSI2SK = :sk, reversedAmount = :amount, reason = :reason',
-            ConditionExpression: '#status = :paid',
+            // Exactly the state this reversal was computed from: two deliveries never both add their amount.
+            ConditionExpression:
+              '#status IN (:paid, :reversed) AND stripeTransferId = :transfer AND ' +
+              (payout.reversedAmount === 0
+                ? '(attribute_not_exists(reversedAmount) OR reversedAmount = :zero)'
+                : 'reversedAmount = :previous'),
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':reversed': 'reversed',
               ':paid': 'paid',
               ':at': at,
               ':sk': runPayoutIndexSk('reversed', payout.id),
-              ':amount': amountReversed,
+              ':amount': total,
               ':reason': 'transfer_reversed',
+              ':transfer': payout.stripeTransferId,
+              ...(payout.reversedAmount === 0 ? { ':zero': 0 } : { ':previous': payout.reversedAmount }),
             },
           },
         },
