@@ -139,8 +139,11 @@ export interface FeePolicyStore {
 /** What Stripe says about a PaymentIntent and its charge, re-read whenever an event mentions it. */
 export interface StripePaymentView {
   paymentIntentId: string;
-  /** `succeeded`; `failed` (the last attempt was declined); `open` (anything else: not yet paid). */
-  outcome: 'succeeded' | 'failed' | 'open';
+  /**
+   * `succeeded`; `failed` (the last attempt was declined); `canceled` (the PaymentIntent was canceled: final);
+   * `open` (anything else: not yet paid).
+   */
+  outcome: 'succeeded' | 'failed' | 'canceled' | 'open';
   failureCode: string | null;
   amount: number;
   currency: string;
@@ -186,6 +189,15 @@ export interface StripePayments {
   retrievePayment(paymentIntentId: string): Promise<StripePaymentView>;
   /** The PaymentIntent a charge belongs to, if any. */
   paymentIntentOfCharge(chargeId: string): Promise<string | null>;
+  /** A Checkout Session as Stripe has it now: its status, its PaymentIntent (if one was created) and our metadata. */
+  retrieveCheckoutSession(sessionId: string): Promise<CheckoutSessionView>;
+}
+
+export interface CheckoutSessionView {
+  sessionId: string;
+  status: 'open' | 'complete' | 'expired';
+  paymentIntentId: string | null;
+  metadata: Record<string, string>;
 }
 
 export interface PaymentSettings {

@@ -3,16 +3,19 @@
  *
  *   pending ──► paid ──► partially_refunded ──► refunded
  *      │          ▲
- *      └► failed ─┘   (a PaymentIntent that failed can still succeed with another payment method)
+ *      ├► failed ─┘   (a PaymentIntent that failed can still succeed with another payment method)
+ *      │    │
+ *      └────┴► canceled   (the PaymentIntent was canceled, or the Checkout Session expired unpaid: final)
  *
  * Transitions are guarded so an old or duplicated event never moves a payment backwards: a payment that is
  * paid never becomes failed or pending again, and refund progress only grows (`amountRefunded` is monotonic).
  */
-export type PaymentStatus = 'pending' | 'failed' | 'paid' | 'partially_refunded' | 'refunded';
+export type PaymentStatus = 'pending' | 'failed' | 'canceled' | 'paid' | 'partially_refunded' | 'refunded';
 
 const RANK: Readonly<Record<PaymentStatus, number>> = {
   pending: 0,
   failed: 1,
+  canceled: 1,
   paid: 2,
   partially_refunded: 3,
   refunded: 4,
@@ -21,6 +24,8 @@ const RANK: Readonly<Record<PaymentStatus, number>> = {
 export type PaymentSignal =
   | { kind: 'succeeded' }
   | { kind: 'failed' }
+  /** The PaymentIntent was canceled, or the Checkout Session expired without a payment. */
+  | { kind: 'canceled' }
   /** Stripe's cumulative `amount_refunded` of the charge. */
   | { kind: 'refunded'; amountRefunded: number };
 
@@ -45,6 +50,10 @@ export function applySignal(current: PaymentStateView, signal: PaymentSignal): T
     case 'failed':
       if (current.status !== 'pending') return { changed: false, reason: `cannot fail a ${current.status} payment` };
       return { changed: true, next: { ...current, status: 'failed' } };
+    case 'canceled':
+      if (current.status !== 'pending' && current.status !== 'failed')
+        return { changed: false, reason: `cannot cancel a ${current.status} payment` };
+      return { changed: true, next: { ...current, status: 'canceled' } };
     case 'refunded': {
       if (RANK[current.status] < RANK.paid)
         return { changed: false, reason: `cannot refund a ${current.status} payment` };

@@ -1,7 +1,7 @@
 import { syncCommission } from './earnings.ts';
 import type { Dispute } from './payment.ts';
 import type { PaymentDeps } from './payment-ports.ts';
-import { settlePayment } from './settlement.ts';
+import { cancelPayment, settlePayment } from './settlement.ts';
 
 /**
  * Platform webhook events as the webhook adapter normalizes them. Each names the PaymentIntent it concerns (or the
@@ -20,6 +20,8 @@ export type PlatformEvent =
       chargeId: string | null;
       dispute: Omit<Dispute, 'eventCreated'>;
     }
+  /** A Checkout Session expired (it may never have created a PaymentIntent). */
+  | { kind: 'checkout_expired'; id: string; type: string; created: number; sessionId: string }
   | { kind: 'ignored'; id: string; type: string; created: number };
 
 /** Our metadata on every PaymentIntent we create (for Checkout, through `payment_intent_data.metadata`). */
@@ -33,13 +35,31 @@ async function paymentIntentOf(deps: PaymentDeps, event: PlatformEvent): Promise
       return deps.stripe.paymentIntentOfCharge(event.chargeId);
     case 'dispute':
       return event.paymentIntentId ?? (event.chargeId ? deps.stripe.paymentIntentOfCharge(event.chargeId) : null);
+    case 'checkout_expired':
     case 'ignored':
       return null;
   }
 }
 
+/**
+ * An expired Checkout Session can no longer be paid: its payment (and order) become canceled — unless Stripe says
+ * its PaymentIntent succeeded after all, which settles as usual. The session is re-read: the event never decides.
+ */
+async function checkoutExpired(deps: PaymentDeps, event: Extract<PlatformEvent, { kind: 'checkout_expired' }>) {
+  const session = await deps.stripe.retrieveCheckoutSession(event.sessionId);
+  const paymentId = session.metadata[PAYMENT_ID_METADATA_KEY];
+  if (!paymentId) return 'ignored_session';
+  if (session.status !== 'expired') return 'session_not_expired';
+  if (session.paymentIntentId) {
+    const view = await deps.stripe.retrievePayment(session.paymentIntentId);
+    if (view.outcome === 'succeeded') return settlePayment(deps, paymentId, view, event.created);
+  }
+  return cancelPayment(deps, paymentId);
+}
+
 export async function handlePlatformEvent(deps: PaymentDeps, event: PlatformEvent): Promise<string> {
   if (event.kind === 'ignored') return 'ignored';
+  if (event.kind === 'checkout_expired') return checkoutExpired(deps, event);
   const paymentIntentId = await paymentIntentOf(deps, event);
   if (!paymentIntentId) return 'no_payment_intent';
   const view = await deps.stripe.retrievePayment(paymentIntentId);

@@ -105,6 +105,12 @@ export function planSettlement(
       next.failureCode = view.failureCode;
       outcomes.push('failed');
     }
+  } else if (view.outcome === 'canceled') {
+    const t = applySignal(state, { kind: 'canceled' });
+    if (t.changed) {
+      state = t.next;
+      outcomes.push('canceled');
+    }
   }
 
   if (view.outcome === 'succeeded' && view.amountRefunded > state.amountRefunded) {
@@ -155,6 +161,29 @@ export function planSettlement(
 }
 
 const MAX_ATTEMPTS = 5;
+
+/**
+ * A payment that can no longer be paid without Stripe saying so through a PaymentIntent — its Checkout Session
+ * expired before a PaymentIntent was created: pending (or failed) becomes canceled, with its order; nothing else
+ * changes and nothing is written to the ledger (no money moved).
+ */
+export async function cancelPayment(deps: PaymentDeps, paymentId: string): Promise<string> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const payment = await deps.payments.getPayment(paymentId);
+    if (!payment) return 'unknown_payment';
+    const t = applySignal(stateOf(payment), { kind: 'canceled' });
+    if (!t.changed) return 'unchanged';
+    const updatedAt = deps.clock.now().toISOString();
+    const written = await deps.payments.settle({
+      payment: { ...payment, status: t.next.status, version: payment.version + 1, updatedAt },
+      expectedVersion: payment.version,
+      order: payment.orderId ? { id: payment.orderId, status: t.next.status, updatedAt } : null,
+      entries: [],
+    });
+    if (written) return 'canceled';
+  }
+  throw new Error(`Cancelling ${paymentId} kept conflicting with concurrent writes`);
+}
 
 /** Applies the plan with a compare-and-set on the payment's version; a concurrent settlement makes it re-plan. */
 export async function settlePayment(

@@ -4,14 +4,21 @@ import { api, stackInfo } from '#tests/local';
 import {
   activePayee,
   admin,
+  createIntent,
   customer,
   deliverWebhooks,
   earnings,
   expectBalanced,
   ledgerOf,
+  paidIntent,
   payCheckout,
+  paymentIntentIdOf,
+  paymentRecord,
   paymentsOfCustomer,
   paymentWithStatus,
+  platformEvents,
+  postPlatformWebhook,
+  reissue,
   stripeSdk,
   tableItem,
 } from '#tests/payments';
@@ -136,6 +143,58 @@ describe('Checkout Session for one seller', () => {
     expect((await tableItem(`ORDER#${cancelled.body.orderId}`, 'ORDER'))?.status).toBe('pending');
     expect((await earnings(seller.idToken)).body.entries).toHaveLength(1);
     await expectBalanced(seller.partnerId);
+  });
+});
+
+describe('abandoned payments', () => {
+  it('an expired Checkout Session cancels its order and payment (final), with nothing in the ledger', async () => {
+    const seller = await activePayee('co-expired');
+    const buyer = await customer();
+    const since = Math.floor(Date.now() / 1000) - 5;
+    const created = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    expect(created.status).toBe(201);
+    const order = await tableItem(`ORDER#${created.body.orderId}`, 'ORDER');
+    const sessionId = String(order?.stripeCheckoutSessionId);
+    expect(sessionId).toMatch(/^cs_test_/);
+
+    await stripeSdk().checkout.sessions.expire(sessionId); // what Stripe does after 24 h unpaid
+    await deliverWebhooks();
+    await paymentWithStatus(created.body.paymentId, 'canceled');
+    expect((await tableItem(`ORDER#${created.body.orderId}`, 'ORDER'))?.status).toBe('canceled');
+    expect((await ledgerOf(seller.partnerId)).entries).toEqual([]);
+    // The expired page can no longer be paid, and the event again (Stripe retries) changes nothing.
+    expect((await fetch(created.body.url, { redirect: 'manual' })).status).toBe(410);
+    const version = (await paymentRecord(created.body.paymentId))?.version;
+    const [expired] = (await platformEvents([sessionId], since)).filter((e) => e.type === 'checkout.session.expired');
+    if (!expired) throw new Error('no checkout.session.expired event');
+    expect((await postPlatformWebhook(reissue(expired))).status).toBe(200);
+    expect(await paymentRecord(created.body.paymentId)).toMatchObject({ status: 'canceled', version });
+  });
+
+  it('a canceled PaymentIntent cancels its payment; a paid one is never canceled', async () => {
+    const seller = await activePayee('pi-canceled');
+    const buyer = await customer();
+    const created = await createIntent(buyer.idToken, {
+      payeeId: seller.partnerId,
+      amount: 4_000,
+      currency: 'usd',
+      kind: 'deposit',
+      description: 'Deposit, then changed their mind',
+    });
+    expect(created.status).toBe(201);
+    await stripeSdk().paymentIntents.cancel(paymentIntentIdOf(created.body.clientSecret));
+    await deliverWebhooks();
+    await paymentWithStatus(created.body.paymentId, 'canceled');
+    expect((await ledgerOf(seller.partnerId)).entries).toEqual([]);
+
+    const paid = await paidIntent(buyer.idToken, seller.partnerId, 5_000);
+    await paymentWithStatus(paid.paymentId, 'paid');
+    const refused = await stripeSdk()
+      .paymentIntents.cancel(paid.paymentIntentId)
+      .catch((error: { statusCode?: number }) => error);
+    expect((refused as { statusCode?: number }).statusCode).toBe(400); // Stripe refuses to cancel a succeeded one
+    await deliverWebhooks();
+    expect(await paymentRecord(paid.paymentId)).toMatchObject({ status: 'paid' });
   });
 });
 

@@ -26,6 +26,20 @@ describe('payment state machine', () => {
     expect(applySignal(partial, { kind: 'refunded', amountRefunded: 3_000 }).changed).toBe(false);
   });
 
+  it('cancels a pending or failed payment for good, never a paid one, and a canceled payment never fails', () => {
+    expect(step(pending, { kind: 'canceled' }).status).toBe('canceled');
+    const failed = step(pending, { kind: 'failed' });
+    const canceled = step(failed, { kind: 'canceled' });
+    expect(canceled.status).toBe('canceled');
+    expect(applySignal(canceled, { kind: 'failed' }).changed).toBe(false);
+    expect(applySignal(canceled, { kind: 'canceled' }).changed).toBe(false);
+    const paid = step(pending, { kind: 'succeeded' });
+    expect(applySignal(paid, { kind: 'canceled' }).changed).toBe(false);
+    expect(applySignal(step(paid, { kind: 'refunded', amountRefunded: 10_000 }), { kind: 'canceled' }).changed).toBe(
+      false,
+    );
+  });
+
   it('lets a failed payment succeed later (a second payment method on the same PaymentIntent)', () => {
     const failed = step(pending, { kind: 'failed' });
     expect(failed.status).toBe('failed');

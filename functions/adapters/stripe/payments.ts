@@ -2,6 +2,7 @@ import type { StripePayments } from '#core/payment-ports';
 import { createCheckoutSession } from './create-checkout-session.ts';
 import { createPaymentIntent } from './create-payment-intent.ts';
 import { paymentIntentOfCharge } from './payment-intent-of-charge.ts';
+import { retrieveCheckoutSession } from './retrieve-checkout-session.ts';
 import { retrievePayment } from './retrieve-payment.ts';
 
 /** The payment operations the use cases need, one Stripe call each. */
@@ -10,4 +11,5 @@ export const stripePayments: StripePayments = {
   createCheckoutSession,
   retrievePayment,
   paymentIntentOfCharge,
+  retrieveCheckoutSession,
 };

@@ -12,9 +12,11 @@ const idOf = (value: string | { id: string } | null | undefined): string | null 
 export const PLATFORM_EVENT_TYPES = [
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
+  'payment_intent.canceled',
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
   'checkout.session.async_payment_failed',
+  'checkout.session.expired',
   'charge.refunded',
   'charge.dispute.created',
   'charge.dispute.updated',
@@ -32,7 +34,10 @@ export function toPlatformEvent(event: Stripe.Event): PlatformEvent {
   switch (event.type) {
     case 'payment_intent.succeeded':
     case 'payment_intent.payment_failed':
+    case 'payment_intent.canceled':
       return { kind: 'payment', ...base, paymentIntentId: event.data.object.id };
+    case 'checkout.session.expired':
+      return { kind: 'checkout_expired', ...base, sessionId: event.data.object.id };
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
     case 'checkout.session.async_payment_failed': {

@@ -32,7 +32,7 @@ export function paymentView(intent: Stripe.PaymentIntent): StripePaymentView {
   const destination = intent.transfer_data?.destination;
   return {
     paymentIntentId: intent.id,
-    outcome: succeeded ? 'succeeded' : failed ? 'failed' : 'open',
+    outcome: succeeded ? 'succeeded' : intent.status === 'canceled' ? 'canceled' : failed ? 'failed' : 'open',
     failureCode: intent.last_payment_error?.decline_code ?? intent.last_payment_error?.code ?? null,
     amount: intent.amount,
     currency: intent.currency,
