@@ -59,6 +59,22 @@ async function partnersWithEarnings(count: number, inside: string, amount = 1_00
   return partners;
 }
 
+/**
+ * One partner with one available earning and its payout planned in process (the queue only records): where the
+ * worker starts. The payout is picked by its period: starting a run also re-queues other runs' payouts awaiting funds.
+ */
+async function onePlannedPayout(amount = 1_000) {
+  const { period, inside } = await freshPeriod();
+  const [partner] = await partnersWithEarnings(1, inside, amount);
+  if (!partner) throw new Error('no partner');
+  const { deps, queued, plans } = await inProcessDeps();
+  await startRunCore(deps, { period, startedBy: 'test' });
+  await planPage(deps, plans[0]?.runId ?? '', null);
+  const ref = queued.find((r) => r.payoutId.startsWith(`po_${period}_`));
+  if (!ref) throw new Error('nothing planned');
+  return { period, partner, deps, ref };
+}
+
 describe('exactly one transfer per payout, whatever fails', () => {
   it('survives injected 429s and 500s on transfers.create', async () => {
     const { period, inside } = await freshPeriod();
@@ -87,14 +103,7 @@ describe('exactly one transfer per payout, whatever fails', () => {
   });
 
   it('records the transfer when the worker crashed after Stripe accepted it but before our write', async () => {
-    const { period, inside } = await freshPeriod();
-    const [partner] = await partnersWithEarnings(1, inside);
-    if (!partner) throw new Error('no partner');
-    const { deps, queued, plans } = await inProcessDeps();
-    await startRunCore(deps, { period, startedBy: 'test' });
-    await planPage(deps, plans[0]?.runId ?? '', null);
-    const ref = queued[0];
-    if (!ref) throw new Error('nothing planned');
+    const { period, partner, deps, ref } = await onePlannedPayout();
     const crashing: PayoutStore = {
       ...deps.store,
       completePayout: async () => {
@@ -111,14 +120,7 @@ describe('exactly one transfer per payout, whatever fails', () => {
   it('a completion that collides with another transaction on the run counters is sent again, not taken for done', async () => {
     // In AWS every payout's completing transaction adds to its run's counters, so concurrent completions can be
     // cancelled with TransactionConflict: nothing written, nothing decided. Injected here at the wire.
-    const { period, inside } = await freshPeriod();
-    const [partner] = await partnersWithEarnings(1, inside);
-    if (!partner) throw new Error('no partner');
-    const { deps, queued, plans } = await inProcessDeps();
-    await startRunCore(deps, { period, startedBy: 'test' });
-    await planPage(deps, plans[0]?.runId ?? '', null);
-    const ref = queued[0];
-    if (!ref) throw new Error('nothing planned');
+    const { period, partner, deps, ref } = await onePlannedPayout();
     const runPk = `PAYOUT_RUN#run_${period}`;
     const middleware = `collide-${period}`;
     let collisions = 0;
@@ -224,14 +226,7 @@ describe('exactly one transfer per payout, whatever fails', () => {
   });
 
   it('a transfer Stripe accepted before a crash is recorded as paid, not carried forward, though the partner turned restricted meanwhile', async () => {
-    const { period, inside } = await freshPeriod();
-    const [partner] = await partnersWithEarnings(1, inside, 2_500);
-    if (!partner) throw new Error('no partner');
-    const { deps, queued, plans } = await inProcessDeps();
-    await startRunCore(deps, { period, startedBy: 'test' });
-    await planPage(deps, plans[0]?.runId ?? '', null);
-    const ref = queued[0];
-    if (!ref) throw new Error('nothing planned');
+    const { period, partner, deps, ref } = await onePlannedPayout(2_500);
     const crashing: PayoutStore = {
       ...deps.store,
       completePayout: async () => {
@@ -254,14 +249,7 @@ describe('exactly one transfer per payout, whatever fails', () => {
   });
 
   it('a payout whose send never reached Stripe carries forward when Stripe refuses the restricted account', async () => {
-    const { period, inside } = await freshPeriod();
-    const [partner] = await partnersWithEarnings(1, inside, 3_300);
-    if (!partner) throw new Error('no partner');
-    const { deps, queued, plans } = await inProcessDeps();
-    await startRunCore(deps, { period, startedBy: 'test' });
-    await planPage(deps, plans[0]?.runId ?? '', null);
-    const ref = queued[0];
-    if (!ref) throw new Error('nothing planned');
+    const { period, partner, deps, ref } = await onePlannedPayout(3_300);
     // The worker recorded `sending` and died before its request left.
     const dying: PayoutDeps = {
       ...deps,
@@ -295,14 +283,7 @@ describe('exactly one transfer per payout, whatever fails', () => {
   });
 
   it('sends once when SQS delivers the same message several times at once', async () => {
-    const { period, inside } = await freshPeriod();
-    const [partner] = await partnersWithEarnings(1, inside);
-    if (!partner) throw new Error('no partner');
-    const { deps, queued, plans } = await inProcessDeps();
-    await startRunCore(deps, { period, startedBy: 'test' });
-    await planPage(deps, plans[0]?.runId ?? '', null);
-    const ref = queued[0];
-    if (!ref) throw new Error('nothing planned');
+    const { period, partner, ref } = await onePlannedPayout();
     const info = stackInfo();
     const sqs = new SQSClient({ endpoint: info.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     const body = JSON.stringify({ type: 'payout', ...ref });
@@ -473,7 +454,7 @@ describe('model test: random crash points and redeliveries converge on one trans
           const { deps, queued, plans } = await inProcessDeps();
           await startRunCore(deps, { period, startedBy: 'model' });
           await planPage(deps, plans[0]?.runId ?? '', null);
-          const ref = queued[0];
+          const ref = queued.find((r) => r.payoutId.startsWith(`po_${period}_`));
           if (!ref) return false;
           const pending = [...crashes];
           const crashAt = (point: Point) => {

@@ -249,6 +249,20 @@ describe('approval gate', () => {
     expect(ours.sort()).toEqual([...mine].sort()); // each of ours exactly once
     const all = queued.map((r) => r.payoutId);
     expect(new Set(all).size).toBe(all.length); // and nobody twice
+
+    // Leave nothing waiting for later scenarios (every run start re-queues payouts awaiting funds): CAD arrives and
+    // Stripe's balance.available has them paid.
+    await emulator().fundBalance({ amount: 100_000, currency: 'cad' });
+    await deliverWebhooks();
+    const { dynamoPayoutStore } = await import('#adapters/dynamodb/payout-store');
+    for (const payoutId of mine) {
+      const partnerId = payoutId.slice(`po_${period}_cad_`.length);
+      await eventually(
+        () => dynamoPayoutStore.getPayout(partnerId, payoutId),
+        (payout) => payout?.status === 'paid',
+        15_000,
+      );
+    }
   });
 
   it('refuses to approve a run that does not wait for approval, or does not exist', async () => {
