@@ -478,9 +478,18 @@ export async function releasePage(
     limit: pageSize,
     ...(cursor ? { cursor } : {}),
   });
+  return queuePage(deps, page, (next) => deps.queue.enqueueRelease(runId, next));
+}
+
+/** Queues a page's payouts for sending, then the message for the next page (so a crash repeats, never skips). */
+async function queuePage(
+  deps: PayoutDeps,
+  page: { payouts: Payout[]; nextCursor: string | null },
+  queueNext: (cursor: string) => Promise<void>,
+): Promise<{ queued: number; done: boolean }> {
   const refs = page.payouts.map((p) => ({ partnerId: p.partnerId, payoutId: p.id }));
   if (refs.length > 0) await deps.queue.enqueuePayouts(refs);
-  if (page.nextCursor) await deps.queue.enqueueRelease(runId, page.nextCursor);
+  if (page.nextCursor) await queueNext(page.nextCursor);
   return { queued: refs.length, done: page.nextCursor === null };
 }
 
@@ -502,10 +511,7 @@ export async function requeueAwaitingFunds(
     limit: sweep.pageSize ?? REQUEUE_PAGE_SIZE,
     ...(sweep.cursor ? { cursor: sweep.cursor } : {}),
   });
-  const refs = page.payouts.map((p) => ({ partnerId: p.partnerId, payoutId: p.id }));
-  if (refs.length > 0) await deps.queue.enqueuePayouts(refs);
-  if (page.nextCursor) await deps.queue.enqueueRequeue(before, page.nextCursor);
-  return { queued: refs.length, done: page.nextCursor === null };
+  return queuePage(deps, page, (next) => deps.queue.enqueueRequeue(before, next));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

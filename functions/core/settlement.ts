@@ -163,39 +163,57 @@ export function planSettlement(
 const MAX_ATTEMPTS = 5;
 
 /**
- * A payment that can no longer be paid without Stripe saying so through a PaymentIntent — its Checkout Session
- * expired before a PaymentIntent was created: pending (or failed) becomes canceled, with its order; nothing else
- * changes and nothing is written to the ledger (no money moved).
+ * What a payment that can no longer be paid becomes when Stripe cannot say so through a PaymentIntent (its Checkout
+ * Session expired before one was created): pending (or failed) becomes canceled, with its order; nothing is written
+ * to the ledger (no money moved).
  */
-export async function cancelPayment(deps: PaymentDeps, paymentId: string): Promise<string> {
+function planCancellation(payment: Payment, now: number): SettlementPlan {
+  const t = applySignal(stateOf(payment), { kind: 'canceled' });
+  if (!t.changed) return { changed: false, outcome: 'unchanged', payment, entries: [] };
+  const updatedAt = new Date(now).toISOString();
+  return {
+    changed: true,
+    outcome: 'canceled',
+    payment: { ...payment, status: t.next.status, version: payment.version + 1, updatedAt },
+    entries: [],
+  };
+}
+
+/**
+ * Applies a plan with a compare-and-set on the payment's version (the payment, its order's status and the ledger
+ * entries in one write); a concurrent settlement makes it re-read and re-plan.
+ */
+async function applyPlan(
+  deps: PaymentDeps,
+  paymentId: string,
+  plan: (payment: Payment, now: number) => SettlementPlan,
+): Promise<string> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const payment = await deps.payments.getPayment(paymentId);
     if (!payment) return 'unknown_payment';
-    const t = applySignal(stateOf(payment), { kind: 'canceled' });
-    if (!t.changed) return 'unchanged';
-    const updatedAt = deps.clock.now().toISOString();
+    const planned = plan(payment, deps.clock.now().getTime());
+    if (!planned.changed) return planned.outcome;
     const written = await deps.payments.settle({
-      payment: { ...payment, status: t.next.status, version: payment.version + 1, updatedAt },
+      payment: planned.payment,
       expectedVersion: payment.version,
-      order: payment.orderId ? { id: payment.orderId, status: t.next.status, updatedAt } : null,
-      entries: [],
+      order: payment.orderId
+        ? { id: payment.orderId, status: planned.payment.status, updatedAt: planned.payment.updatedAt }
+        : null,
+      entries: planned.entries,
     });
-    if (written) return 'canceled';
+    if (written) return planned.outcome;
   }
-  throw new Error(`Cancelling ${paymentId} kept conflicting with concurrent writes`);
+  throw new Error(`Settlement of ${paymentId} kept conflicting with concurrent writes`);
 }
 
-/** Applies the plan with a compare-and-set on the payment's version; a concurrent settlement makes it re-plan. */
-export async function settlePayment(
+/** Converges the payment on what Stripe says now about its PaymentIntent. */
+export function settlePayment(
   deps: PaymentDeps,
   paymentId: string,
   view: StripePaymentView,
   eventCreated: number,
 ): Promise<string> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-    const payment = await deps.payments.getPayment(paymentId);
-    if (!payment) return 'unknown_payment';
-    const now = deps.clock.now().getTime();
+  return applyPlan(deps, paymentId, (payment, now) => {
     const plan = planSettlement(payment, view, now, factTime(eventCreated, now));
     if (plan.outcome === 'mismatch') {
       deps.log.warn('Stripe payment does not match our record; not settled', {
@@ -203,16 +221,11 @@ export async function settlePayment(
         paymentIntentId: view.paymentIntentId,
       });
     }
-    if (!plan.changed) return plan.outcome;
-    const written = await deps.payments.settle({
-      payment: plan.payment,
-      expectedVersion: payment.version,
-      order: payment.orderId
-        ? { id: payment.orderId, status: plan.payment.status, updatedAt: plan.payment.updatedAt }
-        : null,
-      entries: plan.entries,
-    });
-    if (written) return plan.outcome;
-  }
-  throw new Error(`Settlement of ${paymentId} kept conflicting with concurrent writes`);
+    return plan;
+  });
+}
+
+/** Cancels a payment whose Checkout Session expired without a PaymentIntent (see `planCancellation`). */
+export function cancelPayment(deps: PaymentDeps, paymentId: string): Promise<string> {
+  return applyPlan(deps, paymentId, planCancellation);
 }

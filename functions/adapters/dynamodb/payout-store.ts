@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, type NativeAttributeValue, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  type NativeAttributeValue,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '#core/errors';
 import { CURRENCIES, type Currency } from '#core/money';
 import type { LedgerRecord } from '#core/payment-ports';
@@ -157,14 +164,22 @@ function counterUpdate(runId: string, delta: CounterDelta, spreadBy: string): Tr
   };
 }
 
-/** A run's counter shards (without the run item). */
-function readCounterShards(runId: string, consistent: boolean): Promise<Item[]> {
-  return queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-    ExpressionAttributeValues: { ':pk': payoutRunKey(runId).PK, ':prefix': RUN_COUNTER_PREFIX },
-    ConsistentRead: consistent,
-  });
+/** One page of payouts from an index query, with the cursor of the next page. */
+async function payoutPage(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  cursor: string | undefined,
+): Promise<{ payouts: Payout[]; nextCursor: string | null }> {
+  const page = await dynamo().send(
+    new QueryCommand({
+      ...input,
+      TableName: tableName(),
+      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
+    }),
+  );
+  return {
+    payouts: ((page.Items ?? []) as Item[]).map(toPayout),
+    nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
+  };
 }
 
 /** Moves the payout to `status`, only from an open status; `extra` sets more attributes. */
@@ -268,13 +283,11 @@ function releaseEntry(payout: Payout, entry: HeldEntry, from: 'in_payout' | 'pai
   };
 }
 
-const transact = (items: TransactItem[]) => transactWrite(items);
-
 /** One item is a plain conditional update (half the cost of a transaction); several are one transaction. */
 async function transactOrUpdate(items: TransactItem[]): Promise<void> {
   const [only] = items;
   if (items.length === 1 && only?.Update) await dynamo().send(new UpdateCommand(only.Update));
-  else await transact(items);
+  else await transactWrite(items);
 }
 
 const isConditionFailure = (error: unknown) =>
@@ -319,7 +332,7 @@ const isKeyCursor = (value: unknown): value is Item =>
 async function leaveOpenStatus(payout: Payout, items: Array<TransactItem | undefined>): Promise<boolean> {
   const releases = payout.entries.map((entry) => releaseEntry(payout, entry, 'in_payout'));
   try {
-    await transact([
+    await transactWrite([
       ...items.filter((item): item is TransactItem => item !== undefined),
       ...releases.slice(0, ENTRIES_PER_TRANSACTION),
     ]);
@@ -392,7 +405,9 @@ export const dynamoPayoutStore: PayoutStore = {
       }),
     );
     const items = (page.Items ?? []) as Item[];
-    const shards = await Promise.all(items.map((item) => readCounterShards(String(item.id), false)));
+    const shards = await Promise.all(
+      items.map((item) => queryPrefix(payoutRunKey(String(item.id)).PK, RUN_COUNTER_PREFIX)),
+    );
     return {
       runs: items.map((item, i) => toRun(item, shards[i] ?? [])),
       nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
@@ -499,7 +514,7 @@ export const dynamoPayoutStore: PayoutStore = {
     ];
     const counters = counterUpdate(payout.runId, delta, payout.id);
     try {
-      await transact([
+      await transactWrite([
         { Put: { TableName: tableName(), Item: payoutItem(payout), ConditionExpression: 'attribute_not_exists(PK)' } },
         ...first.map((entry) => attachEntry(payout, entry)),
         ...(counters ? [counters] : []),
@@ -515,7 +530,7 @@ export const dynamoPayoutStore: PayoutStore = {
   async recordSkip(runId, partnerId, currency, reason: SkipReason, amount, at) {
     const counters = counterUpdate(runId, { considered: 1, skipped: { [reason]: 1 } }, partnerId);
     try {
-      await transact([
+      await transactWrite([
         {
           Put: {
             TableName: tableName(),
@@ -617,7 +632,7 @@ export const dynamoPayoutStore: PayoutStore = {
         payout.id,
       );
       try {
-        await transact([
+        await transactWrite([
           payoutTransition(payout, 'paid', at, {
             set: { stripeTransferId: transferId, paidAt: at },
             remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
@@ -692,7 +707,7 @@ export const dynamoPayoutStore: PayoutStore = {
   async awaitFunds(payout, at, expected) {
     const counters = counterUpdate(payout.runId, { awaitingFunds: 1 }, payout.id);
     try {
-      await transact([
+      await transactWrite([
         payoutTransition(payout, 'awaiting_funds', at, {
           set: { reason: 'awaiting_funds', ...awaitingFundsIndexKeys(at, payout.id) },
           from: expected.status,
@@ -707,46 +722,35 @@ export const dynamoPayoutStore: PayoutStore = {
     }
   },
 
-  async listAwaitingFunds({ before, cursor, limit }) {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: tableName(),
+  listAwaitingFunds({ before, cursor, limit }) {
+    return payoutPage(
+      {
         IndexName: 'GSI3',
         // Sort key `<at>#<payoutId>`: '~' sorts after '#', so payouts waiting since exactly `before` are included.
         KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK < :before',
         ExpressionAttributeValues: { ':pk': AWAITING_FUNDS_INDEX_PK, ':before': `${before}~` },
         Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
-      }),
+      },
+      cursor,
     );
-    return {
-      payouts: ((page.Items ?? []) as Item[]).map(toPayout),
-      nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
-    };
   },
 
-  async listRunPayouts(runId, { status, cursor, limit }) {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: tableName(),
+  listRunPayouts(runId, { status, cursor, limit }) {
+    return payoutPage(
+      {
         IndexName: 'GSI2',
         KeyConditionExpression: status ? 'GSI2PK = :pk AND begins_with(GSI2SK, :status)' : 'GSI2PK = :pk',
         ExpressionAttributeValues: { ':pk': runPayoutIndexPk(runId), ...(status ? { ':status': `${status}#` } : {}) },
         Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
-      }),
+      },
+      cursor,
     );
-    return {
-      payouts: ((page.Items ?? []) as Item[]).map(toPayout),
-      nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
-    };
   },
 
   async reversePayout(payout, amountReversed, reversalId, at) {
     const now = Date.parse(at);
     const total = Math.min(amountReversed, payout.amount);
-    const returned = total - payout.reversedAmount;
-    if (returned <= 0) return false;
+    const returned = total - payout.reversedAmount; // positive: the use case passes only news
     // A first, full reversal hands the covered earnings back (held, available as before) so the partner sees them
     // unpaid and the next run pays them; otherwise a held entry adds what came back this time.
     const full = payout.reversedAmount === 0 && total === payout.amount;
@@ -764,7 +768,7 @@ export const dynamoPayoutStore: PayoutStore = {
     };
     const releases = full ? payout.entries.map((held) => releaseEntry(payout, held, 'paid')) : [];
     try {
-      await transact([
+      await transactWrite([
         {
           Update: {
             TableName: tableName(),
@@ -774,9 +778,7 @@ export const dynamoPayoutStore: PayoutStore = {
             // Exactly the state this reversal was computed from: two deliveries never both add their amount.
             ConditionExpression:
               '#status IN (:paid, :reversed) AND stripeTransferId = :transfer AND ' +
-              (payout.reversedAmount === 0
-                ? '(attribute_not_exists(reversedAmount) OR reversedAmount = :zero)'
-                : 'reversedAmount = :previous'),
+              '(attribute_not_exists(reversedAmount) OR reversedAmount = :previous)',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':reversed': 'reversed',
@@ -786,7 +788,7 @@ export const dynamoPayoutStore: PayoutStore = {
               ':amount': total,
               ':reason': 'transfer_reversed',
               ':transfer': payout.stripeTransferId,
-              ...(payout.reversedAmount === 0 ? { ':zero': 0 } : { ':previous': payout.reversedAmount }),
+              ':previous': payout.reversedAmount,
             },
           },
         },
