@@ -38,6 +38,14 @@ export interface RouteDefinition {
 export const ROUTES: readonly RouteDefinition[] = [
   { name: 'health', method: 'GET', path: '/health', handler: 'functions/api/health.ts', auth: 'public', access: {} },
   { name: 'get-me', method: 'GET', path: '/me', handler: 'functions/api/get-me.ts', auth: 'partner', access: {} },
+  {
+    name: 'get-openapi',
+    method: 'GET',
+    path: '/openapi.json',
+    handler: 'functions/api/get-openapi.ts',
+    auth: 'public',
+    access: {},
+  },
   ...partnerRoutes(),
   ...paymentRoutes(),
   ...payoutRunRoutes(),

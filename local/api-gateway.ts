@@ -7,9 +7,12 @@ import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
+import { contractOf, type HandlerContract } from '#middleware/http-handler';
 import type { RouteDefinition } from '#routes';
 import type { LocalUserPool } from './cognito.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { serveDocs } from './openapi/docs-page.ts';
+import { contractViolation } from './openapi/enforce.ts';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -135,13 +138,26 @@ export interface ApiGatewayOptions {
   routes: readonly RouteDefinition[];
   verifyToken: TokenVerifier;
   stage?: string;
+  /**
+   * Check every answer against the route's documented responses (tests): an undocumented status or field becomes
+   * a 500 `contract_violation`, and is kept in `contractViolations`.
+   */
+  enforceContract?: boolean;
   /** Called for every request after it is answered (local request log). */
   onRequest?: (line: { method: string; path: string; status: number; ms: number; route?: string }) => void;
+}
+
+export interface ContractViolation {
+  route: string;
+  status: number;
+  problem: string;
 }
 
 export interface LocalApiGateway {
   url: string;
   port: number;
+  /** Answers that broke the contract (only with `enforceContract`). */
+  contractViolations: ContractViolation[];
   close(): Promise<void>;
 }
 
@@ -153,6 +169,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   const stage = options.stage ?? 'local';
   const compiled = options.routes.map(compile).sort((a, b) => b.specificity - a.specificity);
   const modules = new Map<string, Promise<ProxyHandler>>();
+  const contractViolations: ContractViolation[] = [];
 
   const loadHandler = (route: RouteDefinition): Promise<ProxyHandler> => {
     let loaded = modules.get(route.handler);
@@ -175,6 +192,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<string | undefined> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
+    if (method === 'GET' && url.pathname.startsWith('/docs') && (await serveDocs(url.pathname, response))) {
+      return undefined;
+    }
     const match = compiled.find(
       (candidate) => candidate.route.method === method && candidate.pattern.test(url.pathname),
     );
@@ -272,8 +292,10 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     };
 
     let result: APIGatewayProxyResult;
+    let contract: HandlerContract | undefined;
     try {
       const handler = await loadHandler(route);
+      contract = contractOf(handler);
       result = await handler(
         event,
         lambdaContext(`connect-payouts-local-${route.name}`, requestId, FUNCTION_TIMEOUT_MS),
@@ -283,6 +305,19 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       console.error(`[api] ${route.name} threw`, error);
       sendGatewayResponse(response, 'DEFAULT_5XX');
       return route.name;
+    }
+    const problem =
+      options.enforceContract && contract && Object.keys(contract.responses).length > 0
+        ? contractViolation(contract, result)
+        : undefined;
+    if (problem) {
+      contractViolations.push({ route: route.name, status: result.statusCode, problem });
+      console.error(`[api] ${route.name} broke its contract: ${problem}`);
+      result = {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: { code: 'contract_violation', message: `${route.name}: ${problem}` } }),
+      };
     }
     const responseHeaders: Record<string, string | string[]> = { ...result.headers } as Record<string, string>;
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
@@ -322,6 +357,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   return {
     url: `http://localhost:${port}`,
     port,
+    contractViolations,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,3 +1,9 @@
+import { z } from 'zod';
 import { httpHandler } from '#middleware/http-handler';
 
-export const handler = httpHandler({ auth: 'public' }, async () => ({ status: 200, body: { status: 'ok' } }));
+const Health = z.strictObject({ status: z.literal('ok') }).describe('The API is up.');
+
+export const handler = httpHandler({ auth: 'public', summary: 'Liveness', responses: { 200: Health } }, async () => ({
+  status: 200,
+  body: { status: 'ok' },
+}));

@@ -20,11 +20,45 @@ export const NoQuery = z.strictObject({});
 
 type AnySchema = z.ZodType;
 
+/**
+ * What a route answers, by status: a zod schema for a JSON body, or a non-JSON content type (CSV, HTML) or a
+ * redirect. Error statuses are not listed here: every route may answer the error envelope with the statuses of the
+ * error table, and the contract documents them once.
+ */
+export type ResponseSpec =
+  | AnySchema
+  | { readonly contentType: string; readonly description: string }
+  | { readonly redirect: true; readonly description: string };
+
+export type ResponseSpecs = Readonly<Partial<Record<number, ResponseSpec>>>;
+
 export interface HandlerOptions<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema> {
   auth: A;
   body?: B;
   query?: Q;
   path?: P;
+  /** One line for the API reference. */
+  summary?: string;
+  /** The documented answers (the OpenAPI contract is generated from them, and the local stack enforces them). */
+  responses?: ResponseSpecs;
+}
+
+/** The part of a handler's options the API contract is generated from (attached to the exported handler). */
+export interface HandlerContract {
+  readonly auth: HandlerAuth;
+  readonly body: AnySchema | undefined;
+  readonly query: AnySchema | undefined;
+  readonly path: AnySchema | undefined;
+  readonly summary: string | undefined;
+  readonly responses: ResponseSpecs;
+}
+
+export const isJsonResponse = (spec: ResponseSpec): spec is AnySchema => spec instanceof z.ZodType;
+
+/** The contract of an imported handler module's `handler`, if it was built with `httpHandler`. */
+export function contractOf(handler: unknown): HandlerContract | undefined {
+  if (typeof handler !== 'function') return undefined;
+  return (handler as { contract?: HandlerContract }).contract;
 }
 
 export interface HandlerInput<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema> {
@@ -164,7 +198,18 @@ export function httpHandler<
       return toResponse({ status: mapped.status, body: mapped.body });
     }
   };
-  return middy(core)
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  const contract: HandlerContract = {
+    auth: options.auth,
+    body: options.auth === 'webhook' ? undefined : (options.body ?? NoBody),
+    query: options.query,
+    path: options.path,
+    summary: options.summary,
+    responses: options.responses ?? {},
+  };
+  return Object.assign(
+    middy(core)
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(logMetrics(metrics, { captureColdStartMetric: true })),
+    { contract },
+  );
 }

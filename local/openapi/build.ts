@@ -1,0 +1,237 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { STATUS_BY_KIND } from '#middleware/error-mapper';
+import { contractOf, type HandlerContract, isJsonResponse, type ResponseSpec } from '#middleware/http-handler';
+import type { RouteDefinition } from '#routes';
+
+/**
+ * The API contract (OpenAPI 3.1), generated from the route table and each handler's own zod schemas — never
+ * written by hand. `npm run openapi` writes it to `openapi.json`; a test fails when the committed file differs.
+ */
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type OpenApiDocument = { [key: string]: Json };
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Imports every route's handler module and reads the contract `httpHandler` attached to it. */
+export async function loadContracts(routes: readonly RouteDefinition[]): Promise<Map<string, HandlerContract>> {
+  const contracts = new Map<string, HandlerContract>();
+  for (const route of routes) {
+    const module = (await import(pathToFileURL(path.join(REPO_ROOT, route.handler)).href)) as { handler?: unknown };
+    const contract = contractOf(module.handler);
+    if (!contract) throw new Error(`${route.handler} does not export a handler built with httpHandler`);
+    contracts.set(route.name, contract);
+  }
+  return contracts;
+}
+
+/** JSON Schema (2020-12, OpenAPI 3.1's dialect) of a zod schema, as the client sends it or as we answer it. */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): { [key: string]: Json } {
+  const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as {
+    [key: string]: Json;
+  };
+  delete converted.$schema;
+  return converted;
+}
+
+const ERROR_ENVELOPE = z.strictObject({
+  error: z.strictObject({
+    code: z.string().describe('Stable machine-readable code (see the error table in docs/architecture.md).'),
+    message: z.string().describe('A human-readable explanation; do not parse it.'),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is malformed (validation, unknown fields, bad JSON).',
+  401: 'No valid Cognito ID token.',
+  403: 'Authenticated, but not allowed (role, group or ownership).',
+  404: 'Not found, or not visible to the caller.',
+  409: 'Conflicts with the current state.',
+  413: 'The body is larger than 64 KiB.',
+  415: 'The body is not JSON.',
+  422: 'Well-formed, but refused by a business rule.',
+  429: 'Rate limited; retry after the `Retry-After` header.',
+  500: 'An unexpected error (logged; never details).',
+  502: 'Stripe or another dependency failed.',
+};
+
+/** The error statuses a route can answer: from the error table, narrowed by what the route takes. */
+export function errorStatuses(route: RouteDefinition, contract: HandlerContract): number[] {
+  const statuses = new Set<number>(Object.values(STATUS_BY_KIND));
+  statuses.add(500);
+  if (route.auth === 'public' || route.auth === 'webhook') {
+    statuses.delete(401);
+    statuses.delete(403);
+  }
+  if (route.method === 'GET' || route.auth === 'webhook') {
+    statuses.delete(413);
+    statuses.delete(415);
+  }
+  if (route.auth === 'webhook') statuses.delete(404);
+  if (!contract.body && !contract.query && !contract.path && route.auth === 'public') statuses.delete(400);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] {
+  if (!schema) return [];
+  const json = jsonSchemaOf(schema, 'input');
+  const properties = (json.properties ?? {}) as { [key: string]: { [key: string]: Json } };
+  const required = new Set((json.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || required.has(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+function responseOf(spec: ResponseSpec, status: number): Json {
+  if (isJsonResponse(spec)) {
+    const schema = jsonSchemaOf(spec, 'output');
+    const description = typeof schema.description === 'string' ? schema.description : `${status}`;
+    return { description, content: { 'application/json': { schema } } };
+  }
+  if ('redirect' in spec) {
+    return {
+      description: spec.description,
+      headers: { Location: { required: true, schema: { type: 'string', format: 'uri' } } },
+    };
+  }
+  return { description: spec.description, content: { [spec.contentType]: { schema: { type: 'string' } } } };
+}
+
+const TAGS: readonly [RegExp, string][] = [
+  [/^\/admin\//, 'operator'],
+  [/^\/webhooks\//, 'webhooks'],
+  [/^\/connect\//, 'onboarding'],
+  [/^\/partners/, 'partners'],
+  [/^\/(payments|orders|listings|payment-requests|invitations)/, 'payments'],
+  [/^\/(earnings|payouts)/, 'earnings'],
+];
+
+function tagOf(route: RouteDefinition): string {
+  return TAGS.find(([pattern]) => pattern.test(route.path))?.[1] ?? 'platform';
+}
+
+/** `list-payout-runs` → `listPayoutRuns`. */
+const operationIdOf = (name: string) => name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
+
+export interface BuildOptions {
+  version: string;
+}
+
+export function buildOpenApi(
+  routes: readonly RouteDefinition[],
+  contracts: ReadonlyMap<string, HandlerContract>,
+  options: BuildOptions,
+): OpenApiDocument {
+  const paths: { [path: string]: { [method: string]: Json } } = {};
+  const errorResponses: { [name: string]: Json } = {};
+  for (const [status, description] of Object.entries(ERROR_DESCRIPTIONS)) {
+    errorResponses[`Error${status}`] = {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+
+  for (const route of [...routes].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))) {
+    const contract = contracts.get(route.name);
+    if (!contract) throw new Error(`No contract for route ${route.name}`);
+    const operation: { [key: string]: Json } = {
+      operationId: operationIdOf(route.name),
+      tags: [tagOf(route)],
+      summary: contract.summary ?? route.name,
+    };
+    if (route.auth === 'partner' || route.auth === 'admin') {
+      operation.security = [{ cognitoIdToken: [] }];
+      if (route.auth === 'admin') operation['x-required-group'] = 'admin';
+    } else {
+      operation.security = [];
+    }
+    const parameters = [...parametersOf(contract.path, 'path'), ...parametersOf(contract.query, 'query')];
+    if (route.auth === 'webhook') {
+      parameters.push({
+        name: 'Stripe-Signature',
+        in: 'header',
+        required: true,
+        description: "Stripe's signature of the raw body with this endpoint's signing secret.",
+        schema: { type: 'string' },
+      });
+      operation.requestBody = {
+        required: true,
+        description: 'A Stripe event, verified on the raw body before anything else.',
+        content: { 'application/json': { schema: { type: 'object' } } },
+      };
+    } else if (contract.body && route.method !== 'GET') {
+      const schema = jsonSchemaOf(contract.body, 'input');
+      const hasFields = Object.keys((schema.properties ?? {}) as object).length > 0;
+      if (hasFields) {
+        operation.requestBody = {
+          required: Array.isArray(schema.required) && schema.required.length > 0,
+          content: { 'application/json': { schema } },
+        };
+      }
+    }
+    if (parameters.length > 0) operation.parameters = parameters;
+    const responses: { [status: string]: Json } = {};
+    for (const [status, spec] of Object.entries(contract.responses)) {
+      if (spec) responses[status] = responseOf(spec, Number(status));
+    }
+    for (const status of errorStatuses(route, contract)) {
+      responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
+    }
+    operation.responses = responses;
+    const methods = paths[route.path] ?? {};
+    methods[route.method.toLowerCase()] = operation;
+    paths[route.path] = methods;
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'connect-payouts API',
+      version: options.version,
+      description:
+        "Pays a platform's partners through Stripe Connect. Partner and operator routes take a Cognito ID token " +
+        '(`Authorization: Bearer <id token>`); operator routes also require the `admin` group. Errors are always ' +
+        '`{ "error": { "code", "message", "details"? } }`.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [
+      {
+        url: '{apiUrl}',
+        description: 'The API Gateway stage URL (the stack output `ApiUrl`), or the local stack.',
+        variables: { apiUrl: { default: 'http://localhost:3000' } },
+      },
+    ],
+    tags: [
+      { name: 'partners', description: 'Partners and teams' },
+      { name: 'onboarding', description: 'Stripe Connect onboarding' },
+      { name: 'payments', description: 'Paying partners' },
+      { name: 'earnings', description: "A partner's ledger and payouts" },
+      { name: 'operator', description: 'Operator routes (admin group)' },
+      { name: 'webhooks', description: 'Stripe webhooks (signature-verified, no token)' },
+      { name: 'platform', description: 'Health, identity and the contract itself' },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        cognitoIdToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: "A Cognito user pool ID token (not the access token), verified by API Gateway's authorizer.",
+        },
+      },
+      schemas: { Error: jsonSchemaOf(ERROR_ENVELOPE, 'output') },
+      responses: errorResponses,
+    },
+  };
+}

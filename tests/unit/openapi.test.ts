@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createConfig, lintFromString } from '@redocly/openapi-core';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ROUTES } from '#routes';
+import { breakingChanges } from '../../local/openapi/breaking.ts';
+import { buildOpenApi, loadContracts } from '../../local/openapi/build.ts';
+import { clientTypes } from '../../local/openapi/client-types.ts';
+import { contractViolation } from '../../local/openapi/enforce.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const committed = readFileSync(path.join(root, 'openapi.json'), 'utf8');
+const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+
+describe('the API contract', () => {
+  it('is generated: the committed openapi.json and client types are what `npm run openapi` produces', async () => {
+    const document = buildOpenApi(ROUTES, await loadContracts(ROUTES), { version });
+    expect(`${JSON.stringify(document, null, 2)}\n`).toBe(committed);
+    expect(await clientTypes(document)).toBe(readFileSync(path.join(root, 'local/api-types.ts'), 'utf8'));
+  });
+
+  it('documents every route of the route table, once, with its auth', () => {
+    const document = JSON.parse(committed) as { paths: Record<string, Record<string, { security: unknown[] }>> };
+    const operations = Object.entries(document.paths).flatMap(([p, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ key: `${method.toUpperCase()} ${p}`, operation })),
+    );
+    expect(operations.map((o) => o.key).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of ROUTES) {
+      const operation = document.paths[route.path]?.[route.method.toLowerCase()];
+      const secured = route.auth === 'partner' || route.auth === 'admin';
+      expect(operation?.security, route.name).toEqual(secured ? [{ cognitoIdToken: [] }] : []);
+    }
+  });
+
+  it("passes Redocly's linter (recommended rules plus redocly.yaml) without errors", async () => {
+    const config = await createConfig({ extends: ['recommended'], rules: rulesOf('redocly.yaml') });
+    const problems = await lintFromString({ source: committed, absoluteRef: path.join(root, 'openapi.json'), config });
+    const errors = problems.filter((problem) => problem.severity === 'error');
+    expect(errors.map((e) => `${e.ruleId}: ${e.message} at ${e.location[0]?.pointer}`)).toEqual([]);
+  });
+});
+
+/** The `rules:` block of redocly.yaml (flat `name: value` lines). */
+function rulesOf(file: string): Record<string, 'error' | 'warn' | 'off'> {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  const block = text.split(/^rules:\s*$/m)[1] ?? '';
+  const rules: Record<string, 'error' | 'warn' | 'off'> = {};
+  for (const line of block.split('\n')) {
+    const match = /^\s{2}([\w-]+):\s*(error|warn|off)\b/.exec(line);
+    if (match?.[1] && match[2]) rules[match[1]] = match[2] as 'error' | 'warn' | 'off';
+  }
+  return rules;
+}
+
+describe('breaking-change check', () => {
+  const op = (schema: object, extra: object = {}) => ({
+    paths: {
+      '/things': {
+        post: {
+          requestBody: { required: true, content: { 'application/json': { schema } } },
+          responses: { '200': { content: { 'application/json': { schema } } } },
+          ...extra,
+        },
+      },
+    },
+  });
+  const base = op({
+    type: 'object',
+    properties: { name: { type: 'string', maxLength: 100 }, kind: { type: 'string', enum: ['a', 'b'] } },
+    required: ['name', 'kind'],
+    additionalProperties: false,
+  });
+
+  it('finds nothing between a contract and itself, or when an optional field is added', () => {
+    expect(breakingChanges(base, base)).toEqual([]);
+    const added = structuredClone(base);
+    const schema = added.paths['/things'].post.requestBody.content['application/json'].schema as {
+      properties: Record<string, unknown>;
+    };
+    schema.properties.note = { type: 'string' };
+    expect(breakingChanges(base, added)).toEqual([]);
+  });
+
+  it('finds a removed operation, a narrowed input, a removed field and a new required input', () => {
+    expect(breakingChanges(base, { paths: {} })).toEqual(['POST /things: removed']);
+    const narrowed = op({
+      type: 'object',
+      properties: { name: { type: 'string', maxLength: 50 }, kind: { type: 'string', enum: ['a'] } },
+      required: ['name', 'kind'],
+      additionalProperties: false,
+    });
+    const changes = breakingChanges(base, narrowed);
+    expect(changes).toContain('POST /things body.name: maxLength 100 → 50');
+    expect(changes).toContain('POST /things body.kind: no longer accepts "b"');
+    const removed = op({
+      type: 'object',
+      properties: { name: { type: 'string', maxLength: 100 }, size: { type: 'integer' } },
+      required: ['name', 'size'],
+      additionalProperties: false,
+    });
+    const removedChanges = breakingChanges(base, removed);
+    expect(removedChanges).toContain('POST /things body.kind: removed');
+    expect(removedChanges).toContain('POST /things body.size: now required');
+    expect(removedChanges).toContain('POST /things 200.kind: removed');
+  });
+});
+
+describe('response enforcement (the local stack, in tests)', () => {
+  const contract = {
+    auth: 'public' as const,
+    body: undefined,
+    query: undefined,
+    path: undefined,
+    summary: 'x',
+    responses: { 200: z.strictObject({ status: z.literal('ok') }) },
+  };
+  const answer = (statusCode: number, body: unknown) => ({
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(body),
+  });
+
+  it('accepts a documented answer and the error envelope', () => {
+    expect(contractViolation(contract, answer(200, { status: 'ok' }))).toBeUndefined();
+    expect(contractViolation(contract, answer(404, { error: { code: 'not_found', message: 'no' } }))).toBeUndefined();
+  });
+
+  it('refuses an undocumented field, an undocumented status and a malformed error', () => {
+    expect(contractViolation(contract, answer(200, { status: 'ok', secret: 1 }))).toMatch(/does not match/);
+    expect(contractViolation(contract, answer(201, { status: 'ok' }))).toMatch(/not documented/);
+    expect(contractViolation(contract, answer(400, { message: 'bad' }))).toMatch(/error envelope/);
+  });
+});
