@@ -83,6 +83,13 @@ export const ConfigSchema = z
     /** Stripe requests per second the payout workers share; default 95 % of Stripe's limit for the key's mode. */
     STRIPE_REQUESTS_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
     PAYOUT_PLANNING_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
+    /** The custom event bus domain events are published to (the outbox publisher). */
+    EVENT_BUS_NAME: z.string().min(1).optional(),
+    /** The queue of event deliveries to the platform's webhook endpoints (worker, and operators' redelivery). */
+    EVENT_DELIVERY_QUEUE_URL: z.string().min(1).optional(),
+    /** Local stack only: a fixed delay between delivery attempts instead of the 1 min … 6 h backoff. */
+    EVENT_DELIVERY_RETRY_SECONDS: z.coerce.number().int().min(0).max(900).optional(),
+    EVENTBRIDGE_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {

@@ -8,6 +8,8 @@ export const TABLE_SCHEMA = {
   sortKey: 'SK',
   /** Items with this attribute (epoch seconds) are removed by DynamoDB TTL (webhook de-duplication, rate limits). */
   ttlAttribute: 'ttl',
+  /** The table's stream carries new domain-event items (the outbox) to the event publisher. */
+  streamViewType: 'NEW_IMAGE',
   globalSecondaryIndexes: [
     /** Lookups by a foreign id: Stripe account id -> partner, user sub -> memberships, external ids. */
     { indexName: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },

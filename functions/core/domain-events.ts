@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Domain events: what the platform and partners are told. Each one is written as an outbox item in the same
+ * DynamoDB transaction as the change it describes, so an event exists exactly when its change committed. A stream
+ * publisher carries committed events to the event bus; deliveries (platform webhooks, partner emails) hang off
+ * the bus. Delivery is at least once: consumers de-duplicate by `id`.
+ *
+ * Event ids are derived from what happened (type + the subject's own id and version), never random, so a retried
+ * transaction or a re-processed webhook writes the same event id and the outbox's conditional put keeps one.
+ */
+
+/** The envelope every consumer sees (also the body of a platform webhook delivery). */
+export interface DomainEvent<T extends DomainEventType = DomainEventType> {
+  id: string;
+  type: T;
+  /** The version of `data`'s shape for this type; a breaking change to a type's data gets a new version. */
+  version: number;
+  /** ISO-8601 time the change committed (our clock). */
+  occurredAt: string;
+  /** The partner the event is about, when there is one (partners only ever see their own). */
+  partnerId: string | null;
+  data: DomainEventData[T];
+}
+
+interface MoneyData {
+  amount: number;
+  currency: string;
+}
+
+/** What each event type carries. Amounts are minor units; ids are ours unless the field names Stripe. */
+export interface DomainEventData {
+  'partner.status_changed': { partnerId: string; from: string | null; to: string };
+  'partner.action_required': { partnerId: string; fields: string[]; deadline: string | null };
+  'order.paid': MoneyData & { orderId: string; paymentId: string };
+  'order.canceled': { orderId: string; paymentId: string };
+  'order.refunded': MoneyData & { orderId: string; paymentId: string; amountRefunded: number };
+  'payment.paid': MoneyData & { paymentId: string; orderId: string | null; fee: number; net: number };
+  'payment.failed': MoneyData & { paymentId: string; failureCode: string | null };
+  'payment.refunded': MoneyData & { paymentId: string; amountRefunded: number };
+  'payment.disputed': MoneyData & { paymentId: string; disputeId: string; reason: string | null };
+  'payment.dispute_closed': MoneyData & { paymentId: string; disputeId: string; status: string };
+  'earning.recorded': MoneyData & { entryId: string; source: string; availableAt: string };
+  'earning.available': MoneyData & { entryId: string };
+  'payout.paid': MoneyData & { payoutId: string; period: string; transferId: string };
+  'payout.failed': MoneyData & { payoutId: string; period: string; reason: string };
+  'payout.reversed': MoneyData & { payoutId: string; period: string; amountReversed: number };
+  'payout.awaiting_funds': MoneyData & { payoutId: string; period: string };
+  'payout.carried_forward': MoneyData & { payoutId: string; period: string; reason: string };
+  'payout_run.completed': { runId: string; period: string; paid: number; failed: number; carriedForward: number };
+  'reconciliation.discrepancy': { date: string; kind: string; stripeId: string | null; detail: string };
+}
+
+export type DomainEventType = keyof DomainEventData;
+
+/** Every type and its current data version: a new type fails to compile until it is listed here. */
+export const DOMAIN_EVENT_VERSIONS: Readonly<Record<DomainEventType, number>> = {
+  'partner.status_changed': 1,
+  'partner.action_required': 1,
+  'order.paid': 1,
+  'order.canceled': 1,
+  'order.refunded': 1,
+  'payment.paid': 1,
+  'payment.failed': 1,
+  'payment.refunded': 1,
+  'payment.disputed': 1,
+  'payment.dispute_closed': 1,
+  'earning.recorded': 1,
+  'earning.available': 1,
+  'payout.paid': 1,
+  'payout.failed': 1,
+  'payout.reversed': 1,
+  'payout.awaiting_funds': 1,
+  'payout.carried_forward': 1,
+  'payout_run.completed': 1,
+  'reconciliation.discrepancy': 1,
+};
+
+export const DOMAIN_EVENT_TYPES = Object.keys(DOMAIN_EVENT_VERSIONS) as DomainEventType[];
+
+export const isDomainEventType = (value: string): value is DomainEventType =>
+  Object.hasOwn(DOMAIN_EVENT_VERSIONS, value);
+
+/**
+ * The event for a change. `occurrence` names this change of this subject uniquely and stably (e.g. the payment id
+ * and the status it reached, or a payout id and its reversed total): the same occurrence always gets the same id.
+ */
+export function domainEvent<T extends DomainEventType>(
+  type: T,
+  occurrence: string,
+  data: DomainEventData[T],
+  at: Date,
+  partnerId: string | null,
+): DomainEvent<T> {
+  const digest = createHash('sha256').update(`${type}\n${occurrence}`).digest('hex').slice(0, 24);
+  return {
+    id: `evt_${digest}`,
+    type,
+    version: DOMAIN_EVENT_VERSIONS[type],
+    occurredAt: at.toISOString(),
+    partnerId,
+    data,
+  };
+}
