@@ -22,6 +22,8 @@ export interface Access {
   readonly payoutQueue?: 'send';
   /** Read users of the user pool (e.g. to add a team member by email). */
   readonly userPool?: 'read';
+  /** Send to the event delivery queue (operators' redelivery). */
+  readonly eventDeliveryQueue?: 'send';
 }
 
 export interface RouteDefinition {
@@ -49,7 +51,33 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...partnerRoutes(),
   ...paymentRoutes(),
   ...payoutRunRoutes(),
+  ...eventRoutes(),
 ];
+
+/** The platform's webhook endpoints and the domain events delivered to them (admin group). */
+function eventRoutes(): RouteDefinition[] {
+  const endpoints = '/admin/webhook-endpoints';
+  const route = (name: string, method: HttpMethod, path: string, access: Access): RouteDefinition => ({
+    name,
+    method,
+    path,
+    handler: `functions/api/${name}.ts`,
+    auth: 'admin',
+    access,
+  });
+  return [
+    route('create-webhook-endpoint', 'POST', endpoints, { table: 'readwrite' }),
+    route('list-webhook-endpoints', 'GET', endpoints, { table: 'read' }),
+    route('delete-webhook-endpoint', 'DELETE', `${endpoints}/{endpointId}`, { table: 'readwrite' }),
+    route('rotate-webhook-secret', 'POST', `${endpoints}/{endpointId}/rotate-secret`, { table: 'readwrite' }),
+    route('list-events-admin', 'GET', '/admin/events', { table: 'read' }),
+    route('get-event-admin', 'GET', '/admin/events/{eventId}', { table: 'read' }),
+    route('redeliver-event', 'POST', '/admin/events/{eventId}/redeliver', {
+      table: 'read',
+      eventDeliveryQueue: 'send',
+    }),
+  ];
+}
 
 /**
  * Payments, the platform webhook, the ledger and earnings (issue 5). Stripe's key only where Stripe is called

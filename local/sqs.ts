@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { MAX_DELIVERY_ATTEMPTS } from '#core/webhook-endpoints';
 import { PAYOUT_QUEUE } from '#infra/limits';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -18,6 +19,10 @@ export interface LocalQueues {
   payoutQueueUrl: string;
   payoutQueueArn: string;
   payoutDlqUrl: string;
+  /** Domain event deliveries to the platform's webhook endpoints (the bus's rule targets it), and its DLQ. */
+  eventDeliveryQueueUrl: string;
+  eventDeliveryQueueArn: string;
+  eventDeliveryDlqUrl: string;
   server: FauxqsServer;
   client: SQSClient;
   stop(): Promise<void>;
@@ -43,12 +48,25 @@ export async function startLocalQueues(options: {
       }),
     },
   });
+  const deliveryDlq = server.createQueue('event-delivery-dlq');
+  const deliveryQueue = server.createQueue('event-delivery-queue', {
+    attributes: {
+      VisibilityTimeout: '30',
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: deliveryDlq.queueArn,
+        maxReceiveCount: String(MAX_DELIVERY_ATTEMPTS),
+      }),
+    },
+  });
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
     endpoint: server.address,
     payoutQueueUrl: queue.queueUrl,
     payoutQueueArn: queue.queueArn,
     payoutDlqUrl: dlq.queueUrl,
+    eventDeliveryQueueUrl: deliveryQueue.queueUrl,
+    eventDeliveryQueueArn: deliveryQueue.queueArn,
+    eventDeliveryDlqUrl: deliveryDlq.queueUrl,
     server,
     client,
     async stop() {
@@ -70,6 +88,8 @@ export interface EventSourceOptions {
   /** Like the event source mapping's maximum concurrency: how many batches are processed at once. */
   maxConcurrency: number;
   functionTimeoutMs: number;
+  /** The function's name in the Lambda context (default: the payout worker's). */
+  functionName?: string;
   /** Called after every invocation with its duration (benchmarks check no invocation runs long). */
   onInvocation?: (ms: number, records: number) => void;
 }
@@ -114,7 +134,11 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const invoke = async (messages: Message[]) => {
     const handler = await options.loadHandler();
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queueArn)) };
-    const context = lambdaContext('connect-payouts-local-send-payout', randomUUID(), options.functionTimeoutMs);
+    const context = lambdaContext(
+      options.functionName ?? 'connect-payouts-local-send-payout',
+      randomUUID(),
+      options.functionTimeoutMs,
+    );
     let failed = new Set<string>(event.Records.map((r) => r.messageId));
     const started = performance.now();
     try {

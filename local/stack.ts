@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { EVENT_SOURCE } from '#adapters/eventbridge/bus';
 import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
@@ -10,8 +12,10 @@ import { JOBS, PAYOUT_BATCH_SIZE, ROUTES } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
 import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
+import { type LocalEventBus, startLocalEventBus } from './eventbridge.ts';
 import { LocalStackError, resolvePort } from './processes.ts';
 import { type EventSource, type LocalQueues, startEventSource, startLocalQueues } from './sqs.ts';
+import { type StreamSource, startStreamSource } from './streams.ts';
 import { type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
 
 export const LOCAL_TABLE_NAME = 'connect-payouts-local';
@@ -53,6 +57,8 @@ export interface LocalStackInfo {
   sqsEndpoint: string;
   payoutQueueUrl: string;
   payoutDlqUrl: string;
+  eventBusEndpoint: string;
+  eventDeliveryQueueUrl: string;
 }
 
 export interface LocalStack {
@@ -63,8 +69,17 @@ export interface LocalStack {
   api: LocalApiGateway;
   queues: LocalQueues;
   payoutWorkers: EventSource;
+  /** Domain events: the bus stand-in, the table stream's publisher and the delivery workers. */
+  eventBus: LocalEventBus;
+  eventStream: StreamSource;
+  eventDeliveries: EventSource;
   stop(): Promise<void>;
 }
+
+/** The event pipeline's functions (deployed by the stack as the table stream's and the delivery queue's consumers). */
+export const PUBLISH_EVENTS_HANDLER = 'functions/jobs/publish-events.ts';
+export const DELIVER_EVENTS_HANDLER = 'functions/jobs/deliver-events.ts';
+export const LOCAL_EVENT_BUS = 'connect-payouts-local-events';
 
 // biome-ignore lint/suspicious/noExplicitAny: a handler module's export is only known at run time
 type AnyHandler = (...args: any[]) => Promise<any>;
@@ -108,6 +123,10 @@ export function functionEnvironment(
     STRIPE_API_PROTOCOL: 'http',
     DYNAMODB_ENDPOINT: info.dynamoEndpoint,
     COGNITO_ENDPOINT: info.cognitoEndpoint,
+    EVENT_BUS_NAME: LOCAL_EVENT_BUS,
+    EVENTBRIDGE_ENDPOINT: info.eventBusEndpoint,
+    EVENT_DELIVERY_QUEUE_URL: info.eventDeliveryQueueUrl,
+    EVENT_DELIVERY_RETRY_SECONDS: '1',
     POWERTOOLS_SERVICE_NAME: 'connect-payouts',
     POWERTOOLS_METRICS_NAMESPACE: 'ConnectPayoutsLocal',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -151,6 +170,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     ]);
     await ensureTable(dynamo.client, LOCAL_TABLE_NAME);
+    const eventBus = await startLocalEventBus({ port: 0 });
+    started.push(eventBus);
+    // The stack's rule: every domain event from our source → the delivery queue, the EventBridge event as the body.
+    eventBus.addRule('deliver-to-platform', { source: [EVENT_SOURCE] }, async (entry) => {
+      await queues.client.send(
+        new SendMessageCommand({
+          QueueUrl: queues.eventDeliveryQueueUrl,
+          MessageBody: JSON.stringify({
+            version: '0',
+            id: entry.id,
+            'detail-type': entry.detailType,
+            source: entry.source,
+            account: '000000000000',
+            time: entry.time,
+            region: LOCAL_REGION,
+            resources: [],
+            detail: JSON.parse(entry.detail),
+          }),
+        }),
+      );
+    });
     const userPool = await provisionUserPool(cognito.client, cognito.endpoint);
 
     const apiUrl = `http://localhost:${apiPort}`;
@@ -202,6 +242,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqsEndpoint: queues.endpoint,
       payoutQueueUrl: queues.payoutQueueUrl,
       payoutDlqUrl: queues.payoutDlqUrl,
+      eventBusEndpoint: eventBus.endpoint,
+      eventDeliveryQueueUrl: queues.eventDeliveryQueueUrl,
     };
     Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
 
@@ -233,7 +275,37 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.onPayoutInvocation ? { onInvocation: options.onPayoutInvocation } : {}),
     });
     started.push(payoutWorkers);
-    return { info, dynamo, cognito, stripe, api, queues, payoutWorkers, stop: stopAll };
+    const eventStream = await startStreamSource({
+      dynamo: dynamo.client,
+      endpoint: dynamo.endpoint,
+      tableName: LOCAL_TABLE_NAME,
+      loadHandler: () => importHandler(PUBLISH_EVENTS_HANDLER),
+    });
+    started.push(eventStream);
+    const eventDeliveries = startEventSource({
+      client: queues.client,
+      queueUrl: queues.eventDeliveryQueueUrl,
+      queueArn: queues.eventDeliveryQueueArn,
+      loadHandler: () => importHandler(DELIVER_EVENTS_HANDLER),
+      batchSize: 10,
+      maxConcurrency: 2,
+      functionTimeoutMs: 60_000,
+      functionName: 'connect-payouts-local-deliver-events',
+    });
+    started.push(eventDeliveries);
+    return {
+      info,
+      dynamo,
+      cognito,
+      stripe,
+      api,
+      queues,
+      payoutWorkers,
+      eventBus,
+      eventStream,
+      eventDeliveries,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

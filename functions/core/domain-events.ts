@@ -94,7 +94,7 @@ export function domainEvent<T extends DomainEventType>(
 ): DomainEvent<T> {
   const digest = createHash('sha256').update(`${type}\n${occurrence}`).digest('hex').slice(0, 24);
   return {
-    id: `evt_${digest}`,
+    id: `ev_${digest}`,
     type,
     version: DOMAIN_EVENT_VERSIONS[type],
     occurredAt: at.toISOString(),

@@ -1,3 +1,4 @@
+import type { DomainEvent } from './domain-events.ts';
 import type { LedgerEntry } from './ledger.ts';
 import type { Currency, FeePolicy } from './money.ts';
 import type { Partner } from './partner.ts';
@@ -51,6 +52,8 @@ export interface SettlementWrite {
   /** The order's mirror of the payment state (Checkout payments). */
   order: Pick<Order, 'id' | 'status' | 'updatedAt'> | null;
   entries: LedgerRecord[];
+  /** Domain events of the change, written with it (the outbox). */
+  events: DomainEvent[];
 }
 
 export interface PaymentStore {

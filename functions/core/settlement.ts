@@ -1,5 +1,6 @@
 import { assertValidEntry, type EntryType } from './ledger.ts';
 import type { Payment } from './payment.ts';
+import { paymentEvents } from './payment-events.ts';
 import type { LedgerRecord, PaymentDeps, StripePaymentView } from './payment-ports.ts';
 import { applySignal, type PaymentStateView } from './payment-state.ts';
 
@@ -191,7 +192,8 @@ async function applyPlan(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const payment = await deps.payments.getPayment(paymentId);
     if (!payment) return 'unknown_payment';
-    const planned = plan(payment, deps.clock.now().getTime());
+    const now = deps.clock.now().getTime();
+    const planned = plan(payment, now);
     if (!planned.changed) return planned.outcome;
     const written = await deps.payments.settle({
       payment: planned.payment,
@@ -200,6 +202,7 @@ async function applyPlan(
         ? { id: payment.orderId, status: planned.payment.status, updatedAt: planned.payment.updatedAt }
         : null,
       entries: planned.entries,
+      events: paymentEvents(payment, planned.payment, new Date(now)),
     });
     if (written) return planned.outcome;
   }

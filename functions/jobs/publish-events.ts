@@ -21,9 +21,9 @@ async function publish(stream: DynamoDBStreamEvent): Promise<DynamoDBBatchRespon
   const events: { sequence: string; event: DomainEvent }[] = [];
   for (const record of stream.Records) {
     const image = record.dynamodb?.NewImage;
-    if (record.eventName !== 'INSERT' || !image) continue;
+    // Only new domain-event items (the stack's event source filter passes nothing else; this is the same rule).
+    if (record.eventName !== 'INSERT' || image?.entity?.S !== 'domain-event') continue;
     const item = unmarshall(image as Record<string, AttributeValue>);
-    if (item.entity !== 'domain-event') continue;
     events.push({ sequence: record.dynamodb?.SequenceNumber ?? '', event: item.event as DomainEvent });
   }
   if (events.length === 0) return { batchItemFailures: [] };

@@ -13,6 +13,7 @@ import type { FeePolicyStore, PaymentStore, PayoutReader, PayoutRecord } from '#
 import { dynamo, tableName } from './client.ts';
 import { partnerPk } from './keys.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
+import { outboxPut } from './outbox.ts';
 import {
   feePolicyKey,
   ORDER_ITEM_PREFIX,
@@ -235,7 +236,7 @@ export const dynamoPaymentStore: PaymentStore = {
     };
   },
 
-  async settle({ payment, expectedVersion, order, entries }) {
+  async settle({ payment, expectedVersion, order, entries, events }) {
     try {
       await transactWrite([
         {
@@ -261,6 +262,7 @@ export const dynamoPaymentStore: PaymentStore = {
             ]
           : []),
         ...ledgerWriteItems(entries),
+        ...events.map(outboxPut),
       ]);
       return true;
     } catch (error) {

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
+import { createEndpoint } from '#core/platform-webhooks';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { EndpointView, EventTypeName } from './schemas-events.ts';
+
+const Body = z.strictObject({
+  url: z.string().min(1).max(2048),
+  eventTypes: z
+    .array(z.union([EventTypeName, z.literal('*')]))
+    .min(1)
+    .max(50),
+  description: z.string().max(200).optional(),
+});
+
+const Created = EndpointView.extend({
+  secret: z.string().describe('The signing secret, shown only now: store it.'),
+}).describe('The endpoint and its signing secret (shown once).');
+
+/** `POST /admin/webhook-endpoints` (admin group): where the platform wants our events, signed. */
+export const handler = httpHandler(
+  {
+    auth: 'admin',
+    body: Body,
+    query: NoQuery,
+    summary: 'Add a webhook endpoint for domain events (its secret is shown once)',
+    responses: { 201: Created },
+  },
+  async ({ identity, body }) => ({
+    status: 201,
+    body: await createEndpoint(platformWebhookDeps(), identity.email ?? identity.sub, body),
+  }),
+);

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
+import { deleteEndpoint } from '#core/platform-webhooks';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { EndpointId } from './schemas-events.ts';
+
+const Path = z.strictObject({ endpointId: EndpointId });
+const Deleted = z.strictObject({ id: z.string(), deleted: z.literal(true) }).describe('The endpoint was removed.');
+
+/** `DELETE /admin/webhook-endpoints/{endpointId}` (admin group): no further deliveries to it. */
+export const handler = httpHandler(
+  { auth: 'admin', path: Path, query: NoQuery, summary: 'Remove a webhook endpoint', responses: { 200: Deleted } },
+  async ({ path }) => {
+    await deleteEndpoint(platformWebhookDeps(), path.endpointId);
+    return { status: 200, body: { id: path.endpointId, deleted: true } };
+  },
+);

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
+import { redeliverEvent } from '#core/platform-webhooks';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { EndpointId, EventId } from './schemas-events.ts';
+
+const Path = z.strictObject({ eventId: EventId });
+const Body = z.strictObject({ endpointId: EndpointId.optional() });
+const Queued = z
+  .strictObject({ eventId: z.string(), endpointId: z.string().nullable(), queued: z.literal(true) })
+  .describe('The event is queued for delivery again.');
+
+/** `POST /admin/events/{eventId}/redeliver` (admin group): deliver again, to every subscribed endpoint or one. */
+export const handler = httpHandler(
+  {
+    auth: 'admin',
+    path: Path,
+    body: Body,
+    query: NoQuery,
+    summary: 'Deliver an event again',
+    responses: { 202: Queued },
+  },
+  async ({ path, body }) => ({
+    status: 202,
+    body: await redeliverEvent(platformWebhookDeps(), path.eventId, body.endpointId ?? null),
+  }),
+);
