@@ -90,6 +90,11 @@ export const ConfigSchema = z
     /** Local stack only: a fixed delay between delivery attempts instead of the 1 min … 6 h backoff. */
     EVENT_DELIVERY_RETRY_SECONDS: z.coerce.number().int().min(0).max(900).optional(),
     EVENTBRIDGE_ENDPOINT: z.url().optional(),
+    /** The platform's name and the sender of partner emails (an SES-verified identity in AWS). */
+    PLATFORM_NAME: z.string().min(1).max(100).default('connect-payouts'),
+    EMAIL_FROM: z.string().min(3).max(254).default('payouts@example.com'),
+    /** Local stack only: send email over SMTP (the capturing server) instead of SES. */
+    SMTP_URL: z.string().regex(/^smtps?:\/\//).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {

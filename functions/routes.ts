@@ -52,6 +52,22 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...paymentRoutes(),
   ...payoutRunRoutes(),
   ...eventRoutes(),
+  {
+    name: 'get-notification-preferences',
+    method: 'GET',
+    path: '/partners/me/notifications',
+    handler: 'functions/api/get-notification-preferences.ts',
+    auth: 'partner',
+    access: { table: 'read' },
+  },
+  {
+    name: 'set-notification-preferences',
+    method: 'PUT',
+    path: '/partners/me/notifications',
+    handler: 'functions/api/set-notification-preferences.ts',
+    auth: 'partner',
+    access: { table: 'readwrite' },
+  },
 ];
 
 /** The platform's webhook endpoints and the domain events delivered to them (admin group). */

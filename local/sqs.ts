@@ -23,6 +23,10 @@ export interface LocalQueues {
   eventDeliveryQueueUrl: string;
   eventDeliveryQueueArn: string;
   eventDeliveryDlqUrl: string;
+  /** Partner emails (the bus's rule for email-worthy events targets it), and its DLQ. */
+  emailQueueUrl: string;
+  emailQueueArn: string;
+  emailDlqUrl: string;
   server: FauxqsServer;
   client: SQSClient;
   stop(): Promise<void>;
@@ -58,8 +62,18 @@ export async function startLocalQueues(options: {
       }),
     },
   });
+  const emailDlq = server.createQueue('email-dlq');
+  const emailQueue = server.createQueue('email-queue', {
+    attributes: {
+      VisibilityTimeout: '5',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: emailDlq.queueArn, maxReceiveCount: '5' }),
+    },
+  });
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
+    emailQueueUrl: emailQueue.queueUrl,
+    emailQueueArn: emailQueue.queueArn,
+    emailDlqUrl: emailDlq.queueUrl,
     endpoint: server.address,
     payoutQueueUrl: queue.queueUrl,
     payoutQueueArn: queue.queueArn,

@@ -12,7 +12,9 @@ import { JOBS, PAYOUT_BATCH_SIZE, ROUTES } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
 import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
-import { type LocalEventBus, startLocalEventBus } from './eventbridge.ts';
+import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
+import { type BusEntry, type LocalEventBus, startLocalEventBus } from './eventbridge.ts';
+import { type LocalMail, startLocalMail } from './mail.ts';
 import { LocalStackError, resolvePort } from './processes.ts';
 import { type EventSource, type LocalQueues, startEventSource, startLocalQueues } from './sqs.ts';
 import { type StreamSource, startStreamSource } from './streams.ts';
@@ -41,6 +43,9 @@ export interface LocalStackOptions {
   /** Like the event source mapping's maximum concurrency. */
   payoutWorkerConcurrency?: number;
   onPayoutInvocation?: (ms: number, records: number) => void;
+  /** The capturing SMTP server's port and its read API's port (0 = any free port). */
+  smtpPort?: number;
+  mailPort?: number;
 }
 
 export interface LocalStackInfo {
@@ -59,6 +64,9 @@ export interface LocalStackInfo {
   payoutDlqUrl: string;
   eventBusEndpoint: string;
   eventDeliveryQueueUrl: string;
+  /** The capturing SMTP server and its read API (`GET {mailUrl}/messages`). */
+  smtpUrl: string;
+  mailUrl: string;
 }
 
 export interface LocalStack {
@@ -73,12 +81,15 @@ export interface LocalStack {
   eventBus: LocalEventBus;
   eventStream: StreamSource;
   eventDeliveries: EventSource;
+  mail: LocalMail;
+  emailWorkers: EventSource;
   stop(): Promise<void>;
 }
 
 /** The event pipeline's functions (deployed by the stack as the table stream's and the delivery queue's consumers). */
 export const PUBLISH_EVENTS_HANDLER = 'functions/jobs/publish-events.ts';
 export const DELIVER_EVENTS_HANDLER = 'functions/jobs/deliver-events.ts';
+export const SEND_EMAILS_HANDLER = 'functions/jobs/send-partner-emails.ts';
 export const LOCAL_EVENT_BUS = 'connect-payouts-local-events';
 
 // biome-ignore lint/suspicious/noExplicitAny: a handler module's export is only known at run time
@@ -127,6 +138,9 @@ export function functionEnvironment(
     EVENTBRIDGE_ENDPOINT: info.eventBusEndpoint,
     EVENT_DELIVERY_QUEUE_URL: info.eventDeliveryQueueUrl,
     EVENT_DELIVERY_RETRY_SECONDS: '1',
+    SMTP_URL: info.smtpUrl,
+    PLATFORM_NAME: 'Local Platform',
+    EMAIL_FROM: 'payouts@platform.localhost',
     POWERTOOLS_SERVICE_NAME: 'connect-payouts',
     POWERTOOLS_METRICS_NAMESPACE: 'ConnectPayoutsLocal',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -172,11 +186,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await ensureTable(dynamo.client, LOCAL_TABLE_NAME);
     const eventBus = await startLocalEventBus({ port: 0 });
     started.push(eventBus);
-    // The stack's rule: every domain event from our source → the delivery queue, the EventBridge event as the body.
-    eventBus.addRule('deliver-to-platform', { source: [EVENT_SOURCE] }, async (entry) => {
+    const mail = await startLocalMail({ smtpPort: options.smtpPort ?? 0, httpPort: options.mailPort ?? 0 });
+    started.push(mail);
+    const busTarget = (queueUrl: string) => async (entry: BusEntry) => {
       await queues.client.send(
         new SendMessageCommand({
-          QueueUrl: queues.eventDeliveryQueueUrl,
+          QueueUrl: queueUrl,
           MessageBody: JSON.stringify({
             version: '0',
             id: entry.id,
@@ -190,7 +205,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           }),
         }),
       );
-    });
+    };
+    // The stack's rules: every domain event → the delivery queue; the email-worthy types → the email queue.
+    eventBus.addRule('deliver-to-platform', { source: [EVENT_SOURCE] }, busTarget(queues.eventDeliveryQueueUrl));
+    eventBus.addRule(
+      'partner-emails',
+      { source: [EVENT_SOURCE], detailType: EMAIL_EVENT_TYPES },
+      busTarget(queues.emailQueueUrl),
+    );
     const userPool = await provisionUserPool(cognito.client, cognito.endpoint);
 
     const apiUrl = `http://localhost:${apiPort}`;
@@ -244,6 +266,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       payoutDlqUrl: queues.payoutDlqUrl,
       eventBusEndpoint: eventBus.endpoint,
       eventDeliveryQueueUrl: queues.eventDeliveryQueueUrl,
+      smtpUrl: mail.smtpUrl,
+      mailUrl: mail.url,
     };
     Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
 
@@ -293,7 +317,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       functionName: 'connect-payouts-local-deliver-events',
     });
     started.push(eventDeliveries);
+    const emailWorkers = startEventSource({
+      client: queues.client,
+      queueUrl: queues.emailQueueUrl,
+      queueArn: queues.emailQueueArn,
+      loadHandler: () => importHandler(SEND_EMAILS_HANDLER),
+      batchSize: 10,
+      maxConcurrency: 1,
+      functionTimeoutMs: 60_000,
+      functionName: 'connect-payouts-local-send-partner-emails',
+    });
+    started.push(emailWorkers);
     return {
+      mail,
+      emailWorkers,
       info,
       dynamo,
       cognito,
