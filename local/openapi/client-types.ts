@@ -76,7 +76,8 @@ export async function clientTypes(document: OpenApiDocument): Promise<string> {
       }
       const responses: string[] = [];
       for (const [status, response] of Object.entries(operation.responses)) {
-        if ('$ref' in response) continue;
+        // Errors are the error envelope, typed once by the client; only successes and redirects are listed here.
+        if ('$ref' in response || Number(status) >= 400) continue;
         const schema = response.content?.['application/json']?.schema;
         if (!schema) {
           responses.push(`${status}: string`);

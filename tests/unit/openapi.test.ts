@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createConfig, lintFromString } from '@redocly/openapi-core';
+import { lintFromString, loadConfig } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ROUTES } from '#routes';
@@ -34,24 +34,41 @@ describe('the API contract', () => {
   });
 
   it("passes Redocly's linter (recommended rules plus redocly.yaml) without errors", async () => {
-    const config = await createConfig({ extends: ['recommended'], rules: rulesOf('redocly.yaml') });
+    const config = await loadConfig({ configPath: path.join(root, 'redocly.yaml') });
     const problems = await lintFromString({ source: committed, absoluteRef: path.join(root, 'openapi.json'), config });
     const errors = problems.filter((problem) => problem.severity === 'error');
     expect(errors.map((e) => `${e.ruleId}: ${e.message} at ${e.location[0]?.pointer}`)).toEqual([]);
   });
-});
 
-/** The `rules:` block of redocly.yaml (flat `name: value` lines). */
-function rulesOf(file: string): Record<string, 'error' | 'warn' | 'off'> {
-  const text = readFileSync(path.join(root, file), 'utf8');
-  const block = text.split(/^rules:\s*$/m)[1] ?? '';
-  const rules: Record<string, 'error' | 'warn' | 'off'> = {};
-  for (const line of block.split('\n')) {
-    const match = /^\s{2}([\w-]+):\s*(error|warn|off)\b/.exec(line);
-    if (match?.[1] && match[2]) rules[match[1]] = match[2] as 'error' | 'warn' | 'off';
-  }
-  return rules;
-}
+  it('the lint configuration refuses an operation without a success or redirect answer (positive control)', async () => {
+    const config = await loadConfig({ configPath: path.join(root, 'redocly.yaml') });
+    const document = JSON.parse(committed) as { paths: Record<string, Record<string, { responses: object }>> };
+    const health = document.paths['/health']?.get;
+    if (!health) throw new Error('GET /health is not in the contract');
+    health.responses = { '500': { $ref: '#/components/responses/Error500' } };
+    const problems = await lintFromString({
+      source: JSON.stringify(document),
+      absoluteRef: path.join(root, 'openapi.json'),
+      config,
+    });
+    expect(problems.filter((p) => p.severity === 'error').map((p) => p.ruleId)).toContain(
+      'rule/success-response-documented',
+    );
+  });
+
+  it('every route declares a summary and at least one success (2xx) or redirect (3xx) answer', async () => {
+    const contracts = await loadContracts(ROUTES);
+    for (const route of ROUTES) {
+      const contract = contracts.get(route.name);
+      expect(contract?.summary, route.name).toBeTruthy();
+      const statuses = Object.keys(contract?.responses ?? {}).map(Number);
+      expect(
+        statuses.some((status) => status >= 200 && status < 400),
+        `${route.name} declares ${statuses.join(', ') || 'nothing'}`,
+      ).toBe(true);
+    }
+  });
+});
 
 describe('breaking-change check', () => {
   const op = (schema: object, extra: object = {}) => ({
