@@ -188,10 +188,11 @@ export function buildOpenApi(
       };
     } else if (contract.body && route.method !== 'GET') {
       const schema = jsonSchemaOf(contract.body, 'input');
-      const hasFields = Object.keys((schema.properties ?? {}) as object).length > 0;
+      // An object with fields, or a choice of shapes (`anyOf`: e.g. one earning or a batch of them).
+      const hasFields = Object.keys((schema.properties ?? {}) as object).length > 0 || Array.isArray(schema.anyOf);
       if (hasFields) {
         operation.requestBody = {
-          required: Array.isArray(schema.required) && schema.required.length > 0,
+          required: Array.isArray(schema.anyOf) || (Array.isArray(schema.required) && schema.required.length > 0),
           content: { 'application/json': { schema } },
         };
       }
