@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { apiClient, pathOf } from '#local/api-client';
 import { stackInfo, uniqueEmail, user } from '#tests/local';
@@ -68,5 +73,45 @@ describe('the typed API client', () => {
     expect(csv.ok && typeof csv.body === 'string' && csv.body.split('\r\n')[0]).toBe(
       'partner_id,currency,amount_minor_units,status,payout_id,stripe_transfer_id,reason',
     );
+  });
+});
+
+/** The operator CLI talks to the API only through the typed client: run it as an operator would. */
+describe('the operator CLI (npm run payouts) over the typed client', () => {
+  const cli = async (args: string[]) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'local/payouts-cli.ts', ...args],
+        { cwd: path.resolve(import.meta.dirname, '../..'), timeout: 60_000 },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    }
+  };
+
+  it('dry-runs, starts and watches a run, saves its CSV, and reports a refusal with its code', async () => {
+    const target = ['--api', stackInfo().apiUrl, '--token', await opsToken()];
+    const { period } = await freshPeriod();
+
+    const dry = await cli(['--period', period, '--dry-run', ...target]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`dry run of run_${period} (nothing written)`);
+
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'payouts-cli-')), 'run.csv');
+    const run = await cli(['--period', period, '--watch', '--interval', '0.2', '--csv', file, ...target]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`started run_${period}`);
+    expect(run.stdout).toContain('status completed');
+    expect(readFileSync(file, 'utf8').split('\r\n')[0]).toBe(
+      'partner_id,currency,amount_minor_units,status,payout_id,stripe_transfer_id,reason',
+    );
+
+    const member = await user(uniqueEmail('cli-not-admin'));
+    const refused = await cli(['--period', period, '--status', '--api', stackInfo().apiUrl, '--token', member.idToken]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`GET /admin/payout-runs/run_${period} → HTTP 403 forbidden`);
   });
 });
