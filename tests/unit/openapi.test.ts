@@ -18,7 +18,8 @@ describe('the API contract', () => {
     const document = buildOpenApi(ROUTES, await loadContracts(ROUTES), { version });
     expect(`${JSON.stringify(document, null, 2)}\n`).toBe(committed);
     expect(await clientTypes(document)).toBe(readFileSync(path.join(root, 'local/api-types.ts'), 'utf8'));
-  });
+    // It imports every handler module and compiles every schema to TypeScript: seconds on a busy machine.
+  }, 60_000);
 
   it('documents every route of the route table, once, with its auth', () => {
     const document = JSON.parse(committed) as { paths: Record<string, Record<string, { security: unknown[] }>> };
@@ -147,5 +148,32 @@ describe('response enforcement (the local stack, in tests)', () => {
     expect(contractViolation(contract, answer(200, { status: 'ok', secret: 1 }))).toMatch(/does not match/);
     expect(contractViolation(contract, answer(201, { status: 'ok' }))).toMatch(/not documented/);
     expect(contractViolation(contract, answer(400, { message: 'bad' }))).toMatch(/error envelope/);
+  });
+
+  it('accepts any documented alternative of a status (JSON or CSV), a body-less 204 and a documented HTML error page', () => {
+    const multi = {
+      ...contract,
+      responses: {
+        200: [z.strictObject({ id: z.string() }), { contentType: 'text/csv; charset=utf-8', description: 'CSV' }],
+        204: { empty: true as const, description: 'gone' },
+        400: { contentType: 'text/html; charset=utf-8', description: 'a page' },
+      },
+    };
+    const text = (statusCode: number, contentType: string, body: string) => ({
+      statusCode,
+      headers: { 'content-type': contentType },
+      body,
+    });
+    expect(contractViolation(multi, answer(200, { id: 'x' }))).toBeUndefined();
+    expect(contractViolation(multi, text(200, 'text/csv; charset=utf-8', 'a,b\r\n'))).toBeUndefined();
+    expect(contractViolation(multi, text(204, 'application/json; charset=utf-8', ''))).toBeUndefined();
+    expect(contractViolation(multi, text(400, 'text/html; charset=utf-8', '<p>no</p>'))).toBeUndefined();
+    expect(contractViolation(multi, answer(400, { error: { code: 'invalid_state', message: 'no' } }))).toBeUndefined();
+    // Negative controls: a field none of the alternatives documents, another content type, a body on a 204, and an
+    // undocumented HTML error.
+    expect(contractViolation(multi, answer(200, { id: 'x', extra: 1 }))).toMatch(/does not match/);
+    expect(contractViolation(multi, text(200, 'text/html', '<p></p>'))).toMatch(/documented text\/csv/);
+    expect(contractViolation(multi, text(204, 'application/json', '{}'))).toMatch(/has a body/);
+    expect(contractViolation(multi, text(409, 'text/html', '<p></p>'))).toMatch(/not the error envelope/);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { earningEntryView, heldEarningView } from '#core/earnings';
+import type { earningEntryView, earningsHistory, heldEarningView } from '#core/earnings';
 import type { adminOrderView, adminPaymentView, payoutView } from '#core/payment-views';
 import { Currency, type Described, Instant, MinorUnits, NextCursor } from './common.ts';
 
@@ -121,6 +121,7 @@ export const Earnings = z
     nextCursor: NextCursor,
   })
   .describe("A page of the partner's ledger, newest first, and totals per currency.");
+export type EarningsBody = Described<typeof Earnings, Awaited<ReturnType<typeof earningsHistory>>>;
 
 export const HeldEarning = z
   .strictObject({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { payoutRunView } from '#core/payout-views';
+import type { DryRunResult } from '#core/payouts';
 import { Currency, type Described, Instant, MinorUnits } from './common.ts';
 
 /** Response schemas of the payout-run routes (the shapes of `#core/payout-views`). */
@@ -56,3 +57,5 @@ export const DryRun = z
     nextCursor: z.string().nullable(),
   })
   .describe('What the run would pay; nothing is written.');
+/** What `POST /admin/payout-runs { dryRun: true }` answers: the core's result, flagged, with an ISO cutoff. */
+export type DryRunBody = Described<typeof DryRun, Omit<DryRunResult, 'cutoff'> & { dryRun: true; cutoff: string }>;
