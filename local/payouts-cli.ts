@@ -2,14 +2,16 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CURRENCIES, isCurrency } from '#core/money';
 import { payoutIdFor } from '#core/payout-rules';
-import type { payoutRunView } from '#core/payout-views';
 import { type RunReportRow, toCsv } from '#core/payout-views';
+import { type ApiClient, type ApiResult, type ApiSuccess, apiClient, type ErrorEnvelope } from './api-client.ts';
+import type { ApprovePayoutRunResponse200, OperationId, StartPayoutRunResponse200 } from './api-types.ts';
 import { cognitoClient, signIn } from './cognito.ts';
 import { readRunningStack } from './stack-file.ts';
 
 /**
  * `npm run payouts -- --period 2026-11 [--dry-run] [--approve] [--watch] [--csv file]`: the operator's handle on the
- * monthly payout run, through the admin API (the same routes an operator would curl). Against the local stack by
+ * monthly payout run, through the admin API (the same routes an operator would curl), with the typed client generated
+ * from the API contract (local/api-client.ts), so a change of the API that breaks the CLI breaks its compilation. Against the local stack by
  * default (`npm start`; an admin ID token is minted from cognito-local), or a deployed stage with
  * `--api https://… --token <admin ID token>` (or PAYOUTS_API_URL / PAYOUTS_TOKEN). See docs/runbooks/payout-run.md.
  */
@@ -42,21 +44,11 @@ class CliError extends Error {
 
 type Amounts = Partial<Record<string, number>>;
 
-/** The API's run view, as `GET /admin/payout-runs/{runId}` returns it. */
-type RunView = ReturnType<typeof payoutRunView>;
+/** The API's run view, as the contract documents `GET /admin/payout-runs/{runId}` (and the approve route). */
+type RunView = ApprovePayoutRunResponse200;
 
-interface DryRunPage {
-  dryRun: true;
-  period: string;
-  cutoff: string;
-  considered: number;
-  payable: number;
-  skipped: Record<string, number>;
-  amounts: Amounts;
-  payouts: Array<{ partnerId: string; currency: string; amount: number }>;
-  complete: boolean;
-  nextCursor: string | null;
-}
+/** One page of a dry run (`POST /admin/payout-runs { dryRun: true }`). */
+type DryRunPage = Extract<StartPayoutRunResponse200, { dryRun: true }>;
 
 interface Options {
   period: string;
@@ -169,67 +161,41 @@ async function target(args: { api?: string; token?: string; email: string }): Pr
 // ---------------------------------------------------------------------------------------------------------------
 // HTTP
 
-class Api {
-  constructor(
-    private readonly base: string,
-    private readonly token: string,
-  ) {}
-
-  async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const response = await this.send(method, path, body);
-    const text = await response.text();
-    if (!response.ok) throw new CliError(describeRefusal(method, path, response.status, text));
-    try {
-      return { status: response.status, body: JSON.parse(text) as T };
-    } catch {
-      throw new CliError(`${method} ${path}: expected JSON, got ${response.headers.get('content-type') ?? 'nothing'}`);
-    }
-  }
-
-  async text(path: string): Promise<string> {
-    const response = await this.send('GET', path);
-    const text = await response.text();
-    if (!response.ok) throw new CliError(describeRefusal('GET', path, response.status, text));
-    return text;
-  }
-
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
-    try {
-      return await fetch(`${this.base}${path}`, {
-        method,
-        headers: {
-          authorization: this.token,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(
-        `Cannot reach the API at ${this.base} (${cause?.code ?? cause?.message ?? (error as Error).message})` +
-          (/localhost|127\.0\.0\.1/.test(this.base) ? ': is `npm start` running?' : ''),
-      );
-    }
-  }
+/** The typed client, and where it points (for messages). */
+interface Api {
+  client: ApiClient;
+  base: string;
 }
 
-function describeRefusal(method: string, path: string, status: number, text: string): string {
-  let detail = text.slice(0, 500);
+/** Sends one request; a refusal or an unreachable API becomes a CliError that says what to do. */
+async function succeed<K extends OperationId>(
+  api: Api,
+  label: string,
+  request: Promise<ApiResult<K>>,
+): Promise<ApiSuccess<K>> {
+  let result: ApiResult<K>;
   try {
-    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    if (parsed.error) detail = `${parsed.error.code ?? 'error'}: ${parsed.error.message ?? ''}`;
-  } catch {
-    // not JSON: show the start of the body as is
+    result = await request;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(
+      `Cannot reach the API at ${api.base} (${cause?.code ?? cause?.message ?? (error as Error).message})` +
+        (/localhost|127\.0\.0\.1/.test(api.base) ? ': is `npm start` running?' : ''),
+    );
   }
+  if (!result.ok) throw new CliError(describeRefusal(label, result.status, result.body));
+  return result;
+}
+
+function describeRefusal(label: string, status: number, body: ErrorEnvelope): string {
+  const detail = `${body.error.code}: ${body.error.message}`;
   const hint =
     status === 401
       ? ' (the token is missing, forged or expired — ID tokens last 1 hour; get a fresh one)'
       : status === 403
         ? ' (the token is valid but its user is not in the admin group)'
         : '';
-  return `${method} ${path} → HTTP ${status} ${detail}${hint}`;
+  return `${label} → HTTP ${status} ${detail}${hint}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -303,13 +269,17 @@ async function dryRun(api: Api, options: Options): Promise<number> {
   let cutoff = '';
   let pages = 0;
   do {
-    const page: DryRunPage = (
-      await api.json<DryRunPage>('POST', '/admin/payout-runs', {
-        period: options.period,
-        dryRun: true,
-        ...(cursor ? { cursor } : {}),
-      })
-    ).body;
+    const answer = await succeed(
+      api,
+      'POST /admin/payout-runs',
+      api.client.call('startPayoutRun', {
+        body: { period: options.period, dryRun: true, ...(cursor ? { cursor } : {}) },
+      }),
+    );
+    if (answer.status !== 200 || !('dryRun' in answer.body)) {
+      throw new CliError(`POST /admin/payout-runs: a dry run answered ${answer.status} without its dry-run totals`);
+    }
+    const page: DryRunPage = answer.body;
     pages += 1;
     cutoff ||= page.cutoff;
     total.considered += page.considered;
@@ -352,7 +322,13 @@ async function dryRun(api: Api, options: Options): Promise<number> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function getRun(api: Api, runId: string): Promise<RunView> {
-  return (await api.json<RunView>('GET', `/admin/payout-runs/${encodeURIComponent(runId)}`)).body;
+  const answer = await succeed(
+    api,
+    `GET /admin/payout-runs/${runId}`,
+    api.client.call('getPayoutRun', { params: { runId } }),
+  );
+  if (typeof answer.body === 'string') throw new CliError(`GET /admin/payout-runs/${runId}: expected JSON, got text`);
+  return answer.body;
 }
 
 async function realRun(api: Api, options: Options): Promise<number> {
@@ -361,9 +337,12 @@ async function realRun(api: Api, options: Options): Promise<number> {
   if (options.status) {
     run = await getRun(api, runId);
   } else {
-    const started = await api.json<{ created: boolean; run: RunView }>('POST', '/admin/payout-runs', {
-      period: options.period,
-    });
+    const started = await succeed(
+      api,
+      'POST /admin/payout-runs',
+      api.client.call('startPayoutRun', { body: { period: options.period } }),
+    );
+    if ('dryRun' in started.body) throw new CliError('POST /admin/payout-runs answered a dry run to a real start');
     console.log(
       started.body.created
         ? `started ${runId} (planning proceeds page by page on the payout queue)`
@@ -405,7 +384,11 @@ async function approveWhenPlanned(api: Api, initial: RunView, options: Options):
     );
     return run;
   }
-  const approved = await api.json<RunView>('POST', `/admin/payout-runs/${encodeURIComponent(run.id)}/approve`);
+  const approved = await succeed(
+    api,
+    `POST /admin/payout-runs/${run.id}/approve`,
+    api.client.call('approvePayoutRun', { params: { runId: run.id } }),
+  );
   console.log(`approved ${run.id}: ${run.totals.queued} planned payout${run.totals.queued === 1 ? '' : 's'} queued`);
   return approved.body;
 }
@@ -447,7 +430,13 @@ async function watch(api: Api, initial: RunView, options: Options): Promise<{ ru
 }
 
 async function saveCsv(api: Api, runId: string, file: string): Promise<void> {
-  const csv = await api.text(`/admin/payout-runs/${encodeURIComponent(runId)}?format=csv`);
+  const answer = await succeed(
+    api,
+    `GET /admin/payout-runs/${runId}?format=csv`,
+    api.client.call('getPayoutRun', { params: { runId }, query: { format: 'csv' } }),
+  );
+  if (typeof answer.body !== 'string') throw new CliError(`GET /admin/payout-runs/${runId}?format=csv: expected CSV`);
+  const csv = answer.body;
   writeFileSync(file, csv);
   const rows = csv.split('\r\n').filter((line) => line.length > 0).length - 1;
   console.log(`  CSV (${rows} row${rows === 1 ? '' : 's'}) saved to ${file}`);
@@ -456,7 +445,7 @@ async function saveCsv(api: Api, runId: string, file: string): Promise<void> {
 async function main(): Promise<number> {
   const args = parseOptions(process.argv.slice(2));
   const { api, token } = await target(args);
-  const client = new Api(api, token);
+  const client: Api = { client: apiClient({ baseUrl: api, token }), base: api };
   return args.options.dryRun ? dryRun(client, args.options) : realRun(client, args.options);
 }
 

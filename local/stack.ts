@@ -37,6 +37,11 @@ export interface LocalStackOptions {
   /** How many requests the emulator's request log keeps (default 10,000). */
   stripeRequestLogCapacity?: number;
   logRequests?: boolean;
+  /**
+   * Check every API answer against the route's documented responses (the test suites): an undocumented status or
+   * field becomes a 500 `contract_violation` and is kept in `api.contractViolations`.
+   */
+  enforceContract?: boolean;
   /** SQS stand-in port (0 = any free port) and the payout queue's visibility timeout (short locally). */
   sqsPort?: number;
   payoutVisibilityTimeoutSeconds?: number;
@@ -275,6 +280,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: apiPort,
       routes: ROUTES,
       verifyToken: await createTokenVerifier(userPool),
+      enforceContract: options.enforceContract ?? false,
       ...(options.logRequests
         ? {
             onRequest: (line) =>

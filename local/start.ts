@@ -45,6 +45,7 @@ connect-payouts local stack is up (${seconds} s)
 
 Get a token:   npm run token -- alice@example.com [--admin]
 Try it:        curl -H "Authorization: $(npm run -s token -- alice@example.com)" ${info.apiUrl}/me
+Reference:     ${info.apiUrl}/docs (the contract: ${info.apiUrl}/openapi.json)
 
 Ctrl-C stops everything.
 `);

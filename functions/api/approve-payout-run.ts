@@ -3,9 +3,18 @@ import { payoutRunView } from '#core/payout-views';
 import { approveRun } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
 import { payoutDepsForRequest, RunId } from '#middleware/payout-request';
+import { PayoutRun } from './schemas/payouts.ts';
 
 /** `POST /admin/payout-runs/{runId}/approve`: releases a run that waits as awaiting_approval. */
-export const handler = httpHandler({ auth: 'admin', path: z.strictObject({ runId: RunId }) }, async ({ path }) => {
-  const run = await approveRun(await payoutDepsForRequest(), path.runId);
-  return { status: 200, body: payoutRunView(run) };
-});
+export const handler = httpHandler(
+  {
+    auth: 'admin',
+    path: z.strictObject({ runId: RunId }),
+    summary: 'Release a run waiting for approval',
+    responses: { 200: PayoutRun },
+  },
+  async ({ path }) => {
+    const run = await approveRun(await payoutDepsForRequest(), path.runId);
+    return { status: 200, body: payoutRunView(run) };
+  },
+);

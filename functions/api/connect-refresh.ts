@@ -3,7 +3,7 @@ import { isDomainError } from '#core/errors';
 import { refreshOnboarding } from '#core/onboarding';
 import { mapError } from '#middleware/error-mapper';
 import { httpHandler } from '#middleware/http-handler';
-import { deps, htmlPage } from '#middleware/partner-request';
+import { deps, htmlPage, ONBOARDING_ERROR_PAGES } from '#middleware/partner-request';
 
 /** Stripe may add its own parameters to the redirect: only `state` matters, the rest is ignored. */
 const Query = z.object({ state: z.string().max(1024).optional() });
@@ -12,13 +12,24 @@ const Query = z.object({ state: z.string().max(1024).optional() });
  * `refresh_url` of every Account Link: Stripe sends the browser here when the link expired or was already used.
  * Public (no token), so the signed state names the partner; a bad state gets a 400 page and no Stripe call.
  */
-export const handler = httpHandler({ auth: 'public', query: Query }, async ({ query }) => {
-  try {
-    const { url } = await refreshOnboarding(deps(), query.state ?? '');
-    return { status: 302, headers: { location: url } };
-  } catch (error) {
-    if (!isDomainError(error)) throw error;
-    const { status } = mapError(error);
-    return htmlPage(status, 'Onboarding link unavailable', `${error.message} Return to the app to continue.`);
-  }
-});
+export const handler = httpHandler(
+  {
+    auth: 'public',
+    query: Query,
+    summary: 'Expired onboarding link: redirect to a fresh one (signed state)',
+    responses: {
+      302: { redirect: true, description: "To a fresh Account Link on Stripe's hosted onboarding." },
+      ...ONBOARDING_ERROR_PAGES,
+    },
+  },
+  async ({ query }) => {
+    try {
+      const { url } = await refreshOnboarding(deps(), query.state ?? '');
+      return { status: 302, headers: { location: url } };
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      const { status } = mapError(error);
+      return htmlPage(status, 'Onboarding link unavailable', `${error.message} Return to the app to continue.`);
+    }
+  },
+);

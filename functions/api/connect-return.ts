@@ -5,7 +5,7 @@ import { completeOnboardingReturn, returnTarget } from '#core/onboarding';
 import type { Partner, PartnerStatus } from '#core/partner';
 import { mapError } from '#middleware/error-mapper';
 import { httpHandler } from '#middleware/http-handler';
-import { deps, htmlPage } from '#middleware/partner-request';
+import { deps, htmlPage, ONBOARDING_ERROR_PAGES } from '#middleware/partner-request';
 
 const Query = z.object({ state: z.string().max(1024).optional() });
 
@@ -29,16 +29,31 @@ const messageFor = (partner: Pick<Partner, 'status' | 'onboarding'>) =>
  * `return_url` of every Account Link. Arriving here proves nothing, so the account is re-read from Stripe and the
  * stored state updated before the partner is sent back to the app (`?stripe=return&status=…`).
  */
-export const handler = httpHandler({ auth: 'public', query: Query }, async ({ query }) => {
-  let partner: Awaited<ReturnType<typeof completeOnboardingReturn>>;
-  try {
-    partner = await completeOnboardingReturn(deps(), query.state ?? '');
-  } catch (error) {
-    if (!isDomainError(error)) throw error;
-    const { status } = mapError(error);
-    return htmlPage(status, 'Onboarding return not recognised', `${error.message} Return to the app to continue.`);
-  }
-  const target = returnTarget(config().APP_URL, partner);
-  if (!target) return htmlPage(200, 'Stripe onboarding', messageFor(partner));
-  return { status: 302, headers: { location: target } };
-});
+export const handler = httpHandler(
+  {
+    auth: 'public',
+    query: Query,
+    summary: 'Back from Stripe: re-reads the account, then redirects to the app',
+    responses: {
+      200: {
+        contentType: 'text/html; charset=utf-8',
+        description: 'No app URL is configured: a page with the onboarding status.',
+      },
+      302: { redirect: true, description: 'To the app: `APP_URL?stripe=return&status=…&partnerId=…`.' },
+      ...ONBOARDING_ERROR_PAGES,
+    },
+  },
+  async ({ query }) => {
+    let partner: Awaited<ReturnType<typeof completeOnboardingReturn>>;
+    try {
+      partner = await completeOnboardingReturn(deps(), query.state ?? '');
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      const { status } = mapError(error);
+      return htmlPage(status, 'Onboarding return not recognised', `${error.message} Return to the app to continue.`);
+    }
+    const target = returnTarget(config().APP_URL, partner);
+    if (!target) return htmlPage(200, 'Stripe onboarding', messageFor(partner));
+    return { status: 302, headers: { location: target } };
+  },
+);

@@ -4,6 +4,14 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
 
+const Created = z
+  .strictObject({
+    orderId: z.string(),
+    paymentId: z.string(),
+    url: z.string().describe("Stripe Checkout's hosted page: send the customer there."),
+  })
+  .describe('The order and its pending payment were recorded and the Checkout Session created.');
+
 const Item = z.strictObject({
   name: z.string().trim().min(1).max(250),
   unitAmount: MinorUnits,
@@ -21,11 +29,20 @@ const Body = z.strictObject({
 });
 
 /** `POST /payments/checkout-sessions`: an order for one seller, paid on Stripe's hosted Checkout page. */
-export const handler = httpHandler({ auth: 'partner', body: Body, query: NoQuery }, async ({ identity, body }) => {
-  const result = await startCheckout(
-    paymentDepsForRequest(),
-    { sub: identity.sub, email: identity.email ?? null },
-    body,
-  );
-  return { status: 201, body: result };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    body: Body,
+    query: NoQuery,
+    summary: 'Pay a partner on Stripe Checkout',
+    responses: { 201: Created },
+  },
+  async ({ identity, body }) => {
+    const result = await startCheckout(
+      paymentDepsForRequest(),
+      { sub: identity.sub, email: identity.email ?? null },
+      body,
+    );
+    return { status: 201, body: result };
+  },
+);

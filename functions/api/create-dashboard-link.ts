@@ -1,11 +1,24 @@
+import { z } from 'zod';
 import { createDashboardLink } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 
+const DashboardLink = z
+  .strictObject({ url: z.string().describe('Single-use login link to the Express Dashboard.') })
+  .describe('An Express Dashboard login link.');
+
 /** A single-use Express Dashboard login link; 409 `onboarding_incomplete` before details are submitted. */
-export const handler = httpHandler({ auth: 'partner', query: PartnerQuery }, async ({ identity, query }) => {
-  const d = deps();
-  const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'manage_onboarding');
-  return { status: 200, body: await createDashboardLink(d, context) };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    query: PartnerQuery,
+    summary: 'Express Dashboard login link',
+    responses: { 200: DashboardLink },
+  },
+  async ({ identity, query }) => {
+    const d = deps();
+    const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'manage_onboarding');
+    return { status: 200, body: await createDashboardLink(d, context) };
+  },
+);

@@ -1,11 +1,25 @@
+import { z } from 'zod';
 import { createOnboardingLink } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler } from '#middleware/http-handler';
 import { AccountBody, callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 
+const OnboardingLink = z
+  .strictObject({
+    url: z.string().describe("Stripe's hosted onboarding page (single use)."),
+    expiresAt: z.iso.datetime({ offset: true }),
+  })
+  .describe('A fresh Account Link to Stripe-hosted onboarding.');
+
 /** Ensures the Express account, then returns a fresh Account Link to Stripe's hosted onboarding. */
 export const handler = httpHandler(
-  { auth: 'partner', body: AccountBody, query: PartnerQuery },
+  {
+    auth: 'partner',
+    body: AccountBody,
+    query: PartnerQuery,
+    summary: 'A fresh Stripe-hosted onboarding link',
+    responses: { 200: OnboardingLink },
+  },
   async ({ identity, body, query }) => {
     const d = deps();
     const caller = callerOf(identity);

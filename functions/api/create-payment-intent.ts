@@ -4,6 +4,15 @@ import { startPaymentIntent } from '#core/payments';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, Metadata, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
+import { PaymentStatus } from './schemas/payments.ts';
+
+const Created = z
+  .strictObject({
+    paymentId: z.string(),
+    clientSecret: z.string().describe("The PaymentIntent's client secret, for Stripe.js in the customer's browser."),
+    status: PaymentStatus,
+  })
+  .describe('The payment was recorded (pending) and its PaymentIntent created.');
 
 const Body = z.strictObject({
   payeeId: PartnerId,
@@ -15,11 +24,20 @@ const Body = z.strictObject({
 });
 
 /** `POST /payments/intents`: any signed-in customer pays a partner; the payment is settled by the webhook only. */
-export const handler = httpHandler({ auth: 'partner', body: Body, query: NoQuery }, async ({ identity, body }) => {
-  const result = await startPaymentIntent(
-    paymentDepsForRequest(),
-    { sub: identity.sub, email: identity.email ?? null },
-    body,
-  );
-  return { status: 201, body: result };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    body: Body,
+    query: NoQuery,
+    summary: 'Pay a partner: destination-charge PaymentIntent',
+    responses: { 201: Created },
+  },
+  async ({ identity, body }) => {
+    const result = await startPaymentIntent(
+      paymentDepsForRequest(),
+      { sub: identity.sub, email: identity.email ?? null },
+      body,
+    );
+    return { status: 201, body: result };
+  },
+);

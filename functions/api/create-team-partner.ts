@@ -3,11 +3,21 @@ import { partnerView } from '#core/partner-views';
 import { createTeam } from '#core/teams';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { Country, callerOf, deps } from '#middleware/partner-request';
+import { Partner } from './schemas/partners.ts';
 
 const Body = z.strictObject({ name: z.string().trim().min(1).max(100), country: Country.optional() });
 
 /** Creates a team partner; the caller becomes its owner. */
-export const handler = httpHandler({ auth: 'partner', body: Body, query: NoQuery }, async ({ identity, body }) => {
-  const { partner, role } = await createTeam(deps(), callerOf(identity), body);
-  return { status: 201, body: partnerView(partner, role) };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    body: Body,
+    query: NoQuery,
+    summary: 'Create a team partner (the caller owns it)',
+    responses: { 201: Partner },
+  },
+  async ({ identity, body }) => {
+    const { partner, role } = await createTeam(deps(), callerOf(identity), body);
+    return { status: 201, body: partnerView(partner, role) };
+  },
+);

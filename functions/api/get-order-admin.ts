@@ -3,14 +3,24 @@ import { DomainError } from '#core/errors';
 import { adminOrderView } from '#core/payment-views';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { OrderId, paymentDepsForRequest } from '#middleware/payment-request';
+import { AdminOrder } from './schemas/payments.ts';
 
 const Path = z.strictObject({ orderId: OrderId });
 
 /** `GET /admin/orders/{orderId}` (admin group): the order, its items and its payment record. */
-export const handler = httpHandler({ auth: 'admin', path: Path, query: NoQuery }, async ({ path }) => {
-  const d = paymentDepsForRequest();
-  const order = await d.payments.getOrder(path.orderId);
-  if (!order) throw new DomainError('not_found', 'order_not_found', 'No order with this id.');
-  const payment = await d.payments.getPayment(order.paymentId);
-  return { status: 200, body: adminOrderView(order, payment) };
-});
+export const handler = httpHandler(
+  {
+    auth: 'admin',
+    path: Path,
+    query: NoQuery,
+    summary: 'An order, its items and its payment',
+    responses: { 200: AdminOrder },
+  },
+  async ({ path }) => {
+    const d = paymentDepsForRequest();
+    const order = await d.payments.getOrder(path.orderId);
+    if (!order) throw new DomainError('not_found', 'order_not_found', 'No order with this id.');
+    const payment = await d.payments.getPayment(order.paymentId);
+    return { status: 200, body: adminOrderView(order, payment) };
+  },
+);

@@ -4,13 +4,22 @@ import { listConnectedPayouts } from '#core/partner-queries';
 import { connectedPayoutView } from '#core/partner-views';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
+import { ConnectedPayoutPage } from './schemas/partners.ts';
 
 const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
 
 /** Stripe payouts from the partner's connected account to their bank (from payout.paid / payout.failed). */
-export const handler = httpHandler({ auth: 'partner', query: Query }, async ({ identity, query }) => {
-  const d = deps();
-  const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'view_earnings');
-  const page = await listConnectedPayouts(d, context, query);
-  return { status: 200, body: { payouts: page.payouts.map(connectedPayoutView), nextCursor: page.nextCursor } };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    query: Query,
+    summary: "Stripe payouts from the connected account to the partner's bank",
+    responses: { 200: ConnectedPayoutPage },
+  },
+  async ({ identity, query }) => {
+    const d = deps();
+    const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'view_earnings');
+    const page = await listConnectedPayouts(d, context, query);
+    return { status: 200, body: { payouts: page.payouts.map(connectedPayoutView), nextCursor: page.nextCursor } };
+  },
+);

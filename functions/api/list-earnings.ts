@@ -4,6 +4,7 @@ import { resolvePartner } from '#core/partner-access';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, paymentDepsForRequest } from '#middleware/payment-request';
+import { Earnings } from './schemas/payments.ts';
 
 const Query = z.strictObject({
   partnerId: PartnerId.optional(),
@@ -19,7 +20,15 @@ const Query = z.strictObject({
  * entry, and totals for today, the last 7 and 30 days and all time per currency (calendar days in UTC, or
  * `?timeZone=`).
  */
-export const handler = httpHandler({ auth: 'partner', query: Query }, async ({ identity, query }) => {
-  const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');
-  return { status: 200, body: await earningsHistory(paymentDepsForRequest(), partner.id, query) };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    query: Query,
+    summary: 'Ledger entries, each with its payout status, and totals',
+    responses: { 200: Earnings },
+  },
+  async ({ identity, query }) => {
+    const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');
+    return { status: 200, body: await earningsHistory(paymentDepsForRequest(), partner.id, query) };
+  },
+);

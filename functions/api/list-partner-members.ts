@@ -3,10 +3,19 @@ import { memberView } from '#core/partner-views';
 import { listMembers } from '#core/teams';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
+import { Member } from './schemas/partners.ts';
+
+const Members = z.strictObject({ members: z.array(Member) }).describe('The members of the partner.');
 
 /** Members of a partner, for its owner and admins. */
 export const handler = httpHandler(
-  { auth: 'partner', query: NoQuery, path: z.strictObject({ partnerId: PartnerId }) },
+  {
+    auth: 'partner',
+    query: NoQuery,
+    path: z.strictObject({ partnerId: PartnerId }),
+    summary: 'Team members',
+    responses: { 200: Members },
+  },
   async ({ identity, path }) => {
     const members = await listMembers(deps(), callerOf(identity), path.partnerId);
     return { status: 200, body: { members: members.map(memberView) } };

@@ -4,15 +4,29 @@ import { payoutView } from '#core/payment-views';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
+import { NextCursor } from './schemas/common.ts';
+import { PartnerPayout } from './schemas/payments.ts';
+
+const Payouts = z
+  .strictObject({ payouts: z.array(PartnerPayout), nextCursor: NextCursor })
+  .describe('A page of the platform’s payouts to the partner, newest period first.');
 
 const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
 
 /** `GET /payouts`: the platform's monthly payouts to the partner (by Transfer), newest period first. */
-export const handler = httpHandler({ auth: 'partner', query: Query }, async ({ identity, query }) => {
-  const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');
-  const page = await paymentDepsForRequest().payouts.list(partner.id, {
-    limit: query.limit,
-    ...(query.cursor ? { cursor: query.cursor } : {}),
-  });
-  return { status: 200, body: { payouts: page.payouts.map(payoutView), nextCursor: page.nextCursor } };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    query: Query,
+    summary: "The platform's monthly payouts to the partner",
+    responses: { 200: Payouts },
+  },
+  async ({ identity, query }) => {
+    const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');
+    const page = await paymentDepsForRequest().payouts.list(partner.id, {
+      limit: query.limit,
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+    });
+    return { status: 200, body: { payouts: page.payouts.map(payoutView), nextCursor: page.nextCursor } };
+  },
+);

@@ -3,6 +3,9 @@ import { recordHeldEarnings } from '#core/earnings';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
+import { HeldEarning } from './schemas/payments.ts';
+
+const Recorded = z.strictObject({ earnings: z.array(HeldEarning) });
 
 const Earning = z.strictObject({
   partnerId: PartnerId,
@@ -20,8 +23,20 @@ const Body = z.union([Earning, z.strictObject({ earnings: z.array(Earning).min(1
  * `POST /admin/earnings` (admin group): platform-held earnings such as commissions, idempotent on `externalId`.
  * 201 when something was recorded, 200 when every earning had been recorded before (same body, same result).
  */
-export const handler = httpHandler({ auth: 'admin', body: Body, query: NoQuery }, async ({ body }) => {
-  const inputs = 'earnings' in body ? body.earnings : [body];
-  const result = await recordHeldEarnings(paymentDepsForRequest(), inputs);
-  return { status: result.created > 0 ? 201 : 200, body: { earnings: result.earnings } };
-});
+export const handler = httpHandler(
+  {
+    auth: 'admin',
+    body: Body,
+    query: NoQuery,
+    summary: 'Record platform-held earnings (idempotent on `externalId`)',
+    responses: {
+      200: Recorded.describe('Every earning had been recorded before: the stored earnings.'),
+      201: Recorded.describe('At least one earning was recorded.'),
+    },
+  },
+  async ({ body }) => {
+    const inputs = 'earnings' in body ? body.earnings : [body];
+    const result = await recordHeldEarnings(paymentDepsForRequest(), inputs);
+    return { status: result.created > 0 ? 201 : 200, body: { earnings: result.earnings } };
+  },
+);

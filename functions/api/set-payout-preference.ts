@@ -4,12 +4,19 @@ import { resolvePartner } from '#core/partner-access';
 import { partnerView } from '#core/partner-views';
 import { httpHandler } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
+import { Partner } from './schemas/partners.ts';
 
 const Body = z.strictObject({ method: z.enum(['stripe', 'manual']) });
 
 /** How the partner wants to be paid: Stripe payouts, or manually (outside Stripe). Owners and admins only. */
 export const handler = httpHandler(
-  { auth: 'partner', body: Body, query: PartnerQuery },
+  {
+    auth: 'partner',
+    body: Body,
+    query: PartnerQuery,
+    summary: 'Choose `stripe` or `manual` payouts',
+    responses: { 200: Partner },
+  },
   async ({ identity, body, query }) => {
     const d = deps();
     const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'manage_preferences');

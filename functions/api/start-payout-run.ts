@@ -3,6 +3,13 @@ import { payoutRunView } from '#core/payout-views';
 import { dryRun, startRun } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
 import { payoutDepsForRequest } from '#middleware/payout-request';
+import { DryRun, PayoutRun } from './schemas/payouts.ts';
+
+const Started = (created: boolean) =>
+  z.strictObject({
+    created: z.literal(created).describe('True when this call started the run.'),
+    run: PayoutRun,
+  });
 
 const Body = z.strictObject({
   period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM'),
@@ -18,16 +25,29 @@ const DRY_RUN_BUDGET_MS = 6_000;
  * `POST /admin/payout-runs { period, dryRun }`: starts the period's run (the same run the schedule starts — starting
  * it twice changes nothing), or computes exactly what it would pay and writes nothing.
  */
-export const handler = httpHandler({ auth: 'admin', body: Body }, async ({ body, identity }) => {
-  const deps = await payoutDepsForRequest();
-  if (body.dryRun) {
-    const result = await dryRun(deps, {
-      period: body.period,
-      cursor: body.cursor ?? null,
-      deadline: Date.now() + DRY_RUN_BUDGET_MS,
-    });
-    return { status: 200, body: { dryRun: true, ...result, cutoff: new Date(result.cutoff).toISOString() } };
-  }
-  const { run, created } = await startRun(deps, { period: body.period, startedBy: identity.sub });
-  return { status: created ? 202 : 200, body: { created, run: payoutRunView(run) } };
-});
+export const handler = httpHandler(
+  {
+    auth: 'admin',
+    body: Body,
+    summary: "Start a period's payout run, or `dryRun: true`",
+    responses: {
+      200: z
+        .union([DryRun, Started(false)])
+        .describe('The dry run (nothing written), or the period’s run, already started before.'),
+      202: Started(true).describe('The run was started: payouts are planned and queued in the background.'),
+    },
+  },
+  async ({ body, identity }) => {
+    const deps = await payoutDepsForRequest();
+    if (body.dryRun) {
+      const result = await dryRun(deps, {
+        period: body.period,
+        cursor: body.cursor ?? null,
+        deadline: Date.now() + DRY_RUN_BUDGET_MS,
+      });
+      return { status: 200, body: { dryRun: true, ...result, cutoff: new Date(result.cutoff).toISOString() } };
+    }
+    const { run, created } = await startRun(deps, { period: body.period, startedBy: identity.sub });
+    return { status: created ? 202 : 200, body: { created, run: payoutRunView(run) } };
+  },
+);

@@ -21,16 +21,18 @@ export const NoQuery = z.strictObject({});
 type AnySchema = z.ZodType;
 
 /**
- * What a route answers, by status: a zod schema for a JSON body, or a non-JSON content type (CSV, HTML) or a
- * redirect. Error statuses are not listed here: every route may answer the error envelope with the statuses of the
- * error table, and the contract documents them once.
+ * What a route answers, by status: a zod schema for a JSON body, a non-JSON content type (CSV, HTML), a redirect,
+ * or no body at all (204). A status answered in several content types (JSON or CSV) lists each. Error statuses are
+ * usually not listed: every route may answer the error envelope with the statuses of the error table, and the
+ * contract documents them once; a route that answers an error status otherwise (an HTML page) lists it.
  */
 export type ResponseSpec =
   | AnySchema
   | { readonly contentType: string; readonly description: string }
-  | { readonly redirect: true; readonly description: string };
+  | { readonly redirect: true; readonly description: string }
+  | { readonly empty: true; readonly description: string };
 
-export type ResponseSpecs = Readonly<Partial<Record<number, ResponseSpec>>>;
+export type ResponseSpecs = Readonly<Partial<Record<number, ResponseSpec | readonly ResponseSpec[]>>>;
 
 export interface HandlerOptions<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema> {
   auth: A;
@@ -54,6 +56,10 @@ export interface HandlerContract {
 }
 
 export const isJsonResponse = (spec: ResponseSpec): spec is AnySchema => spec instanceof z.ZodType;
+
+/** The alternatives documented for a status (one, or several content types). */
+export const responseAlternatives = (spec: ResponseSpec | readonly ResponseSpec[] | undefined): ResponseSpec[] =>
+  spec === undefined ? [] : Array.isArray(spec) ? [...spec] : [spec as ResponseSpec];
 
 /** The contract of an imported handler module's `handler`, if it was built with `httpHandler`. */
 export function contractOf(handler: unknown): HandlerContract | undefined {

@@ -45,6 +45,17 @@ export function callerOf(identity: Identity): Caller {
 const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
+/**
+ * The error statuses the browser-facing onboarding routes answer with an HTML page (a bad or expired state, a
+ * disconnected account, Stripe busy or failing), as documented responses.
+ */
+export const ONBOARDING_ERROR_PAGES = Object.fromEntries(
+  ([400, 409, 429, 502] as const).map((status) => [
+    status,
+    { contentType: 'text/html; charset=utf-8', description: 'A page saying why onboarding cannot continue.' },
+  ]),
+) as Readonly<Record<400 | 409 | 429 | 502, { contentType: string; description: string }>>;
+
 /** A minimal self-contained page for the browser-facing onboarding redirects. */
 export function htmlPage(status: number, title: string, message: string) {
   const body = `<!doctype html>

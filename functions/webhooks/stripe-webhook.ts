@@ -1,10 +1,23 @@
 import type Stripe from 'stripe';
+import { z } from 'zod';
 import { webhookEvents } from '#adapters/dynamodb/webhook-events';
 import { readSecret } from '#adapters/secrets';
 import { constructWebhookEvent } from '#adapters/stripe/construct-webhook-event';
 import { httpHandler } from '#middleware/http-handler';
 import { logger } from '#middleware/observability';
 import type { SecretName } from '#routes';
+
+const Received = z
+  .strictObject({
+    received: z.literal(true),
+    duplicate: z.literal(true).optional().describe('Present when this event id was already processed.'),
+  })
+  .describe('The event was verified and processed (or had been already); Stripe stops retrying.');
+
+const SUMMARIES: Readonly<Record<StripeWebhookOptions['endpoint'], string>> = {
+  platform: 'Stripe platform events (payments, refunds, disputes, transfer reversals, `balance.available`)',
+  connect: 'Stripe Connect events (account and capability updates, deauthorization, payouts)',
+};
 
 export interface StripeWebhookOptions {
   /** Which endpoint this is (logged and stored with the de-duplication record). */
@@ -24,21 +37,24 @@ export interface StripeWebhookOptions {
  *    the (idempotent) handler again rather than the event being lost.
  */
 export function stripeWebhookHandler(options: StripeWebhookOptions) {
-  return httpHandler({ auth: 'webhook' }, async ({ rawBody, headers }) => {
-    const event = await constructWebhookEvent(rawBody, headers['stripe-signature'], await readSecret(options.secret));
-    logger.appendKeys({ stripeEventId: event.id, stripeEventType: event.type, stripeAccount: event.account });
-    if (await webhookEvents.isProcessed(event.id)) {
-      logger.info('Stripe event already processed; acknowledged again');
-      return { status: 200, body: { received: true, duplicate: true } };
-    }
-    const outcome = await options.handle(event);
-    await webhookEvents.markProcessed(event.id, {
-      type: event.type,
-      outcome,
-      endpoint: options.endpoint,
-      at: new Date(),
-    });
-    logger.info('Stripe event processed', { outcome });
-    return { status: 200, body: { received: true } };
-  });
+  return httpHandler(
+    { auth: 'webhook', summary: SUMMARIES[options.endpoint], responses: { 200: Received } },
+    async ({ rawBody, headers }) => {
+      const event = await constructWebhookEvent(rawBody, headers['stripe-signature'], await readSecret(options.secret));
+      logger.appendKeys({ stripeEventId: event.id, stripeEventType: event.type, stripeAccount: event.account });
+      if (await webhookEvents.isProcessed(event.id)) {
+        logger.info('Stripe event already processed; acknowledged again');
+        return { status: 200, body: { received: true, duplicate: true } };
+      }
+      const outcome = await options.handle(event);
+      await webhookEvents.markProcessed(event.id, {
+        type: event.type,
+        outcome,
+        endpoint: options.endpoint,
+        at: new Date(),
+      });
+      logger.info('Stripe event processed', { outcome });
+      return { status: 200, body: { received: true } };
+    },
+  );
 }

@@ -2,7 +2,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { STATUS_BY_KIND } from '#middleware/error-mapper';
-import { contractOf, type HandlerContract, isJsonResponse, type ResponseSpec } from '#middleware/http-handler';
+import {
+  contractOf,
+  type HandlerContract,
+  isJsonResponse,
+  type ResponseSpec,
+  responseAlternatives,
+} from '#middleware/http-handler';
 import type { RouteDefinition } from '#routes';
 
 /**
@@ -92,19 +98,30 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): J
   });
 }
 
-function responseOf(spec: ResponseSpec, status: number): Json {
-  if (isJsonResponse(spec)) {
-    const schema = jsonSchemaOf(spec, 'output');
-    const description = typeof schema.description === 'string' ? schema.description : `${status}`;
-    return { description, content: { 'application/json': { schema } } };
+function responseOf(specs: readonly ResponseSpec[], status: number): Json {
+  const descriptions: string[] = [];
+  const content: { [type: string]: Json } = {};
+  let headers: Json | undefined;
+  for (const spec of specs) {
+    if (isJsonResponse(spec)) {
+      const schema = jsonSchemaOf(spec, 'output');
+      descriptions.push(typeof schema.description === 'string' ? schema.description : `${status}`);
+      content['application/json'] = { schema };
+    } else if ('redirect' in spec) {
+      descriptions.push(spec.description);
+      headers = { Location: { required: true, schema: { type: 'string', format: 'uri' } } };
+    } else if ('empty' in spec) {
+      descriptions.push(spec.description);
+    } else {
+      descriptions.push(spec.description);
+      content[spec.contentType] = { schema: { type: 'string' } };
+    }
   }
-  if ('redirect' in spec) {
-    return {
-      description: spec.description,
-      headers: { Location: { required: true, schema: { type: 'string', format: 'uri' } } },
-    };
-  }
-  return { description: spec.description, content: { [spec.contentType]: { schema: { type: 'string' } } } };
+  return {
+    description: descriptions.join(' Or: '),
+    ...(headers ? { headers } : {}),
+    ...(Object.keys(content).length > 0 ? { content } : {}),
+  };
 }
 
 const TAGS: readonly [RegExp, string][] = [
@@ -171,10 +188,11 @@ export function buildOpenApi(
       };
     } else if (contract.body && route.method !== 'GET') {
       const schema = jsonSchemaOf(contract.body, 'input');
-      const hasFields = Object.keys((schema.properties ?? {}) as object).length > 0;
+      // An object with fields, or a choice of shapes (`anyOf`: e.g. one earning or a batch of them).
+      const hasFields = Object.keys((schema.properties ?? {}) as object).length > 0 || Array.isArray(schema.anyOf);
       if (hasFields) {
         operation.requestBody = {
-          required: Array.isArray(schema.required) && schema.required.length > 0,
+          required: Array.isArray(schema.anyOf) || (Array.isArray(schema.required) && schema.required.length > 0),
           content: { 'application/json': { schema } },
         };
       }
@@ -182,10 +200,20 @@ export function buildOpenApi(
     if (parameters.length > 0) operation.parameters = parameters;
     const responses: { [status: string]: Json } = {};
     for (const [status, spec] of Object.entries(contract.responses)) {
-      if (spec) responses[status] = responseOf(spec, Number(status));
+      const alternatives = responseAlternatives(spec);
+      if (alternatives.length === 0) continue;
+      const documented = responseOf(alternatives, Number(status)) as { [key: string]: Json };
+      if (Number(status) >= 400) {
+        // A route that documents its own error page may still answer the error envelope (e.g. a bad parameter).
+        const content = (documented.content ?? {}) as { [type: string]: Json };
+        content['application/json'] = { schema: { $ref: '#/components/schemas/Error' } };
+        documented.content = content;
+        documented.description = `${documented.description} Or the error envelope: ${ERROR_DESCRIPTIONS[Number(status)] ?? status}`;
+      }
+      responses[status] = documented;
     }
     for (const status of errorStatuses(route, contract)) {
-      responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
+      responses[String(status)] ??= { $ref: `#/components/responses/Error${status}` };
     }
     operation.responses = responses;
     const methods = paths[route.path] ?? {};

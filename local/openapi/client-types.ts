@@ -19,7 +19,9 @@ interface Operation {
   operationId: string;
   parameters?: Parameter[];
   requestBody?: { required: boolean; content: { 'application/json'?: { schema: Schema } } };
-  responses: { [status: string]: { content?: { 'application/json'?: { schema: Schema } } } | { $ref: string } };
+  responses: {
+    [status: string]: { content?: { [type: string]: { schema: Schema } | undefined } } | { $ref: string };
+  };
 }
 
 const pascal = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
@@ -76,15 +78,21 @@ export async function clientTypes(document: OpenApiDocument): Promise<string> {
       }
       const responses: string[] = [];
       for (const [status, response] of Object.entries(operation.responses)) {
-        if ('$ref' in response) continue;
-        const schema = response.content?.['application/json']?.schema;
-        if (!schema) {
-          responses.push(`${status}: string`);
-          continue;
+        // Errors are the error envelope, typed once by the client; only successes and redirects are listed here.
+        if ('$ref' in response || Number(status) >= 400) continue;
+        // JSON bodies get their type; other content types (CSV, HTML) are text; no content (204, redirects) is
+        // undefined. A status answered as JSON or text (`?format=csv`) gets both.
+        const content = response.content ?? {};
+        const schema = content['application/json']?.schema;
+        const types: string[] = [];
+        if (schema) {
+          const typeName = `${name}Response${status}`;
+          declarations.push(await typeOf(schema, typeName));
+          types.push(typeName);
         }
-        const typeName = `${name}Response${status}`;
-        declarations.push(await typeOf(schema, typeName));
-        responses.push(`${status}: ${typeName}`);
+        if (Object.keys(content).some((type) => type !== 'application/json')) types.push('string');
+        if (types.length === 0) types.push('undefined');
+        responses.push(`${status}: ${types.join(' | ')}`);
       }
       members.push(`responses: { ${responses.join('; ')} }`);
       operations.push(`  ${id}: { ${members.join('; ')} };`);

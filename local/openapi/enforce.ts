@@ -1,6 +1,11 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { type HandlerContract, isJsonResponse } from '#middleware/http-handler';
+import {
+  type HandlerContract,
+  isJsonResponse,
+  type ResponseSpec,
+  responseAlternatives,
+} from '#middleware/http-handler';
 
 /**
  * Response enforcement for the local stack's tests: every answer must be one the route's contract documents —
@@ -18,7 +23,7 @@ const ErrorEnvelope = z.strictObject({
 export function contractViolation(contract: HandlerContract, result: APIGatewayProxyResult): string | undefined {
   const status = result.statusCode;
   const contentType = String(result.headers?.['content-type'] ?? '');
-  const spec = contract.responses[status];
+  const alternatives = responseAlternatives(contract.responses[status]);
   const parseJson = (): unknown => {
     try {
       return JSON.parse(result.body);
@@ -26,22 +31,32 @@ export function contractViolation(contract: HandlerContract, result: APIGatewayP
       return Symbol.for('not json');
     }
   };
-  if (!spec) {
-    if (status < 400) return `status ${status} is not documented`;
+  if (status >= 400 && contentType.startsWith('application/json')) {
+    // Any route may answer an error status with the error envelope (documented once for every route).
     const parsed = ErrorEnvelope.safeParse(parseJson());
     return parsed.success ? undefined : `error ${status} is not the error envelope: ${parsed.error.message}`;
   }
-  if (isJsonResponse(spec)) {
-    if (!contentType.startsWith('application/json')) return `status ${status} answered ${contentType}, not JSON`;
-    const parsed = spec.safeParse(parseJson());
-    return parsed.success
+  if (alternatives.length === 0) {
+    if (status < 400) return `status ${status} is not documented`;
+    return `error ${status} answered ${contentType}, not the error envelope`;
+  }
+  const problems = alternatives.map((spec) => problemWith(spec));
+  return problems.includes(undefined) ? undefined : problems.join('; ');
+
+  function problemWith(spec: ResponseSpec): string | undefined {
+    if (isJsonResponse(spec)) {
+      if (!contentType.startsWith('application/json')) return `status ${status} answered ${contentType}, not JSON`;
+      const parsed = spec.safeParse(parseJson());
+      return parsed.success
+        ? undefined
+        : `status ${status} body does not match its schema: ${z.prettifyError(parsed.error)}`;
+    }
+    if ('redirect' in spec) {
+      return result.headers?.location ? undefined : `status ${status} is a redirect without a Location header`;
+    }
+    if ('empty' in spec) return result.body ? `status ${status} has a body, documented without one` : undefined;
+    return contentType.startsWith(spec.contentType.split(';')[0] ?? '')
       ? undefined
-      : `status ${status} body does not match its schema: ${z.prettifyError(parsed.error)}`;
+      : `status ${status} answered ${contentType}, documented ${spec.contentType}`;
   }
-  if ('redirect' in spec) {
-    return result.headers?.location ? undefined : `status ${status} is a redirect without a Location header`;
-  }
-  return contentType.startsWith(spec.contentType.split(';')[0] ?? '')
-    ? undefined
-    : `status ${status} answered ${contentType}, documented ${spec.contentType}`;
 }

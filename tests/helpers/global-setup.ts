@@ -38,6 +38,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       stripeRateLimitPerSecond: 10_000,
       // Redeliveries (ambiguous Stripe failures, crashes) come back after 2 s instead of AWS's 6 minutes.
       payoutVisibilityTimeoutSeconds: 2,
+      // Every answer the suites receive must be one the API contract (openapi.json) documents.
+      enforceContract: true,
     }),
     users: 0,
   };
@@ -49,6 +51,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     entry.users -= 1;
     if (entry.users > 0) return;
     shared.__connectPayoutsStack = undefined;
+    const violations = [...stack.api.contractViolations];
     await stack.stop();
+    // A violation already answered 500 to the request that caused it; this also catches answers no test checked
+    // (webhook deliveries, fire-and-forget calls).
+    if (violations.length > 0) {
+      throw new Error(
+        `The API broke its contract ${violations.length} time(s):\n${violations
+          .map((v) => `- ${v.route} ${v.status}: ${v.problem}`)
+          .join('\n')}`,
+      );
+    }
   };
 }

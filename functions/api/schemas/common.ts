@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * Building blocks of the response schemas (the API contract). Conventions, kept the same everywhere:
+ * - every object is `z.strictObject`, so a field a handler answers without documenting it fails the tests;
+ * - `.nullable()` for a field that is always present and may be null, `.optional()` only for a field that may be
+ *   absent; nothing is both;
+ * - `.describe()` says what a field or a response is; the response's own description comes from its schema.
+ */
+
+/** A lower-case ISO 4217 currency code, as the API answers it (`usd`). */
+export const Currency = z
+  .string()
+  .regex(/^[a-z]{3}$/)
+  .describe('Lower-case ISO 4217 currency code.');
+
+/** An amount in minor units of its currency (cents; yen for `jpy`). */
+export const MinorUnits = z.number().int().describe('Integer minor units of the currency.');
+
+/** An ISO 8601 instant (UTC, `…Z`). */
+export const Instant = z.iso.datetime({ offset: true });
+
+/** The opaque cursor of the next page, or null on the last page. */
+export const NextCursor = z.string().nullable().describe('Pass as `?cursor=` for the next page; null on the last one.');
+
+/**
+ * Compile-time check that a view function answers exactly what its schema describes: what the function returns
+ * (`_View`) must be assignable to the schema's output and have no field the schema lacks. Use as
+ * `export type FooBody = Described<typeof Foo, ReturnType<typeof fooView>>`.
+ */
+export type Described<
+  S extends z.ZodType,
+  _View extends z.output<S> & Record<Exclude<keyof _View, keyof z.output<S>>, never>,
+> = z.output<S>;

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { statusView } from '#core/onboarding';
+import type { adminPartnerView, connectedPayoutView, memberView, partnerView } from '#core/partner-views';
+import { Currency, type Described, Instant, MinorUnits, NextCursor } from './common.ts';
+
+/** Response schemas of the partner, team and onboarding routes (the shapes of `#core/partner-views`). */
+
+export const PartnerStatus = z
+  .enum(['not_set_up', 'pending_verification', 'restricted', 'active', 'disconnected'])
+  .describe('Where the partner stands with Stripe: only `active` partners can be paid.');
+const Role = z.enum(['owner', 'admin', 'member']);
+const PartnerKind = z.enum(['personal', 'team']);
+const PayoutPreference = z.enum(['stripe', 'manual']);
+const Country = z
+  .string()
+  .regex(/^[A-Z]{2}$/)
+  .describe('ISO 3166-1 alpha-2 country code.');
+
+export const Partner = z
+  .strictObject({
+    id: z.string().describe('Our partner id (`ptn_…`).'),
+    kind: PartnerKind,
+    name: z.string(),
+    role: Role.describe("The caller's role in this partner."),
+    status: PartnerStatus,
+    stripeAccountId: z.string().nullable().describe('The Express connected account, once created.'),
+    payoutPreference: PayoutPreference,
+    country: Country,
+    defaultCurrency: z.string().describe("The partner's payout currency."),
+    detailsSubmitted: z.boolean(),
+    chargesEnabled: z.boolean(),
+    payoutsEnabled: z.boolean(),
+    disconnectedAt: Instant.nullable(),
+    createdAt: Instant,
+    updatedAt: Instant,
+    version: z.number().int().describe('Incremented by every change.'),
+  })
+  .describe('A partner (a person or a team) as its members see it.');
+export type PartnerBody = Described<typeof Partner, ReturnType<typeof partnerView>>;
+
+export const AdminPartner = z
+  .strictObject({
+    id: z.string(),
+    kind: PartnerKind,
+    name: z.string(),
+    status: PartnerStatus,
+    stripeAccountId: z.string().nullable(),
+    payoutPreference: PayoutPreference,
+    country: Country,
+    defaultCurrency: z.string(),
+    requirements: z.strictObject({
+      currentlyDue: z.array(z.string()),
+      pastDue: z.array(z.string()),
+      disabledReason: z.string().nullable(),
+    }),
+    stateAsOf: Instant.nullable().describe('When the stored onboarding state was read from Stripe.'),
+    disconnectedAt: Instant.nullable(),
+    createdAt: Instant,
+    updatedAt: Instant,
+  })
+  .describe('A partner as operators see it, with what Stripe still requires.');
+export type AdminPartnerBody = Described<typeof AdminPartner, ReturnType<typeof adminPartnerView>>;
+
+export const Member = z
+  .strictObject({
+    userSub: z.string().describe("The member's Cognito sub."),
+    email: z.string().nullable(),
+    role: Role,
+    addedAt: Instant,
+  })
+  .describe('A member of a partner.');
+export type MemberBody = Described<typeof Member, ReturnType<typeof memberView>>;
+
+export const ConnectedPayout = z
+  .strictObject({
+    id: z.string().describe('Stripe payout id (`po_…`).'),
+    amount: MinorUnits,
+    currency: Currency,
+    status: z.enum(['paid', 'failed', 'pending', 'in_transit', 'canceled']),
+    arrivalDate: Instant.nullable(),
+    failureCode: z.string().nullable(),
+    failureMessage: z.string().nullable(),
+    updatedAt: Instant,
+  })
+  .describe("A Stripe payout from the partner's connected account to their bank.");
+export type ConnectedPayoutBody = Described<typeof ConnectedPayout, ReturnType<typeof connectedPayoutView>>;
+
+export const ConnectStatus = z
+  .strictObject({
+    partnerId: z.string(),
+    status: PartnerStatus,
+    stripeAccountId: z.string().nullable(),
+    chargesEnabled: z.boolean(),
+    payoutsEnabled: z.boolean(),
+    detailsSubmitted: z.boolean(),
+    requirements: z.strictObject({
+      currentlyDue: z.array(z.string()),
+      pastDue: z.array(z.string()),
+      disabledReason: z.string().nullable(),
+      currentDeadline: Instant.nullable(),
+    }),
+    stateAsOf: Instant.nullable().describe('When this state was read from Stripe; null before the first read.'),
+  })
+  .describe("The partner's onboarding status and Stripe's outstanding requirements.");
+export type ConnectStatusBody = Described<typeof ConnectStatus, ReturnType<typeof statusView>>;
+
+export const PartnerPage = z
+  .strictObject({ partners: z.array(AdminPartner), nextCursor: NextCursor })
+  .describe('A page of partners, newest first.');
+export const ConnectedPayoutPage = z
+  .strictObject({ payouts: z.array(ConnectedPayout), nextCursor: NextCursor })
+  .describe("A page of the connected account's payouts, newest first.");

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { payoutRunView } from '#core/payout-views';
+import type { DryRunResult } from '#core/payouts';
+import { Currency, type Described, Instant, MinorUnits } from './common.ts';
+
+/** Response schemas of the payout-run routes (the shapes of `#core/payout-views`). */
+
+const SkipCounts = z
+  .strictObject({
+    below_minimum: z.number().int(),
+    not_onboarded: z.number().int(),
+    restricted: z.number().int(),
+    disconnected: z.number().int(),
+    manual_preference: z.number().int(),
+    awaiting_funds: z.number().int(),
+  })
+  .describe('Partners not paid, by reason.');
+
+const AmountsByCurrency = z.record(Currency, MinorUnits);
+
+export const PayoutRun = z
+  .strictObject({
+    id: z.string(),
+    period: z.string().describe('The month paid, YYYY-MM.'),
+    status: z.enum(['planning', 'awaiting_approval', 'sending', 'completed']),
+    requireApproval: z.boolean(),
+    approved: z.boolean(),
+    cutoff: Instant.describe('Held earnings available at or before this instant are paid.'),
+    totals: z.strictObject({
+      considered: z.number().int(),
+      queued: z.number().int(),
+      paid: z.number().int(),
+      awaitingFunds: z.number().int(),
+      carriedForward: z.number().int(),
+      failed: z.number().int(),
+      skipped: SkipCounts,
+      amounts: z.strictObject({ planned: AmountsByCurrency, paid: AmountsByCurrency }),
+    }),
+    startedAt: Instant,
+    startedBy: z.string().describe('Who started it: an operator sub, or the schedule.'),
+    finishedAt: Instant.nullable(),
+  })
+  .describe("A payout run's status and totals.");
+export type PayoutRunBody = Described<typeof PayoutRun, ReturnType<typeof payoutRunView>>;
+
+export const DryRun = z
+  .strictObject({
+    dryRun: z.literal(true),
+    period: z.string(),
+    cutoff: Instant,
+    considered: z.number().int(),
+    payable: z.number().int(),
+    skipped: SkipCounts,
+    amounts: AmountsByCurrency,
+    payouts: z.array(z.strictObject({ partnerId: z.string(), currency: Currency, amount: MinorUnits })),
+    complete: z.boolean().describe('False when planning stopped early: continue with `cursor: nextCursor`.'),
+    nextCursor: z.string().nullable(),
+  })
+  .describe('What the run would pay; nothing is written.');
+/** What `POST /admin/payout-runs { dryRun: true }` answers: the core's result, flagged, with an ISO cutoff. */
+export type DryRunBody = Described<typeof DryRun, Omit<DryRunResult, 'cutoff'> & { dryRun: true; cutoff: string }>;
