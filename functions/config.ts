@@ -94,7 +94,10 @@ export const ConfigSchema = z
     PLATFORM_NAME: z.string().min(1).max(100).default('connect-payouts'),
     EMAIL_FROM: z.string().min(3).max(254).default('payouts@example.com'),
     /** Local stack only: send email over SMTP (the capturing server) instead of SES. */
-    SMTP_URL: z.string().regex(/^smtps?:\/\//).optional(),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//)
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {

@@ -49,7 +49,10 @@ export async function startLocalMail(options: { smtpPort: number; httpPort: numb
             text: parsed.text ?? '',
             html: typeof parsed.html === 'string' ? parsed.html : '',
             headers: Object.fromEntries(
-              [...parsed.headers].map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]),
+              [...parsed.headers].map(([name, value]) => [
+                name,
+                typeof value === 'string' ? value : JSON.stringify(value),
+              ]),
             ),
             receivedAt: new Date().toISOString(),
           });

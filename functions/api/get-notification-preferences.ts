@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { notifications } from '#adapters/dynamodb/notifications';
 import { resolvePartner } from '#core/partner-access';
 import { EMAIL_KINDS, REQUIRED_EMAILS } from '#core/partner-emails';
-import { notifications } from '#adapters/dynamodb/notifications';
 import { httpHandler } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { notifications } from '#adapters/dynamodb/notifications';
 import { DomainError } from '#core/errors';
 import { resolvePartner } from '#core/partner-access';
 import { EMAIL_KINDS, type EmailKind, REQUIRED_EMAILS } from '#core/partner-emails';
-import { notifications } from '#adapters/dynamodb/notifications';
 import { httpHandler } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 import { NotificationPreferences, preferencesOf } from './get-notification-preferences.ts';
@@ -25,9 +25,14 @@ export const handler = httpHandler(
     const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'manage_preferences');
     const required = body.optOut.filter((kind) => REQUIRED_EMAILS.has(kind));
     if (required.length > 0) {
-      throw new DomainError('business_rule', 'email_required', `These emails cannot be turned off: ${required.join(', ')}.`, {
-        required,
-      });
+      throw new DomainError(
+        'business_rule',
+        'email_required',
+        `These emails cannot be turned off: ${required.join(', ')}.`,
+        {
+          required,
+        },
+      );
     }
     await notifications.setOptedOut(partner.id, [...new Set(body.optOut)], new Date().toISOString());
     return { status: 200, body: await preferencesOf(partner.id) };

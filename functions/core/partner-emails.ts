@@ -9,7 +9,12 @@ import { CURRENCIES, isCurrency } from './money.ts';
  */
 export type EmailKind = 'payout_paid' | 'payout_failed' | 'action_required' | 'onboarding_complete';
 
-export const EMAIL_KINDS: readonly EmailKind[] = ['payout_paid', 'payout_failed', 'action_required', 'onboarding_complete'];
+export const EMAIL_KINDS: readonly EmailKind[] = [
+  'payout_paid',
+  'payout_failed',
+  'action_required',
+  'onboarding_complete',
+];
 
 /** Kinds a partner cannot opt out of. */
 export const REQUIRED_EMAILS: ReadonlySet<EmailKind> = new Set(['payout_failed', 'action_required']);

@@ -3,9 +3,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { emailDeps } from '#adapters/email-deps';
 import type { DomainEvent } from '#core/domain-events';
 import { emailsForEvent } from '#core/partner-emails';
-import { emailDeps } from '#adapters/email-deps';
 import { logger, metrics } from '#middleware/observability';
 
 const BusEvent = z.looseObject({ detail: z.looseObject({ id: z.string().min(1), type: z.string().min(1) }) });
