@@ -143,6 +143,8 @@ export interface ApiGatewayOptions {
    * a 500 `contract_violation`, and is kept in `contractViolations`.
    */
   enforceContract?: boolean;
+  /** Keep the first JSON answer of every route and status (examples for the contract). */
+  recordExamples?: boolean;
   /** Called for every request after it is answered (local request log). */
   onRequest?: (line: { method: string; path: string; status: number; ms: number; route?: string }) => void;
 }
@@ -158,6 +160,8 @@ export interface LocalApiGateway {
   port: number;
   /** Answers that broke the contract (only with `enforceContract`). */
   contractViolations: ContractViolation[];
+  /** With `recordExamples`: route name → status → the first JSON body answered. */
+  examples: Record<string, Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -170,6 +174,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   const compiled = options.routes.map(compile).sort((a, b) => b.specificity - a.specificity);
   const modules = new Map<string, Promise<ProxyHandler>>();
   const contractViolations: ContractViolation[] = [];
+  const examples: Record<string, Record<string, unknown>> = {};
 
   const loadHandler = (route: RouteDefinition): Promise<ProxyHandler> => {
     let loaded = modules.get(route.handler);
@@ -320,6 +325,17 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
         body: JSON.stringify({ error: { code: 'contract_violation', message: `${route.name}: ${problem}` } }),
       };
     }
+    if (options.recordExamples && result.statusCode < 400 && !problem) {
+      const contentType = String(result.headers?.['content-type'] ?? '');
+      const byStatus = (examples[route.name] ??= {});
+      if (contentType.startsWith('application/json') && !(String(result.statusCode) in byStatus)) {
+        try {
+          byStatus[String(result.statusCode)] = JSON.parse(result.body);
+        } catch {
+          // not JSON after all: no example
+        }
+      }
+    }
     const responseHeaders: Record<string, string | string[]> = { ...result.headers } as Record<string, string>;
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
       responseHeaders[name] = values.map(String);
@@ -359,6 +375,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     url: `http://localhost:${port}`,
     port,
     contractViolations,
+    examples,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -42,6 +42,8 @@ export interface LocalStackOptions {
    * field becomes a 500 `contract_violation` and is kept in `api.contractViolations`.
    */
   enforceContract?: boolean;
+  /** Keep the first JSON answer of every route and status in `api.examples` (see local/openapi/examples.ts). */
+  recordExamples?: boolean;
   /** SQS stand-in port (0 = any free port) and the payout queue's visibility timeout (short locally). */
   sqsPort?: number;
   payoutVisibilityTimeoutSeconds?: number;
@@ -281,6 +283,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       routes: ROUTES,
       verifyToken: await createTokenVerifier(userPool),
       enforceContract: options.enforceContract ?? false,
+      recordExamples: options.recordExamples ?? false,
       ...(options.logRequests
         ? {
             onRequest: (line) =>

@@ -10,6 +10,7 @@ import {
   responseAlternatives,
 } from '#middleware/http-handler';
 import type { RouteDefinition } from '#routes';
+import type { Examples } from './examples.ts';
 
 /**
  * The API contract (OpenAPI 3.1), generated from the route table and each handler's own zod schemas — never
@@ -142,6 +143,8 @@ const operationIdOf = (name: string) => name.replace(/-(\w)/g, (_, letter: strin
 
 export interface BuildOptions {
   version: string;
+  /** Real answers by route name and status (openapi-examples.json), shown as each response's example. */
+  examples?: Examples;
 }
 
 export function buildOpenApi(
@@ -210,6 +213,11 @@ export function buildOpenApi(
         documented.content = content;
         documented.description = `${documented.description} Or the error envelope: ${ERROR_DESCRIPTIONS[Number(status)] ?? status}`;
       }
+      const example = options.examples?.[route.name]?.[status];
+      const json = (documented.content as { [type: string]: { [key: string]: Json } } | undefined)?.[
+        'application/json'
+      ];
+      if (example !== undefined && json && Number(status) < 400) json.example = example as Json;
       responses[status] = documented;
     }
     for (const status of errorStatuses(route, contract)) {

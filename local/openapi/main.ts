@@ -3,11 +3,12 @@ import path from 'node:path';
 import { ROUTES } from '#routes';
 import { buildOpenApi, loadContracts } from './build.ts';
 import { writeClientTypes } from './client-types.ts';
+import { readExamples } from './examples.ts';
 
 /** `npm run openapi`: writes `openapi.json` and the typed client's `local/api-types.ts` from the route table. */
 const root = path.resolve(import.meta.dirname, '../..');
 const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
-const document = buildOpenApi(ROUTES, await loadContracts(ROUTES), { version });
+const document = buildOpenApi(ROUTES, await loadContracts(ROUTES), { version, examples: readExamples() });
 writeFileSync(path.join(root, 'openapi.json'), `${JSON.stringify(document, null, 2)}\n`);
 await writeClientTypes(document, path.join(root, 'local/api-types.ts'));
 console.log(`openapi.json: ${Object.keys(document.paths as object).length} paths, ${ROUTES.length} operations`);

@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { type Examples, mergeExamples, redact } from '#local/openapi/examples';
 import type { LocalStack, LocalStackInfo } from '#local/stack';
 import { startLocalStack } from '#local/stack';
 
@@ -40,6 +41,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       payoutVisibilityTimeoutSeconds: 2,
       // Every answer the suites receive must be one the API contract (openapi.json) documents.
       enforceContract: true,
+      recordExamples: process.env.RECORD_EXAMPLES === '1',
     }),
     users: 0,
   };
@@ -52,6 +54,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (entry.users > 0) return;
     shared.__connectPayoutsStack = undefined;
     const violations = [...stack.api.contractViolations];
+    if (process.env.RECORD_EXAMPLES === '1') mergeExamples(redact(stack.api.examples) as Examples);
     await stack.stop();
     // A violation already answered 500 to the request that caused it; this also catches answers no test checked
     // (webhook deliveries, fire-and-forget calls).

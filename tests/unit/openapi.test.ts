@@ -8,6 +8,7 @@ import { breakingChanges } from '../../local/openapi/breaking.ts';
 import { buildOpenApi, loadContracts } from '../../local/openapi/build.ts';
 import { clientTypes } from '../../local/openapi/client-types.ts';
 import { contractViolation } from '../../local/openapi/enforce.ts';
+import { readExamples, redact } from '../../local/openapi/examples.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const committed = readFileSync(path.join(root, 'openapi.json'), 'utf8');
@@ -15,7 +16,7 @@ const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'ut
 
 describe('the API contract', () => {
   it('is generated: the committed openapi.json and client types are what `npm run openapi` produces', async () => {
-    const document = buildOpenApi(ROUTES, await loadContracts(ROUTES), { version });
+    const document = buildOpenApi(ROUTES, await loadContracts(ROUTES), { version, examples: readExamples() });
     expect(`${JSON.stringify(document, null, 2)}\n`).toBe(committed);
     expect(await clientTypes(document)).toBe(readFileSync(path.join(root, 'local/api-types.ts'), 'utf8'));
     // It imports every handler module and compiles every schema to TypeScript: seconds on a busy machine.
@@ -175,5 +176,27 @@ describe('response enforcement (the local stack, in tests)', () => {
     expect(contractViolation(multi, text(200, 'text/html', '<p></p>'))).toMatch(/documented text\/csv/);
     expect(contractViolation(multi, text(204, 'application/json', '{}'))).toMatch(/has a body/);
     expect(contractViolation(multi, text(409, 'text/html', '<p></p>'))).toMatch(/not the error envelope/);
+  });
+});
+
+describe('response examples', () => {
+  it('redacts secrets from recorded answers', () => {
+    const redacted = redact({
+      secret: 'cpwhsec_abc',
+      clientSecret: 'pi_1_secret_2',
+      nested: [{ url: 'https://example.com', key: 'sk_test_123' }],
+      amount: 100,
+    });
+    expect(redacted).toEqual({
+      secret: '<redacted>',
+      clientSecret: '<redacted>',
+      nested: [{ url: 'https://example.com', key: '<redacted>' }],
+      amount: 100,
+    });
+  });
+
+  it('the committed examples hold no secret', () => {
+    const text = JSON.stringify(readExamples());
+    expect(text).not.toMatch(/sk_(test|live)_|whsec_|_secret_[A-Za-z0-9]/);
   });
 });
