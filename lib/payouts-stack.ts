@@ -487,12 +487,20 @@ export class PayoutsStack extends Stack {
   /** Per-method throttles of the public and webhook routes (`/path/METHOD`, as API Gateway's method settings). */
   private methodThrottles(routes: readonly RouteDefinition[]): Record<string, MethodDeploymentOptions> {
     const config = this.config;
+    // A method's own settings replace the stage-wide ones for that method: repeat logging and metrics.
+    const base: MethodDeploymentOptions = {
+      loggingLevel: MethodLoggingLevel.ERROR,
+      dataTraceEnabled: false,
+      metricsEnabled: true,
+    };
     const limits: Partial<Record<RouteDefinition['auth'], MethodDeploymentOptions>> = {
       public: {
+        ...base,
         throttlingRateLimit: config.publicThrottleRateLimit,
         throttlingBurstLimit: config.publicThrottleBurstLimit,
       },
       webhook: {
+        ...base,
         throttlingRateLimit: config.webhookThrottleRateLimit,
         throttlingBurstLimit: config.webhookThrottleBurstLimit,
       },
@@ -563,7 +571,7 @@ export class PayoutsStack extends Stack {
             {
               name: 'WebhooksOnlyFromStripe',
               priority: 0,
-              action: { block: {} },
+              action: blockWith('ACCESS_DENIED'),
               statement: {
                 andStatement: { statements: [webhookPath, { notStatement: { statement: fromStripe } }] },
               },
@@ -574,7 +582,7 @@ export class PayoutsStack extends Stack {
       {
         name: 'RatePerIp',
         priority: 1,
-        action: { block: {} },
+        action: blockWith('THROTTLED'),
         statement: {
           rateBasedStatement: {
             limit: config.wafRateLimitPerIp,
@@ -592,7 +600,7 @@ export class PayoutsStack extends Stack {
       {
         name: 'BodyOver64KiB',
         priority: 5,
-        action: { block: {} },
+        action: blockWith('REQUEST_TOO_LARGE'),
         statement: bodyTooLarge(notWebhook),
         visibilityConfig: visibility('BodyOver64KiB'),
       },
@@ -603,6 +611,10 @@ export class PayoutsStack extends Stack {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       associationConfig: { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: 'KB_64' } } },
+      // WAF's refusals answer in the API's error shape too (403 forbidden, 429 rate_limited, 413 payload_too_large).
+      customResponseBodies: Object.fromEntries(
+        WAF_RESPONSES.map((kind) => [kind, { contentType: 'APPLICATION_JSON', content: gatewayResponseBody(kind) }]),
+      ),
       rules,
       visibilityConfig: visibility('WebAcl'),
     });
@@ -1169,6 +1181,21 @@ export class PayoutsStack extends Stack {
       });
     }
   }
+}
+
+/** The gateway responses WAF's own blocks answer with (lib/gateway-responses.ts). */
+const WAF_RESPONSES = ['ACCESS_DENIED', 'THROTTLED', 'REQUEST_TOO_LARGE'] as const satisfies GatewayResponseKind[];
+
+function blockWith(kind: (typeof WAF_RESPONSES)[number]): CfnWebACL.RuleActionProperty {
+  return {
+    block: {
+      customResponse: {
+        responseCode: GATEWAY_RESPONSES[kind].status,
+        customResponseBodyKey: kind,
+        responseHeaders: Object.entries(SECURITY_HEADERS).map(([name, value]) => ({ name, value })),
+      },
+    },
+  };
 }
 
 /** Bodies above the API's limit (webhook bodies excepted: Stripe sizes its events, and the handler verifies them). */

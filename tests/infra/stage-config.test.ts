@@ -17,8 +17,8 @@ describe('stage configuration', () => {
       apiThrottleBurstLimit: 20,
       publicThrottleRateLimit: 2,
       publicThrottleBurstLimit: 5,
-      webhookThrottleRateLimit: 10,
-      webhookThrottleBurstLimit: 20,
+      webhookThrottleRateLimit: 5,
+      webhookThrottleBurstLimit: 10,
       wafRateLimitPerIp: 300,
       stripeWebhookIps: expect.arrayContaining(['3.18.12.63/32', '54.187.216.72/32']),
       reservedConcurrency: true,
@@ -92,8 +92,9 @@ describe('stage configuration', () => {
     );
     // Positive controls: either destination is enough, and dev needs neither.
     const topic = 'arn:aws:sns:eu-west-1:123456789012:on-call';
-    expect(loadStageConfig(context({ stage: 'prod', alarmTopicArn: topic, appUrl: 'https://app.example.com' })))
-      .toMatchObject({ stage: 'prod', alarmTopicArn: topic });
+    expect(
+      loadStageConfig(context({ stage: 'prod', alarmTopicArn: topic, appUrl: 'https://app.example.com' })),
+    ).toMatchObject({ stage: 'prod', alarmTopicArn: topic });
     expect(loadStageConfig(context({ stage: 'dev' }))).toMatchObject({ stage: 'dev', appUrl: '' });
   });
 
