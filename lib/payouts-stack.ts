@@ -1112,7 +1112,10 @@ export class PayoutsStack extends Stack {
           fn!.fn.metricInvocations({ period: Duration.minutes(5), statistic: 'Sum' }),
         ]),
       );
-      const total = Object.keys(invocations).join(' + ');
+      // FILL: a function with no invocation in a period has no data point, which would blank the whole sum.
+      const total = Object.keys(invocations)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + ');
       this.alarm('WebhookRejectedAlarm', {
         alarmDescription: `More than ${ALARM_THRESHOLDS.webhookRejectedRate * 100} % of Stripe deliveries were refused (signature or payload) for 10 minutes: a wrong webhook secret?`,
         metric: new MathExpression({

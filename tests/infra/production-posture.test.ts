@@ -117,7 +117,8 @@ describe.each(Object.keys(STAGES) as (keyof typeof STAGES)[])('%s stage', (stage
       expect(props.Threshold).toBe(ALARM_THRESHOLDS.webhookRejectedRate);
       const queries = props.Metrics as { Id: string; Expression?: string; MetricStat?: Json }[];
       const expression = queries.find((q) => q.Expression)?.Expression;
-      expect(expression).toMatch(/rejected/);
+      expect(expression).toMatch(/FILL\(rejected, 0\) \//);
+      expect(expression).toMatch(/>= 5/);
       const stats = queries.filter((q) => q.MetricStat).map((q) => q.MetricStat.Metric);
       expect(stats).toContainEqual(
         expect.objectContaining({ MetricName: 'WebhookRejected', Namespace: 'ConnectPayouts' }),
