@@ -86,13 +86,13 @@ function stubSource(access: Access): { source: string; clients: string[] } {
     uses.push('DynamoDBDocumentClient.from(new DynamoDBClient({}))');
     clients.push('dynamodb');
   }
-  if (access.secrets?.length) {
+  if (access.secrets?.length || access.stripe) {
     lines.push("import { getSecret } from '@aws-lambda-powertools/parameters/secrets';");
     lines.push("import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';");
     uses.push('getSecret', 'new SecretsManagerClient({})');
     clients.push('secrets');
   }
-  if (access.secrets?.includes('stripeApiKey')) {
+  if (access.stripe) {
     lines.push("import Stripe from 'stripe';");
     uses.push("new Stripe('sk_test_stub')");
     clients.push('stripe');

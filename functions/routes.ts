@@ -12,13 +12,34 @@
 export type RouteAuth = 'public' | 'webhook' | 'partner' | 'admin';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Secrets a function may read (Secrets Manager in AWS); see functions/config.ts. */
-export type SecretName = 'stripeApiKey' | 'platformWebhookSecret' | 'connectWebhookSecret' | 'stateSigningKey';
+/** Secrets a function may read (Secrets Manager in AWS); see functions/config.ts. Stripe keys are `Access.stripe`. */
+export type SecretName = 'platformWebhookSecret' | 'connectWebhookSecret' | 'stateSigningKey';
+
+/**
+ * The restricted Stripe key a function uses, one per capability, each its own secret (docs/runbooks/secret-rotation.md
+ * lists the Stripe permissions of each):
+ * - onboarding: create Express accounts, Account Links and login links, read accounts
+ * - payments:   create PaymentIntents and Checkout Sessions
+ * - transfers:  create and list Transfers (the payout worker)
+ * - readonly:   read accounts, PaymentIntents, charges, Checkout Sessions (webhook re-reads, status)
+ * The function sees its key as STRIPE_API_KEY_SECRET_NAME; the local stack gives every capability the same key.
+ */
+export type StripeKey = 'onboarding' | 'payments' | 'transfers' | 'readonly';
+export const STRIPE_KEYS = ['onboarding', 'payments', 'transfers', 'readonly'] as const satisfies readonly StripeKey[];
+
+/**
+ * DynamoDB access: `read` (GetItem, BatchGetItem, Query, ConditionCheckItem), `readwrite` (adds PutItem and UpdateItem,
+ * which with ConditionCheckItem is all a TransactWriteItems of puts, updates and checks needs), `readwrite-delete`
+ * (adds DeleteItem). lib/grants.ts holds the exact action sets.
+ */
+export type TableAccess = 'read' | 'readwrite' | 'readwrite-delete';
 
 /** What a function may touch. The stack grants exactly this and nothing else (least privilege per function). */
 export interface Access {
-  readonly table?: 'read' | 'readwrite';
+  readonly table?: TableAccess;
   readonly secrets?: readonly SecretName[];
+  /** The one restricted Stripe key this function calls Stripe with; none = the function never calls Stripe. */
+  readonly stripe?: StripeKey;
   readonly payoutQueue?: 'send';
   /** Read users of the user pool (e.g. to add a team member by email). */
   readonly userPool?: 'read';
@@ -139,7 +160,6 @@ function payoutRunRoutes(): RouteDefinition[] {
 }
 
 function paymentRoutes(): RouteDefinition[] {
-  const stripeKey = ['stripeApiKey'] as const;
   return [
     {
       name: 'create-payment-intent',
@@ -147,7 +167,7 @@ function paymentRoutes(): RouteDefinition[] {
       path: '/payments/intents',
       handler: 'functions/api/create-payment-intent.ts',
       auth: 'partner',
-      access: { table: 'readwrite', secrets: stripeKey },
+      access: { table: 'readwrite', stripe: 'payments' },
     },
     {
       name: 'create-checkout-session',
@@ -155,7 +175,7 @@ function paymentRoutes(): RouteDefinition[] {
       path: '/payments/checkout-sessions',
       handler: 'functions/api/create-checkout-session.ts',
       auth: 'partner',
-      access: { table: 'readwrite', secrets: stripeKey },
+      access: { table: 'readwrite', stripe: 'payments' },
     },
     {
       name: 'platform-webhook',
@@ -163,7 +183,7 @@ function paymentRoutes(): RouteDefinition[] {
       path: '/webhooks/stripe',
       handler: 'functions/webhooks/platform.ts',
       auth: 'webhook',
-      access: { table: 'readwrite', secrets: ['stripeApiKey', 'platformWebhookSecret'], payoutQueue: 'send' },
+      access: { table: 'readwrite', stripe: 'readonly', secrets: ['platformWebhookSecret'], payoutQueue: 'send' },
     },
     {
       name: 'list-earnings',
@@ -212,7 +232,8 @@ function paymentRoutes(): RouteDefinition[] {
       path: '/admin/partners/{partnerId}/fee-policy',
       handler: 'functions/api/set-fee-policy.ts',
       auth: 'admin',
-      access: { table: 'readwrite' },
+      // delete: clearing the override removes the partner's fee policy item
+      access: { table: 'readwrite-delete' },
     },
   ];
 }
@@ -279,7 +300,7 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/partners/{partnerId}/members/{userSub}',
       handler: 'functions/api/remove-partner-member.ts',
       auth: 'partner',
-      access: { table },
+      access: { table: 'readwrite-delete' },
     },
     {
       name: 'create-connect-account',
@@ -287,7 +308,7 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/account',
       handler: 'functions/api/create-connect-account.ts',
       auth: 'partner',
-      access: { table, secrets: ['stripeApiKey'] },
+      access: { table, stripe: 'onboarding' },
     },
     {
       name: 'create-onboarding-link',
@@ -295,7 +316,7 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/onboarding-link',
       handler: 'functions/api/create-onboarding-link.ts',
       auth: 'partner',
-      access: { table, secrets: ['stripeApiKey', 'stateSigningKey'] },
+      access: { table, stripe: 'onboarding', secrets: ['stateSigningKey'] },
     },
     {
       name: 'connect-refresh',
@@ -303,7 +324,7 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/refresh',
       handler: 'functions/api/connect-refresh.ts',
       auth: 'public',
-      access: { table: 'read', secrets: ['stripeApiKey', 'stateSigningKey'] },
+      access: { table: 'read', stripe: 'onboarding', secrets: ['stateSigningKey'] },
     },
     {
       name: 'connect-return',
@@ -311,7 +332,8 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/return',
       handler: 'functions/api/connect-return.ts',
       auth: 'public',
-      access: { table, secrets: ['stripeApiKey', 'stateSigningKey'] },
+      // re-reads the account only: the read-only key
+      access: { table, stripe: 'readonly', secrets: ['stateSigningKey'] },
     },
     {
       name: 'get-connect-status',
@@ -319,7 +341,7 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/status',
       handler: 'functions/api/get-connect-status.ts',
       auth: 'partner',
-      access: { table, secrets: ['stripeApiKey'] },
+      access: { table, stripe: 'readonly' },
     },
     {
       name: 'create-dashboard-link',
@@ -327,7 +349,7 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/dashboard-link',
       handler: 'functions/api/create-dashboard-link.ts',
       auth: 'partner',
-      access: { table, secrets: ['stripeApiKey'] },
+      access: { table, stripe: 'onboarding' },
     },
     {
       name: 'list-connected-payouts',
@@ -351,7 +373,7 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/webhooks/stripe/connect',
       handler: 'functions/webhooks/connect.ts',
       auth: 'webhook',
-      access: { table, secrets: ['stripeApiKey', 'connectWebhookSecret'] },
+      access: { table, stripe: 'readonly', secrets: ['connectWebhookSecret'] },
     },
   ];
 }
@@ -381,6 +403,6 @@ export const JOBS: readonly JobDefinition[] = [
     name: 'send-payout',
     handler: 'functions/jobs/send-payout.ts',
     trigger: 'payout-queue',
-    access: { table: 'readwrite', secrets: ['stripeApiKey'], payoutQueue: 'send' },
+    access: { table: 'readwrite', stripe: 'transfers', payoutQueue: 'send' },
   },
 ];

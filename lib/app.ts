@@ -28,6 +28,8 @@ export function createApp(options: CreateAppOptions = {}): PayoutsApp {
     ...(routes ? { routes } : {}),
     ...(jobs ? { jobs } : {}),
     description: `connect-payouts (${config.stage}): Stripe Connect Express payouts API`,
+    // A stack that keeps data (prod) cannot be deleted by a stray `cdk destroy`.
+    terminationProtection: config.retainData,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   Tags.of(app).add('project', 'connect-payouts');

@@ -17,3 +17,26 @@ export const PAYOUT_QUEUE = {
   /** AWS guidance for SQS event sources: at least 6x the worker timeout, so a retry never overlaps a running attempt. */
   visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS['payout-queue'],
 } as const;
+
+/** Largest request body any route accepts (httpHandler's MAX_BODY_BYTES); the WAF refuses larger non-webhook bodies. */
+export const REQUEST_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** How long queued work is kept, and when its age alarms. */
+export const QUEUE_RETENTION_DAYS = 14;
+export const ALARM_THRESHOLDS = {
+  /**
+   * Oldest payout message older than this: the worker has stalled (throttled, disabled trigger, failing batch).
+   * A 1,000,000-partner run sends for ~3 hours at Stripe's live limit, so its last messages wait about that long.
+   */
+  payoutQueueAgeSeconds: 4 * 3600,
+  /** A message has sat in the dead-letter queue for a day: nobody redrove it. */
+  deadLetterAgeSeconds: 24 * 3600,
+  /** While the DLQ holds messages, the alarm is re-armed this often, so it notifies again. */
+  deadLetterRenotifyHours: 6,
+  /** API: share of 5xx answers over 5 minutes (two periods in a row). */
+  api5xxRate: 0.05,
+  /** API: p99 latency in milliseconds over 5 minutes (three periods in a row). */
+  apiLatencyP99Ms: 5_000,
+  /** Webhooks: share of deliveries refused (signature or payload) over 5 minutes, with at least 5 deliveries. */
+  webhookRejectedRate: 0.2,
+} as const;

@@ -1,18 +1,31 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
+  AccessLogField,
   AccessLogFormat,
   AuthorizationType,
   CognitoUserPoolsAuthorizer,
+  EndpointType,
   type IResource,
   LambdaIntegration,
   LogGroupLogDestination,
   type Method,
+  type MethodDeploymentOptions,
   MethodLoggingLevel,
   type RequestValidator,
   ResponseType,
   RestApi,
+  SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import {
+  Alarm,
+  type AlarmProps,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
   AccountRecovery,
@@ -21,24 +34,30 @@ import {
   StandardThreatProtectionMode,
   UserPool,
   type UserPoolClient,
+  UserPoolEmail,
 } from 'aws-cdk-lib/aws-cognito';
 import {
   AttributeType,
   BillingMode,
   type CfnTable,
+  Operation,
   ProjectionType,
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
+import { type CfnSecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { CfnIPSet, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
 import {
@@ -49,11 +68,26 @@ import {
   ROUTES,
   type RouteDefinition,
   type SecretName,
+  STRIPE_KEYS,
+  type StripeKey,
 } from '#routes';
-import { ApiFunction } from './constructs/api-function.ts';
+import { ApiFunction, type ApiFunctionProps } from './constructs/api-function.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
-import { FUNCTION_TIMEOUT_SECONDS, PAYOUT_QUEUE } from './limits.ts';
+import { INDEX_ACTIONS, STRIPE_KEY_SPECS, TABLE_ACTIONS } from './grants.ts';
+import {
+  ALARM_THRESHOLDS,
+  FUNCTION_TIMEOUT_SECONDS,
+  PAYOUT_QUEUE,
+  QUEUE_RETENTION_DAYS,
+  REQUEST_BODY_LIMIT_BYTES,
+} from './limits.ts';
 import type { StageConfig } from './stage-config.ts';
+
+/** Per-function settings beyond the route/job table's (reserved concurrency, recursion, failure destination). */
+type ExtraFunctionProps = Pick<
+  ApiFunctionProps,
+  'reservedConcurrentExecutions' | 'recursiveLoop' | 'onFailure' | 'retryAttempts'
+>;
 
 export interface PayoutsStackProps extends StackProps {
   readonly config: StageConfig;
@@ -73,23 +107,33 @@ const PAYOUT_MAX_RECEIVE_COUNT = PAYOUT_QUEUE.maxReceiveCount;
 const SERVICE_NAME = 'connect-payouts';
 const METRICS_NAMESPACE = 'ConnectPayouts';
 
+/**
+ * How long a removed admin keeps access: the ID token's validity plus the authorizer's cache. The app refreshes
+ * tokens silently with its refresh token; a user removed from the admin group gets no new admin token.
+ */
+export const ID_TOKEN_VALIDITY = Duration.minutes(15);
+export const AUTHORIZER_CACHE_TTL = Duration.minutes(1);
+
+/** The headers every answer carries, API Gateway's own refusals included (httpHandler sets the same). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+};
+
 interface SecretSpec {
   readonly id: string;
   readonly slug: string;
   readonly envVar: string;
   readonly description: string;
-  /** true: a random value is generated and kept; false: a random placeholder an operator must replace. */
+  /**
+   * true: Secrets Manager generates the value once (our own HMAC key). false: created empty -- no value, no version --
+   * until an operator stores the value Stripe issued; no later template change can generate or replace it.
+   */
   readonly generated: boolean;
 }
 
 const SECRET_SPECS: Record<SecretName, SecretSpec> = {
-  stripeApiKey: {
-    id: 'StripeApiKeySecret',
-    slug: 'stripe-api-key',
-    envVar: 'STRIPE_API_KEY_SECRET_NAME',
-    description: 'Stripe secret API key (sk_live_... / sk_test_... or a restricted rk_ key).',
-    generated: false,
-  },
   platformWebhookSecret: {
     id: 'PlatformWebhookSecret',
     slug: 'stripe-platform-webhook-secret',
@@ -113,6 +157,9 @@ const SECRET_SPECS: Record<SecretName, SecretSpec> = {
   },
 };
 
+/** The variable that names a function's Stripe key secret (functions/config.ts). */
+const STRIPE_KEY_ENV_VAR = 'STRIPE_API_KEY_SECRET_NAME';
+
 /**
  * The deployable system, generated from the route and job tables of functions/routes.ts and the table schema of
  * functions/adapters/dynamodb/table-schema.ts: adding a route there adds its Lambda, its API method and its grants
@@ -127,8 +174,15 @@ export class PayoutsStack extends Stack {
   readonly apiBaseUrl: string;
   readonly payoutQueue: Queue;
   readonly payoutDeadLetterQueue: Queue;
-  readonly alarmTopic: Topic;
+  readonly plannerFailureQueue: Queue;
+  readonly alarmTopic: ITopic;
   readonly secrets: Record<SecretName, Secret>;
+  /** One restricted Stripe key per capability (functions/routes.ts `access.stripe`). */
+  readonly stripeKeys: Record<StripeKey, Secret>;
+  readonly webAcl: CfnWebACL;
+  readonly stripeWebhookIpSet: CfnIPSet;
+  /** Every alarm of the stack, by construct id. */
+  readonly alarms = new Map<string, Alarm>();
   /** Every function by route/job name. */
   readonly functions = new Map<string, ApiFunction>();
 
@@ -148,15 +202,22 @@ export class PayoutsStack extends Stack {
     this.userPool = this.createUserPool();
     this.userPoolClient = this.createUserPoolClient();
     this.secrets = this.createSecrets();
+    this.stripeKeys = this.createStripeKeys();
     this.alarmTopic = this.createAlarmTopic();
     [this.payoutQueue, this.payoutDeadLetterQueue] = this.createPayoutQueues();
-    this.api = this.createApi();
-    this.apiBaseUrl = config.apiBaseUrl?.replace(/\/+$/, '') ?? this.executeApiUrl();
+    this.plannerFailureQueue = this.createPlannerFailureQueue();
+    const routes = props.routes ?? ROUTES;
+    this.api = this.createApi(routes);
+    this.apiBaseUrl =
+      config.apiBaseUrl?.replace(/\/+$/, '') ??
+      (config.domainName ? `https://${config.domainName}` : this.executeApiUrl());
+    [this.webAcl, this.stripeWebhookIpSet] = this.createWebAcl(routes);
 
-    for (const route of props.routes ?? ROUTES) this.addRoute(route);
+    for (const route of routes) this.addRoute(route);
     for (const job of props.jobs ?? JOBS) this.addJob(job);
 
-    this.createOutputs(props.routes ?? ROUTES);
+    this.createServiceAlarms(routes);
+    this.createOutputs(routes);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -187,27 +248,60 @@ export class PayoutsStack extends Stack {
 
   private createSecrets(): Record<SecretName, Secret> {
     const entries = (Object.entries(SECRET_SPECS) as [SecretName, SecretSpec][]).map(([name, spec]) => {
-      const secretName = this.secretName(name);
-      const howToSet = `aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string <value>`;
-      // No value ever appears in the template: the generated key is created by Secrets Manager, and the Stripe
-      // secrets start as a random placeholder until an operator stores the real value with `howToSet`.
-      const secret = new Secret(this, spec.id, {
-        secretName,
-        description: spec.generated ? spec.description : `${spec.description} Placeholder until set with: ${howToSet}`,
-        generateSecretString: spec.generated
-          ? { passwordLength: 64, excludePunctuation: true }
-          : { passwordLength: 32, excludePunctuation: true },
-        removalPolicy: this.removalPolicy,
-      });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason: spec.generated
-          ? 'Rotation would invalidate onboarding links in flight and needs a custom rotation Lambda; the key is rotated manually with put-secret-value (docs/configuration.md).'
-          : 'Stripe issues and rolls this value in the Stripe Dashboard; Secrets Manager cannot rotate it. Operators roll it in Stripe, then store it with put-secret-value.',
-      });
+      const secret = spec.generated
+        ? this.generatedSecret(spec.id, this.secretName(name), spec.description)
+        : this.emptySecret(spec.id, this.secretName(name), spec.description);
       return [name, secret] as const;
     });
     return Object.fromEntries(entries) as Record<SecretName, Secret>;
+  }
+
+  private createStripeKeys(): Record<StripeKey, Secret> {
+    const entries = STRIPE_KEYS.map((key) => {
+      const spec = STRIPE_KEY_SPECS[key];
+      return [key, this.emptySecret(spec.id, this.stripeKeyName(key), spec.description)] as const;
+    });
+    return Object.fromEntries(entries) as Record<StripeKey, Secret>;
+  }
+
+  /** Our own random key: Secrets Manager generates it once when the secret is created. */
+  private generatedSecret(id: string, secretName: string, description: string): Secret {
+    const secret = new Secret(this, id, {
+      secretName,
+      description,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: this.removalPolicy,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotation would invalidate onboarding links in flight and needs a custom rotation Lambda; the key is rotated manually with put-secret-value (docs/runbooks/secret-rotation.md).',
+    });
+    return secret;
+  }
+
+  /**
+   * A value Stripe issues: the secret is created empty (neither SecretString nor GenerateSecretString, so no value
+   * ever comes from the template and no template edit can regenerate it) until an operator stores it.
+   */
+  private emptySecret(id: string, secretName: string, description: string): Secret {
+    const howToSet = `aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string <value>`;
+    const secret = new Secret(this, id, {
+      secretName,
+      description: `${description} Empty until set with: ${howToSet}`,
+      removalPolicy: this.removalPolicy,
+    });
+    (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Stripe issues and rolls this value in the Stripe Dashboard; Secrets Manager cannot rotate it. Operators roll it in Stripe, then store it with put-secret-value (docs/runbooks/secret-rotation.md).',
+    });
+    return secret;
+  }
+
+  private stripeKeyName(key: StripeKey): string {
+    return `${SERVICE_NAME}/${this.config.stage}/${STRIPE_KEY_SPECS[key].slug}`;
   }
 
   private secretName(name: SecretName): string {
@@ -237,6 +331,16 @@ export class PayoutsStack extends Stack {
       // TOTP only: SMS needs an SNS role and origination setup, and is the weaker factor.
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
+      // Cognito's default sender allows a few dozen mails a day: production sends through SES (docs/configuration.md).
+      ...(this.config.sesFromEmail && this.config.sesRegion
+        ? {
+            email: UserPoolEmail.withSES({
+              fromEmail: this.config.sesFromEmail,
+              fromName: 'connect-payouts',
+              sesRegion: this.config.sesRegion,
+            }),
+          }
+        : {}),
       featurePlan: plus ? FeaturePlan.PLUS : FeaturePlan.ESSENTIALS,
       ...(plus ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION } : {}),
       deletionProtection: this.config.retainData,
@@ -277,8 +381,9 @@ export class PayoutsStack extends Stack {
       disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
-      idTokenValidity: Duration.hours(1),
-      accessTokenValidity: Duration.hours(1),
+      // Short-lived tokens bound how long a removed admin keeps access (ID_TOKEN_VALIDITY + AUTHORIZER_CACHE_TTL).
+      idTokenValidity: ID_TOKEN_VALIDITY,
+      accessTokenValidity: ID_TOKEN_VALIDITY,
       refreshTokenValidity: Duration.days(30),
     });
   }
@@ -286,7 +391,7 @@ export class PayoutsStack extends Stack {
   // ---------------------------------------------------------------------------------------------------------------
   // API
 
-  private createApi(): RestApi {
+  private createApi(routes: readonly RouteDefinition[]): RestApi {
     const config = this.config;
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: this.logRetention,
@@ -296,27 +401,23 @@ export class PayoutsStack extends Stack {
     const api = new RestApi(this, 'Api', {
       restApiName: `${SERVICE_NAME}-${config.stage}`,
       description: 'connect-payouts API (routes generated from functions/routes.ts)',
+      // With a custom domain (TLS 1.2 minimum) the default execute-api endpoint, which still accepts TLS 1.0, is off.
+      disableExecuteApiEndpoint: config.domainName !== undefined,
+      endpointTypes: [EndpointType.REGIONAL],
       deployOptions: {
         stageName: config.stage,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
-          caller: false,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: true,
-        }),
+        accessLogFormat: accessLogFormat(),
         loggingLevel: MethodLoggingLevel.ERROR,
         // Request/response bodies carry personal data and webhook payloads: never into execution logs.
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: config.tracing,
+        // API Gateway applies these to each method (not to the stage as a whole); public and webhook methods get
+        // tighter limits below, so one anonymous client cannot take a webhook's whole allowance.
         throttlingRateLimit: config.apiThrottleRateLimit,
         throttlingBurstLimit: config.apiThrottleBurstLimit,
+        methodOptions: this.methodThrottles(routes),
       },
       // Execution logging needs the account-level API Gateway CloudWatch role; keep it when the stack goes, since
       // other APIs in the account rely on the same account setting.
@@ -334,6 +435,28 @@ export class PayoutsStack extends Stack {
         : {}),
     });
 
+    // API Gateway writes execution logs to a group it names itself and creates without a retention; creating that
+    // group first (the stage depends on it) gives it one.
+    const executionLogs = new LogGroup(this, 'ApiExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${config.stage}`,
+      retention: this.logRetention,
+      removalPolicy: this.removalPolicy,
+    });
+    api.deploymentStage.node.addDependency(executionLogs);
+
+    if (config.domainName && config.domainCertificateArn) {
+      const domain = api.addDomainName('CustomDomain', {
+        domainName: config.domainName,
+        certificate: Certificate.fromCertificateArn(this, 'DomainCertificate', config.domainCertificateArn),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: domain.domainNameAliasDomainName,
+        description: `Point ${config.domainName} (CNAME or alias) at this regional API Gateway domain`,
+      });
+    }
+
     const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({
@@ -342,24 +465,164 @@ export class PayoutsStack extends Stack {
           'The account-level role API Gateway uses to write execution logs; AWS documents this managed policy for it and it only allows CloudWatch Logs writes.',
       });
     }
-    Validations.of(api.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL yet: stage throttling bounds abuse, partner/admin routes need a Cognito token and webhooks are verified by Stripe signature. Attach a web ACL at the stage when one exists for the account.',
-    });
 
     // API Gateway's own refusals (no route, bad token, throttling, ...) use the project's error shape, with the
-    // same status and body as the local API server (one table: lib/gateway-responses.ts), and carry the CORS
-    // header so the browser can read them.
+    // same status and body as the local API server (one table: lib/gateway-responses.ts), the security headers of
+    // every other answer, and the CORS header so the browser can read them.
+    const headers = Object.fromEntries(Object.entries(SECURITY_HEADERS).map(([name, value]) => [name, `'${value}'`]));
     for (const [kind, response] of Object.entries(GATEWAY_RESPONSES) as [GatewayResponseKind, { status: number }][]) {
       api.addGatewayResponse(pascal(kind.toLowerCase()), {
         type: ResponseType.of(kind),
         statusCode: String(response.status),
-        ...(corsOrigin ? { responseHeaders: { 'Access-Control-Allow-Origin': `'${corsOrigin}'` } } : {}),
+        responseHeaders: {
+          ...headers,
+          ...(corsOrigin ? { 'Access-Control-Allow-Origin': `'${corsOrigin}'` } : {}),
+        },
         templates: { 'application/json': gatewayResponseBody(kind) },
       });
     }
     return api;
+  }
+
+  /** Per-method throttles of the public and webhook routes (`/path/METHOD`, as API Gateway's method settings). */
+  private methodThrottles(routes: readonly RouteDefinition[]): Record<string, MethodDeploymentOptions> {
+    const config = this.config;
+    // A method's own settings replace the stage-wide ones for that method: repeat logging and metrics.
+    const base: MethodDeploymentOptions = {
+      loggingLevel: MethodLoggingLevel.ERROR,
+      dataTraceEnabled: false,
+      metricsEnabled: true,
+    };
+    const limits: Partial<Record<RouteDefinition['auth'], MethodDeploymentOptions>> = {
+      public: {
+        ...base,
+        throttlingRateLimit: config.publicThrottleRateLimit,
+        throttlingBurstLimit: config.publicThrottleBurstLimit,
+      },
+      webhook: {
+        ...base,
+        throttlingRateLimit: config.webhookThrottleRateLimit,
+        throttlingBurstLimit: config.webhookThrottleBurstLimit,
+      },
+    };
+    return Object.fromEntries(
+      routes.flatMap((route) => {
+        const options = limits[route.auth];
+        return options ? [[`${route.path}/${route.method}`, options] as const] : [];
+      }),
+    );
+  }
+
+  /**
+   * The web ACL of the API stage, in order: Stripe webhook paths only from Stripe's webhook addresses; a per-IP rate
+   * limit (Stripe exempt); AWS's IP reputation, known-bad-inputs and common rule sets (webhook paths exempt: they are
+   * Stripe-only and signature-verified, and Stripe payloads are not browser input); bodies above the API's 64 KiB
+   * limit refused. API Gateway forwards up to 64 KB of body to WAF for inspection (AssociationConfig).
+   */
+  private createWebAcl(routes: readonly RouteDefinition[]): [CfnWebACL, CfnIPSet] {
+    const config = this.config;
+    const ipSet = new CfnIPSet(this, 'StripeWebhookIps', {
+      scope: 'REGIONAL',
+      ipAddressVersion: 'IPV4',
+      addresses: config.stripeWebhookIps,
+      description: 'Stripe webhook source addresses, stage key stripeWebhookIps, see docs.stripe.com/ips',
+    });
+    const fromStripe = { ipSetReferenceStatement: { arn: ipSet.attrArn } };
+    const webhookPaths = routes.filter((route) => route.auth === 'webhook').map((route) => route.path);
+    const pathStatements = webhookPaths.map((path) => ({
+      byteMatchStatement: {
+        fieldToMatch: { uriPath: {} },
+        positionalConstraint: 'CONTAINS',
+        searchString: path,
+        textTransformations: [{ priority: 0, type: 'NONE' }],
+      },
+    }));
+    const webhookPath =
+      pathStatements.length === 0
+        ? undefined
+        : pathStatements.length === 1
+          ? pathStatements[0]!
+          : { orStatement: { statements: pathStatements } };
+    const notWebhook = webhookPath ? { notStatement: { statement: webhookPath } } : undefined;
+    const visibility = (name: string) => ({
+      cloudWatchMetricsEnabled: true,
+      metricName: `${pascal(SERVICE_NAME)}${pascal(config.stage)}${name}`,
+      sampledRequestsEnabled: true,
+    });
+    const managed = (name: string, priority: number, overrides: string[] = []): CfnWebACL.RuleProperty => ({
+      name: `Aws${name}`,
+      priority,
+      overrideAction: { none: {} },
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: 'AWS',
+          name: `AWSManagedRules${name}`,
+          ...(overrides.length > 0
+            ? { ruleActionOverrides: overrides.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
+            : {}),
+          ...(notWebhook ? { scopeDownStatement: notWebhook } : {}),
+        },
+      },
+      visibilityConfig: visibility(name),
+    });
+    const rules: CfnWebACL.RuleProperty[] = [
+      ...(webhookPath
+        ? [
+            {
+              name: 'WebhooksOnlyFromStripe',
+              priority: 0,
+              action: blockWith('ACCESS_DENIED'),
+              statement: {
+                andStatement: { statements: [webhookPath, { notStatement: { statement: fromStripe } }] },
+              },
+              visibilityConfig: visibility('WebhooksOnlyFromStripe'),
+            },
+          ]
+        : []),
+      {
+        name: 'RatePerIp',
+        priority: 1,
+        action: blockWith('THROTTLED'),
+        statement: {
+          rateBasedStatement: {
+            limit: config.wafRateLimitPerIp,
+            evaluationWindowSec: 300,
+            aggregateKeyType: 'IP',
+            scopeDownStatement: { notStatement: { statement: fromStripe } },
+          },
+        },
+        visibilityConfig: visibility('RatePerIp'),
+      },
+      managed('AmazonIpReputationList', 2),
+      managed('KnownBadInputsRuleSet', 3),
+      // SizeRestrictions_BODY blocks bodies over 8 KB; the API takes up to 64 KiB, enforced by BodyOver64KiB below.
+      managed('CommonRuleSet', 4, ['SizeRestrictions_BODY']),
+      {
+        name: 'BodyOver64KiB',
+        priority: 5,
+        action: blockWith('REQUEST_TOO_LARGE'),
+        statement: bodyTooLarge(notWebhook),
+        visibilityConfig: visibility('BodyOver64KiB'),
+      },
+    ];
+    const webAcl = new CfnWebACL(this, 'WebAcl', {
+      name: `${SERVICE_NAME}-${config.stage}`,
+      description: 'connect-payouts API stage: Stripe-only webhooks, per-IP rate limit, AWS managed rule sets',
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      associationConfig: { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: 'KB_64' } } },
+      // WAF's refusals answer in the API's error shape too (403 forbidden, 429 rate_limited, 413 payload_too_large).
+      customResponseBodies: Object.fromEntries(
+        WAF_RESPONSES.map((kind) => [kind, { contentType: 'APPLICATION_JSON', content: gatewayResponseBody(kind) }]),
+      ),
+      rules,
+      visibilityConfig: visibility('WebAcl'),
+    });
+    new CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+    return [webAcl, ipSet];
   }
 
   /**
@@ -373,12 +636,25 @@ export class PayoutsStack extends Stack {
   }
 
   private addRoute(route: RouteDefinition): void {
+    const reserved = this.config.reservedConcurrency
+      ? {
+          // Webhooks keep a share of the account's concurrency whatever else floods it; public routes are capped so
+          // an anonymous flood cannot take the account's concurrency from the rest.
+          webhook: this.config.webhookReservedConcurrency,
+          public: this.config.publicReservedConcurrency,
+          partner: undefined,
+          admin: undefined,
+        }[route.auth]
+      : undefined;
     const fn = this.createFunction(
       route.name,
       route.handler,
       API_TIMEOUT,
       route.access,
       `${route.method} ${route.path}`,
+      {
+        ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
+      },
     );
     const resource: IResource = this.api.root.resourceForPath(route.path);
     const pathParameters = [...route.path.matchAll(/\{([^}+]+)\+?\}/g)].map((match) => match[1]!);
@@ -408,7 +684,7 @@ export class PayoutsStack extends Stack {
       cognitoUserPools: [this.userPool],
       // The ID token: it carries email and cognito:groups, which the handlers read from the claims.
       identitySource: 'method.request.header.Authorization',
-      resultsCacheTtl: Duration.minutes(5),
+      resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });
     return this.authorizer;
   }
@@ -428,10 +704,11 @@ export class PayoutsStack extends Stack {
   // Jobs and queues
 
   private createPayoutQueues(): [Queue, Queue] {
+    const retentionPeriod = Duration.days(QUEUE_RETENTION_DAYS);
     const deadLetterQueue = new Queue(this, 'PayoutDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod,
     });
     Validations.of(deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -442,12 +719,13 @@ export class PayoutsStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: PAYOUT_QUEUE_VISIBILITY,
-      retentionPeriod: Duration.days(4),
+      // As long as SQS allows: a stalled worker (the age alarm below) has two weeks before any work is lost.
+      retentionPeriod,
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: PAYOUT_MAX_RECEIVE_COUNT },
     });
-    new Alarm(this, 'PayoutDeadLetterQueueAlarm', {
+    this.alarm('PayoutDeadLetterQueueAlarm', {
       alarmDescription:
-        'Payout messages failed 5 times and landed in the dead-letter queue: see docs for the redrive runbook.',
+        'Payout messages failed 5 times and landed in the dead-letter queue: see docs/runbooks/payout-run.md to redrive.',
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: 'Maximum',
@@ -456,20 +734,136 @@ export class PayoutsStack extends Stack {
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(this.alarmTopic));
+    });
+    this.renotifyWhileMessagesRemain(deadLetterQueue);
+    this.alarm('PayoutQueueAgeAlarm', {
+      alarmDescription: `The oldest payout message waits for more than ${ALARM_THRESHOLDS.payoutQueueAgeSeconds / 3600} h: the worker is stalled (throttled, disabled trigger, failing batches).`,
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: ALARM_THRESHOLDS.payoutQueueAgeSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm('PayoutDeadLetterQueueAgeAlarm', {
+      alarmDescription: `A payout message has been in the dead-letter queue for more than ${ALARM_THRESHOLDS.deadLetterAgeSeconds / 3600} h; messages expire after ${QUEUE_RETENTION_DAYS} days.`,
+      metric: deadLetterQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: ALARM_THRESHOLDS.deadLetterAgeSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
     return [queue, deadLetterQueue];
   }
 
+  /**
+   * CloudWatch notifies once per state change, so PayoutDeadLetterQueueAlarm says "messages arrived" once (and OK once
+   * the queue is drained). A second alarm on the same metric, with alarm actions only, is set back to
+   * INSUFFICIENT_DATA every few hours by an EventBridge Scheduler schedule; its next evaluation finds the messages
+   * still there and notifies again. With an empty queue it evaluates to OK, which has no action: nothing is sent.
+   */
+  private renotifyWhileMessagesRemain(deadLetterQueue: Queue): void {
+    const hours = ALARM_THRESHOLDS.deadLetterRenotifyHours;
+    const reminder = this.alarm(
+      'PayoutDeadLetterQueueReminderAlarm',
+      {
+        alarmDescription: `Reminder, every ${hours} h while it lasts: payout messages are still in the dead-letter queue (docs/runbooks/payout-run.md).`,
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      { ok: false },
+    );
+    const role = new Role(this, 'AlarmRenotifyRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'connect-payouts: re-arms the dead-letter queue reminder alarm',
+    });
+    role.addToPolicy(new PolicyStatement({ actions: ['cloudwatch:SetAlarmState'], resources: [reminder.alarmArn] }));
+    new CfnSchedule(this, 'AlarmRenotifySchedule', {
+      description: `Re-arms the dead-letter queue reminder alarm every ${hours} h`,
+      scheduleExpression: `rate(${hours} hours)`,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: 'arn:aws:scheduler:::aws-sdk:cloudwatch:setAlarmState',
+        roleArn: role.roleArn,
+        input: Stack.of(this).toJsonString({
+          AlarmName: reminder.alarmName,
+          StateValue: 'INSUFFICIENT_DATA',
+          StateReason: 'Re-armed so that messages still in the dead-letter queue notify again',
+        }),
+      },
+    });
+  }
+
+  /** Where the scheduled planner's event goes when EventBridge cannot invoke it or its retries all failed. */
+  private createPlannerFailureQueue(): Queue {
+    const queue = new Queue(this, 'PlannerFailureQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(QUEUE_RETENTION_DAYS),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a failure destination (the scheduled planner’s event after its retries); an operator reads it and starts the run with POST /admin/payout-runs.',
+    });
+    this.alarm('PlannerFailureAlarm', {
+      alarmDescription:
+        'The scheduled payout planner failed after its retries: the month’s run may not have started (docs/runbooks/payout-run.md).',
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return queue;
+  }
+
   private addJob(job: JobDefinition): void {
-    const fn = this.createFunction(job.name, job.handler, TIMEOUTS[job.trigger], job.access, `job (${job.trigger})`);
+    const options: Record<JobDefinition['trigger'], ExtraFunctionProps> = {
+      // EventBridge invokes the planner asynchronously: after Lambda's retries a failed event goes to the failure queue.
+      schedule: { onFailure: new SqsDestination(this.plannerFailureQueue), retryAttempts: 2 },
+      'payout-queue': {
+        // The worker queues the next page of a run (plan, release, requeue) on the queue that triggers it, so a large
+        // run is a chain Lambda -> SQS -> Lambda of one hop per page. Lambda's recursive loop detection would stop
+        // that chain after ~16 hops and drop the page. The chain is bounded by design: each page moves a cursor
+        // forward and queues at most one next page, the last page queues none, a page that fails goes to the DLQ
+        // after 5 receives, and the reserved concurrency below caps the worker.
+        recursiveLoop: RecursiveLoop.ALLOW,
+        ...(this.config.reservedConcurrency
+          ? { reservedConcurrentExecutions: this.config.payoutWorkerMaxConcurrency }
+          : {}),
+      },
+    };
+    const fn = this.createFunction(
+      job.name,
+      job.handler,
+      TIMEOUTS[job.trigger],
+      job.access,
+      `job (${job.trigger})`,
+      options[job.trigger],
+    );
     switch (job.trigger) {
       case 'schedule': {
         const rule = new Rule(this, `${pascal(job.name)}Schedule`, {
           description: `Runs ${job.name} (cron ${this.config.payoutScheduleCron}, UTC)`,
           schedule: Schedule.expression(`cron(${this.config.payoutScheduleCron})`),
         });
-        rule.addTarget(new LambdaFunction(fn.fn, { retryAttempts: 2, maxEventAge: Duration.hours(2) }));
-        new Alarm(this, `${pascal(job.name)}ScheduleFailedAlarm`, {
+        rule.addTarget(
+          new LambdaFunction(fn.fn, {
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(2),
+            deadLetterQueue: this.plannerFailureQueue,
+          }),
+        );
+        this.alarm(`${pascal(job.name)}ScheduleFailedAlarm`, {
           alarmDescription: `EventBridge could not invoke ${job.name}.`,
           metric: new Metric({
             namespace: 'AWS/Events',
@@ -482,7 +876,7 @@ export class PayoutsStack extends Stack {
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 1,
           treatMissingData: TreatMissingData.NOT_BREACHING,
-        }).addAlarmAction(new SnsAction(this.alarmTopic));
+        });
         return;
       }
       case 'payout-queue':
@@ -501,31 +895,48 @@ export class PayoutsStack extends Stack {
   // ---------------------------------------------------------------------------------------------------------------
   // Functions
 
-  private createFunction(name: string, entry: string, timeout: Duration, access: Access, what: string): ApiFunction {
+  private createFunction(
+    name: string,
+    entry: string,
+    timeout: Duration,
+    access: Access,
+    what: string,
+    extra: ExtraFunctionProps = {},
+  ): ApiFunction {
     if (this.functions.has(name)) throw new Error(`Duplicate route/job name "${name}" in functions/routes.ts`);
     const fn = new ApiFunction(this, `${pascal(name)}Fn`, {
       name,
       entry,
       timeout,
       tracing: this.config.tracing,
+      logLevel: this.config.logLevel,
       logRetention: this.logRetention,
       removalPolicy: this.removalPolicy,
       description: `connect-payouts ${this.config.stage} ${name}: ${what}`,
       environment: { ...this.baseEnvironment(), ...this.secretEnvironment(access) },
+      ...extra,
     });
     this.grantAccess(fn, access);
     this.functions.set(name, fn);
 
-    fn.fn
-      .metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })
-      .createAlarm(this, `${pascal(name)}ErrorsAlarm`, {
-        alarmDescription: `${name} threw (uncaught errors or timeouts) in the last 5 minutes.`,
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      })
-      .addAlarmAction(new SnsAction(this.alarmTopic));
+    // API functions answer every exception with a 500 (httpHandler), so Errors counts only crashes and timeouts
+    // there; the UnhandledError and API 5xx alarms (createServiceAlarms) see the rest.
+    this.alarm(`${pascal(name)}ErrorsAlarm`, {
+      alarmDescription: `${name} crashed or timed out in the last 5 minutes.`,
+      metric: fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm(`${pascal(name)}ThrottlesAlarm`, {
+      alarmDescription: `${name} was throttled (account or reserved concurrency exhausted) in the last 5 minutes.`,
+      metric: fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
     return fn;
   }
 
@@ -564,22 +975,31 @@ export class PayoutsStack extends Stack {
     };
   }
 
-  /** Names (never values) of the secrets this function may read; the others are not passed. */
+  /** Names (never values) of the secrets this function may read, its Stripe key included; the others are not passed. */
   private secretEnvironment(access: Access): Record<string, string> {
-    return Object.fromEntries((access.secrets ?? []).map((name) => [SECRET_SPECS[name].envVar, this.secretName(name)]));
+    return {
+      ...Object.fromEntries((access.secrets ?? []).map((name) => [SECRET_SPECS[name].envVar, this.secretName(name)])),
+      ...(access.stripe ? { [STRIPE_KEY_ENV_VAR]: this.stripeKeyName(access.stripe) } : {}),
+    };
   }
 
   /** Exactly what the route/job table declares, nothing more. */
   private grantAccess(fn: ApiFunction, access: Access): void {
-    if (access.table === 'read') this.table.grantReadData(fn.fn);
-    if (access.table === 'readwrite') this.table.grantReadWriteData(fn.fn);
     if (access.table) {
+      // The actions of lib/grants.ts, nothing from the table's grant helpers (they add Scan, streams, BatchWrite...).
+      fn.fn.addToRolePolicy(
+        new PolicyStatement({ actions: [...TABLE_ACTIONS[access.table]], resources: [this.table.tableArn] }),
+      );
+      fn.fn.addToRolePolicy(
+        new PolicyStatement({ actions: [...INDEX_ACTIONS], resources: [`${this.table.tableArn}/index/*`] }),
+      );
       Validations.of(fn.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.tableLogicalId()}.Arn>/index/*]`,
         reason: `Queries on the GSIs of this one table (${TABLE_SCHEMA.globalSecondaryIndexes.map((i) => i.indexName).join(', ')}); the wildcard covers index names of this table only.`,
       });
     }
     for (const secret of access.secrets ?? []) this.secrets[secret].grantRead(fn.fn);
+    if (access.stripe) this.stripeKeys[access.stripe].grantRead(fn.fn);
     if (access.payoutQueue === 'send') this.payoutQueue.grantSendMessages(fn.fn);
     if (access.userPool === 'read') {
       fn.fn.addToRolePolicy(
@@ -604,7 +1024,16 @@ export class PayoutsStack extends Stack {
   // ---------------------------------------------------------------------------------------------------------------
   // Alarms and outputs
 
-  private createAlarmTopic(): Topic {
+  /**
+   * Where every alarm goes: an existing topic (alarmTopicArn, e.g. the on-call tool's) or a topic of this stack with
+   * an email subscription (alarmEmail). prod refuses to synthesize with neither (lib/stage-config.ts).
+   */
+  private createAlarmTopic(): ITopic {
+    if (this.config.alarmTopicArn) {
+      const imported = Topic.fromTopicArn(this, 'AlarmTopic', this.config.alarmTopicArn);
+      if (this.config.alarmEmail) imported.addSubscription(new EmailSubscription(this.config.alarmEmail));
+      return imported;
+    }
     const topic = new Topic(this, 'AlarmTopic', {
       displayName: `connect-payouts ${this.config.stage} alarms`,
       enforceSSL: true,
@@ -618,6 +1047,116 @@ export class PayoutsStack extends Stack {
     return topic;
   }
 
+  /** An alarm that notifies the alarm topic when it fires and, unless `ok: false`, when it recovers. */
+  private alarm(id: string, props: AlarmProps, { ok = true }: { ok?: boolean } = {}): Alarm {
+    const alarm = new Alarm(this, id, props);
+    const action = new SnsAction(this.alarmTopic);
+    alarm.addAlarmAction(action);
+    if (ok) alarm.addOkAction(action);
+    this.alarms.set(id, alarm);
+    return alarm;
+  }
+
+  /** Alarms on what the per-function alarms cannot see: the API as clients see it, our own metrics, the table. */
+  private createServiceAlarms(routes: readonly RouteDefinition[]): void {
+    const apiDimensions = { ApiName: this.api.restApiName, Stage: this.config.stage };
+    const apiMetric = (metricName: string, statistic: string) =>
+      new Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: apiDimensions,
+        period: Duration.minutes(5),
+        statistic,
+      });
+    this.alarm('Api5xxAlarm', {
+      alarmDescription: `More than ${ALARM_THRESHOLDS.api5xxRate * 100} % of API answers were 5xx for 10 minutes (errors caught by httpHandler included).`,
+      metric: apiMetric('5XXError', Stats.AVERAGE),
+      threshold: ALARM_THRESHOLDS.api5xxRate,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm('ApiLatencyAlarm', {
+      alarmDescription: `API p99 latency above ${ALARM_THRESHOLDS.apiLatencyP99Ms} ms for 15 minutes.`,
+      metric: apiMetric('Latency', Stats.p(99)),
+      threshold: ALARM_THRESHOLDS.apiLatencyP99Ms,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const ownMetric = (metricName: string) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        // Powertools Metrics adds the service dimension to every metric.
+        dimensionsMap: { service: SERVICE_NAME },
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      });
+    this.alarm('UnhandledErrorAlarm', {
+      alarmDescription:
+        'A route answered 500 for an unexpected exception (httpHandler metric UnhandledError): see the function logs.',
+      metric: ownMetric('UnhandledError'),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const webhookFns = routes
+      .filter((route) => route.auth === 'webhook')
+      .map((route) => this.functions.get(route.name));
+    if (webhookFns.length > 0) {
+      const invocations = Object.fromEntries(
+        webhookFns.map((fn, index) => [
+          `invocations${index}`,
+          fn!.fn.metricInvocations({ period: Duration.minutes(5), statistic: 'Sum' }),
+        ]),
+      );
+      // FILL: a function with no invocation in a period has no data point, which would blank the whole sum.
+      const total = Object.keys(invocations)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + ');
+      this.alarm('WebhookRejectedAlarm', {
+        alarmDescription: `More than ${ALARM_THRESHOLDS.webhookRejectedRate * 100} % of Stripe deliveries were refused (signature or payload) for 10 minutes: a wrong webhook secret?`,
+        metric: new MathExpression({
+          expression: `IF((${total}) >= 5, FILL(rejected, 0) / (${total}), 0)`,
+          usingMetrics: { rejected: ownMetric('WebhookRejected'), ...invocations },
+          period: Duration.minutes(5),
+          label: 'share of webhook deliveries refused',
+        }),
+        threshold: ALARM_THRESHOLDS.webhookRejectedRate,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+    const operations = [
+      Operation.GET_ITEM,
+      Operation.BATCH_GET_ITEM,
+      Operation.QUERY,
+      Operation.PUT_ITEM,
+      Operation.UPDATE_ITEM,
+      Operation.DELETE_ITEM,
+      Operation.TRANSACT_WRITE_ITEMS,
+    ];
+    this.alarm('TableThrottleAlarm', {
+      alarmDescription: 'DynamoDB throttled requests on the table (on-demand limits or a hot partition).',
+      metric: this.table.metricThrottledRequestsForOperations({ operations, period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm('TableSystemErrorsAlarm', {
+      alarmDescription: 'DynamoDB answered with system (5xx) errors.',
+      metric: this.table.metricSystemErrorsForOperations({ operations, period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   private createOutputs(routes: readonly RouteDefinition[]): void {
     new CfnOutput(this, 'ApiUrl', { value: this.apiBaseUrl, description: 'Base URL of the API (API_BASE_URL)' });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
@@ -625,20 +1164,81 @@ export class PayoutsStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'PayoutQueueUrl', { value: this.payoutQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, 'WebAclArn', { value: this.webAcl.attrArn });
     for (const route of routes.filter((r) => r.auth === 'webhook')) {
       new CfnOutput(this, `WebhookUrl${pascal(route.name)}`, {
         value: `${this.apiBaseUrl}${route.path}`,
         description: `Register in the Stripe Dashboard (Developers > Webhooks): ${route.name}`,
       });
     }
-    for (const [name, spec] of Object.entries(SECRET_SPECS) as [SecretName, SecretSpec][]) {
-      if (spec.generated) continue;
-      new CfnOutput(this, `${pascal(spec.slug)}SecretName`, {
-        value: this.secretName(name),
-        description: `Set with: aws secretsmanager put-secret-value --secret-id ${this.secretName(name)} --secret-string <value>`,
+    const toSet: [string, string][] = [
+      ...(Object.entries(SECRET_SPECS) as [SecretName, SecretSpec][])
+        .filter(([, spec]) => !spec.generated)
+        .map(([name, spec]): [string, string] => [spec.slug, this.secretName(name)]),
+      ...STRIPE_KEYS.map((key): [string, string] => [STRIPE_KEY_SPECS[key].slug, this.stripeKeyName(key)]),
+    ];
+    for (const [slug, secretName] of toSet) {
+      new CfnOutput(this, `${pascal(slug)}SecretName`, {
+        value: secretName,
+        description: `Set with: aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string <value>`,
       });
     }
   }
+}
+
+/** The gateway responses WAF's own blocks answer with (lib/gateway-responses.ts). */
+const WAF_RESPONSES = ['ACCESS_DENIED', 'THROTTLED', 'REQUEST_TOO_LARGE'] as const satisfies GatewayResponseKind[];
+
+function blockWith(kind: (typeof WAF_RESPONSES)[number]): CfnWebACL.RuleActionProperty {
+  return {
+    block: {
+      customResponse: {
+        responseCode: GATEWAY_RESPONSES[kind].status,
+        customResponseBodyKey: kind,
+        responseHeaders: Object.entries(SECURITY_HEADERS).map(([name, value]) => ({ name, value })),
+      },
+    },
+  };
+}
+
+/** Bodies above the API's limit (webhook bodies excepted: Stripe sizes its events, and the handler verifies them). */
+function bodyTooLarge(notWebhook: CfnWebACL.StatementProperty | undefined): CfnWebACL.StatementProperty {
+  const size: CfnWebACL.StatementProperty = {
+    sizeConstraintStatement: {
+      fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
+      comparisonOperator: 'GT',
+      size: REQUEST_BODY_LIMIT_BYTES,
+      textTransformations: [{ priority: 0, type: 'NONE' }],
+    },
+  };
+  return notWebhook ? { andStatement: { statements: [size, notWebhook] } } : size;
+}
+
+/**
+ * The access log line: who (IP, user agent, the caller's Cognito `sub`), what (method, path, status, size), how long
+ * (total and integration latency, integration status) and why it failed (API Gateway's error type and message, WAF).
+ */
+function accessLogFormat(): AccessLogFormat {
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: AccessLogField.contextRequestId(),
+      requestTime: AccessLogField.contextRequestTime(),
+      ip: AccessLogField.contextIdentitySourceIp(),
+      userAgent: AccessLogField.contextIdentityUserAgent(),
+      sub: AccessLogField.contextAuthorizerClaims('sub'),
+      httpMethod: AccessLogField.contextHttpMethod(),
+      resourcePath: AccessLogField.contextResourcePath(),
+      protocol: AccessLogField.contextProtocol(),
+      status: AccessLogField.contextStatus(),
+      responseLength: AccessLogField.contextResponseLength(),
+      responseLatency: AccessLogField.contextResponseLatency(),
+      integrationLatency: AccessLogField.contextIntegrationLatency(),
+      integrationStatus: AccessLogField.contextIntegrationStatus(),
+      errorType: AccessLogField.contextErrorResponseType(),
+      errorMessage: AccessLogField.contextErrorMessage(),
+      wafResponseCode: AccessLogField.contextWafResponseCode(),
+    }),
+  );
 }
 
 /** `send-payout` -> `SendPayout`, for construct ids and output names. */

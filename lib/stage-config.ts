@@ -62,6 +62,58 @@ export const StageConfigSchema = z
     apiThrottleRateLimit: z.coerce.number().positive(),
     apiThrottleBurstLimit: z.coerce.number().int().positive(),
     alarmEmail: z.email().optional(),
+    /** An existing SNS topic (e.g. the account's on-call topic) that receives every alarm, instead of or with alarmEmail. */
+    alarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN')
+      .optional(),
+    /** Source addresses Stripe sends webhooks from (docs.stripe.com/ips); the WAF lets only these reach the webhooks. */
+    stripeWebhookIps: csvList.pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'expected an IPv4 address or CIDR, e.g. 3.18.12.63')
+            .transform((value) => (value.includes('/') ? value : `${value}/32`)),
+        )
+        .min(1),
+    ),
+    /** WAF: requests per IP in any 5 minutes before that IP is blocked (Stripe's webhook addresses are exempt). */
+    wafRateLimitPerIp: z.coerce.number().int().min(10).max(2_000_000_000),
+    /** Per-method throttling of the public routes (health, onboarding redirects), requests/s and burst. */
+    publicThrottleRateLimit: z.coerce.number().positive(),
+    publicThrottleBurstLimit: z.coerce.number().int().positive(),
+    /** Per-method throttling of each Stripe webhook route. */
+    webhookThrottleRateLimit: z.coerce.number().positive(),
+    webhookThrottleBurstLimit: z.coerce.number().int().positive(),
+    /**
+     * Reserved concurrency: the payout worker keeps payoutWorkerMaxConcurrency, each webhook webhookReservedConcurrency
+     * and each public route is capped at publicReservedConcurrency. false for accounts whose concurrency quota is too
+     * small to reserve any (new accounts start at 10).
+     */
+    reservedConcurrency: bool,
+    webhookReservedConcurrency: z.coerce.number().int().min(1).max(1000),
+    publicReservedConcurrency: z.coerce.number().int().min(1).max(1000),
+    /** A custom domain for the API (TLS 1.2 minimum); the default execute-api endpoint is then turned off. */
+    domainName: z
+      .string()
+      .regex(
+        /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        'expected a domain name, e.g. api.example.com',
+      )
+      .optional(),
+    /** ACM certificate for domainName, in the stack's region. */
+    domainCertificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'expected an ACM certificate ARN')
+      .optional(),
+    /** Cognito sends its mail through SES from this verified address (the default sender has a small daily quota). */
+    sesFromEmail: z.email().optional(),
+    /** Region of the SES identity of sesFromEmail. */
+    sesRegion: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region, e.g. eu-west-1')
+      .optional(),
     /** Cognito MFA: `required` satisfies AwsSolutions-COG2; `optional` lets users opt in to TOTP. */
     mfa: z.enum(['optional', 'required']),
     /** Cognito feature plan; `plus` turns on threat protection (AwsSolutions-COG8) at a per-user cost. */
@@ -125,6 +177,35 @@ export const StageConfigSchema = z
   .refine((config) => config.allowedCountries.includes(config.defaultCountry), {
     path: ['allowedCountries'],
     message: 'must include defaultCountry',
+  })
+  .superRefine((config, ctx) => {
+    if ((config.domainName === undefined) !== (config.domainCertificateArn === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domainName'],
+        message: 'domainName and domainCertificateArn go together',
+      });
+    }
+    if ((config.sesFromEmail === undefined) !== (config.sesRegion === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['sesFromEmail'], message: 'sesFromEmail and sesRegion go together' });
+    }
+    if (config.stage !== 'prod') return;
+    // A production stack must reach a human and send partners back to a real app.
+    if (config.alarmEmail === undefined && config.alarmTopicArn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarmEmail'],
+        message:
+          'prod needs an alarm destination: -c alarmEmail=ops@example.com or -c alarmTopicArn=arn:aws:sns:<region>:<account>:<topic>',
+      });
+    }
+    if (config.appUrl === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['appUrl'],
+        message: "prod needs the platform's web app: -c appUrl=https://app.example.com",
+      });
+    }
   });
 
 export type StageConfig = z.infer<typeof StageConfigSchema>;
@@ -141,7 +222,26 @@ const COMMON_DEFAULTS = {
   allowedCountries: ['US'],
   cognitoFeaturePlan: 'essentials',
   selfSignUp: false,
-  tracing: false,
+  tracing: true,
+  // Stripe's published webhook source addresses (docs.stripe.com/ips, ips_webhooks.txt); refresh before going live.
+  stripeWebhookIps: [
+    '3.18.12.63',
+    '3.69.109.8',
+    '3.120.168.93',
+    '3.130.192.231',
+    '13.235.14.237',
+    '13.235.122.149',
+    '18.211.135.69',
+    '35.154.171.200',
+    '35.157.207.129',
+    '52.15.183.38',
+    '54.88.130.119',
+    '54.88.130.237',
+    '54.187.174.169',
+    '54.187.205.235',
+    '54.187.216.72',
+  ],
+  reservedConcurrency: true,
   // 5 workers x 10 records in flight / ~0.3-0.4 s per Stripe call + our writes ≈ 125-165 requests/s of capacity: enough
   // to keep Stripe's live limit (100/s) busy; the shared rate budget, not the concurrency, holds the pace.
   payoutWorkerMaxConcurrency: 5,
@@ -163,6 +263,13 @@ export const STAGE_DEFAULTS: Record<StageName, Omit<StageConfigInput, 'stage'>> 
     ...COMMON_DEFAULTS,
     apiThrottleRateLimit: 10,
     apiThrottleBurstLimit: 20,
+    publicThrottleRateLimit: 2,
+    publicThrottleBurstLimit: 5,
+    webhookThrottleRateLimit: 5,
+    webhookThrottleBurstLimit: 10,
+    wafRateLimitPerIp: 300,
+    webhookReservedConcurrency: 5,
+    publicReservedConcurrency: 2,
     mfa: 'optional',
     logLevel: 'DEBUG',
     retainData: false,
@@ -171,6 +278,13 @@ export const STAGE_DEFAULTS: Record<StageName, Omit<StageConfigInput, 'stage'>> 
     ...COMMON_DEFAULTS,
     apiThrottleRateLimit: 100,
     apiThrottleBurstLimit: 200,
+    publicThrottleRateLimit: 10,
+    publicThrottleBurstLimit: 20,
+    webhookThrottleRateLimit: 50,
+    webhookThrottleBurstLimit: 100,
+    wafRateLimitPerIp: 1_000,
+    webhookReservedConcurrency: 25,
+    publicReservedConcurrency: 5,
     mfa: 'required',
     logLevel: 'INFO',
     retainData: true,
@@ -195,7 +309,16 @@ export function loadStageConfig(context: ContextSource): StageConfig {
     if (value !== undefined) input[key] = value;
   }
   // `-c alarmEmail=` is the way to unset an optional value from the command line.
-  for (const key of ['alarmEmail', 'apiBaseUrl', 'stripeRequestsPerSecond']) {
+  for (const key of [
+    'alarmEmail',
+    'alarmTopicArn',
+    'apiBaseUrl',
+    'stripeRequestsPerSecond',
+    'domainName',
+    'domainCertificateArn',
+    'sesFromEmail',
+    'sesRegion',
+  ]) {
     if (input[key] === '') delete input[key];
   }
   const result = StageConfigSchema.safeParse(input);

@@ -200,6 +200,9 @@ export function httpHandler<
         metrics.addMetric('UnhandledError', 'Count', 1);
       } else {
         logger.info('Request refused', { code: mapped.body.error.code, status: mapped.status });
+        // A refused Stripe delivery (bad signature, unreadable payload): the stack alarms on their share of deliveries,
+        // which is how a wrong webhook secret shows up.
+        if (options.auth === 'webhook' && mapped.status < 500) metrics.addMetric('WebhookRejected', 'Count', 1);
       }
       return toResponse({ status: mapped.status, body: mapped.body });
     }

@@ -2,7 +2,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  type IDestination,
+  LoggingFormat,
+  RecursiveLoop,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -32,6 +41,15 @@ export interface ApiFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   readonly tracing: boolean;
   readonly description?: string;
+  /** Lambda's application log level; the same as POWERTOOLS_LOG_LEVEL, so neither filters the other. */
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Reserved concurrency: both a guaranteed share of the account's concurrency and a cap. */
+  readonly reservedConcurrentExecutions?: number;
+  /** Lambda's recursive loop detection; only a function that re-queues bounded work to its own trigger sets Allow. */
+  readonly recursiveLoop?: RecursiveLoop;
+  /** Asynchronous invocations (EventBridge): where an event goes after its retries failed. */
+  readonly onFailure?: IDestination;
+  readonly retryAttempts?: number;
 }
 
 /**
@@ -73,6 +91,16 @@ export class ApiFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      // JSON: Lambda's own platform lines are JSON too, and the application level is enforced by Lambda.
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[props.logLevel],
+      systemLogLevelV2: SystemLogLevel.WARN,
+      recursiveLoop: props.recursiveLoop ?? RecursiveLoop.TERMINATE,
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.onFailure ? { onFailure: props.onFailure } : {}),
+      ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
       description: props.description ?? `connect-payouts ${props.name}`,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',

@@ -25,7 +25,7 @@ const ROUTES: readonly RouteDefinition[] = [
     path: '/webhooks/stripe/platform',
     handler: entry,
     auth: 'webhook',
-    access: { table: 'readwrite', secrets: ['platformWebhookSecret', 'stripeApiKey'] },
+    access: { table: 'readwrite', stripe: 'readonly', secrets: ['platformWebhookSecret'] },
   },
   {
     name: 'onboarding-refresh',
@@ -33,7 +33,7 @@ const ROUTES: readonly RouteDefinition[] = [
     path: '/connect/onboarding/refresh',
     handler: entry,
     auth: 'public',
-    access: { table: 'readwrite', secrets: ['stripeApiKey', 'stateSigningKey'] },
+    access: { table: 'readwrite-delete', stripe: 'onboarding', secrets: ['stateSigningKey'] },
   },
   {
     name: 'get-payout',
@@ -108,11 +108,12 @@ describe('a stack generated from a larger route table', () => {
     const env = (name: string) => s.template.toJSON().Resources[fnLogicalId(s, name)].Properties.Environment.Variables;
     expect(env('platform-webhook')).toMatchObject({
       PLATFORM_WEBHOOK_SECRET_NAME: 'connect-payouts/dev/stripe-platform-webhook-secret',
-      STRIPE_API_KEY_SECRET_NAME: 'connect-payouts/dev/stripe-api-key',
+      STRIPE_API_KEY_SECRET_NAME: 'connect-payouts/dev/stripe-key-readonly',
     });
     expect(env('platform-webhook')).not.toHaveProperty('CONNECT_WEBHOOK_SECRET_NAME');
     expect(env('onboarding-refresh')).toMatchObject({
       STATE_SIGNING_SECRET_NAME: 'connect-payouts/dev/state-signing-key',
+      STRIPE_API_KEY_SECRET_NAME: 'connect-payouts/dev/stripe-key-onboarding',
     });
     expect(Object.keys(env('get-payout')).filter((key) => key.endsWith('_SECRET_NAME'))).toEqual([]);
   });

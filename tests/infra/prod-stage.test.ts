@@ -4,7 +4,10 @@ import { type Synthesized, synth } from './synth.ts';
 
 let s: Synthesized;
 beforeAll(() => {
-  s = synth({ stage: 'prod', appUrl: 'https://partners.example.com', platformFeeBps: '750' }, { bundle: false });
+  s = synth(
+    { stage: 'prod', appUrl: 'https://partners.example.com', alarmEmail: 'ops@example.com', platformFeeBps: '750' },
+    { bundle: false },
+  );
 });
 
 describe('prod stage', () => {

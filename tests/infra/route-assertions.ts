@@ -1,5 +1,6 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { expect } from 'vitest';
+import { INDEX_ACTIONS, TABLE_ACTIONS } from '#infra/grants';
 import type { JobDefinition, RouteDefinition } from '#routes';
 import { actions, allStatements, type Statement, type Synthesized } from './synth.ts';
 
@@ -106,7 +107,14 @@ export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (Route
       all.some((a) => a.startsWith('dynamodb:')),
       `${entry.name} dynamodb`,
     ).toBe(access.table !== undefined);
-    expect(all.includes('dynamodb:PutItem'), `${entry.name} dynamodb write`).toBe(access.table === 'readwrite');
+    // Exactly the actions lib/grants.ts lists for the declared level: on the table, and only Query on its indexes.
+    const onTable = about('dynamodb:').filter((st) => !JSON.stringify(st.Resource).includes('/index/'));
+    const onIndexes = about('dynamodb:').filter((st) => JSON.stringify(st.Resource).includes('/index/'));
+    const sorted = (sts: Statement[]) => [...new Set(sts.flatMap(actions))].sort();
+    expect(sorted(onTable), `${entry.name} dynamodb actions`).toEqual(
+      access.table ? [...TABLE_ACTIONS[access.table]].sort() : [],
+    );
+    expect(sorted(onIndexes), `${entry.name} dynamodb index actions`).toEqual(access.table ? [...INDEX_ACTIONS] : []);
     for (const st of about('dynamodb:')) {
       for (const resource of [st.Resource].flat()) expect(JSON.stringify(resource)).toContain(`"${tableId}"`);
     }
@@ -120,7 +128,10 @@ export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (Route
       expect(st.Resource).toEqual({ 'Fn::GetAtt': [userPoolId, 'Arn'] });
     }
 
-    const expectedSecrets = (access.secrets ?? []).map((name) => logicalId(s.stack.secrets[name])).sort();
+    const expectedSecrets = [
+      ...(access.secrets ?? []).map((name) => logicalId(s.stack.secrets[name])),
+      ...(access.stripe ? [logicalId(s.stack.stripeKeys[access.stripe])] : []),
+    ].sort();
     const grantedSecrets = about('secretsmanager:')
       .flatMap((st) => [st.Resource].flat().map((r) => (r as { Ref: string }).Ref))
       .sort();

@@ -15,10 +15,19 @@ describe('stage configuration', () => {
       allowedCountries: ['US'],
       apiThrottleRateLimit: 10,
       apiThrottleBurstLimit: 20,
+      publicThrottleRateLimit: 2,
+      publicThrottleBurstLimit: 5,
+      webhookThrottleRateLimit: 5,
+      webhookThrottleBurstLimit: 10,
+      wafRateLimitPerIp: 300,
+      stripeWebhookIps: expect.arrayContaining(['3.18.12.63/32', '54.187.216.72/32']),
+      reservedConcurrency: true,
+      webhookReservedConcurrency: 5,
+      publicReservedConcurrency: 2,
       mfa: 'optional',
       cognitoFeaturePlan: 'essentials',
       selfSignUp: false,
-      tracing: false,
+      tracing: true,
       payoutWorkerMaxConcurrency: 5,
       logLevel: 'DEBUG',
       retainData: false,
@@ -37,7 +46,8 @@ describe('stage configuration', () => {
   });
 
   it('retains data, requires MFA and throttles higher in prod', () => {
-    expect(loadStageConfig(context({ stage: 'prod' }))).toMatchObject({
+    const prod = { stage: 'prod', alarmEmail: 'ops@example.com', appUrl: 'https://app.example.com' };
+    expect(loadStageConfig(context(prod))).toMatchObject({
       stage: 'prod',
       retainData: true,
       mfa: 'required',
@@ -50,7 +60,9 @@ describe('stage configuration', () => {
     const config = loadStageConfig(
       context({
         stage: 'prod',
-        stages: { prod: { platformFeeBps: 500, appUrl: 'https://from-cdk-json.example.com' } },
+        stages: {
+          prod: { platformFeeBps: 500, appUrl: 'https://from-cdk-json.example.com', alarmEmail: 'ops@example.com' },
+        },
         platformFeeBps: '250',
         allowedCountries: 'us, gb,DE',
         defaultCurrency: 'EUR',
@@ -66,6 +78,24 @@ describe('stage configuration', () => {
       defaultCurrency: 'eur',
       tracing: true,
     });
+  });
+
+  it('refuses a prod stage that alarms nobody or has no app URL, naming the keys to pass', () => {
+    expect(() => loadStageConfig(context({ stage: 'prod', appUrl: 'https://app.example.com' }))).toThrow(
+      /alarmEmail: prod needs an alarm destination: -c alarmEmail=.* or -c alarmTopicArn=/,
+    );
+    expect(() => loadStageConfig(context({ stage: 'prod', alarmEmail: 'ops@example.com' }))).toThrow(
+      /appUrl: prod needs the platform's web app: -c appUrl=/,
+    );
+    expect(() => loadStageConfig(context({ stage: 'prod', alarmEmail: '', appUrl: '' }))).toThrow(
+      /alarmEmail: .*; appUrl: /,
+    );
+    // Positive controls: either destination is enough, and dev needs neither.
+    const topic = 'arn:aws:sns:eu-west-1:123456789012:on-call';
+    expect(
+      loadStageConfig(context({ stage: 'prod', alarmTopicArn: topic, appUrl: 'https://app.example.com' })),
+    ).toMatchObject({ stage: 'prod', alarmTopicArn: topic });
+    expect(loadStageConfig(context({ stage: 'dev' }))).toMatchObject({ stage: 'dev', appUrl: '' });
   });
 
   it('treats an empty -c value as unset for optional keys', () => {
@@ -112,6 +142,11 @@ describe('stage configuration', () => {
     [{ allowedRedirectOrigins: 'https://shop.example.com/checkout' }, /allowedRedirectOrigins/],
     [{ payoutPlanningPageSize: '5000' }, /payoutPlanningPageSize/],
     [{ stages: { prod: { platformFee: 5 } } }, /Unknown key\(s\) in context "stages.prod": platformFee/],
+    [{ stripeWebhookIps: '3.18.12' }, /stripeWebhookIps/],
+    [{ alarmTopicArn: 'ops-topic' }, /alarmTopicArn/],
+    [{ domainName: 'api.example.com' }, /domainName and domainCertificateArn go together/],
+    [{ sesFromEmail: 'no-reply@example.com' }, /sesFromEmail and sesRegion go together/],
+    [{ wafRateLimitPerIp: '5' }, /wafRateLimitPerIp/],
   ])('rejects %o', (values, message) => {
     expect(() => loadStageConfig(context(values))).toThrow(message);
   });

@@ -24,6 +24,8 @@ export interface Synthesized {
   readonly template: Template;
   /** Unacknowledged cdk-nag findings (acknowledged ones never reach the report). */
   readonly nag: NagFinding[];
+  /** Findings of CDK's built-in CloudFormation template validation (property patterns, types). */
+  readonly cfnValidation: NagFinding[];
 }
 
 /**
@@ -54,10 +56,14 @@ export function synth(
     assembly,
     template: Template.fromStack(stack),
     nag: readNagFindings(assembly.directory),
+    cfnValidation: readNagFindings(assembly.directory, (name) => name === 'CloudFormation Validate'),
   };
 }
 
-export function readNagFindings(assemblyDirectory: string): NagFinding[] {
+export function readNagFindings(
+  assemblyDirectory: string,
+  plugin: (pluginName: string) => boolean = (name) => name.startsWith('AwsSolutions'),
+): NagFinding[] {
   const report = JSON.parse(readFileSync(path.join(assemblyDirectory, 'validation-report.json'), 'utf8')) as {
     pluginReports: {
       pluginName: string;
@@ -70,9 +76,9 @@ export function readNagFindings(assemblyDirectory: string): NagFinding[] {
     }[];
   };
   return report.pluginReports
-    .filter((plugin) => plugin.pluginName.startsWith('AwsSolutions'))
-    .flatMap((plugin) =>
-      plugin.violations.map((violation) => ({
+    .filter((report) => plugin(report.pluginName))
+    .flatMap((report) =>
+      report.violations.map((violation) => ({
         ruleName: violation.ruleName,
         severity: violation.severity,
         description: violation.description,
