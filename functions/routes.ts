@@ -45,6 +45,10 @@ export interface Access {
   readonly userPool?: 'read';
   /** Send to the event delivery queue (operators' redelivery). */
   readonly eventDeliveryQueue?: 'send';
+  /** Put domain events on the stage's event bus (the outbox publisher). */
+  readonly eventBus?: 'put';
+  /** Send email through SES from the configured sender (partner emails). */
+  readonly email?: 'send';
 }
 
 export interface RouteDefinition {
@@ -105,7 +109,7 @@ function eventRoutes(): RouteDefinition[] {
   return [
     route('create-webhook-endpoint', 'POST', endpoints, { table: 'readwrite' }),
     route('list-webhook-endpoints', 'GET', endpoints, { table: 'read' }),
-    route('delete-webhook-endpoint', 'DELETE', `${endpoints}/{endpointId}`, { table: 'readwrite' }),
+    route('delete-webhook-endpoint', 'DELETE', `${endpoints}/{endpointId}`, { table: 'readwrite-delete' }),
     route('rotate-webhook-secret', 'POST', `${endpoints}/{endpointId}/rotate-secret`, { table: 'readwrite' }),
     route('list-events-admin', 'GET', '/admin/events', { table: 'read' }),
     route('get-event-admin', 'GET', '/admin/events/{eventId}', { table: 'read' }),
@@ -382,7 +386,7 @@ function partnerRoutes(): RouteDefinition[] {
 export interface JobDefinition {
   readonly name: string;
   readonly handler: string;
-  readonly trigger: 'schedule' | 'payout-queue';
+  readonly trigger: 'schedule' | 'payout-queue' | 'table-stream' | 'event-delivery-queue' | 'email-queue';
   readonly access: Access;
 }
 
@@ -404,5 +408,26 @@ export const JOBS: readonly JobDefinition[] = [
     handler: 'functions/jobs/send-payout.ts',
     trigger: 'payout-queue',
     access: { table: 'readwrite', stripe: 'transfers', payoutQueue: 'send' },
+  },
+  {
+    // The outbox publisher: new domain-event items on the table's stream → the event bus.
+    name: 'publish-events',
+    handler: 'functions/jobs/publish-events.ts',
+    trigger: 'table-stream',
+    access: { eventBus: 'put' },
+  },
+  {
+    // Deliveries of domain events to the platform's webhook endpoints (the delivery queue, fed by the bus).
+    name: 'deliver-events',
+    handler: 'functions/jobs/deliver-events.ts',
+    trigger: 'event-delivery-queue',
+    access: { table: 'readwrite' },
+  },
+  {
+    // Partner emails (the email queue, fed by the bus with the email-worthy event types).
+    name: 'send-partner-emails',
+    handler: 'functions/jobs/send-partner-emails.ts',
+    trigger: 'email-queue',
+    access: { table: 'readwrite-delete', userPool: 'read', email: 'send' },
   },
 ];

@@ -9,6 +9,12 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   schedule: 300,
   /** Payout queue workers. */
   'payout-queue': 60,
+  /** The outbox publisher (table stream → event bus). */
+  'table-stream': 60,
+  /** Event deliveries to the platform (10 s per request, endpoints in parallel). */
+  'event-delivery-queue': 60,
+  /** Partner emails. */
+  'email-queue': 60,
 } as const;
 
 export const PAYOUT_QUEUE = {

@@ -42,15 +42,16 @@ import {
   type CfnTable,
   Operation,
   ProjectionType,
+  StreamViewType,
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, FilterRule, RecursiveLoop, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import { type CfnSecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -60,6 +61,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnIPSet, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
+import { EVENT_SOURCE } from '#core/domain-events';
+import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
+import { MAX_DELIVERY_ATTEMPTS } from '#core/webhook-endpoints';
 import {
   type Access,
   JOBS,
@@ -100,6 +104,9 @@ const API_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS.api);
 const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
   'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
+  'table-stream': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['table-stream']),
+  'event-delivery-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['event-delivery-queue']),
+  'email-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['email-queue']),
 };
 const PAYOUT_QUEUE_VISIBILITY = Duration.seconds(PAYOUT_QUEUE.visibilityTimeoutSeconds);
 const PAYOUT_MAX_RECEIVE_COUNT = PAYOUT_QUEUE.maxReceiveCount;
@@ -175,6 +182,11 @@ export class PayoutsStack extends Stack {
   readonly payoutQueue: Queue;
   readonly payoutDeadLetterQueue: Queue;
   readonly plannerFailureQueue: Queue;
+  /** Domain events: the bus (with its archive), the delivery and email queues its rules feed, and their DLQs. */
+  readonly eventBus: EventBus;
+  readonly eventDeliveryQueue: Queue;
+  readonly emailQueue: Queue;
+  readonly eventPublishFailureQueue: Queue;
   readonly alarmTopic: ITopic;
   readonly secrets: Record<SecretName, Secret>;
   /** One restricted Stripe key per capability (functions/routes.ts `access.stripe`). */
@@ -206,6 +218,8 @@ export class PayoutsStack extends Stack {
     this.alarmTopic = this.createAlarmTopic();
     [this.payoutQueue, this.payoutDeadLetterQueue] = this.createPayoutQueues();
     this.plannerFailureQueue = this.createPlannerFailureQueue();
+    [this.eventBus, this.eventDeliveryQueue, this.emailQueue, this.eventPublishFailureQueue] =
+      this.createEventPipeline();
     const routes = props.routes ?? ROUTES;
     this.api = this.createApi(routes);
     this.apiBaseUrl =
@@ -232,6 +246,8 @@ export class PayoutsStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      // The outbox: new domain-event items reach the publisher through the stream.
+      stream: StreamViewType.NEW_IMAGE,
       deletionProtection: this.config.retainData,
       removalPolicy: this.removalPolicy,
     });
@@ -826,6 +842,79 @@ export class PayoutsStack extends Stack {
     return queue;
   }
 
+  /**
+   * Domain events out: a custom bus per stage with an archive (replay), and two rules — every event of ours to the
+   * delivery queue (the platform's webhook endpoints), the email-worthy types to the email queue. Each queue has a
+   * DLQ with an alarm; the publisher's failed stream batches go to their own queue. The rules' targets have DLQs too
+   * (an event EventBridge could not put on a queue).
+   */
+  private createEventPipeline(): [EventBus, Queue, Queue, Queue] {
+    const retentionPeriod = Duration.days(QUEUE_RETENTION_DAYS);
+    const bus = new EventBus(this, 'EventBus', { description: `connect-payouts ${this.config.stage} domain events` });
+    bus.archive('EventArchive', {
+      description: 'Every domain event, for replay',
+      eventPattern: { source: [EVENT_SOURCE] },
+      retention: Duration.days(365),
+    });
+    const deadLetter = (id: string, what: string) => {
+      const queue = new Queue(this, id, { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod });
+      Validations.of(queue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: `Dead-letter queue of ${what}; an operator inspects and redrives it (docs/runbooks/events.md).`,
+      });
+      this.alarm(`${id}Alarm`, {
+        alarmDescription: `${what}: messages in the dead-letter queue (docs/runbooks/events.md).`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      return queue;
+    };
+    const deliveryDlq = deadLetter('EventDeliveryDeadLetterQueue', 'event deliveries given up after ~3 days');
+    const delivery = new Queue(this, 'EventDeliveryQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(6 * FUNCTION_TIMEOUT_SECONDS['event-delivery-queue']),
+      retentionPeriod,
+      // The worker sets each failed message's next attempt itself (1 min … 6 h); after the last one it goes here.
+      deadLetterQueue: { queue: deliveryDlq, maxReceiveCount: MAX_DELIVERY_ATTEMPTS },
+    });
+    const emailDlq = deadLetter('EmailDeadLetterQueue', 'partner emails that failed 5 times');
+    const email = new Queue(this, 'EmailQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(6 * FUNCTION_TIMEOUT_SECONDS['email-queue']),
+      retentionPeriod,
+      deadLetterQueue: { queue: emailDlq, maxReceiveCount: 5 },
+    });
+    const targetDlq = deadLetter('EventRuleDeadLetterQueue', 'events the bus could not put on a queue');
+    new Rule(this, 'DeliverEventsRule', {
+      eventBus: bus,
+      description: 'Every domain event → the delivery queue (webhooks to the platform)',
+      eventPattern: { source: [EVENT_SOURCE] },
+      targets: [new SqsQueue(delivery, { deadLetterQueue: targetDlq, retryAttempts: 185 })],
+    });
+    new Rule(this, 'PartnerEmailsRule', {
+      eventBus: bus,
+      description: 'Email-worthy domain events → the email queue',
+      eventPattern: { source: [EVENT_SOURCE], detailType: [...EMAIL_EVENT_TYPES] },
+      targets: [new SqsQueue(email, { deadLetterQueue: targetDlq, retryAttempts: 185 })],
+    });
+    const publishFailures = deadLetter('EventPublishFailureQueue', 'stream batches the publisher could not publish');
+    this.alarm('EventDeliveryQueueAgeAlarm', {
+      alarmDescription:
+        'An event delivery has waited more than 12 h: the platform endpoint is failing, or the worker is stalled.',
+      metric: delivery.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 12 * 3600,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return [bus, delivery, email, publishFailures];
+  }
+
   private addJob(job: JobDefinition): void {
     const options: Record<JobDefinition['trigger'], ExtraFunctionProps> = {
       // EventBridge invokes the planner asynchronously: after Lambda's retries a failed event goes to the failure queue.
@@ -841,6 +930,10 @@ export class PayoutsStack extends Stack {
           ? { reservedConcurrentExecutions: this.config.payoutWorkerMaxConcurrency }
           : {}),
       },
+      // The stream, the delivery and the email workers never send to their own trigger.
+      'table-stream': {},
+      'event-delivery-queue': {},
+      'email-queue': {},
     };
     const fn = this.createFunction(
       job.name,
@@ -887,6 +980,39 @@ export class PayoutsStack extends Stack {
             reportBatchItemFailures: true,
             maxConcurrency: this.config.payoutWorkerMaxConcurrency,
           }),
+        );
+        return;
+      case 'table-stream':
+        fn.fn.addEventSource(
+          new DynamoEventSource(this.table, {
+            startingPosition: StartingPosition.TRIM_HORIZON,
+            batchSize: 100,
+            bisectBatchOnError: true,
+            reportBatchItemFailures: true,
+            retryAttempts: 20,
+            onFailure: new SqsDlq(this.eventPublishFailureQueue),
+            // Only new domain-event items reach the publisher (the same rule it applies itself).
+            filters: [
+              FilterCriteria.filter({
+                eventName: FilterRule.isEqual('INSERT'),
+                dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('domain-event') } } },
+              }),
+            ],
+          }),
+        );
+        return;
+      case 'event-delivery-queue':
+        fn.fn.addEventSource(
+          new SqsEventSource(this.eventDeliveryQueue, {
+            batchSize: 10,
+            reportBatchItemFailures: true,
+            maxConcurrency: 5,
+          }),
+        );
+        return;
+      case 'email-queue':
+        fn.fn.addEventSource(
+          new SqsEventSource(this.emailQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
         );
         return;
     }
@@ -965,6 +1091,10 @@ export class PayoutsStack extends Stack {
       PAYOUT_DEFAULT_MINIMUM: String(config.payoutDefaultMinimum),
       PAYOUT_REQUIRE_APPROVAL: String(config.payoutRequireApproval),
       PAYOUT_PLANNING_PAGE_SIZE: String(config.payoutPlanningPageSize),
+      EVENT_BUS_NAME: this.eventBus.eventBusName,
+      EVENT_DELIVERY_QUEUE_URL: this.eventDeliveryQueue.queueUrl,
+      PLATFORM_NAME: config.platformName,
+      ...(config.sesFromEmail ? { EMAIL_FROM: config.sesFromEmail } : {}),
       ...(config.stripeRequestsPerSecond === undefined
         ? {}
         : { STRIPE_REQUESTS_PER_SECOND: String(config.stripeRequestsPerSecond) }),
@@ -1001,6 +1131,20 @@ export class PayoutsStack extends Stack {
     for (const secret of access.secrets ?? []) this.secrets[secret].grantRead(fn.fn);
     if (access.stripe) this.stripeKeys[access.stripe].grantRead(fn.fn);
     if (access.payoutQueue === 'send') this.payoutQueue.grantSendMessages(fn.fn);
+    if (access.eventDeliveryQueue === 'send') this.eventDeliveryQueue.grantSendMessages(fn.fn);
+    if (access.eventBus === 'put') this.eventBus.grantPutEventsTo(fn.fn);
+    if (access.email === 'send') {
+      // The sender's identity: the address itself, or its domain when the domain is what SES verified.
+      const address = this.config.sesFromEmail ?? 'no-sender-configured@invalid';
+      const identity = (name: string) =>
+        `arn:aws:ses:${this.config.sesRegion ?? this.region}:${this.account}:identity/${name}`;
+      fn.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [identity(address), identity(address.split('@')[1] ?? address)],
+        }),
+      );
+    }
     if (access.userPool === 'read') {
       fn.fn.addToRolePolicy(
         new PolicyStatement({

@@ -107,8 +107,13 @@ export const StageConfigSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'expected an ACM certificate ARN')
       .optional(),
-    /** Cognito sends its mail through SES from this verified address (the default sender has a small daily quota). */
+    /**
+     * Cognito's mail and the partner emails are sent through SES from this verified address (the default Cognito
+     * sender has a small daily quota; without it partner emails cannot be sent and land in their dead-letter queue).
+     */
     sesFromEmail: z.email().optional(),
+    /** The platform's name in partner emails. */
+    platformName: z.string().min(1).max(100).default('connect-payouts'),
     /** Region of the SES identity of sesFromEmail. */
     sesRegion: z
       .string()

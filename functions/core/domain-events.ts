@@ -10,6 +10,9 @@ import { createHash } from 'node:crypto';
  * transaction or a re-processed webhook writes the same event id and the outbox's conditional put keeps one.
  */
 
+/** The `source` of every event we put on the event bus (the stack's rules match on it). */
+export const EVENT_SOURCE = 'connect-payouts';
+
 /** The envelope every consumer sees (also the body of a platform webhook delivery). */
 export interface DomainEvent<T extends DomainEventType = DomainEventType> {
   id: string;

@@ -101,12 +101,22 @@ export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (Route
     const { access } = entry;
     const statements = policyOf(s, entry.name);
     const all = statements.flatMap(actions);
-    const about = (prefix: string) => statements.filter((st) => actions(st).some((a) => a.startsWith(prefix)));
+    // Stream reads: on the table's stream ARN, plus ListStreams, which has no resource of its own ("*").
+    const onStream = (st: Statement) =>
+      JSON.stringify(st.Resource).includes('StreamArn') ||
+      (actions(st).length > 0 && actions(st).every((a) => a === 'dynamodb:ListStreams'));
+    const about = (prefix: string) =>
+      statements.filter((st) => !onStream(st) && actions(st).some((a) => a.startsWith(prefix)));
+    // The outbox publisher reads the table's stream through its event source, and nothing else of the table.
+    const streamActions = [...new Set(statements.filter(onStream).flatMap(actions))].sort();
+    const readsStream = 'trigger' in entry && entry.trigger === 'table-stream';
+    expect(streamActions, `${entry.name} stream`).toEqual(
+      readsStream
+        ? ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']
+        : [],
+    );
 
-    expect(
-      all.some((a) => a.startsWith('dynamodb:')),
-      `${entry.name} dynamodb`,
-    ).toBe(access.table !== undefined);
+    expect(about('dynamodb:').length > 0, `${entry.name} dynamodb`).toBe(access.table !== undefined);
     // Exactly the actions lib/grants.ts lists for the declared level: on the table, and only Query on its indexes.
     const onTable = about('dynamodb:').filter((st) => !JSON.stringify(st.Resource).includes('/index/'));
     const onIndexes = about('dynamodb:').filter((st) => JSON.stringify(st.Resource).includes('/index/'));
@@ -119,7 +129,12 @@ export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (Route
       for (const resource of [st.Resource].flat()) expect(JSON.stringify(resource)).toContain(`"${tableId}"`);
     }
 
-    expect(all.includes('sqs:SendMessage'), `${entry.name} sqs send`).toBe(access.payoutQueue === 'send');
+    expect(all.includes('sqs:SendMessage'), `${entry.name} sqs send`).toBe(
+      // The stream publisher sends the batches it could not publish to its failure queue.
+      access.payoutQueue === 'send' || access.eventDeliveryQueue === 'send' || readsStream,
+    );
+    expect(all.includes('events:PutEvents'), `${entry.name} events`).toBe(access.eventBus === 'put');
+    expect(all.includes('ses:SendEmail'), `${entry.name} ses`).toBe(access.email === 'send');
 
     const cognito = about('cognito-idp:');
     expect(cognito.length > 0, `${entry.name} cognito`).toBe(access.userPool === 'read');
@@ -138,7 +153,7 @@ export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (Route
     expect(grantedSecrets, `${entry.name} secrets`).toEqual(expectedSecrets);
 
     const known =
-      /^(logs:(CreateLogStream|PutLogEvents)|dynamodb:|sqs:|cognito-idp:|secretsmanager:(GetSecretValue|DescribeSecret)$)/;
+      /^(logs:(CreateLogStream|PutLogEvents)|dynamodb:|sqs:|cognito-idp:|secretsmanager:(GetSecretValue|DescribeSecret)$|events:PutEvents$|ses:SendEmail$)/;
     const tracing = /^xray:(PutTraceSegments|PutTelemetryRecords)$/;
     for (const action of all) {
       if (s.config.tracing && tracing.test(action)) continue;

@@ -42,6 +42,7 @@ describe('stage configuration', () => {
       payoutDefaultMinimum: 100,
       payoutRequireApproval: false,
       payoutPlanningPageSize: 100,
+      platformName: 'connect-payouts',
     });
   });
 

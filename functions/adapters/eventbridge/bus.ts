@@ -1,8 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { DomainEvent } from '#core/domain-events';
+import { type DomainEvent, EVENT_SOURCE } from '#core/domain-events';
 
-/** The `source` of every event we put on the bus (rules match on it). */
-export const EVENT_SOURCE = 'connect-payouts';
+export { EVENT_SOURCE };
 
 /** PutEvents takes at most 10 entries per request. */
 const PUT_EVENTS_LIMIT = 10;
