@@ -12,6 +12,7 @@ import {
 } from '#core/partner';
 import type { NewMember, PartnerPage, PartnerRepository, StateWrite, StateWriteResult } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import {
   accountIndexKeys,
   MEMBER_PREFIX,
@@ -107,11 +108,7 @@ const isConditionFailure = (error: unknown) => error instanceof ConditionalCheck
 
 const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_]{1,64}$/;
 
-function decodeCursor(cursor: string): string {
-  const value = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!CURSOR_PATTERN.test(value)) throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
-  return value;
-}
+const decodeCursor = (cursor: string) => decodeTextCursor(cursor, CURSOR_PATTERN);
 
 /** Writes the onboarding state: shared SET clause of attach and save. */
 function stateUpdate(write: StateWrite) {
@@ -414,7 +411,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
     const last = taken.at(-1);
     return {
       partners: taken.map(toPartner),
-      nextCursor: more && last ? Buffer.from(String(last.GSI2SK)).toString('base64url') : null,
+      nextCursor: more && last ? encodeTextCursor(String(last.GSI2SK)) : null,
     };
   },
 };
