@@ -269,7 +269,7 @@ describe('Connect events', () => {
     expect((await w.partners.get(partner.id))?.status).toBe('disconnected');
   });
 
-  it('attaches an account the creating request has not stored yet, found through our metadata', async () => {
+  it('never attaches an account through its metadata: an event for an account no partner stores is ignored', async () => {
     const w = testWorld();
     const mine = await personalPartner(w.deps, alice);
     const snapshot = await w.stripe.createExpressAccount({
@@ -288,8 +288,8 @@ describe('Connect events', () => {
         created: 1,
         accountId: snapshot.accountId,
       }),
-    ).toBe('attached');
-    expect((await w.partners.get(mine.id))?.stripeAccountId).toBe(snapshot.accountId);
+    ).toBe('unknown_account');
+    expect((await w.partners.get(mine.id))?.stripeAccountId).toBeNull();
   });
 
   it('records connected payouts; a failure beats a paid event of the same second, an older event never wins', async () => {
