@@ -591,7 +591,8 @@ export const dynamoPayoutStore: PayoutStore = {
     const wasAwaiting = payout.status === 'awaiting_funds';
     const transition = payoutTransition(payout, 'sending', at, {
       set: { attempt: payout.attempt, attemptStartedAt },
-      remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
+      // Sending again: a reason the payout waited for (awaiting_funds) no longer describes it.
+      remove: wasAwaiting ? ['GSI3PK', 'GSI3SK', 'reason'] : [],
       version: payout.version,
     });
     const counters = wasAwaiting ? counterUpdate(payout.runId, { awaitingFunds: -1 }, payout.id) : undefined;
@@ -640,7 +641,8 @@ export const dynamoPayoutStore: PayoutStore = {
         await transactWrite([
           payoutTransition(payout, 'paid', at, {
             set: { stripeTransferId: transferId, paidAt: at },
-            remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
+            // Paid is final: no earlier reason (awaiting_funds) stays on it.
+            remove: wasAwaiting ? ['GSI3PK', 'GSI3SK', 'reason'] : ['reason'],
             from: known,
           }),
           ...ledgerWriteItems([entry]),
