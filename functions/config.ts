@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Period } from '#core/period';
 
 /**
  * Runtime configuration, parsed once per cold start. A missing or malformed variable fails the cold start with a
@@ -83,6 +84,15 @@ export const ConfigSchema = z
     /** Stripe requests per second the payout workers share; default 95 % of Stripe's limit for the key's mode. */
     STRIPE_REQUESTS_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
     PAYOUT_PLANNING_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
+    /**
+     * The platform's launch month (`YYYY-MM`): payout runs name periods from it to the month after the current one.
+     * Deployed stages always set it (stage key `launchMonth`); the default serves the local stack.
+     */
+    PLATFORM_LAUNCH_MONTH: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM')
+      .transform((value) => value as Period)
+      .default('2000-01' as Period),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {

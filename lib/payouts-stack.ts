@@ -554,6 +554,7 @@ export class PayoutsStack extends Stack {
       PAYOUT_DEFAULT_MINIMUM: String(config.payoutDefaultMinimum),
       PAYOUT_REQUIRE_APPROVAL: String(config.payoutRequireApproval),
       PAYOUT_PLANNING_PAGE_SIZE: String(config.payoutPlanningPageSize),
+      PLATFORM_LAUNCH_MONTH: config.launchMonth,
       ...(config.stripeRequestsPerSecond === undefined
         ? {}
         : { STRIPE_REQUESTS_PER_SECOND: String(config.stripeRequestsPerSecond) }),

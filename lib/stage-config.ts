@@ -117,6 +117,8 @@ export const StageConfigSchema = z
     payoutRequireApproval: bool,
     /** Stripe requests per second shared by every payout worker; unset = 95 % of Stripe's limit for the key's mode. */
     stripeRequestsPerSecond: z.coerce.number().positive().max(10_000).optional(),
+    /** The platform's launch month: payout runs name periods from it to the month after the current one. */
+    launchMonth: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM'),
     /** Partners planned per planner message; each page is one short invocation. */
     payoutPlanningPageSize: z.coerce.number().int().min(1).max(1_000),
     /** Keep data (table, user pool, secrets, logs) when the stack is deleted, and turn on deletion protection. */
@@ -156,6 +158,7 @@ const COMMON_DEFAULTS = {
   payoutDefaultMinimum: 100,
   payoutRequireApproval: false,
   payoutPlanningPageSize: 100,
+  launchMonth: '2026-01',
 } satisfies Partial<StageConfigInput>;
 
 export const STAGE_DEFAULTS: Record<StageName, Omit<StageConfigInput, 'stage'>> = {

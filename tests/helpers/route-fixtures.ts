@@ -49,6 +49,12 @@ export async function buildWorld(prefix: string): Promise<World> {
   return { victim, teamId: team.body.id, mate, attacker, admin: operator, orderId: checkout.body.orderId };
 }
 
+/** The month after the current one (UTC), the furthest a dry run may look. */
+export function nextMonth(now = new Date()): string {
+  const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return `${next.getUTCFullYear()}-${String(next.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
 export function checkoutBody(payeeId: string) {
   const base = stackInfo().apiUrl;
   return {
@@ -141,10 +147,11 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'list-partners-admin': { request: () => ({ query: { status: 'active', limit: '5' } }) },
   // The payout run's admin routes (issue 6). Refusal tests name a real run of a past month; the probe (and the
   // fuzz, which starts from it) a dry run of a month to come, so no generated body can start a run whose
-  // asynchronous work would change the table under later cases (a real run of it is refused: period_in_future).
+  // asynchronous work would change the table under later cases (a real run of it is refused: period_in_future;
+  // the month after next is not even a dry run's).
   'start-payout-run': {
     request: () => ({ body: { period: '2020-01' } }),
-    probe: () => ({ body: { period: '2099-12', dryRun: true } }),
+    probe: () => ({ body: { period: nextMonth(), dryRun: true } }),
   },
   'list-payout-runs': { request: () => ({ query: { limit: '5' } }) },
   'get-payout-run': { request: () => ({ path: { runId: 'run_2020-01' }, query: { format: 'csv' } }), plausible: [404] },

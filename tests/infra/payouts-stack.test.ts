@@ -154,6 +154,7 @@ describe('functions', () => {
         PAYOUT_REQUIRE_APPROVAL: 'true',
         STRIPE_REQUESTS_PER_SECOND: '80',
         PAYOUT_PLANNING_PAGE_SIZE: '100',
+        PLATFORM_LAUNCH_MONTH: '2026-01',
         COMMISSION_BPS: '1000',
         PLATFORM_COUNTRY: 'US',
         PLATFORM_MINIMUM_FEE: '0',

@@ -33,6 +33,7 @@ describe('stage configuration', () => {
       payoutDefaultMinimum: 100,
       payoutRequireApproval: false,
       payoutPlanningPageSize: 100,
+      launchMonth: '2026-01',
     });
   });
 
