@@ -47,6 +47,8 @@ export function partnerItem(partner: Partner): Item {
     stateAsOf: partner.stateAsOf ?? undefined,
     lastEventCreated: partner.lastEventCreated ?? undefined,
     disconnectedAt: partner.disconnectedAt ?? undefined,
+    contactEmail: partner.contactEmail ?? undefined,
+    stateVersion: partner.stateVersion,
     status: partner.status,
     createdAt: partner.createdAt,
     updatedAt: partner.updatedAt,
@@ -69,6 +71,8 @@ function toPartner(item: Item): Partner {
     stateAsOf: item.stateAsOf ?? null,
     lastEventCreated: item.lastEventCreated ?? null,
     disconnectedAt: item.disconnectedAt ?? null,
+    contactEmail: item.contactEmail ?? null,
+    stateVersion: Number(item.stateVersion ?? 0),
     status: item.status,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
@@ -76,7 +80,7 @@ function toPartner(item: Item): Partner {
   };
 }
 
-function membershipItems(partner: Partner, member: NewMember, at: string): { member: Item; membership: Item } {
+export function membershipItems(partner: Partner, member: NewMember, at: string): { member: Item; membership: Item } {
   const fields = {
     partnerId: partner.id,
     userSub: member.sub,
@@ -92,7 +96,7 @@ function membershipItems(partner: Partner, member: NewMember, at: string): { mem
   };
 }
 
-function toMembership(item: Item): Membership {
+export function toMembership(item: Item): Membership {
   return {
     partnerId: item.partnerId,
     userSub: item.userSub,
@@ -281,6 +285,16 @@ export const dynamoPartnerRepository: PartnerRepository = {
           },
         },
         { Delete: { TableName: tableName(), Key: membershipKey(userSub, partnerId) } },
+        {
+          // Every signed onboarding state issued before this removal stops working (it carries the old version).
+          Update: {
+            TableName: tableName(),
+            Key: partnerKey(partnerId),
+            UpdateExpression: 'SET version = version + :one ADD stateVersion :one',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
       ]);
     } catch (error) {
       if (failedConditions(error)?.[0]) {
@@ -360,6 +374,26 @@ export const dynamoPartnerRepository: PartnerRepository = {
       return item ? toPartner(item) : undefined;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  },
+
+  async setContactEmail(partnerId, email, at) {
+    try {
+      const { Attributes: item } = await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: partnerKey(partnerId),
+          UpdateExpression: 'SET contactEmail = :email, updatedAt = :at, version = version + :one',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':email': email, ':at': at, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toPartner(item ?? {});
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
       throw error;
     }
   },
