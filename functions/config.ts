@@ -45,8 +45,13 @@ export const ConfigSchema = z
       .default('US'),
     /** `GET /connect/status?refresh=true` reads from Stripe at most once per this many seconds per partner. */
     STATUS_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
-    /** Lifetime of the signed state in onboarding refresh/return URLs (the partner may spend a while at Stripe). */
-    ONBOARDING_STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    /**
+     * Lifetime of the signed state in onboarding refresh/return URLs: minutes, long enough for one sitting at Stripe
+     * (an expired state sends the partner back to the app, which asks for a fresh link).
+     */
+    ONBOARDING_STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(3_600).default(900),
+    /** `/connect/refresh` mints at most one new Account Link per partner per this many seconds. */
+    ONBOARDING_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(5),
     /** Floor of every platform fee, in minor units of the charge currency (0 = no floor). */
     PLATFORM_MINIMUM_FEE: z.coerce.number().int().min(0).max(99_999_999).default(0),
     /**

@@ -283,7 +283,8 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/refresh',
       handler: 'functions/api/connect-refresh.ts',
       auth: 'public',
-      access: { table: 'read', secrets: ['stripeApiKey', 'stateSigningKey'] },
+      // read-write: the per-partner refresh rate limit takes its slot with a conditional write
+      access: { table, secrets: ['stripeApiKey', 'stateSigningKey'] },
     },
     {
       name: 'connect-return',

@@ -549,6 +549,7 @@ export class PayoutsStack extends Stack {
       ALLOWED_REDIRECT_ORIGINS: config.allowedRedirectOrigins.join(','),
       STATUS_REFRESH_INTERVAL_SECONDS: String(config.statusRefreshIntervalSeconds),
       ONBOARDING_STATE_TTL_SECONDS: String(config.onboardingStateTtlSeconds),
+      ONBOARDING_REFRESH_INTERVAL_SECONDS: String(config.onboardingRefreshIntervalSeconds),
       HOLDING_PERIOD_DAYS: String(config.holdingPeriodDays),
       PAYOUT_MINIMUMS: config.payoutMinimums.join(','),
       PAYOUT_DEFAULT_MINIMUM: String(config.payoutDefaultMinimum),

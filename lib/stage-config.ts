@@ -96,7 +96,9 @@ export const StageConfigSchema = z
     /** `GET /connect/status?refresh=true` reads Stripe at most once per this many seconds per partner. */
     statusRefreshIntervalSeconds: z.coerce.number().int().min(1).max(3600),
     /** Lifetime of the signed state in onboarding refresh/return URLs. */
-    onboardingStateTtlSeconds: z.coerce.number().int().min(60).max(86_400),
+    onboardingStateTtlSeconds: z.coerce.number().int().min(60).max(3_600),
+    /** `/connect/refresh` mints at most one Account Link per partner per this many seconds. */
+    onboardingRefreshIntervalSeconds: z.coerce.number().int().min(1).max(3_600),
     /** Days after which platform-held earnings become available to a payout run. */
     holdingPeriodDays: z.coerce.number().int().min(0).max(365),
     /** Minimum payout per currency, `usd:1000,eur:1000` (minor units); other currencies use payoutDefaultMinimum. */
@@ -152,7 +154,8 @@ const COMMON_DEFAULTS = {
   commissionBps: 1_000,
   allowedRedirectOrigins: [],
   statusRefreshIntervalSeconds: 10,
-  onboardingStateTtlSeconds: 3_600,
+  onboardingStateTtlSeconds: 900,
+  onboardingRefreshIntervalSeconds: 5,
   holdingPeriodDays: 7,
   payoutMinimums: [],
   payoutDefaultMinimum: 100,

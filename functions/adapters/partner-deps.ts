@@ -42,6 +42,7 @@ export function partnerDeps(log: Log): PartnerDeps {
         apiBaseUrl: cfg.API_BASE_URL,
         appUrl: cfg.APP_URL,
         onboardingStateTtlSeconds: cfg.ONBOARDING_STATE_TTL_SECONDS,
+        onboardingRefreshIntervalSeconds: cfg.ONBOARDING_REFRESH_INTERVAL_SECONDS,
         statusRefreshIntervalSeconds: cfg.STATUS_REFRESH_INTERVAL_SECONDS,
       },
       log,

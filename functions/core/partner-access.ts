@@ -20,6 +20,8 @@ export interface PartnerSettings {
   /** Where partners land after onboarding; '' renders a small page instead. */
   appUrl: string;
   onboardingStateTtlSeconds: number;
+  /** `/connect/refresh` mints at most one Account Link per partner per this many seconds. */
+  onboardingRefreshIntervalSeconds: number;
   statusRefreshIntervalSeconds: number;
 }
 

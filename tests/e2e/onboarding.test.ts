@@ -918,7 +918,12 @@ describe('signed state of the refresh and return URLs', () => {
 
     const forged = [
       `${Buffer.from(JSON.stringify({ ...claims, p: victim.partnerId })).toString('base64url')}.${mac}`,
-      signOnboardingState('0'.repeat(64), { partnerId: victim.partnerId, expiresAt: claims.e }),
+      signOnboardingState('0'.repeat(64), {
+        partnerId: victim.partnerId,
+        userSub: victim.sub,
+        stateVersion: 0,
+        expiresAt: claims.e,
+      }),
     ];
     const mark = await markState();
     const readsMark = await stripeLogMark();

@@ -257,6 +257,8 @@ describe('redirects and CORS', () => {
   it('the onboarding return goes nowhere a query parameter names, and no response allows another origin', async () => {
     const state = signOnboardingState(process.env.LOCAL_STATE_SIGNING_KEY ?? '', {
       partnerId: world.victim.partnerId,
+      userSub: world.victim.sub,
+      stateVersion: 0,
       expiresAt: now() + 600,
     });
     const evil = 'https://evil.example/steal';

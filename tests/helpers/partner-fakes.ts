@@ -298,7 +298,8 @@ export const TEST_SETTINGS: PartnerSettings = {
   defaultCurrency: 'usd',
   apiBaseUrl: 'https://api.example.test/prod/',
   appUrl: '',
-  onboardingStateTtlSeconds: 3600,
+  onboardingStateTtlSeconds: 900,
+  onboardingRefreshIntervalSeconds: 5,
   statusRefreshIntervalSeconds: 10,
 };
 

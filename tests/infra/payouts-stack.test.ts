@@ -160,7 +160,8 @@ describe('functions', () => {
         PLATFORM_MINIMUM_FEE: '0',
         ALLOWED_REDIRECT_ORIGINS: '',
         STATUS_REFRESH_INTERVAL_SECONDS: '10',
-        ONBOARDING_STATE_TTL_SECONDS: '3600',
+        ONBOARDING_STATE_TTL_SECONDS: '900',
+        ONBOARDING_REFRESH_INTERVAL_SECONDS: '5',
       });
     }
   });

@@ -108,7 +108,12 @@ describe('public onboarding redirects', () => {
     const refreshUrl = new URL(reopened.headers.get('location') ?? '');
     const state = refreshUrl.searchParams.get('state') ?? '';
     const [body, mac] = state.split('.');
-    const decoded = JSON.parse(Buffer.from(body ?? '', 'base64url').toString('utf8')) as { p: string; e: number };
+    const decoded = JSON.parse(Buffer.from(body ?? '', 'base64url').toString('utf8')) as {
+      p: string;
+      s: string;
+      v: number;
+      e: number;
+    };
 
     const stripeCallsFor = async () =>
       (await emulator().requestLog()).filter(
@@ -137,6 +142,8 @@ describe('public onboarding redirects', () => {
     expect(key, 'LOCAL_STATE_SIGNING_KEY from the local stack').toBeTruthy();
     const expired = signOnboardingState(key ?? '', {
       partnerId: decoded.p,
+      userSub: decoded.s,
+      stateVersion: decoded.v,
       expiresAt: Math.floor(Date.now() / 1000) - 1,
     });
     for (const route of ['/connect/refresh', '/connect/return']) {

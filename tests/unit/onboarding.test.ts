@@ -122,7 +122,12 @@ describe('onboarding links and redirects', () => {
 
     const calls = w.stripe.calls.length;
     expect(await rejects(refreshOnboarding(w.deps, `${state}x`))).toBe('invalid_state');
-    const expired = signOnboardingState('unit-test-signing-key', { partnerId: ctx.partner.id, expiresAt: 1 });
+    const expired = signOnboardingState('unit-test-signing-key', {
+      partnerId: ctx.partner.id,
+      userSub: alice.sub,
+      stateVersion: 0,
+      expiresAt: 1,
+    });
     expect(await rejects(refreshOnboarding(w.deps, expired))).toBe('expired_state');
     expect(await rejects(completeOnboardingReturn(w.deps, expired))).toBe('expired_state');
     expect(w.stripe.calls.length).toBe(calls);
