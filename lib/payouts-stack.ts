@@ -223,6 +223,9 @@ export class PayoutsStack extends Stack {
       signInAliases: { email: true },
       signInCaseSensitive: false,
       autoVerify: { email: true },
+      // A changed email takes effect only once its new address is verified; until then the pool (and every ID
+      // token) keeps the original, verified one — so nobody can claim someone else's address, even for a moment.
+      keepOriginal: { email: true },
       standardAttributes: { email: { required: true, mutable: true } },
       selfSignUpEnabled: this.config.selfSignUp,
       passwordPolicy: {

@@ -9,6 +9,7 @@ import {
   emulator,
   eventsOf,
   eventually,
+  joinTeam,
   newPartnerUser,
   onboard,
   type PartnerBody,
@@ -825,11 +826,7 @@ describe('team partners', () => {
       [admin, 'admin'],
       [member, 'member'],
     ] as const) {
-      const added = await api('POST', `/partners/${teamId}/members`, {
-        token: owner.idToken,
-        body: { email: person.email, role },
-      });
-      expect(added.status).toBe(201);
+      await joinTeam(owner.idToken, teamId, person, role);
     }
     const asTeam = `?partnerId=${teamId}`;
 
@@ -845,13 +842,14 @@ describe('team partners', () => {
     }
     expect(await changesSince(mark)).toEqual(NO_CHANGE);
 
-    // The admin creates the team's account: it is the team's, with the admin's email from the token.
+    // The admin creates the team's account: it is the team's, with the team's contact email (the owner's) — not the
+    // address of the admin who clicked.
     const created = await api<AccountBody>('POST', `/connect/account${asTeam}`, { token: admin.idToken, body: {} });
     expect(created.status).toBe(201);
     const accountId = created.body.accountId;
     expect(await stripeSdk().accounts.retrieve(accountId)).toMatchObject({
       metadata: { partner_id: teamId },
-      email: admin.email,
+      email: owner.email,
     });
 
     // The owner finishes onboarding on the hosted page; the member sees the result.

@@ -206,7 +206,9 @@ describe('teams', () => {
         ['POST', `/connect/account${team}`, {}],
         ['POST', `/connect/dashboard-link${team}`, undefined],
         ['GET', `/partners/${world.teamId}/members`, undefined],
-        ['POST', `/partners/${world.teamId}/members`, { email: world.attacker.email, role: 'admin' }],
+        ['POST', `/partners/${world.teamId}/invitations`, { email: world.attacker.email, role: 'admin' }],
+        ['GET', `/partners/${world.teamId}/invitations`, undefined],
+        ['PUT', `/partners/${world.teamId}/contact-email`, { email: world.attacker.email }],
         ['DELETE', `/partners/${world.teamId}/members/${world.victim.sub}`, undefined],
       ] as const) {
         const response = await api(method, path, { token: world.mate.idToken, ...(body ? { body } : {}) });

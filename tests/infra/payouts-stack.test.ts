@@ -289,7 +289,7 @@ describe('API', () => {
 });
 
 describe('identity', () => {
-  it('signs in with email, enforces a strong password policy, has an admin group and an SRP client', () => {
+  it('signs in with email, enforces a strong password policy, keeps the original email until a new one is verified, has an admin group and an SRP client', () => {
     s.template.hasResourceProperties('AWS::Cognito::UserPool', {
       UsernameAttributes: ['email'],
       Policies: {
@@ -303,6 +303,10 @@ describe('identity', () => {
       },
     });
     s.template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
+    s.template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AutoVerifiedAttributes: ['email'],
+      UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
+    });
     s.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,
       ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),

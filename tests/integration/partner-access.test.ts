@@ -19,7 +19,9 @@ describe('cross-partner access', () => {
       ['POST', `/connect/dashboard-link${other}`, undefined],
       ['PUT', `/partners/me/payout-preference${other}`, { method: 'manual' }],
       ['GET', `/partners/${alice.partnerId}/members`, undefined],
-      ['POST', `/partners/${alice.partnerId}/members`, { email: mallory.email }],
+      ['POST', `/partners/${alice.partnerId}/invitations`, { email: mallory.email }],
+      ['GET', `/partners/${alice.partnerId}/invitations`, undefined],
+      ['PUT', `/partners/${alice.partnerId}/contact-email`, { email: mallory.email }],
       ['DELETE', `/partners/${alice.partnerId}/members/${alice.sub}`, undefined],
     ] as const) {
       const refused = await api(method, path, { token: mallory.idToken, ...(body ? { body } : {}) });
