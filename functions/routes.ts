@@ -20,7 +20,7 @@ export interface Access {
   readonly table?: 'read' | 'readwrite';
   readonly secrets?: readonly SecretName[];
   readonly payoutQueue?: 'send';
-  /** Read users of the user pool (e.g. to add a team member by email). */
+  /** Read users of the user pool (no route needs it today: members join by invitation). */
   readonly userPool?: 'read';
 }
 
