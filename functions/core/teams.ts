@@ -45,11 +45,9 @@ export async function setContactEmail(
   email: string,
 ): Promise<PartnerContext> {
   const { partner, role } = await resolvePartner(deps, caller, partnerId, 'manage_members');
-  const updated = await deps.partners.setContactEmail(
-    partner.id,
-    email.trim().toLowerCase(),
-    deps.clock.now().toISOString(),
-  );
+  const normalized = email.trim().toLowerCase();
+  if (partner.contactEmail === normalized) return { partner, role }; // unchanged: nothing to write
+  const updated = await deps.partners.setContactEmail(partner.id, normalized, deps.clock.now().toISOString());
   return { partner: updated, role };
 }
 

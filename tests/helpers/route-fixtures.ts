@@ -131,6 +131,8 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
     partners: (w) => [w.teamId],
     request: (w, partnerId) => ({ path: { partnerId, invitationId: w.invitationId } }),
   },
+  // The attacker's own address: on the attacker's own partner (the matrix's mixed case) it is already the contact
+  // email, so that control writes nothing.
   'set-contact-email': { request: (w, partnerId) => ({ path: { partnerId }, body: { email: w.attacker.email } }) },
   // The invitee acts on their own behalf: the token names the invitation (a wrong one is 404 invitation_not_found).
   'accept-invitation': {
