@@ -127,6 +127,8 @@ for (let i = 0; i < N; i += 25) {
               stateAsOf: now,
               lastEventCreated: null,
               disconnectedAt: null,
+              contactEmail: null,
+              stateVersion: 0,
               status: 'active',
               createdAt: now,
               updatedAt: now,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Period } from '#core/period';
 
 /**
  * Runtime configuration, parsed once per cold start. A missing or malformed variable fails the cold start with a
@@ -44,8 +45,13 @@ export const ConfigSchema = z
       .default('US'),
     /** `GET /connect/status?refresh=true` reads from Stripe at most once per this many seconds per partner. */
     STATUS_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
-    /** Lifetime of the signed state in onboarding refresh/return URLs (the partner may spend a while at Stripe). */
-    ONBOARDING_STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    /**
+     * Lifetime of the signed state in onboarding refresh/return URLs: minutes, long enough for one sitting at Stripe
+     * (an expired state sends the partner back to the app, which asks for a fresh link).
+     */
+    ONBOARDING_STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(3_600).default(900),
+    /** `/connect/refresh` mints at most one new Account Link per partner per this many seconds. */
+    ONBOARDING_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(5),
     /** Floor of every platform fee, in minor units of the charge currency (0 = no floor). */
     PLATFORM_MINIMUM_FEE: z.coerce.number().int().min(0).max(99_999_999).default(0),
     /**
@@ -98,6 +104,15 @@ export const ConfigSchema = z
       .string()
       .regex(/^smtps?:\/\//)
       .optional(),
+    /**
+     * The platform's launch month (`YYYY-MM`): payout runs name periods from it to the month after the current one.
+     * Deployed stages always set it (stage key `launchMonth`); the default serves the local stack.
+     */
+    PLATFORM_LAUNCH_MONTH: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM')
+      .transform((value) => value as Period)
+      .default('2000-01' as Period),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {

@@ -41,7 +41,7 @@ export interface Access {
   /** The one restricted Stripe key this function calls Stripe with; none = the function never calls Stripe. */
   readonly stripe?: StripeKey;
   readonly payoutQueue?: 'send';
-  /** Read users of the user pool (e.g. to add a team member by email). */
+  /** Read users of the user pool (no route needs it today: members join by invitation). */
   readonly userPool?: 'read';
   /** Send to the event delivery queue (operators' redelivery). */
   readonly eventDeliveryQueue?: 'send';
@@ -245,7 +245,7 @@ function paymentRoutes(): RouteDefinition[] {
 /**
  * Partners, teams, onboarding (issue 4). Grants: partner data is read-write for routes that may create the personal
  * partner on first use; Stripe's key only where Stripe is called; the state key only where onboarding URLs are
- * signed or verified; the user pool only where a member is looked up by email.
+ * signed or verified. Members join by invitation (no route looks users up in the pool).
  */
 function partnerRoutes(): RouteDefinition[] {
   const table = 'readwrite' as const;
@@ -291,12 +291,44 @@ function partnerRoutes(): RouteDefinition[] {
       access: { table: 'read' },
     },
     {
-      name: 'add-partner-member',
-      method: 'POST',
-      path: '/partners/{partnerId}/members',
-      handler: 'functions/api/add-partner-member.ts',
+      name: 'set-contact-email',
+      method: 'PUT',
+      path: '/partners/{partnerId}/contact-email',
+      handler: 'functions/api/set-contact-email.ts',
       auth: 'partner',
-      access: { table, userPool: 'read' },
+      access: { table },
+    },
+    {
+      name: 'create-invitation',
+      method: 'POST',
+      path: '/partners/{partnerId}/invitations',
+      handler: 'functions/api/create-invitation.ts',
+      auth: 'partner',
+      access: { table },
+    },
+    {
+      name: 'list-invitations',
+      method: 'GET',
+      path: '/partners/{partnerId}/invitations',
+      handler: 'functions/api/list-invitations.ts',
+      auth: 'partner',
+      access: { table: 'read' },
+    },
+    {
+      name: 'revoke-invitation',
+      method: 'DELETE',
+      path: '/partners/{partnerId}/invitations/{invitationId}',
+      handler: 'functions/api/revoke-invitation.ts',
+      auth: 'partner',
+      access: { table },
+    },
+    {
+      name: 'accept-invitation',
+      method: 'POST',
+      path: '/invitations/{token}/accept',
+      handler: 'functions/api/accept-invitation.ts',
+      auth: 'partner',
+      access: { table },
     },
     {
       name: 'remove-partner-member',
@@ -328,7 +360,8 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/refresh',
       handler: 'functions/api/connect-refresh.ts',
       auth: 'public',
-      access: { table: 'read', stripe: 'onboarding', secrets: ['stateSigningKey'] },
+      // read-write: the per-partner refresh rate limit takes its slot with a conditional write
+      access: { table, stripe: 'onboarding', secrets: ['stateSigningKey'] },
     },
     {
       name: 'connect-return',

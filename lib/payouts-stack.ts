@@ -333,6 +333,9 @@ export class PayoutsStack extends Stack {
       signInAliases: { email: true },
       signInCaseSensitive: false,
       autoVerify: { email: true },
+      // A changed email takes effect only once its new address is verified; until then the pool (and every ID
+      // token) keeps the original, verified one — so nobody can claim someone else's address, even for a moment.
+      keepOriginal: { email: true },
       standardAttributes: { email: { required: true, mutable: true } },
       selfSignUpEnabled: this.config.selfSignUp,
       passwordPolicy: {
@@ -1086,6 +1089,7 @@ export class PayoutsStack extends Stack {
       ALLOWED_REDIRECT_ORIGINS: config.allowedRedirectOrigins.join(','),
       STATUS_REFRESH_INTERVAL_SECONDS: String(config.statusRefreshIntervalSeconds),
       ONBOARDING_STATE_TTL_SECONDS: String(config.onboardingStateTtlSeconds),
+      ONBOARDING_REFRESH_INTERVAL_SECONDS: String(config.onboardingRefreshIntervalSeconds),
       HOLDING_PERIOD_DAYS: String(config.holdingPeriodDays),
       PAYOUT_MINIMUMS: config.payoutMinimums.join(','),
       PAYOUT_DEFAULT_MINIMUM: String(config.payoutDefaultMinimum),
@@ -1095,6 +1099,7 @@ export class PayoutsStack extends Stack {
       EVENT_DELIVERY_QUEUE_URL: this.eventDeliveryQueue.queueUrl,
       PLATFORM_NAME: config.platformName,
       ...(config.sesFromEmail ? { EMAIL_FROM: config.sesFromEmail } : {}),
+      PLATFORM_LAUNCH_MONTH: config.launchMonth,
       ...(config.stripeRequestsPerSecond === undefined
         ? {}
         : { STRIPE_REQUESTS_PER_SECOND: String(config.stripeRequestsPerSecond) }),

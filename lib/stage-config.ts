@@ -153,7 +153,9 @@ export const StageConfigSchema = z
     /** `GET /connect/status?refresh=true` reads Stripe at most once per this many seconds per partner. */
     statusRefreshIntervalSeconds: z.coerce.number().int().min(1).max(3600),
     /** Lifetime of the signed state in onboarding refresh/return URLs. */
-    onboardingStateTtlSeconds: z.coerce.number().int().min(60).max(86_400),
+    onboardingStateTtlSeconds: z.coerce.number().int().min(60).max(3_600),
+    /** `/connect/refresh` mints at most one Account Link per partner per this many seconds. */
+    onboardingRefreshIntervalSeconds: z.coerce.number().int().min(1).max(3_600),
     /** Days after which platform-held earnings become available to a payout run. */
     holdingPeriodDays: z.coerce.number().int().min(0).max(365),
     /** Minimum payout per currency, `usd:1000,eur:1000` (minor units); other currencies use payoutDefaultMinimum. */
@@ -174,6 +176,8 @@ export const StageConfigSchema = z
     payoutRequireApproval: bool,
     /** Stripe requests per second shared by every payout worker; unset = 95 % of Stripe's limit for the key's mode. */
     stripeRequestsPerSecond: z.coerce.number().positive().max(10_000).optional(),
+    /** The platform's launch month: payout runs name periods from it to the month after the current one. */
+    launchMonth: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM'),
     /** Partners planned per planner message; each page is one short invocation. */
     payoutPlanningPageSize: z.coerce.number().int().min(1).max(1_000),
     /** Keep data (table, user pool, secrets, logs) when the stack is deleted, and turn on deletion protection. */
@@ -255,12 +259,14 @@ const COMMON_DEFAULTS = {
   commissionBps: 1_000,
   allowedRedirectOrigins: [],
   statusRefreshIntervalSeconds: 10,
-  onboardingStateTtlSeconds: 3_600,
+  onboardingStateTtlSeconds: 900,
+  onboardingRefreshIntervalSeconds: 5,
   holdingPeriodDays: 7,
   payoutMinimums: [],
   payoutDefaultMinimum: 100,
   payoutRequireApproval: false,
   payoutPlanningPageSize: 100,
+  launchMonth: '2026-01',
 } satisfies Partial<StageConfigInput>;
 
 export const STAGE_DEFAULTS: Record<StageName, Omit<StageConfigInput, 'stage'>> = {

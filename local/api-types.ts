@@ -1201,6 +1201,10 @@ export interface HealthResponse200 {
   status: "ok";
 }
 
+export interface AcceptInvitationParams {
+  token: string;
+}
+
 /**
  * The verified claims of the ID token.
  */
@@ -1325,6 +1329,32 @@ export interface CreateTeamPartnerResponse201 {
   version: number;
 }
 
+export interface SetContactEmailParams {
+  partnerId: string;
+}
+
+export interface SetContactEmailBody {
+  email: string;
+}
+
+export interface ListInvitationsParams {
+  partnerId: string;
+}
+
+export interface CreateInvitationParams {
+  partnerId: string;
+}
+
+export interface CreateInvitationBody {
+  email: string;
+  role?: "admin" | "member";
+}
+
+export interface RevokeInvitationParams {
+  partnerId: string;
+  invitationId: string;
+}
+
 export interface ListPartnerMembersParams {
   partnerId: string;
 }
@@ -1345,28 +1375,6 @@ export interface ListPartnerMembersResponse200 {
     role: "owner" | "admin" | "member";
     addedAt: string;
   }[];
-}
-
-export interface AddPartnerMemberParams {
-  partnerId: string;
-}
-
-export interface AddPartnerMemberBody {
-  email: string;
-  role?: "admin" | "member";
-}
-
-/**
- * A member of a partner.
- */
-export interface AddPartnerMemberResponse201 {
-  /**
-   * The member's Cognito sub.
-   */
-  userSub: string;
-  email: string | null;
-  role: "owner" | "admin" | "member";
-  addedAt: string;
 }
 
 export interface RemovePartnerMemberParams {
@@ -1555,7 +1563,6 @@ export interface CreateCheckoutSessionBody {
   ];
   successUrl: string;
   cancelUrl: string;
-  customerEmail?: string;
 }
 
 /**
@@ -1699,12 +1706,16 @@ export interface Operations {
   getConnectStatus: { method: 'GET'; url: '/connect/status'; params: Record<string, never>; query: GetConnectStatusQuery; body: Record<string, never>; responses: { 200: GetConnectStatusResponse200 } };
   listEarnings: { method: 'GET'; url: '/earnings'; params: Record<string, never>; query: ListEarningsQuery; body: Record<string, never>; responses: { 200: ListEarningsResponse200 } };
   health: { method: 'GET'; url: '/health'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: HealthResponse200 } };
+  acceptInvitation: { method: 'POST'; url: '/invitations/{token}/accept'; params: AcceptInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
   getMe: { method: 'GET'; url: '/me'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetMeResponse200 } };
   getOpenapi: { method: 'GET'; url: '/openapi.json'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetOpenapiResponse200 } };
   listMyPartners: { method: 'GET'; url: '/partners'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListMyPartnersResponse200 } };
   createTeamPartner: { method: 'POST'; url: '/partners'; params: Record<string, never>; query: Record<string, never>; body: CreateTeamPartnerBody; responses: { 201: CreateTeamPartnerResponse201 } };
+  setContactEmail: { method: 'PUT'; url: '/partners/{partnerId}/contact-email'; params: SetContactEmailParams; query: Record<string, never>; body: SetContactEmailBody; responses: {  } };
+  listInvitations: { method: 'GET'; url: '/partners/{partnerId}/invitations'; params: ListInvitationsParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  createInvitation: { method: 'POST'; url: '/partners/{partnerId}/invitations'; params: CreateInvitationParams; query: Record<string, never>; body: CreateInvitationBody; responses: {  } };
+  revokeInvitation: { method: 'DELETE'; url: '/partners/{partnerId}/invitations/{invitationId}'; params: RevokeInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
   listPartnerMembers: { method: 'GET'; url: '/partners/{partnerId}/members'; params: ListPartnerMembersParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListPartnerMembersResponse200 } };
-  addPartnerMember: { method: 'POST'; url: '/partners/{partnerId}/members'; params: AddPartnerMemberParams; query: Record<string, never>; body: AddPartnerMemberBody; responses: { 201: AddPartnerMemberResponse201 } };
   removePartnerMember: { method: 'DELETE'; url: '/partners/{partnerId}/members/{userSub}'; params: RemovePartnerMemberParams; query: Record<string, never>; body: Record<string, never>; responses: { 204: undefined } };
   getMyPartner: { method: 'GET'; url: '/partners/me'; params: Record<string, never>; query: GetMyPartnerQuery; body: Record<string, never>; responses: { 200: GetMyPartnerResponse200 } };
   getNotificationPreferences: { method: 'GET'; url: '/partners/me/notifications'; params: Record<string, never>; query: GetNotificationPreferencesQuery; body: Record<string, never>; responses: { 200: GetNotificationPreferencesResponse200 } };
@@ -1745,12 +1756,16 @@ export const OPERATIONS: { readonly [K in OperationId]: Pick<Operations[K], 'met
   getConnectStatus: { method: 'GET', url: '/connect/status' },
   listEarnings: { method: 'GET', url: '/earnings' },
   health: { method: 'GET', url: '/health' },
+  acceptInvitation: { method: 'POST', url: '/invitations/{token}/accept' },
   getMe: { method: 'GET', url: '/me' },
   getOpenapi: { method: 'GET', url: '/openapi.json' },
   listMyPartners: { method: 'GET', url: '/partners' },
   createTeamPartner: { method: 'POST', url: '/partners' },
+  setContactEmail: { method: 'PUT', url: '/partners/{partnerId}/contact-email' },
+  listInvitations: { method: 'GET', url: '/partners/{partnerId}/invitations' },
+  createInvitation: { method: 'POST', url: '/partners/{partnerId}/invitations' },
+  revokeInvitation: { method: 'DELETE', url: '/partners/{partnerId}/invitations/{invitationId}' },
   listPartnerMembers: { method: 'GET', url: '/partners/{partnerId}/members' },
-  addPartnerMember: { method: 'POST', url: '/partners/{partnerId}/members' },
   removePartnerMember: { method: 'DELETE', url: '/partners/{partnerId}/members/{userSub}' },
   getMyPartner: { method: 'GET', url: '/partners/me' },
   getNotificationPreferences: { method: 'GET', url: '/partners/me/notifications' },

@@ -73,6 +73,8 @@ export async function provisionUserPool(
         PoolName: LOCAL_POOL_NAME,
         UsernameAttributes: ['email'],
         AutoVerifiedAttributes: ['email'],
+        // As in AWS (lib/payouts-stack.ts): a new email replaces the old one only once verified.
+        UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
         Policies: {
           PasswordPolicy: {
             MinimumLength: 12,
@@ -112,12 +114,16 @@ export interface LocalUser {
   accessToken: string;
 }
 
-/** Signs a user in (creating them, and adding them to the admin group, when asked) and returns real tokens. */
+/**
+ * Signs a user in (creating them, and adding them to the admin group, when asked) and returns real tokens. Users
+ * are created with a verified email unless `unverified` (then the pool holds the address without `email_verified`,
+ * and cognito-local's ID token says `email_verified: false`).
+ */
 export async function signIn(
   client: CognitoIdentityProviderClient,
   pool: LocalUserPool,
   email: string,
-  options: { admin?: boolean } = {},
+  options: { admin?: boolean; unverified?: boolean } = {},
 ): Promise<LocalUser> {
   const username = email.toLowerCase();
   let sub: string | undefined;
@@ -133,7 +139,7 @@ export async function signIn(
         MessageAction: 'SUPPRESS',
         UserAttributes: [
           { Name: 'email', Value: username },
-          { Name: 'email_verified', Value: 'true' },
+          ...(options.unverified ? [] : [{ Name: 'email_verified', Value: 'true' }]),
         ],
       }),
     );

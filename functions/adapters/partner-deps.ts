@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { config } from '#config';
 import type { Log, PartnerDeps } from '#core/partner-access';
-import { cognitoUserDirectory } from './cognito/user-directory.ts';
 import { dynamoConnectedPayouts } from './dynamodb/connected-payouts.ts';
+import { dynamoInvitationStore } from './dynamodb/invitation-store.ts';
 import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
 import { dynamoRateLimiter } from './dynamodb/rate-limiter.ts';
 import { readSecret } from './secrets.ts';
@@ -11,7 +11,13 @@ import { stripeConnect } from './stripe/connect.ts';
 /** Partner ids are ours, random and unguessable: `ptn_` + 24 hex characters. */
 export const newPartnerId = () => `ptn_${randomBytes(12).toString('hex')}`;
 
-/** The partner use cases wired to DynamoDB, Stripe and Cognito, built once per execution environment. */
+/** Invitation ids: `inv_` + 24 hex characters. */
+export const newInvitationId = () => `inv_${randomBytes(12).toString('hex')}`;
+
+/** Invitation tokens: 32 random bytes, base64url (only their SHA-256 is stored). */
+export const newInvitationToken = () => randomBytes(32).toString('base64url');
+
+/** The partner use cases wired to DynamoDB and Stripe, built once per execution environment. */
 let cached: PartnerDeps | undefined;
 
 export function partnerDeps(log: Log): PartnerDeps {
@@ -20,7 +26,9 @@ export function partnerDeps(log: Log): PartnerDeps {
     cached = {
       partners: dynamoPartnerRepository,
       stripe: stripeConnect,
-      users: cognitoUserDirectory,
+      invitations: dynamoInvitationStore,
+      newInvitationToken,
+      newInvitationId,
       connectedPayouts: dynamoConnectedPayouts,
       rateLimiter: dynamoRateLimiter,
       clock: { now: () => new Date() },
@@ -34,6 +42,7 @@ export function partnerDeps(log: Log): PartnerDeps {
         apiBaseUrl: cfg.API_BASE_URL,
         appUrl: cfg.APP_URL,
         onboardingStateTtlSeconds: cfg.ONBOARDING_STATE_TTL_SECONDS,
+        onboardingRefreshIntervalSeconds: cfg.ONBOARDING_REFRESH_INTERVAL_SECONDS,
         statusRefreshIntervalSeconds: cfg.STATUS_REFRESH_INTERVAL_SECONDS,
       },
       log,

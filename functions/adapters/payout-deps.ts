@@ -83,6 +83,7 @@ export function payoutDeps(metrics: PayoutMetrics): Promise<PayoutDeps> {
         requireApproval: cfg.PAYOUT_REQUIRE_APPROVAL,
         keyTrustMs: 23 * 3_600_000,
         planningPageSize: cfg.PAYOUT_PLANNING_PAGE_SIZE,
+        launchMonth: cfg.PLATFORM_LAUNCH_MONTH,
       },
     };
   })();

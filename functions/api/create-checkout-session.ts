@@ -25,7 +25,8 @@ const Body = z.strictObject({
   items: z.array(Item).min(1).max(50),
   successUrl: z.string().max(2048),
   cancelUrl: z.string().max(2048),
-  customerEmail: z.email().optional(),
+  // No customer email in the body: Checkout gets the signed-in customer's own (from the verified token), so nobody
+  // can have Stripe mail receipts or prefill the page with someone else's address.
 });
 
 /** `POST /payments/checkout-sessions`: an order for one seller, paid on Stripe's hosted Checkout page. */

@@ -1,7 +1,6 @@
 import { type ConnectedPayout, type ConnectedPayoutStatus, supersedes } from './connected-payout.ts';
 import { isDomainError } from './errors.ts';
 import { syncAccountState } from './onboarding.ts';
-import { deriveStatus, type Partner } from './partner.ts';
 import type { PartnerDeps } from './partner-access.ts';
 import type { StripeAccountSnapshot } from './partner-ports.ts';
 
@@ -33,7 +32,6 @@ export type ConnectEvent =
 
 export type ConnectEventOutcome =
   | 'synced'
-  | 'attached'
   | 'stale'
   | 'disconnected'
   | 'recorded'
@@ -59,6 +57,12 @@ export async function handleConnectEvent(deps: PartnerDeps, event: ConnectEvent)
   }
 }
 
+/**
+ * An account-shaped event: re-read the account of the partner that holds it. Only the account our own idempotent
+ * create stored on the partner is ever attached to it (by the creating request, or its retry with the same key);
+ * an event for an account no partner holds is acknowledged and logged — whatever its metadata says. Metadata is
+ * written by whoever created the account, so `partner_id` on a foreign account proves nothing.
+ */
 async function accountChanged(
   deps: PartnerDeps,
   event: Extract<ConnectEvent, { kind: 'account_changed' }>,
@@ -67,8 +71,9 @@ async function accountChanged(
   if (known?.disconnectedAt) return 'ignored_disconnected';
   if (known) return (await syncAccountState(deps, known, event.created)).outcome;
 
-  // Not (yet) visible through the index: the account may be seconds old. Our metadata names its partner.
-  const stateAsOf = deps.clock.now().toISOString();
+  // The index lags a write by moments: a brand-new account's first events can arrive before it shows the partner
+  // our create stored it on. Its metadata says which partner to read (consistently) — and that partner's stored
+  // account id, not the metadata, decides.
   let snapshot: StripeAccountSnapshot;
   try {
     snapshot = await deps.stripe.retrieveAccount(event.accountId);
@@ -76,26 +81,17 @@ async function accountChanged(
     if (isDomainError(error) && error.code === 'account_inaccessible') return 'account_inaccessible';
     throw error;
   }
-  const partner: Partner | undefined = snapshot.partnerId ? await deps.partners.get(snapshot.partnerId) : undefined;
-  if (!partner) return 'unknown_account';
-  if (partner.disconnectedAt) return 'ignored_disconnected';
-  const write = {
-    accountId: snapshot.accountId,
-    country: snapshot.country,
-    state: snapshot.state,
-    status: deriveStatus({ stripeAccountId: snapshot.accountId, onboarding: snapshot.state, disconnected: false }),
-    stateAsOf,
-    at: deps.clock.now().toISOString(),
-    eventCreated: event.created,
-  };
-  if (!partner.stripeAccountId) {
-    // The creating request has not stored the id yet; storing it here is the same conditional write.
-    const attached = await deps.partners.attachStripeAccount(partner.id, write);
-    return attached.attached ? 'attached' : 'stale';
+  const named = snapshot.partnerId ? await deps.partners.get(snapshot.partnerId) : undefined;
+  if (named?.stripeAccountId === event.accountId) {
+    if (named.disconnectedAt) return 'ignored_disconnected';
+    return (await syncAccountState(deps, named, event.created)).outcome;
   }
-  if (partner.stripeAccountId !== snapshot.accountId) return 'unknown_account';
-  const saved = await deps.partners.saveOnboardingState(partner.id, write);
-  return saved.written ? 'synced' : 'stale';
+  deps.log.warn('Connect event for an account no partner holds; not attached', {
+    accountId: event.accountId,
+    eventId: event.id,
+    metadataPartnerId: snapshot.partnerId,
+  });
+  return 'unknown_account';
 }
 
 async function payoutChanged(

@@ -1,5 +1,5 @@
 import { DomainError, isDomainError } from './errors.ts';
-import { chooseLinkType, deriveStatus, type Partner, type PayoutPreference } from './partner.ts';
+import { chooseLinkType, deriveStatus, type Partner, type PayoutPreference, roleAllows } from './partner.ts';
 import { type Caller, type PartnerContext, type PartnerDeps, requireAllowedCountry } from './partner-access.ts';
 import type { BusinessType, StateWrite, StripeAccountSnapshot } from './partner-ports.ts';
 import { signOnboardingState, verifyOnboardingState } from './signed-state.ts';
@@ -54,7 +54,7 @@ function stateWrite(snapshot: StripeAccountSnapshot, stateAsOf: string, at: stri
 export async function ensureAccount(
   deps: PartnerDeps,
   { partner }: PartnerContext,
-  caller: Caller,
+  _caller: Caller,
   request: AccountRequest,
 ): Promise<{ partner: Partner; created: boolean }> {
   const country = requireAllowedCountry(deps.settings, request.country ?? partner.country);
@@ -62,12 +62,13 @@ export async function ensureAccount(
   if (partner.stripeAccountId) return { partner, created: false };
 
   const stateAsOf = deps.clock.now().toISOString();
+  const email = await contactEmailOf(deps, partner);
   let snapshot: StripeAccountSnapshot;
   try {
     snapshot = await deps.stripe.createExpressAccount({
       partnerId: partner.id,
       country,
-      email: caller.email,
+      email,
       businessType: request.businessType ?? null,
       ...accountCapabilities(country, deps.settings.platformCountry),
     });
@@ -103,15 +104,32 @@ export async function ensureAccount(
   return { partner: winner, created: false };
 }
 
+/**
+ * The address Stripe gets for a new Express account: the partner's contact email (the owner's unless the owner
+ * changed it) — never the address of whichever member clicked. Partners stored before contact emails existed use
+ * their owner's membership email.
+ */
+async function contactEmailOf(deps: PartnerDeps, partner: Partner): Promise<string | null> {
+  if (partner.contactEmail) return partner.contactEmail;
+  const members = await deps.partners.membersOf(partner.id);
+  return members.find((member) => member.role === 'owner')?.email ?? null;
+}
+
 function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
-async function freshAccountLink(deps: PartnerDeps, partner: Partner): Promise<{ url: string; expiresAt: string }> {
+async function freshAccountLink(
+  deps: PartnerDeps,
+  partner: Partner,
+  userSub: string,
+): Promise<{ url: string; expiresAt: string }> {
   if (!partner.stripeAccountId) throw new Error(`Partner ${partner.id} has no Stripe account`);
   const now = deps.clock.now();
   const state = signOnboardingState(await deps.stateSigningKey(), {
     partnerId: partner.id,
+    userSub,
+    stateVersion: partner.stateVersion,
     expiresAt: Math.floor(now.getTime() / 1000) + deps.settings.onboardingStateTtlSeconds,
   });
   const query = `?state=${encodeURIComponent(state)}`;
@@ -132,27 +150,54 @@ export async function createOnboardingLink(
   request: AccountRequest,
 ): Promise<{ url: string; expiresAt: string }> {
   const { partner } = await ensureAccount(deps, context, caller, request);
-  return freshAccountLink(deps, partner);
+  return freshAccountLink(deps, partner, caller.sub);
 }
 
-async function partnerFromState(deps: PartnerDeps, token: string): Promise<Partner> {
-  const { partnerId } = verifyOnboardingState(await deps.stateSigningKey(), token, deps.clock.now());
-  const partner = await deps.partners.get(partnerId);
-  if (!partner) throw new DomainError('validation', 'invalid_state', 'This onboarding link is not valid.');
-  return partner;
+const noLongerValid = () =>
+  new DomainError('validation', 'invalid_state', 'This onboarding link is no longer valid; start again from the app.');
+
+/**
+ * The partner and member a signed state names — only while it still speaks for them: the partner's state version
+ * is the one it was minted at (no member left or was removed since), and the member still belongs to the partner
+ * with a role that may onboard it.
+ */
+async function partnerFromState(deps: PartnerDeps, token: string): Promise<{ partner: Partner; userSub: string }> {
+  const state = verifyOnboardingState(await deps.stateSigningKey(), token, deps.clock.now());
+  const partner = await deps.partners.get(state.partnerId);
+  if (!partner || partner.stateVersion !== state.stateVersion) throw noLongerValid();
+  const membership = await deps.partners.membership(partner.id, state.userSub);
+  if (!membership || !roleAllows(membership.role, 'manage_onboarding')) throw noLongerValid();
+  return { partner, userSub: state.userSub };
 }
 
-/** Stripe sends the browser here when a link expired or was used: answer with a new link (never a dead end). */
+/**
+ * Stripe sends the browser here when a link expired or was used: answer with a new link (never a dead end). At
+ * most one new link per partner per `onboardingRefreshIntervalSeconds` (`429 refresh_rate_limited` otherwise).
+ */
 export async function refreshOnboarding(deps: PartnerDeps, token: string): Promise<{ url: string }> {
-  const partner = await partnerFromState(deps, token);
+  const { partner, userSub } = await partnerFromState(deps, token);
   if (partner.disconnectedAt) throw disconnectedError();
-  if (!partner.stripeAccountId) throw new DomainError('validation', 'invalid_state', 'This link is not valid.');
-  return { url: (await freshAccountLink(deps, partner)).url };
+  if (!partner.stripeAccountId) throw noLongerValid();
+  const slot = await deps.rateLimiter.tryAcquire(
+    partner.id,
+    'onboarding-refresh',
+    deps.clock.now(),
+    deps.settings.onboardingRefreshIntervalSeconds,
+  );
+  if (!slot.acquired) {
+    throw new DomainError(
+      'rate_limited',
+      'refresh_rate_limited',
+      `A new onboarding link was issued moments ago; retry in ${slot.retryAfterSeconds} s.`,
+      { retryAfterSeconds: slot.retryAfterSeconds },
+    );
+  }
+  return { url: (await freshAccountLink(deps, partner, userSub)).url };
 }
 
 /** The return redirect proves nothing: re-read the account from Stripe before reporting a status. */
 export async function completeOnboardingReturn(deps: PartnerDeps, token: string): Promise<Partner> {
-  const partner = await partnerFromState(deps, token);
+  const { partner } = await partnerFromState(deps, token);
   if (partner.disconnectedAt || !partner.stripeAccountId) return partner;
   return syncAccount(deps, partner);
 }

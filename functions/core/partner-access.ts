@@ -3,10 +3,10 @@ import { type Partner, type Permission, type Role, roleAllows } from './partner.
 import type {
   Clock,
   ConnectedPayoutStore,
+  InvitationStore,
   PartnerRepository,
   RateLimiter,
   StripeConnect,
-  UserDirectory,
 } from './partner-ports.ts';
 
 export interface PartnerSettings {
@@ -20,6 +20,8 @@ export interface PartnerSettings {
   /** Where partners land after onboarding; '' renders a small page instead. */
   appUrl: string;
   onboardingStateTtlSeconds: number;
+  /** `/connect/refresh` mints at most one Account Link per partner per this many seconds. */
+  onboardingRefreshIntervalSeconds: number;
   statusRefreshIntervalSeconds: number;
 }
 
@@ -31,7 +33,10 @@ export interface Log {
 export interface PartnerDeps {
   partners: PartnerRepository;
   stripe: StripeConnect;
-  users: UserDirectory;
+  invitations: InvitationStore;
+  /** A fresh, unguessable invitation token (only its hash is stored). */
+  newInvitationToken(): string;
+  newInvitationId(): string;
   connectedPayouts: ConnectedPayoutStore;
   rateLimiter: RateLimiter;
   clock: Clock;
@@ -45,6 +50,8 @@ export interface PartnerDeps {
 export interface Caller {
   sub: string;
   email: string | null;
+  /** The token's `email_verified` claim: true only when the pool verified the address. */
+  emailVerified?: boolean;
 }
 
 export interface PartnerContext {
@@ -58,10 +65,12 @@ export function newPartner(fields: {
   name: string;
   country: string;
   defaultCurrency: string;
+  contactEmail: string | null;
   at: string;
 }): Partner {
   return {
     ...fields,
+    stateVersion: 0,
     payoutPreference: 'stripe',
     stripeAccountId: null,
     onboarding: null,
@@ -99,6 +108,7 @@ export async function personalPartner(deps: PartnerDeps, caller: Caller): Promis
       name: caller.email ?? 'Personal',
       country: deps.settings.defaultCountry,
       defaultCurrency: deps.settings.defaultCurrency,
+      contactEmail: caller.email,
       at,
     });
     id = await deps.partners.createPersonalPartner(partner, { sub: caller.sub, email: caller.email, role: 'owner' });

@@ -1,4 +1,5 @@
 import type { ConnectedPayout } from './connected-payout.ts';
+import type { Invitation } from './invitations.ts';
 import type {
   AccountLinkType,
   Membership,
@@ -73,6 +74,7 @@ export interface PartnerRepository {
     eventCreated: number,
   ): Promise<Partner | undefined>;
   setPayoutPreference(partnerId: string, preference: PayoutPreference, at: string): Promise<Partner>;
+  setContactEmail(partnerId: string, email: string, at: string): Promise<Partner>;
   /** Newest first; `status` undefined means every status. */
   list(options: { status?: PartnerStatus; cursor?: string; limit: number }): Promise<PartnerPage>;
 }
@@ -120,9 +122,20 @@ export interface StripeConnect {
   createLoginLink(accountId: string): Promise<{ url: string }>;
 }
 
-export interface UserDirectory {
-  /** An existing, enabled user with this email; `ambiguous_email` when several match. */
-  findByEmail(email: string): Promise<{ sub: string; email: string } | undefined>;
+export interface InvitationStore {
+  /** Stores a new pending invitation (and the lookup by its token's hash). */
+  create(invitation: Invitation): Promise<void>;
+  get(partnerId: string, invitationId: string): Promise<Invitation | undefined>;
+  findByTokenHash(tokenHash: string): Promise<Invitation | undefined>;
+  /** Every invitation of the partner, newest first. */
+  list(partnerId: string): Promise<Invitation[]>;
+  /** pending → revoked; false when it was no longer pending. */
+  revoke(invitation: Invitation, by: string, at: string): Promise<boolean>;
+  /**
+   * In one transaction: pending (and unexpired at `at`) → accepted, and the member added to the team. Throws
+   * `already_a_member`, `partner_not_found`, or `invitation_not_pending` when the invitation changed meanwhile.
+   */
+  accept(invitation: Invitation, partner: Partner, member: NewMember, at: string): Promise<Membership>;
 }
 
 export interface ConnectedPayoutStore {

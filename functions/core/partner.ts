@@ -57,6 +57,16 @@ export interface Partner {
   /** Stripe `created` (epoch seconds) of the latest Connect event that changed this partner. */
   lastEventCreated: number | null;
   disconnectedAt: string | null;
+  /**
+   * The address Stripe gets for the partner's Express account: the owner's when the partner was created, changed
+   * only by the owner. Never the address of whichever member happens to start onboarding.
+   */
+  contactEmail: string | null;
+  /**
+   * Bumped whenever a member leaves or is removed: signed onboarding states carry the version they were issued at,
+   * so every state issued before the change stops working at once.
+   */
+  stateVersion: number;
   status: PartnerStatus;
   createdAt: string;
   updatedAt: string;
@@ -135,11 +145,20 @@ export type Permission =
   | 'view_members'
   | 'manage_onboarding'
   | 'manage_preferences'
-  | 'manage_members';
+  | 'manage_members'
+  | 'invite_members';
 
 const PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  owner: ['view', 'view_earnings', 'view_members', 'manage_onboarding', 'manage_preferences', 'manage_members'],
-  admin: ['view', 'view_earnings', 'view_members', 'manage_onboarding', 'manage_preferences'],
+  owner: [
+    'view',
+    'view_earnings',
+    'view_members',
+    'manage_onboarding',
+    'manage_preferences',
+    'manage_members',
+    'invite_members',
+  ],
+  admin: ['view', 'view_earnings', 'view_members', 'manage_onboarding', 'manage_preferences', 'invite_members'],
   member: ['view', 'view_earnings'],
 };
 

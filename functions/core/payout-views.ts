@@ -50,7 +50,8 @@ export function runReportRows(
       status: p.status,
       payoutId: p.id,
       stripeTransferId: p.stripeTransferId ?? '',
-      reason: p.reason ?? '',
+      // A paid payout has no reason (one it waited for, e.g. awaiting_funds, is history, not its outcome).
+      reason: p.status === 'paid' ? '' : (p.reason ?? ''),
     })),
     ...skips.map((s) => ({
       partnerId: s.partnerId,

@@ -11,7 +11,7 @@ import {
   SKIP_REASONS,
   type SkipReason,
 } from './payout-rules.ts';
-import { isPeriod, type Period, periodBounds } from './period.ts';
+import { currentPeriod, isPeriod, nextPeriod, type Period, periodBounds, periodOutOfRange } from './period.ts';
 import type { RateBudget } from './rate-budget.ts';
 
 /**
@@ -253,6 +253,8 @@ export interface PayoutSettings {
   keyTrustMs: number;
   /** Planning pages per invocation; the next page is queued so no invocation runs long. */
   planningPageSize: number;
+  /** The platform's launch month: no run (or dry run) for a period before it. */
+  launchMonth: Period;
 }
 
 export interface PayoutDeps {
@@ -281,14 +283,30 @@ export function cutoffFor(period: Period, now: Date): number {
   return Math.min(periodBounds(period).end - 1, now.getTime());
 }
 
+/** A well-formed period within the range runs may name (see `periodOutOfRange`). */
+function requireRunPeriod(deps: PayoutDeps, period: string, now: Date): asserts period is Period {
+  if (!isPeriod(period)) {
+    throw new DomainError('validation', 'invalid_period', 'period must be a month written YYYY-MM.');
+  }
+  const out = periodOutOfRange(period, deps.settings.launchMonth, now);
+  if (out) {
+    const first = deps.settings.launchMonth;
+    const last = nextPeriod(currentPeriod(now));
+    throw new DomainError(
+      'business_rule',
+      'period_out_of_range',
+      `The period ${period} is outside ${first} (the platform's launch) to ${last}.`,
+      { reason: out, first, last },
+    );
+  }
+}
+
 export async function startRun(
   deps: PayoutDeps,
   input: { period: string; startedBy: string },
 ): Promise<{ run: PayoutRun; created: boolean }> {
-  if (!isPeriod(input.period)) {
-    throw new DomainError('validation', 'invalid_period', 'period must be a month written YYYY-MM.');
-  }
   const now = deps.clock();
+  requireRunPeriod(deps, input.period, now);
   if (periodBounds(input.period).start > now.getTime()) {
     throw new DomainError('business_rule', 'period_in_future', `The period ${input.period} has not started yet.`);
   }
@@ -533,8 +551,7 @@ export async function dryRun(
   deps: PayoutDeps,
   input: { period: string; cursor?: string | null; deadline?: number },
 ): Promise<DryRunResult> {
-  if (!isPeriod(input.period))
-    throw new DomainError('validation', 'invalid_period', 'period must be a month written YYYY-MM.');
+  requireRunPeriod(deps, input.period, deps.clock());
   const cutoff = cutoffFor(input.period, deps.clock());
   const result: DryRunResult = {
     period: input.period,

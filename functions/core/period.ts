@@ -15,6 +15,30 @@ export function previousPeriod(now: Date): Period {
   return `${y}-${String(m).padStart(2, '0')}` as Period;
 }
 
+/** The month after `period` (`2026-12` → `2027-01`). */
+export function nextPeriod(period: Period): Period {
+  return previousPeriod(new Date(periodBounds(period).end + 32 * 24 * 3_600_000));
+}
+
+/** The calendar month `now` is in. */
+export function currentPeriod(now: Date): Period {
+  return `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}` as Period;
+}
+
+/**
+ * Whether a run (or dry run) may name `period`: from the platform's launch month (nothing was earned before it) to
+ * the month after the current one (a dry run of what is accruing). Periods compare as text (`YYYY-MM`).
+ */
+export function periodOutOfRange(
+  period: Period,
+  launchMonth: Period,
+  now: Date,
+): 'before_launch' | 'too_far_ahead' | null {
+  if (period < launchMonth) return 'before_launch';
+  if (period > nextPeriod(currentPeriod(now))) return 'too_far_ahead';
+  return null;
+}
+
 /** [start, end) of the period in epoch milliseconds. */
 export function periodBounds(period: Period): { start: number; end: number } {
   const match = PERIOD_PATTERN.exec(period);

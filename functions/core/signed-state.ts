@@ -3,16 +3,24 @@ import { DomainError } from './errors.ts';
 
 /**
  * The `state` carried by the onboarding refresh/return URLs. Those routes are public (Stripe redirects the browser
- * there without our token), so the state proves which partner the redirect is for and until when:
- * `base64url(JSON {p: partnerId, e: expiry epoch seconds}) "." base64url(HMAC-SHA256)`.
+ * there without our token), so the state proves which partner the redirect is for, which member asked for it, at
+ * which of the partner's state versions, and until when:
+ * `base64url(JSON {p: partnerId, s: member sub, v: state version, e: expiry epoch seconds}) "." base64url(HMAC)`.
+ * The routes then check the member still belongs to the partner with a role that may onboard, and that the
+ * partner's state version has not moved (it does when any member leaves or is removed).
  *
- * The MAC input is prefixed with a purpose label, so the same key can never be used to forge another kind of token.
+ * The MAC input is prefixed with a purpose label, so the same key can never be used to forge another kind of token
+ * (and states of the earlier format, without a member, no longer verify).
  */
-const PURPOSE = 'connect-payouts/onboarding-state/v1';
+const PURPOSE = 'connect-payouts/onboarding-state/v2';
 const MAX_TOKEN_LENGTH = 512;
 
 export interface OnboardingStatePayload {
   partnerId: string;
+  /** The member whose request minted the state. */
+  userSub: string;
+  /** The partner's state version when it was minted. */
+  stateVersion: number;
   /** Epoch seconds. */
   expiresAt: number;
 }
@@ -22,7 +30,9 @@ function mac(key: string, payload: string): Buffer {
 }
 
 export function signOnboardingState(key: string, payload: OnboardingStatePayload): string {
-  const body = Buffer.from(JSON.stringify({ p: payload.partnerId, e: payload.expiresAt })).toString('base64url');
+  const body = Buffer.from(
+    JSON.stringify({ p: payload.partnerId, s: payload.userSub, v: payload.stateVersion, e: payload.expiresAt }),
+  ).toString('base64url');
   return `${body}.${mac(key, body).toString('base64url')}`;
 }
 
@@ -43,10 +53,11 @@ export function verifyOnboardingState(key: string, token: string, now: Date): On
   } catch {
     throw invalid();
   }
-  const { p, e } = (decoded ?? {}) as { p?: unknown; e?: unknown };
-  if (typeof p !== 'string' || p.length === 0 || typeof e !== 'number' || !Number.isInteger(e)) throw invalid();
+  const { p, s, v, e } = (decoded ?? {}) as { p?: unknown; s?: unknown; v?: unknown; e?: unknown };
+  if (typeof p !== 'string' || p.length === 0 || typeof s !== 'string' || s.length === 0) throw invalid();
+  if (typeof v !== 'number' || !Number.isInteger(v) || typeof e !== 'number' || !Number.isInteger(e)) throw invalid();
   if (e <= Math.floor(now.getTime() / 1000)) {
     throw new DomainError('validation', 'expired_state', 'This onboarding link has expired.');
   }
-  return { partnerId: p, expiresAt: e };
+  return { partnerId: p, userSub: s, stateVersion: v, expiresAt: e };
 }

@@ -1,5 +1,5 @@
 import { DomainError } from './errors.ts';
-import type { Membership, Partner, Role } from './partner.ts';
+import type { Membership, Partner } from './partner.ts';
 import {
   type Caller,
   newPartner,
@@ -12,8 +12,8 @@ import {
 } from './partner-access.ts';
 
 /**
- * Team partners: a store or crew paid as one partner, with members by role. Owners add and remove members by
- * the email of an existing user; anyone but the owner may leave.
+ * Team partners: a store or crew paid as one partner, with members by role. Members join by invitation
+ * (`invitations.ts`); owners remove them; anyone but the owner may leave.
  */
 export async function createTeam(
   deps: PartnerDeps,
@@ -27,33 +27,34 @@ export async function createTeam(
     name: request.name,
     country,
     defaultCurrency: deps.settings.defaultCurrency,
+    contactEmail: caller.email,
     at: deps.clock.now().toISOString(),
   });
   await deps.partners.createTeamPartner(partner, { sub: caller.sub, email: caller.email, role: 'owner' });
   return { partner, role: 'owner' };
 }
 
-export async function addMember(
+/**
+ * The address Stripe gets for the partner's Express account (the owner changes it here). An account that already
+ * exists keeps the address it was created with at Stripe; the partner changes it in the Express Dashboard.
+ */
+export async function setContactEmail(
   deps: PartnerDeps,
   caller: Caller,
   partnerId: string,
-  request: { email: string; role: Exclude<Role, 'owner'> },
-): Promise<Membership> {
-  const { partner } = await resolvePartner(deps, caller, partnerId, 'manage_members');
-  if (partner.kind !== 'team') {
-    throw new DomainError('business_rule', 'not_a_team', 'Members can only be added to team partners.');
-  }
-  const user = await deps.users.findByEmail(request.email.trim().toLowerCase());
-  if (!user) {
-    throw new DomainError('business_rule', 'user_not_found', 'No registered user has this email address.');
-  }
-  return deps.partners.addMember(
-    partner,
-    { sub: user.sub, email: user.email, role: request.role },
-    deps.clock.now().toISOString(),
-  );
+  email: string,
+): Promise<PartnerContext> {
+  const { partner, role } = await resolvePartner(deps, caller, partnerId, 'manage_members');
+  const normalized = email.trim().toLowerCase();
+  if (partner.contactEmail === normalized) return { partner, role }; // unchanged: nothing to write
+  const updated = await deps.partners.setContactEmail(partner.id, normalized, deps.clock.now().toISOString());
+  return { partner: updated, role };
 }
 
+/**
+ * The owner removes a member, or a member leaves. It takes effect at once: the membership is gone and the partner's
+ * state version moves on, so onboarding links issued to anyone before are refused.
+ */
 export async function removeMember(deps: PartnerDeps, caller: Caller, partnerId: string, userSub: string) {
   const own = await deps.partners.membership(partnerId, caller.sub);
   if (!own) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id that you belong to.');

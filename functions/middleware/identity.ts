@@ -5,6 +5,8 @@ import { DomainError } from '#core/errors';
 export interface Identity {
   readonly sub: string;
   readonly email: string | undefined;
+  /** `email_verified`: the pool proved the address belongs to the user (API Gateway passes it as "true"). */
+  readonly emailVerified: boolean;
   readonly groups: readonly string[];
 }
 
@@ -34,7 +36,8 @@ export function identityFromEvent(event: APIGatewayProxyEvent): Identity {
     throw new DomainError('unauthenticated', 'unauthenticated', 'An ID token is required.');
   }
   const email = typeof claims?.email === 'string' ? claims.email : undefined;
-  return { sub, email, groups: parseGroups(claims?.['cognito:groups']) };
+  const emailVerified = claims?.email_verified === true || claims?.email_verified === 'true';
+  return { sub, email, emailVerified, groups: parseGroups(claims?.['cognito:groups']) };
 }
 
 export function requireAdmin(identity: Identity): void {

@@ -39,7 +39,7 @@ export const Cursor = z
 export const Limit = z.coerce.number().int().min(1).max(100).default(25);
 
 export function callerOf(identity: Identity): Caller {
-  return { sub: identity.sub, email: identity.email ?? null };
+  return { sub: identity.sub, email: identity.email ?? null, emailVerified: identity.emailVerified };
 }
 
 const escapeHtml = (value: string) =>

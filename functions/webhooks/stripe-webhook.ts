@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { webhookEvents } from '#adapters/dynamodb/webhook-events';
 import { readSecret } from '#adapters/secrets';
 import { constructWebhookEvent } from '#adapters/stripe/construct-webhook-event';
+import { isStripeObjectMissing } from '#adapters/stripe/errors';
 import { httpHandler } from '#middleware/http-handler';
 import { logger } from '#middleware/observability';
 import type { SecretName } from '#routes';
@@ -32,7 +33,9 @@ export interface StripeWebhookOptions {
  * The shape of every Stripe webhook Lambda:
  * 1. verify `Stripe-Signature` on the raw body with the endpoint's secret — 400 and no state change otherwise;
  * 2. skip an event id that was already processed (200);
- * 3. process; any failure answers 5xx so Stripe retries (a domain refusal of Stripe itself maps to 502);
+ * 3. process; any failure answers 5xx so Stripe retries (a domain refusal of Stripe itself maps to 502) — except
+ *    when Stripe says an object the event names does not exist: retrying for days cannot change that, so the event
+ *    is acknowledged (200) and logged as a warning;
  * 4. record the event id as processed (TTL), only after success — a crash in between means Stripe's retry runs
  *    the (idempotent) handler again rather than the event being lost.
  */
@@ -46,7 +49,16 @@ export function stripeWebhookHandler(options: StripeWebhookOptions) {
         logger.info('Stripe event already processed; acknowledged again');
         return { status: 200, body: { received: true, duplicate: true } };
       }
-      const outcome = await options.handle(event);
+      let outcome: string;
+      try {
+        outcome = await options.handle(event);
+      } catch (error) {
+        if (!isStripeObjectMissing(error)) throw error;
+        outcome = 'stripe_object_missing';
+        logger.warn('Stripe has no object this signed event names; acknowledged, nothing changed', {
+          cause: (error as Error).cause,
+        });
+      }
       await webhookEvents.markProcessed(event.id, {
         type: event.type,
         outcome,

@@ -9,6 +9,7 @@ import {
   emulator,
   eventsOf,
   eventually,
+  joinTeam,
   newPartnerUser,
   onboard,
   type PartnerBody,
@@ -445,29 +446,72 @@ describe('a create that reached Stripe but never DynamoDB', () => {
     expect(await profile(retried.partnerId)).toMatchObject({ stripeAccountId: orphan.id, version: 2 });
     expect((await accountsOfPartner(retried.partnerId)).map((a) => a.id)).toEqual([orphan.id]);
 
-    // Webhook first: Stripe reports a change of the account before anyone clicks; our metadata names the partner.
+    // Webhook first: Stripe reports a change of the account before anyone clicks. Its metadata names the partner,
+    // but metadata never attaches an account: the event is acknowledged, and the next click (same key) attaches it.
     const early = await newPartnerUser('lost-write-webhook');
     const account = await lostCreate(early.partnerId, early.email);
     const seen = await deliveryIds();
     await emulator().setAccountState(account.id, 'pending_verification');
     await deliverWebhooks();
-    const attached = await eventually(
-      () => profile(early.partnerId),
-      (item) => item.stripeAccountId === account.id,
-    );
-    expect(attached).toMatchObject({ status: 'pending_verification', GSI1PK: `ACCOUNT#${account.id}` });
-    expect(attached.onboarding).toEqual(onboardingOf(await stripeSdk().accounts.retrieve(account.id)));
+    const deliveries = await connectDeliveriesSince(seen);
+    expect(deliveries.length).toBeGreaterThan(0);
+    for (const delivery of deliveries) expect(delivery.state).toBe('succeeded');
     const outcomes = await Promise.all(
-      (await connectDeliveriesSince(seen)).map(async (d) => (await tableItem(`EVENT#${d.eventId}`, 'EVENT'))?.outcome),
+      deliveries.map(async (d) => (await tableItem(`EVENT#${d.eventId}`, 'EVENT'))?.outcome),
     );
-    expect(outcomes).toContain('attached');
+    expect(outcomes).toContain('unknown_account');
+    expect((await profile(early.partnerId)).stripeAccountId).toBeUndefined();
 
     const clickMark = await stripeLogMark();
     const click = await api<AccountBody>('POST', '/connect/account', { token: early.idToken, body: {} });
-    expect(click.status).toBe(200);
-    expect(click.body).toMatchObject({ accountId: account.id, created: false });
-    expect(await stripeCallsSince(clickMark)).toEqual([]);
+    expect(click.status, click.text).toBe(201);
+    expect(click.body).toMatchObject({ accountId: account.id, created: true });
+    expect((await stripeCallsSince(clickMark)).map((w) => [w.path, w.status, w.replayed])).toEqual([
+      ['/v1/accounts', 200, true],
+    ]);
+    expect(await profile(early.partnerId)).toMatchObject({
+      stripeAccountId: account.id,
+      status: 'pending_verification',
+      GSI1PK: `ACCOUNT#${account.id}`,
+    });
     expect((await accountsOfPartner(early.partnerId)).map((a) => a.id)).toEqual([account.id]);
+  });
+
+  it('a foreign account whose metadata names a partner is never attached to it (the event is acknowledged)', async () => {
+    const victim = await newPartnerUser('foreign-metadata');
+    // Positive control first: the same event path does sync an account we created and stored.
+    const own = await newPartnerUser('foreign-control');
+    const created = await api<AccountBody>('POST', '/connect/account', { token: own.idToken, body: {} });
+    expect(created.status, created.text).toBe(201);
+    // Someone else's account (not created with our key), labelled with the victim's partner id.
+    const foreign = await stripeSdk().accounts.create({
+      type: 'express',
+      country: 'US',
+      email: 'mallory@example.com',
+      capabilities: { transfers: { requested: true } },
+      metadata: { partner_id: victim.partnerId },
+    });
+    const seen = await deliveryIds();
+    await emulator().setAccountState(foreign.id, 'verified');
+    await emulator().setAccountState(created.body.accountId, 'pending_verification');
+    await deliverWebhooks();
+    const deliveries = await connectDeliveriesSince(seen);
+    for (const delivery of deliveries) expect(delivery.state).toBe('succeeded');
+    const outcomeOf = async (accountId: string) => {
+      const events = new Set((await eventsOf(accountId)).map((e) => e.id));
+      return Promise.all(
+        deliveries
+          .filter((d) => events.has(d.eventId))
+          .map(async (d) => (await tableItem(`EVENT#${d.eventId}`, 'EVENT'))?.outcome),
+      );
+    };
+    expect(await outcomeOf(foreign.id)).toContain('unknown_account');
+    expect((await outcomeOf(created.body.accountId)).length).toBeGreaterThan(0);
+    expect(await outcomeOf(created.body.accountId)).not.toContain('unknown_account');
+    const stored = await profile(victim.partnerId);
+    expect(stored.stripeAccountId).toBeUndefined();
+    expect(stored.status).toBe('not_set_up');
+    expect(stored.GSI1PK).toBeUndefined();
   });
 });
 
@@ -782,11 +826,7 @@ describe('team partners', () => {
       [admin, 'admin'],
       [member, 'member'],
     ] as const) {
-      const added = await api('POST', `/partners/${teamId}/members`, {
-        token: owner.idToken,
-        body: { email: person.email, role },
-      });
-      expect(added.status).toBe(201);
+      await joinTeam(owner.idToken, teamId, person, role);
     }
     const asTeam = `?partnerId=${teamId}`;
 
@@ -802,13 +842,14 @@ describe('team partners', () => {
     }
     expect(await changesSince(mark)).toEqual(NO_CHANGE);
 
-    // The admin creates the team's account: it is the team's, with the admin's email from the token.
+    // The admin creates the team's account: it is the team's, with the team's contact email (the owner's) — not the
+    // address of the admin who clicked.
     const created = await api<AccountBody>('POST', `/connect/account${asTeam}`, { token: admin.idToken, body: {} });
     expect(created.status).toBe(201);
     const accountId = created.body.accountId;
     expect(await stripeSdk().accounts.retrieve(accountId)).toMatchObject({
       metadata: { partner_id: teamId },
-      email: admin.email,
+      email: owner.email,
     });
 
     // The owner finishes onboarding on the hosted page; the member sees the result.
@@ -875,7 +916,12 @@ describe('signed state of the refresh and return URLs', () => {
 
     const forged = [
       `${Buffer.from(JSON.stringify({ ...claims, p: victim.partnerId })).toString('base64url')}.${mac}`,
-      signOnboardingState('0'.repeat(64), { partnerId: victim.partnerId, expiresAt: claims.e }),
+      signOnboardingState('0'.repeat(64), {
+        partnerId: victim.partnerId,
+        userSub: victim.sub,
+        stateVersion: 0,
+        expiresAt: claims.e,
+      }),
     ];
     const mark = await markState();
     const readsMark = await stripeLogMark();

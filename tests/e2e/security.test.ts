@@ -206,7 +206,9 @@ describe('teams', () => {
         ['POST', `/connect/account${team}`, {}],
         ['POST', `/connect/dashboard-link${team}`, undefined],
         ['GET', `/partners/${world.teamId}/members`, undefined],
-        ['POST', `/partners/${world.teamId}/members`, { email: world.attacker.email, role: 'admin' }],
+        ['POST', `/partners/${world.teamId}/invitations`, { email: world.attacker.email, role: 'admin' }],
+        ['GET', `/partners/${world.teamId}/invitations`, undefined],
+        ['PUT', `/partners/${world.teamId}/contact-email`, { email: world.attacker.email }],
         ['DELETE', `/partners/${world.teamId}/members/${world.victim.sub}`, undefined],
       ] as const) {
         const response = await api(method, path, { token: world.mate.idToken, ...(body ? { body } : {}) });
@@ -257,6 +259,8 @@ describe('redirects and CORS', () => {
   it('the onboarding return goes nowhere a query parameter names, and no response allows another origin', async () => {
     const state = signOnboardingState(process.env.LOCAL_STATE_SIGNING_KEY ?? '', {
       partnerId: world.victim.partnerId,
+      userSub: world.victim.sub,
+      stateVersion: 0,
       expiresAt: now() + 600,
     });
     const evil = 'https://evil.example/steal';

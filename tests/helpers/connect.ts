@@ -173,3 +173,28 @@ export async function eventually<T>(
   }
   return value;
 }
+
+export interface InvitationBody {
+  invitation: { id: string; partnerId: string; email: string; role: string; status: string; expiresAt: string };
+  token: string;
+  acceptPath: string;
+}
+
+/** The team's owner (or an admin) invites the user's address; the user accepts with their own token. */
+export async function joinTeam(
+  inviterToken: string,
+  teamId: string,
+  member: { idToken: string; email: string },
+  role: 'admin' | 'member' = 'member',
+) {
+  const invited = await api<InvitationBody>('POST', `/partners/${teamId}/invitations`, {
+    token: inviterToken,
+    body: { email: member.email, role },
+  });
+  expect(invited.status, invited.text).toBe(201);
+  const accepted = await api<{ userSub: string; role: string }>('POST', invited.body.acceptPath, {
+    token: member.idToken,
+  });
+  expect(accepted.status, accepted.text).toBe(201);
+  return accepted.body;
+}

@@ -10,7 +10,7 @@ export function stackInfo(): LocalStackInfo {
 let cognito: ReturnType<typeof cognitoClient> | undefined;
 
 /** A real user of the local pool with real cognito-local tokens (created on first use). */
-export async function user(email: string, options: { admin?: boolean } = {}): Promise<LocalUser> {
+export async function user(email: string, options: { admin?: boolean; unverified?: boolean } = {}): Promise<LocalUser> {
   const info = stackInfo();
   cognito ??= cognitoClient(info.cognitoEndpoint);
   return signIn(cognito, info.userPool, email, options);

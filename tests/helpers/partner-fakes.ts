@@ -1,15 +1,16 @@
 import type { ConnectedPayout } from '#core/connected-payout';
 import { DomainError } from '#core/errors';
+import type { Invitation } from '#core/invitations';
 import type { Membership, OnboardingState, Partner } from '#core/partner';
 import type { PartnerDeps, PartnerSettings } from '#core/partner-access';
 import type {
   ConnectedPayoutStore,
   CreateAccountRequest,
+  InvitationStore,
   PartnerRepository,
   RateLimiter,
   StripeAccountSnapshot,
   StripeConnect,
-  UserDirectory,
 } from '#core/partner-ports';
 
 /** In-memory stand-ins for the partner ports: the same contracts as the DynamoDB/Stripe/Cognito adapters. */
@@ -97,6 +98,14 @@ export class MemoryPartners implements PartnerRepository {
     const key = `${partnerId}|${sub}`;
     if (this.members.get(key)?.role !== role) throw new DomainError('not_found', 'member_not_found', 'gone');
     this.members.delete(key);
+    const p = this.partners.get(partnerId);
+    if (p) Object.assign(p, { stateVersion: p.stateVersion + 1, version: p.version + 1 });
+  }
+  async setContactEmail(partnerId: string, email: string, at: string) {
+    const p = this.partners.get(partnerId);
+    if (!p) throw new DomainError('not_found', 'partner_not_found', 'gone');
+    Object.assign(p, { contactEmail: email, updatedAt: at, version: p.version + 1 });
+    return clone(p);
   }
   async attachStripeAccount(partnerId: string, write: Parameters<PartnerRepository['attachStripeAccount']>[1]) {
     const p = this.partners.get(partnerId);
@@ -243,11 +252,42 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 }
 
-export class FakeUsers implements UserDirectory {
-  users = new Map<string, string>(); // email -> sub
-  async findByEmail(email: string) {
-    const sub = this.users.get(email);
-    return sub ? { sub, email } : undefined;
+export class MemoryInvitations implements InvitationStore {
+  items = new Map<string, Invitation>(); // id
+  constructor(private readonly partners: MemoryPartners) {}
+  async create(invitation: Invitation) {
+    this.items.set(invitation.id, clone(invitation));
+  }
+  async get(partnerId: string, id: string) {
+    const found = this.items.get(id);
+    return found?.partnerId === partnerId ? clone(found) : undefined;
+  }
+  async findByTokenHash(tokenHash: string) {
+    const found = [...this.items.values()].find((i) => i.tokenHash === tokenHash);
+    return found ? clone(found) : undefined;
+  }
+  async list(partnerId: string) {
+    return [...this.items.values()].filter((i) => i.partnerId === partnerId).map(clone);
+  }
+  async revoke(invitation: Invitation, by: string, at: string) {
+    const stored = this.items.get(invitation.id);
+    if (stored?.status !== 'pending') return false;
+    Object.assign(stored, { status: 'revoked', revokedBy: by, revokedAt: at });
+    return true;
+  }
+  async accept(
+    invitation: Invitation,
+    partner: Partner,
+    member: { sub: string; email: string | null; role: Membership['role'] },
+    at: string,
+  ) {
+    const stored = this.items.get(invitation.id);
+    if (stored?.status !== 'pending' || stored.expiresAt <= at) {
+      throw new DomainError('conflict', 'invitation_not_pending', 'not pending');
+    }
+    const membership = await this.partners.addMember(partner, member, at);
+    Object.assign(stored, { status: 'accepted', acceptedBy: member.sub, acceptedAt: at });
+    return membership;
   }
 }
 
@@ -258,7 +298,8 @@ export const TEST_SETTINGS: PartnerSettings = {
   defaultCurrency: 'usd',
   apiBaseUrl: 'https://api.example.test/prod/',
   appUrl: '',
-  onboardingStateTtlSeconds: 3600,
+  onboardingStateTtlSeconds: 900,
+  onboardingRefreshIntervalSeconds: 5,
   statusRefreshIntervalSeconds: 10,
 };
 
@@ -266,7 +307,7 @@ export interface TestWorld {
   deps: PartnerDeps;
   partners: MemoryPartners;
   stripe: FakeStripe;
-  users: FakeUsers;
+  invitations: MemoryInvitations;
   payouts: MemoryPayouts;
   clock: { t: number; advance(ms: number): void };
   warnings: string[];
@@ -275,7 +316,7 @@ export interface TestWorld {
 export function testWorld(settings: Partial<PartnerSettings> = {}): TestWorld {
   const partners = new MemoryPartners();
   const stripe = new FakeStripe();
-  const users = new FakeUsers();
+  const invitations = new MemoryInvitations(partners);
   const payouts = new MemoryPayouts();
   const clock = {
     t: Date.parse('2026-03-01T12:00:00.000Z'),
@@ -284,11 +325,14 @@ export function testWorld(settings: Partial<PartnerSettings> = {}): TestWorld {
     },
   };
   let ids = 0;
+  let tokens = 0;
   const warnings: string[] = [];
   const deps: PartnerDeps = {
     partners,
     stripe,
-    users,
+    invitations,
+    newInvitationToken: () => `${'t'.repeat(38)}${String(++tokens).padStart(5, '0')}`,
+    newInvitationId: () => `inv_${(++ids).toString(16).padStart(24, '0')}`,
     connectedPayouts: payouts,
     rateLimiter: new MemoryRateLimiter(),
     // Every read of the clock moves it 1 ms, so "began later" is always strictly later.
@@ -298,5 +342,5 @@ export function testWorld(settings: Partial<PartnerSettings> = {}): TestWorld {
     settings: { ...TEST_SETTINGS, ...settings },
     log: { info: () => undefined, warn: (message) => warnings.push(message) },
   };
-  return { deps, partners, stripe, users, payouts, clock, warnings };
+  return { deps, partners, stripe, invitations, payouts, clock, warnings };
 }

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { ROUTES, type RouteDefinition } from '#routes';
-import { newPartnerUser, type PartnerBody } from './connect.ts';
+import { type InvitationBody, joinTeam, newPartnerUser, type PartnerBody } from './connect.ts';
 import { api, stackInfo } from './local.ts';
 import { activePayee, admin } from './payments.ts';
 
@@ -24,6 +24,9 @@ export interface World {
   admin: Awaited<ReturnType<typeof admin>>;
   /** An order paying the victim (Checkout, not paid). */
   orderId: string;
+  /** A pending invitation of the victim's team, for a user who does not exist, and its token. */
+  invitationId: string;
+  invitationToken: string;
 }
 
 /** The victim's world: an active partner, a team with a member, an attacker, an operator and an order. */
@@ -36,17 +39,33 @@ export async function buildWorld(prefix: string): Promise<World> {
   ]);
   const team = await api<PartnerBody>('POST', '/partners', { token: victim.idToken, body: { name: `${prefix} team` } });
   expect(team.status, JSON.stringify(team.body)).toBe(201);
-  const added = await api('POST', `/partners/${team.body.id}/members`, {
-    token: victim.idToken,
-    body: { email: mate.email, role: 'member' },
-  });
-  expect(added.status, JSON.stringify(added.body)).toBe(201);
+  await joinTeam(victim.idToken, team.body.id, mate, 'member');
   const checkout = await api<{ orderId: string }>('POST', '/payments/checkout-sessions', {
     token: mate.idToken,
     body: checkoutBody(victim.partnerId),
   });
   expect(checkout.status, JSON.stringify(checkout.body)).toBe(201);
-  return { victim, teamId: team.body.id, mate, attacker, admin: operator, orderId: checkout.body.orderId };
+  const invited = await api<InvitationBody>('POST', `/partners/${team.body.id}/invitations`, {
+    token: victim.idToken,
+    body: { email: `${prefix}-nobody@example.com`, role: 'member' },
+  });
+  expect(invited.status, invited.text).toBe(201);
+  return {
+    victim,
+    teamId: team.body.id,
+    mate,
+    attacker,
+    admin: operator,
+    orderId: checkout.body.orderId,
+    invitationId: invited.body.invitation.id,
+    invitationToken: invited.body.token,
+  };
+}
+
+/** The month after the current one (UTC), the furthest a dry run may look. */
+export function nextMonth(now = new Date()): string {
+  const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return `${next.getUTCFullYear()}-${String(next.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 export function checkoutBody(payeeId: string) {
@@ -104,8 +123,22 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'get-my-partner': { request: partnerQuery },
   'set-payout-preference': { request: (_w, partnerId) => ({ query: { partnerId }, body: { method: 'manual' } }) },
   'list-partner-members': { request: (_w, partnerId) => ({ path: { partnerId } }) },
-  'add-partner-member': {
+  'create-invitation': {
     request: (w, partnerId) => ({ path: { partnerId }, body: { email: w.attacker.email, role: 'admin' } }),
+  },
+  'list-invitations': { request: (_w, partnerId) => ({ path: { partnerId } }) },
+  'revoke-invitation': {
+    partners: (w) => [w.teamId],
+    request: (w, partnerId) => ({ path: { partnerId, invitationId: w.invitationId } }),
+  },
+  // The attacker's own address: on the attacker's own partner (the matrix's mixed case) it is already the contact
+  // email, so that control writes nothing.
+  'set-contact-email': { request: (w, partnerId) => ({ path: { partnerId }, body: { email: w.attacker.email } }) },
+  // The invitee acts on their own behalf: the token names the invitation (a wrong one is 404 invitation_not_found).
+  'accept-invitation': {
+    scope: 'caller',
+    request: (w) => ({ path: { token: w.invitationToken } }),
+    plausible: [403, 404],
   },
   'remove-partner-member': {
     // The team's member: a personal partner has no member but its owner, who cannot be removed.
@@ -141,10 +174,11 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'list-partners-admin': { request: () => ({ query: { status: 'active', limit: '5' } }) },
   // The payout run's admin routes (issue 6). Refusal tests name a real run of a past month; the probe (and the
   // fuzz, which starts from it) a dry run of a month to come, so no generated body can start a run whose
-  // asynchronous work would change the table under later cases (a real run of it is refused: period_in_future).
+  // asynchronous work would change the table under later cases (a real run of it is refused: period_in_future;
+  // the month after next is not even a dry run's).
   'start-payout-run': {
     request: () => ({ body: { period: '2020-01' } }),
-    probe: () => ({ body: { period: '2099-12', dryRun: true } }),
+    probe: () => ({ body: { period: nextMonth(), dryRun: true } }),
   },
   'list-payout-runs': { request: () => ({ query: { limit: '5' } }) },
   'get-payout-run': { request: () => ({ path: { runId: 'run_2020-01' }, query: { format: 'csv' } }), plausible: [404] },

@@ -151,12 +151,14 @@ describe('functions', () => {
         PAYOUT_REQUIRE_APPROVAL: 'true',
         STRIPE_REQUESTS_PER_SECOND: '80',
         PAYOUT_PLANNING_PAGE_SIZE: '100',
+        PLATFORM_LAUNCH_MONTH: '2026-01',
         COMMISSION_BPS: '1000',
         PLATFORM_COUNTRY: 'US',
         PLATFORM_MINIMUM_FEE: '0',
         ALLOWED_REDIRECT_ORIGINS: '',
         STATUS_REFRESH_INTERVAL_SECONDS: '10',
-        ONBOARDING_STATE_TTL_SECONDS: '3600',
+        ONBOARDING_STATE_TTL_SECONDS: '900',
+        ONBOARDING_REFRESH_INTERVAL_SECONDS: '5',
       });
     }
   });
@@ -284,7 +286,7 @@ describe('API', () => {
 });
 
 describe('identity', () => {
-  it('signs in with email, enforces a strong password policy, has an admin group and an SRP client', () => {
+  it('signs in with email, enforces a strong password policy, keeps the original email until a new one is verified, has an admin group and an SRP client', () => {
     s.template.hasResourceProperties('AWS::Cognito::UserPool', {
       UsernameAttributes: ['email'],
       Policies: {
@@ -298,6 +300,10 @@ describe('identity', () => {
       },
     });
     s.template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
+    s.template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AutoVerifiedAttributes: ['email'],
+      UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
+    });
     s.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,
       ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),

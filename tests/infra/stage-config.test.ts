@@ -36,13 +36,15 @@ describe('stage configuration', () => {
       commissionBps: 1000,
       allowedRedirectOrigins: [],
       statusRefreshIntervalSeconds: 10,
-      onboardingStateTtlSeconds: 3600,
+      onboardingStateTtlSeconds: 900,
+      onboardingRefreshIntervalSeconds: 5,
       holdingPeriodDays: 7,
       payoutMinimums: [],
       payoutDefaultMinimum: 100,
       payoutRequireApproval: false,
       payoutPlanningPageSize: 100,
       platformName: 'connect-payouts',
+      launchMonth: '2026-01',
     });
   });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#config';
 import { functionEnvironment } from '#local/stack';
-import { newPartnerUser } from '#tests/connect';
+import { joinTeam, newPartnerUser } from '#tests/connect';
 import { api, stackInfo, uniqueEmail, user } from '#tests/local';
 import {
   activePayee,
@@ -248,11 +248,7 @@ describe('GET /earnings', () => {
     const outsider = await newPartnerUser('outsider');
     const team = await api<{ id: string }>('POST', '/partners', { token: owner.idToken, body: { name: 'Night crew' } });
     expect(team.status).toBe(201);
-    const added = await api('POST', `/partners/${team.body.id}/members`, {
-      token: owner.idToken,
-      body: { email: member.email, role: 'member' },
-    });
-    expect(added.status).toBe(201);
+    await joinTeam(owner.idToken, team.body.id, member, 'member');
     await record({
       partnerId: team.body.id,
       amount: 4_200,

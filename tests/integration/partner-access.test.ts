@@ -19,7 +19,9 @@ describe('cross-partner access', () => {
       ['POST', `/connect/dashboard-link${other}`, undefined],
       ['PUT', `/partners/me/payout-preference${other}`, { method: 'manual' }],
       ['GET', `/partners/${alice.partnerId}/members`, undefined],
-      ['POST', `/partners/${alice.partnerId}/members`, { email: mallory.email }],
+      ['POST', `/partners/${alice.partnerId}/invitations`, { email: mallory.email }],
+      ['GET', `/partners/${alice.partnerId}/invitations`, undefined],
+      ['PUT', `/partners/${alice.partnerId}/contact-email`, { email: mallory.email }],
       ['DELETE', `/partners/${alice.partnerId}/members/${alice.sub}`, undefined],
     ] as const) {
       const refused = await api(method, path, { token: mallory.idToken, ...(body ? { body } : {}) });
@@ -108,7 +110,12 @@ describe('public onboarding redirects', () => {
     const refreshUrl = new URL(reopened.headers.get('location') ?? '');
     const state = refreshUrl.searchParams.get('state') ?? '';
     const [body, mac] = state.split('.');
-    const decoded = JSON.parse(Buffer.from(body ?? '', 'base64url').toString('utf8')) as { p: string; e: number };
+    const decoded = JSON.parse(Buffer.from(body ?? '', 'base64url').toString('utf8')) as {
+      p: string;
+      s: string;
+      v: number;
+      e: number;
+    };
 
     const stripeCallsFor = async () =>
       (await emulator().requestLog()).filter(
@@ -137,6 +144,8 @@ describe('public onboarding redirects', () => {
     expect(key, 'LOCAL_STATE_SIGNING_KEY from the local stack').toBeTruthy();
     const expired = signOnboardingState(key ?? '', {
       partnerId: decoded.p,
+      userSub: decoded.s,
+      stateVersion: decoded.v,
       expiresAt: Math.floor(Date.now() / 1000) - 1,
     });
     for (const route of ['/connect/refresh', '/connect/return']) {

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { connectStatus, newPartnerUser, onboard, type PartnerBody, stripeSdk } from '#tests/connect';
+import {
+  connectStatus,
+  type InvitationBody,
+  joinTeam,
+  newPartnerUser,
+  onboard,
+  type PartnerBody,
+  stripeSdk,
+} from '#tests/connect';
 import { api } from '#tests/local';
 
-/** Team partners: members by email, roles, leaving, and what each role may do. */
+/** Team partners: members by invitation, roles, leaving, and what each role may do. */
 
 async function team(ownerToken: string, name = 'Corner Store') {
   const created = await api<PartnerBody>('POST', '/partners', { token: ownerToken, body: { name } });
@@ -30,16 +38,12 @@ describe('teams', () => {
     );
   });
 
-  it('owner adds an existing user by email; the member sees earnings but cannot manage anything', async () => {
+  it('owner invites a user by email; the member sees earnings but cannot manage anything', async () => {
     const owner = await newPartnerUser('owner');
     const member = await newPartnerUser('member');
     const store = await team(owner.idToken);
-    const added = await api<MemberBody>('POST', `/partners/${store.id}/members`, {
-      token: owner.idToken,
-      body: { email: member.email.toUpperCase() },
-    });
-    expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ userSub: member.sub, email: member.email, role: 'member' });
+    const added = await joinTeam(owner.idToken, store.id, { ...member, email: member.email.toUpperCase() });
+    expect(added).toMatchObject({ userSub: member.sub, email: member.email, role: 'member' });
 
     const asMember = `?partnerId=${store.id}`;
     const profile = await api<PartnerBody>('GET', `/partners/me${asMember}`, { token: member.idToken });
@@ -54,7 +58,8 @@ describe('teams', () => {
       ['POST', `/connect/dashboard-link${asMember}`, undefined],
       ['PUT', `/partners/me/payout-preference${asMember}`, { method: 'manual' }],
       ['GET', `/partners/${store.id}/members`, undefined],
-      ['POST', `/partners/${store.id}/members`, { email: owner.email }],
+      ['POST', `/partners/${store.id}/invitations`, { email: owner.email }],
+      ['GET', `/partners/${store.id}/invitations`, undefined],
     ] as const) {
       const refused = await api(method, path, { token: member.idToken, ...(body ? { body } : {}) });
       expect(refused.status, `${method} ${path}`).toBe(403);
@@ -64,20 +69,20 @@ describe('teams', () => {
     expect(unchanged.body).toMatchObject({ stripeAccountId: null, payoutPreference: 'stripe', version: 1 });
   });
 
-  it('an admin runs onboarding for the team; the Express account belongs to the team partner', async () => {
+  it("an admin runs onboarding for the team; the Express account belongs to the team and gets the owner's email", async () => {
     const owner = await newPartnerUser('admin-owner');
     const admin = await newPartnerUser('team-admin');
     const store = await team(owner.idToken, 'Food Truck');
-    await api('POST', `/partners/${store.id}/members`, {
-      token: owner.idToken,
-      body: { email: admin.email, role: 'admin' },
-    });
+    await joinTeam(owner.idToken, store.id, admin, 'admin');
     await onboard(admin.idToken, 'complete', store.id);
     const status = await connectStatus(owner.idToken, store.id);
     expect(status.body.status).toBe('active');
     const profile = await api<PartnerBody>('GET', `/partners/me?partnerId=${store.id}`, { token: owner.idToken });
     const account = await stripeSdk().accounts.retrieve(profile.body.stripeAccountId ?? '');
     expect(account.metadata).toEqual({ partner_id: store.id });
+    // The team's contact email (the owner's), never the address of the admin who clicked.
+    expect(account.email).toBe(owner.email);
+    expect(account.email).not.toBe(admin.email);
     // The admin's own personal partner is untouched.
     expect((await connectStatus(admin.idToken)).body.status).toBe('not_set_up');
     const preference = await api('PUT', `/partners/me/payout-preference?partnerId=${store.id}`, {
@@ -91,33 +96,28 @@ describe('teams', () => {
     expect(members.body.members.map((m) => m.role).sort()).toEqual(['admin', 'owner']);
   });
 
-  it('refuses unknown emails, duplicates, personal partners and non-owners with precise codes', async () => {
+  it('refuses duplicates, personal partners and an owner role with precise codes', async () => {
     const owner = await newPartnerUser('refusals');
     const other = await newPartnerUser('refusals-other');
     const store = await team(owner.idToken);
-    const unknown = await api('POST', `/partners/${store.id}/members`, {
-      token: owner.idToken,
-      body: { email: 'nobody-ever-registered@example.com' },
-    });
-    expect(unknown.status).toBe(422);
-    expect(unknown.body).toMatchObject({ error: { code: 'user_not_found' } });
-
-    await api('POST', `/partners/${store.id}/members`, { token: owner.idToken, body: { email: other.email } });
-    const again = await api('POST', `/partners/${store.id}/members`, {
+    await joinTeam(owner.idToken, store.id, other);
+    const again = await api<InvitationBody>('POST', `/partners/${store.id}/invitations`, {
       token: owner.idToken,
       body: { email: other.email, role: 'admin' },
     });
-    expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ error: { code: 'already_a_member' } });
+    expect(again.status).toBe(201);
+    const twice = await api('POST', again.body.acceptPath, { token: other.idToken });
+    expect(twice.status).toBe(409);
+    expect(twice.body).toMatchObject({ error: { code: 'already_a_member' } });
 
-    const personal = await api('POST', `/partners/${owner.partnerId}/members`, {
+    const personal = await api('POST', `/partners/${owner.partnerId}/invitations`, {
       token: owner.idToken,
       body: { email: other.email },
     });
     expect(personal.status).toBe(422);
     expect(personal.body).toMatchObject({ error: { code: 'not_a_team' } });
 
-    const ownerRole = await api('POST', `/partners/${store.id}/members`, {
+    const ownerRole = await api('POST', `/partners/${store.id}/invitations`, {
       token: owner.idToken,
       body: { email: other.email, role: 'owner' },
     });
@@ -134,9 +134,7 @@ describe('teams', () => {
     const gone = await newPartnerUser('removed');
     const leaver = await newPartnerUser('leaver');
     const store = await team(owner.idToken);
-    for (const person of [gone, leaver]) {
-      await api('POST', `/partners/${store.id}/members`, { token: owner.idToken, body: { email: person.email } });
-    }
+    for (const person of [gone, leaver]) await joinTeam(owner.idToken, store.id, person);
     const removed = await api('DELETE', `/partners/${store.id}/members/${gone.sub}`, { token: owner.idToken });
     expect(removed.status).toBe(204);
     const after = await api('GET', `/partners/me?partnerId=${store.id}`, { token: gone.idToken });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { handleConnectEvent } from '#core/connect-events';
+import { acceptInvitation, createInvitation, revokeInvitation } from '#core/invitations';
 import {
   accountCapabilities,
   completeOnboardingReturn,
@@ -12,7 +13,7 @@ import {
 } from '#core/onboarding';
 import { personalPartner, resolvePartner } from '#core/partner-access';
 import { signOnboardingState } from '#core/signed-state';
-import { addMember, createTeam, removeMember } from '#core/teams';
+import { createTeam, removeMember } from '#core/teams';
 import { testWorld } from '#tests/partner-fakes';
 
 const alice = { sub: 'sub-alice', email: 'alice@example.com' };
@@ -121,7 +122,12 @@ describe('onboarding links and redirects', () => {
 
     const calls = w.stripe.calls.length;
     expect(await rejects(refreshOnboarding(w.deps, `${state}x`))).toBe('invalid_state');
-    const expired = signOnboardingState('unit-test-signing-key', { partnerId: ctx.partner.id, expiresAt: 1 });
+    const expired = signOnboardingState('unit-test-signing-key', {
+      partnerId: ctx.partner.id,
+      userSub: alice.sub,
+      stateVersion: 0,
+      expiresAt: 1,
+    });
     expect(await rejects(refreshOnboarding(w.deps, expired))).toBe('expired_state');
     expect(await rejects(completeOnboardingReturn(w.deps, expired))).toBe('expired_state');
     expect(w.stripe.calls.length).toBe(calls);
@@ -181,30 +187,53 @@ describe('status and dashboard', () => {
 });
 
 describe('teams', () => {
-  it('owner adds an existing user; members cannot manage; removed members lose access', async () => {
+  const verifiedBob = { ...bob, emailVerified: true };
+
+  it('members join by invitation; members cannot manage; removed members lose access', async () => {
     const w = testWorld();
-    w.users.users.set(bob.email, bob.sub);
     const { partner: team } = await createTeam(w.deps, alice, { name: 'Store' });
-    expect(await rejects(addMember(w.deps, alice, team.id, { email: 'nobody@example.com', role: 'member' }))).toBe(
-      'user_not_found',
-    );
-    await addMember(w.deps, alice, team.id, { email: bob.email, role: 'member' });
-    expect(await rejects(addMember(w.deps, alice, team.id, { email: bob.email, role: 'admin' }))).toBe(
-      'already_a_member',
-    );
+    const { token } = await createInvitation(w.deps, alice, team.id, { email: 'Bob@Example.com', role: 'member' });
+    await acceptInvitation(w.deps, verifiedBob, token);
+    expect(await rejects(acceptInvitation(w.deps, verifiedBob, token))).toBe('invitation_not_pending');
     expect(await rejects(resolvePartner(w.deps, bob, team.id, 'manage_onboarding'))).toBe('insufficient_role');
     expect((await resolvePartner(w.deps, bob, team.id, 'view_earnings')).role).toBe('member');
+    expect(await rejects(createInvitation(w.deps, bob, team.id, { email: 'x@example.com', role: 'member' }))).toBe(
+      'insufficient_role',
+    );
     expect(await rejects(removeMember(w.deps, bob, team.id, alice.sub))).toBe('insufficient_role');
     expect(await rejects(removeMember(w.deps, alice, team.id, alice.sub))).toBe('cannot_remove_owner');
+    const before = (await w.partners.get(team.id))?.stateVersion ?? -1;
     await removeMember(w.deps, alice, team.id, bob.sub);
+    expect((await w.partners.get(team.id))?.stateVersion).toBe(before + 1);
     expect(await rejects(resolvePartner(w.deps, bob, team.id, 'view'))).toBe('partner_not_found');
   });
 
-  it('refuses members on a personal partner', async () => {
+  it('only the verified invited address accepts; expired and revoked invitations are refused', async () => {
     const w = testWorld();
-    w.users.users.set(bob.email, bob.sub);
+    const { partner: team } = await createTeam(w.deps, alice, { name: 'Store' });
+    const invite = () => createInvitation(w.deps, alice, team.id, { email: bob.email, role: 'admin' });
+    const { token } = await invite();
+    expect(await rejects(acceptInvitation(w.deps, bob, token))).toBe('email_not_verified');
+    expect(await rejects(acceptInvitation(w.deps, { ...bob, emailVerified: false }, token))).toBe('email_not_verified');
+    const carol = { sub: 'sub-carol', email: 'carol@example.com', emailVerified: true };
+    expect(await rejects(acceptInvitation(w.deps, carol, token))).toBe('invitation_email_mismatch');
+    expect(await rejects(acceptInvitation(w.deps, verifiedBob, 'x'.repeat(43)))).toBe('invitation_not_found');
+
+    const revoked = await invite();
+    await revokeInvitation(w.deps, alice, team.id, revoked.invitation.id);
+    expect(await rejects(acceptInvitation(w.deps, verifiedBob, revoked.token))).toBe('invitation_not_pending');
+
+    w.clock.advance(7 * 24 * 3_600_000 + 1);
+    expect(await rejects(acceptInvitation(w.deps, verifiedBob, token))).toBe('invitation_expired');
+    expect(await rejects(resolvePartner(w.deps, bob, team.id, 'view'))).toBe('partner_not_found');
+  });
+
+  it('refuses invitations to a personal partner', async () => {
+    const w = testWorld();
     const mine = await personalPartner(w.deps, alice);
-    expect(await rejects(addMember(w.deps, alice, mine.id, { email: bob.email, role: 'member' }))).toBe('not_a_team');
+    expect(await rejects(createInvitation(w.deps, alice, mine.id, { email: bob.email, role: 'member' }))).toBe(
+      'not_a_team',
+    );
   });
 });
 
@@ -269,7 +298,7 @@ describe('Connect events', () => {
     expect((await w.partners.get(partner.id))?.status).toBe('disconnected');
   });
 
-  it('attaches an account the creating request has not stored yet, found through our metadata', async () => {
+  it('never attaches an account through its metadata: an event for an account no partner stores is ignored', async () => {
     const w = testWorld();
     const mine = await personalPartner(w.deps, alice);
     const snapshot = await w.stripe.createExpressAccount({
@@ -288,8 +317,8 @@ describe('Connect events', () => {
         created: 1,
         accountId: snapshot.accountId,
       }),
-    ).toBe('attached');
-    expect((await w.partners.get(mine.id))?.stripeAccountId).toBe(snapshot.accountId);
+    ).toBe('unknown_account');
+    expect((await w.partners.get(mine.id))?.stripeAccountId).toBeNull();
   });
 
   it('records connected payouts; a failure beats a paid event of the same second, an older event never wins', async () => {

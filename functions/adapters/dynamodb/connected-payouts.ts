@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type NativeAttributeValue, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConnectedPayout } from '#core/connected-payout';
-import { DomainError } from '#core/errors';
 import type { ConnectedPayoutStore } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { CONNECTED_PAYOUT_PREFIX, connectedPayoutKey, partnerPk } from './keys.ts';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -26,11 +26,7 @@ function toPayout(item: Item): ConnectedPayout {
 }
 
 function decodeCursor(partnerId: string, cursor: string): Item {
-  const payoutId = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^po_[A-Za-z0-9]{1,64}$/.test(payoutId)) {
-    throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
-  }
-  return connectedPayoutKey(partnerId, payoutId);
+  return connectedPayoutKey(partnerId, decodeTextCursor(cursor, /^po_[A-Za-z0-9]{1,64}$/));
 }
 
 export const dynamoConnectedPayouts: ConnectedPayoutStore = {
@@ -77,7 +73,7 @@ export const dynamoConnectedPayouts: ConnectedPayoutStore = {
     const last = payouts.at(-1);
     return {
       payouts,
-      nextCursor: page.LastEvaluatedKey && last ? Buffer.from(last.id).toString('base64url') : null,
+      nextCursor: page.LastEvaluatedKey && last ? encodeTextCursor(last.id) : null,
     };
   },
 };

@@ -9,6 +9,8 @@
  * | Member (partner side)        | PARTNER#<partnerId>     | MEMBER#<userSub>           |                                              |
  * | Membership (user side)       | USER#<userSub>          | MEMBERSHIP#<partnerId>     |                                              |
  * | Personal-partner guard       | USER#<userSub>          | PERSONAL                   |                                              |
+ * | Team invitation              | PARTNER#<partnerId>     | INVITATION#<invitationId>  |                                              |
+ * | Invitation token lookup      | INVITATION_TOKEN#<sha256> | INVITATION_TOKEN         | ttl                                          |
  * | Connected-account payout     | PARTNER#<partnerId>     | STRIPE_PAYOUT#<po_id>      |                                              |
  * | Rate-limit slot              | PARTNER#<partnerId>     | RATE#<scope>               | ttl                                          |
  * | Processed webhook event      | EVENT#<evt_id>          | EVENT                      | ttl                                          |
@@ -40,6 +42,18 @@ export const membershipKey = (userSub: string, partnerId: string): Key => ({
 export const MEMBERSHIP_PREFIX = 'MEMBERSHIP#';
 
 export const personalGuardKey = (userSub: string): Key => ({ PK: `${USER}${userSub}`, SK: 'PERSONAL' });
+
+export const invitationKey = (partnerId: string, invitationId: string): Key => ({
+  PK: `${PARTNER}${partnerId}`,
+  SK: `INVITATION#${invitationId}`,
+});
+export const INVITATION_PREFIX = 'INVITATION#';
+
+/** Finds an invitation by its token's hash (the token itself is never stored). */
+export const invitationTokenKey = (tokenHash: string): Key => ({
+  PK: `INVITATION_TOKEN#${tokenHash}`,
+  SK: 'INVITATION_TOKEN',
+});
 
 export const connectedPayoutKey = (partnerId: string, payoutId: string): Key => ({
   PK: `${PARTNER}${partnerId}`,

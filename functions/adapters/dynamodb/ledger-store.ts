@@ -1,9 +1,9 @@
 import { BatchGetCommand, type NativeAttributeValue, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
 import { EARNING_TYPES } from '#core/ledger';
 import type { Currency } from '#core/money';
 import type { HeldEarning, LedgerRecord, LedgerStore, LedgerTotals } from '#core/payment-ports';
 import { dynamo, tableName } from './client.ts';
+import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { partnerPk } from './keys.ts';
 import {
   heldAvailableBefore,
@@ -118,13 +118,8 @@ function toHeld(item: Item): HeldEarning {
   };
 }
 
-const encode = (value: string) => Buffer.from(value).toString('base64url');
-
-function decode(cursor: string, pattern: RegExp): string {
-  const value = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!pattern.test(value)) throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
-  return value;
-}
+const encode = encodeTextCursor;
+const decode = decodeTextCursor;
 
 const ISO = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z';
 const ENTRY_ID = '[A-Za-z0-9_:.\\-]{1,200}';

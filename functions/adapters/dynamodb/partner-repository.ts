@@ -12,6 +12,7 @@ import {
 } from '#core/partner';
 import type { NewMember, PartnerPage, PartnerRepository, StateWrite, StateWriteResult } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import {
   accountIndexKeys,
   MEMBER_PREFIX,
@@ -46,6 +47,8 @@ export function partnerItem(partner: Partner): Item {
     stateAsOf: partner.stateAsOf ?? undefined,
     lastEventCreated: partner.lastEventCreated ?? undefined,
     disconnectedAt: partner.disconnectedAt ?? undefined,
+    contactEmail: partner.contactEmail ?? undefined,
+    stateVersion: partner.stateVersion,
     status: partner.status,
     createdAt: partner.createdAt,
     updatedAt: partner.updatedAt,
@@ -68,6 +71,8 @@ function toPartner(item: Item): Partner {
     stateAsOf: item.stateAsOf ?? null,
     lastEventCreated: item.lastEventCreated ?? null,
     disconnectedAt: item.disconnectedAt ?? null,
+    contactEmail: item.contactEmail ?? null,
+    stateVersion: Number(item.stateVersion ?? 0),
     status: item.status,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
@@ -75,7 +80,7 @@ function toPartner(item: Item): Partner {
   };
 }
 
-function membershipItems(partner: Partner, member: NewMember, at: string): { member: Item; membership: Item } {
+export function membershipItems(partner: Partner, member: NewMember, at: string): { member: Item; membership: Item } {
   const fields = {
     partnerId: partner.id,
     userSub: member.sub,
@@ -91,7 +96,7 @@ function membershipItems(partner: Partner, member: NewMember, at: string): { mem
   };
 }
 
-function toMembership(item: Item): Membership {
+export function toMembership(item: Item): Membership {
   return {
     partnerId: item.partnerId,
     userSub: item.userSub,
@@ -107,11 +112,7 @@ const isConditionFailure = (error: unknown) => error instanceof ConditionalCheck
 
 const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_]{1,64}$/;
 
-function decodeCursor(cursor: string): string {
-  const value = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!CURSOR_PATTERN.test(value)) throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
-  return value;
-}
+const decodeCursor = (cursor: string) => decodeTextCursor(cursor, CURSOR_PATTERN);
 
 /** Writes the onboarding state: shared SET clause of attach and save. */
 function stateUpdate(write: StateWrite) {
@@ -284,6 +285,16 @@ export const dynamoPartnerRepository: PartnerRepository = {
           },
         },
         { Delete: { TableName: tableName(), Key: membershipKey(userSub, partnerId) } },
+        {
+          // Every signed onboarding state issued before this removal stops working (it carries the old version).
+          Update: {
+            TableName: tableName(),
+            Key: partnerKey(partnerId),
+            UpdateExpression: 'SET version = version + :one ADD stateVersion :one',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
       ]);
     } catch (error) {
       if (failedConditions(error)?.[0]) {
@@ -367,6 +378,26 @@ export const dynamoPartnerRepository: PartnerRepository = {
     }
   },
 
+  async setContactEmail(partnerId, email, at) {
+    try {
+      const { Attributes: item } = await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: partnerKey(partnerId),
+          UpdateExpression: 'SET contactEmail = :email, updatedAt = :at, version = version + :one',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':email': email, ':at': at, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toPartner(item ?? {});
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+      throw error;
+    }
+  },
+
   async setPayoutPreference(partnerId: string, preference: PayoutPreference, at: string) {
     try {
       const { Attributes: item } = await dynamo().send(
@@ -414,7 +445,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
     const last = taken.at(-1);
     return {
       partners: taken.map(toPartner),
-      nextCursor: more && last ? Buffer.from(String(last.GSI2SK)).toString('base64url') : null,
+      nextCursor: more && last ? encodeTextCursor(String(last.GSI2SK)) : null,
     };
   },
 };

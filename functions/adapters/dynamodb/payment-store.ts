@@ -7,10 +7,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
 import type { Order, OrderItem, Payment } from '#core/payment';
 import type { FeePolicyStore, PaymentStore, PayoutReader, PayoutRecord } from '#core/payment-ports';
 import { dynamo, tableName } from './client.ts';
+import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { partnerPk } from './keys.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
 import { outboxPut } from './outbox.ts';
@@ -215,8 +215,7 @@ export const dynamoPaymentStore: PaymentStore = {
   async listPayments({ cursor, limit }) {
     let before: string | undefined;
     if (cursor) {
-      before = Buffer.from(cursor, 'base64url').toString('utf8');
-      if (!CURSOR.test(before)) throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+      before = decodeTextCursor(cursor, CURSOR);
     }
     const page = await dynamo().send(
       new QueryCommand({
@@ -232,7 +231,7 @@ export const dynamoPaymentStore: PaymentStore = {
     const last = items.at(-1);
     return {
       payments: items.map(toPayment),
-      nextCursor: page.LastEvaluatedKey && last ? Buffer.from(String(last.GSI2SK)).toString('base64url') : null,
+      nextCursor: page.LastEvaluatedKey && last ? encodeTextCursor(String(last.GSI2SK)) : null,
     };
   },
 
@@ -324,11 +323,10 @@ export const dynamoPayoutReader: PayoutReader = {
   async list(partnerId, { cursor, limit }) {
     let startKey: Item | undefined;
     if (cursor) {
-      const sk = Buffer.from(cursor, 'base64url').toString('utf8');
-      if (!/^PAYOUT#\d{4}-\d{2}#[A-Za-z0-9_-]{1,100}$/.test(sk)) {
-        throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
-      }
-      startKey = { PK: partnerPk(partnerId), SK: sk };
+      startKey = {
+        PK: partnerPk(partnerId),
+        SK: decodeTextCursor(cursor, /^PAYOUT#\d{4}-\d{2}#[A-Za-z0-9_-]{1,100}$/),
+      };
     }
     const page = await dynamo().send(
       new QueryCommand({
@@ -359,7 +357,7 @@ export const dynamoPayoutReader: PayoutReader = {
           updatedAt: item.updatedAt,
         }),
       ),
-      nextCursor: page.LastEvaluatedKey && last ? Buffer.from(String(last.SK)).toString('base64url') : null,
+      nextCursor: page.LastEvaluatedKey && last ? encodeTextCursor(String(last.SK)) : null,
     };
   },
 };

@@ -8,7 +8,6 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
 import { CURRENCIES, type Currency } from '#core/money';
 import type { LedgerRecord } from '#core/payment-ports';
 import type { HeldEntry, SkipReason } from '#core/payout-rules';
@@ -23,6 +22,14 @@ import {
   type RunCounters,
 } from '#core/payouts';
 import { dynamo, tableName } from './client.ts';
+import {
+  checkKey,
+  decodeJsonCursor,
+  decodeKeyCursor,
+  encodeJsonCursor,
+  invalidCursor,
+  type KeyShape,
+} from './cursor.ts';
 import { partnerPk } from './keys.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
 import {
@@ -168,17 +175,18 @@ function counterUpdate(runId: string, delta: CounterDelta, spreadBy: string): Tr
 async function payoutPage(
   input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
   cursor: string | undefined,
+  shape: KeyShape,
 ): Promise<{ payouts: Payout[]; nextCursor: string | null }> {
   const page = await dynamo().send(
     new QueryCommand({
       ...input,
       TableName: tableName(),
-      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
+      ...(cursor ? { ExclusiveStartKey: decodeKeyCursor(cursor, shape) } : {}),
     }),
   );
   return {
     payouts: ((page.Items ?? []) as Item[]).map(toPayout),
-    nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
+    nextCursor: page.LastEvaluatedKey ? encodeJsonCursor(page.LastEvaluatedKey) : null,
   };
 }
 
@@ -305,21 +313,18 @@ async function updateEntries(items: TransactItem[]): Promise<void> {
   }
 }
 
-const encodeCursor = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-function decodeCursor<T>(cursor: string, check: (value: unknown) => value is T): T {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (check(value)) return value;
-  } catch {
-    // fall through
-  }
-  throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
-}
+/** Key cursors of the index queries: the table key plus the index key, in the query's own partition. */
+const gsi2Shape = (pk: string): KeyShape => ({ attributes: ['PK', 'SK', 'GSI2PK', 'GSI2SK'], equal: { GSI2PK: pk } });
+const gsi3Shape = (pk: string): KeyShape => ({ attributes: ['PK', 'SK', 'GSI3PK', 'GSI3SK'], equal: { GSI3PK: pk } });
 
-const isPlanningCursor = (value: unknown): value is { c: number; k: Item | null } =>
-  typeof value === 'object' && value !== null && typeof (value as { c?: unknown }).c === 'number';
-const isKeyCursor = (value: unknown): value is Item =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The planning cursor: a currency position and, within it, the held-entries index key (or null). */
+function planningCursor(value: unknown): { c: number; k: Item | null } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidCursor();
+  const { c, k } = value as { c?: unknown; k?: unknown };
+  if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= CURRENCY_LIST.length) throw invalidCursor();
+  if (k === null || k === undefined) return { c, k: null };
+  return { c, k: checkKey(k, gsi3Shape(heldIndexPk(CURRENCY_LIST[c] as Currency))) };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -401,7 +406,7 @@ export const dynamoPayoutStore: PayoutStore = {
         ExpressionAttributeValues: { ':pk': PAYOUT_RUNS_INDEX_PK },
         ScanIndexForward: false,
         Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKeyCursor) } : {}),
+        ...(cursor ? { ExclusiveStartKey: decodeKeyCursor(cursor, gsi2Shape(PAYOUT_RUNS_INDEX_PK)) } : {}),
       }),
     );
     const items = (page.Items ?? []) as Item[];
@@ -410,7 +415,7 @@ export const dynamoPayoutStore: PayoutStore = {
     );
     return {
       runs: items.map((item, i) => toRun(item, shards[i] ?? [])),
-      nextCursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : null,
+      nextCursor: page.LastEvaluatedKey ? encodeJsonCursor(page.LastEvaluatedKey) : null,
     };
   },
 
@@ -455,7 +460,7 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async planningPage(cutoff, cursor, limit) {
-    let position = cursor ? decodeCursor(cursor, isPlanningCursor) : { c: 0, k: null };
+    let position = cursor ? decodeJsonCursor(cursor, planningCursor) : { c: 0, k: null };
     const seen = new Map<string, { partnerId: string; currency: Currency }>();
     while (position.c < CURRENCY_LIST.length && seen.size < limit) {
       const currency = CURRENCY_LIST[position.c] as Currency;
@@ -479,7 +484,7 @@ export const dynamoPayoutStore: PayoutStore = {
     }
     return {
       candidates: [...seen.values()],
-      nextCursor: position.c < CURRENCY_LIST.length ? encodeCursor(position) : null,
+      nextCursor: position.c < CURRENCY_LIST.length ? encodeJsonCursor(position) : null,
     };
   },
 
@@ -586,7 +591,8 @@ export const dynamoPayoutStore: PayoutStore = {
     const wasAwaiting = payout.status === 'awaiting_funds';
     const transition = payoutTransition(payout, 'sending', at, {
       set: { attempt: payout.attempt, attemptStartedAt },
-      remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
+      // Sending again: a reason the payout waited for (awaiting_funds) no longer describes it.
+      remove: wasAwaiting ? ['GSI3PK', 'GSI3SK', 'reason'] : [],
       version: payout.version,
     });
     const counters = wasAwaiting ? counterUpdate(payout.runId, { awaitingFunds: -1 }, payout.id) : undefined;
@@ -635,7 +641,8 @@ export const dynamoPayoutStore: PayoutStore = {
         await transactWrite([
           payoutTransition(payout, 'paid', at, {
             set: { stripeTransferId: transferId, paidAt: at },
-            remove: wasAwaiting ? ['GSI3PK', 'GSI3SK'] : [],
+            // Paid is final: no earlier reason (awaiting_funds) stays on it.
+            remove: wasAwaiting ? ['GSI3PK', 'GSI3SK', 'reason'] : ['reason'],
             from: known,
           }),
           ...ledgerWriteItems([entry]),
@@ -732,6 +739,7 @@ export const dynamoPayoutStore: PayoutStore = {
         Limit: limit,
       },
       cursor,
+      gsi3Shape(AWAITING_FUNDS_INDEX_PK),
     );
   },
 
@@ -744,6 +752,7 @@ export const dynamoPayoutStore: PayoutStore = {
         Limit: limit,
       },
       cursor,
+      gsi2Shape(runPayoutIndexPk(runId)),
     );
   },
 

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { DomainError } from '#core/errors';
+import { DomainError, isDomainError } from '#core/errors';
 
 /**
  * The one table from Stripe's error classes to our domain errors. Stripe's own message stays in `cause` (for the
@@ -41,3 +41,12 @@ export function stripeErrorCode(error: unknown): string | undefined {
 
 export const isStripeError = (error: unknown): error is InstanceType<typeof Stripe.errors.StripeError> =>
   error instanceof Stripe.errors.StripeError;
+
+/**
+ * Stripe answered that an object we asked for does not exist (`resource_missing`), e.g. a signed event names a
+ * PaymentIntent Stripe does not have. Asking again cannot change that answer.
+ */
+export function isStripeObjectMissing(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return isDomainError(error) && error.kind === 'upstream' && cause?.code === 'resource_missing';
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { createInvitation, invitationView } from '#core/invitations';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps, PartnerId } from '#middleware/partner-request';
+
+const Body = z.strictObject({
+  email: z.email().max(254),
+  role: z.enum(['admin', 'member']).default('member'),
+});
+
+/**
+ * `POST /partners/{partnerId}/invitations`: an owner or admin invites an email address to the team. The answer
+ * carries the single-use token once (the app sends it to the invitee); only its hash is stored.
+ */
+export const handler = httpHandler(
+  { auth: 'partner', body: Body, query: NoQuery, path: z.strictObject({ partnerId: PartnerId }) },
+  async ({ identity, body, path }) => {
+    const d = deps();
+    const { invitation, token } = await createInvitation(d, callerOf(identity), path.partnerId, body);
+    return {
+      status: 201,
+      body: {
+        invitation: invitationView(invitation, d.clock.now()),
+        token,
+        acceptPath: `/invitations/${token}/accept`,
+      },
+    };
+  },
+);

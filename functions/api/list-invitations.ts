@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { invitationView, listInvitations } from '#core/invitations';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps, PartnerId } from '#middleware/partner-request';
+
+/** `GET /partners/{partnerId}/invitations`: the team's invitations, newest first (never their tokens). */
+export const handler = httpHandler(
+  { auth: 'partner', query: NoQuery, path: z.strictObject({ partnerId: PartnerId }) },
+  async ({ identity, path }) => {
+    const d = deps();
+    const invitations = await listInvitations(d, callerOf(identity), path.partnerId);
+    const now = d.clock.now();
+    return { status: 200, body: { invitations: invitations.map((i) => invitationView(i, now)) } };
+  },
+);

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { revokeInvitation } from '#core/invitations';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps, PartnerId } from '#middleware/partner-request';
+
+const Path = z.strictObject({
+  partnerId: PartnerId,
+  invitationId: z.string().regex(/^inv_[a-f0-9]{24}$/, 'expected an invitation id (inv_…)'),
+});
+
+/** `DELETE /partners/{partnerId}/invitations/{invitationId}`: revoked at once; its token is refused from now on. */
+export const handler = httpHandler({ auth: 'partner', query: NoQuery, path: Path }, async ({ identity, path }) => {
+  await revokeInvitation(deps(), callerOf(identity), path.partnerId, path.invitationId);
+  return { status: 204 };
+});

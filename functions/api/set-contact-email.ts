@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { partnerView } from '#core/partner-views';
+import { setContactEmail } from '#core/teams';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps, PartnerId } from '#middleware/partner-request';
+
+const Body = z.strictObject({ email: z.email().max(254) });
+
+/**
+ * `PUT /partners/{partnerId}/contact-email`: the owner sets the address Stripe gets when the partner's Express
+ * account is created (the owner's own by default).
+ */
+export const handler = httpHandler(
+  { auth: 'partner', body: Body, query: NoQuery, path: z.strictObject({ partnerId: PartnerId }) },
+  async ({ identity, body, path }) => {
+    const { partner, role } = await setContactEmail(deps(), callerOf(identity), path.partnerId, body.email);
+    return { status: 200, body: partnerView(partner, role) };
+  },
+);
