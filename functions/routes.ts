@@ -41,7 +41,31 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...partnerRoutes(),
   ...paymentRoutes(),
   ...payoutRunRoutes(),
+  ...operatorRoutes(),
 ];
+
+/**
+ * Operator controls over a partner's money (admin group): payout holds, adjustments, excluding a payout before it is
+ * sent, keeping a reversed payout's money. Each writes the change and the record of who did it and why.
+ */
+function operatorRoutes(): RouteDefinition[] {
+  const route = (name: string, method: HttpMethod, path: string, table: 'read' | 'readwrite'): RouteDefinition => ({
+    name,
+    method,
+    path,
+    handler: `functions/api/${name}.ts`,
+    auth: 'admin',
+    access: { table },
+  });
+  return [
+    route('get-partner-admin', 'GET', '/admin/partners/{partnerId}', 'read'),
+    route('set-payout-hold', 'PUT', '/admin/partners/{partnerId}/payout-hold', 'readwrite'),
+    route('lift-payout-hold', 'DELETE', '/admin/partners/{partnerId}/payout-hold', 'readwrite'),
+    route('record-adjustment', 'POST', '/admin/adjustments', 'readwrite'),
+    route('exclude-payout', 'POST', '/admin/payouts/{payoutId}/exclude', 'readwrite'),
+    route('keep-payout-reversal', 'POST', '/admin/payouts/{payoutId}/reversal-final', 'readwrite'),
+  ];
+}
 
 /**
  * Payments, the platform webhook, the ledger and earnings (issue 5). Stripe's key only where Stripe is called

@@ -1,6 +1,7 @@
 import { DomainError } from './errors.ts';
 import { type EarningsSummary, isTimeZone, type PayoutStatus, summarizeEarnings, windowStarts } from './ledger.ts';
-import { type Currency, isCurrency, platformFee } from './money.ts';
+import { type Currency, isCurrency, ledgerAmountProblem, platformFee } from './money.ts';
+import type { Partner } from './partner.ts';
 import { parseCurrency } from './payment.ts';
 import type { HeldEarning, LedgerRecord, LedgerTotals, PaymentDeps, StripePaymentView } from './payment-ports.ts';
 import { factTime } from './settlement.ts';
@@ -85,6 +86,27 @@ function heldRecords(
   return { earning, entry };
 }
 
+/**
+ * Money recorded for a partner must be payable to them: a Transfer goes to their connected account in the currency
+ * they are paid in (their default currency). Anything else would wait in their balance forever.
+ */
+export function requirePayableCurrency(partner: Pick<Partner, 'id' | 'defaultCurrency'>, currency: Currency): void {
+  if (partner.defaultCurrency.toLowerCase() !== currency) {
+    throw new DomainError(
+      'business_rule',
+      'currency_not_payable',
+      `Partner ${partner.id} is paid in ${partner.defaultCurrency.toLowerCase()}, not ${currency}.`,
+      { partnerId: partner.id, payableCurrencies: [partner.defaultCurrency.toLowerCase()] },
+    );
+  }
+}
+
+/** An amount the ledger can record and one Transfer can carry (400 `invalid_amount` otherwise). */
+export function requireLedgerAmount(amount: number, allowNegative: boolean, field = 'amount'): void {
+  const problem = ledgerAmountProblem(amount, allowNegative);
+  if (problem) throw new DomainError('validation', 'invalid_amount', `${field} ${problem}.`);
+}
+
 const conflict = (externalIds: string[]) =>
   new DomainError(
     'conflict',
@@ -109,11 +131,18 @@ export async function recordHeldEarnings(
     });
   }
   const currencies = inputs.map((input) => parseCurrency(input.currency));
+  for (const [index, input] of inputs.entries()) {
+    requireLedgerAmount(input.amount, false, inputs.length > 1 ? `earnings.${index}.amount` : 'amount');
+  }
   const partnerIds = [...new Set(inputs.map((input) => input.partnerId))];
   const partners = await Promise.all(partnerIds.map((id) => deps.partners.get(id)));
   const unknown = partnerIds.filter((_, index) => !partners[index]);
   if (unknown.length > 0) {
     throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.', { partnerIds: unknown });
+  }
+  const byId = new Map(partners.filter((p): p is Partner => p !== undefined).map((p) => [p.id, p]));
+  for (const [index, input] of inputs.entries()) {
+    requirePayableCurrency(byId.get(input.partnerId) as Partner, currencies[index] as Currency);
   }
   const existing = await deps.ledger.getHeld(ids);
   const conflicting = inputs.filter(

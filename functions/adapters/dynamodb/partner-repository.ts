@@ -69,6 +69,7 @@ function toPartner(item: Item): Partner {
     lastEventCreated: item.lastEventCreated ?? null,
     disconnectedAt: item.disconnectedAt ?? null,
     status: item.status,
+    ...(item.payoutHold ? { payoutHold: item.payoutHold } : {}),
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
     version: Number(item.version),
