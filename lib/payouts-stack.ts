@@ -552,6 +552,8 @@ export class PayoutsStack extends Stack {
       HOLDING_PERIOD_DAYS: String(config.holdingPeriodDays),
       PAYOUT_MINIMUMS: config.payoutMinimums.join(','),
       PAYOUT_DEFAULT_MINIMUM: String(config.payoutDefaultMinimum),
+      PAYOUT_CURRENCIES: config.payoutCurrencies.join(','),
+      DISPUTE_FEE_PAYER: config.disputeFeePayer,
       PAYOUT_REQUIRE_APPROVAL: String(config.payoutRequireApproval),
       PAYOUT_PLANNING_PAGE_SIZE: String(config.payoutPlanningPageSize),
       ...(config.stripeRequestsPerSecond === undefined

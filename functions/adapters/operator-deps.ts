@@ -1,3 +1,4 @@
+import { config } from '#config';
 import type { OperatorDeps } from '#core/operator';
 import { tableName } from './dynamodb/client.ts';
 import { partnerKey } from './dynamodb/keys.ts';
@@ -51,4 +52,5 @@ export const operatorDeps = (): OperatorDeps => ({
   actions: { list: listOperatorActions },
   payouts: dynamoPayoutStore,
   clock: () => new Date(),
+  payoutCurrencies: config().PAYOUT_CURRENCIES,
 });

@@ -86,17 +86,31 @@ function heldRecords(
   return { earning, entry };
 }
 
+/** The currencies a partner can be paid in: their own, and those the platform holds balances in and transfers. */
+export function payableCurrencies(
+  partner: Pick<Partner, 'defaultCurrency'>,
+  platformCurrencies: readonly string[],
+): string[] {
+  return [...new Set([partner.defaultCurrency.toLowerCase(), ...platformCurrencies.map((c) => c.toLowerCase())])];
+}
+
 /**
- * Money recorded for a partner must be payable to them: a Transfer goes to their connected account in the currency
- * they are paid in (their default currency). Anything else would wait in their balance forever.
+ * Money recorded for a partner must be payable to them: a Transfer goes to their connected account in a currency the
+ * platform can send (the partner's own, or one of the platform's settlement currencies, `PAYOUT_CURRENCIES`).
+ * Anything else would wait in their balance forever (the run could never fund its transfer).
  */
-export function requirePayableCurrency(partner: Pick<Partner, 'id' | 'defaultCurrency'>, currency: Currency): void {
-  if (partner.defaultCurrency.toLowerCase() !== currency) {
+export function requirePayableCurrency(
+  partner: Pick<Partner, 'id' | 'defaultCurrency'>,
+  currency: Currency,
+  platformCurrencies: readonly string[],
+): void {
+  const payable = payableCurrencies(partner, platformCurrencies);
+  if (!payable.includes(currency)) {
     throw new DomainError(
       'business_rule',
       'currency_not_payable',
-      `Partner ${partner.id} is paid in ${partner.defaultCurrency.toLowerCase()}, not ${currency}.`,
-      { partnerId: partner.id, payableCurrencies: [partner.defaultCurrency.toLowerCase()] },
+      `Partner ${partner.id} cannot be paid in ${currency}.`,
+      { partnerId: partner.id, payableCurrencies: payable },
     );
   }
 }
@@ -142,7 +156,11 @@ export async function recordHeldEarnings(
   }
   const byId = new Map(partners.filter((p): p is Partner => p !== undefined).map((p) => [p.id, p]));
   for (const [index, input] of inputs.entries()) {
-    requirePayableCurrency(byId.get(input.partnerId) as Partner, currencies[index] as Currency);
+    requirePayableCurrency(
+      byId.get(input.partnerId) as Partner,
+      currencies[index] as Currency,
+      deps.settings.payoutCurrencies,
+    );
   }
   const existing = await deps.ledger.getHeld(ids);
   const conflicting = inputs.filter(
@@ -193,6 +211,8 @@ export async function syncCommission(
   deps: PaymentDeps,
   view: StripePaymentView,
   eventCreated: number,
+  /** The amount of a lost dispute on the charge: taken back from the commission like a refund. */
+  lostToDispute = 0,
 ): Promise<string> {
   const referrer = view.metadata[REFERRER_METADATA_KEY];
   if (!referrer || view.destination !== null || view.outcome !== 'succeeded') return 'ignored';
@@ -224,7 +244,7 @@ export async function syncCommission(
     outcome = 'commission_recorded';
   }
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const due = platformFee(Math.max(0, view.amountCaptured - view.amountRefunded), policy);
+    const due = platformFee(Math.max(0, view.amountCaptured - view.amountRefunded - lostToDispute), policy);
     const delta = held.amount - held.clawedBack - due;
     if (delta <= 0) return outcome;
     const at = factTime(eventCreated, now);
@@ -235,7 +255,7 @@ export async function syncCommission(
       type: 'clawback',
       amount: -delta,
       occurredAt: at,
-      description: `Commission refunded: ${view.description ?? view.paymentIntentId}`,
+      description: `Commission ${lostToDispute > 0 ? 'disputed' : 'refunded'}: ${view.description ?? view.paymentIntentId}`,
       reference: externalId,
       payoutStatus: 'pending',
       // Nets against the earning it corrects: never available before it.

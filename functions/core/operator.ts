@@ -39,6 +39,8 @@ export interface OperatorDeps {
   actions: { list(partnerId: string): Promise<OperatorAction[]> };
   payouts: Pick<PayoutStore, 'getPayout' | 'carryForward' | 'keepReversal'>;
   clock: () => Date;
+  /** Currencies the platform can transfer besides each partner's own. */
+  payoutCurrencies: readonly string[];
 }
 
 /** Short, stable ids for actions that must be recorded once however often the request is retried. */
@@ -201,7 +203,7 @@ export async function recordAdjustment(deps: OperatorDeps, input: AdjustmentInpu
   const currency = parseCurrency(input.currency);
   requireLedgerAmount(input.amount, true);
   const partner = await requirePartner(deps, input.partnerId);
-  requirePayableCurrency(partner, currency);
+  requirePayableCurrency(partner, currency, deps.payoutCurrencies);
   const planned = planAdjustment(input, currency, operator, deps.clock());
   const existing = await deps.adjustments.get(planned.guard.externalId);
   const sameBody = (stored: HeldEarning) => stored.fingerprint === planned.guard.fingerprint;
