@@ -92,7 +92,8 @@ export interface DisputeShareState extends DisputeShare {
   feeCharged: number;
 }
 
-export type DisputePhase = 'held' | 'won' | 'lost';
+/** `reversing`: lost, with the amounts to take back fixed (so every retry sends the same reversal). */
+export type DisputePhase = 'held' | 'reversing' | 'won' | 'lost';
 
 export interface DisputeRecord {
   id: string;
@@ -221,6 +222,27 @@ export function planDisputeWon(record: DisputeRecord, dispute: StripeDisputeView
 }
 
 /**
+ * A lost dispute's amounts, fixed before any reversal is sent: each seller's share, but never more than what they
+ * still hold from the payment now (a refund since the dispute opened may have taken part of it back already).
+ */
+export function planDisputeReversing(record: DisputeRecord, payment: Payment, now: number): DisputeWrite {
+  const stillHeld = Math.max(0, payment.net - payment.partnerRefunded);
+  return {
+    record: {
+      ...record,
+      phase: 'reversing',
+      shares: record.shares.map((share) =>
+        share.partnerId === payment.partnerId ? { ...share, amount: Math.min(share.amount, stillHeld) } : share,
+      ),
+      updatedAt: new Date(now).toISOString(),
+      version: record.version + 1,
+    },
+    expectedVersion: record.version,
+    entries: [],
+  };
+}
+
+/**
  * The transfer reversals a lost dispute asks for: each seller's share from their own transfer. The request depends
  * only on the record (never on the transfer's current state), so a retry sends the very same request under the same
  * key; a share the transfer can no longer give back is refused by Stripe and is then owed instead.
@@ -331,13 +353,19 @@ export async function handleDispute(deps: PaymentDeps, disputeId: string, eventC
       if (outcome === 'open') return 'dispute_held';
       record = hold.write.record;
     }
-    if (record.phase !== 'held' || outcome === 'open') return 'dispute_unchanged';
+    if ((record.phase !== 'held' && record.phase !== 'reversing') || outcome === 'open') return 'dispute_unchanged';
     if (outcome === 'won') {
       const plan = planDisputeWon(record, dispute, now);
       if (await deps.disputes.write(plan.write)) return plan.outcome;
       continue;
     }
-    // Lost: take each seller's share back from their transfer (same key on every retry), then book the rest.
+    // Lost: fix the amounts first (a retry after a crash sends the very same reversals under the same keys)...
+    if (record.phase === 'held') {
+      const reversing = planDisputeReversing(record, payment, now);
+      if (!(await deps.disputes.write(reversing))) continue;
+      record = reversing.record;
+    }
+    // ...take each seller's share back from their transfer, then book the rest.
     const reversed = new Map<string, number>();
     for (const request of planDisputeReversals(record)) {
       const result = await deps.stripe.reverseTransfer({
