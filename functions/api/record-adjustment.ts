@@ -11,6 +11,8 @@ const Body = z.strictObject({
   currency: CurrencyCode,
   reason: Reason,
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 of A-Z a-z 0-9 _ . : -'),
+  /** From when the next run nets it (default: now). */
+  availableAt: z.iso.datetime({ offset: true }).optional(),
 });
 
 /**

@@ -131,6 +131,8 @@ export interface AdjustmentInput {
   currency: string;
   reason: string;
   externalId: string;
+  /** ISO time from which the next run nets it (default: now), as for recorded earnings. */
+  availableAt?: string | undefined;
 }
 
 export const adjustmentGuardId = (externalId: string) => `adjustment:${externalId}`;
@@ -147,6 +149,7 @@ export function planAdjustment(
   now: Date,
 ): { guard: HeldEarning; entry: LedgerRecord; action: OperatorAction } {
   const at = now.toISOString();
+  const availableAt = input.availableAt === undefined ? now.getTime() : Date.parse(input.availableAt);
   const guardId = adjustmentGuardId(input.externalId);
   const entryId = `adj:${input.externalId}`;
   const guard: HeldEarning = {
@@ -155,9 +158,16 @@ export function planAdjustment(
     amount: input.amount,
     currency,
     description: input.reason,
-    availableAt: now.getTime(),
+    availableAt,
     entryId,
-    fingerprint: JSON.stringify(['adjustment', input.partnerId, input.amount, currency, input.reason]),
+    fingerprint: JSON.stringify([
+      'adjustment',
+      input.partnerId,
+      input.amount,
+      currency,
+      input.reason,
+      input.availableAt ?? null,
+    ]),
     clawedBack: 0,
     recordedAt: at,
     version: 1,
@@ -172,7 +182,7 @@ export function planAdjustment(
     description: input.reason,
     reference: input.externalId,
     payoutStatus: 'pending',
-    availableAt: now.getTime(),
+    availableAt,
     recordedAt: at,
   };
   const action: OperatorAction = {
@@ -194,6 +204,7 @@ const adjustmentView = (guard: HeldEarning, by?: Operator) => ({
   amount: guard.amount,
   currency: guard.currency,
   reason: guard.description,
+  availableAt: new Date(guard.availableAt).toISOString(),
   recordedAt: guard.recordedAt,
   ...(by ? { recordedBy: by } : {}),
 });
