@@ -30,6 +30,8 @@ describe('stage configuration', () => {
       onboardingStateTtlSeconds: 3600,
       holdingPeriodDays: 7,
       payoutMinimums: [],
+      payoutCurrencies: [],
+      disputeFeePayer: 'platform',
       payoutDefaultMinimum: 100,
       payoutRequireApproval: false,
       payoutPlanningPageSize: 100,
