@@ -622,7 +622,17 @@ export async function dryRun(
     const page = await deps.store.planningPage(cutoff, cursor, deps.settings.planningPageSize);
     for (const { partnerId, currency } of page.candidates) {
       // Entries a real run already planned are attached to its payout and no longer held: nothing to count twice.
-      const { held, decision } = await decideFor(deps, partnerId, currency, cutoff);
+      // A partner whose decision fails is counted as `planning_failed`, as the real run records it.
+      const decided = await decideFor(deps, partnerId, currency, cutoff).catch((error: unknown) => {
+        if (isCollision(error)) throw error;
+        return undefined;
+      });
+      if (!decided) {
+        result.considered += 1;
+        result.skipped.planning_failed += 1;
+        continue;
+      }
+      const { held, decision } = decided;
       if (held.length === 0) continue;
       result.considered += 1;
       if (decision.kind === 'skip') {
