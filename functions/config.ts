@@ -63,6 +63,13 @@ export const ConfigSchema = z
     HOLDING_PERIOD_DAYS: z.coerce.number().int().min(0).max(365).default(7),
     /** Commission for a referring partner named in a platform charge's metadata, in basis points of the charge. */
     COMMISSION_BPS: z.coerce.number().int().min(0).max(10_000).default(1_000),
+    /** Who bears Stripe's dispute fee when a dispute is lost: `platform` (absorbs it) or `partner` (netted). */
+    DISPUTE_FEE_PAYER: z.enum(['platform', 'partner']).default('platform'),
+    /**
+     * Currencies the platform can send Transfers in besides each partner's own (its settlement currencies): money
+     * recorded for a partner in any other currency is refused (`currency_not_payable`).
+     */
+    PAYOUT_CURRENCIES: csv.default([]),
     SECRETS_PROVIDER: z.enum(['secretsmanager', 'env']).default('secretsmanager'),
     STRIPE_API_KEY_SECRET_NAME: z.string().min(1).optional(),
     PLATFORM_WEBHOOK_SECRET_NAME: z.string().min(1).optional(),

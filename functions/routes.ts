@@ -93,6 +93,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'partner',
     access: { table: 'readwrite' },
   },
+  ...operatorRoutes(),
 ];
 
 /** The platform's webhook endpoints and the domain events delivered to them (admin group). */
@@ -117,6 +118,29 @@ function eventRoutes(): RouteDefinition[] {
       table: 'read',
       eventDeliveryQueue: 'send',
     }),
+  ];
+}
+
+/**
+ * Operator controls over a partner's money (admin group): payout holds, adjustments, excluding a payout before it is
+ * sent, keeping a reversed payout's money. Each writes the change and the record of who did it and why.
+ */
+function operatorRoutes(): RouteDefinition[] {
+  const route = (name: string, method: HttpMethod, path: string, table: 'read' | 'readwrite'): RouteDefinition => ({
+    name,
+    method,
+    path,
+    handler: `functions/api/${name}.ts`,
+    auth: 'admin',
+    access: { table },
+  });
+  return [
+    route('get-partner-admin', 'GET', '/admin/partners/{partnerId}', 'read'),
+    route('set-payout-hold', 'PUT', '/admin/partners/{partnerId}/payout-hold', 'readwrite'),
+    route('lift-payout-hold', 'DELETE', '/admin/partners/{partnerId}/payout-hold', 'readwrite'),
+    route('record-adjustment', 'POST', '/admin/adjustments', 'readwrite'),
+    route('exclude-payout', 'POST', '/admin/payouts/{payoutId}/exclude', 'readwrite'),
+    route('keep-payout-reversal', 'POST', '/admin/payouts/{payoutId}/reversal-final', 'readwrite'),
   ];
 }
 

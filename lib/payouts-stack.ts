@@ -1093,6 +1093,8 @@ export class PayoutsStack extends Stack {
       HOLDING_PERIOD_DAYS: String(config.holdingPeriodDays),
       PAYOUT_MINIMUMS: config.payoutMinimums.join(','),
       PAYOUT_DEFAULT_MINIMUM: String(config.payoutDefaultMinimum),
+      PAYOUT_CURRENCIES: config.payoutCurrencies.join(','),
+      DISPUTE_FEE_PAYER: config.disputeFeePayer,
       PAYOUT_REQUIRE_APPROVAL: String(config.payoutRequireApproval),
       PAYOUT_PLANNING_PAGE_SIZE: String(config.payoutPlanningPageSize),
       EVENT_BUS_NAME: this.eventBus.eventBusName,

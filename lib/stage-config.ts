@@ -172,6 +172,20 @@ export const StageConfigSchema = z
       ),
     ),
     payoutDefaultMinimum: z.coerce.number().int().min(1),
+    /**
+     * Currencies the platform holds balances in and can send Transfers in, besides each partner's own currency:
+     * earnings and adjustments in any other currency are refused (`currency_not_payable`). Empty: only the partner's.
+     */
+    payoutCurrencies: csvList.pipe(
+      z.array(
+        z
+          .string()
+          .transform((value) => value.toLowerCase())
+          .refine((value) => isCurrency(value), 'unsupported currency (see functions/core/money.ts)'),
+      ),
+    ),
+    /** Who bears Stripe's dispute fee when a dispute is lost: the platform absorbs it, or the partner pays it. */
+    disputeFeePayer: z.enum(['platform', 'partner']),
     /** Runs wait as awaiting_approval until an admin approves them. */
     payoutRequireApproval: bool,
     /** Stripe requests per second shared by every payout worker; unset = 95 % of Stripe's limit for the key's mode. */
@@ -263,6 +277,8 @@ const COMMON_DEFAULTS = {
   onboardingRefreshIntervalSeconds: 5,
   holdingPeriodDays: 7,
   payoutMinimums: [],
+  payoutCurrencies: [],
+  disputeFeePayer: 'platform',
   payoutDefaultMinimum: 100,
   payoutRequireApproval: false,
   payoutPlanningPageSize: 100,

@@ -9,7 +9,9 @@ import { EmulatorControlClient } from './stripe-emulator/index.ts';
  * `npm run demo`: the whole journey against the local stack, step by step — a partner signs up and onboards on
  * the emulator's hosted page, a customer pays them through Checkout (3 % fee) and a PaymentIntent deposit, the admin
  * records a commission that is past its holding period, the monthly run pays it by Transfer, the partner sees
- * earnings and payouts, then a refund and a transfer reversal are handled. Uses the stack of a running `npm start`
+ * earnings and payouts, then a refund and a transfer reversal are handled, and finally a deposit paid with Stripe's
+ * dispute test card loses its dispute (the partner's share is taken back) and the operator keeps the reversed payout's
+ * money for good. Uses the stack of a running `npm start`
  * (`.local/stack.json`), or starts one in-process on free ports and stops it at the end. Exits 1 naming the step
  * that misbehaved.
  */
@@ -710,6 +712,63 @@ async function journey(target: Target): Promise<void> {
       `a dry run of ${nextPeriod} should pay the partner ${money(COMMISSION)} again, plans ${next ? money(next.amount) : 'nothing'}`,
     );
     show('balance back', `${money(next.amount)} held for ${partnerId}: the dry run of run_${nextPeriod} would pay it`);
+
+    // -----------------------------------------------------------------------------------------------------------
+    step(8, 'A lost dispute and a reversal kept for good');
+    const disputed = await api<IntentBody>('POST', '/payments/intents', {
+      token: buyer.idToken,
+      body: {
+        payeeId: partnerId,
+        amount: DEPOSIT,
+        currency: CURRENCY,
+        kind: 'deposit',
+        description: 'Disputed deposit',
+      },
+      expect: 201,
+    });
+    const disputedIntentId = disputed.body.clientSecret.split('_secret_')[0] ?? '';
+    // Stripe's dispute test card: the charge is disputed as soon as it succeeds.
+    await stripe.paymentIntents.confirm(disputedIntentId, { payment_method: 'pm_card_createDispute' });
+    show('webhooks flushed', await flush());
+    const [dispute] = (await stripe.disputes.list({ payment_intent: disputedIntentId })).data;
+    check(dispute, `paying with pm_card_createDispute made no dispute on ${disputedIntentId}`);
+    show('dispute', `${dispute.id}: ${dispute.status}, ${money(dispute.amount)} (${dispute.reason})`);
+    await stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'losing_evidence' } });
+    show('evidence', 'losing_evidence → lost');
+    show('webhooks flushed', await flush());
+    const clawedBack = await eventually(
+      `the lost dispute on ${disputed.body.paymentId} to be taken back`,
+      () => api<EarningsBody>('GET', '/earnings', { token, expect: 200 }),
+      (response) => response.body.entries.some((e) => e.type === 'clawback' && e.reference === disputed.body.paymentId),
+    );
+    const disputeEntries = clawedBack.body.entries.filter((e) => e.reference === disputed.body.paymentId);
+    console.log('   GET /earnings (the disputed deposit)');
+    printEntries(disputeEntries);
+    const share = DEPOSIT - Math.floor((DEPOSIT * FEE_BPS + 5_000) / 10_000);
+    check(
+      disputeEntries.filter((e) => e.type === 'clawback').reduce((sum, e) => sum + e.amount, 0) === -share,
+      `the lost dispute should take back ${money(share)}: ${JSON.stringify(disputeEntries)}`,
+    );
+    const kept = await api<{ keptAmount: number }>('POST', `/admin/payouts/${payout.id}/reversal-final`, {
+      token: adminToken,
+      body: { reason: 'Demo: the reversal was a fraud recovery' },
+      expect: 200,
+    });
+    show('reversal-final', `${payout.id}: ${money(kept.body.keptAmount)} kept by the platform`);
+    let again: { amount: number } | undefined;
+    cursor = null;
+    for (let pageNo = 0; pageNo < 10; pageNo += 1) {
+      const dry: ApiResponse<DryRunBody> = await api<DryRunBody>('POST', '/admin/payout-runs', {
+        token: adminToken,
+        body: { period: nextPeriod, dryRun: true, ...(cursor ? { cursor } : {}) },
+        expect: 200,
+      });
+      again ??= dry.body.payouts.find((p) => p.partnerId === partnerId);
+      cursor = dry.body.nextCursor;
+      if (dry.body.complete || !cursor) break;
+    }
+    check(again === undefined, `after reversal-final nothing should be paid again, plans ${JSON.stringify(again)}`);
+    show('balance', `nothing for ${partnerId} in the dry run of run_${nextPeriod}`);
   } finally {
     cognito.destroy();
   }

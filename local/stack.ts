@@ -152,6 +152,9 @@ export function functionEnvironment(
     POWERTOOLS_METRICS_NAMESPACE: 'ConnectPayoutsLocal',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    // The emulator's platform can be funded in these (tests and the demo do); JPY is not one of them.
+    PAYOUT_CURRENCIES: process.env.PAYOUT_CURRENCIES ?? 'usd,eur,gbp,cad',
+    DISPUTE_FEE_PAYER: process.env.DISPUTE_FEE_PAYER ?? 'platform',
   };
 }
 

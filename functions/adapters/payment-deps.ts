@@ -3,6 +3,7 @@ import { config } from '#config';
 import type { Log } from '#core/partner-access';
 import { redirectOrigins } from '#core/payment';
 import type { PaymentDeps } from '#core/payment-ports';
+import { dynamoDisputeStore } from './dynamodb/dispute-store.ts';
 import { dynamoLedgerStore } from './dynamodb/ledger-store.ts';
 import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
 import { dynamoFeePolicies, dynamoPaymentStore, dynamoPayoutReader } from './dynamodb/payment-store.ts';
@@ -21,6 +22,7 @@ export function paymentDeps(log: Log): PaymentDeps {
     cached = {
       partners: dynamoPartnerRepository,
       payments: dynamoPaymentStore,
+      disputes: dynamoDisputeStore,
       ledger: dynamoLedgerStore,
       payouts: dynamoPayoutReader,
       feePolicies: dynamoFeePolicies,
@@ -35,6 +37,8 @@ export function paymentDeps(log: Log): PaymentDeps {
         allowedRedirectOrigins: redirectOrigins(cfg.ALLOWED_REDIRECT_ORIGINS, [cfg.APP_URL, cfg.API_BASE_URL]),
         holdingPeriodDays: cfg.HOLDING_PERIOD_DAYS,
         commissionBps: cfg.COMMISSION_BPS,
+        disputeFeePayer: cfg.DISPUTE_FEE_PAYER,
+        payoutCurrencies: cfg.PAYOUT_CURRENCIES,
       },
       log,
     };

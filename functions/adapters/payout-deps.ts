@@ -33,6 +33,12 @@ const payoutProfileOf = (partner: Partner): PartnerPayoutProfile => ({
   status: partner.status,
   payoutPreference: partner.payoutPreference,
   stripeAccountId: partner.stripeAccountId,
+  hold: partner.payoutHold
+    ? {
+        reason: partner.payoutHold.reason,
+        until: partner.payoutHold.until === null ? null : Date.parse(partner.payoutHold.until),
+      }
+    : null,
 });
 
 let cached: Promise<PayoutDeps> | undefined;

@@ -1,6 +1,7 @@
 import { DomainError } from './errors.ts';
 import { type EarningsSummary, isTimeZone, type PayoutStatus, summarizeEarnings, windowStarts } from './ledger.ts';
-import { type Currency, isCurrency, platformFee } from './money.ts';
+import { type Currency, isCurrency, ledgerAmountProblem, platformFee } from './money.ts';
+import type { Partner } from './partner.ts';
 import { parseCurrency } from './payment.ts';
 import type { HeldEarning, LedgerRecord, LedgerTotals, PaymentDeps, StripePaymentView } from './payment-ports.ts';
 import { factTime } from './settlement.ts';
@@ -85,6 +86,41 @@ function heldRecords(
   return { earning, entry };
 }
 
+/** The currencies a partner can be paid in: their own, and those the platform holds balances in and transfers. */
+export function payableCurrencies(
+  partner: Pick<Partner, 'defaultCurrency'>,
+  platformCurrencies: readonly string[],
+): string[] {
+  return [...new Set([partner.defaultCurrency.toLowerCase(), ...platformCurrencies.map((c) => c.toLowerCase())])];
+}
+
+/**
+ * Money recorded for a partner must be payable to them: a Transfer goes to their connected account in a currency the
+ * platform can send (the partner's own, or one of the platform's settlement currencies, `PAYOUT_CURRENCIES`).
+ * Anything else would wait in their balance forever (the run could never fund its transfer).
+ */
+export function requirePayableCurrency(
+  partner: Pick<Partner, 'id' | 'defaultCurrency'>,
+  currency: Currency,
+  platformCurrencies: readonly string[],
+): void {
+  const payable = payableCurrencies(partner, platformCurrencies);
+  if (!payable.includes(currency)) {
+    throw new DomainError(
+      'business_rule',
+      'currency_not_payable',
+      `Partner ${partner.id} cannot be paid in ${currency}.`,
+      { partnerId: partner.id, payableCurrencies: payable },
+    );
+  }
+}
+
+/** An amount the ledger can record and one Transfer can carry (400 `invalid_amount` otherwise). */
+export function requireLedgerAmount(amount: number, allowNegative: boolean, field = 'amount'): void {
+  const problem = ledgerAmountProblem(amount, allowNegative);
+  if (problem) throw new DomainError('validation', 'invalid_amount', `${field} ${problem}.`);
+}
+
 const conflict = (externalIds: string[]) =>
   new DomainError(
     'conflict',
@@ -109,11 +145,22 @@ export async function recordHeldEarnings(
     });
   }
   const currencies = inputs.map((input) => parseCurrency(input.currency));
+  for (const [index, input] of inputs.entries()) {
+    requireLedgerAmount(input.amount, false, inputs.length > 1 ? `earnings.${index}.amount` : 'amount');
+  }
   const partnerIds = [...new Set(inputs.map((input) => input.partnerId))];
   const partners = await Promise.all(partnerIds.map((id) => deps.partners.get(id)));
   const unknown = partnerIds.filter((_, index) => !partners[index]);
   if (unknown.length > 0) {
     throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.', { partnerIds: unknown });
+  }
+  const byId = new Map(partners.filter((p): p is Partner => p !== undefined).map((p) => [p.id, p]));
+  for (const [index, input] of inputs.entries()) {
+    requirePayableCurrency(
+      byId.get(input.partnerId) as Partner,
+      currencies[index] as Currency,
+      deps.settings.payoutCurrencies,
+    );
   }
   const existing = await deps.ledger.getHeld(ids);
   const conflicting = inputs.filter(
@@ -164,6 +211,8 @@ export async function syncCommission(
   deps: PaymentDeps,
   view: StripePaymentView,
   eventCreated: number,
+  /** The amount of a lost dispute on the charge: taken back from the commission like a refund. */
+  lostToDispute = 0,
 ): Promise<string> {
   const referrer = view.metadata[REFERRER_METADATA_KEY];
   if (!referrer || view.destination !== null || view.outcome !== 'succeeded') return 'ignored';
@@ -195,7 +244,7 @@ export async function syncCommission(
     outcome = 'commission_recorded';
   }
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const due = platformFee(Math.max(0, view.amountCaptured - view.amountRefunded), policy);
+    const due = platformFee(Math.max(0, view.amountCaptured - view.amountRefunded - lostToDispute), policy);
     const delta = held.amount - held.clawedBack - due;
     if (delta <= 0) return outcome;
     const at = factTime(eventCreated, now);
@@ -206,7 +255,7 @@ export async function syncCommission(
       type: 'clawback',
       amount: -delta,
       occurredAt: at,
-      description: `Commission refunded: ${view.description ?? view.paymentIntentId}`,
+      description: `Commission ${lostToDispute > 0 ? 'disputed' : 'refunded'}: ${view.description ?? view.paymentIntentId}`,
       reference: externalId,
       payoutStatus: 'pending',
       // Nets against the earning it corrects: never available before it.

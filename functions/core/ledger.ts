@@ -13,12 +13,23 @@ import type { Currency } from './money.ts';
  * | payout     |  -   | money we moved to the partner with a Transfer (monthly run)                    |
  * | reversal   |  +   | a transfer or payout that came back (transfer.reversed, payout failure)        |
  * | adjustment |  ±   | an operator correction                                                         |
+ * | hold       |  -   | money held back while a dispute is open (the partner's share of the disputed amount) |
+ * | release    |  +   | a dispute hold given back when the dispute closes                               |
  *
  * The partner's **balance** is the sum of all entries: what the platform still holds for them. Destination
  * charges net to zero (earning + transfer) because Stripe pays the partner directly; platform-held earnings stay in
  * the balance until a payout moves them.
  */
-export type EntryType = 'earning' | 'refund' | 'clawback' | 'transfer' | 'payout' | 'reversal' | 'adjustment';
+export type EntryType =
+  | 'earning'
+  | 'refund'
+  | 'clawback'
+  | 'transfer'
+  | 'payout'
+  | 'reversal'
+  | 'adjustment'
+  | 'hold'
+  | 'release';
 
 /** Where a partner-visible entry stands on its way to the partner's bank. */
 export type PayoutStatus = 'transferred' | 'pending' | 'available' | 'in_payout' | 'paid';
@@ -47,6 +58,8 @@ export const EARNING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
   'refund',
   'clawback',
   'adjustment',
+  'hold',
+  'release',
 ]);
 
 /** Sign rules, checked before anything is written: a wrong sign is a bug, never data. */
@@ -58,6 +71,8 @@ const SIGN: Readonly<Record<EntryType, 1 | -1 | 0>> = {
   payout: -1,
   reversal: 1,
   adjustment: 0,
+  hold: -1,
+  release: 1,
 };
 
 export function assertValidEntry(entry: Pick<LedgerEntry, 'type' | 'amount'>): void {

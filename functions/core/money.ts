@@ -24,6 +24,20 @@ export type Currency = keyof typeof CURRENCIES;
 
 export const MAXIMUM_CHARGE = 99_999_999;
 
+/**
+ * The largest amount one Stripe object carries (a Transfer, a reversal), and so the bound of every amount we record
+ * (an earning, an adjustment): 8 digits of minor units, as for charges.
+ */
+export const MAXIMUM_TRANSFER = 99_999_999;
+
+/** Why an amount cannot be recorded in the ledger (an earning, an adjustment), or undefined when it can. */
+export function ledgerAmountProblem(amount: number, allowNegative: boolean): string | undefined {
+  if (!Number.isSafeInteger(amount) || amount === 0) return 'must be a non-zero integer number of minor units';
+  if (!allowNegative && amount < 0) return 'must be positive';
+  if (Math.abs(amount) > MAXIMUM_TRANSFER) return `must be at most ${MAXIMUM_TRANSFER} in absolute value`;
+  return undefined;
+}
+
 export const BASIS_POINTS = 10_000;
 
 export function isCurrency(value: string): value is Currency {

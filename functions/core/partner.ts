@@ -68,10 +68,23 @@ export interface Partner {
    */
   stateVersion: number;
   status: PartnerStatus;
+  /**
+   * An operator's hold on the partner's payouts (`PUT /admin/partners/{id}/payout-hold`): the planner and the worker
+   * skip the partner with `operator_hold` while it is in force. Only operators set or lift it. Absent: none.
+   */
+  payoutHold?: PayoutHoldRecord | null;
   createdAt: string;
   updatedAt: string;
   /** Incremented by every write; optimistic concurrency for read-modify-write updates. */
   version: number;
+}
+
+export interface PayoutHoldRecord {
+  reason: string;
+  /** ISO time the hold ends by itself, or null (until an operator lifts it). */
+  until: string | null;
+  by: { sub: string; email: string | null };
+  at: string;
 }
 
 export interface Membership {

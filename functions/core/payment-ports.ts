@@ -1,3 +1,4 @@
+import type { DisputeRecord, DisputeWrite, StripeDisputeView, TransferReversalOutcome } from './disputes.ts';
 import type { DomainEvent } from './domain-events.ts';
 import type { LedgerEntry } from './ledger.ts';
 import type { Currency, FeePolicy } from './money.ts';
@@ -160,6 +161,8 @@ export interface StripePaymentView {
   applicationFee: number;
   applicationFeeRefunded: number;
   transferReversed: number;
+  /** The destination charge's transfer to the partner (null or absent: no transfer, e.g. a platform charge). */
+  transferId?: string | null;
   description: string | null;
 }
 
@@ -194,6 +197,22 @@ export interface StripePayments {
   paymentIntentOfCharge(chargeId: string): Promise<string | null>;
   /** A Checkout Session as Stripe has it now: its status, its PaymentIntent (if one was created) and our metadata. */
   retrieveCheckoutSession(sessionId: string): Promise<CheckoutSessionView>;
+  /** A dispute as Stripe has it now (status, amount, the fee it withdrew). */
+  retrieveDispute(disputeId: string): Promise<StripeDisputeView>;
+  /** Reverses part of a destination charge's transfer (takes the partner's share back), with our idempotency key. */
+  reverseTransfer(request: {
+    transferId: string;
+    amount: number;
+    idempotencyKey: string;
+    metadata: Record<string, string>;
+  }): Promise<TransferReversalOutcome>;
+}
+
+/** Disputes on our payments and what each holds or took back (`PAYMENT#<id>` / `DISPUTE#<id>`). */
+export interface DisputeStore {
+  get(paymentId: string, disputeId: string): Promise<DisputeRecord | undefined>;
+  /** The record (new, or compare-and-set on its version) and its ledger entries, atomically; false on a conflict. */
+  write(write: DisputeWrite): Promise<boolean>;
 }
 
 export interface CheckoutSessionView {
@@ -208,11 +227,16 @@ export interface PaymentSettings {
   allowedRedirectOrigins: readonly string[];
   holdingPeriodDays: number;
   commissionBps: number;
+  /** Who bears Stripe's dispute fee when a dispute is lost: the platform, or the partner (netted like a clawback). */
+  disputeFeePayer: 'platform' | 'partner';
+  /** Currencies the platform can transfer besides each partner's own (see `requirePayableCurrency`). */
+  payoutCurrencies: readonly string[];
 }
 
 export interface PaymentDeps {
   partners: { get(partnerId: string): Promise<Partner | undefined> };
   payments: PaymentStore;
+  disputes: DisputeStore;
   ledger: LedgerStore;
   payouts: PayoutReader;
   feePolicies: FeePolicyStore;

@@ -3,7 +3,9 @@ import type { Currency } from './money.ts';
 import type { PartnerStatus, PayoutPreference } from './partner.ts';
 import {
   decidePayout,
+  ineligibility as eligibilityBlocker,
   type HeldEntry,
+  type OperatorHold,
   type PayoutRules,
   payoutIdFor,
   periodOfPayoutId,
@@ -50,6 +52,11 @@ export interface Payout {
   attemptStartedAt: string | null;
   /** How much of the payout's transfer has been reversed and returned to the partner's balance so far. */
   reversedAmount: number;
+  /**
+   * How much of the reversed amount an operator kept for the platform for good (`reversal-final`): booked as a
+   * negative adjustment, so it is never paid again. Absent on payouts written before this existed (0).
+   */
+  keptAmount?: number;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -118,6 +125,8 @@ export interface PartnerPayoutProfile {
   status: PartnerStatus;
   payoutPreference: PayoutPreference;
   stripeAccountId: string | null;
+  /** An operator's hold on the partner's payouts, if any (the partner cannot lift it). */
+  hold: OperatorHold | null;
 }
 
 export interface PlanningPage {
@@ -160,7 +169,19 @@ export interface PayoutStore {
    * Releases the entries back to `pending` (they carry forward) and records the reason — only if the payout is still
    * `expected` (status and attempt); false when it moved on meanwhile (then nothing was written).
    */
-  carryForward(payout: Payout, reason: SkipReason, at: string, expected: PayoutExpectation): Promise<boolean>;
+  carryForward(
+    payout: Payout,
+    reason: SkipReason,
+    at: string,
+    expected: PayoutExpectation,
+    /** An operator's exclusion: recorded in the same write. */
+    action?: OperatorAction,
+  ): Promise<boolean>;
+  /**
+   * Keeps `plan.kept` of a reversed payout's returned money for the platform: a held negative `adjustment` and the
+   * payout's `keptAmount`, conditioned on the stored `keptAmount` and `reversedAmount`, with the operator's action.
+   */
+  keepReversal(payout: Payout, plan: KeepReversalPlan, action: OperatorAction): Promise<boolean>;
   /** Stripe answered balance_insufficient for the `expected` attempt: the payout waits for funds. */
   awaitFunds(payout: Payout, at: string, expected: PayoutExpectation): Promise<boolean>;
   /** Stripe refused the transfer for good: the payout is failed and its entries carry forward (as carryForward). */
@@ -188,6 +209,30 @@ export interface PayoutStore {
   listSkips(
     runId: string,
   ): Promise<Array<{ partnerId: string; currency: Currency; reason: SkipReason; amount: number }>>;
+}
+
+/** Who did what and why: every operator action on a partner's money is recorded and shown to operators. */
+export interface OperatorAction {
+  /** Deterministic where the action is idempotent (a retry writes nothing new). */
+  id: string;
+  partnerId: string;
+  action: 'payout_hold_set' | 'payout_hold_lifted' | 'adjustment' | 'payout_excluded' | 'reversal_kept';
+  by: { sub: string; email: string | null };
+  reason: string;
+  at: string;
+  details: Record<string, string | number | null>;
+}
+
+export interface KeepReversalPlan {
+  /** What is kept now: the reversed amount not kept before. */
+  kept: number;
+  /** The payout's new `keptAmount`. */
+  keptTotal: number;
+  entry: {
+    id: string;
+    amount: number;
+    description: string;
+  };
 }
 
 /** The state a transition requires the payout to still be in: nobody moved it since it was read (or sent). */
@@ -257,7 +302,14 @@ export interface PayoutSettings {
   launchMonth: Period;
 }
 
+/** A DynamoDB collision or throttling that outlived the retries: the caller should be tried again, not give up. */
+const isCollision = (error: unknown): boolean =>
+  error instanceof Error &&
+  /TransactionConflict|Throttl|ProvisionedThroughputExceeded/.test(`${error.name} ${error.message}`);
+
 export interface PayoutDeps {
+  /** Where unexpected per-partner failures are reported (optional: tests may leave it out). */
+  log?: { error(message: string, details: Record<string, unknown>): void };
   store: PayoutStore;
   partners: PartnerLookup;
   transfers: TransferGateway;
@@ -379,9 +431,25 @@ export async function planPage(
   const page = await deps.store.planningPage(run.cutoff, cursor, deps.settings.planningPageSize);
   const toQueue: Array<{ partnerId: string; payoutId: string }> = [];
   // Partners are independent: plan several at once (each is a few small reads and one conditional write).
+  // One partner's failure is recorded on that partner (skip `planning_failed`) and the page goes on: a partner
+  // whose planning throws must not stall the partners after it, on this page and on every later page.
   await forEachConcurrently(page.candidates, PLANNING_CONCURRENCY, async (candidate) => {
-    const outcome = await planPartner(deps, run, candidate.partnerId, candidate.currency);
-    if (outcome.queue) toQueue.push({ partnerId: candidate.partnerId, payoutId: outcome.payoutId });
+    try {
+      const outcome = await planPartner(deps, run, candidate.partnerId, candidate.currency);
+      if (outcome.queue) toQueue.push({ partnerId: candidate.partnerId, payoutId: outcome.payoutId });
+    } catch (error) {
+      if (isCollision(error)) throw error; // a transient DynamoDB collision: the page is delivered again
+      const at = deps.clock().toISOString();
+      await deps.store
+        .recordSkip(run.id, candidate.partnerId, candidate.currency, 'planning_failed', 0, at)
+        .catch(() => undefined);
+      deps.log?.error('Planning a partner failed; recorded as skipped, the page goes on', {
+        runId: run.id,
+        partnerId: candidate.partnerId,
+        currency: candidate.currency,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   });
   if (!run.requireApproval && toQueue.length > 0) await deps.queue.enqueuePayouts(toQueue);
   if (page.nextCursor) {
@@ -451,9 +519,11 @@ async function decideFor(deps: PayoutDeps, partnerId: string, currency: Currency
       held,
       status: profile?.status ?? 'not_set_up',
       payoutPreference: profile?.payoutPreference ?? 'stripe',
+      hold: profile?.hold ?? null,
     },
     cutoff,
     deps.settings.rules,
+    deps.clock().getTime(),
   );
   return { held, decision };
 }
@@ -569,7 +639,17 @@ export async function dryRun(
     const page = await deps.store.planningPage(cutoff, cursor, deps.settings.planningPageSize);
     for (const { partnerId, currency } of page.candidates) {
       // Entries a real run already planned are attached to its payout and no longer held: nothing to count twice.
-      const { held, decision } = await decideFor(deps, partnerId, currency, cutoff);
+      // A partner whose decision fails is counted as `planning_failed`, as the real run records it.
+      const decided = await decideFor(deps, partnerId, currency, cutoff).catch((error: unknown) => {
+        if (isCollision(error)) throw error;
+        return undefined;
+      });
+      if (!decided) {
+        result.considered += 1;
+        result.skipped.planning_failed += 1;
+        continue;
+      }
+      const { held, decision } = decided;
       if (held.length === 0) continue;
       result.considered += 1;
       if (decision.kind === 'skip') {
@@ -671,7 +751,7 @@ async function sendOne(
   const now = deps.clock();
   const transferGroup = payout.runId;
   const profile = known ? known.profile : await deps.partners.payoutProfile(payout.partnerId);
-  const reason = ineligibility(profile);
+  const reason = profile ? (eligibilityBlocker(profile, now.getTime()) ?? undefined) : 'not_onboarded';
 
   // Not payable (any more): close it — but only a payout no transfer can exist for. `planned` was never sent;
   // `awaiting_funds` only ever got balance_insufficient for its key (earlier keys were proven unused). A `sending`
@@ -768,21 +848,6 @@ async function runGateOpen(deps: PayoutDeps, runId: string): Promise<boolean> {
   if (!run || (run.requireApproval && !run.approved)) return false;
   known.add(runId);
   return true;
-}
-
-function ineligibility(profile: PartnerPayoutProfile | undefined): SkipReason | undefined {
-  if (!profile) return 'not_onboarded';
-  if (profile.payoutPreference === 'manual') return 'manual_preference';
-  switch (profile.status) {
-    case 'active':
-      return undefined;
-    case 'restricted':
-      return 'restricted';
-    case 'disconnected':
-      return 'disconnected';
-    default:
-      return 'not_onboarded';
-  }
 }
 
 async function recordPaid(deps: PayoutDeps, payout: Payout, transferId: string): Promise<SendResult> {

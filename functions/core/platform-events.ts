@@ -1,3 +1,4 @@
+import { handleDispute } from './disputes.ts';
 import { syncCommission } from './earnings.ts';
 import type { Dispute } from './payment.ts';
 import type { PaymentDeps } from './payment-ports.ts';
@@ -34,7 +35,6 @@ async function paymentIntentOf(deps: PaymentDeps, event: PlatformEvent): Promise
     case 'charge':
       return deps.stripe.paymentIntentOfCharge(event.chargeId);
     case 'dispute':
-      return event.paymentIntentId ?? (event.chargeId ? deps.stripe.paymentIntentOfCharge(event.chargeId) : null);
     case 'checkout_expired':
     case 'ignored':
       return null;
@@ -60,22 +60,12 @@ async function checkoutExpired(deps: PaymentDeps, event: Extract<PlatformEvent, 
 export async function handlePlatformEvent(deps: PaymentDeps, event: PlatformEvent): Promise<string> {
   if (event.kind === 'ignored') return 'ignored';
   if (event.kind === 'checkout_expired') return checkoutExpired(deps, event);
+  // A dispute is re-read from Stripe with its payment: holds, releases and clawbacks follow its current state.
+  if (event.kind === 'dispute') return handleDispute(deps, event.dispute.id, event.created);
   const paymentIntentId = await paymentIntentOf(deps, event);
   if (!paymentIntentId) return 'no_payment_intent';
   const view = await deps.stripe.retrievePayment(paymentIntentId);
   const paymentId = view.metadata[PAYMENT_ID_METADATA_KEY];
-  if (event.kind === 'dispute') {
-    if (!paymentId) return 'ignored_dispute';
-    const at = deps.clock.now().toISOString();
-    const recorded = await deps.payments.recordDispute(
-      paymentId,
-      { ...event.dispute, eventCreated: event.created },
-      at,
-    );
-    if (recorded)
-      deps.log.warn('Payment disputed', { paymentId, disputeId: event.dispute.id, status: event.dispute.status });
-    return recorded ? 'dispute_recorded' : 'dispute_stale';
-  }
   if (paymentId) return settlePayment(deps, paymentId, view, event.created);
   return syncCommission(deps, view, event.created);
 }

@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import { payoutDeps } from '#adapters/payout-deps';
 import type { PayoutDeps, PayoutMetrics } from '#core/payouts';
-import { metrics } from './observability.ts';
+import { logger, metrics } from './observability.ts';
 
 const payoutMetrics: PayoutMetrics = {
   count: (name, value = 1) => metrics.addMetric(name, 'Count', value),
 };
 
 /** The payout run's dependencies for jobs, workers and admin routes (metrics: PayoutPaid, PayoutAwaitingFunds, …). */
-export const payoutDepsForRequest = (): Promise<PayoutDeps> => payoutDeps(payoutMetrics);
+export const payoutDepsForRequest = async (): Promise<PayoutDeps> => ({
+  ...(await payoutDeps(payoutMetrics)),
+  log: { error: (message, details) => logger.error(message, details) },
+});
 
 /** Run ids are per period: `run_2026-11`. */
 export const RunId = z.string().regex(/^run_\d{4}-\d{2}$/, 'expected a run id (run_YYYY-MM)');

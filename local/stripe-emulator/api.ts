@@ -22,6 +22,7 @@ import { registerAccountLinkRoutes } from './resources/account-links.ts';
 import { registerAccountRoutes } from './resources/accounts.ts';
 import { registerBalanceRoutes } from './resources/balance.ts';
 import { registerCheckoutRoutes } from './resources/checkout.ts';
+import { registerDisputeRoutes } from './resources/disputes.ts';
 import { registerEventRoutes } from './resources/events.ts';
 import { registerPaymentRoutes } from './resources/payments.ts';
 import { registerPayoutRoutes } from './resources/payouts.ts';
@@ -39,6 +40,7 @@ export function buildRouter(): Router {
   registerPaymentRoutes(r);
   registerCheckoutRoutes(r);
   registerRefundRoutes(r);
+  registerDisputeRoutes(r);
   registerPayoutRoutes(r);
   registerEventRoutes(r);
   return r;

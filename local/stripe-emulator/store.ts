@@ -9,6 +9,7 @@ import type {
   Charge,
   CheckoutLineItem,
   CheckoutSession,
+  Dispute,
   PaymentIntent,
   PaymentMethod,
   Payout,
@@ -134,6 +135,9 @@ export class Ledger {
       reportingCategory?: string;
       /** Stripe-side fee on this transaction (e.g. the application fee taken from a destination payment). */
       fee?: number;
+      /** What the fee is (default: an application fee). */
+      feeDescription?: string;
+      feeType?: string;
     },
   ): BalanceTransaction {
     const fee = txn.fee ?? 0;
@@ -148,7 +152,14 @@ export class Ledger {
       description: txn.description ?? null,
       fee,
       fee_details: fee
-        ? [{ amount: fee, currency: txn.currency, description: 'Application fee', type: 'application_fee' }]
+        ? [
+            {
+              amount: fee,
+              currency: txn.currency,
+              description: txn.feeDescription ?? 'Application fee',
+              type: txn.feeType ?? 'application_fee',
+            },
+          ]
         : [],
       net: txn.amount - fee,
       reporting_category: txn.reportingCategory ?? txn.type,
@@ -226,6 +237,7 @@ export class Store {
   readonly applicationFees = new Collection<ApplicationFee>();
   readonly feeRefunds = new Collection<ApplicationFeeRefund>();
   readonly refunds = new Collection<Refund>();
+  readonly disputes = new Collection<Dispute>();
   readonly checkoutSessions = new Map<string, CheckoutRecord>();
   readonly checkoutOrder = new Collection<CheckoutSession>();
   readonly payouts = new Collection<Payout>();
@@ -243,6 +255,7 @@ export class Store {
       this.charges.get(id) ??
       this.applicationFees.get(id) ??
       this.refunds.get(id) ??
+      this.disputes.get(id) ??
       this.checkoutSessions.get(id)?.session ??
       this.payouts.get(id) ??
       this.ledger.transactions.get(id)

@@ -77,7 +77,7 @@ interface OrderView {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const VISIBLE = new Set(['earning', 'refund', 'clawback', 'adjustment']);
+const VISIBLE = new Set(['earning', 'refund', 'clawback', 'adjustment', 'hold', 'release']);
 
 afterEach(async () => {
   await emulator().setDeliveryMode({ duplicate: false, reorder: false, hold: false, delayMs: 0 });
@@ -664,81 +664,72 @@ describe('refunds and reversals', () => {
     expect((await earnings(payee.idToken)).body.summary.usd?.allTime).toBe(16_300);
   });
 
-  it('flags a dispute (signed by the test), and the platform’s recovery by transfer reversal is a clawback, not a refund', async () => {
+  it('a lost dispute after a partial refund takes back what the partner still holds by transfer reversal; ledger and Stripe agree', async () => {
     const payee = await activePayee('pf-dispute');
     const buyer = await customer('pf-dispute-buyer');
     const paid = await deposit(buyer.idToken, payee.partnerId, 10_000, 'Kitchen job');
-    await confirm(paid.clientSecret);
+    // Stripe's dispute test card: the charge is disputed as soon as it succeeds.
+    await confirm(paid.clientSecret, 'pm_card_createDisputeProductNotReceived');
     await paymentWithStatus(paid.paymentId, 'paid');
-    // A partial refund first (the customer returned part of the order)...
+    await deliverWebhooks();
+    const [dispute] = (await stripeSdk().disputes.list({ payment_intent: paid.paymentIntentId })).data;
+    expect(dispute).toMatchObject({ status: 'needs_response', reason: 'product_not_received', amount: 10_000 });
+    const disputeId = String(dispute?.id);
+    // While it is open, the partner's share (9,000) is held: not payable, netted by the next payout.
+    expect(
+      await eventually(
+        () => ledgerFacts(payee.partnerId),
+        (facts) => facts.length === 3,
+      ),
+    ).toEqual([
+      ['earning', 9_000],
+      ['hold', -9_000],
+      ['transfer', -9_000],
+    ]);
+    expect(await expectBalanced(payee.partnerId)).toEqual({ usd: -9_000 });
+
+    // A partial refund meanwhile (the customer returned part of the order)...
     await refund(paid.paymentIntentId, { amount: 2_500, reverse_transfer: true, refund_application_fee: true });
     await paymentWithStatus(paid.paymentId, 'partially_refunded');
-    const { charge, transfer } = await stripePayment(paid.paymentIntentId);
-
-    // ...then the customer disputes the rest. The emulator has no disputes: the event is Stripe's shape, signed here.
-    const t = nowSeconds();
-    const disputeEvent = (type: string, status: string, created: number) => {
-      const id = `evt_pf_${type}_${created}_${Math.random().toString(36).slice(2, 8)}`;
-      const payload = JSON.stringify({
-        id,
-        object: 'event',
-        api_version: '2026-10-28.endive',
-        created,
-        livemode: false,
-        pending_webhooks: 1,
-        request: { id: null, idempotency_key: null },
-        type,
-        data: {
-          object: {
-            id: `dp_${paid.paymentIntentId.slice(3)}`,
-            object: 'dispute',
-            amount: 7_500,
-            currency: 'usd',
-            charge: charge.id,
-            payment_intent: null, // Stripe may name only the charge: we find the PaymentIntent from it
-            reason: 'product_not_received',
-            status,
-            created: t,
-          },
-        },
-      });
-      return { id, payload };
-    };
-    const opened = disputeEvent('charge.dispute.created', 'needs_response', t);
-    expect((await postPlatformWebhook(opened.payload)).body).toEqual({ received: true });
-    expect(await eventRecord(opened.id)).toMatchObject({ outcome: 'dispute_recorded' });
-    expect(await paymentRecord(paid.paymentId)).toMatchObject({
-      status: 'partially_refunded',
-      dispute: { status: 'needs_response', reason: 'product_not_received', amount: 7_500 },
-    });
-    // A dispute alone moves no partner money.
-    expect(await ledgerFacts(payee.partnerId)).toHaveLength(4);
-
-    // The platform recovers the partner's remaining share (6,750) from the connected account.
-    await stripeSdk().transfers.createReversal(transfer.id, { amount: 6_750, metadata: { reason: 'dispute' } });
+    // ...then the dispute is lost: what the partner still holds of the payment (6,750) is taken back.
+    const mark = await stripeLogMark();
+    await stripeSdk().disputes.update(disputeId, { evidence: { uncategorized_text: 'losing_evidence' } });
     await deliverWebhooks();
     const recovered = await eventually(
       () => paymentRecord(paid.paymentId),
       (record) => record?.partnerRefunded === 9_000,
     );
-    expect(recovered).toMatchObject({ status: 'partially_refunded', amountRefunded: 2_500, partnerRefunded: 9_000 });
-    const lost = disputeEvent('charge.dispute.closed', 'lost', t + 60);
-    expect((await postPlatformWebhook(lost.payload)).status).toBe(200);
-    expect((await paymentRecord(paid.paymentId))?.dispute).toMatchObject({ status: 'lost' });
+    expect(recovered).toMatchObject({
+      status: 'partially_refunded',
+      amountRefunded: 2_500,
+      partnerRefunded: 9_000,
+      dispute: { id: disputeId, status: 'lost' },
+    });
+    // One reversal, keyed by the dispute and the partner, however often the events were delivered.
+    const reversals = (await stripeCallsSince(mark)).filter((e) => e.endpoint === 'POST /v1/transfers/:id/reversals');
+    expect(reversals.map((e) => [e.idempotencyKey, e.status])).toEqual([
+      [`dispute-reversal:${disputeId}:${payee.partnerId}`, 200],
+    ]);
 
-    const visible = (await earnings(payee.idToken)).body.entries.map((e) => [e.type, e.amount, e.description]);
-    expect(visible).toHaveLength(3);
+    const visible = (await earnings(payee.idToken)).body.entries.map((e) => [e.type, e.amount]);
+    expect(visible).toHaveLength(5);
     expect(visible).toEqual(
       expect.arrayContaining([
-        ['earning', 9_000, 'Kitchen job'],
-        ['refund', -2_250, 'Refund: Kitchen job'],
-        ['clawback', -6_750, 'Reversal: Kitchen job'],
+        ['earning', 9_000],
+        ['hold', -9_000],
+        ['refund', -2_250],
+        ['release', 9_000],
+        ['clawback', -6_750],
       ]),
     );
     const after = await stripePayment(paid.paymentIntentId);
     expect(after.transfer.amount_reversed).toBe(2_500 + 6_750);
     expect(after.fee?.amount_refunded).toBe(250);
+    // The platform absorbs the dispute fee (DISPUTE_FEE_PAYER=platform): nothing more is owed, the partner's Stripe
+    // balance is empty, and our ledger says the same.
     expect((await expectStripeAgrees(payee)).stripe).toEqual({});
+    const closed = await stripeSdk().disputes.retrieve(disputeId);
+    expect(closed.balance_transactions.map((t) => [t.amount, t.fee])).toEqual([[-10_000, 1_500]]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { EARNING_TYPES } from '#core/ledger';
 import type { Partner } from '#core/partner';
 import type {
+  DisputeStore,
   HeldEarning,
   LedgerRecord,
   LedgerStore,
@@ -85,13 +86,21 @@ export function fakePaymentDeps(options: { now: number; partners: Partner[] }): 
   return {
     partners: { get: async (id) => partners.get(id) },
     payments: unused<PaymentStore>('payments'),
+    disputes: unused<DisputeStore>('disputes'),
     ledger: new MemoryLedger(),
     payouts: { list: async () => ({ payouts: [], nextCursor: null }) },
     feePolicies: { get: async () => undefined, put: async () => undefined, remove: async () => undefined },
     stripe: unused<StripePayments>('stripe'),
     clock: { now: () => new Date(options.now) },
     ids: { payment: () => 'pay_000000000000000000000001', order: () => 'ord_000000000000000000000001' },
-    settings: { defaultFee: { bps: 1_000 }, allowedRedirectOrigins: [], holdingPeriodDays: 7, commissionBps: 1_000 },
+    settings: {
+      defaultFee: { bps: 1_000 },
+      allowedRedirectOrigins: [],
+      holdingPeriodDays: 7,
+      commissionBps: 1_000,
+      disputeFeePayer: 'platform',
+      payoutCurrencies: [],
+    },
     log: { info: () => undefined, warn: () => undefined },
   };
 }

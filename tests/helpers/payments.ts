@@ -156,7 +156,7 @@ export async function ledgerOf(partnerId: string) {
   return { entries, totals };
 }
 
-const VISIBLE = new Set(['earning', 'refund', 'clawback', 'adjustment']);
+const VISIBLE = new Set(['earning', 'refund', 'clawback', 'adjustment', 'hold', 'release']);
 
 /**
  * The balance invariant: per currency, the stored running balance equals the sum of every entry, and the stored

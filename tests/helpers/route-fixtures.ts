@@ -183,6 +183,36 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'list-payout-runs': { request: () => ({ query: { limit: '5' } }) },
   'get-payout-run': { request: () => ({ path: { runId: 'run_2020-01' }, query: { format: 'csv' } }), plausible: [404] },
   'approve-payout-run': { request: () => ({ path: { runId: 'run_2020-01' } }), plausible: [404] },
+  // Operator controls. A payout id of the right shape that names no payout: 404 proves the route plausible.
+  'get-partner-admin': { request: (w) => ({ path: { partnerId: w.victim.partnerId } }) },
+  'set-payout-hold': {
+    request: (w) => ({
+      path: { partnerId: w.victim.partnerId },
+      body: { reason: 'Matrix check', until: new Date(Date.now() + 60_000).toISOString() },
+    }),
+  },
+  'lift-payout-hold': {
+    request: (w) => ({ path: { partnerId: w.victim.partnerId }, query: { reason: 'Matrix check over' } }),
+  },
+  'record-adjustment': {
+    request: (w) => ({
+      body: {
+        partnerId: w.victim.partnerId,
+        amount: -100,
+        currency: 'usd',
+        reason: 'Matrix correction',
+        externalId: `matrix-adj:${w.victim.partnerId}:${Date.now()}`,
+      },
+    }),
+  },
+  'exclude-payout': {
+    request: (w) => ({ path: { payoutId: `po_2020-01_usd_${w.victim.partnerId}` }, body: { reason: 'Matrix check' } }),
+    plausible: [404],
+  },
+  'keep-payout-reversal': {
+    request: (w) => ({ path: { payoutId: `po_2020-01_usd_${w.victim.partnerId}` }, body: { reason: 'Matrix check' } }),
+    plausible: [404],
+  },
   // Public and webhook routes take no token: the matrix does not apply; the fuzz and security suites cover them.
   health: { request: () => ({}) },
   'connect-refresh': { request: () => ({ query: { state: 'not-a-state' } }) },

@@ -40,6 +40,8 @@ describe('stage configuration', () => {
       onboardingRefreshIntervalSeconds: 5,
       holdingPeriodDays: 7,
       payoutMinimums: [],
+      payoutCurrencies: [],
+      disputeFeePayer: 'platform',
       payoutDefaultMinimum: 100,
       payoutRequireApproval: false,
       payoutPlanningPageSize: 100,

@@ -24,6 +24,7 @@ import {
   freshPeriod,
   getRun,
   inProcessDeps,
+  opsToken,
   recordHeld,
   settledRun,
   startRun,
@@ -498,4 +499,82 @@ describe('model test: random crash points and redeliveries converge on one trans
     );
     expect(await balanceOf(partner.partnerId)).toBe(0);
   });
+});
+
+describe('model test: operator holds and adjustments over successive runs', () => {
+  /**
+   * One partner, a few monthly runs. Each month brings earnings, maybe an operator adjustment (either sign), and an
+   * operator hold that is on, off, or set after the run planned (the worker then carries the payout forward). The
+   * model: a held partner is never paid; otherwise the run pays the whole available balance when it reaches the
+   * minimum, else it carries forward (negative balances included). Stripe's transfers and our ledger must both agree
+   * with the model, and no transfer exceeds what one Transfer may carry.
+   */
+  it('pays exactly what the model says, never a held partner', async () => {
+    type HoldMode = 'none' | 'before' | 'after-planning';
+    const token = await opsToken();
+    const holdSet = (partnerId: string) =>
+      api('PUT', `/admin/partners/${partnerId}/payout-hold`, { token, body: { reason: 'Model hold' } });
+    const holdLifted = (partnerId: string) =>
+      api('DELETE', `/admin/partners/${partnerId}/payout-hold?reason=model`, { token });
+    const month = fc.record({
+      earnings: fc.array(fc.integer({ min: 1, max: 5_000 }), { maxLength: 2 }),
+      adjustment: fc.option(
+        fc.integer({ min: -6_000, max: 3_000 }).filter((a) => a !== 0),
+        { nil: undefined },
+      ),
+      hold: fc.constantFrom<HoldMode>('none', 'before', 'after-planning'),
+    });
+    let iteration = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(month, { minLength: 1, maxLength: 3 }), async (months) => {
+        iteration += 1;
+        const partner = await activePayee(`payout-model-ops${iteration}`);
+        // Periods are handed out from later to earlier months: take them all, then run the earliest first.
+        const periods: Array<{ period: string; inside: string }> = [];
+        for (const _ of months) periods.push(await freshPeriod());
+        periods.reverse();
+        let carried = 0;
+        let paidTotal = 0;
+        for (const [index, m] of months.entries()) {
+          const { period, inside } = periods[index] as { period: string; inside: string };
+          for (const amount of m.earnings) await recordHeld(partner.partnerId, amount, inside);
+          if (m.adjustment !== undefined) {
+            const adjusted = await api('POST', '/admin/adjustments', {
+              token,
+              body: {
+                partnerId: partner.partnerId,
+                amount: m.adjustment,
+                currency: 'usd',
+                reason: 'Model correction',
+                externalId: `model-${partner.partnerId}-${index}`,
+                availableAt: inside,
+              },
+            });
+            if (adjusted.status !== 201) return false;
+          }
+          if (m.hold === 'before') await holdSet(partner.partnerId);
+          const { deps, queued, plans } = await inProcessDeps();
+          await startRunCore(deps, { period, startedBy: 'model' });
+          for (const plan of plans.filter((p) => p.runId === `run_${period}`))
+            await planPage(deps, plan.runId, plan.cursor);
+          if (m.hold === 'after-planning') await holdSet(partner.partnerId);
+          for (const ref of queued.filter((r) => r.partnerId === partner.partnerId && r.payoutId.includes(period)))
+            await sendPayout(deps, ref);
+          carried += m.earnings.reduce((a, b) => a + b, 0) + (m.adjustment ?? 0);
+          const transfers = (await transfersOf(`run_${period}`)).filter((t) => t.destination === partner.accountId);
+          const payable = m.hold === 'none' && carried >= 100;
+          if (transfers.length !== (payable ? 1 : 0)) return false;
+          if (payable) {
+            if (transfers[0]?.amount !== carried || carried > 99_999_999) return false;
+            paidTotal += carried;
+            carried = 0;
+          }
+          if (m.hold !== 'none') await holdLifted(partner.partnerId);
+          if ((await balanceOf(partner.partnerId)) !== carried) return false;
+        }
+        return paidTotal >= 0;
+      }),
+      { numRuns: 5 },
+    );
+  }, 240_000);
 });

@@ -205,55 +205,49 @@ describe('duplicates, late and reordered events', () => {
 });
 
 describe('disputes', () => {
-  it('flags the payment on charge.dispute.created, and an older dispute event never overwrites a newer one', async () => {
-    // The emulator does not model disputes: the events are built here, on a real charge, and signed like Stripe's.
+  it('flags the payment from Stripe’s dispute, and an older dispute event delivered late changes nothing', async () => {
+    // Stripe's dispute test card: the charge is disputed once it succeeds; the evidence token decides the outcome.
     const payee = await activePayee('wh-dispute');
     const buyer = await customer();
     const ops = await admin();
-    const { paymentId, paymentIntentId } = await paidIntent(buyer.idToken, payee.partnerId, 7_000);
-    const record = await paymentRecord(paymentId);
-    const chargeId = String(record?.stripeChargeId);
-    const now = Math.floor(Date.now() / 1000);
-    const disputeEvent = (type: string, status: string, created: number) =>
-      JSON.stringify({
-        id: `evt_dispute_${type}_${created}_${Math.random().toString(36).slice(2, 8)}`,
-        object: 'event',
-        api_version: '2026-10-28.endive',
-        created,
-        livemode: false,
-        pending_webhooks: 1,
-        request: { id: null, idempotency_key: null },
-        type,
-        data: {
-          object: {
-            id: `dp_${paymentIntentId.slice(3)}`,
-            object: 'dispute',
-            amount: 7_000,
-            currency: 'usd',
-            charge: chargeId,
-            payment_intent: paymentIntentId,
-            reason: 'fraudulent',
-            status,
-            created: now,
-          },
-        },
-      });
-    expect((await postPlatformWebhook(disputeEvent('charge.dispute.created', 'needs_response', now))).status).toBe(200);
-    expect((await postPlatformWebhook(disputeEvent('charge.dispute.closed', 'lost', now + 60))).status).toBe(200);
-    expect((await postPlatformWebhook(disputeEvent('charge.dispute.updated', 'under_review', now + 30))).status).toBe(
-      200,
-    );
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const created = await createIntent(buyer.idToken, {
+      payeeId: payee.partnerId,
+      amount: 7_000,
+      currency: 'usd',
+      kind: 'milestone',
+      description: 'Disputed job',
+    });
+    expect(created.status).toBe(201);
+    const paymentIntentId = created.body.clientSecret.split('_secret_')[0] ?? '';
+    await confirm(created.body.clientSecret, 'pm_card_createDispute');
+    await deliverWebhooks();
+    const [dispute] = (await stripeSdk().disputes.list({ payment_intent: paymentIntentId })).data;
+    expect(dispute?.status).toBe('needs_response');
+    await stripeSdk().disputes.update(String(dispute?.id), { evidence: { uncategorized_text: 'losing_evidence' } });
+    await deliverWebhooks();
+    const [opened] = await platformEvents([String(dispute?.id)], since);
+    expect(opened?.type).toBe('charge.dispute.created');
+    // The first event again, under a new id, after the dispute closed: it re-reads Stripe and changes nothing.
+    expect((await postPlatformWebhook(reissue(opened as Stripe.Event))).status).toBe(200);
 
     const page = await api<{ payments: AdminPayment[] }>('GET', '/admin/payments?limit=100', { token: ops.idToken });
-    const payment = page.body.payments.find((p) => p.id === paymentId);
+    const payment = page.body.payments.find((p) => p.id === created.body.paymentId);
     expect(payment).toMatchObject({
       status: 'paid',
       disputed: true,
       dispute: { status: 'lost', reason: 'fraudulent', amount: 7_000 },
     });
-    // A dispute alone moves no money in our ledger (the platform bears it; a transfer reversal would show).
-    expect(await visibleAmounts(payee.idToken)).toEqual([['earning', 6_300]]);
-    await expectBalanced(payee.partnerId);
+    // The lost dispute took the partner's share back (held, released, then clawed back by transfer reversal).
+    expect(await visibleAmounts(payee.idToken)).toEqual(
+      expect.arrayContaining([
+        ['earning', 6_300],
+        ['hold', -6_300],
+        ['release', 6_300],
+        ['clawback', -6_300],
+      ]),
+    );
+    expect(await expectBalanced(payee.partnerId)).toEqual({ usd: 0 });
   });
 });
 

@@ -98,7 +98,7 @@ export function ledgerWriteItems(entries: readonly LedgerRecord[]): TransactItem
   ];
 }
 
-function heldItem(earning: HeldEarning): Item {
+export function heldItem(earning: HeldEarning): Item {
   return { ...heldEarningKey(earning.externalId), entity: 'held-earning', ...earning };
 }
 

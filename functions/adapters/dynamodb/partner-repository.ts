@@ -74,6 +74,7 @@ function toPartner(item: Item): Partner {
     contactEmail: item.contactEmail ?? null,
     stateVersion: Number(item.stateVersion ?? 0),
     status: item.status,
+    ...(item.payoutHold ? { payoutHold: item.payoutHold } : {}),
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
     version: Number(item.version),

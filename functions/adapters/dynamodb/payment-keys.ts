@@ -79,6 +79,19 @@ export const heldEarningKey = (externalId: string): Key => ({ PK: `EARNING#${ext
 
 export const feePolicyKey = (partnerId: string): Key => ({ PK: `${PARTNER}${partnerId}`, SK: 'FEE_POLICY' });
 
+/** Operator actions on a partner's money (holds, adjustments, exclusions, kept reversals), newest last. */
+export const operatorActionKey = (partnerId: string, at: string, actionId: string): Key => ({
+  PK: `${PARTNER}${partnerId}`,
+  SK: `OPERATOR_ACTION#${at}#${actionId}`,
+});
+export const OPERATOR_ACTION_PREFIX = 'OPERATOR_ACTION#';
+
+/** A dispute on one of our payments, with what it holds or took back per partner. */
+export const disputeKey = (paymentId: string, disputeId: string): Key => ({
+  PK: `PAYMENT#${paymentId}`,
+  SK: `DISPUTE#${disputeId}`,
+});
+
 export const payoutKey = (partnerId: string, period: string, payoutId: string): Key => ({
   PK: `${PARTNER}${partnerId}`,
   SK: `PAYOUT#${period}#${payoutId}`,

@@ -32,6 +32,7 @@ import {
 } from './cursor.ts';
 import { partnerPk } from './keys.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
+import { operatorActionPut } from './operator-actions.ts';
 import {
   AWAITING_FUNDS_INDEX_PK,
   awaitingFundsIndexKeys,
@@ -95,6 +96,7 @@ function toPayout(item: Item): Payout {
     reason: item.reason ?? null,
     attemptStartedAt: item.attemptStartedAt ?? null,
     reversedAmount: Number(item.reversedAmount ?? 0),
+    keptAmount: Number(item.keptAmount ?? 0),
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
     version: Number(item.version ?? 1),
@@ -665,8 +667,9 @@ export const dynamoPayoutStore: PayoutStore = {
     }
   },
 
-  async carryForward(payout, reason, at, expected) {
+  async carryForward(payout, reason, at, expected, action) {
     return leaveOpenStatus(payout, [
+      action ? operatorActionPut(action) : undefined,
       payoutTransition(payout, 'carried_forward', at, {
         set: { reason },
         remove: expected.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
@@ -810,6 +813,51 @@ export const dynamoPayoutStore: PayoutStore = {
     }
     await updateEntries(releases.slice(ENTRIES_PER_TRANSACTION));
     return true;
+  },
+
+  async keepReversal(payout, plan, action) {
+    const at = action.at;
+    const now = Date.parse(at);
+    const entry: LedgerRecord = {
+      id: plan.entry.id,
+      partnerId: payout.partnerId,
+      currency: payout.currency,
+      type: 'adjustment',
+      amount: plan.entry.amount,
+      occurredAt: now,
+      description: plan.entry.description,
+      reference: payout.id,
+      payoutStatus: 'pending',
+      availableAt: now,
+      recordedAt: at,
+    };
+    try {
+      await transactWrite([
+        {
+          Update: {
+            TableName: tableName(),
+            Key: payoutKey(payout.partnerId, payout.period, payout.id),
+            UpdateExpression: 'SET keptAmount = :kept, updatedAt = :at, version = version + :one',
+            // Exactly the state the plan was computed from: a retry or a concurrent request keeps nothing twice.
+            ConditionExpression:
+              'reversedAmount = :reversed AND (attribute_not_exists(keptAmount) OR keptAmount = :previous)',
+            ExpressionAttributeValues: {
+              ':kept': plan.keptTotal,
+              ':at': at,
+              ':one': 1,
+              ':reversed': payout.reversedAmount,
+              ':previous': payout.keptAmount ?? 0,
+            },
+          },
+        },
+        ...ledgerWriteItems([entry]),
+        operatorActionPut(action),
+      ]);
+      return true;
+    } catch (error) {
+      if (isConditionCancelled(error)) return false;
+      throw error;
+    }
   },
 
   async listSkips(runId) {

@@ -3,7 +3,9 @@ import { createCheckoutSession } from './create-checkout-session.ts';
 import { createPaymentIntent } from './create-payment-intent.ts';
 import { paymentIntentOfCharge } from './payment-intent-of-charge.ts';
 import { retrieveCheckoutSession } from './retrieve-checkout-session.ts';
+import { retrieveDispute } from './retrieve-dispute.ts';
 import { retrievePayment } from './retrieve-payment.ts';
+import { reverseDestinationTransfer } from './reverse-transfer.ts';
 
 /** The payment operations the use cases need, one Stripe call each. */
 export const stripePayments: StripePayments = {
@@ -12,4 +14,6 @@ export const stripePayments: StripePayments = {
   retrievePayment,
   paymentIntentOfCharge,
   retrieveCheckoutSession,
+  retrieveDispute,
+  reverseTransfer: reverseDestinationTransfer,
 };

@@ -45,6 +45,7 @@ export function paymentView(intent: Stripe.PaymentIntent): StripePaymentView {
     applicationFee: fee?.amount ?? charge?.application_fee_amount ?? 0,
     applicationFeeRefunded: fee?.amount_refunded ?? 0,
     transferReversed: transfer?.amount_reversed ?? 0,
+    transferId: transfer?.id ?? (typeof charge?.transfer === 'string' ? charge.transfer : null),
     description: intent.description,
   };
 }

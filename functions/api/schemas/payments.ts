@@ -93,7 +93,7 @@ export type PartnerPayoutBody = Described<typeof PartnerPayout, ReturnType<typeo
 export const EarningEntry = z
   .strictObject({
     id: z.string(),
-    type: z.enum(['earning', 'refund', 'clawback', 'transfer', 'payout', 'reversal', 'adjustment']),
+    type: z.enum(['earning', 'refund', 'clawback', 'transfer', 'payout', 'reversal', 'adjustment', 'hold', 'release']),
     date: Instant.describe('When it happened.'),
     description: z.string(),
     reference: z.string().describe('Our id of what caused it (payment, order, external id, payout).'),

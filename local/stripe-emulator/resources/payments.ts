@@ -7,6 +7,7 @@ import type { RequestContext, Router } from '../router.ts';
 import { PLATFORM } from '../store.ts';
 import type { ApplicationFee, CardDetails, Charge, PaymentError, PaymentIntent, PaymentMethod } from '../types.ts';
 import { transferDestination } from './common.ts';
+import { DISPUTE_CARDS, type DisputeCard, openTestDispute } from './disputes.ts';
 import { recordTransfer } from './transfers.ts';
 
 /** Card funds settle after this long in test mode unless the card bypasses pending (4000 0000 0000 0077). */
@@ -17,6 +18,8 @@ interface TestCard {
   last4: string;
   bypassPending?: boolean;
   decline?: { code: string; declineCode?: string; message: string };
+  /** The charge is disputed once it succeeds (Stripe's dispute test cards). */
+  dispute?: DisputeCard;
 }
 
 const GENERIC_DECLINE = { code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' };
@@ -43,6 +46,13 @@ export const TEST_CARDS: Readonly<Record<string, TestCard>> = {
     last4: '0069',
     decline: { code: 'expired_card', message: 'Your card has expired.' },
   },
+  // Dispute test cards (4000 0000 0000 0259, 4000 0000 0000 2685, 4000 0000 0000 1976).
+  ...Object.fromEntries(
+    Object.entries(DISPUTE_CARDS).map(([id, dispute]) => [
+      id,
+      { brand: 'visa', last4: dispute.inquiry ? '1976' : dispute.reason === 'fraudulent' ? '0259' : '2685', dispute },
+    ]),
+  ),
   tok_visa: { brand: 'visa', last4: '4242' },
   tok_mastercard: { brand: 'mastercard', last4: '4444' },
   tok_bypassPending: { brand: 'visa', last4: '0077', bypassPending: true },
@@ -364,6 +374,7 @@ export function confirmPaymentIntent(core: EmulatorCore, pi: PaymentIntent, owne
   pi.amount_received = pi.amount;
   pi.last_payment_error = null;
   core.emit('payment_intent.succeeded', pi, { account });
+  disputeIfTestCard(core, pm, charge);
   return pi;
 }
 
@@ -518,7 +529,14 @@ function createCharge(ctx: RequestContext): Charge {
     transferGroup,
   });
   if (decline) throw cardError(decline);
+  disputeIfTestCard(core, pm, charge);
   return charge;
+}
+
+/** A charge paid with a dispute test card is disputed right after it succeeds, as in Stripe's test mode. */
+function disputeIfTestCard(core: EmulatorCore, pm: PaymentMethod, charge: Charge): void {
+  const dispute = cardOf(pm).dispute;
+  if (dispute) openTestDispute(core, charge, dispute);
 }
 
 export function registerPaymentRoutes(r: Router): void {

@@ -1,0 +1,52 @@
+import { GetCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import type { DisputeRecord } from '#core/disputes';
+import type { DisputeStore, LedgerRecord } from '#core/payment-ports';
+import { dynamo, tableName } from './client.ts';
+import { ledgerWriteItems } from './ledger-store.ts';
+import { disputeKey } from './payment-keys.ts';
+import { isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
+
+type Item = Record<string, NativeAttributeValue>;
+
+/** Entries grouped per partner and currency: each group is written with its running totals. */
+function entryGroups(entries: readonly LedgerRecord[]): LedgerRecord[][] {
+  const groups = new Map<string, LedgerRecord[]>();
+  for (const entry of entries) {
+    const key = `${entry.partnerId}#${entry.currency}`;
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * A dispute record (`PAYMENT#<paymentId>` / `DISPUTE#<disputeId>`) and the ledger entries its change books, in one
+ * transaction: a new record is a conditional put, a change is compare-and-set on its version.
+ */
+export const dynamoDisputeStore: DisputeStore = {
+  async get(paymentId, disputeId) {
+    const { Item: item } = await dynamo().send(
+      new GetCommand({ TableName: tableName(), Key: disputeKey(paymentId, disputeId), ConsistentRead: true }),
+    );
+    if (!item) return undefined;
+    const { PK: _pk, SK: _sk, entity: _entity, ...record } = item as Item;
+    return { ...(record as DisputeRecord), version: Number(record.version) };
+  },
+
+  async write({ record, expectedVersion, entries }) {
+    const put: TransactItem = {
+      Put: {
+        TableName: tableName(),
+        Item: { ...disputeKey(record.paymentId, record.id), entity: 'dispute', ...record },
+        ConditionExpression: expectedVersion === null ? 'attribute_not_exists(PK)' : 'version = :version',
+        ...(expectedVersion === null ? {} : { ExpressionAttributeValues: { ':version': expectedVersion } }),
+      },
+    };
+    try {
+      await transactWrite([put, ...entryGroups(entries).flatMap((group) => ledgerWriteItems(group))]);
+      return true;
+    } catch (error) {
+      if (isConditionCancelled(error)) return false;
+      throw error;
+    }
+  },
+};

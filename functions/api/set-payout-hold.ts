@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { holdPayouts } from '#core/operator';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { operatorDepsForRequest, operatorOf, Reason } from '#middleware/operator-request';
+import { PartnerId } from '#middleware/partner-request';
+
+const Path = z.strictObject({ partnerId: PartnerId });
+const Body = z.strictObject({ reason: Reason, until: z.iso.datetime({ offset: true }).optional() });
+
+/**
+ * `PUT /admin/partners/{partnerId}/payout-hold { reason, until? }` (admin group): no payout is planned or sent to the
+ * partner while the hold is in force (`operator_hold`); only an operator can lift it.
+ */
+export const handler = httpHandler(
+  { auth: 'admin', path: Path, body: Body, query: NoQuery },
+  async ({ path, body, identity }) => ({
+    status: 200,
+    body: await holdPayouts(operatorDepsForRequest(), path.partnerId, body, operatorOf(identity)),
+  }),
+);

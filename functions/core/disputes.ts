@@ -1,0 +1,389 @@
+import { syncCommission } from './earnings.ts';
+import { assertValidEntry, type EntryType } from './ledger.ts';
+import type { Currency } from './money.ts';
+import type { Payment } from './payment.ts';
+import type { LedgerRecord, PaymentDeps } from './payment-ports.ts';
+import { cumulativeShareRefunded } from './payment-state.ts';
+import { factTime, settlePayment } from './settlement.ts';
+
+/**
+ * Disputes (chargebacks) on destination charges. Stripe takes the disputed amount and its dispute fee from the
+ * platform's balance; the partner already has their share in their connected account. So:
+ *
+ * 1. `charge.dispute.created` (any dispute event for a dispute we have not seen): the partner's share of the
+ *    disputed amount is **held** — a held `hold` entry, available at once, so the partner's next payout nets it
+ *    (and a partner with nothing else to be paid carries a negative balance) until the dispute closes.
+ * 2. Closed as **won** (or an inquiry closed, or prevented): the hold is **released** (a `release` entry).
+ * 3. Closed as **lost**: the partner's share is taken back — the destination charge's transfer is reversed for it
+ *    (idempotency key `dispute-reversal:<disputeId>:<partnerId>`; the settlement then books it as a clawback like
+ *    any reversal) and the hold is released; what the transfer can no longer give back (already reversed by a
+ *    refund, or Stripe refuses) stays owed as a held `clawback` netted against later earnings. Stripe's dispute fee
+ *    is booked as the platform's policy says (`disputeFeePayer`: the platform absorbs it, or the partner pays it as a
+ *    held `clawback`). A referral commission on a disputed platform charge is clawed back like on a refund.
+ *
+ * Every event re-reads the dispute from Stripe, so a late, repeated or reordered event converges on Stripe's state;
+ * the dispute record (one per dispute, `held` → `won` | `lost`) is compare-and-set, written in one transaction with
+ * its entries. The decisions are pure plans per **share** — one per seller paid by the charge — so an order paying
+ * several sellers takes each seller's part back from that seller's transfer.
+ */
+
+export type DisputeStatus =
+  | 'warning_needs_response'
+  | 'warning_under_review'
+  | 'warning_closed'
+  | 'needs_response'
+  | 'under_review'
+  | 'won'
+  | 'lost'
+  | 'prevented';
+
+export type DisputeOutcome = 'open' | 'won' | 'lost';
+
+/** What each Stripe dispute status means for the partner's money. A new status must be decided here. */
+export const DISPUTE_OUTCOME: Readonly<Record<DisputeStatus, DisputeOutcome>> = {
+  warning_needs_response: 'open',
+  warning_under_review: 'open',
+  needs_response: 'open',
+  under_review: 'open',
+  warning_closed: 'won',
+  prevented: 'won',
+  won: 'won',
+  lost: 'lost',
+};
+
+export const isDisputeStatus = (value: string): value is DisputeStatus => Object.hasOwn(DISPUTE_OUTCOME, value);
+
+export interface StripeDisputeView {
+  id: string;
+  status: DisputeStatus;
+  reason: string | null;
+  amount: number;
+  currency: string;
+  chargeId: string | null;
+  paymentIntentId: string | null;
+  /** Stripe's dispute fee taken with the withdrawal (null: none, e.g. an inquiry). */
+  fee: { amount: number; currency: string } | null;
+  created: number;
+}
+
+export type TransferReversalOutcome =
+  | { kind: 'reversed'; reversalId: string; amount: number }
+  /** Stripe refused the reversal for good (the transfer cannot give this back): the share is owed instead. */
+  | { kind: 'not_reversible'; message: string };
+
+/** One seller's part of a disputed payment: what that seller received and can be asked to give back. */
+export interface DisputeShare {
+  partnerId: string;
+  currency: Currency;
+  /** The transfer that paid this seller (the destination charge's), if any. */
+  transferId: string | null;
+  /** The seller's share of the disputed amount. */
+  amount: number;
+}
+
+export interface DisputeShareState extends DisputeShare {
+  /** Held while the dispute is open (0 after the release). */
+  held: number;
+  /** Taken back by transfer reversal. */
+  reversed: number;
+  /** Owed as a held clawback (what no reversal could take back). */
+  owed: number;
+  /** Dispute fee charged to the seller. */
+  feeCharged: number;
+}
+
+/** `reversing`: lost, with the amounts to take back fixed (so every retry sends the same reversal). */
+export type DisputePhase = 'held' | 'reversing' | 'won' | 'lost';
+
+export interface DisputeRecord {
+  id: string;
+  paymentId: string;
+  phase: DisputePhase;
+  status: DisputeStatus;
+  amount: number;
+  shares: DisputeShareState[];
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export interface DisputeWrite {
+  record: DisputeRecord;
+  /** null: the record is new (conditional put). */
+  expectedVersion: number | null;
+  entries: LedgerRecord[];
+}
+
+export interface DisputePlan {
+  write: DisputeWrite;
+  outcome: 'dispute_held' | 'dispute_released' | 'dispute_clawed_back' | 'dispute_closed_unheld';
+}
+
+export interface ReversalRequest {
+  partnerId: string;
+  transferId: string;
+  amount: number;
+  idempotencyKey: string;
+}
+
+/**
+ * The sellers' shares of a disputed amount. The partner's share of `disputed` uses the same half-up rule as a
+ * refund's (`cumulativeShareRefunded`), never more than what they still hold from the payment (their net minus what
+ * was already taken back).
+ */
+export function disputeShares(
+  payment: Payment,
+  disputedAmount: number,
+  transfer: { id: string | null },
+): DisputeShare[] {
+  const disputed = Math.min(Math.max(0, disputedAmount), payment.amount);
+  const share = cumulativeShareRefunded(payment.amount, payment.fee, disputed);
+  const amount = Math.max(0, Math.min(share, payment.net - payment.partnerRefunded));
+  return [{ partnerId: payment.partnerId, currency: payment.currency, transferId: transfer.id, amount }];
+}
+
+function entry(
+  record: Pick<DisputeRecord, 'id' | 'paymentId'>,
+  share: DisputeShare,
+  kind: string,
+  type: EntryType,
+  amount: number,
+  description: string,
+  at: number,
+  recordedAt: string,
+): LedgerRecord {
+  const written: LedgerRecord = {
+    id: `dispute:${record.id}:${share.partnerId}:${kind}`,
+    partnerId: share.partnerId,
+    currency: share.currency,
+    type,
+    amount,
+    occurredAt: at,
+    description,
+    reference: record.paymentId,
+    // Held by the platform and available at once: the next payout nets it.
+    payoutStatus: 'pending',
+    availableAt: at,
+    recordedAt,
+  };
+  assertValidEntry(written);
+  return written;
+}
+
+/** A dispute seen for the first time: hold each seller's share. */
+export function planDisputeHold(
+  payment: Payment,
+  dispute: StripeDisputeView,
+  shares: readonly DisputeShare[],
+  now: number,
+): DisputePlan {
+  const at = new Date(now).toISOString();
+  const occurredAt = factTime(dispute.created, now);
+  const record: DisputeRecord = {
+    id: dispute.id,
+    paymentId: payment.id,
+    phase: 'held',
+    status: dispute.status,
+    amount: dispute.amount,
+    shares: shares.map((share) => ({ ...share, held: share.amount, reversed: 0, owed: 0, feeCharged: 0 })),
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  };
+  const entries = record.shares
+    .filter((share) => share.held > 0)
+    .map((share) =>
+      entry(record, share, 'hold', 'hold', -share.held, `Held while disputed: ${payment.description}`, occurredAt, at),
+    );
+  return { write: { record, expectedVersion: null, entries }, outcome: 'dispute_held' };
+}
+
+/** A held dispute closed in the platform's favour: every hold is released. */
+export function planDisputeWon(record: DisputeRecord, dispute: StripeDisputeView, now: number): DisputePlan {
+  const at = new Date(now).toISOString();
+  const entries = record.shares
+    .filter((share) => share.held > 0)
+    .map((share) => entry(record, share, 'release', 'release', share.held, `Dispute won: hold released`, now, at));
+  return {
+    write: {
+      record: {
+        ...record,
+        phase: 'won',
+        status: dispute.status,
+        shares: record.shares.map((share) => ({ ...share, held: 0 })),
+        updatedAt: at,
+        version: record.version + 1,
+      },
+      expectedVersion: record.version,
+      entries,
+    },
+    outcome: 'dispute_released',
+  };
+}
+
+/**
+ * A lost dispute's amounts, fixed before any reversal is sent: each seller's share, but never more than what they
+ * still hold from the payment now (a refund since the dispute opened may have taken part of it back already).
+ */
+export function planDisputeReversing(record: DisputeRecord, payment: Payment, now: number): DisputeWrite {
+  const stillHeld = Math.max(0, payment.net - payment.partnerRefunded);
+  return {
+    record: {
+      ...record,
+      phase: 'reversing',
+      shares: record.shares.map((share) =>
+        share.partnerId === payment.partnerId ? { ...share, amount: Math.min(share.amount, stillHeld) } : share,
+      ),
+      updatedAt: new Date(now).toISOString(),
+      version: record.version + 1,
+    },
+    expectedVersion: record.version,
+    entries: [],
+  };
+}
+
+/**
+ * The transfer reversals a lost dispute asks for: each seller's share from their own transfer. The request depends
+ * only on the record (never on the transfer's current state), so a retry sends the very same request under the same
+ * key; a share the transfer can no longer give back is refused by Stripe and is then owed instead.
+ */
+export function planDisputeReversals(record: DisputeRecord): ReversalRequest[] {
+  return record.shares
+    .filter(
+      (share): share is DisputeShareState & { transferId: string } => share.transferId !== null && share.amount > 0,
+    )
+    .map((share) => ({
+      partnerId: share.partnerId,
+      transferId: share.transferId,
+      amount: share.amount,
+      idempotencyKey: `dispute-reversal:${record.id}:${share.partnerId}`,
+    }));
+}
+
+/**
+ * A lost dispute, once the reversals were tried: each hold is released; what was not reversed is owed as a held
+ * clawback; the dispute fee is charged to the sellers (in proportion to their shares) when the partner pays it.
+ */
+export function planDisputeLoss(
+  record: DisputeRecord,
+  dispute: StripeDisputeView,
+  reversed: ReadonlyMap<string, number>,
+  feePayer: 'platform' | 'partner',
+  now: number,
+): DisputePlan {
+  const at = new Date(now).toISOString();
+  const entries: LedgerRecord[] = [];
+  const total = record.shares.reduce((sum, share) => sum + share.amount, 0);
+  const fee = feePayer === 'partner' && dispute.fee ? dispute.fee : null;
+  let feeLeft = fee?.amount ?? 0;
+  const shares = record.shares.map((share, index) => {
+    const back = Math.min(reversed.get(share.partnerId) ?? 0, share.amount);
+    const owed = share.amount - back;
+    if (share.held > 0) {
+      entries.push(entry(record, share, 'release', 'release', share.held, 'Dispute lost: hold released', now, at));
+    }
+    if (owed > 0) {
+      entries.push(
+        entry(record, share, 'clawback', 'clawback', -owed, 'Dispute lost: share owed to the platform', now, at),
+      );
+    }
+    let feeCharged = 0;
+    if (fee && fee.currency === share.currency && total > 0) {
+      const last = index === record.shares.length - 1;
+      feeCharged = last ? feeLeft : Math.floor((fee.amount * share.amount) / total);
+      feeLeft -= feeCharged;
+      if (feeCharged > 0) {
+        entries.push(entry(record, share, 'fee', 'clawback', -feeCharged, 'Dispute fee', now, at));
+      }
+    }
+    return { ...share, held: 0, reversed: back, owed, feeCharged };
+  });
+  return {
+    write: {
+      record: { ...record, phase: 'lost', status: dispute.status, shares, updatedAt: at, version: record.version + 1 },
+      expectedVersion: record.version,
+      entries,
+    },
+    outcome: 'dispute_clawed_back',
+  };
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Any `charge.dispute.*` event: re-reads the dispute and its payment from Stripe and converges (see above).
+ * Returns what happened, for the webhook's log.
+ */
+export async function handleDispute(deps: PaymentDeps, disputeId: string, eventCreated: number): Promise<string> {
+  const dispute = await deps.stripe.retrieveDispute(disputeId);
+  const paymentIntentId =
+    dispute.paymentIntentId ?? (dispute.chargeId ? await deps.stripe.paymentIntentOfCharge(dispute.chargeId) : null);
+  if (!paymentIntentId) return 'no_payment_intent';
+  const view = await deps.stripe.retrievePayment(paymentIntentId);
+  const paymentId = view.metadata.paymentId;
+  const outcome = DISPUTE_OUTCOME[dispute.status];
+  if (!paymentId) {
+    // A platform charge: a referral commission on it is clawed back when the dispute is lost, as on a refund.
+    if (outcome !== 'lost') return 'ignored_dispute';
+    return syncCommission(deps, view, eventCreated, dispute.amount);
+  }
+  const nowIso = deps.clock.now().toISOString();
+  const recorded = await deps.payments.recordDispute(
+    paymentId,
+    { id: dispute.id, status: dispute.status, reason: dispute.reason, amount: dispute.amount, eventCreated },
+    nowIso,
+  );
+  if (recorded) deps.log.warn('Payment disputed', { paymentId, disputeId: dispute.id, status: dispute.status });
+
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const payment = await deps.payments.getPayment(paymentId);
+    if (!payment) return 'unknown_payment';
+    const now = deps.clock.now().getTime();
+    let record = await deps.disputes.get(paymentId, dispute.id);
+    if (!record) {
+      const shares = disputeShares(payment, dispute.amount, { id: view.transferId ?? null });
+      const hold = planDisputeHold(payment, dispute, shares, now);
+      if (outcome === 'won') {
+        // Closed in our favour before we held anything: nothing to hold or release.
+        const closed = { ...hold.write, record: { ...hold.write.record, phase: 'won' as const }, entries: [] };
+        if (await deps.disputes.write(closed)) return 'dispute_closed_unheld';
+        continue;
+      }
+      if (!(await deps.disputes.write(hold.write))) continue;
+      if (outcome === 'open') return 'dispute_held';
+      record = hold.write.record;
+    }
+    if ((record.phase !== 'held' && record.phase !== 'reversing') || outcome === 'open') return 'dispute_unchanged';
+    if (outcome === 'won') {
+      const plan = planDisputeWon(record, dispute, now);
+      if (await deps.disputes.write(plan.write)) return plan.outcome;
+      continue;
+    }
+    // Lost: fix the amounts first (a retry after a crash sends the very same reversals under the same keys)...
+    if (record.phase === 'held') {
+      const reversing = planDisputeReversing(record, payment, now);
+      if (!(await deps.disputes.write(reversing))) continue;
+      record = reversing.record;
+    }
+    // ...take each seller's share back from their transfer, then book the rest.
+    const reversed = new Map<string, number>();
+    for (const request of planDisputeReversals(record)) {
+      const result = await deps.stripe.reverseTransfer({
+        transferId: request.transferId,
+        amount: request.amount,
+        idempotencyKey: request.idempotencyKey,
+        metadata: { disputeId: dispute.id, paymentId, partnerId: request.partnerId },
+      });
+      if (result.kind === 'reversed') reversed.set(request.partnerId, result.amount);
+      else deps.log.warn('Dispute share could not be reversed; owed instead', { paymentId, message: result.message });
+    }
+    const plan = planDisputeLoss(record, dispute, reversed, deps.settings.disputeFeePayer, now);
+    if (!(await deps.disputes.write(plan.write))) continue;
+    // The reversal is also announced by transfer.reversed; settling now books it without waiting for that event.
+    if (reversed.size > 0) {
+      await settlePayment(deps, paymentId, await deps.stripe.retrievePayment(paymentIntentId), eventCreated);
+    }
+    return plan.outcome;
+  }
+  throw new Error(`Dispute ${disputeId} kept conflicting with concurrent writes`);
+}

@@ -1,0 +1,235 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DISPUTE_OUTCOME,
+  disputeShares,
+  planDisputeHold,
+  planDisputeLoss,
+  planDisputeReversals,
+  planDisputeReversing,
+  planDisputeWon,
+  type StripeDisputeView,
+} from '#core/disputes';
+import { MAXIMUM_TRANSFER } from '#core/money';
+import { planAdjustment, planExclusion, planHold, planKeepReversal } from '#core/operator';
+import type { Partner } from '#core/partner';
+import { newPayment, type Payment } from '#core/payment';
+import { decidePayout, ineligibility, type PayoutCandidate } from '#core/payout-rules';
+import type { Payout } from '#core/payouts';
+
+const NOW = Date.UTC(2026, 10, 22, 12);
+const operator = { sub: 'admin-sub', email: 'ops@example.com' };
+const payee = { id: 'ptn_aaaaaaaaaaaaaaaaaaaaaaaa', stripeAccountId: 'acct_payee' } as Partner & {
+  stripeAccountId: string;
+};
+
+function payment(amount: number, bps = 1_000): Payment {
+  const p = newPayment({
+    id: 'pay_bbbbbbbbbbbbbbbbbbbbbbbb',
+    kind: 'milestone',
+    orderId: null,
+    payee,
+    customerSub: 'customer',
+    amount,
+    currency: 'usd',
+    fee: { bps },
+    description: 'Job',
+    metadata: {},
+    at: new Date(NOW).toISOString(),
+  });
+  return { ...p, status: 'paid' };
+}
+
+const dispute = (status: StripeDisputeView['status'], amount: number): StripeDisputeView => ({
+  id: 'dp_1',
+  status,
+  reason: 'fraudulent',
+  amount,
+  currency: 'usd',
+  chargeId: 'ch_1',
+  paymentIntentId: 'pi_1',
+  fee: { amount: 1_500, currency: 'usd' },
+  created: NOW / 1000,
+});
+
+describe('dispute plans', () => {
+  it('holds the partner share of the disputed amount, releases it when won', () => {
+    const p = payment(10_000);
+    const shares = disputeShares(p, 10_000, { id: 'tr_1' });
+    expect(shares).toEqual([{ partnerId: payee.id, currency: 'usd', transferId: 'tr_1', amount: 9_000 }]);
+    const hold = planDisputeHold(p, dispute('needs_response', 10_000), shares, NOW);
+    expect(hold.write.entries.map((e) => [e.type, e.amount, e.payoutStatus])).toEqual([['hold', -9_000, 'pending']]);
+    const won = planDisputeWon(hold.write.record, dispute('won', 10_000), NOW);
+    expect(won.write.entries.map((e) => [e.type, e.amount])).toEqual([['release', 9_000]]);
+    expect(won.write).toMatchObject({ expectedVersion: 1, record: { phase: 'won', version: 2 } });
+  });
+
+  it('a lost dispute: reversal of what the partner still holds, the rest owed, the fee as the policy says', () => {
+    const p = payment(10_000);
+    const hold = planDisputeHold(p, dispute('needs_response', 10_000), disputeShares(p, 10_000, { id: 'tr_1' }), NOW);
+    // A refund since the dispute opened already took 2,250 back from the partner.
+    const reversing = planDisputeReversing(hold.write.record, { ...p, partnerRefunded: 2_250 }, NOW);
+    expect(reversing.record.shares[0]?.amount).toBe(6_750);
+    expect(planDisputeReversals(reversing.record)).toEqual([
+      { partnerId: payee.id, transferId: 'tr_1', amount: 6_750, idempotencyKey: `dispute-reversal:dp_1:${payee.id}` },
+    ]);
+    const reversed = planDisputeLoss(
+      reversing.record,
+      dispute('lost', 10_000),
+      new Map([[payee.id, 6_750]]),
+      'platform',
+      NOW,
+    );
+    expect(reversed.write.entries.map((e) => [e.type, e.amount])).toEqual([['release', 9_000]]);
+    const refused = planDisputeLoss(reversing.record, dispute('lost', 10_000), new Map(), 'partner', NOW);
+    expect(refused.write.entries.map((e) => [e.id.split(':').at(-1), e.type, e.amount])).toEqual([
+      ['release', 'release', 9_000],
+      ['clawback', 'clawback', -6_750],
+      ['fee', 'clawback', -1_500],
+    ]);
+  });
+
+  it('every Stripe dispute status has an outcome; shares never exceed the partner net', () => {
+    expect(Object.keys(DISPUTE_OUTCOME).sort()).toEqual(
+      [
+        'lost',
+        'needs_response',
+        'prevented',
+        'under_review',
+        'warning_closed',
+        'warning_needs_response',
+        'warning_under_review',
+        'won',
+      ].sort(),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 50, max: 99_999_999 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.nat(),
+        (amount, bps, disputed) => {
+          const p = payment(amount, bps);
+          const [share] = disputeShares(p, disputed % (amount + 1), { id: null });
+          return share !== undefined && share.amount >= 0 && share.amount <= p.net;
+        },
+      ),
+    );
+  });
+});
+
+const candidate = (held: PayoutCandidate['held'], overrides: Partial<PayoutCandidate> = {}): PayoutCandidate => ({
+  partnerId: payee.id,
+  status: 'active',
+  payoutPreference: 'stripe',
+  hold: null,
+  currency: 'usd',
+  held,
+  ...overrides,
+});
+const rules = { minimumPayout: {}, defaultMinimum: 100 };
+const entry = (id: string, amount: number, availableAt = 0) => ({ id, amount, availableAt });
+
+describe('payout decisions: holds and bounds', () => {
+  it('an operator hold comes first and lapses at its end; the partner’s preference cannot override it', () => {
+    const held = { reason: 'fraud', until: NOW + 1_000 };
+    expect(ineligibility({ status: 'active', payoutPreference: 'stripe', hold: held }, NOW)).toBe('operator_hold');
+    expect(ineligibility({ status: 'restricted', payoutPreference: 'manual', hold: held }, NOW)).toBe('operator_hold');
+    expect(ineligibility({ status: 'active', payoutPreference: 'stripe', hold: held }, NOW + 1_000)).toBeNull();
+    expect(decidePayout(candidate([entry('a', 500)], { hold: held }), NOW, rules, NOW)).toEqual({
+      kind: 'skip',
+      reason: 'operator_hold',
+      amount: 500,
+    });
+  });
+
+  it('never pays more than one Transfer carries and never throws, whatever the entries', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ amount: fc.integer({ min: -MAXIMUM_TRANSFER, max: Number.MAX_SAFE_INTEGER }), at: fc.nat(100) }),
+          {
+            maxLength: 8,
+          },
+        ),
+        (items) => {
+          const held = items.filter((i) => i.amount !== 0).map((i, n) => entry(`e${n}`, i.amount, i.at));
+          const decision = decidePayout(candidate(held), 1_000, rules);
+          if (decision.kind === 'skip') return true;
+          const paid = held.filter((e) => decision.entryIds.includes(e.id)).reduce((s, e) => s + e.amount, 0);
+          return decision.amount === paid && decision.amount >= 100 && decision.amount <= MAXIMUM_TRANSFER;
+        },
+      ),
+    );
+    expect(decidePayout(candidate([entry('a', Number.MAX_SAFE_INTEGER), entry('b', 10)]), 1_000, rules)).toEqual({
+      kind: 'skip',
+      reason: 'amount_too_large',
+      amount: 0,
+    });
+  });
+});
+
+describe('operator plans', () => {
+  const payout = (overrides: Partial<Payout>): Payout => ({
+    id: `po_2026-10_usd_${payee.id}`,
+    runId: 'run_2026-10',
+    partnerId: payee.id,
+    period: '2026-10',
+    currency: 'usd',
+    amount: 4_000,
+    status: 'planned',
+    entries: [],
+    attempt: 0,
+    stripeTransferId: null,
+    reason: null,
+    attemptStartedAt: null,
+    reversedAmount: 0,
+    createdAt: '',
+    updatedAt: '',
+    version: 1,
+    ...overrides,
+  });
+
+  it('records who and why with every plan', () => {
+    const now = new Date(NOW);
+    expect(planHold(payee.id, { reason: 'fraud' }, operator, now).action).toMatchObject({
+      action: 'payout_hold_set',
+      by: operator,
+      reason: 'fraud',
+    });
+    expect(() => planHold(payee.id, { reason: 'x', until: new Date(NOW - 1).toISOString() }, operator, now)).toThrow(
+      /future/,
+    );
+    const adjustment = planAdjustment(
+      { partnerId: payee.id, amount: -3_000, currency: 'usd', reason: 'correction', externalId: 'x1' },
+      'usd',
+      operator,
+      now,
+    );
+    expect(adjustment.entry).toMatchObject({
+      type: 'adjustment',
+      amount: -3_000,
+      payoutStatus: 'pending',
+      availableAt: NOW,
+    });
+    expect(adjustment.action.by).toEqual(operator);
+  });
+
+  it('excludes only payouts no transfer can exist for; keeps only what was reversed and not kept', () => {
+    const now = new Date(NOW);
+    expect(planExclusion(payout({ status: 'awaiting_funds', attempt: 2 }), 'r', operator, now).expected).toEqual({
+      status: 'awaiting_funds',
+      attempt: 2,
+    });
+    for (const status of ['sending', 'paid', 'reversed', 'carried_forward'] as const) {
+      expect(() => planExclusion(payout({ status }), 'r', operator, now)).toThrow(/cannot be excluded/);
+    }
+    const kept = planKeepReversal(
+      payout({ status: 'reversed', reversedAmount: 4_000, keptAmount: 1_000 }),
+      'fraud',
+      operator,
+      now,
+    );
+    expect(kept.plan).toMatchObject({ kept: 3_000, keptTotal: 4_000, entry: { amount: -3_000 } });
+    expect(() => planKeepReversal(payout({ status: 'paid' }), 'fraud', operator, now)).toThrow();
+  });
+});
