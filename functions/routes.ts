@@ -145,7 +145,7 @@ function operatorRoutes(): RouteDefinition[] {
 }
 
 /**
- * Payments, the platform webhook, the ledger and earnings (issue 5). Stripe's key only where Stripe is called
+ * Payments, the platform webhook, the ledger and earnings. Stripe's key only where Stripe is called
  * (creating payments, and the webhook, which re-reads each payment); reads are read-only on the table.
  */
 /** The monthly payout run's operator routes (admin group). */
@@ -267,7 +267,7 @@ function paymentRoutes(): RouteDefinition[] {
 }
 
 /**
- * Partners, teams, onboarding (issue 4). Grants: partner data is read-write for routes that may create the personal
+ * Partners, teams, onboarding. Grants: partner data is read-write for routes that may create the personal
  * partner on first use; Stripe's key only where Stripe is called; the state key only where onboarding URLs are
  * signed or verified. Members join by invitation (no route looks users up in the pool).
  */

@@ -1,6 +1,6 @@
 import { DomainError, type ErrorKind } from '#core/errors';
 
-/** The one table from error kind to HTTP status (ARCHITECTURE.md §4). */
+/** The one table from error kind to HTTP status. */
 export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   validation: 400,
   unauthenticated: 401,

@@ -7,7 +7,7 @@ import { signPayload } from '#local/stripe-emulator/index';
 import { deliverWebhooks, emulator, eventually, newPartnerUser, onboard, stripeSdk, tableItem } from './connect.ts';
 import { api, stackInfo, uniqueEmail, user } from './local.ts';
 
-/** Integration helpers for payments, the platform webhook and the ledger (issue 5). */
+/** Integration helpers for payments, the platform webhook and the ledger. */
 
 export { deliverWebhooks, emulator, eventually, stripeSdk, tableItem };
 

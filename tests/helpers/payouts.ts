@@ -5,7 +5,7 @@ import type { payoutRunView } from '#core/payout-views';
 import { api } from './local.ts';
 import { admin, eventually, stripeSdk } from './payments.ts';
 
-/** Integration helpers for the monthly payout run (issue 6). */
+/** Integration helpers for the monthly payout run. */
 
 /** The API's run view, as `GET /admin/payout-runs/{runId}` returns it. */
 export type RunView = ReturnType<typeof payoutRunView>;

@@ -172,7 +172,7 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'get-order-admin': { request: (w) => ({ path: { orderId: w.orderId } }) },
   'set-fee-policy': { request: (w) => ({ path: { partnerId: w.victim.partnerId }, body: { bps: 250 } }) },
   'list-partners-admin': { request: () => ({ query: { status: 'active', limit: '5' } }) },
-  // The payout run's admin routes (issue 6). Refusal tests name a real run of a past month; the probe (and the
+  // The payout run's admin routes. Refusal tests name a real run of a past month; the probe (and the
   // fuzz, which starts from it) a dry run of a month to come, so no generated body can start a run whose
   // asynchronous work would change the table under later cases (a real run of it is refused: period_in_future;
   // the month after next is not even a dry run's).
@@ -284,7 +284,7 @@ export const ADMIN_ROUTES = ROUTES.filter((route) => route.auth === 'admin');
 
 export const label = (route: RouteDefinition) => `${route.name} (${route.method} ${route.path})`;
 
-/** The error shape of every refusal (ARCHITECTURE.md §4). */
+/** The error shape of every refusal. */
 export function isErrorShape(body: unknown): boolean {
   if (!body || typeof body !== 'object') return false;
   const error = (body as { error?: unknown }).error;

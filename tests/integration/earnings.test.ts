@@ -147,7 +147,7 @@ describe('platform-held earnings', () => {
     const auto = history.body.entries.find((e) => e.reference === ids.auto);
     expect(Date.parse(String(auto?.availableAt)) - now).toBeGreaterThan(6.9 * DAY);
 
-    // The payout planner's query (issue 6): held entries available by a time, across partners, from the index.
+    // The payout planner's query: held entries available by a time, across partners, from the index.
     Object.assign(process.env, functionEnvironment(stackInfo(), 'unused', ''));
     resetConfigForTests();
     const { dynamoLedgerStore } = await import('#adapters/dynamodb/ledger-store');

@@ -1,5 +1,5 @@
 /**
- * Keys of payments, orders, the ledger and payouts (issue 5), in the style of keys.ts. Only adapters/dynamodb
+ * Keys of payments, orders, the ledger and payouts, in the style of keys.ts. Only adapters/dynamodb
  * imports this module.
  *
  * | Item                     | PK                  | SK                                   | Index keys                                  |
