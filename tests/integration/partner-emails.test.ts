@@ -12,6 +12,8 @@ import type { CapturedMail } from '#local/mail';
 import { LOCAL_EVENT_BUS } from '#local/stack';
 import { newPartnerUser } from '#tests/connect';
 import { api, stackInfo } from '#tests/local';
+import { activePayee } from '#tests/payments';
+import { freshPeriod, opsToken, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
 
 /**
  * Partner emails: an event in the outbox reaches the email worker through the stream and the bus, and the partner's
@@ -59,6 +61,30 @@ const payout = (payoutId: string, amount: number) => ({
 });
 
 describe('partner emails', () => {
+  it('a real payout run writes payout.paid with its transfer and the partner is emailed the amount', async () => {
+    const partner = await activePayee('mail-run');
+    const { period, inside } = await freshPeriod();
+    await recordHeld(partner.partnerId, 4_321, inside);
+    expect((await startRun(period)).status).toBe(202);
+    expect((await settledRun(period)).status).toBe('completed');
+    const [transfer] = await transfersOf(`run_${period}`);
+    const mail = await waitForMail(partner.email, 1);
+    expect(mail.map((m) => m.subject)).toEqual(['Local Platform sent you $43.21']);
+    expect(mail[0]?.text).toContain(period);
+    const ops = await opsToken();
+    const events = await api<{ events: { type: string; data: Record<string, unknown> }[] }>(
+      'GET',
+      `/admin/events?partnerId=${partner.partnerId}&type=payout.paid`,
+      { token: ops },
+    );
+    expect(events.body.events).toEqual([
+      expect.objectContaining({
+        type: 'payout.paid',
+        data: expect.objectContaining({ period, amount: 4_321, currency: 'usd', transferId: transfer?.id }),
+      }),
+    ]);
+  });
+
   it('sends payout paid and payout failed emails with the amounts, in text and HTML', async () => {
     const partner = await newPartnerUser('mail');
     await publish(

@@ -10,6 +10,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { CURRENCIES, type Currency } from '#core/money';
 import type { LedgerRecord } from '#core/payment-ports';
+import {
+  payoutAwaitingFundsEvent,
+  payoutCarriedForwardEvent,
+  payoutPaidEvent,
+  payoutReversedEvent,
+} from '#core/payout-events';
 import type { HeldEntry, SkipReason } from '#core/payout-rules';
 import { periodOfPayoutId, SKIP_REASONS } from '#core/payout-rules';
 import {
@@ -33,6 +39,7 @@ import {
 import { partnerPk } from './keys.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
 import { operatorActionPut } from './operator-actions.ts';
+import { outboxPut } from './outbox.ts';
 import {
   AWAITING_FUNDS_INDEX_PK,
   awaitingFundsIndexKeys,
@@ -649,6 +656,7 @@ export const dynamoPayoutStore: PayoutStore = {
           }),
           ...ledgerWriteItems([entry]),
           ...(counters ? [counters] : []),
+          outboxPut(payoutPaidEvent(payout, transferId, at)),
           ...settle.slice(0, ENTRIES_PER_TRANSACTION),
         ]);
       } catch (error) {
@@ -670,6 +678,7 @@ export const dynamoPayoutStore: PayoutStore = {
   async carryForward(payout, reason, at, expected, action) {
     return leaveOpenStatus(payout, [
       action ? operatorActionPut(action) : undefined,
+      outboxPut(payoutCarriedForwardEvent(payout, reason, at)),
       payoutTransition(payout, 'carried_forward', at, {
         set: { reason },
         remove: expected.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],
@@ -724,6 +733,7 @@ export const dynamoPayoutStore: PayoutStore = {
           attempt: expected.attempt,
         }),
         ...(counters ? [counters] : []),
+        outboxPut(payoutAwaitingFundsEvent(payout, expected.attempt, at)),
       ]);
       return true;
     } catch (error) {
@@ -805,6 +815,7 @@ export const dynamoPayoutStore: PayoutStore = {
           },
         },
         ...ledgerWriteItems([entry]),
+        outboxPut(payoutReversedEvent(payout, total, at)),
         ...releases.slice(0, ENTRIES_PER_TRANSACTION),
       ]);
     } catch (error) {
