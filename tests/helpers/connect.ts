@@ -159,7 +159,11 @@ export async function eventsOf(accountId: string, type?: string): Promise<Stripe
   return events.reverse();
 }
 
-/** Polls until `check` passes (webhook effects land asynchronously). */
+/**
+ * Polls until `check` passes (webhook effects land asynchronously) and returns the value that passed. Throws when
+ * the time runs out, naming the condition and the last value read: a caller never goes on with a state it did not
+ * reach, whether or not it uses the value.
+ */
 export async function eventually<T>(
   read: () => Promise<T>,
   check: (value: T) => boolean,
@@ -167,9 +171,24 @@ export async function eventually<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
-  while (!check(value) && Date.now() < deadline) {
+  while (!check(value)) {
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `eventually: ${check.toString()} still false after ${timeoutMs} ms; last value: ${describe(value)}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
     value = await read();
   }
   return value;
+}
+
+function describe(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => (v instanceof Headers ? undefined : v)) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 1_000 ? `${text.slice(0, 1_000)}…` : text;
 }
