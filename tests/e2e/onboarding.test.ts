@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import type { OnboardingState } from '#core/partner';
 import { signOnboardingState } from '#core/signed-state';
-import type { Delivery, DeliveryMode } from '#local/stripe-emulator/index';
+import type { Delivery } from '#local/stripe-emulator/index';
 import {
   connectStatus,
   deliverWebhooks,
@@ -15,6 +15,7 @@ import {
   postConnectWebhook,
   stripeSdk,
   tableItem,
+  withDeliveryMode,
 } from '#tests/connect';
 import { api, stackInfo, uniqueEmail, user } from '#tests/local';
 import { paymentIntentIdOf, paymentRecord, queryTable } from '#tests/payments';
@@ -130,21 +131,6 @@ async function activePartner(prefix: string) {
   const stored = await profile(partner.partnerId);
   expect(stored.status).toBe('active');
   return { ...partner, accountId: stored.stripeAccountId ?? '' };
-}
-
-/**
- * Runs `body` with the emulator's delivery mode changed (every webhook, so only inside this sequential file), and
- * always puts the default mode back and delivers what was held.
- */
-async function withDeliveryMode(mode: Partial<DeliveryMode>, body: () => Promise<void>) {
-  await deliverWebhooks();
-  await emulator().setDeliveryMode(mode);
-  try {
-    await body();
-  } finally {
-    await emulator().setDeliveryMode({ hold: false, reorder: false, duplicate: false, delayMs: 0 });
-    await deliverWebhooks();
-  }
 }
 
 describe('the whole journey over HTTP', () => {

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { expect } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
-import { EmulatorControlClient, signPayload } from '#local/stripe-emulator/index';
+import { type DeliveryMode, EmulatorControlClient, signPayload } from '#local/stripe-emulator/index';
 import { api, stackInfo, uniqueEmail, user } from './local.ts';
 
 /** Integration helpers for partners and Connect onboarding against the local stack and the Stripe emulator. */
@@ -134,6 +134,25 @@ export async function connectStatus(token: string, partnerId?: string, refresh =
 export async function deliverWebhooks(): Promise<void> {
   await emulator().flushWebhooks();
 }
+
+/**
+ * Runs `body` with the emulator's delivery mode changed (every webhook: only inside a sequential file), and always
+ * puts the default mode back and delivers what was held. Holding deliveries is how a test attributes Stripe calls
+ * to one request: no webhook handler can read Stripe in the meantime.
+ */
+export async function withDeliveryMode(mode: Partial<DeliveryMode>, body: () => Promise<void>): Promise<void> {
+  await deliverWebhooks();
+  await emulator().setDeliveryMode(mode);
+  try {
+    await body();
+  } finally {
+    await emulator().setDeliveryMode({ hold: false, reorder: false, duplicate: false, delayMs: 0 });
+    await deliverWebhooks();
+  }
+}
+
+/** `body` with every webhook held (queued at the emulator, delivered after `body`). */
+export const withHeldDeliveries = (body: () => Promise<void>) => withDeliveryMode({ hold: true }, body);
 
 /** Posts a body to our Connect webhook, signed the way Stripe signs (or with the given secret). */
 export function postConnectWebhook(payload: string, secret = stackInfo().connectWebhookSecret) {

@@ -29,6 +29,7 @@ import {
   startRun,
   transfersOf,
 } from '#tests/payouts';
+import { stripeCallsSince, stripeLogMark } from '#tests/table-snapshot';
 
 afterEach(async () => {
   await emulator().clearFaults();
@@ -79,10 +80,21 @@ describe('exactly one transfer per payout, whatever fails', () => {
   it('survives injected 429s and 500s on transfers.create', async () => {
     const { period, inside } = await freshPeriod();
     const partners = await partnersWithEarnings(3, inside);
-    await emulator().addFault({ endpoint: 'POST /v1/transfers', rateLimitRate: 0.4, serverErrorRate: 0.3, times: 12 });
+    // The first transfer attempts are certain to meet a 429 and then a 500; random faults follow.
+    await emulator().setFaults([
+      { endpoint: 'POST /v1/transfers', rateLimitRate: 1, times: 2 },
+      { endpoint: 'POST /v1/transfers', serverErrorRate: 1, times: 2 },
+      { endpoint: 'POST /v1/transfers', rateLimitRate: 0.4, serverErrorRate: 0.3, times: 8 },
+    ]);
+    const mark = await stripeLogMark();
     await startRun(period);
     const run = await settledRun(period, 40_000);
     expect(run.totals.paid).toBe(3);
+    const faults = (await stripeCallsSince(mark))
+      .filter((call) => call.endpoint === 'POST /v1/transfers')
+      .map((call) => [call.fault, call.status]);
+    expect(faults).toContainEqual(['rate_limit', 429]);
+    expect(faults).toContainEqual(['server_error', 500]);
     await expectExactlyOnce(
       period,
       partners.map((p) => p.partnerId),
