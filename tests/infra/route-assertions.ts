@@ -91,47 +91,124 @@ function policyOf(s: Synthesized, name: string): Statement[] {
     .map(({ statement }) => statement);
 }
 
+/**
+ * The exact IAM actions each access level grants: the one table to update when the grants in lib/ change. A
+ * function's role must hold exactly the union of its levels' actions per service (no more, no fewer), so a read-only
+ * function granted `dynamodb:UpdateItem` or a sender granted `sqs:PurgeQueue` fails.
+ */
+export const GRANTED_ACTIONS = {
+  table: {
+    read: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DescribeTable',
+      'dynamodb:GetItem',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ],
+    readwrite: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:DescribeTable',
+      'dynamodb:GetItem',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    ],
+  },
+  payoutQueue: { send: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'] },
+  /** A function with an SQS event source on the payout queue (the worker) consumes it. */
+  payoutQueueConsumer: [
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ],
+  userPool: { read: ['cognito-idp:AdminGetUser', 'cognito-idp:ListUsers'] },
+  secrets: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+  logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  tracing: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+} as const;
+
+const sortedUnique = (values: Iterable<string>) => [...new Set(values)].sort();
+
+/** Functions with an SQS event source mapping on the payout queue. */
+function payoutQueueConsumers(s: Synthesized): Set<string> {
+  const queueArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(s.stack.payoutQueue), 'Arn'] });
+  const mappings = Object.values(s.template.findResources('AWS::Lambda::EventSourceMapping'));
+  return new Set(
+    mappings
+      .filter((m) => JSON.stringify(m.Properties.EventSourceArn) === queueArn)
+      .map((m) => JSON.stringify(m.Properties.FunctionName)),
+  );
+}
+
 /** The function's role allows exactly what `access` declares (plus writing its own logs, X-Ray when tracing is on,
- * and, for the worker, consuming the payout queue through its event source). */
+ * and, for the worker, consuming the payout queue through its event source), action by action and on the right
+ * resources. */
 export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (RouteDefinition | JobDefinition)[]): void {
   const tableId = logicalId(s.stack.table);
   const userPoolId = logicalId(s.stack.userPool);
+  const queueId = logicalId(s.stack.payoutQueue);
+  const consumers = payoutQueueConsumers(s);
   for (const entry of entries) {
     const { access } = entry;
     const statements = policyOf(s, entry.name);
     const all = statements.flatMap(actions);
     const about = (prefix: string) => statements.filter((st) => actions(st).some((a) => a.startsWith(prefix)));
+    const granted = (prefix: string) => sortedUnique(all.filter((a) => a.startsWith(prefix)));
 
-    expect(
-      all.some((a) => a.startsWith('dynamodb:')),
-      `${entry.name} dynamodb`,
-    ).toBe(access.table !== undefined);
-    expect(all.includes('dynamodb:PutItem'), `${entry.name} dynamodb write`).toBe(access.table === 'readwrite');
+    expect(granted('dynamodb:'), `${entry.name} dynamodb actions`).toEqual(
+      access.table ? sortedUnique(GRANTED_ACTIONS.table[access.table]) : [],
+    );
     for (const st of about('dynamodb:')) {
       for (const resource of [st.Resource].flat()) expect(JSON.stringify(resource)).toContain(`"${tableId}"`);
     }
 
-    expect(all.includes('sqs:SendMessage'), `${entry.name} sqs send`).toBe(access.payoutQueue === 'send');
+    const consumes = consumers.has(JSON.stringify({ Ref: fnLogicalId(s, entry.name) }));
+    expect(granted('sqs:'), `${entry.name} sqs actions`).toEqual(
+      sortedUnique([
+        ...(access.payoutQueue === 'send' ? GRANTED_ACTIONS.payoutQueue.send : []),
+        ...(consumes ? GRANTED_ACTIONS.payoutQueueConsumer : []),
+      ]),
+    );
+    for (const st of about('sqs:')) {
+      for (const resource of [st.Resource].flat()) {
+        expect(resource, `${entry.name} sqs resource`).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+      }
+    }
 
     const cognito = about('cognito-idp:');
-    expect(cognito.length > 0, `${entry.name} cognito`).toBe(access.userPool === 'read');
-    for (const st of cognito) {
-      expect(actions(st).sort()).toEqual(['cognito-idp:AdminGetUser', 'cognito-idp:ListUsers']);
-      expect(st.Resource).toEqual({ 'Fn::GetAtt': [userPoolId, 'Arn'] });
-    }
+    expect(granted('cognito-idp:'), `${entry.name} cognito actions`).toEqual(
+      access.userPool === 'read' ? sortedUnique(GRANTED_ACTIONS.userPool.read) : [],
+    );
+    for (const st of cognito) expect(st.Resource).toEqual({ 'Fn::GetAtt': [userPoolId, 'Arn'] });
 
     const expectedSecrets = (access.secrets ?? []).map((name) => logicalId(s.stack.secrets[name])).sort();
     const grantedSecrets = about('secretsmanager:')
       .flatMap((st) => [st.Resource].flat().map((r) => (r as { Ref: string }).Ref))
       .sort();
     expect(grantedSecrets, `${entry.name} secrets`).toEqual(expectedSecrets);
+    expect(granted('secretsmanager:'), `${entry.name} secret actions`).toEqual(
+      expectedSecrets.length > 0 ? sortedUnique(GRANTED_ACTIONS.secrets) : [],
+    );
 
-    const known =
-      /^(logs:(CreateLogStream|PutLogEvents)|dynamodb:|sqs:|cognito-idp:|secretsmanager:(GetSecretValue|DescribeSecret)$)/;
-    const tracing = /^xray:(PutTraceSegments|PutTelemetryRecords)$/;
-    for (const action of all) {
-      if (s.config.tracing && tracing.test(action)) continue;
-      expect(action, entry.name).toMatch(known);
+    expect(granted('logs:'), `${entry.name} logs`).toEqual(sortedUnique(GRANTED_ACTIONS.logs));
+    expect(granted('xray:'), `${entry.name} tracing`).toEqual(
+      s.config.tracing ? sortedUnique(GRANTED_ACTIONS.tracing) : [],
+    );
+    // Nothing from any other service.
+    const services = new Set(all.map((a) => a.slice(0, a.indexOf(':'))));
+    for (const service of services) {
+      expect(['dynamodb', 'sqs', 'cognito-idp', 'secretsmanager', 'logs', 'xray'], entry.name).toContain(service);
     }
   }
 }
