@@ -83,6 +83,8 @@ export async function walkHostedOnboarding(
   linkUrl: string,
   action: HostedAction,
   onPage?: (html: string) => void,
+  /** Runs just before the browser lands on our return route (e.g. to mark the Stripe log there). */
+  beforeReturn?: () => Promise<void>,
 ): Promise<Response> {
   let url = linkUrl;
   for (let hop = 0; hop < 5; hop += 1) {
@@ -104,6 +106,7 @@ export async function walkHostedOnboarding(
     });
     const returnUrl = submitted.headers.get('location') ?? '';
     expect(returnUrl.startsWith(`${stackInfo().apiUrl}/connect/return?state=`)).toBe(true);
+    await beforeReturn?.();
     return fetch(returnUrl, { redirect: 'manual' });
   }
   throw new Error(`too many redirects from ${linkUrl}`);

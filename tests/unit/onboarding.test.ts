@@ -232,7 +232,7 @@ describe('Connect events', () => {
     expect((await w.partners.get(partner.id))?.status).toBe('active');
   });
 
-  it('drops a read that began before a stored one (compare-and-set on the read time)', async () => {
+  it('the fake drops a read that began before a stored one, like the DynamoDB condition (integration/onboarding races it)', async () => {
     const { w, partner } = await onboarded();
     const stored = await w.partners.get(partner.id);
     const result = await w.partners.saveOnboardingState(partner.id, {
