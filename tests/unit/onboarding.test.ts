@@ -329,3 +329,15 @@ describe('Connect events', () => {
     ).toBe('unknown_account');
   });
 });
+
+describe('the in-memory repository keeps the adapter’s conditions', () => {
+  it('adds a member only to a partner that is a team when written (a stale context naming a personal partner fails)', async () => {
+    const w = testWorld();
+    const personal = await personalPartner(w.deps, alice);
+    const code = await rejects(
+      w.partners.addMember({ ...personal, kind: 'team' }, { sub: bob.sub, email: bob.email, role: 'member' }, 'now'),
+    );
+    expect(code).toBe('partner_not_found');
+    expect(await w.partners.membership(personal.id, bob.sub)).toBeUndefined();
+  });
+});
