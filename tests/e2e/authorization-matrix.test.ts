@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type RouteDefinition } from '#routes';
-import { forgedVariants } from '#tests/forged-tokens';
+import { forgedVariants, resignedUnchanged } from '#tests/forged-tokens';
 import { api } from '#tests/local';
 import {
   ADMIN_ROUTES,
@@ -59,6 +59,17 @@ describe('every route is in the matrix', () => {
 });
 
 describe('no token or a forged token → 401, nothing written', () => {
+  it('control: the victim’s claims re-signed unchanged the way the forgeries are signed reach every partner read', async () => {
+    const control = resignedUnchanged(world.victim.idToken);
+    // Reads only, so the control changes nothing the rows below rely on.
+    const reads = PARTNER_ROUTES.filter((route) => route.method === 'GET');
+    expect(reads.length).toBeGreaterThan(5);
+    for (const route of reads) {
+      const response = await send(route, fixtureOf(route).request(world, world.victim.partnerId), control);
+      expect(response.status, `${label(route)}: ${response.text}`).toBe(200);
+    }
+  });
+
   it.each(AUTHORIZED_ROUTES.map((route) => [label(route), route] as const))('%s', async (_name, route) => {
     const request = fixtureOf(route).request(world, world.victim.partnerId);
     await expectNothingWritten(async () => {

@@ -31,6 +31,11 @@ const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 30);
 const WEBHOOK_RUNS = Number(process.env.FUZZ_WEBHOOK_RUNS ?? 60);
 /** Seeded so a failure is reproducible; FUZZ_SEED=<n> explores other inputs. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_705);
+/**
+ * A route whose cases do not all finish in time fails (rather than passing on the few that ran): a slow machine
+ * must not turn the fuzzer into a handful of cases. The counts per route are asserted after each run as well.
+ */
+const TIME_LIMIT = { interruptAfterTimeLimit: 45_000, markInterruptAsFailure: true } as const;
 /** Routes whose refusal of a bad `state` is an HTML page for the partner's browser (docs/onboarding.md). */
 const HTML_ROUTES = new Set(['connect-refresh', 'connect-return']);
 
@@ -385,8 +390,9 @@ describe('fuzzing every route: no 5xx, the error shape, nothing written when ref
             expect(change.stripeWrites, `refused but called Stripe: ${what}`).toEqual([]);
           }
         }),
-        { numRuns: RUNS_PER_ROUTE, seed: SEED, endOnFailure: true, interruptAfterTimeLimit: 45_000 },
+        { numRuns: RUNS_PER_ROUTE, seed: SEED, endOnFailure: true, ...TIME_LIMIT },
       );
+      expect(cases.get(route.name)?.runs ?? 0, 'every generated case ran').toBeGreaterThanOrEqual(RUNS_PER_ROUTE);
     },
   );
 });
@@ -441,8 +447,9 @@ describe('fuzzing the webhooks: random payloads and signatures → 400, nothing 
         expect(change.table, `wrote: ${what}`).toEqual({ added: [], removed: [], changed: [] });
         expect(change.stripeWrites, what).toEqual([]);
       }),
-      { numRuns: WEBHOOK_RUNS, seed: SEED, endOnFailure: true, interruptAfterTimeLimit: 45_000 },
+      { numRuns: WEBHOOK_RUNS, seed: SEED, endOnFailure: true, ...TIME_LIMIT },
     );
+    expect(cases.get(route.name)?.runs ?? 0, 'every generated case ran').toBeGreaterThanOrEqual(WEBHOOK_RUNS);
   });
 });
 

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import type { OnboardingState } from '#core/partner';
 import { signOnboardingState } from '#core/signed-state';
-import type { Delivery, DeliveryMode } from '#local/stripe-emulator/index';
+import type { Delivery } from '#local/stripe-emulator/index';
 import {
   connectStatus,
   deliverWebhooks,
@@ -16,6 +16,7 @@ import {
   postConnectWebhook,
   stripeSdk,
   tableItem,
+  withDeliveryMode,
 } from '#tests/connect';
 import { api, stackInfo, uniqueEmail, user } from '#tests/local';
 import { paymentIntentIdOf, paymentRecord, queryTable } from '#tests/payments';
@@ -133,21 +134,6 @@ async function activePartner(prefix: string) {
   return { ...partner, accountId: stored.stripeAccountId ?? '' };
 }
 
-/**
- * Runs `body` with the emulator's delivery mode changed (every webhook, so only inside this sequential file), and
- * always puts the default mode back and delivers what was held.
- */
-async function withDeliveryMode(mode: Partial<DeliveryMode>, body: () => Promise<void>) {
-  await deliverWebhooks();
-  await emulator().setDeliveryMode(mode);
-  try {
-    await body();
-  } finally {
-    await emulator().setDeliveryMode({ hold: false, reorder: false, duplicate: false, delayMs: 0 });
-    await deliverWebhooks();
-  }
-}
-
 describe('the whole journey over HTTP', () => {
   it('signup → not_set_up with nothing at Stripe → account → hosted page → return → webhooks → active, stored exactly as Stripe has it', async () => {
     const person = await user(uniqueEmail('journey'));
@@ -217,15 +203,21 @@ describe('the whole journey over HTTP', () => {
     expect(page.html).toContain(accountId);
     expect(page.html).toContain(person.email);
     const beforeDeliveries = await deliveryIds();
-    const returnUrl = await pressHosted(link.body.url, page.session, 'complete');
-    expect(isStateUrl(returnUrl, 'return')).toBe(true);
+    // Webhooks held until the return route answered: only it can read the account or store the new state.
+    await withDeliveryMode({ hold: true }, async () => {
+      const returnUrl = await pressHosted(link.body.url, page.session, 'complete');
+      expect(isStateUrl(returnUrl, 'return')).toBe(true);
 
-    // Back on our return_url: the account is re-read from Stripe before the page says anything.
-    const returned = await fetch(returnUrl, { redirect: 'manual' });
-    expect(returned.status).toBe(200);
-    expect(await returned.text()).toContain('ready');
-    const reads = (await stripeCallsSince(linkMark, false)).filter((c) => c.method === 'GET');
-    expect(reads.map((c) => c.path)).toContain(`/v1/accounts/${accountId}`);
+      // Back on our return_url: the account is re-read from Stripe before the page says anything.
+      const returnMark = await stripeLogMark();
+      const returned = await fetch(returnUrl, { redirect: 'manual' });
+      expect(returned.status).toBe(200);
+      expect(await returned.text()).toContain('ready');
+      expect((await stripeCallsSince(returnMark, false)).map((c) => [c.method, c.path, c.status])).toEqual([
+        ['GET', `/v1/accounts/${accountId}`, 200],
+      ]);
+      expect(await profile(partnerId)).toMatchObject({ status: 'active' });
+    });
 
     // The Connect webhooks of the verification, delivered by the emulator and each recorded once.
     await deliverWebhooks();

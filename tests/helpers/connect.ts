@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { expect } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
-import { EmulatorControlClient, signPayload } from '#local/stripe-emulator/index';
+import { type DeliveryMode, EmulatorControlClient, signPayload } from '#local/stripe-emulator/index';
 import { api, stackInfo, uniqueEmail, user } from './local.ts';
 
 /** Integration helpers for partners and Connect onboarding against the local stack and the Stripe emulator. */
@@ -83,6 +83,8 @@ export async function walkHostedOnboarding(
   linkUrl: string,
   action: HostedAction,
   onPage?: (html: string) => void,
+  /** Runs just before the browser lands on our return route (e.g. to mark the Stripe log there). */
+  beforeReturn?: () => Promise<void>,
 ): Promise<Response> {
   let url = linkUrl;
   for (let hop = 0; hop < 5; hop += 1) {
@@ -104,6 +106,7 @@ export async function walkHostedOnboarding(
     });
     const returnUrl = submitted.headers.get('location') ?? '';
     expect(returnUrl.startsWith(`${stackInfo().apiUrl}/connect/return?state=`)).toBe(true);
+    await beforeReturn?.();
     return fetch(returnUrl, { redirect: 'manual' });
   }
   throw new Error(`too many redirects from ${linkUrl}`);
@@ -135,6 +138,25 @@ export async function deliverWebhooks(): Promise<void> {
   await emulator().flushWebhooks();
 }
 
+/**
+ * Runs `body` with the emulator's delivery mode changed (every webhook: only inside a sequential file), and always
+ * puts the default mode back and delivers what was held. Holding deliveries is how a test attributes Stripe calls
+ * to one request: no webhook handler can read Stripe in the meantime.
+ */
+export async function withDeliveryMode(mode: Partial<DeliveryMode>, body: () => Promise<void>): Promise<void> {
+  await deliverWebhooks();
+  await emulator().setDeliveryMode(mode);
+  try {
+    await body();
+  } finally {
+    await emulator().setDeliveryMode({ hold: false, reorder: false, duplicate: false, delayMs: 0 });
+    await deliverWebhooks();
+  }
+}
+
+/** `body` with every webhook held (queued at the emulator, delivered after `body`). */
+export const withHeldDeliveries = (body: () => Promise<void>) => withDeliveryMode({ hold: true }, body);
+
 /** Posts a body to our Connect webhook, signed the way Stripe signs (or with the given secret). */
 export function postConnectWebhook(payload: string, secret = stackInfo().connectWebhookSecret) {
   return api<{ received?: boolean; duplicate?: boolean; error?: { code: string } }>(
@@ -159,7 +181,11 @@ export async function eventsOf(accountId: string, type?: string): Promise<Stripe
   return events.reverse();
 }
 
-/** Polls until `check` passes (webhook effects land asynchronously). */
+/**
+ * Polls until `check` passes (webhook effects land asynchronously) and returns the value that passed. Throws when
+ * the time runs out, naming the condition and the last value read: a caller never goes on with a state it did not
+ * reach, whether or not it uses the value.
+ */
 export async function eventually<T>(
   read: () => Promise<T>,
   check: (value: T) => boolean,
@@ -167,7 +193,12 @@ export async function eventually<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
-  while (!check(value) && Date.now() < deadline) {
+  while (!check(value)) {
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `eventually: ${check.toString()} still false after ${timeoutMs} ms; last value: ${describe(value)}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
     value = await read();
   }
@@ -197,4 +228,14 @@ export async function joinTeam(
   });
   expect(accepted.status, accepted.text).toBe(201);
   return accepted.body;
+}
+
+function describe(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => (v instanceof Headers ? undefined : v)) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 1_000 ? `${text.slice(0, 1_000)}…` : text;
 }

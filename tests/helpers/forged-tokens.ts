@@ -30,6 +30,15 @@ export function signRs256(
   return `${header}.${body}.${base64url(signature)}`;
 }
 
+/**
+ * The positive control for the re-signed forgeries: the genuine token's claims, unchanged, signed the same way. It
+ * must be accepted — otherwise every re-signed variant would be refused for its signature alone ("wrong key"), not
+ * for the claim it changes, and its test would prove nothing.
+ */
+export function resignedUnchanged(genuine: string): string {
+  return signRs256(decodePayload(genuine));
+}
+
 /** Every way a token can be wrong, derived from a genuine token for the same user. */
 export function forgedVariants(genuine: string): Record<string, string> {
   const claims = decodePayload(genuine);

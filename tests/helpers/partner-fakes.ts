@@ -81,6 +81,10 @@ export class MemoryPartners implements PartnerRepository {
     at: string,
   ) {
     const key = `${partner.id}|${member.sub}`;
+    // As the adapter's condition check: the partner exists *now* and is a team (never a personal partner).
+    if (this.partners.get(partner.id)?.kind !== 'team') {
+      throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+    }
     if (this.members.has(key)) throw new DomainError('conflict', 'already_a_member', 'already');
     const membership: Membership = {
       partnerId: partner.id,

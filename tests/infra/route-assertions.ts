@@ -92,10 +92,16 @@ function policyOf(s: Synthesized, name: string): Statement[] {
     .map(({ statement }) => statement);
 }
 
+/** Job triggers that are SQS event sources (the function consumes its queue). */
+const SQS_TRIGGERS = new Set(['payout-queue', 'event-delivery-queue', 'email-queue', 'stripe-events-queue']);
+
 /** The function's role allows exactly what `access` declares (plus writing its own logs, X-Ray when tracing is on,
  * and, for the worker, consuming the payout queue through its event source). */
 export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (RouteDefinition | JobDefinition)[]): void {
   const tableId = logicalId(s.stack.table);
+  const stackQueues = Object.keys(s.template.findResources('AWS::SQS::Queue')).map((id) =>
+    JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }),
+  );
   const userPoolId = logicalId(s.stack.userPool);
   for (const entry of entries) {
     const { access } = entry;
@@ -129,6 +135,30 @@ export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (Route
       for (const resource of [st.Resource].flat()) expect(JSON.stringify(resource)).toContain(`"${tableId}"`);
     }
 
+    // SQS, action by action: sending (its own queue), consuming (its event source) — nothing else, e.g. no PurgeQueue.
+    const sends = access.payoutQueue === 'send' || access.eventDeliveryQueue === 'send' || (readsStream as boolean);
+    const consumes = 'trigger' in entry && SQS_TRIGGERS.has(entry.trigger);
+    expect([...new Set(about('sqs:').flatMap(actions))].sort(), `${entry.name} sqs actions`).toEqual(
+      [
+        ...new Set([
+          ...(sends ? ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'] : []),
+          ...(consumes
+            ? [
+                'sqs:ChangeMessageVisibility',
+                'sqs:DeleteMessage',
+                'sqs:GetQueueAttributes',
+                'sqs:GetQueueUrl',
+                'sqs:ReceiveMessage',
+              ]
+            : []),
+        ]),
+      ].sort(),
+    );
+    for (const st of about('sqs:')) {
+      for (const resource of [st.Resource].flat()) {
+        expect(stackQueues, `${entry.name} sqs resource`).toContain(JSON.stringify(resource));
+      }
+    }
     expect(all.includes('sqs:SendMessage'), `${entry.name} sqs send`).toBe(
       // The stream publisher sends the batches it could not publish to its failure queue.
       access.payoutQueue === 'send' || access.eventDeliveryQueue === 'send' || readsStream,

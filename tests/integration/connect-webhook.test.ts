@@ -12,8 +12,10 @@ import {
   postConnectWebhook,
   stripeSdk,
   tableItem,
+  withDeliveryMode,
 } from '#tests/connect';
 import { api, stackInfo } from '#tests/local';
+import { changesSince, markState, NO_CHANGE } from '#tests/table-snapshot';
 
 /** POST /webhooks/stripe/connect: signatures, de-duplication, late and reordered deliveries, payouts. */
 
@@ -48,7 +50,7 @@ const accountUpdated = (accountId: string, object: Record<string, unknown>, crea
 
 describe('signature verification', () => {
   it('refuses a bad signature, the platform secret and a missing header with 400, writing nothing', async () => {
-    const { accountId, idToken } = await activePartner('sig');
+    const { accountId } = await activePartner('sig');
     const payload = JSON.stringify({
       id: `evt_forged_${Date.now()}`,
       object: 'event',
@@ -57,6 +59,7 @@ describe('signature verification', () => {
       account: accountId,
       data: { object: { id: 'ca_x', object: 'application' } },
     });
+    const before = await markState();
     const wrongKey = await postConnectWebhook(payload, 'whsec_not_ours');
     expect(wrongKey.status).toBe(400);
     expect(wrongKey.body).toMatchObject({ error: { code: 'invalid_signature' } });
@@ -80,9 +83,13 @@ describe('signature verification', () => {
       },
     });
     expect(signedOther.status).toBe(400);
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
 
-    expect((await connectStatus(idToken)).body.status).toBe('active');
-    expect(await tableItem(`EVENT#${JSON.parse(payload).id}`, 'EVENT')).toBeUndefined();
+    // Control: the same payload signed with our secret is processed (and recorded), so the refusals above were
+    // about the signature alone.
+    const control = await postConnectWebhook(payload);
+    expect(control.status).toBe(200);
+    expect(await tableItem(`EVENT#${JSON.parse(payload).id}`, 'EVENT')).toMatchObject({ endpoint: 'connect' });
   });
 });
 
@@ -143,17 +150,39 @@ describe('delivery semantics', () => {
     expect(status.body).toMatchObject({ partnerId: partner.partnerId, status: 'active', payoutsEnabled: true });
   });
 
-  it('reordered events (newest first) converge on Stripe’s current state', async () => {
+  it('reordered events (newest first) converge on Stripe’s current state, field by field', async () => {
     const partner = await newPartnerUser('reorder');
     await onboard(partner.idToken, 'pending');
     const me = await api<PartnerBody>('GET', '/partners/me', { token: partner.idToken });
     const accountId = me.body.stripeAccountId ?? '';
-    await emulator().setAccountState(accountId, 'verified');
-    await deliverWebhooks();
-    const events = await eventsOf(accountId, 'account.updated');
-    expect(events.length).toBeGreaterThanOrEqual(2);
-    for (const event of [...events].reverse()) expect((await postConnectWebhook(reissue(event))).status).toBe(200);
-    expect((await connectStatus(partner.idToken)).body.status).toBe('active');
+    await withDeliveryMode({ hold: true }, async () => {
+      // Stripe verifies the account, then restricts it; none of it has reached us yet.
+      await emulator().setAccountState(accountId, 'verified');
+      await emulator().setAccountState(accountId, 'restricted', { requirements: ['individual.verification.document'] });
+      expect((await connectStatus(partner.idToken)).body.status).toBe('pending_verification');
+      const held = (await emulator().webhookDeliveries()).filter(
+        (d) => d.state === 'pending' && d.endpoint === 'connect',
+      );
+      expect(held.length).toBeGreaterThanOrEqual(2);
+      // Delivered newest first: the oldest (verified) lands last.
+      await emulator().setDeliveryMode({ hold: false, reorder: true });
+      await deliverWebhooks();
+    });
+    const account = await stripeSdk().accounts.retrieve(accountId);
+    const status = await connectStatus(partner.idToken);
+    expect(status.body).toMatchObject({
+      status: 'restricted',
+      chargesEnabled: account.charges_enabled,
+      payoutsEnabled: account.payouts_enabled,
+      detailsSubmitted: account.details_submitted,
+      requirements: {
+        currentlyDue: account.requirements?.currently_due ?? [],
+        pastDue: account.requirements?.past_due ?? [],
+        disabledReason: account.requirements?.disabled_reason ?? null,
+      },
+    });
+    expect(status.body.requirements.pastDue).toEqual(['individual.verification.document']);
+    expect(status.body.payoutsEnabled).toBe(false);
   });
 
   it('a deauthorization is final: a later-delivered account.updated does not reconnect the partner', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forgedVariants } from '#tests/forged-tokens';
+import { forgedVariants, resignedUnchanged } from '#tests/forged-tokens';
 import { api, uniqueEmail, user } from '#tests/local';
 
 describe('local API Gateway + Lambda', () => {
@@ -41,6 +41,13 @@ describe('local API Gateway + Lambda', () => {
     const alice = await user(uniqueEmail('access'));
     const response = await api('GET', '/me', { token: alice.accessToken });
     expect(response.status).toBe(401);
+  });
+
+  it('accepts the genuine claims re-signed unchanged with the same key (the control for the re-signed forgeries)', async () => {
+    const alice = await user(uniqueEmail('resigned'));
+    const response = await api<{ sub: string }>('GET', '/me', { token: resignedUnchanged(alice.idToken) });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.sub).toBe(alice.sub);
   });
 
   describe('forged tokens get 401', async () => {

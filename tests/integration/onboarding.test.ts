@@ -8,9 +8,12 @@ import {
   onboard,
   type PartnerBody,
   stripeSdk,
+  tableItem,
   walkHostedOnboarding,
+  withHeldDeliveries,
 } from '#tests/connect';
 import { api, uniqueEmail, user } from '#tests/local';
+import { changesSince, markState, NO_CHANGE, stripeCallsSince, stripeLogMark } from '#tests/table-snapshot';
 
 /** Onboarding through the Cognito-authenticated API, Stripe's hosted pages (emulated) and back. */
 describe('partner profile', () => {
@@ -80,9 +83,11 @@ describe('POST /connect/account', () => {
 
   it('refuses a country outside the allow-list (422) and creates nothing', async () => {
     const carol = await newPartnerUser('country');
+    const before = await markState();
     const refused = await api('POST', '/connect/account', { token: carol.idToken, body: { country: 'FR' } });
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ error: { code: 'unsupported_country' } });
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
     const me = await api<PartnerBody>('GET', '/partners/me', { token: carol.idToken });
     expect(me.body).toMatchObject({ status: 'not_set_up', stripeAccountId: null, version: 1 });
   });
@@ -98,24 +103,29 @@ describe('the onboarding journey', () => {
     expect(link.status).toBe(200);
     expect(link.body.url).toMatch(/\/hosted\/onboarding\//);
     expect(Date.parse(link.body.expiresAt)).toBeGreaterThan(Date.now());
+    const accountId = (await api<PartnerBody>('GET', '/partners/me', { token: dana.idToken })).body.stripeAccountId;
 
-    const returned = await walkHostedOnboarding(link.body.url, 'complete');
-    expect(returned.status).toBe(200);
-    expect(returned.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await returned.text()).toContain('ready');
-
-    const status = await connectStatus(dana.idToken);
-    expect(status.body).toMatchObject({
-      status: 'active',
-      chargesEnabled: true,
-      payoutsEnabled: true,
-      detailsSubmitted: true,
-      requirements: { currentlyDue: [], pastDue: [], disabledReason: null, currentDeadline: null },
+    // Webhooks held: the Connect webhook cannot read the account or store anything; only the return route can.
+    await withHeldDeliveries(async () => {
+      let mark: string | null = null;
+      const returned = await walkHostedOnboarding(link.body.url, 'complete', undefined, async () => {
+        mark = await stripeLogMark();
+      });
+      expect(returned.status).toBe(200);
+      expect(returned.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await returned.text()).toContain('ready');
+      // The return route asked Stripe (one account read) rather than trusting the redirect.
+      const calls = await stripeCallsSince(mark, false);
+      expect(calls.map((c) => [c.method, c.path, c.status])).toEqual([['GET', `/v1/accounts/${accountId}`, 200]]);
+      const status = await connectStatus(dana.idToken);
+      expect(status.body).toMatchObject({
+        status: 'active',
+        chargesEnabled: true,
+        payoutsEnabled: true,
+        detailsSubmitted: true,
+        requirements: { currentlyDue: [], pastDue: [], disabledReason: null, currentDeadline: null },
+      });
     });
-    // The link was an onboarding link, and the return route asked Stripe rather than trusting the redirect.
-    const me = await api<PartnerBody>('GET', '/partners/me', { token: dana.idToken });
-    const log = await emulator().requestLog({ path: `/v1/accounts/${me.body.stripeAccountId}`, method: 'GET' });
-    expect(log.length).toBeGreaterThan(0);
   });
 
   it('a used link leads to a fresh one through refresh_url (never a dead end)', async () => {
@@ -218,16 +228,27 @@ describe('status changes after onboarding', () => {
     const kit = await newPartnerUser('refresh');
     await api('POST', '/connect/account', { token: kit.idToken, body: {} });
     const me = await api<PartnerBody>('GET', '/partners/me', { token: kit.idToken });
-    await emulator().setAccountState(me.body.stripeAccountId ?? '', 'verified');
-    const refreshed = await connectStatus(kit.idToken, undefined, true);
-    expect(refreshed.status).toBe(200);
-    expect(refreshed.body.status).toBe('active');
-    const again = await connectStatus(kit.idToken, undefined, true);
-    expect(again.status).toBe(429);
-    expect(again.body).toMatchObject({ error: { code: 'refresh_rate_limited' } });
-    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Reading the stored status is never limited.
-    expect((await connectStatus(kit.idToken)).status).toBe(200);
+    const accountPath = `/v1/accounts/${me.body.stripeAccountId}`;
+    // Webhooks held: Stripe's account.updated cannot bring the new state; only the refresh can.
+    await withHeldDeliveries(async () => {
+      await emulator().setAccountState(me.body.stripeAccountId ?? '', 'verified');
+      expect((await connectStatus(kit.idToken)).body.status).toBe('pending_verification');
+      const mark = await stripeLogMark();
+      const refreshed = await connectStatus(kit.idToken, undefined, true);
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.body.status).toBe('active');
+      expect((await stripeCallsSince(mark, false)).map((c) => [c.method, c.path, c.status])).toEqual([
+        ['GET', accountPath, 200],
+      ]);
+      const limitedMark = await stripeLogMark();
+      const again = await connectStatus(kit.idToken, undefined, true);
+      expect(again.status).toBe(429);
+      expect(again.body).toMatchObject({ error: { code: 'refresh_rate_limited' } });
+      expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await stripeCallsSince(limitedMark, false)).toEqual([]);
+      // Reading the stored status is never limited.
+      expect((await connectStatus(kit.idToken)).status).toBe(200);
+    });
   });
 
   it('deauthorization disconnects the partner: no new links, no dashboard', async () => {
@@ -249,6 +270,63 @@ describe('status changes after onboarding', () => {
   });
 });
 
+describe('a webhook read that began before the return route’s (DynamoDB condition on stateAsOf)', () => {
+  it('drops the older read when it lands after the newer one, and writes a fresh read', async () => {
+    const { partnerDeps } = await import('#adapters/partner-deps');
+    const { handleConnectEvent } = await import('#core/connect-events');
+    const { dynamoPartnerRepository } = await import('#adapters/dynamodb/partner-repository');
+    const noa = await newPartnerUser('race');
+    const link = await api<{ url: string }>('POST', '/connect/onboarding-link', { token: noa.idToken, body: {} });
+    const accountId = (await api<PartnerBody>('GET', '/partners/me', { token: noa.idToken })).body.stripeAccountId;
+    const base = partnerDeps({ info: () => undefined, warn: () => undefined });
+    // The webhook's handler, held between its Stripe read (the account as created) and its DynamoDB write.
+    let readDone: () => void = () => undefined;
+    const haveRead = new Promise<void>((resolve) => {
+      readDone = resolve;
+    });
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = {
+      ...base,
+      stripe: {
+        ...base.stripe,
+        retrieveAccount: async (id: string) => {
+          const snapshot = await base.stripe.retrieveAccount(id);
+          readDone();
+          await released;
+          return snapshot;
+        },
+      },
+    };
+    const event = {
+      kind: 'account_changed' as const,
+      id: `evt_race_${Date.now()}`,
+      type: 'account.updated',
+      created: Math.floor(Date.now() / 1000),
+    };
+    await withHeldDeliveries(async () => {
+      const webhook = handleConnectEvent(held, { ...event, accountId: accountId ?? '' });
+      await haveRead;
+      // Meanwhile the partner finishes onboarding; the return route reads the account later and stores it.
+      const returned = await walkHostedOnboarding(link.body.url, 'complete');
+      expect(returned.status).toBe(200);
+      const stored = await tableItem(`PARTNER#${noa.partnerId}`, 'PROFILE');
+      expect(stored).toMatchObject({ status: 'active' });
+      release();
+      expect(await webhook).toBe('stale');
+      // The older read changed nothing.
+      expect(await tableItem(`PARTNER#${noa.partnerId}`, 'PROFILE')).toEqual(stored);
+      // Control: a read that begins now is written (the condition drops older reads only).
+      const fresh = await handleConnectEvent(base, { ...event, id: `${event.id}_2`, accountId: accountId ?? '' });
+      expect(fresh).toBe('synced');
+      const after = await dynamoPartnerRepository.get(noa.partnerId);
+      expect(after).toMatchObject({ status: 'active', version: Number(stored?.version) + 1 });
+    });
+  });
+});
+
 describe('payout preference', () => {
   it('switches between stripe and manual; anything else is refused and nothing changes', async () => {
     const max = await newPartnerUser('preference');
@@ -258,11 +336,13 @@ describe('payout preference', () => {
     });
     expect(manual.status).toBe(200);
     expect(manual.body).toMatchObject({ payoutPreference: 'manual', version: 2 });
+    const before = await markState();
     for (const body of [{ method: 'paypal' }, { method: 'stripe', extra: true }, {}, { method: 1 }]) {
       const refused = await api('PUT', '/partners/me/payout-preference', { token: max.idToken, body });
       expect(refused.status).toBe(400);
       expect(refused.body).toMatchObject({ error: { code: 'validation_error' } });
     }
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
     const me = await api<PartnerBody>('GET', '/partners/me', { token: max.idToken });
     expect(me.body).toMatchObject({ payoutPreference: 'manual', version: 2 });
   });

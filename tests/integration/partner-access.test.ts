@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { signOnboardingState } from '#core/signed-state';
-import { emulator, newPartnerUser, type PartnerBody, tableItem } from '#tests/connect';
+import { newPartnerUser, type PartnerBody, tableItem, withHeldDeliveries } from '#tests/connect';
 import { api, stackInfo } from '#tests/local';
+import { changesSince, markState, NO_CHANGE, stripeCallsSince, stripeLogMark } from '#tests/table-snapshot';
 
 /** Cross-partner attempts, bad input, public redirect routes and admin-only routes: refused precisely, nothing written. */
 
@@ -10,6 +11,7 @@ describe('cross-partner access', () => {
     const alice = await newPartnerUser('victim');
     const mallory = await newPartnerUser('mallory');
     const other = `?partnerId=${alice.partnerId}`;
+    const before = await markState();
     for (const [method, path, body] of [
       ['GET', `/partners/me${other}`, undefined],
       ['GET', `/connect/status${other}`, undefined],
@@ -28,6 +30,7 @@ describe('cross-partner access', () => {
       expect(refused.status, `${method} ${path}`).toBe(404);
       expect(refused.body).toMatchObject({ error: { code: 'partner_not_found' } });
     }
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
     const profile = await api<PartnerBody>('GET', '/partners/me', { token: alice.idToken });
     expect(profile.body).toMatchObject({ stripeAccountId: null, payoutPreference: 'stripe', version: 1 });
     expect(await tableItem(`PARTNER#${alice.partnerId}`, `MEMBER#${mallory.sub}`)).toBeUndefined();
@@ -59,6 +62,7 @@ describe('cross-partner access', () => {
 describe('bad input', () => {
   it('answers malformed JSON, unknown fields, wrong types, bad ids, oversized and non-JSON bodies precisely', async () => {
     const bob = await newPartnerUser('bad-input');
+    const before = await markState();
     const cases: Array<[string, Parameters<typeof api>[2], number, string]> = [
       [
         'malformed JSON',
@@ -89,6 +93,7 @@ describe('bad input', () => {
     expect(badQuery.status).toBe(400);
     const team = await api('POST', '/partners', { token: bob.idToken, body: { name: '' } });
     expect(team.status).toBe(400);
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
     const me = await api<PartnerBody>('GET', '/partners/me', { token: bob.idToken });
     expect(me.body).toMatchObject({ stripeAccountId: null, version: 1 });
     const list = await api<{ partners: PartnerBody[] }>('GET', '/partners', { token: bob.idToken });
@@ -101,8 +106,6 @@ describe('public onboarding redirects', () => {
     const carol = await newPartnerUser('tamper');
     const link = await api<{ url: string }>('POST', '/connect/onboarding-link', { token: carol.idToken, body: {} });
     expect(link.status).toBe(200);
-    const me = await api<PartnerBody>('GET', '/partners/me', { token: carol.idToken });
-    const accountId = me.body.stripeAccountId ?? '';
     // The state of the link we made, read from the emulator's record of refresh_url (open the page once).
     const page = await fetch(link.body.url, { redirect: 'manual' });
     expect(page.status).toBe(200);
@@ -117,43 +120,52 @@ describe('public onboarding redirects', () => {
       e: number;
     };
 
-    const stripeCallsFor = async () =>
-      (await emulator().requestLog()).filter(
-        (entry) => entry.path === `/v1/accounts/${accountId}` || entry.idempotencyKey?.includes(accountId),
-      ).length;
-    const before = await stripeCallsFor();
-
     const forged = [
       `${state}x`,
       `${Buffer.from(JSON.stringify({ ...decoded, p: 'ptn_000000000000000000000000' })).toString('base64url')}.${mac}`,
       `${Buffer.from(JSON.stringify({ ...decoded, e: decoded.e + 86_400 })).toString('base64url')}.${mac}`,
       '',
     ];
-    for (const route of ['/connect/refresh', '/connect/return']) {
-      for (const value of forged) {
-        const response = await fetch(`${stackInfo().apiUrl}${route}?state=${encodeURIComponent(value)}`, {
-          redirect: 'manual',
-        });
-        expect(response.status, `${route} ${value.slice(0, 12)}`).toBe(400);
-        expect(response.headers.get('content-type')).toMatch(/text\/html/);
-        expect(await response.text()).toContain('not valid');
+    // Webhooks held: any Stripe call after the mark, of any kind (reads, account links…), is one of these requests'.
+    await withHeldDeliveries(async () => {
+      const before = await markState();
+      for (const route of ['/connect/refresh', '/connect/return']) {
+        for (const value of forged) {
+          const response = await fetch(`${stackInfo().apiUrl}${route}?state=${encodeURIComponent(value)}`, {
+            redirect: 'manual',
+          });
+          expect(response.status, `${route} ${value.slice(0, 12)}`).toBe(400);
+          expect(response.headers.get('content-type')).toMatch(/text\/html/);
+          expect(await response.text()).toContain('not valid');
+        }
       }
-    }
-    // A genuinely signed state that has expired (the local stack's key is in the environment it shares with tests).
-    const key = process.env.LOCAL_STATE_SIGNING_KEY;
-    expect(key, 'LOCAL_STATE_SIGNING_KEY from the local stack').toBeTruthy();
-    const expired = signOnboardingState(key ?? '', {
-      partnerId: decoded.p,
-      userSub: decoded.s,
-      stateVersion: decoded.v,
-      expiresAt: Math.floor(Date.now() / 1000) - 1,
+      // A genuinely signed state that has expired (the local stack's key is in the environment it shares with tests).
+      const key = process.env.LOCAL_STATE_SIGNING_KEY;
+      expect(key, 'LOCAL_STATE_SIGNING_KEY from the local stack').toBeTruthy();
+      const expired = signOnboardingState(key ?? '', {
+        partnerId: decoded.p,
+        userSub: decoded.s,
+        stateVersion: decoded.v,
+        expiresAt: Math.floor(Date.now() / 1000) - 1,
+      });
+      for (const route of ['/connect/refresh', '/connect/return']) {
+        const response = await fetch(`${stackInfo().apiUrl}${route}?state=${expired}`, { redirect: 'manual' });
+        expect(response.status).toBe(400);
+        expect(await response.text()).toContain('expired');
+      }
+      expect(await stripeCallsSince(before.stripe, false)).toEqual([]);
+      expect(await changesSince(before)).toEqual(NO_CHANGE);
+
+      // Control: the genuine state does reach Stripe (a fresh account link), and the log shows it.
+      const mark = await stripeLogMark();
+      const genuine = await fetch(`${stackInfo().apiUrl}/connect/refresh?state=${encodeURIComponent(state)}`, {
+        redirect: 'manual',
+      });
+      expect(genuine.status).toBe(302);
+      expect((await stripeCallsSince(mark, false)).map((c) => [c.method, c.path, c.status])).toEqual([
+        ['POST', '/v1/account_links', 200],
+      ]);
     });
-    for (const route of ['/connect/refresh', '/connect/return']) {
-      const response = await fetch(`${stackInfo().apiUrl}${route}?state=${expired}`, { redirect: 'manual' });
-      expect(response.status).toBe(400);
-      expect(await response.text()).toContain('expired');
-    }
-    expect(await stripeCallsFor()).toBe(before);
   });
 });
 

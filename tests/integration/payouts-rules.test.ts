@@ -3,6 +3,7 @@ import { newPartnerUser, onboard } from '#tests/connect';
 import { api } from '#tests/local';
 import { activePayee, deliverWebhooks, emulator, eventually, stripeSdk } from '#tests/payments';
 import { balanceOf, freshPeriod, opsToken, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
+import { changesSince, markState, NO_CHANGE } from '#tests/table-snapshot';
 
 const DAY = 86_400_000;
 
@@ -90,27 +91,71 @@ describe('payout rules: who is paid, and what carries forward', () => {
     expect(await balanceOf(partner.partnerId, 'eur')).toBe(0);
   });
 
-  it('nets a clawback against later earnings', async () => {
+  it('nets a clawback against later earnings: the payout and its transfer are earnings − clawback', async () => {
+    const { inProcessDeps } = await import('#tests/payouts');
+    const { planPage, sendPayout, startRun: startRunCore } = await import('#core/payouts');
     const partner = await activePayee('payout-netting');
-    const { period, inside } = await freshPeriod();
-    await recordHeld(partner.partnerId, 5_000, inside);
-    await api('POST', '/admin/earnings', {
-      token: await opsToken(),
-      body: {
-        partnerId: partner.partnerId,
-        amount: -1_500,
-        currency: 'usd',
-        externalId: `adj-${Date.now()}`,
-        description: 'x',
-        availableAt: inside,
-      },
+    // A commission (10 % of a platform charge the partner referred), then a partial refund: both through Stripe's
+    // webhooks, which hold the commission for the holding period and claw back 10 % of the refunded part.
+    const charge = await stripeSdk().paymentIntents.create({
+      amount: 30_000,
+      currency: 'usd',
+      description: 'Referred plan',
+      metadata: { referring_partner_id: partner.partnerId },
+      payment_method: 'pm_card_visa',
+      confirm: true,
     });
-    await startRun(period);
-    const run = await settledRun(period);
-    const paid = run.totals.amounts.paid.usd ?? 0;
-    // Whatever the admin API accepted, the payout moved exactly the partner's available balance.
+    await deliverWebhooks();
+    await stripeSdk().refunds.create({ payment_intent: charge.id, amount: 12_000 });
+    await deliverWebhooks();
+    const { dynamoLedgerStore } = await import('#adapters/dynamodb/ledger-store');
+    const entries = await eventually(
+      () => dynamoLedgerStore.allEntries(partner.partnerId),
+      (all) => all.some((e) => e.type === 'clawback'),
+    );
+    const held = entries.filter((e) => e.payoutStatus === 'pending');
+    expect(held.map((e) => [e.type, e.amount]).sort()).toEqual([
+      ['clawback', -1_200],
+      ['earning', 3_000],
+    ]);
+    expect(await balanceOf(partner.partnerId)).toBe(1_800);
+
+    // The run that pays them: the holding period is over (a clock 8 days on, a month that contains it). Planning
+    // is narrowed to this partner so the run touches nobody else's earnings in the shared table.
+    const later = new Date(Date.now() + 8 * DAY);
+    const period = later.toISOString().slice(0, 7);
+    const { deps, queued, plans } = await inProcessDeps();
+    const planning: typeof deps.store.planningPage = async (cutoff, _cursor, limit) => {
+      const candidates = [];
+      let cursor: string | null = null;
+      do {
+        const page = await deps.store.planningPage(cutoff, cursor, limit);
+        candidates.push(...page.candidates.filter((c) => c.partnerId === partner.partnerId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return { candidates, nextCursor: null };
+    };
+    const atLater = { ...deps, clock: () => later, store: { ...deps.store, planningPage: planning } };
+    await startRunCore(atLater, { period, startedBy: 'test' });
+    const runId = `run_${period}`;
+    expect(plans.map((p) => p.runId)).toContain(runId);
+    await planPage(atLater, runId, null);
+    const ref = queued.find((r) => r.partnerId === partner.partnerId);
+    if (!ref) throw new Error('the partner was not planned');
+    expect(await sendPayout(deps, ref)).toBe('paid');
+
+    const { dynamoPayoutStore } = await import('#adapters/dynamodb/payout-store');
+    const payout = await dynamoPayoutStore.getPayout(ref.partnerId, ref.payoutId);
+    expect(payout).toMatchObject({ status: 'paid', amount: 1_800, currency: 'usd' });
+    const transfers = (await transfersOf(runId)).filter((t) => t.metadata?.payoutId === ref.payoutId);
+    expect(transfers.map((t) => [t.amount, t.currency, t.destination])).toEqual([[1_800, 'usd', partner.accountId]]);
+    expect(payout?.stripeTransferId).toBe(transfers[0]?.id);
+    // Both held entries went into that payout, and nothing is left owed.
+    const after = await dynamoLedgerStore.allEntries(partner.partnerId);
+    for (const entry of held) {
+      expect(after.find((e) => e.id === entry.id)).toMatchObject({ payoutStatus: 'paid', payoutId: ref.payoutId });
+    }
     expect(await balanceOf(partner.partnerId)).toBe(0);
-    expect((await transfersOf(`run_${period}`))[0]?.amount).toBe(paid);
   });
 
   it('a dry run reports exactly what the real run then pays, and writes nothing', async () => {
@@ -119,8 +164,10 @@ describe('payout rules: who is paid, and what carries forward', () => {
     const { period, inside } = await freshPeriod();
     await recordHeld(a.partnerId, 2_222, inside);
     await recordHeld(b.partnerId, 50, inside);
+    const before = await markState();
     const dry = await startRun(period, true);
     expect(dry.status, JSON.stringify(dry.body)).toBe(200);
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
     expect(dry.body).toMatchObject({
       dryRun: true,
       complete: true,
@@ -137,14 +184,39 @@ describe('payout rules: who is paid, and what carries forward', () => {
     expect(run.totals.skipped.below_minimum).toBe(1);
   });
 
-  it('lists runs newest first for operators', async () => {
-    const runs = await api<{ runs: Array<{ id: string; status: string }> }>('GET', '/admin/payout-runs?limit=50', {
-      token: await opsToken(),
-    });
-    expect(runs.status).toBe(200);
-    expect(runs.body.runs.length).toBeGreaterThan(0);
-    expect(runs.body.runs.every((r) => /^run_\d{4}-\d{2}$/.test(r.id))).toBe(true);
-    void stripeSdk;
+  it('lists runs newest first for operators (by start, not by period), page by page', async () => {
+    // Two months, the later one started first: newest first means the older month comes first.
+    const later = await freshPeriod();
+    const earlier = await freshPeriod();
+    expect(earlier.period < later.period).toBe(true);
+    expect((await startRun(later.period)).status).toBe(202);
+    await settledRun(later.period);
+    expect((await startRun(earlier.period)).status).toBe(202);
+    await settledRun(earlier.period);
+    type RunList = { runs: Array<{ id: string; startedAt: string }>; nextCursor: string | null };
+    const list = async (query: string) => {
+      const response = await api<RunList>('GET', `/admin/payout-runs?${query}`, { token: await opsToken() });
+      expect(response.status).toBe(200);
+      return response.body;
+    };
+    const runs = (await list('limit=50')).runs;
+    const ids = runs.map((r) => r.id);
+    expect(ids.filter((id) => id === `run_${earlier.period}` || id === `run_${later.period}`)).toEqual([
+      `run_${earlier.period}`,
+      `run_${later.period}`,
+    ]);
+    const starts = runs.map((r) => r.startedAt);
+    expect(starts).toEqual([...starts].sort().reverse());
+    // One per page: each cursor continues exactly where the page before stopped.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      paged.push(...page.runs.map((r) => r.id));
+      cursor = page.nextCursor;
+    } while (cursor && paged.length < 4);
+    expect(paged).toEqual(ids.slice(0, paged.length));
+    expect(paged.length).toBe(Math.min(4, ids.length));
   });
 });
 
@@ -257,6 +329,9 @@ describe('approval gate', () => {
     const { dynamoPayoutStore } = await import('#adapters/dynamodb/payout-store');
     for (const payoutId of mine) {
       const partnerId = payoutId.slice(`po_${period}_cad_`.length);
+      // The one that waited again waits from a minute ahead: the balance.available sweep (payouts waiting since
+      // before it started) leaves it, so it is sent here; sending is idempotent if a worker got to it too.
+      expect(['paid', 'already_done']).toContain(await sendPayout(deps, { partnerId, payoutId }));
       await eventually(
         () => dynamoPayoutStore.getPayout(partnerId, payoutId),
         (payout) => payout?.status === 'paid',

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { dynamo, tableName } from '#adapters/dynamodb/client';
 import { counterShardOf } from '#adapters/dynamodb/payout-store';
 import { api } from '#tests/local';
-import { activePayee, emulator } from '#tests/payments';
+import { activePayee } from '#tests/payments';
 import { balanceOf, freshPeriod, opsToken, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
+import { changesSince, markState, NO_CHANGE } from '#tests/table-snapshot';
 
 describe('monthly payout run', () => {
   it('pays an active partner its available held earnings with exactly one Transfer, and the ledger reconciles', async () => {
@@ -71,24 +72,26 @@ describe('monthly payout run', () => {
 
   it('only admins start runs', async () => {
     const partner = await activePayee('payout-not-admin');
+    const before = await markState();
     const response = await api('POST', '/admin/payout-runs', { token: partner.idToken, body: { period: '2001-01' } });
     expect(response.status).toBe(403);
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
     expect((await api('GET', '/admin/payout-runs/run_2001-01', { token: await opsToken() })).status).toBe(404);
   });
 
   it('refuses malformed and future periods with 4xx and writes nothing', async () => {
+    await opsToken();
+    const before = await markState();
     for (const period of ['2026-13', '26-11', 'x']) {
       const response = await startRun(period);
       expect(response.status).toBe(400);
     }
     const future = await startRun('2099-01');
     expect(future.status).toBe(422);
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
     expect((await api('GET', '/admin/payout-runs/run_2099-01', { token: await opsToken() })).status).toBe(404);
   });
 
-  it('clears the emulator faults it sets', async () => {
-    await emulator().clearFaults();
-  });
   it("a run's counters are spread over shard items (no single hot item) and read back as their sum", async () => {
     const { period, inside } = await freshPeriod();
     const partners = [];

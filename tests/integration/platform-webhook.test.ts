@@ -21,6 +21,7 @@ import {
   reissue,
   stripeSdk,
 } from '#tests/payments';
+import { changesSince, markState, NO_CHANGE } from '#tests/table-snapshot';
 
 /** POST /webhooks/stripe: signatures, de-duplication, refunds, reversals, disputes, late and reordered events. */
 
@@ -60,6 +61,7 @@ describe('signature verification', () => {
       created: Math.floor(Date.now() / 1000),
       data: { object: { id: paymentIntentId, object: 'payment_intent', status: 'succeeded' } },
     });
+    const before = await markState();
     const wrong = await postPlatformWebhook(forged, 'whsec_not_ours');
     expect(wrong.status).toBe(400);
     expect(wrong.body).toMatchObject({ error: { code: 'invalid_signature' } });
@@ -77,13 +79,19 @@ describe('signature verification', () => {
       },
     });
     expect(tampered.status).toBe(400);
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
     expect((await paymentRecord(created.body.paymentId))?.status).toBe('pending');
 
     // Even a correctly signed event cannot mark it paid: the handler asks Stripe, which says it is not.
+    const beforeSigned = await markState();
     const signed = await postPlatformWebhook(forged);
     expect(signed.status).toBe(200);
     expect((await paymentRecord(created.body.paymentId))?.status).toBe('pending');
     expect((await ledgerOf(payee.partnerId)).entries).toEqual([]);
+    // What it wrote is the record of the event alone (the control: the detector sees that write).
+    const change = await changesSince(beforeSigned);
+    expect(change.table).toEqual({ added: [`EVENT#${JSON.parse(forged).id}|EVENT`], removed: [], changed: [] });
+    expect(change.stripeWrites).toEqual([]);
   });
 });
 

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { stripe } from '#adapters/stripe/client';
 
+/**
+ * The local stack's secrets come from the environment (no cache): this proves the client follows the key it reads.
+ * The deployed path, Secrets Manager through the five-minute cache, is tests/unit/secrets-cache.test.ts.
+ */
 describe('Stripe API key roll', () => {
-  it('warm functions pick up a rolled key on their next call (through the secrets cache), with no redeploy', async () => {
+  it('a warm function builds a new client for a rolled key on its next call and reuses it while unchanged', async () => {
     const original = process.env.LOCAL_STRIPE_API_KEY;
     if (!original) throw new Error('LOCAL_STRIPE_API_KEY is not set for the in-process functions');
     const first = await stripe();

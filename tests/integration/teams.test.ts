@@ -9,6 +9,7 @@ import {
   stripeSdk,
 } from '#tests/connect';
 import { api } from '#tests/local';
+import { changesSince, markState, NO_CHANGE } from '#tests/table-snapshot';
 
 /** Team partners: members by invitation, roles, leaving, and what each role may do. */
 
@@ -23,6 +24,25 @@ interface MemberBody {
   email: string;
   role: string;
 }
+
+describe('the member write (DynamoDB condition)', () => {
+  it('refuses a member for a partner that is not a team when written, whatever the caller believed', async () => {
+    const { dynamoPartnerRepository } = await import('#adapters/dynamodb/partner-repository');
+    const owner = await newPartnerUser('stale-team');
+    const other = await newPartnerUser('stale-member');
+    const personal = await dynamoPartnerRepository.get(owner.partnerId);
+    if (!personal) throw new Error('no personal partner');
+    const before = await markState();
+    await expect(
+      dynamoPartnerRepository.addMember(
+        { ...personal, kind: 'team' },
+        { sub: other.sub, email: other.email, role: 'member' },
+        new Date().toISOString(),
+      ),
+    ).rejects.toMatchObject({ code: 'partner_not_found' });
+    expect(await changesSince(before)).toEqual(NO_CHANGE);
+  });
+});
 
 describe('teams', () => {
   it('the creator owns the team; GET /partners lists personal and team partners with roles', async () => {

@@ -261,7 +261,7 @@ describe('Connect events', () => {
     expect((await w.partners.get(partner.id))?.status).toBe('active');
   });
 
-  it('drops a read that began before a stored one (compare-and-set on the read time)', async () => {
+  it('the fake drops a read that began before a stored one, like the DynamoDB condition (integration/onboarding races it)', async () => {
     const { w, partner } = await onboarded();
     const stored = await w.partners.get(partner.id);
     const result = await w.partners.saveOnboardingState(partner.id, {
@@ -356,5 +356,17 @@ describe('Connect events', () => {
         accountId: 'acct_unknown',
       }),
     ).toBe('unknown_account');
+  });
+});
+
+describe('the in-memory repository keeps the adapter’s conditions', () => {
+  it('adds a member only to a partner that is a team when written (a stale context naming a personal partner fails)', async () => {
+    const w = testWorld();
+    const personal = await personalPartner(w.deps, alice);
+    const code = await rejects(
+      w.partners.addMember({ ...personal, kind: 'team' }, { sub: bob.sub, email: bob.email, role: 'member' }, 'now'),
+    );
+    expect(code).toBe('partner_not_found');
+    expect(await w.partners.membership(personal.id, bob.sub)).toBeUndefined();
   });
 });

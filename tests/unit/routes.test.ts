@@ -18,9 +18,26 @@ describe('route table', () => {
   });
 
   it('keeps webhooks off the authorizer and gives them only their own secret', () => {
-    for (const route of ROUTES.filter((r) => r.path.startsWith('/webhooks'))) {
+    const webhooks = ROUTES.filter((r) => r.path.startsWith('/webhooks'));
+    expect(webhooks.map((r) => r.path).sort()).toEqual(['/webhooks/stripe', '/webhooks/stripe/connect']);
+    const own: Record<string, string> = {
+      '/webhooks/stripe': 'platformWebhookSecret',
+      '/webhooks/stripe/connect': 'connectWebhookSecret',
+    };
+    for (const route of webhooks) {
       expect(route.auth).toBe('webhook');
       expect(route.method).toBe('POST');
+      const secrets = route.access.secrets ?? [];
+      expect(secrets, route.path).toContain(own[route.path]);
+      const webhookSecrets = secrets.filter((name) => name.endsWith('WebhookSecret'));
+      expect(webhookSecrets, route.path).toEqual([own[route.path]]);
+    }
+    // No other route or job can read a webhook secret.
+    for (const entry of [...ROUTES, ...JOBS].filter((e) => !('path' in e && e.path.startsWith('/webhooks')))) {
+      expect(
+        (entry.access.secrets ?? []).filter((name) => name.endsWith('WebhookSecret')),
+        entry.name,
+      ).toEqual([]);
     }
   });
 });
