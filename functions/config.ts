@@ -57,6 +57,14 @@ export const ConfigSchema = z
     HOLDING_PERIOD_DAYS: z.coerce.number().int().min(0).max(365).default(7),
     /** Commission for a referring partner named in a platform charge's metadata, in basis points of the charge. */
     COMMISSION_BPS: z.coerce.number().int().min(0).max(10_000).default(1_000),
+    /**
+     * Customer-set amounts (`POST /payments/intents` with `amount`: tips, donations). Off by default: anyone could
+     * pay any amount, so prices come from listings and payment requests.
+     */
+    OPEN_AMOUNTS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
     SECRETS_PROVIDER: z.enum(['secretsmanager', 'env']).default('secretsmanager'),
     STRIPE_API_KEY_SECRET_NAME: z.string().min(1).optional(),
     PLATFORM_WEBHOOK_SECRET_NAME: z.string().min(1).optional(),

@@ -40,8 +40,48 @@ export const ROUTES: readonly RouteDefinition[] = [
   { name: 'get-me', method: 'GET', path: '/me', handler: 'functions/api/get-me.ts', auth: 'partner', access: {} },
   ...partnerRoutes(),
   ...paymentRoutes(),
+  ...salesRoutes(),
   ...payoutRunRoutes(),
 ];
+
+/**
+ * What partners sell at their own prices: listings (public reads), payment requests (readable with their id), and
+ * the customer's own orders. Stripe's key only where a payment request is paid.
+ */
+function salesRoutes(): RouteDefinition[] {
+  const stripeKey = ['stripeApiKey'] as const;
+  const route = (name: string, method: HttpMethod, path: string, auth: RouteAuth, access: Access): RouteDefinition => ({
+    name,
+    method,
+    path,
+    handler: `functions/api/${name}.ts`,
+    auth,
+    access,
+  });
+  return [
+    // read-write: the caller's personal partner is created on first use (as on every partner route)
+    route('create-listing', 'POST', '/listings', 'partner', { table: 'readwrite' }),
+    route('get-listing', 'GET', '/listings/{listingId}', 'public', { table: 'read' }),
+    route('update-listing', 'PATCH', '/listings/{listingId}', 'partner', { table: 'readwrite' }),
+    route('archive-listing', 'DELETE', '/listings/{listingId}', 'partner', { table: 'readwrite' }),
+    route('list-partner-listings', 'GET', '/partners/{partnerId}/listings', 'public', { table: 'read' }),
+    route('get-order', 'GET', '/orders/{orderId}', 'partner', { table: 'read' }),
+    route('create-payment-request', 'POST', '/payment-requests', 'partner', { table: 'readwrite' }),
+    route('list-payment-requests', 'GET', '/payment-requests', 'partner', { table: 'readwrite' }),
+    route('get-payment-request', 'GET', '/payment-requests/{paymentRequestId}', 'public', { table: 'read' }),
+    route('cancel-payment-request', 'POST', '/payment-requests/{paymentRequestId}/cancel', 'partner', {
+      table: 'readwrite',
+    }),
+    route('pay-payment-request-checkout', 'POST', '/payment-requests/{paymentRequestId}/checkout', 'partner', {
+      table: 'readwrite',
+      secrets: stripeKey,
+    }),
+    route('pay-payment-request-intent', 'POST', '/payment-requests/{paymentRequestId}/intent', 'partner', {
+      table: 'readwrite',
+      secrets: stripeKey,
+    }),
+  ];
+}
 
 /**
  * Payments, the platform webhook, the ledger and earnings (issue 5). Stripe's key only where Stripe is called

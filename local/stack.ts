@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { useStripeClock } from '#adapters/stripe/client';
 import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
@@ -187,6 +188,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     });
     started.push({ stop: () => stripe.close() });
+    // The handlers run in this process: the timestamps they send Stripe follow the emulator's (movable) clock.
+    useStripeClock(() => stripe.nowSeconds());
 
     const info: LocalStackInfo = {
       apiUrl,

@@ -135,11 +135,21 @@ export type Permission =
   | 'view_members'
   | 'manage_onboarding'
   | 'manage_preferences'
-  | 'manage_members';
+  | 'manage_members'
+  /** Listings and payment requests: what the partner sells and at what price. */
+  | 'manage_sales';
 
 const PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  owner: ['view', 'view_earnings', 'view_members', 'manage_onboarding', 'manage_preferences', 'manage_members'],
-  admin: ['view', 'view_earnings', 'view_members', 'manage_onboarding', 'manage_preferences'],
+  owner: [
+    'view',
+    'view_earnings',
+    'view_members',
+    'manage_onboarding',
+    'manage_preferences',
+    'manage_members',
+    'manage_sales',
+  ],
+  admin: ['view', 'view_earnings', 'view_members', 'manage_onboarding', 'manage_preferences', 'manage_sales'],
   member: ['view', 'view_earnings'],
 };
 

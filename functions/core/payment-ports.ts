@@ -1,10 +1,13 @@
 import type { LedgerEntry } from './ledger.ts';
+import type { Listing } from './listings.ts';
 import type { Currency, FeePolicy } from './money.ts';
-import type { Partner } from './partner.ts';
+import type { Membership, Partner } from './partner.ts';
 import type { Log } from './partner-access.ts';
 import type { Clock } from './partner-ports.ts';
 import type { Dispute, Order, Payment } from './payment.ts';
+import type { PaymentRequest } from './payment-requests.ts';
 import type { PayoutStatus } from './payouts.ts';
+import type { ReservationMove } from './reservations.ts';
 
 /** What the payment, ledger and earnings use cases need from the outside world (DynamoDB, Stripe). */
 
@@ -50,16 +53,45 @@ export interface SettlementWrite {
   expectedVersion: number;
   /** The order's mirror of the payment state (Checkout payments). */
   order: Pick<Order, 'id' | 'status' | 'updatedAt'> | null;
+  /** The order's capacity reservation moving with the payment (conditioned on its current state). */
+  reservation?: ReservationMove | null;
+  /** The payment request this payment pays, moving with it. */
+  paymentRequest?: PaymentRequestMove | null;
   entries: LedgerRecord[];
 }
+
+/** A payment request follows its payment: paid, or open again (a new attempt) when the payment was given up. */
+export type PaymentRequestMove =
+  | { id: string; paymentId: string; to: 'paid'; at: string }
+  | { id: string; paymentId: string; to: 'reopened'; at: string };
+
+/** One listing line's reservation, written with the order (see `listings.ts`). */
+export interface ReservationRequest {
+  listingId: string;
+  quantity: number;
+  /** The capacity read when the order was priced: the write requires it unchanged and `taken ≤ capacity − quantity`. */
+  capacity: number | null;
+  /** The price snapshotted into the order: the write requires it unchanged. */
+  unitAmount: number;
+}
+
+export type CreateOrderResult = { created: true } | { created: false; refused: 'capacity' };
 
 export interface PaymentStore {
   /** Conditional put: the id is new. */
   createPayment(payment: Payment): Promise<void>;
-  /** The order, its items and its pending payment, in one transaction. */
-  createOrder(order: Order, payment: Payment): Promise<void>;
+  /**
+   * The order, its items, its pending payment and its listings' reservations, in one transaction. Refused (nothing
+   * written) when a listing's capacity, price or sale state changed or its capacity does not cover the quantity.
+   */
+  createOrder(order: Order, payment: Payment, reservations?: readonly ReservationRequest[]): Promise<CreateOrderResult>;
   attachPaymentIntent(paymentId: string, paymentIntentId: string, at: string): Promise<void>;
-  attachCheckoutSession(order: Order, sessionId: string, at: string): Promise<void>;
+  /** The session id on the payment, and on its order when it has one. */
+  attachCheckoutSession(
+    target: { orderId: string | null; paymentId: string },
+    sessionId: string,
+    at: string,
+  ): Promise<void>;
   getPayment(paymentId: string): Promise<Payment | undefined>;
   getOrder(orderId: string): Promise<Order | undefined>;
   /** Newest first across all partners (operators). */
@@ -171,9 +203,14 @@ export interface CreatePaymentIntentRequest {
 }
 
 export interface CreateCheckoutSessionRequest {
-  orderId: string;
+  /** The order (listing checkouts), or null (a payment request's checkout). */
+  orderId: string | null;
   paymentId: string;
   partnerId: string;
+  /** Extra metadata (e.g. the payment request id). */
+  metadata?: Record<string, string>;
+  /** How long the session may be paid (Stripe accepts 30 minutes to 24 hours). */
+  expiresInSeconds: number;
   currency: Currency;
   items: readonly { name: string; unitAmount: number; quantity: number }[];
   fee: number;
@@ -201,21 +238,72 @@ export interface CheckoutSessionView {
 }
 
 export interface PaymentSettings {
+  /** Customer-set amounts (`POST /payments/intents` with `amount`): off by default. */
+  openAmounts: boolean;
+  /** Lifetime of a Checkout Session, in seconds: its reservation is released when it expires. */
+  checkoutExpirySeconds: number;
   defaultFee: FeePolicy;
   allowedRedirectOrigins: readonly string[];
   holdingPeriodDays: number;
   commissionBps: number;
 }
 
+export interface ListingStore {
+  /** Conditional put: the id is new. */
+  create(listing: Listing): Promise<void>;
+  get(listingId: string): Promise<Listing | undefined>;
+  getMany(listingIds: readonly string[]): Promise<Map<string, Listing>>;
+  /**
+   * Writes the seller's changes (compare-and-set on `version`; the new capacity must cover `taken` at write time).
+   * `false` when the listing changed since it was read.
+   */
+  update(listing: Listing, expectedVersion: number): Promise<boolean>;
+  listByPartner(
+    partnerId: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ listings: Listing[]; nextCursor: string | null }>;
+}
+
+export interface PaymentRequestStore {
+  create(request: PaymentRequest): Promise<void>;
+  get(requestId: string): Promise<PaymentRequest | undefined>;
+  listByPartner(
+    partnerId: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ requests: PaymentRequest[]; nextCursor: string | null }>;
+  /**
+   * Attaches the payment of this attempt: only while the request is open, with no payment or this very payment
+   * attached, and paid the same way. Returns the request as stored afterwards.
+   */
+  claim(
+    requestId: string,
+    claim: { paymentId: string; payMode: 'intent' | 'checkout'; attempt: number; at: string },
+  ): Promise<{ claimed: true } | { claimed: false; current: PaymentRequest | undefined }>;
+  /** Open → canceled, only while no payment is attached. */
+  cancel(requestId: string, at: string): Promise<boolean>;
+}
+
 export interface PaymentDeps {
-  partners: { get(partnerId: string): Promise<Partner | undefined> };
+  partners: {
+    get(partnerId: string): Promise<Partner | undefined>;
+    membership(partnerId: string, userSub: string): Promise<Membership | undefined>;
+  };
   payments: PaymentStore;
+  listings: ListingStore;
+  paymentRequests: PaymentRequestStore;
   ledger: LedgerStore;
   payouts: PayoutReader;
   feePolicies: FeePolicyStore;
   stripe: StripePayments;
   clock: Clock;
-  ids: { payment(): string; order(): string };
+  ids: {
+    payment(): string;
+    order(): string;
+    listing(): string;
+    paymentRequest(): string;
+    /** The payment of a request's attempt: derived from both, so concurrent pay calls write the same payment. */
+    requestPayment(requestId: string, attempt: number): string;
+  };
   settings: PaymentSettings;
   log: Log;
 }

@@ -10,6 +10,7 @@ import {
 } from './money.ts';
 import type { Partner } from './partner.ts';
 import type { PaymentStatus } from './payment-state.ts';
+import type { ReservationState } from './reservations.ts';
 
 /**
  * Customers pay partners with destination charges: the charge is made on the platform, Stripe moves the amount to
@@ -33,6 +34,8 @@ export interface Payment {
   kind: PaymentKind;
   /** The order this payment pays (Checkout), or null (PaymentIntent). */
   orderId: string | null;
+  /** The seller's payment request this payment pays, or null. */
+  paymentRequestId: string | null;
   /** The payee. */
   partnerId: string;
   /** Who paid: the Cognito sub of the customer. */
@@ -67,6 +70,8 @@ export interface Payment {
 }
 
 export interface OrderItem {
+  /** The listing bought (its title and price are snapshotted here), or null for an item without one. */
+  listingId: string | null;
   name: string;
   unitAmount: number;
   quantity: number;
@@ -84,6 +89,8 @@ export interface Order {
   fee: number;
   net: number;
   status: PaymentStatus;
+  /** What the order holds of its listings' capacity (null: no listing items). */
+  reservation: ReservationState | null;
   items: OrderItem[];
   successUrl: string;
   cancelUrl: string;
@@ -93,7 +100,14 @@ export interface Order {
 }
 
 /** Metadata keys we set on Stripe objects; a caller's metadata may not use them. */
-export const RESERVED_METADATA_KEYS = ['paymentId', 'orderId', 'partnerId', 'kind', 'referring_partner_id'] as const;
+export const RESERVED_METADATA_KEYS = [
+  'paymentId',
+  'orderId',
+  'partnerId',
+  'kind',
+  'paymentRequestId',
+  'referring_partner_id',
+] as const;
 
 export function parseCurrency(value: string): Currency {
   const currency = value.toLowerCase();
@@ -172,6 +186,7 @@ export function requireCallerMetadata(metadata: Record<string, string>): Record<
 }
 
 export interface ItemInput {
+  listingId?: string | null;
   name: string;
   unitAmount: number;
   quantity: number;
@@ -189,7 +204,13 @@ export function orderLines(items: readonly ItemInput[], currency: Currency): { i
       throw new DomainError('validation', 'invalid_amount', `items.${index} exceeds Stripe's maximum charge.`);
     }
     total += amount;
-    return { name: item.name, unitAmount: item.unitAmount, quantity: item.quantity, amount };
+    return {
+      listingId: item.listingId ?? null,
+      name: item.name,
+      unitAmount: item.unitAmount,
+      quantity: item.quantity,
+      amount,
+    };
   });
   requireChargeableAmount(total, currency, 'The order total');
   return { items: lines, total };
@@ -199,6 +220,7 @@ export function newPayment(fields: {
   id: string;
   kind: PaymentKind;
   orderId: string | null;
+  paymentRequestId?: string | null;
   payee: Partner & { stripeAccountId: string };
   customerSub: string;
   amount: number;
@@ -213,6 +235,7 @@ export function newPayment(fields: {
     id: fields.id,
     kind: fields.kind,
     orderId: fields.orderId,
+    paymentRequestId: fields.paymentRequestId ?? null,
     partnerId: fields.payee.id,
     customerSub: fields.customerSub,
     amount: fields.amount,

@@ -1,7 +1,14 @@
 import { assertValidEntry, type EntryType } from './ledger.ts';
-import type { Payment } from './payment.ts';
-import type { LedgerRecord, PaymentDeps, StripePaymentView } from './payment-ports.ts';
+import type { Order, Payment } from './payment.ts';
+import type {
+  LedgerRecord,
+  PaymentDeps,
+  PaymentRequestMove,
+  SettlementWrite,
+  StripePaymentView,
+} from './payment-ports.ts';
 import { applySignal, type PaymentStateView } from './payment-state.ts';
+import { planReservationMove } from './reservations.ts';
 
 /**
  * Settling a payment from what Stripe says now. Every platform event about a payment re-reads its PaymentIntent
@@ -180,8 +187,38 @@ function planCancellation(payment: Payment, now: number): SettlementPlan {
 }
 
 /**
- * Applies a plan with a compare-and-set on the payment's version (the payment, its order's status and the ledger
- * entries in one write); a concurrent settlement makes it re-read and re-plan.
+ * What moves with a payment's new status: its order's capacity reservation (see `reservations.ts`) and the payment
+ * request it pays (paid, or reopened for a new attempt when the payment was given up).
+ */
+export function planFollowers(
+  before: Payment,
+  after: Payment,
+  order: Order | undefined,
+): Pick<SettlementWrite, 'reservation' | 'paymentRequest'> {
+  const reservation =
+    order?.reservation != null
+      ? planReservationMove(
+          order.reservation,
+          after.status,
+          order.items.flatMap((item) =>
+            item.listingId === null ? [] : [{ listingId: item.listingId, quantity: item.quantity }],
+          ),
+        )
+      : null;
+  let paymentRequest: PaymentRequestMove | null = null;
+  if (after.paymentRequestId !== null && after.status !== before.status) {
+    if (after.status === 'paid') {
+      paymentRequest = { id: after.paymentRequestId, paymentId: after.id, to: 'paid', at: after.updatedAt };
+    } else if (after.status === 'canceled') {
+      paymentRequest = { id: after.paymentRequestId, paymentId: after.id, to: 'reopened', at: after.updatedAt };
+    }
+  }
+  return { reservation, paymentRequest };
+}
+
+/**
+ * Applies a plan with a compare-and-set on the payment's version (the payment, its order's status and reservation,
+ * its payment request and the ledger entries in one write); a concurrent settlement makes it re-read and re-plan.
  */
 async function applyPlan(
   deps: PaymentDeps,
@@ -193,12 +230,14 @@ async function applyPlan(
     if (!payment) return 'unknown_payment';
     const planned = plan(payment, deps.clock.now().getTime());
     if (!planned.changed) return planned.outcome;
+    const order = payment.orderId ? await deps.payments.getOrder(payment.orderId) : undefined;
     const written = await deps.payments.settle({
       payment: planned.payment,
       expectedVersion: payment.version,
       order: payment.orderId
         ? { id: payment.orderId, status: planned.payment.status, updatedAt: planned.payment.updatedAt }
         : null,
+      ...planFollowers(payment, planned.payment, order),
       entries: planned.entries,
     });
     if (written) return planned.outcome;

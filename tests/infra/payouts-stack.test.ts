@@ -155,6 +155,7 @@ describe('functions', () => {
         STRIPE_REQUESTS_PER_SECOND: '80',
         PAYOUT_PLANNING_PAGE_SIZE: '100',
         COMMISSION_BPS: '1000',
+        OPEN_AMOUNTS: 'false',
         PLATFORM_COUNTRY: 'US',
         PLATFORM_MINIMUM_FEE: '0',
         ALLOWED_REDIRECT_ORIGINS: '',

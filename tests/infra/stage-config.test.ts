@@ -25,6 +25,7 @@ describe('stage configuration', () => {
       platformCountry: 'US',
       platformMinimumFee: 0,
       commissionBps: 1000,
+      openAmounts: false,
       allowedRedirectOrigins: [],
       statusRefreshIntervalSeconds: 10,
       onboardingStateTtlSeconds: 3600,
