@@ -187,7 +187,7 @@ describe('abandoned payments', () => {
     await paymentWithStatus(created.body.paymentId, 'canceled');
     expect((await ledgerOf(seller.partnerId)).entries).toEqual([]);
 
-    const paid = await paidIntent(buyer.idToken, seller.partnerId, 5_000);
+    const paid = await paidIntent(buyer.idToken, seller, 5_000);
     await paymentWithStatus(paid.paymentId, 'paid');
     const refused = await stripeSdk()
       .paymentIntents.cancel(paid.paymentIntentId)

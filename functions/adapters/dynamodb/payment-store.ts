@@ -135,7 +135,7 @@ function reserveItem(
   unitAmount: number,
   at: string,
 ): TransactItem {
-  const base = 'active = :true AND archived = :false AND unitAmount = :price';
+  const base = '#active = :true AND archived = :false AND unitAmount = :price';
   return {
     Update: {
       TableName: tableName(),
@@ -143,8 +143,9 @@ function reserveItem(
       UpdateExpression: 'SET reserved = reserved + :q, taken = taken + :q, countersAt = :at',
       ConditionExpression:
         capacity === null
-          ? `${base} AND attribute_type(capacity, :null)`
-          : `${base} AND capacity = :capacity AND taken <= :maxTaken`,
+          ? `${base} AND attribute_type(#capacity, :null)`
+          : `${base} AND #capacity = :capacity AND taken <= :maxTaken`,
+      ExpressionAttributeNames: { '#active': 'active', '#capacity': 'capacity' },
       ExpressionAttributeValues: {
         ':q': quantity,
         ':at': at,

@@ -154,11 +154,18 @@ export const dynamoListingStore: ListingStore = {
           TableName: tableName(),
           Key: listingKey(listing.id),
           UpdateExpression:
-            'SET title = :title, description = :description, unitAmount = :unitAmount, capacity = :capacity, ' +
-            'maxPerOrder = :maxPerOrder, salesEndAt = :salesEndAt, active = :active, archived = :archived, ' +
-            'updatedAt = :at, version = :next',
+            'SET #title = :title, #description = :description, unitAmount = :unitAmount, #capacity = :capacity, ' +
+            'maxPerOrder = :maxPerOrder, salesEndAt = :salesEndAt, #active = :active, archived = :archived, ' +
+            'updatedAt = :at, #version = :next',
           ConditionExpression:
-            listing.capacity === null ? 'version = :expected' : 'version = :expected AND taken <= :capacity',
+            listing.capacity === null ? '#version = :expected' : '#version = :expected AND taken <= :capacity',
+          ExpressionAttributeNames: {
+            '#title': 'title',
+            '#description': 'description',
+            '#capacity': 'capacity',
+            '#active': 'active',
+            '#version': 'version',
+          },
           ExpressionAttributeValues: {
             ':title': listing.title,
             ':description': listing.description,
