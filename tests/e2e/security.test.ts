@@ -238,7 +238,7 @@ describe('redirects and CORS', () => {
         for (const field of ['successUrl', 'cancelUrl'] as const) {
           const response = await api('POST', '/payments/checkout-sessions', {
             token: world.mate.idToken,
-            body: { ...checkoutBody(world.victim.partnerId), [field]: url },
+            body: { ...checkoutBody(world.listingId), [field]: url },
           });
           expect(response.status, `${field} ${url}: ${response.text}`).toBe(400);
           expect(response.body).toMatchObject({
