@@ -213,7 +213,12 @@ export async function payRequestWithIntent(deps: PaymentDeps, customer: Customer
   });
   await deps.payments.attachPaymentIntent(payment.id, intent.id, deps.clock.now().toISOString());
   deps.log.info('Payment request paid by PaymentIntent', { paymentRequestId: request.id, paymentId: payment.id });
-  return { paymentRequestId: request.id, paymentId: payment.id, clientSecret: intent.clientSecret };
+  return {
+    paymentRequestId: request.id,
+    paymentId: payment.id,
+    clientSecret: intent.clientSecret,
+    status: payment.status,
+  };
 }
 
 /** `POST /payment-requests/{id}/checkout`: a Stripe Checkout page for the request's amount. */
