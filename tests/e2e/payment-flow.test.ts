@@ -26,8 +26,8 @@ import {
   stripeSdk,
   tableItem,
 } from '#tests/payments';
-import { createListing } from '#tests/sales';
 import { freshPeriod, opsToken, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
+import { createListing } from '#tests/sales';
 import { changesSince, markState, NO_CHANGE, stripeCallsSince, stripeLogMark } from '#tests/table-snapshot';
 
 /**
@@ -312,9 +312,7 @@ describe('Checkout: hosted page, webhook, fee and destination', () => {
     const seller = await activePayee('pf-feefix');
     await setFee(seller.partnerId, { bps: 300 });
     const buyer = await customer('pf-feefix-buyer');
-    const created = await checkout(buyer.idToken, seller, [
-      { name: 'Ticket', unitAmount: 2_500, quantity: 2 },
-    ]);
+    const created = await checkout(buyer.idToken, seller, [{ name: 'Ticket', unitAmount: 2_500, quantity: 2 }]);
     expect(created.status, created.text).toBe(201);
     // The operator renegotiates: 20 % from now on. The customer is still on the Checkout page.
     await setFee(seller.partnerId, { bps: 2_000 });
@@ -338,12 +336,8 @@ describe('Checkout: hosted page, webhook, fee and destination', () => {
     const [venue, caterer] = await Promise.all([activePayee('pf-cart-venue'), activePayee('pf-cart-caterer')]);
     await setFee(venue.partnerId, { bps: 300 });
     const buyer = await customer('pf-cart-buyer');
-    const venueOrder = await checkout(buyer.idToken, venue, [
-      { name: 'Hall', unitAmount: 7_777, quantity: 1 },
-    ]);
-    const catererOrder = await checkout(buyer.idToken, caterer, [
-      { name: 'Menu', unitAmount: 1_999, quantity: 3 },
-    ]);
+    const venueOrder = await checkout(buyer.idToken, venue, [{ name: 'Hall', unitAmount: 7_777, quantity: 1 }]);
+    const catererOrder = await checkout(buyer.idToken, caterer, [{ name: 'Menu', unitAmount: 1_999, quantity: 3 }]);
     expect([venueOrder.status, catererOrder.status]).toEqual([201, 201]);
     for (const o of [venueOrder, catererOrder]) expect((await payCheckout(o.body.url, 'pay')).status).toBe(303);
 
@@ -764,9 +758,7 @@ describe('webhook delivery: duplicates, reordering and replays', () => {
     const buyer = await customer('pf-chaos-buyer');
     const since = nowSeconds() - 5;
     await emulator().setDeliveryMode({ hold: true, reorder: true, duplicate: true });
-    const created = await checkout(buyer.idToken, seller, [
-      { name: 'Crate', unitAmount: 4_321, quantity: 1 },
-    ]);
+    const created = await checkout(buyer.idToken, seller, [{ name: 'Crate', unitAmount: 4_321, quantity: 1 }]);
     expect((await payCheckout(created.body.url, 'pay_declined')).status).toBe(402);
     expect((await payCheckout(created.body.url, 'pay')).status).toBe(303);
     const sessionId = String((await paymentRecord(created.body.paymentId))?.stripeCheckoutSessionId);
