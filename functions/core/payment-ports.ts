@@ -101,6 +101,22 @@ export interface PaymentStore {
    * the partner totals, atomically. `false` when the payment changed since it was read.
    */
   settle(write: SettlementWrite): Promise<boolean>;
+  /**
+   * A seller's Transfer of a multi-seller order and its ledger lines, once (`false` when it was recorded already).
+   */
+  recordSellerTransfer(
+    orderId: string,
+    index: number,
+    transfer: { id: string; amount: number },
+    entries: LedgerRecord[],
+  ): Promise<boolean>;
+  /** A seller's cumulative reversal (compare-and-set on the previous value) and its ledger lines. */
+  recordSellerReversal(
+    orderId: string,
+    index: number,
+    change: { from: number; to: number },
+    entries: LedgerRecord[],
+  ): Promise<boolean>;
   /** Stores the dispute unless a newer state of it is stored. */
   recordDispute(paymentId: string, dispute: Dispute, at: string): Promise<boolean>;
 }
@@ -214,7 +230,8 @@ export interface CreateCheckoutSessionRequest {
   currency: Currency;
   items: readonly { name: string; unitAmount: number; quantity: number }[];
   fee: number;
-  destination: string;
+  /** The seller's account (destination charge), or null: the charge stays on the platform (separate transfers). */
+  destination: string | null;
   successUrl: string;
   cancelUrl: string;
   customerEmail: string | null;
@@ -226,6 +243,25 @@ export interface StripePayments {
   retrievePayment(paymentIntentId: string): Promise<StripePaymentView>;
   /** The PaymentIntent a charge belongs to, if any. */
   paymentIntentOfCharge(chargeId: string): Promise<string | null>;
+  /** One seller's Transfer of a multi-seller order (idempotency key from the order and the seller). */
+  createSellerTransfer(request: {
+    orderId: string;
+    partnerId: string;
+    amount: number;
+    currency: Currency;
+    destination: string;
+    sourceTransaction: string;
+  }): Promise<{ id: string }>;
+  /** Reverses part of a seller's Transfer (idempotency key from the order, the seller and the cumulative target). */
+  reverseSellerTransfer(request: {
+    transferId: string;
+    amount: number;
+    orderId: string;
+    partnerId: string;
+    target: number;
+  }): Promise<{ id: string }>;
+  /** The refunds of a charge, each with the seller it names (`metadata.partnerId`). */
+  chargeRefunds(chargeId: string): Promise<{ amount: number; partnerId: string | null; status: string }[]>;
   /** A Checkout Session as Stripe has it now: its status, its PaymentIntent (if one was created) and our metadata. */
   retrieveCheckoutSession(sessionId: string): Promise<CheckoutSessionView>;
 }

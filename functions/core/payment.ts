@@ -8,6 +8,7 @@ import {
   MAXIMUM_CHARGE,
   splitCharge,
 } from './money.ts';
+import type { SellerShare } from './multi-seller.ts';
 import type { Partner } from './partner.ts';
 import type { PaymentStatus } from './payment-state.ts';
 import type { ReservationState } from './reservations.ts';
@@ -36,6 +37,11 @@ export interface Payment {
   orderId: string | null;
   /** The seller's payment request this payment pays, or null. */
   paymentRequestId: string | null;
+  /**
+   * `destination`: a destination charge paying `partnerId`. `separate`: a charge on the platform for an order of
+   * several sellers, paid out by one Transfer per seller (`partnerId` is then `platform`; see multi-seller.ts).
+   */
+  split: 'destination' | 'separate';
   /** The payee. */
   partnerId: string;
   /** Who paid: the Cognito sub of the customer. */
@@ -91,6 +97,8 @@ export interface Order {
   status: PaymentStatus;
   /** What the order holds of its listings' capacity (null: no listing items). */
   reservation: ReservationState | null;
+  /** Several sellers (separate charges and transfers): each seller's share and transfer; null for one seller. */
+  sellers: SellerShare[] | null;
   items: OrderItem[];
   successUrl: string;
   cancelUrl: string;
@@ -221,7 +229,10 @@ export function newPayment(fields: {
   kind: PaymentKind;
   orderId: string | null;
   paymentRequestId?: string | null;
-  payee: Partner & { stripeAccountId: string };
+  split?: 'destination' | 'separate';
+  /** For separate charges, the fee and net are the sums of the sellers' shares. */
+  splitOverride?: { fee: number; net: number; feeBps: number };
+  payee: { id: string; stripeAccountId: string };
   customerSub: string;
   amount: number;
   currency: Currency;
@@ -230,19 +241,20 @@ export function newPayment(fields: {
   metadata: Record<string, string>;
   at: string;
 }): Payment {
-  const split = splitCharge(fields.amount, fields.fee);
+  const split = fields.splitOverride ?? { ...splitCharge(fields.amount, fields.fee), feeBps: fields.fee.bps };
   return {
     id: fields.id,
     kind: fields.kind,
     orderId: fields.orderId,
     paymentRequestId: fields.paymentRequestId ?? null,
+    split: fields.split ?? 'destination',
     partnerId: fields.payee.id,
     customerSub: fields.customerSub,
     amount: fields.amount,
     currency: fields.currency,
     fee: split.fee,
     net: split.net,
-    feeBps: fields.fee.bps,
+    feeBps: split.feeBps,
     description: fields.description,
     metadata: fields.metadata,
     status: 'pending',

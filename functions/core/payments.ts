@@ -1,6 +1,7 @@
 import { DomainError } from './errors.ts';
 import { isOnSale, type Listing, remainingOf } from './listings.ts';
 import type { Currency, FeePolicy } from './money.ts';
+import { sellerShare } from './multi-seller.ts';
 import type { Partner } from './partner.ts';
 import {
   type ItemInput,
@@ -108,7 +109,8 @@ export interface CheckoutRequest {
  *    and answers `sold_out` with what remains (or `listing_changed`).
  * 3. A Checkout Session that expires after `checkoutExpirySeconds` is created (idempotency key: the order id); its
  *    expiry releases the reservation (settlement).
- * Orders pay one seller (a destination charge).
+ * An order of one seller is a destination charge; an order of several is a charge on the platform paid out by one
+ * Transfer per seller once it settles (see multi-seller.ts).
  */
 export async function startCheckout(deps: PaymentDeps, customer: Customer, request: CheckoutRequest) {
   const origins = deps.settings.allowedRedirectOrigins;
@@ -117,22 +119,25 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
   const now = deps.clock.now();
   const priced = await priceItems(deps, request.items, now);
   await requireNotSelfPayment(deps, customer, [...priced.sellers.keys()]);
-  if (priced.sellers.size > 1) {
-    throw new DomainError(
-      'business_rule',
-      'multiple_sellers',
-      'An order pays one seller: check out each seller apart.',
-      {
-        partnerIds: [...priced.sellers.keys()],
-      },
-    );
-  }
-  const [seller] = [...priced.sellers.values()];
-  if (!seller) throw new Error('an order without a seller');
   const currency = priced.currency;
-  const payee = requirePayee(seller, currency);
+  const payees = [...priced.sellers.values()].map((seller) => requirePayee(seller, currency));
   const lines = orderLines(priced.lines, currency);
-  const fee = await feePolicyFor(deps, payee.id);
+  const single = payees.length === 1 ? payees[0] : undefined;
+  // Several sellers: each seller's share of the order, with their own fee policy (separate charges and transfers).
+  const sellers = single
+    ? null
+    : await Promise.all(
+        payees.map(async (payee) =>
+          sellerShare(
+            payee,
+            lines.items
+              .filter((line) => line.listingId !== null && priced.sellerOf.get(line.listingId) === payee.id)
+              .reduce((sum, line) => sum + line.amount, 0),
+            await feePolicyFor(deps, payee.id),
+          ),
+        ),
+      );
+  const fee = single ? await feePolicyFor(deps, single.id) : deps.settings.defaultFee;
 
   const at = now.toISOString();
   const orderId = deps.ids.order();
@@ -140,7 +145,17 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
     id: deps.ids.payment(),
     kind: 'checkout',
     orderId,
-    payee,
+    payee: single ?? PLATFORM_PAYEE,
+    split: single ? 'destination' : 'separate',
+    ...(sellers
+      ? {
+          splitOverride: {
+            fee: sellers.reduce((sum, share) => sum + share.fee, 0),
+            net: sellers.reduce((sum, share) => sum + share.net, 0),
+            feeBps: 0,
+          },
+        }
+      : {}),
     customerSub: customer.sub,
     amount: lines.total,
     currency,
@@ -153,7 +168,7 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
   const order: Order = {
     id: orderId,
     paymentId: payment.id,
-    partnerId: payee.id,
+    partnerId: payment.partnerId,
     customerSub: customer.sub,
     customerEmail,
     currency,
@@ -162,6 +177,7 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
     net: payment.net,
     status: 'pending',
     reservation: 'held',
+    sellers,
     items: lines.items,
     successUrl,
     cancelUrl,
@@ -174,11 +190,11 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
   const session = await deps.stripe.createCheckoutSession({
     orderId,
     paymentId: payment.id,
-    partnerId: payee.id,
+    partnerId: payment.partnerId,
     currency,
     items: lines.items,
     fee: payment.fee,
-    destination: payee.stripeAccountId,
+    destination: single?.stripeAccountId ?? null,
     successUrl,
     cancelUrl,
     customerEmail,
@@ -192,6 +208,9 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
   deps.log.info('Order created', { orderId, paymentId: payment.id, checkoutSessionId: session.id });
   return { orderId, paymentId: payment.id, url: session.url };
 }
+
+/** The payee of an order of several sellers: the platform (the charge stays on it until each seller's Transfer). */
+export const PLATFORM_PAYEE = { id: 'platform', stripeAccountId: '' } as const;
 
 const listingNotFound = (listingId: string) =>
   new DomainError('not_found', 'listing_not_found', 'No listing with this id.', { listingId });
@@ -226,6 +245,7 @@ async function priceItems(deps: PaymentDeps, items: readonly CheckoutItemRequest
   let currency: Currency | null = null;
   const lines: ItemInput[] = [];
   const reservations: ReservationRequest[] = [];
+  const sellerOf = new Map<string, string>();
   for (const item of items) {
     const listing = listings.get(item.listingId);
     if (!listing || listing.archived) throw listingNotFound(item.listingId);
@@ -249,6 +269,7 @@ async function priceItems(deps: PaymentDeps, items: readonly CheckoutItemRequest
     const remaining = remainingOf(listing);
     if (remaining !== null && remaining < item.quantity) throw soldOut(listing, item.quantity);
     lines.push({ listingId: listing.id, name: listing.title, unitAmount: listing.unitAmount, quantity: item.quantity });
+    sellerOf.set(listing.id, listing.partnerId);
     reservations.push({
       listingId: listing.id,
       quantity: item.quantity,
@@ -263,7 +284,7 @@ async function priceItems(deps: PaymentDeps, items: readonly CheckoutItemRequest
     const seller = listing ? sellers.get(listing.partnerId) : undefined;
     if (seller) orderSellers.set(seller.id, seller);
   }
-  return { currency, lines, reservations, sellers: orderSellers };
+  return { currency, lines, reservations, sellers: orderSellers, sellerOf };
 }
 
 /** Step 2's refusal: what changed under the order, said precisely. */

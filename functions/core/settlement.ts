@@ -1,4 +1,5 @@
 import { assertValidEntry, type EntryType } from './ledger.ts';
+import { pendingSellerTransfers, planSellerReversals, sellerEarningEntries } from './multi-seller.ts';
 import type { Order, Payment } from './payment.ts';
 import type {
   LedgerRecord,
@@ -52,7 +53,7 @@ export function planSettlement(
   if (
     view.amount !== payment.amount ||
     view.currency !== payment.currency ||
-    view.destination !== payment.stripeAccountId ||
+    (payment.split === 'separate' ? view.destination !== null : view.destination !== payment.stripeAccountId) ||
     (payment.stripePaymentIntentId !== null && payment.stripePaymentIntentId !== view.paymentIntentId)
   ) {
     return unchanged('mismatch');
@@ -93,13 +94,15 @@ export function planSettlement(
     const t = applySignal(state, { kind: 'succeeded' });
     if (t.changed) {
       state = t.next;
-      // Stripe's application fee is the fee actually taken (it is the one we asked for).
-      const fee = view.applicationFee;
+      // Stripe's application fee is the fee actually taken (it is the one we asked for); separate charges take
+      // no application fee: the fee is what each seller's Transfer leaves on the platform.
+      const fee = payment.split === 'separate' ? payment.fee : view.applicationFee;
       const net = payment.amount - fee;
       const paidAt = factTime(view.chargeCreated, now);
       Object.assign(next, { fee, net, paidAt: new Date(paidAt).toISOString(), failureCode: null });
       next.stripeChargeId = view.chargeId;
-      if (net > 0) {
+      // Separate charges: each seller's earning is written with their Transfer (syncSellerTransfers).
+      if (net > 0 && payment.split === 'destination') {
         entry(`${payment.id}:earning`, 'earning', net, paidAt, payment.description, { gross: payment.amount, fee });
         entry(`${payment.id}:transfer`, 'transfer', -net, paidAt, 'Paid out by Stripe with the charge');
       }
@@ -128,7 +131,7 @@ export function planSettlement(
     }
   }
 
-  if (view.outcome === 'succeeded') {
+  if (view.outcome === 'succeeded' && payment.split === 'destination') {
     // Both figures only grow at Stripe: a view read before a concurrent settlement stored a newer one is no news.
     const transferReversed = Math.max(payment.transferReversed, view.transferReversed);
     const applicationFeeRefunded = Math.max(payment.applicationFeeRefunded, view.applicationFeeRefunded);
@@ -245,8 +248,72 @@ async function applyPlan(
   throw new Error(`Settlement of ${paymentId} kept conflicting with concurrent writes`);
 }
 
-/** Converges the payment on what Stripe says now about its PaymentIntent. */
-export function settlePayment(
+/** Converges the payment on what Stripe says now about its PaymentIntent (and, for several sellers, their transfers). */
+export async function settlePayment(
+  deps: PaymentDeps,
+  paymentId: string,
+  view: StripePaymentView,
+  eventCreated: number,
+): Promise<string> {
+  const outcome = await settleRecord(deps, paymentId, view, eventCreated);
+  const payment = await deps.payments.getPayment(paymentId);
+  if (payment?.split !== 'separate' || payment.orderId === null || view.outcome !== 'succeeded') return outcome;
+  const synced = await syncSellerTransfers(deps, payment, view);
+  return synced ? `${outcome}+${synced}` : outcome;
+}
+
+/**
+ * The sellers of a paid multi-seller order converge on the charge: one Transfer each (idempotency key from the
+ * order and the seller, so a retried or concurrent event gets the same Transfer back) recorded with the seller's
+ * earning; then each seller's transfer reversed by their share of what has been refunded (see multi-seller.ts).
+ */
+async function syncSellerTransfers(deps: PaymentDeps, payment: Payment, view: StripePaymentView): Promise<string> {
+  const orderId = payment.orderId;
+  const chargeId = view.chargeId;
+  if (orderId === null || chargeId === null) return '';
+  const done: string[] = [];
+  let order = await deps.payments.getOrder(orderId);
+  if (!order?.sellers) return '';
+  const now = deps.clock.now().getTime();
+  const paidAt = factTime(view.chargeCreated, now);
+  for (const { index, share } of pendingSellerTransfers(order)) {
+    const transfer = await deps.stripe.createSellerTransfer({
+      orderId,
+      partnerId: share.partnerId,
+      amount: share.net,
+      currency: order.currency,
+      destination: share.stripeAccountId,
+      sourceTransaction: chargeId,
+    });
+    const entries = sellerEarningEntries(order, { ...share, transferId: transfer.id }, paidAt, now);
+    if (await deps.payments.recordSellerTransfer(orderId, index, { id: transfer.id, amount: share.net }, entries)) {
+      done.push(`transferred:${share.partnerId}`);
+    }
+  }
+  if (view.amountRefunded > 0) {
+    order = await deps.payments.getOrder(orderId);
+    if (!order) return done.join('+');
+    const refunds = (await deps.stripe.chargeRefunds(chargeId)).filter(
+      (r) => r.status !== 'failed' && r.status !== 'canceled',
+    );
+    for (const plan of planSellerReversals(order, refunds, now)) {
+      await deps.stripe.reverseSellerTransfer({
+        transferId: plan.transferId,
+        amount: plan.delta,
+        orderId,
+        partnerId: plan.share.partnerId,
+        target: plan.target,
+      });
+      const from = plan.share.transferReversed;
+      if (await deps.payments.recordSellerReversal(orderId, plan.index, { from, to: plan.target }, plan.entries)) {
+        done.push(`reversed:${plan.share.partnerId}`);
+      }
+    }
+  }
+  return done.join('+');
+}
+
+function settleRecord(
   deps: PaymentDeps,
   paymentId: string,
   view: StripePaymentView,

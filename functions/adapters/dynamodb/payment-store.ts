@@ -35,6 +35,7 @@ const PAYMENT_FIELDS = [
   'kind',
   'orderId',
   'paymentRequestId',
+  'split',
   'partnerId',
   'customerSub',
   'amount',
@@ -86,6 +87,7 @@ function toPayment(item: Item): Payment {
     payment[field] = Number(item[field] ?? 0);
   }
   payment.metadata = (item.metadata as Record<string, string> | undefined) ?? {};
+  payment.split = item.split === 'separate' ? 'separate' : 'destination';
   return payment;
 }
 
@@ -107,6 +109,18 @@ function toOrder(item: Item, lines: Item[]): Order {
     net: Number(item.net),
     status: item.status,
     reservation: item.reservation ?? null,
+    sellers: Array.isArray(item.sellers)
+      ? (item.sellers as Item[]).map((share) => ({
+          partnerId: String(share.partnerId),
+          stripeAccountId: String(share.stripeAccountId),
+          gross: Number(share.gross),
+          fee: Number(share.fee),
+          feeBps: Number(share.feeBps),
+          net: Number(share.net),
+          transferId: share.transferId ?? null,
+          transferReversed: Number(share.transferReversed ?? 0),
+        }))
+      : null,
     items: lines.map(
       (line): OrderItem => ({
         listingId: line.listingId ?? null,
@@ -365,6 +379,48 @@ export const dynamoPaymentStore: PaymentStore = {
           ? reservation.lines.map((line) => counterItem(line.listingId, line.delta, order.updatedAt))
           : []),
         ...(paymentRequest ? [requestFollowItem(paymentRequest)] : []),
+        ...ledgerWriteItems(entries),
+      ]);
+      return true;
+    } catch (error) {
+      if (isConditionCancelled(error)) return false;
+      throw error;
+    }
+  },
+
+  async recordSellerTransfer(orderId, index, transfer, entries) {
+    try {
+      await transactWrite([
+        {
+          Update: {
+            TableName: tableName(),
+            Key: orderKey(orderId),
+            UpdateExpression: `SET sellers[${index}].transferId = :t, sellers[${index}].transferred = :a`,
+            ConditionExpression: `attribute_type(sellers[${index}].transferId, :null)`,
+            ExpressionAttributeValues: { ':t': transfer.id, ':a': transfer.amount, ':null': 'NULL' },
+          },
+        },
+        ...ledgerWriteItems(entries),
+      ]);
+      return true;
+    } catch (error) {
+      if (isConditionCancelled(error)) return false;
+      throw error;
+    }
+  },
+
+  async recordSellerReversal(orderId, index, change, entries) {
+    try {
+      await transactWrite([
+        {
+          Update: {
+            TableName: tableName(),
+            Key: orderKey(orderId),
+            UpdateExpression: `SET sellers[${index}].transferReversed = :to`,
+            ConditionExpression: `sellers[${index}].transferReversed = :from`,
+            ExpressionAttributeValues: { ':to': change.to, ':from': change.from },
+          },
+        },
         ...ledgerWriteItems(entries),
       ]);
       return true;

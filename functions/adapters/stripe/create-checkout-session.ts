@@ -27,8 +27,14 @@ export async function createCheckoutSession(
       price_data: { currency: request.currency, unit_amount: item.unitAmount, product_data: { name: item.name } },
     })),
     payment_intent_data: {
-      transfer_data: { destination: request.destination },
-      ...(request.fee > 0 ? { application_fee_amount: request.fee } : {}),
+      // One seller: a destination charge with our fee. Several: the charge stays on the platform and each seller
+      // gets a Transfer once it is paid (separate charges and transfers).
+      ...(request.destination
+        ? {
+            transfer_data: { destination: request.destination },
+            ...(request.fee > 0 ? { application_fee_amount: request.fee } : {}),
+          }
+        : {}),
       transfer_group: reference,
       description: request.orderId ? `Order ${request.orderId}` : (request.items[0]?.name ?? reference),
       metadata,
