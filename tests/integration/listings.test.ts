@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { newPartnerUser } from '#tests/connect';
 import { api } from '#tests/local';
-import { activePayee, customer, deliverWebhooks, emulator, payCheckout, paymentWithStatus } from '#tests/payments';
+import {
+  activePayee,
+  customer,
+  deliverWebhooks,
+  emulator,
+  payCheckout,
+  paymentWithStatus,
+  stripeSdk,
+} from '#tests/payments';
 import { buyListings, checkoutUrls, createListing, expectCountersMatchOrders, type ListingBody } from '#tests/sales';
 import { changesSince, markState, NO_CHANGE } from '#tests/table-snapshot';
 
@@ -118,6 +126,25 @@ describe('listings', () => {
     await paymentWithStatus(first.body.paymentId, 'paid');
     const counters = await expectCountersMatchOrders(listing.id);
     expect(counters).toMatchObject({ sold: 2, reserved: 0 });
+  });
+
+  it('a full refund releases the tickets (a partial one keeps them sold), once, however often Stripe says so', async () => {
+    const seller = await activePayee('ls-refund');
+    const listing = await createListing(seller.idToken, { unitAmount: 2_000, capacity: 4 });
+    const buyer = await customer('ls-refund-buyer');
+    const order = await buyListings(buyer.idToken, [{ listingId: listing.id, quantity: 2 }]);
+    expect(order.status, order.text).toBe(201);
+    expect((await payCheckout(order.body.url, 'pay')).status).toBe(303);
+    const paid = await paymentWithStatus(order.body.paymentId, 'paid');
+    const paymentIntent = String(paid.stripePaymentIntentId);
+    await stripeSdk().refunds.create({ payment_intent: paymentIntent, amount: 1_000, reverse_transfer: true });
+    await paymentWithStatus(order.body.paymentId, 'partially_refunded');
+    expect(await expectCountersMatchOrders(listing.id)).toMatchObject({ sold: 2, taken: 2 });
+    await stripeSdk().refunds.create({ payment_intent: paymentIntent, reverse_transfer: true });
+    await paymentWithStatus(order.body.paymentId, 'refunded');
+    await deliverWebhooks();
+    expect(await expectCountersMatchOrders(listing.id)).toMatchObject({ sold: 0, reserved: 0, taken: 0 });
+    expect((await api<ListingBody>('GET', `/listings/${listing.id}`)).body.remaining).toBe(4);
   });
 
   it('oversell: 200 concurrent buyers for the last 10 tickets, then the expired sessions release theirs', async () => {
