@@ -4,7 +4,7 @@ import type { Currency } from './money.ts';
 import type { Partner } from './partner.ts';
 import { newPayment, requireAllowedRedirect, requireChargeableAmount, requirePayee } from './payment.ts';
 import type { PaymentDeps } from './payment-ports.ts';
-import { type Customer, feePolicyFor, requireNotSelfPayment } from './payments.ts';
+import { type Customer, feePolicyFor, givenUpOnFailure, requireNotSelfPayment } from './payments.ts';
 
 /**
  * A payment request is an amount a seller sets for one customer (a deposit, a milestone, a custom quote). Anyone
@@ -232,20 +232,22 @@ export async function payRequestWithCheckout(
   const successUrl = requireAllowedRedirect(urls.successUrl, origins, 'successUrl');
   const cancelUrl = requireAllowedRedirect(urls.cancelUrl, origins, 'cancelUrl');
   const { request, payee, payment } = await claimForPayment(deps, customer, requestId, 'checkout');
-  const session = await deps.stripe.createCheckoutSession({
-    orderId: null,
-    paymentId: payment.id,
-    partnerId: payee.id,
-    metadata: { paymentRequestId: request.id },
-    currency: payment.currency,
-    items: [{ name: request.description, unitAmount: request.amount, quantity: 1 }],
-    fee: payment.fee,
-    destination: payee.stripeAccountId,
-    successUrl,
-    cancelUrl,
-    customerEmail: request.customerEmail ?? customer.email,
-    expiresInSeconds: deps.settings.checkoutExpirySeconds,
-  });
+  const session = await givenUpOnFailure(deps, payment.id, () =>
+    deps.stripe.createCheckoutSession({
+      orderId: null,
+      paymentId: payment.id,
+      partnerId: payee.id,
+      metadata: { paymentRequestId: request.id },
+      currency: payment.currency,
+      items: [{ name: request.description, unitAmount: request.amount, quantity: 1 }],
+      fee: payment.fee,
+      destination: payee.stripeAccountId,
+      successUrl,
+      cancelUrl,
+      customerEmail: request.customerEmail ?? customer.email,
+      expiresInSeconds: deps.settings.checkoutExpirySeconds,
+    }),
+  );
   await deps.payments.attachCheckoutSession(
     { orderId: null, paymentId: payment.id },
     session.id,

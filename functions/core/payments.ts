@@ -16,6 +16,7 @@ import {
   requirePayee,
 } from './payment.ts';
 import type { PaymentDeps, ReservationRequest } from './payment-ports.ts';
+import { cancelPayment } from './settlement.ts';
 
 /** Creating payments: every refusal happens before the first write; the row is written before Stripe is called. */
 
@@ -187,19 +188,21 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
   };
   const written = await deps.payments.createOrder(order, payment, priced.reservations);
   if (!written.created) await refuseChangedListings(deps, request.items);
-  const session = await deps.stripe.createCheckoutSession({
-    orderId,
-    paymentId: payment.id,
-    partnerId: payment.partnerId,
-    currency,
-    items: lines.items,
-    fee: payment.fee,
-    destination: single?.stripeAccountId ?? null,
-    successUrl,
-    cancelUrl,
-    customerEmail,
-    expiresInSeconds: deps.settings.checkoutExpirySeconds,
-  });
+  const session = await givenUpOnFailure(deps, payment.id, () =>
+    deps.stripe.createCheckoutSession({
+      orderId,
+      paymentId: payment.id,
+      partnerId: payment.partnerId,
+      currency,
+      items: lines.items,
+      fee: payment.fee,
+      destination: single?.stripeAccountId ?? null,
+      successUrl,
+      cancelUrl,
+      customerEmail,
+      expiresInSeconds: deps.settings.checkoutExpirySeconds,
+    }),
+  );
   await deps.payments.attachCheckoutSession(
     { orderId, paymentId: payment.id },
     session.id,
@@ -297,6 +300,22 @@ async function refuseChangedListings(deps: PaymentDeps, items: readonly Checkout
     if (remaining !== null && remaining < item.quantity) throw soldOut(listing, item.quantity);
   }
   throw new DomainError('conflict', 'listing_changed', 'A listing changed while the order was placed; try again.');
+}
+
+/**
+ * A Checkout Session that could not be created leaves a payment nobody can pay: it is canceled at once, which
+ * releases what its order holds (and reopens a payment request). Should Stripe have created the session after all
+ * (an answer lost on the way), nobody has its URL; it expires, and a payment that still succeeded is settled as a
+ * late success.
+ */
+export async function givenUpOnFailure<T>(deps: PaymentDeps, paymentId: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    await cancelPayment(deps, paymentId);
+    deps.log.warn('Checkout Session not created; payment canceled and its reservation released', { paymentId });
+    throw error;
+  }
 }
 
 /**

@@ -128,6 +128,20 @@ describe('listings', () => {
     expect(counters).toMatchObject({ sold: 2, reserved: 0 });
   });
 
+  it('releases the reservation when Stripe cannot create the Checkout Session (502), so the tickets can be sold', async () => {
+    const seller = await activePayee('ls-stripe-down');
+    const listing = await createListing(seller.idToken, { unitAmount: 2_000, capacity: 2 });
+    const buyer = await customer('ls-stripe-down-buyer');
+    // Every attempt of the SDK (the first and its two retries) gets a 500.
+    await emulator().addFault({ endpoint: 'POST /v1/checkout/sessions', serverErrorRate: 1, times: 3 });
+    const failed = await buyListings(buyer.idToken, [{ listingId: listing.id, quantity: 2 }]);
+    expect(failed.status, failed.text).toBe(502);
+    expect(await expectCountersMatchOrders(listing.id)).toMatchObject({ reserved: 0, taken: 0 });
+    const retried = await buyListings(buyer.idToken, [{ listingId: listing.id, quantity: 2 }]);
+    expect(retried.status, retried.text).toBe(201);
+    expect(await expectCountersMatchOrders(listing.id)).toMatchObject({ reserved: 2, taken: 2 });
+  });
+
   it('a full refund releases the tickets (a partial one keeps them sold), once, however often Stripe says so', async () => {
     const seller = await activePayee('ls-refund');
     const listing = await createListing(seller.idToken, { unitAmount: 2_000, capacity: 4 });
