@@ -43,6 +43,8 @@ if (values.running) {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const started = performance.now();
+  // Customer-set amounts (the stage's openAmounts switch) stay on here: the bench measures that route as before.
+  process.env.OPEN_AMOUNTS ??= 'true';
   const stack = await startLocalStack({
     apiPort: 0,
     dynamoPort: 0,

@@ -27,6 +27,8 @@ const seconds = Math.min(60, Math.max(1, Number(values.seconds)));
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+// Customer-set amounts (the stage's openAmounts switch) stay on here: the bench measures that route as before.
+process.env.OPEN_AMOUNTS ??= 'true';
 const stack = await startLocalStack({
   apiPort: 0,
   dynamoPort: 0,

@@ -70,6 +70,14 @@ export const ConfigSchema = z
      * recorded for a partner in any other currency is refused (`currency_not_payable`).
      */
     PAYOUT_CURRENCIES: csv.default([]),
+    /**
+     * Customer-set amounts (`POST /payments/intents` with `amount`: tips, donations). Off by default: anyone could
+     * pay any amount, so prices come from listings and payment requests.
+     */
+    OPEN_AMOUNTS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
     SECRETS_PROVIDER: z.enum(['secretsmanager', 'env']).default('secretsmanager'),
     STRIPE_API_KEY_SECRET_NAME: z.string().min(1).optional(),
     PLATFORM_WEBHOOK_SECRET_NAME: z.string().min(1).optional(),

@@ -22,10 +22,18 @@ export type SecretName = 'platformWebhookSecret' | 'connectWebhookSecret' | 'sta
  * - payments:   create PaymentIntents and Checkout Sessions
  * - transfers:  create and list Transfers (the payout worker)
  * - readonly:   read accounts, PaymentIntents, charges, Checkout Sessions (webhook re-reads, status)
+ * - settlement: the platform webhook: the reads above, plus the transfers it makes as payments settle (one per seller
+ *               of a multi-seller cart) and their reversals (refunds, lost disputes)
  * The function sees its key as STRIPE_API_KEY_SECRET_NAME; the local stack gives every capability the same key.
  */
-export type StripeKey = 'onboarding' | 'payments' | 'transfers' | 'readonly';
-export const STRIPE_KEYS = ['onboarding', 'payments', 'transfers', 'readonly'] as const satisfies readonly StripeKey[];
+export type StripeKey = 'onboarding' | 'payments' | 'transfers' | 'readonly' | 'settlement';
+export const STRIPE_KEYS = [
+  'onboarding',
+  'payments',
+  'transfers',
+  'readonly',
+  'settlement',
+] as const satisfies readonly StripeKey[];
 
 /**
  * DynamoDB access: `read` (GetItem, BatchGetItem, Query, ConditionCheckItem), `readwrite` (adds PutItem and UpdateItem,
@@ -75,6 +83,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   ...partnerRoutes(),
   ...paymentRoutes(),
+  ...salesRoutes(),
   ...payoutRunRoutes(),
   ...eventRoutes(),
   {
@@ -117,6 +126,44 @@ function eventRoutes(): RouteDefinition[] {
     route('redeliver-event', 'POST', '/admin/events/{eventId}/redeliver', {
       table: 'read',
       eventDeliveryQueue: 'send',
+    }),
+  ];
+}
+
+/**
+ * What partners sell at their own prices: listings (public reads), payment requests (readable with their id), and
+ * the customer's own orders. Stripe's key only where a payment request is paid.
+ */
+function salesRoutes(): RouteDefinition[] {
+  const route = (name: string, method: HttpMethod, path: string, auth: RouteAuth, access: Access): RouteDefinition => ({
+    name,
+    method,
+    path,
+    handler: `functions/api/${name}.ts`,
+    auth,
+    access,
+  });
+  return [
+    // read-write: the caller's personal partner is created on first use (as on every partner route)
+    route('create-listing', 'POST', '/listings', 'partner', { table: 'readwrite' }),
+    route('get-listing', 'GET', '/listings/{listingId}', 'public', { table: 'read' }),
+    route('update-listing', 'PATCH', '/listings/{listingId}', 'partner', { table: 'readwrite' }),
+    route('archive-listing', 'DELETE', '/listings/{listingId}', 'partner', { table: 'readwrite' }),
+    route('list-partner-listings', 'GET', '/partners/{partnerId}/listings', 'public', { table: 'read' }),
+    route('get-order', 'GET', '/orders/{orderId}', 'partner', { table: 'read' }),
+    route('create-payment-request', 'POST', '/payment-requests', 'partner', { table: 'readwrite' }),
+    route('list-payment-requests', 'GET', '/payment-requests', 'partner', { table: 'readwrite' }),
+    route('get-payment-request', 'GET', '/payment-requests/{paymentRequestId}', 'public', { table: 'read' }),
+    route('cancel-payment-request', 'POST', '/payment-requests/{paymentRequestId}/cancel', 'partner', {
+      table: 'readwrite',
+    }),
+    route('pay-payment-request-checkout', 'POST', '/payment-requests/{paymentRequestId}/checkout', 'partner', {
+      table: 'readwrite',
+      stripe: 'payments',
+    }),
+    route('pay-payment-request-intent', 'POST', '/payment-requests/{paymentRequestId}/intent', 'partner', {
+      table: 'readwrite',
+      stripe: 'payments',
     }),
   ];
 }
@@ -211,7 +258,7 @@ function paymentRoutes(): RouteDefinition[] {
       path: '/webhooks/stripe',
       handler: 'functions/webhooks/platform.ts',
       auth: 'webhook',
-      access: { table: 'readwrite', stripe: 'readonly', secrets: ['platformWebhookSecret'], payoutQueue: 'send' },
+      access: { table: 'readwrite', stripe: 'settlement', secrets: ['platformWebhookSecret'], payoutQueue: 'send' },
     },
     {
       name: 'list-earnings',

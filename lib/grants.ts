@@ -59,6 +59,12 @@ export const STRIPE_KEY_SPECS: Readonly<Record<StripeKey, StripeKeySpec>> = {
     slug: 'stripe-key-transfers',
     description: 'Restricted Stripe key (rk_...) for payouts: Transfers (write).',
   },
+  settlement: {
+    id: 'StripeSettlementKeySecret',
+    slug: 'stripe-key-settlement',
+    description:
+      'Restricted Stripe key (rk_...) for the platform webhook: reads, plus seller transfers and transfer reversals.',
+  },
   readonly: {
     id: 'StripeReadOnlyKeySecret',
     slug: 'stripe-key-readonly',

@@ -1086,6 +1086,7 @@ export class PayoutsStack extends Stack {
       PLATFORM_COUNTRY: config.platformCountry,
       PLATFORM_MINIMUM_FEE: String(config.platformMinimumFee),
       COMMISSION_BPS: String(config.commissionBps),
+      OPEN_AMOUNTS: String(config.openAmounts),
       ALLOWED_REDIRECT_ORIGINS: config.allowedRedirectOrigins.join(','),
       STATUS_REFRESH_INTERVAL_SECONDS: String(config.statusRefreshIntervalSeconds),
       ONBOARDING_STATE_TTL_SECONDS: String(config.onboardingStateTtlSeconds),

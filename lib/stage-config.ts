@@ -139,6 +139,11 @@ export const StageConfigSchema = z
     platformMinimumFee: z.coerce.number().int().min(0).max(99_999_999),
     /** Commission of a referring partner named in a platform charge's metadata, in basis points. */
     commissionBps: z.coerce.number().int().min(0).max(10_000),
+    /**
+     * Customer-set amounts (`POST /payments/intents` with `amount`, for tips and donations). Off by default: with it
+     * on, any signed-in customer chooses what a partner is paid.
+     */
+    openAmounts: bool,
     /** Extra origins Checkout success/cancel URLs may point to; empty = only appUrl's and the API's origins. */
     allowedRedirectOrigins: csvList.pipe(
       z.array(
@@ -271,6 +276,7 @@ const COMMON_DEFAULTS = {
   platformCountry: 'US',
   platformMinimumFee: 0,
   commissionBps: 1_000,
+  openAmounts: false,
   allowedRedirectOrigins: [],
   statusRefreshIntervalSeconds: 10,
   onboardingStateTtlSeconds: 900,

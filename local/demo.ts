@@ -7,7 +7,8 @@ import { EmulatorControlClient } from './stripe-emulator/index.ts';
 
 /**
  * `npm run demo`: the whole journey against the local stack, step by step — a partner signs up and onboards on
- * the emulator's hosted page, a customer pays them through Checkout (3 % fee) and a PaymentIntent deposit, the admin
+ * the emulator's hosted page and lists concert tickets (capacity 4); customers buy them through Checkout (3 % fee)
+ * until they are sold out, and pay the partner's deposit request with a PaymentIntent; the admin
  * records a commission that is past its holding period, the monthly run pays it by Transfer, the partner sees
  * earnings and payouts, then a refund and a transfer reversal are handled, and finally a deposit paid with Stripe's
  * dispute test card loses its dispute (the partner's share is taken back) and the operator keeps the reversed payout's
@@ -21,10 +22,9 @@ const CURRENCY = 'usd';
 const FEE_BPS = 300;
 const COMMISSION = 12_500;
 const DEPOSIT = 20_000;
-const ITEMS = [
-  { name: 'Concert ticket', unitAmount: 2_500, quantity: 2 },
-  { name: 'Booking fee', unitAmount: 150, quantity: 1 },
-];
+/** The partner's concert: 4 tickets at $25, at most 2 per order. */
+const TICKET = { title: 'Concert ticket', unitAmount: 2_500, capacity: 4, maxPerOrder: 2 };
+const TICKETS_PER_ORDER = 2;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Output and checks
@@ -417,7 +417,10 @@ async function journey(target: Target): Promise<void> {
     show('GET /connect/status', `${status.body.status} — ${accountId}, charges and payouts enabled`);
 
     // -----------------------------------------------------------------------------------------------------------
-    step(3, `A customer pays the partner: Checkout with a ${FEE_BPS / 100} % fee, and a PaymentIntent deposit`);
+    step(
+      3,
+      `Customers buy the partner's concert tickets until sold out (Checkout, ${FEE_BPS / 100} % fee) and pay its deposit request`,
+    );
     const ops = await user(`demo-ops-${suffix}@example.com`, true);
     const adminToken = ops.idToken;
     show('admin', `${ops.email} (admin group)`);
@@ -430,43 +433,77 @@ async function journey(target: Target): Promise<void> {
     const buyer = await user(`demo-customer-${suffix}@example.com`);
     show('customer', buyer.email);
 
-    const successUrl = `${apiUrl}/demo/thanks?session_id={CHECKOUT_SESSION_ID}`;
-    const checkout = await api<CheckoutBody>('POST', '/payments/checkout-sessions', {
-      token: buyer.idToken,
-      body: {
-        payeeId: partnerId,
-        currency: CURRENCY,
-        items: ITEMS,
-        successUrl,
-        cancelUrl: `${apiUrl}/demo/cart`,
-        customerEmail: buyer.email,
-      },
+    // The seller sets the price: a listing with a capacity. Buyers only name it and a quantity.
+    const listing = await api<{ id: string; remaining: number; unitAmount: number }>('POST', '/listings', {
+      token,
+      body: { ...TICKET, currency: CURRENCY },
       expect: 201,
     });
+    const listingId = listing.body.id;
+    show('listing', `${listingId}: ${TICKET.title} ${money(TICKET.unitAmount)}, ${listing.body.remaining} left`);
+    const successUrl = `${apiUrl}/demo/thanks?session_id={CHECKOUT_SESSION_ID}`;
+    const buyTickets = (buyerToken: string, email: string) =>
+      api<CheckoutBody & { error?: { code: string; details?: { remaining?: number } } }>(
+        'POST',
+        '/payments/checkout-sessions',
+        {
+          token: buyerToken,
+          body: {
+            items: [{ listingId, quantity: TICKETS_PER_ORDER }],
+            successUrl,
+            cancelUrl: `${apiUrl}/demo/cart`,
+            customerEmail: email,
+          },
+        },
+      );
+    const payOnHostedPage = async (checkoutUrl: string) => {
+      const page = await fetch(checkoutUrl, { redirect: 'manual' });
+      check(page.status === 200, `the hosted Checkout page answered ${page.status}`);
+      check((await page.text()).includes('data-action="pay"'), 'the hosted Checkout page offers no "pay" action');
+      const paid = await fetch(checkoutUrl, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ action: 'pay' }).toString(),
+      });
+      const thanks = paid.headers.get('location') ?? '';
+      check(
+        paid.status === 303 && thanks.startsWith(`${apiUrl}/demo/thanks?session_id=cs_`),
+        `paying on the hosted Checkout page answered ${paid.status} → "${thanks}", not the success URL`,
+      );
+      return thanks;
+    };
+    const checkout = await buyTickets(buyer.idToken, buyer.email);
+    check(checkout.status === 201, `POST /payments/checkout-sessions answered ${checkout.status}: ${checkout.text}`);
     const { orderId, paymentId: checkoutPaymentId, url: checkoutUrl } = checkout.body;
     show('checkout session', `order ${orderId}, payment ${checkoutPaymentId}`);
-    const page = await fetch(checkoutUrl, { redirect: 'manual' });
-    check(page.status === 200, `the hosted Checkout page answered ${page.status}`);
-    check((await page.text()).includes('data-action="pay"'), 'the hosted Checkout page offers no "pay" action');
-    const paid = await fetch(checkoutUrl, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ action: 'pay' }).toString(),
-    });
-    const thanks = paid.headers.get('location') ?? '';
-    check(
-      paid.status === 303 && thanks.startsWith(`${apiUrl}/demo/thanks?session_id=cs_`),
-      `paying on the hosted Checkout page answered ${paid.status} → "${thanks}", not the success URL`,
+    show('hosted checkout', `paid → 303 ${await payOnHostedPage(checkoutUrl)}`);
+    const fan = await user(`demo-fan-${suffix}@example.com`);
+    const second = await buyTickets(fan.idToken, fan.email);
+    check(second.status === 201, `the second order answered ${second.status}: ${second.text}`);
+    show(
+      'second customer',
+      `${fan.email}: order ${second.body.orderId}, paid → ${await payOnHostedPage(second.body.url)}`,
     );
-    show('hosted checkout', `paid → 303 ${thanks}`);
     show('webhooks flushed', await flush());
+    const late = await user(`demo-late-${suffix}@example.com`);
+    const soldOut = await buyTickets(late.idToken, late.email);
+    check(
+      soldOut.status === 409 && soldOut.body.error?.code === 'sold_out' && soldOut.body.error.details?.remaining === 0,
+      `a third order should be refused sold_out with 0 remaining, got ${soldOut.status} ${soldOut.text}`,
+    );
+    show('third customer', `${late.email}: 409 sold_out (${soldOut.body.error?.details?.remaining} remaining)`);
+    const soldListing = await api<{ remaining: number; onSale: boolean }>('GET', `/listings/${listingId}`, {
+      expect: 200,
+    });
+    check(soldListing.body.remaining === 0, `GET /listings/${listingId}: ${soldListing.text}`);
+    show('listing', `${listingId}: sold out (remaining ${soldListing.body.remaining}), read without a token`);
     const order = await eventually(
       `order ${orderId} to be paid`,
       () => api<OrderBody>('GET', `/admin/orders/${orderId}`, { token: adminToken, expect: 200 }),
       (response) => response.body.status === 'paid',
     );
-    const gross = ITEMS.reduce((sum, item) => sum + item.unitAmount * item.quantity, 0);
+    const gross = TICKET.unitAmount * TICKETS_PER_ORDER;
     const fee = Math.floor((gross * FEE_BPS + 5_000) / 10_000);
     check(
       order.body.amount === gross && order.body.fee === fee && order.body.net === gross - fee,
@@ -482,20 +519,25 @@ async function journey(target: Target): Promise<void> {
     );
     show('stripe', `${order.body.payment.stripe.paymentIntentId} / ${order.body.payment.stripe.chargeId}`);
 
-    const intent = await api<IntentBody>('POST', '/payments/intents', {
+    // The contractor's deposit: the partner sets the amount in a payment request; the customer pays it.
+    const request = await api<{ id: string; status: string }>('POST', '/payment-requests', {
+      token,
+      body: { amount: DEPOSIT, currency: CURRENCY, kind: 'deposit', description: 'Deposit for the summer festival' },
+      expect: 201,
+    });
+    const requestId = request.body.id;
+    show('payment request', `${requestId}: ${money(DEPOSIT)} deposit, ${request.body.status}`);
+    const intent = await api<IntentBody>('POST', `/payment-requests/${requestId}/intent`, {
       token: buyer.idToken,
-      body: {
-        payeeId: partnerId,
-        amount: DEPOSIT,
-        currency: CURRENCY,
-        kind: 'deposit',
-        description: 'Deposit for the summer festival',
-      },
+      body: {},
       expect: 201,
     });
     const depositPaymentId = intent.body.paymentId;
     const paymentIntentId = intent.body.clientSecret.split('_secret_')[0] ?? '';
-    check(paymentIntentId.startsWith('pi_'), `POST /payments/intents returned no PaymentIntent: ${intent.text}`);
+    check(
+      paymentIntentId.startsWith('pi_'),
+      `POST /payment-requests/…/intent returned no PaymentIntent: ${intent.text}`,
+    );
     show('deposit', `payment ${depositPaymentId}, ${paymentIntentId} (${intent.body.status})`);
     const confirmed: Stripe.PaymentIntent = await stripe.paymentIntents.confirm(paymentIntentId, {
       payment_method: 'pm_card_visa',
@@ -518,6 +560,9 @@ async function journey(target: Target): Promise<void> {
       'deposit payment',
       `${deposit.status}: ${money(deposit.amount)}, platform fee ${money(deposit.fee)}, partner net ${money(deposit.net)}`,
     );
+    const settled = await api<{ status: string }>('GET', `/payment-requests/${requestId}`, { expect: 200 });
+    check(settled.body.status === 'paid', `payment request ${requestId} is ${settled.body.status}, not paid`);
+    show('payment request', `${requestId}: ${settled.body.status}`);
 
     // -----------------------------------------------------------------------------------------------------------
     // The most recent ended month without a run (the previous month, unless this stack already ran it).
@@ -628,7 +673,8 @@ async function journey(target: Target): Promise<void> {
       `the commission should be paid by ${payout.id}: ${JSON.stringify(paidCommission)}`,
     );
     const summary = history.body.summary[CURRENCY];
-    const expectedAllTime = gross - fee + (DEPOSIT - depositFee) + COMMISSION;
+    // Two ticket orders (the listing sold out), the deposit and the commission.
+    const expectedAllTime = 2 * (gross - fee) + (DEPOSIT - depositFee) + COMMISSION;
     check(summary?.allTime === expectedAllTime, `summary allTime ${summary?.allTime}, expected ${expectedAllTime}`);
     show(
       'summary',

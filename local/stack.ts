@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { EVENT_SOURCE } from '#adapters/eventbridge/bus';
+import { useStripeClock } from '#adapters/stripe/client';
 import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
@@ -259,6 +260,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     });
     started.push({ stop: () => stripe.close() });
+    // The handlers run in this process: the timestamps they send Stripe follow the emulator's (movable) clock.
+    useStripeClock(() => stripe.nowSeconds());
 
     const info: LocalStackInfo = {
       apiUrl,

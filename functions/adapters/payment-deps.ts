@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { config } from '#config';
 import type { Log } from '#core/partner-access';
 import { redirectOrigins } from '#core/payment';
@@ -7,11 +7,20 @@ import { dynamoDisputeStore } from './dynamodb/dispute-store.ts';
 import { dynamoLedgerStore } from './dynamodb/ledger-store.ts';
 import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
 import { dynamoFeePolicies, dynamoPaymentStore, dynamoPayoutReader } from './dynamodb/payment-store.ts';
+import { dynamoListingStore, dynamoPaymentRequestStore } from './dynamodb/sales-store.ts';
 import { stripePayments } from './stripe/payments.ts';
 
 /** Our payment and order ids: a prefix + 24 lower-case hex characters, random and unguessable. */
 export const newPaymentId = () => `pay_${randomBytes(12).toString('hex')}`;
 export const newOrderId = () => `ord_${randomBytes(12).toString('hex')}`;
+export const newListingId = () => `lst_${randomBytes(12).toString('hex')}`;
+export const newPaymentRequestId = () => `prq_${randomBytes(12).toString('hex')}`;
+/** The payment of a request's attempt: the same id for every concurrent pay call (and so the same Stripe key). */
+export const requestPaymentId = (requestId: string, attempt: number) =>
+  `pay_${createHash('sha256').update(`${requestId}#${attempt}`).digest('hex').slice(0, 24)}`;
+
+/** How long a Checkout Session may be paid; its order's reservation is released when it expires. */
+export const CHECKOUT_EXPIRY_SECONDS = 30 * 60;
 
 let cached: PaymentDeps | undefined;
 
@@ -23,13 +32,23 @@ export function paymentDeps(log: Log): PaymentDeps {
       partners: dynamoPartnerRepository,
       payments: dynamoPaymentStore,
       disputes: dynamoDisputeStore,
+      listings: dynamoListingStore,
+      paymentRequests: dynamoPaymentRequestStore,
       ledger: dynamoLedgerStore,
       payouts: dynamoPayoutReader,
       feePolicies: dynamoFeePolicies,
       stripe: stripePayments,
       clock: { now: () => new Date() },
-      ids: { payment: newPaymentId, order: newOrderId },
+      ids: {
+        payment: newPaymentId,
+        order: newOrderId,
+        listing: newListingId,
+        paymentRequest: newPaymentRequestId,
+        requestPayment: requestPaymentId,
+      },
       settings: {
+        openAmounts: cfg.OPEN_AMOUNTS,
+        checkoutExpirySeconds: CHECKOUT_EXPIRY_SECONDS,
         defaultFee: {
           bps: cfg.PLATFORM_FEE_BPS,
           ...(cfg.PLATFORM_MINIMUM_FEE > 0 ? { minimumFee: cfg.PLATFORM_MINIMUM_FEE } : {}),

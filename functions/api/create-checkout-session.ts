@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { startCheckout } from '#core/payments';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
-import { PartnerId } from '#middleware/partner-request';
-import { CurrencyCode, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
+import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
+import { AnyObject, ListingId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
 
 const Created = z
   .strictObject({
@@ -13,36 +12,41 @@ const Created = z
   .describe('The order and its pending payment were recorded and the Checkout Session created.');
 
 const Item = z.strictObject({
-  name: z.string().trim().min(1).max(250),
-  unitAmount: MinorUnits,
+  listingId: ListingId,
   quantity: z.number().int().min(1).max(999),
 });
 
 const Body = z.strictObject({
-  payeeId: PartnerId,
-  currency: CurrencyCode,
-  // An order, its payment and its items are written in one transaction (at most 100 items).
-  items: z.array(Item).min(1).max(50),
+  // An order, its payment, its items and their listings are written in one transaction (at most 100 items).
+  items: z.array(Item).min(1).max(40),
   successUrl: z.string().max(2048),
   cancelUrl: z.string().max(2048),
   // No customer email in the body: Checkout gets the signed-in customer's own (from the verified token), so nobody
   // can have Stripe mail receipts or prefill the page with someone else's address.
 });
 
-/** `POST /payments/checkout-sessions`: an order for one seller, paid on Stripe's hosted Checkout page. */
+const USE =
+  'send items as [{ listingId, quantity }]; an amount a seller sets is paid through POST /payment-requests/{id}/checkout.';
+
+/**
+ * `POST /payments/checkout-sessions`: an order of listings, paid on Stripe's hosted Checkout page. Titles, prices,
+ * currency and payee come from the listings; a price-like field in the body is refused.
+ */
 export const handler = httpHandler(
   {
     auth: 'partner',
-    body: Body,
+    body: AnyObject,
     query: NoQuery,
-    summary: 'Pay a partner on Stripe Checkout',
+    summary: 'Buy listings on Stripe Checkout (prices from the listings)',
     responses: { 201: Created },
   },
   async ({ identity, body }) => {
+    refuseClientPrices(body, USE);
+    const request = parseWith(Body, body, 'body');
     const result = await startCheckout(
       paymentDepsForRequest(),
       { sub: identity.sub, email: identity.email ?? null },
-      body,
+      request,
     );
     return { status: 201, body: result };
   },

@@ -159,7 +159,9 @@ export type Permission =
   | 'manage_onboarding'
   | 'manage_preferences'
   | 'manage_members'
-  | 'invite_members';
+  | 'invite_members'
+  /** Listings and payment requests: what the partner sells and at what price. */
+  | 'manage_sales';
 
 const PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   owner: [
@@ -170,8 +172,17 @@ const PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'manage_preferences',
     'manage_members',
     'invite_members',
+    'manage_sales',
   ],
-  admin: ['view', 'view_earnings', 'view_members', 'manage_onboarding', 'manage_preferences', 'invite_members'],
+  admin: [
+    'view',
+    'view_earnings',
+    'view_members',
+    'manage_onboarding',
+    'manage_preferences',
+    'invite_members',
+    'manage_sales',
+  ],
   member: ['view', 'view_earnings'],
 };
 

@@ -1,12 +1,15 @@
 import type { DisputeRecord, DisputeWrite, StripeDisputeView, TransferReversalOutcome } from './disputes.ts';
 import type { DomainEvent } from './domain-events.ts';
 import type { LedgerEntry } from './ledger.ts';
+import type { Listing } from './listings.ts';
 import type { Currency, FeePolicy } from './money.ts';
-import type { Partner } from './partner.ts';
+import type { Membership, Partner } from './partner.ts';
 import type { Log } from './partner-access.ts';
 import type { Clock } from './partner-ports.ts';
 import type { Dispute, Order, Payment } from './payment.ts';
+import type { PaymentRequest } from './payment-requests.ts';
 import type { PayoutStatus } from './payouts.ts';
+import type { ReservationMove } from './reservations.ts';
 
 /** What the payment, ledger and earnings use cases need from the outside world (DynamoDB, Stripe). */
 
@@ -52,18 +55,47 @@ export interface SettlementWrite {
   expectedVersion: number;
   /** The order's mirror of the payment state (Checkout payments). */
   order: Pick<Order, 'id' | 'status' | 'updatedAt'> | null;
+  /** The order's capacity reservation moving with the payment (conditioned on its current state). */
+  reservation?: ReservationMove | null;
+  /** The payment request this payment pays, moving with it. */
+  paymentRequest?: PaymentRequestMove | null;
   entries: LedgerRecord[];
   /** Domain events of the change, written with it (the outbox). */
   events: DomainEvent[];
 }
 
+/** A payment request follows its payment: paid, or open again (a new attempt) when the payment was given up. */
+export type PaymentRequestMove =
+  | { id: string; paymentId: string; to: 'paid'; at: string }
+  | { id: string; paymentId: string; to: 'reopened'; at: string };
+
+/** One listing line's reservation, written with the order (see `listings.ts`). */
+export interface ReservationRequest {
+  listingId: string;
+  quantity: number;
+  /** The capacity read when the order was priced: the write requires it unchanged and `taken ≤ capacity − quantity`. */
+  capacity: number | null;
+  /** The price snapshotted into the order: the write requires it unchanged. */
+  unitAmount: number;
+}
+
+export type CreateOrderResult = { created: true } | { created: false; refused: 'capacity' };
+
 export interface PaymentStore {
   /** Conditional put: the id is new. */
   createPayment(payment: Payment): Promise<void>;
-  /** The order, its items and its pending payment, in one transaction. */
-  createOrder(order: Order, payment: Payment): Promise<void>;
+  /**
+   * The order, its items, its pending payment and its listings' reservations, in one transaction. Refused (nothing
+   * written) when a listing's capacity, price or sale state changed or its capacity does not cover the quantity.
+   */
+  createOrder(order: Order, payment: Payment, reservations?: readonly ReservationRequest[]): Promise<CreateOrderResult>;
   attachPaymentIntent(paymentId: string, paymentIntentId: string, at: string): Promise<void>;
-  attachCheckoutSession(order: Order, sessionId: string, at: string): Promise<void>;
+  /** The session id on the payment, and on its order when it has one. */
+  attachCheckoutSession(
+    target: { orderId: string | null; paymentId: string },
+    sessionId: string,
+    at: string,
+  ): Promise<void>;
   getPayment(paymentId: string): Promise<Payment | undefined>;
   getOrder(orderId: string): Promise<Order | undefined>;
   /** Newest first across all partners (operators). */
@@ -73,6 +105,22 @@ export interface PaymentStore {
    * the partner totals, atomically. `false` when the payment changed since it was read.
    */
   settle(write: SettlementWrite): Promise<boolean>;
+  /**
+   * A seller's Transfer of a multi-seller order and its ledger lines, once (`false` when it was recorded already).
+   */
+  recordSellerTransfer(
+    orderId: string,
+    index: number,
+    transfer: { id: string; amount: number },
+    entries: LedgerRecord[],
+  ): Promise<boolean>;
+  /** A seller's cumulative reversal (compare-and-set on the previous value) and its ledger lines. */
+  recordSellerReversal(
+    orderId: string,
+    index: number,
+    change: { from: number; to: number },
+    entries: LedgerRecord[],
+  ): Promise<boolean>;
   /** Stores the dispute unless a newer state of it is stored. */
   recordDispute(paymentId: string, dispute: Dispute, at: string): Promise<boolean>;
 }
@@ -177,13 +225,19 @@ export interface CreatePaymentIntentRequest {
 }
 
 export interface CreateCheckoutSessionRequest {
-  orderId: string;
+  /** The order (listing checkouts), or null (a payment request's checkout). */
+  orderId: string | null;
   paymentId: string;
   partnerId: string;
+  /** Extra metadata (e.g. the payment request id). */
+  metadata?: Record<string, string>;
+  /** How long the session may be paid (Stripe accepts 30 minutes to 24 hours). */
+  expiresInSeconds: number;
   currency: Currency;
   items: readonly { name: string; unitAmount: number; quantity: number }[];
   fee: number;
-  destination: string;
+  /** The seller's account (destination charge), or null: the charge stays on the platform (separate transfers). */
+  destination: string | null;
   successUrl: string;
   cancelUrl: string;
   customerEmail: string | null;
@@ -195,6 +249,25 @@ export interface StripePayments {
   retrievePayment(paymentIntentId: string): Promise<StripePaymentView>;
   /** The PaymentIntent a charge belongs to, if any. */
   paymentIntentOfCharge(chargeId: string): Promise<string | null>;
+  /** One seller's Transfer of a multi-seller order (idempotency key from the order and the seller). */
+  createSellerTransfer(request: {
+    orderId: string;
+    partnerId: string;
+    amount: number;
+    currency: Currency;
+    destination: string;
+    sourceTransaction: string;
+  }): Promise<{ id: string }>;
+  /** Reverses part of a seller's Transfer (idempotency key from the order, the seller and the cumulative target). */
+  reverseSellerTransfer(request: {
+    transferId: string;
+    amount: number;
+    orderId: string;
+    partnerId: string;
+    target: number;
+  }): Promise<{ id: string }>;
+  /** The refunds of a charge, each with the seller it names (`metadata.partnerId`). */
+  chargeRefunds(chargeId: string): Promise<{ amount: number; partnerId: string | null; status: string }[]>;
   /** A Checkout Session as Stripe has it now: its status, its PaymentIntent (if one was created) and our metadata. */
   retrieveCheckoutSession(sessionId: string): Promise<CheckoutSessionView>;
   /** A dispute as Stripe has it now (status, amount, the fee it withdrew). */
@@ -223,6 +296,10 @@ export interface CheckoutSessionView {
 }
 
 export interface PaymentSettings {
+  /** Customer-set amounts (`POST /payments/intents` with `amount`): off by default. */
+  openAmounts: boolean;
+  /** Lifetime of a Checkout Session, in seconds: its reservation is released when it expires. */
+  checkoutExpirySeconds: number;
   defaultFee: FeePolicy;
   allowedRedirectOrigins: readonly string[];
   holdingPeriodDays: number;
@@ -233,16 +310,63 @@ export interface PaymentSettings {
   payoutCurrencies: readonly string[];
 }
 
+export interface ListingStore {
+  /** Conditional put: the id is new. */
+  create(listing: Listing): Promise<void>;
+  get(listingId: string): Promise<Listing | undefined>;
+  getMany(listingIds: readonly string[]): Promise<Map<string, Listing>>;
+  /**
+   * Writes the seller's changes (compare-and-set on `version`; the new capacity must cover `taken` at write time).
+   * `false` when the listing changed since it was read.
+   */
+  update(listing: Listing, expectedVersion: number): Promise<boolean>;
+  listByPartner(
+    partnerId: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ listings: Listing[]; nextCursor: string | null }>;
+}
+
+export interface PaymentRequestStore {
+  create(request: PaymentRequest): Promise<void>;
+  get(requestId: string): Promise<PaymentRequest | undefined>;
+  listByPartner(
+    partnerId: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ requests: PaymentRequest[]; nextCursor: string | null }>;
+  /**
+   * Attaches the payment of this attempt: only while the request is open, with no payment or this very payment
+   * attached, and paid the same way. Returns the request as stored afterwards.
+   */
+  claim(
+    requestId: string,
+    claim: { paymentId: string; payMode: 'intent' | 'checkout'; attempt: number; at: string },
+  ): Promise<{ claimed: true } | { claimed: false; current: PaymentRequest | undefined }>;
+  /** Open → canceled, only while no payment is attached. */
+  cancel(requestId: string, at: string): Promise<boolean>;
+}
+
 export interface PaymentDeps {
-  partners: { get(partnerId: string): Promise<Partner | undefined> };
+  partners: {
+    get(partnerId: string): Promise<Partner | undefined>;
+    membership(partnerId: string, userSub: string): Promise<Membership | undefined>;
+  };
   payments: PaymentStore;
   disputes: DisputeStore;
+  listings: ListingStore;
+  paymentRequests: PaymentRequestStore;
   ledger: LedgerStore;
   payouts: PayoutReader;
   feePolicies: FeePolicyStore;
   stripe: StripePayments;
   clock: Clock;
-  ids: { payment(): string; order(): string };
+  ids: {
+    payment(): string;
+    order(): string;
+    listing(): string;
+    paymentRequest(): string;
+    /** The payment of a request's attempt: derived from both, so concurrent pay calls write the same payment. */
+    requestPayment(requestId: string, attempt: number): string;
+  };
   settings: PaymentSettings;
   log: Log;
 }

@@ -82,3 +82,23 @@ export function payoutView(payout: PayoutRecord) {
     updatedAt: payout.updatedAt,
   };
 }
+
+/** What the customer who placed an order sees of it (nothing about the seller's fee). */
+export function customerOrderView(order: Order) {
+  return {
+    id: order.id,
+    partnerId: order.partnerId,
+    currency: order.currency,
+    amount: order.amount,
+    status: order.status,
+    items: order.items.map((item) => ({
+      listingId: item.listingId,
+      name: item.name,
+      unitAmount: item.unitAmount,
+      quantity: item.quantity,
+      amount: item.amount,
+    })),
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+  };
+}

@@ -8,8 +8,10 @@ import {
   MAXIMUM_CHARGE,
   splitCharge,
 } from './money.ts';
+import type { SellerShare } from './multi-seller.ts';
 import type { Partner } from './partner.ts';
 import type { PaymentStatus } from './payment-state.ts';
+import type { ReservationState } from './reservations.ts';
 
 /**
  * Customers pay partners with destination charges: the charge is made on the platform, Stripe moves the amount to
@@ -33,6 +35,13 @@ export interface Payment {
   kind: PaymentKind;
   /** The order this payment pays (Checkout), or null (PaymentIntent). */
   orderId: string | null;
+  /** The seller's payment request this payment pays, or null. */
+  paymentRequestId: string | null;
+  /**
+   * `destination`: a destination charge paying `partnerId`. `separate`: a charge on the platform for an order of
+   * several sellers, paid out by one Transfer per seller (`partnerId` is then `platform`; see multi-seller.ts).
+   */
+  split: 'destination' | 'separate';
   /** The payee. */
   partnerId: string;
   /** Who paid: the Cognito sub of the customer. */
@@ -67,6 +76,8 @@ export interface Payment {
 }
 
 export interface OrderItem {
+  /** The listing bought (its title and price are snapshotted here), or null for an item without one. */
+  listingId: string | null;
   name: string;
   unitAmount: number;
   quantity: number;
@@ -84,6 +95,10 @@ export interface Order {
   fee: number;
   net: number;
   status: PaymentStatus;
+  /** What the order holds of its listings' capacity (null: no listing items). */
+  reservation: ReservationState | null;
+  /** Several sellers (separate charges and transfers): each seller's share and transfer; null for one seller. */
+  sellers: SellerShare[] | null;
   items: OrderItem[];
   successUrl: string;
   cancelUrl: string;
@@ -93,7 +108,14 @@ export interface Order {
 }
 
 /** Metadata keys we set on Stripe objects; a caller's metadata may not use them. */
-export const RESERVED_METADATA_KEYS = ['paymentId', 'orderId', 'partnerId', 'kind', 'referring_partner_id'] as const;
+export const RESERVED_METADATA_KEYS = [
+  'paymentId',
+  'orderId',
+  'partnerId',
+  'kind',
+  'paymentRequestId',
+  'referring_partner_id',
+] as const;
 
 export function parseCurrency(value: string): Currency {
   const currency = value.toLowerCase();
@@ -172,6 +194,7 @@ export function requireCallerMetadata(metadata: Record<string, string>): Record<
 }
 
 export interface ItemInput {
+  listingId?: string | null;
   name: string;
   unitAmount: number;
   quantity: number;
@@ -189,7 +212,13 @@ export function orderLines(items: readonly ItemInput[], currency: Currency): { i
       throw new DomainError('validation', 'invalid_amount', `items.${index} exceeds Stripe's maximum charge.`);
     }
     total += amount;
-    return { name: item.name, unitAmount: item.unitAmount, quantity: item.quantity, amount };
+    return {
+      listingId: item.listingId ?? null,
+      name: item.name,
+      unitAmount: item.unitAmount,
+      quantity: item.quantity,
+      amount,
+    };
   });
   requireChargeableAmount(total, currency, 'The order total');
   return { items: lines, total };
@@ -199,7 +228,11 @@ export function newPayment(fields: {
   id: string;
   kind: PaymentKind;
   orderId: string | null;
-  payee: Partner & { stripeAccountId: string };
+  paymentRequestId?: string | null;
+  split?: 'destination' | 'separate';
+  /** For separate charges, the fee and net are the sums of the sellers' shares. */
+  splitOverride?: { fee: number; net: number; feeBps: number };
+  payee: { id: string; stripeAccountId: string };
   customerSub: string;
   amount: number;
   currency: Currency;
@@ -208,18 +241,20 @@ export function newPayment(fields: {
   metadata: Record<string, string>;
   at: string;
 }): Payment {
-  const split = splitCharge(fields.amount, fields.fee);
+  const split = fields.splitOverride ?? { ...splitCharge(fields.amount, fields.fee), feeBps: fields.fee.bps };
   return {
     id: fields.id,
     kind: fields.kind,
     orderId: fields.orderId,
+    paymentRequestId: fields.paymentRequestId ?? null,
+    split: fields.split ?? 'destination',
     partnerId: fields.payee.id,
     customerSub: fields.customerSub,
     amount: fields.amount,
     currency: fields.currency,
     fee: split.fee,
     net: split.net,
-    feeBps: fields.fee.bps,
+    feeBps: split.feeBps,
     description: fields.description,
     metadata: fields.metadata,
     status: 'pending',

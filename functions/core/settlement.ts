@@ -1,8 +1,16 @@
 import { assertValidEntry, type EntryType } from './ledger.ts';
-import type { Payment } from './payment.ts';
+import { pendingSellerTransfers, planSellerReversals, sellerEarningEntries } from './multi-seller.ts';
+import type { Order, Payment } from './payment.ts';
 import { paymentEvents } from './payment-events.ts';
-import type { LedgerRecord, PaymentDeps, StripePaymentView } from './payment-ports.ts';
+import type {
+  LedgerRecord,
+  PaymentDeps,
+  PaymentRequestMove,
+  SettlementWrite,
+  StripePaymentView,
+} from './payment-ports.ts';
 import { applySignal, type PaymentStateView } from './payment-state.ts';
+import { planReservationMove } from './reservations.ts';
 
 /**
  * Settling a payment from what Stripe says now. Every platform event about a payment re-reads its PaymentIntent
@@ -46,7 +54,7 @@ export function planSettlement(
   if (
     view.amount !== payment.amount ||
     view.currency !== payment.currency ||
-    view.destination !== payment.stripeAccountId ||
+    (payment.split === 'separate' ? view.destination !== null : view.destination !== payment.stripeAccountId) ||
     (payment.stripePaymentIntentId !== null && payment.stripePaymentIntentId !== view.paymentIntentId)
   ) {
     return unchanged('mismatch');
@@ -87,13 +95,15 @@ export function planSettlement(
     const t = applySignal(state, { kind: 'succeeded' });
     if (t.changed) {
       state = t.next;
-      // Stripe's application fee is the fee actually taken (it is the one we asked for).
-      const fee = view.applicationFee;
+      // Stripe's application fee is the fee actually taken (it is the one we asked for); separate charges take
+      // no application fee: the fee is what each seller's Transfer leaves on the platform.
+      const fee = payment.split === 'separate' ? payment.fee : view.applicationFee;
       const net = payment.amount - fee;
       const paidAt = factTime(view.chargeCreated, now);
       Object.assign(next, { fee, net, paidAt: new Date(paidAt).toISOString(), failureCode: null });
       next.stripeChargeId = view.chargeId;
-      if (net > 0) {
+      // Separate charges: each seller's earning is written with their Transfer (syncSellerTransfers).
+      if (net > 0 && payment.split === 'destination') {
         entry(`${payment.id}:earning`, 'earning', net, paidAt, payment.description, { gross: payment.amount, fee });
         entry(`${payment.id}:transfer`, 'transfer', -net, paidAt, 'Paid out by Stripe with the charge');
       }
@@ -122,7 +132,7 @@ export function planSettlement(
     }
   }
 
-  if (view.outcome === 'succeeded') {
+  if (view.outcome === 'succeeded' && payment.split === 'destination') {
     // Both figures only grow at Stripe: a view read before a concurrent settlement stored a newer one is no news.
     const transferReversed = Math.max(payment.transferReversed, view.transferReversed);
     const applicationFeeRefunded = Math.max(payment.applicationFeeRefunded, view.applicationFeeRefunded);
@@ -181,8 +191,38 @@ function planCancellation(payment: Payment, now: number): SettlementPlan {
 }
 
 /**
- * Applies a plan with a compare-and-set on the payment's version (the payment, its order's status and the ledger
- * entries in one write); a concurrent settlement makes it re-read and re-plan.
+ * What moves with a payment's new status: its order's capacity reservation (see `reservations.ts`) and the payment
+ * request it pays (paid, or reopened for a new attempt when the payment was given up).
+ */
+export function planFollowers(
+  before: Payment,
+  after: Payment,
+  order: Order | undefined,
+): Pick<SettlementWrite, 'reservation' | 'paymentRequest'> {
+  const reservation =
+    order?.reservation != null
+      ? planReservationMove(
+          order.reservation,
+          after.status,
+          order.items.flatMap((item) =>
+            item.listingId === null ? [] : [{ listingId: item.listingId, quantity: item.quantity }],
+          ),
+        )
+      : null;
+  let paymentRequest: PaymentRequestMove | null = null;
+  if (after.paymentRequestId !== null && after.status !== before.status) {
+    if (after.status === 'paid') {
+      paymentRequest = { id: after.paymentRequestId, paymentId: after.id, to: 'paid', at: after.updatedAt };
+    } else if (after.status === 'canceled') {
+      paymentRequest = { id: after.paymentRequestId, paymentId: after.id, to: 'reopened', at: after.updatedAt };
+    }
+  }
+  return { reservation, paymentRequest };
+}
+
+/**
+ * Applies a plan with a compare-and-set on the payment's version (the payment, its order's status and reservation,
+ * its payment request and the ledger entries in one write); a concurrent settlement makes it re-read and re-plan.
  */
 async function applyPlan(
   deps: PaymentDeps,
@@ -195,12 +235,14 @@ async function applyPlan(
     const now = deps.clock.now().getTime();
     const planned = plan(payment, now);
     if (!planned.changed) return planned.outcome;
+    const order = payment.orderId ? await deps.payments.getOrder(payment.orderId) : undefined;
     const written = await deps.payments.settle({
       payment: planned.payment,
       expectedVersion: payment.version,
       order: payment.orderId
         ? { id: payment.orderId, status: planned.payment.status, updatedAt: planned.payment.updatedAt }
         : null,
+      ...planFollowers(payment, planned.payment, order),
       entries: planned.entries,
       events: paymentEvents(payment, planned.payment, new Date(now)),
     });
@@ -209,8 +251,72 @@ async function applyPlan(
   throw new Error(`Settlement of ${paymentId} kept conflicting with concurrent writes`);
 }
 
-/** Converges the payment on what Stripe says now about its PaymentIntent. */
-export function settlePayment(
+/** Converges the payment on what Stripe says now about its PaymentIntent (and, for several sellers, their transfers). */
+export async function settlePayment(
+  deps: PaymentDeps,
+  paymentId: string,
+  view: StripePaymentView,
+  eventCreated: number,
+): Promise<string> {
+  const outcome = await settleRecord(deps, paymentId, view, eventCreated);
+  const payment = await deps.payments.getPayment(paymentId);
+  if (payment?.split !== 'separate' || payment.orderId === null || view.outcome !== 'succeeded') return outcome;
+  const synced = await syncSellerTransfers(deps, payment, view);
+  return synced ? `${outcome}+${synced}` : outcome;
+}
+
+/**
+ * The sellers of a paid multi-seller order converge on the charge: one Transfer each (idempotency key from the
+ * order and the seller, so a retried or concurrent event gets the same Transfer back) recorded with the seller's
+ * earning; then each seller's transfer reversed by their share of what has been refunded (see multi-seller.ts).
+ */
+async function syncSellerTransfers(deps: PaymentDeps, payment: Payment, view: StripePaymentView): Promise<string> {
+  const orderId = payment.orderId;
+  const chargeId = view.chargeId;
+  if (orderId === null || chargeId === null) return '';
+  const done: string[] = [];
+  let order = await deps.payments.getOrder(orderId);
+  if (!order?.sellers) return '';
+  const now = deps.clock.now().getTime();
+  const paidAt = factTime(view.chargeCreated, now);
+  for (const { index, share } of pendingSellerTransfers(order)) {
+    const transfer = await deps.stripe.createSellerTransfer({
+      orderId,
+      partnerId: share.partnerId,
+      amount: share.net,
+      currency: order.currency,
+      destination: share.stripeAccountId,
+      sourceTransaction: chargeId,
+    });
+    const entries = sellerEarningEntries(order, { ...share, transferId: transfer.id }, paidAt, now);
+    if (await deps.payments.recordSellerTransfer(orderId, index, { id: transfer.id, amount: share.net }, entries)) {
+      done.push(`transferred:${share.partnerId}`);
+    }
+  }
+  if (view.amountRefunded > 0) {
+    order = await deps.payments.getOrder(orderId);
+    if (!order) return done.join('+');
+    const refunds = (await deps.stripe.chargeRefunds(chargeId)).filter(
+      (r) => r.status !== 'failed' && r.status !== 'canceled',
+    );
+    for (const plan of planSellerReversals(order, refunds, now)) {
+      await deps.stripe.reverseSellerTransfer({
+        transferId: plan.transferId,
+        amount: plan.delta,
+        orderId,
+        partnerId: plan.share.partnerId,
+        target: plan.target,
+      });
+      const from = plan.share.transferReversed;
+      if (await deps.payments.recordSellerReversal(orderId, plan.index, { from, to: plan.target }, plan.entries)) {
+        done.push(`reversed:${plan.share.partnerId}`);
+      }
+    }
+  }
+  return done.join('+');
+}
+
+function settleRecord(
   deps: PaymentDeps,
   paymentId: string,
   view: StripePaymentView,

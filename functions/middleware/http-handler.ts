@@ -119,7 +119,8 @@ function validationError(where: string, error: z.ZodError): DomainError {
   );
 }
 
-function parseWith<S extends AnySchema>(schema: S, value: unknown, where: string): z.output<S> {
+/** Validates a value with a schema; a failure is the same 400 `validation_error` as the handler's own parsing. */
+export function parseWith<S extends AnySchema>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(where, result.error);
   return result.data;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { paymentDeps } from '#adapters/payment-deps';
+import { DomainError } from '#core/errors';
 import type { Log } from '#core/partner-access';
 import type { PaymentDeps } from '#core/payment-ports';
 import { logger } from './observability.ts';
@@ -27,3 +28,48 @@ export const Metadata = z
   .record(z.string().min(1).max(40), z.string().max(500))
   .refine((value) => Object.keys(value).length <= 40, 'at most 40 metadata keys')
   .default({});
+
+export const ListingId = z.string().regex(/^lst_[a-f0-9]{24}$/, 'expected a listing id (lst_…)');
+export const PaymentRequestId = z.string().regex(/^prq_[a-f0-9]{24}$/, 'expected a payment request id (prq_…)');
+
+/** Fields by which a client could try to set a price, a payee or what is bought: never taken from a buyer. */
+const CLIENT_PRICE_FIELDS = new Set([
+  'amount',
+  'unitAmount',
+  'unit_amount',
+  'price',
+  'name',
+  'currency',
+  'fee',
+  'payeeId',
+  'partnerId',
+  'destination',
+]);
+
+function priceFieldsOf(value: unknown, path: string[] = []): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => priceFieldsOf(item, [...path, String(index)]));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) => [
+    ...(CLIENT_PRICE_FIELDS.has(key) ? [[...path, key].join('.')] : []),
+    ...priceFieldsOf(child, [...path, key]),
+  ]);
+}
+
+/**
+ * A buyer's request naming a price, payee or item name is refused (400 `client_price_refused`), not ignored: prices
+ * come from the seller's listing or payment request. `use` names what to send instead.
+ */
+export function refuseClientPrices(body: unknown, use: string): void {
+  const fields = priceFieldsOf(body);
+  if (fields.length > 0) {
+    throw new DomainError(
+      'validation',
+      'client_price_refused',
+      `Prices and payees come from the seller, not the request (${fields.join(', ')}): ${use}`,
+      { fields },
+    );
+  }
+}
+
+/** Any JSON object: the route refuses price fields first, then validates with its own schema. */
+export const AnyObject = z.record(z.string(), z.unknown());

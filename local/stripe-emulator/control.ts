@@ -6,6 +6,7 @@ import type { IdempotencyStore } from './idempotency.ts';
 import type { RateLimitConfig, RateLimiter } from './rate-limiter.ts';
 import type { RequestLog, RequestLogEntry } from './request-log.ts';
 import { ACCOUNT_STATES, type AccountState, type AccountStateOptions, setAccountState } from './resources/accounts.ts';
+import { expireDueSessions } from './resources/checkout.ts';
 import { resolvePaymentMethod, runCharge } from './resources/payments.ts';
 import { markPayoutFailed, markPayoutPaid } from './resources/payouts.ts';
 import { PLATFORM } from './store.ts';
@@ -103,6 +104,7 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
         throw invalidRequest('seconds must be a non-negative number', { param: 'seconds' });
       core.clock.advance(seconds);
       core.settle();
+      expireDueSessions(core);
       core.webhooks.kick();
       return clockInfo();
     },

@@ -61,6 +61,8 @@ export interface StripeEmulator extends EmulatorControlApi {
   host: string;
   /** Options for `new Stripe(key, { ...emulator.stripeOptions })`. */
   stripeOptions: { host: string; port: number; protocol: 'http' };
+  /** Emulator time (epoch seconds), read synchronously in the same process. */
+  nowSeconds(): number;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     port: address.port,
     host,
     stripeOptions: { host, port: address.port, protocol: 'http' },
+    nowSeconds: () => core.now(),
     async close() {
       await core.webhooks.close();
       await new Promise<void>((resolve) => {

@@ -27,6 +27,7 @@ import {
   tableItem,
 } from '#tests/payments';
 import { freshPeriod, opsToken, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
+import { createListing } from '#tests/sales';
 import { changesSince, markState, NO_CHANGE, stripeCallsSince, stripeLogMark } from '#tests/table-snapshot';
 
 /**
@@ -92,15 +93,22 @@ const shop = () => ({
   cancelUrl: `${stackInfo().apiUrl}/shop/cart`,
 });
 
-function checkout(
+/** The seller lists each item at its price; the buyer checks them out by reference. */
+async function checkout(
   token: string,
-  payeeId: string,
+  seller: { idToken: string },
   items: Array<{ name: string; unitAmount: number; quantity: number }>,
 ) {
-  return api<CheckoutBody>('POST', '/payments/checkout-sessions', {
-    token,
-    body: { payeeId, currency: 'usd', items, ...shop() },
-  });
+  const refs: Array<{ listingId: string; quantity: number }> = [];
+  for (const item of items) {
+    const listing = await createListing(seller.idToken, { title: item.name, unitAmount: item.unitAmount });
+    refs.push({ listingId: listing.id, quantity: item.quantity });
+  }
+  return buyByReference(token, refs);
+}
+
+function buyByReference(token: string, items: Array<{ listingId: string; quantity: number }>) {
+  return api<CheckoutBody>('POST', '/payments/checkout-sessions', { token, body: { items, ...shop() } });
 }
 
 async function setFee(partnerId: string, policy: { bps: number | null; minimumFee?: number }) {
@@ -227,7 +235,7 @@ describe('Checkout: hosted page, webhook, fee and destination', () => {
     const since = nowSeconds() - 5;
     // Hold Stripe's deliveries: the only event our API sees first is the session's completion, posted below.
     await emulator().setDeliveryMode({ hold: true });
-    const created = await checkout(buyer.idToken, seller.partnerId, items);
+    const created = await checkout(buyer.idToken, seller, items);
     expect(created.status, created.text).toBe(201);
     const { orderId, paymentId, url } = created.body;
     const paid = await payCheckout(url, 'pay');
@@ -304,9 +312,7 @@ describe('Checkout: hosted page, webhook, fee and destination', () => {
     const seller = await activePayee('pf-feefix');
     await setFee(seller.partnerId, { bps: 300 });
     const buyer = await customer('pf-feefix-buyer');
-    const created = await checkout(buyer.idToken, seller.partnerId, [
-      { name: 'Ticket', unitAmount: 2_500, quantity: 2 },
-    ]);
+    const created = await checkout(buyer.idToken, seller, [{ name: 'Ticket', unitAmount: 2_500, quantity: 2 }]);
     expect(created.status, created.text).toBe(201);
     // The operator renegotiates: 20 % from now on. The customer is still on the Checkout page.
     await setFee(seller.partnerId, { bps: 2_000 });
@@ -330,12 +336,8 @@ describe('Checkout: hosted page, webhook, fee and destination', () => {
     const [venue, caterer] = await Promise.all([activePayee('pf-cart-venue'), activePayee('pf-cart-caterer')]);
     await setFee(venue.partnerId, { bps: 300 });
     const buyer = await customer('pf-cart-buyer');
-    const venueOrder = await checkout(buyer.idToken, venue.partnerId, [
-      { name: 'Hall', unitAmount: 7_777, quantity: 1 },
-    ]);
-    const catererOrder = await checkout(buyer.idToken, caterer.partnerId, [
-      { name: 'Menu', unitAmount: 1_999, quantity: 3 },
-    ]);
+    const venueOrder = await checkout(buyer.idToken, venue, [{ name: 'Hall', unitAmount: 7_777, quantity: 1 }]);
+    const catererOrder = await checkout(buyer.idToken, caterer, [{ name: 'Menu', unitAmount: 1_999, quantity: 3 }]);
     expect([venueOrder.status, catererOrder.status]).toEqual([201, 201]);
     for (const o of [venueOrder, catererOrder]) expect((await payCheckout(o.body.url, 'pay')).status).toBe(303);
 
@@ -498,7 +500,7 @@ describe('PaymentIntent deposits', () => {
 
     // The same for Checkout: the order id is the key.
     await emulator().addFault({ endpoint: 'POST /v1/checkout/sessions', ambiguousRate: 1, times: 1 });
-    const co = await checkout(buyer.idToken, payee.partnerId, [{ name: 'Gear', unitAmount: 3_000, quantity: 1 }]);
+    const co = await checkout(buyer.idToken, payee, [{ name: 'Gear', unitAmount: 3_000, quantity: 1 }]);
     expect(co.status, co.text).toBe(201);
     const sessions = (await stripeSdk().checkout.sessions.list({ limit: 100 })).data.filter(
       (s) => s.client_reference_id === co.body.orderId,
@@ -548,6 +550,11 @@ describe('payees who cannot be paid', () => {
       [disconnected.partnerId, 422, 'partner_not_onboarded'],
       ['ptn_0123456789abcdef01234567', 404, 'payee_not_found'],
     ];
+    // Each of them lists a ticket (a listing can be written before its seller can be paid; it is not on sale).
+    const listingOf = new Map<string, string>();
+    for (const who of [notSetUp, pending, restricted, disconnected]) {
+      listingOf.set(who.partnerId, (await createListing(who.idToken, { title: 'Ticket', unitAmount: 2_500 })).id);
+    }
     const before = await markState();
     for (const [payeeId, status, code] of cases) {
       const intent = await createIntent(buyer.idToken, {
@@ -558,8 +565,11 @@ describe('payees who cannot be paid', () => {
         description: 'Deposit',
       });
       expect([intent.status, intent.body.error?.code], `intent to ${payeeId}`).toEqual([status, code]);
-      const co = await checkout(buyer.idToken, payeeId, [{ name: 'Ticket', unitAmount: 2_500, quantity: 2 }]);
-      expect([co.status, co.body.error?.code], `checkout to ${payeeId}`).toEqual([status, code]);
+      const listingId = listingOf.get(payeeId) ?? 'lst_0123456789abcdef01234567';
+      const co = await buyByReference(buyer.idToken, [{ listingId, quantity: 2 }]);
+      expect([co.status, co.body.error?.code], `checkout to ${payeeId}`).toEqual(
+        listingOf.has(payeeId) ? [422, 'listing_not_on_sale'] : [404, 'listing_not_found'],
+      );
     }
     // The restricted partner still has a working account at Stripe: nothing reached it either.
     expect(await changesSince(before)).toEqual(NO_CHANGE);
@@ -576,7 +586,7 @@ describe('refunds and reversals', () => {
     const seller = await activePayee('pf-refund');
     await setFee(seller.partnerId, { bps: 300 });
     const buyer = await customer('pf-refund-buyer');
-    const created = await checkout(buyer.idToken, seller.partnerId, [{ name: 'Seat', unitAmount: 1_111, quantity: 3 }]);
+    const created = await checkout(buyer.idToken, seller, [{ name: 'Seat', unitAmount: 1_111, quantity: 3 }]);
     expect((await payCheckout(created.body.url, 'pay')).status).toBe(303);
     const paid = await paymentWithStatus(created.body.paymentId, 'paid');
     expect(paid).toMatchObject({ amount: 3_333, fee: 100, net: 3_233 });
@@ -739,9 +749,7 @@ describe('webhook delivery: duplicates, reordering and replays', () => {
     const buyer = await customer('pf-chaos-buyer');
     const since = nowSeconds() - 5;
     await emulator().setDeliveryMode({ hold: true, reorder: true, duplicate: true });
-    const created = await checkout(buyer.idToken, seller.partnerId, [
-      { name: 'Crate', unitAmount: 4_321, quantity: 1 },
-    ]);
+    const created = await checkout(buyer.idToken, seller, [{ name: 'Crate', unitAmount: 4_321, quantity: 1 }]);
     expect((await payCheckout(created.body.url, 'pay_declined')).status).toBe(402);
     expect((await payCheckout(created.body.url, 'pay')).status).toBe(303);
     const sessionId = String((await paymentRecord(created.body.paymentId))?.stripeCheckoutSessionId);

@@ -39,7 +39,7 @@ function postSigned(path: string, payload: string, header: string) {
 
 describe('webhook signatures', () => {
   it("refuses an event signed with the other endpoint's secret, on both endpoints, writing nothing", async () => {
-    const { paymentIntentId } = await paidIntent(world.mate.idToken, world.victim.partnerId, 4_200, 'Cross secret');
+    const { paymentIntentId } = await paidIntent(world.mate.idToken, world.victim, 4_200, 'Cross secret');
     const [event] = await platformEvents([paymentIntentId], now() - 600);
     expect(event).toBeDefined();
     const payload = JSON.stringify({ ...event, id: `evt_cross_${Date.now()}` });
@@ -57,12 +57,7 @@ describe('webhook signatures', () => {
   });
 
   it('refuses a genuine event replayed with an old timestamp; a fresh delivery of a processed event changes nothing', async () => {
-    const { paymentId, paymentIntentId } = await paidIntent(
-      world.mate.idToken,
-      world.victim.partnerId,
-      3_100,
-      'Replay',
-    );
+    const { paymentId, paymentIntentId } = await paidIntent(world.mate.idToken, world.victim, 3_100, 'Replay');
     const paid = await paymentRecord(paymentId);
     expect(paid?.status).toBe('paid');
     const [succeeded] = await platformEvents([paymentIntentId], now() - 600).then((events) =>
@@ -88,7 +83,7 @@ describe('webhook signatures', () => {
 
 describe('webhook secret roll', () => {
   it("accepts a delivery signed with the old and the new secret during Stripe's overlap, so the stored secret can change at any moment", async () => {
-    const { paymentIntentId } = await paidIntent(world.mate.idToken, world.victim.partnerId, 2_200, 'Roll');
+    const { paymentIntentId } = await paidIntent(world.mate.idToken, world.victim, 2_200, 'Roll');
     const [event] = await platformEvents([paymentIntentId], now() - 600);
     const payload = JSON.stringify({ ...event, id: `evt_roll_${Date.now()}` });
     const t = now();
@@ -255,7 +250,7 @@ describe('redirects and CORS', () => {
         for (const field of ['successUrl', 'cancelUrl'] as const) {
           const response = await api('POST', '/payments/checkout-sessions', {
             token: world.mate.idToken,
-            body: { ...checkoutBody(world.victim.partnerId), [field]: url },
+            body: { ...checkoutBody(world.listingId), [field]: url },
           });
           expect(response.status, `${field} ${url}: ${response.text}`).toBe(400);
           expect(response.body).toMatchObject({

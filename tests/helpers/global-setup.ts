@@ -28,6 +28,9 @@ const shared = globalThis as typeof globalThis & { __connectPayoutsStack?: Share
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Handlers run in this process: keep their logs out of the test output unless asked for.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  // The payment suites test the customer-set amount route (POST /payments/intents) on purpose: open amounts are on
+  // in the test stack. Their refusal when off (the default) is a unit test; `npm start` keeps the default.
+  process.env.OPEN_AMOUNTS ??= 'true';
   shared.__connectPayoutsStack ??= {
     stack: startLocalStack({
       apiPort: 0,

@@ -6,7 +6,9 @@ import type {
   LedgerRecord,
   LedgerStore,
   LedgerTotals,
+  ListingStore,
   PaymentDeps,
+  PaymentRequestStore,
   PaymentStore,
   StripePayments,
 } from '#core/payment-ports';
@@ -84,16 +86,26 @@ const unused = <T extends object>(name: string) =>
 export function fakePaymentDeps(options: { now: number; partners: Partner[] }): PaymentDeps & { ledger: MemoryLedger } {
   const partners = new Map(options.partners.map((p) => [p.id, p]));
   return {
-    partners: { get: async (id) => partners.get(id) },
+    partners: { get: async (id) => partners.get(id), membership: async () => undefined },
     payments: unused<PaymentStore>('payments'),
     disputes: unused<DisputeStore>('disputes'),
+    listings: unused<ListingStore>('listings'),
+    paymentRequests: unused<PaymentRequestStore>('paymentRequests'),
     ledger: new MemoryLedger(),
     payouts: { list: async () => ({ payouts: [], nextCursor: null }) },
     feePolicies: { get: async () => undefined, put: async () => undefined, remove: async () => undefined },
     stripe: unused<StripePayments>('stripe'),
     clock: { now: () => new Date(options.now) },
-    ids: { payment: () => 'pay_000000000000000000000001', order: () => 'ord_000000000000000000000001' },
+    ids: {
+      payment: () => 'pay_000000000000000000000001',
+      order: () => 'ord_000000000000000000000001',
+      listing: () => 'lst_000000000000000000000001',
+      paymentRequest: () => 'prq_000000000000000000000001',
+      requestPayment: () => 'pay_000000000000000000000002',
+    },
     settings: {
+      openAmounts: false,
+      checkoutExpirySeconds: 1_800,
       defaultFee: { bps: 1_000 },
       allowedRedirectOrigins: [],
       holdingPeriodDays: 7,

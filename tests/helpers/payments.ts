@@ -54,9 +54,42 @@ export async function confirm(clientSecret: string, paymentMethod = 'pm_card_vis
   }
 }
 
-/** A PaymentIntent to the payee, paid, with its webhooks processed. */
-export async function paidIntent(token: string, payeeId: string, amount = 10_000, description = 'Milestone 1') {
-  const created = await createIntent(token, { payeeId, amount, currency: 'usd', kind: 'milestone', description });
+/** A payment request the payee issues (the seller sets the amount), as its owner. */
+export async function paymentRequest(
+  payee: { idToken: string; partnerId?: string },
+  amount: number,
+  description = 'Milestone 1',
+  kind: 'deposit' | 'milestone' | 'custom' = 'milestone',
+) {
+  const created = await api<{ id: string; status: string }>('POST', '/payment-requests', {
+    token: payee.idToken,
+    body: { ...(payee.partnerId ? { partnerId: payee.partnerId } : {}), amount, currency: 'usd', kind, description },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body;
+}
+
+/** The customer pays a payment request by PaymentIntent: the client secret (not yet confirmed). */
+export async function requestIntent(token: string, requestId: string) {
+  return api<IntentBody & { paymentRequestId: string; error?: { code: string } }>(
+    'POST',
+    `/payment-requests/${requestId}/intent`,
+    { token, body: {} },
+  );
+}
+
+/**
+ * A PaymentIntent to the payee for an amount the payee set (a payment request), paid by the customer, with its
+ * webhooks processed.
+ */
+export async function paidIntent(
+  token: string,
+  payee: { idToken: string; partnerId: string },
+  amount = 10_000,
+  description = 'Milestone 1',
+) {
+  const request = await paymentRequest(payee, amount, description);
+  const created = await requestIntent(token, request.id);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   await confirm(created.body.clientSecret);
   await deliverWebhooks();

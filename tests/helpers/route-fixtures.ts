@@ -22,11 +22,15 @@ export interface World {
   /** Another user with a personal partner of their own. */
   attacker: Awaited<ReturnType<typeof newPartnerUser>>;
   admin: Awaited<ReturnType<typeof admin>>;
-  /** An order paying the victim (Checkout, not paid). */
+  /** An order paying the victim (Checkout, not paid), placed by the mate. */
   orderId: string;
   /** A pending invitation of the victim's team, for a user who does not exist, and its token. */
   invitationId: string;
   invitationToken: string;
+  /** The victim's listing (on sale, capacity 1,000) and two open payment requests (one to cancel). */
+  listingId: string;
+  paymentRequestId: string;
+  spareRequestId: string;
 }
 
 /** The victim's world: an active partner, a team with a member, an attacker, an operator and an order. */
@@ -40,9 +44,23 @@ export async function buildWorld(prefix: string): Promise<World> {
   const team = await api<PartnerBody>('POST', '/partners', { token: victim.idToken, body: { name: `${prefix} team` } });
   expect(team.status, JSON.stringify(team.body)).toBe(201);
   await joinTeam(victim.idToken, team.body.id, mate, 'member');
+  const listing = await api<{ id: string }>('POST', '/listings', {
+    token: victim.idToken,
+    body: { title: 'Ticket', unitAmount: 2_500, currency: 'usd', capacity: 1_000 },
+  });
+  expect(listing.status, JSON.stringify(listing.body)).toBe(201);
+  const [request, spare] = await Promise.all(
+    ['Deposit', 'Milestone'].map((description) =>
+      api<{ id: string }>('POST', '/payment-requests', {
+        token: victim.idToken,
+        body: { amount: 5_000, currency: 'usd', kind: 'deposit', description },
+      }),
+    ),
+  );
+  expect(request?.status, JSON.stringify(request?.body)).toBe(201);
   const checkout = await api<{ orderId: string }>('POST', '/payments/checkout-sessions', {
     token: mate.idToken,
-    body: checkoutBody(victim.partnerId),
+    body: checkoutBody(listing.body.id),
   });
   expect(checkout.status, JSON.stringify(checkout.body)).toBe(201);
   const invited = await api<InvitationBody>('POST', `/partners/${team.body.id}/invitations`, {
@@ -59,6 +77,9 @@ export async function buildWorld(prefix: string): Promise<World> {
     orderId: checkout.body.orderId,
     invitationId: invited.body.invitation.id,
     invitationToken: invited.body.token,
+    listingId: listing.body.id,
+    paymentRequestId: request?.body.id ?? '',
+    spareRequestId: spare?.body.id ?? '',
   };
 }
 
@@ -68,17 +89,17 @@ export function nextMonth(now = new Date()): string {
   return `${next.getUTCFullYear()}-${String(next.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
-export function checkoutBody(payeeId: string) {
+/** A checkout of a listing, by reference (the price is the listing's). */
+export function checkoutBody(listingId: string) {
   const base = stackInfo().apiUrl;
   return {
-    payeeId,
-    currency: 'usd',
-    items: [{ name: 'Ticket', unitAmount: 2_500, quantity: 2 }],
+    items: [{ listingId, quantity: 2 }],
     successUrl: `${base}/done?session={CHECKOUT_SESSION_ID}`,
     cancelUrl: `${base}/cancelled`,
   };
 }
 
+/** The old customer-priced body: refused while open amounts are off (the default). */
 export function intentBody(payeeId: string) {
   return { payeeId, amount: 5_000, currency: 'usd', kind: 'deposit', description: 'Deposit' };
 }
@@ -155,7 +176,44 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   },
   'list-payouts': { request: (_w, partnerId) => ({ query: { partnerId, limit: '5' } }) },
   'create-payment-intent': { scope: 'caller', request: (w) => ({ body: intentBody(w.victim.partnerId) }) },
-  'create-checkout-session': { scope: 'caller', request: (w) => ({ body: checkoutBody(w.victim.partnerId) }) },
+  'create-checkout-session': { scope: 'caller', request: (w) => ({ body: checkoutBody(w.listingId) }) },
+  // Listings, payment requests and the customer's orders.
+  'create-listing': {
+    request: (_w, partnerId) => ({ body: { partnerId, title: 'Poster', unitAmount: 1_500, currency: 'usd' } }),
+  },
+  'update-listing': {
+    partners: (w) => [w.victim.partnerId],
+    request: (w) => ({ path: { listingId: w.listingId }, body: { title: 'Ticket (row A)' } }),
+  },
+  'archive-listing': {
+    partners: (w) => [w.victim.partnerId],
+    request: (w) => ({ path: { listingId: w.listingId } }),
+    // The world's listing stays on sale: the rightful caller archives an id of the right shape that does not exist.
+    probe: () => ({ path: { listingId: 'lst_000000000000000000000000' } }),
+    plausible: [404],
+  },
+  'get-order': { scope: 'caller', request: (w) => ({ path: { orderId: w.orderId } }) },
+  'create-payment-request': {
+    request: (_w, partnerId) => ({
+      body: { partnerId, amount: 7_500, currency: 'usd', kind: 'milestone', description: 'Milestone 2' },
+    }),
+  },
+  'list-payment-requests': { request: (_w, partnerId) => ({ query: { partnerId, limit: '5' } }) },
+  'cancel-payment-request': {
+    partners: (w) => [w.victim.partnerId],
+    request: (w) => ({ path: { paymentRequestId: w.spareRequestId } }),
+  },
+  'pay-payment-request-intent': {
+    scope: 'caller',
+    request: (w) => ({ path: { paymentRequestId: w.paymentRequestId }, body: {} }),
+  },
+  'pay-payment-request-checkout': {
+    scope: 'caller',
+    request: (w) => {
+      const { successUrl, cancelUrl } = checkoutBody(w.listingId);
+      return { path: { paymentRequestId: w.paymentRequestId }, body: { successUrl, cancelUrl } };
+    },
+  },
   // Admin routes.
   'record-earnings': {
     request: (w) => ({
@@ -219,6 +277,9 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'connect-return': { request: () => ({ query: { state: 'not-a-state' } }) },
   'platform-webhook': { request: () => ({ body: { id: 'evt_1', type: 'ping' } }) },
   'connect-webhook': { request: () => ({ body: { id: 'evt_1', type: 'ping' } }) },
+  'get-listing': { request: (w) => ({ path: { listingId: w.listingId } }) },
+  'list-partner-listings': { request: (w) => ({ path: { partnerId: w.victim.partnerId }, query: { limit: '5' } }) },
+  'get-payment-request': { request: (w) => ({ path: { paymentRequestId: w.paymentRequestId } }) },
 };
 
 /** The request the rightful caller may send for real. */

@@ -153,6 +153,7 @@ describe('functions', () => {
         PAYOUT_PLANNING_PAGE_SIZE: '100',
         PLATFORM_LAUNCH_MONTH: '2026-01',
         COMMISSION_BPS: '1000',
+        OPEN_AMOUNTS: 'false',
         PLATFORM_COUNTRY: 'US',
         PLATFORM_MINIMUM_FEE: '0',
         ALLOWED_REDIRECT_ORIGINS: '',

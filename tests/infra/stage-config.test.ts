@@ -34,6 +34,7 @@ describe('stage configuration', () => {
       platformCountry: 'US',
       platformMinimumFee: 0,
       commissionBps: 1000,
+      openAmounts: false,
       allowedRedirectOrigins: [],
       statusRefreshIntervalSeconds: 10,
       onboardingStateTtlSeconds: 900,

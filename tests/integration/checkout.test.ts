@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { newPartnerUser } from '#tests/connect';
 import { api, stackInfo } from '#tests/local';
 import {
   activePayee,
@@ -22,6 +21,7 @@ import {
   stripeSdk,
   tableItem,
 } from '#tests/payments';
+import { createListing } from '#tests/sales';
 
 /** POST /payments/checkout-sessions: one order per seller, paid on Stripe's hosted page, settled by the webhook. */
 
@@ -42,8 +42,29 @@ const items = [
   { name: 'Booking fee', unitAmount: 150, quantity: 1 },
 ];
 
-function checkout(token: string, body: Record<string, unknown>) {
-  return api<CheckoutBody>('POST', '/payments/checkout-sessions', { token, body });
+/**
+ * A checkout of the given items, each sold by the seller as a listing at that price (prices come from listings:
+ * the buyer's request names only listings and quantities).
+ */
+async function checkout(token: string, body: Record<string, unknown>, seller?: { idToken: string }) {
+  const {
+    currency,
+    items: priced,
+    ...rest
+  } = body as {
+    currency?: string;
+    items?: Array<{ name: string; unitAmount: number; quantity: number }>;
+  };
+  const refs: Array<{ listingId: string; quantity: number }> = [];
+  for (const item of priced ?? []) {
+    const listing = await createListing(seller?.idToken ?? '', {
+      title: item.name,
+      unitAmount: item.unitAmount,
+      currency: currency ?? 'usd',
+    });
+    refs.push({ listingId: listing.id, quantity: item.quantity });
+  }
+  return api<CheckoutBody>('POST', '/payments/checkout-sessions', { token, body: { items: refs, ...rest } });
 }
 
 describe('Checkout Session for one seller', () => {
@@ -53,12 +74,7 @@ describe('Checkout Session for one seller', () => {
     // The ticketing site takes 3 %.
     await api('PUT', `/admin/partners/${seller.partnerId}/fee-policy`, { token: ops.idToken, body: { bps: 300 } });
     const buyer = await customer();
-    const created = await checkout(buyer.idToken, {
-      payeeId: seller.partnerId,
-      currency: 'usd',
-      items,
-      ...shop(),
-    });
+    const created = await checkout(buyer.idToken, { currency: 'usd', items, ...shop() }, seller);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const { orderId, paymentId, url } = created.body;
     expect(orderId).toMatch(/^ord_[a-f0-9]{24}$/);
@@ -107,14 +123,14 @@ describe('Checkout Session for one seller', () => {
   it('never marks an order paid from the browser: a delayed payment that fails still redirects to the success URL', async () => {
     const seller = await activePayee('co-async');
     const buyer = await customer();
-    const failing = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    const failing = await checkout(buyer.idToken, { currency: 'usd', items, ...shop() }, seller);
     const redirect = await payCheckout(failing.body.url, 'pay_async_fail');
     expect(redirect.status).toBe(303);
     expect(redirect.headers.get('location')).toContain('/shop/thanks');
     await paymentWithStatus(failing.body.paymentId, 'failed');
     expect((await tableItem(`ORDER#${failing.body.orderId}`, 'ORDER'))?.status).toBe('failed');
 
-    const succeeding = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    const succeeding = await checkout(buyer.idToken, { currency: 'usd', items, ...shop() }, seller);
     await payCheckout(succeeding.body.url, 'pay_async_success');
     await paymentWithStatus(succeeding.body.paymentId, 'paid');
     expect((await tableItem(`ORDER#${succeeding.body.orderId}`, 'ORDER'))?.status).toBe('paid');
@@ -125,7 +141,7 @@ describe('Checkout Session for one seller', () => {
   it('marks a declined attempt failed and the retry on the same page paid; a cancelled checkout stays pending', async () => {
     const seller = await activePayee('co-decline');
     const buyer = await customer();
-    const declined = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    const declined = await checkout(buyer.idToken, { currency: 'usd', items, ...shop() }, seller);
     const page = await payCheckout(declined.body.url, 'pay_declined');
     expect(page.status).toBe(402);
     await paymentWithStatus(declined.body.paymentId, 'failed');
@@ -135,7 +151,7 @@ describe('Checkout Session for one seller', () => {
     await paymentWithStatus(declined.body.paymentId, 'paid');
     expect((await tableItem(`ORDER#${declined.body.orderId}`, 'ORDER'))?.status).toBe('paid');
 
-    const cancelled = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    const cancelled = await checkout(buyer.idToken, { currency: 'usd', items, ...shop() }, seller);
     const back = await payCheckout(cancelled.body.url, 'cancel');
     expect(back.headers.get('location')).toBe(shop().cancelUrl);
     await deliverWebhooks();
@@ -150,7 +166,7 @@ describe('abandoned payments', () => {
     const seller = await activePayee('co-expired');
     const buyer = await customer();
     const since = Math.floor(Date.now() / 1000) - 5;
-    const created = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+    const created = await checkout(buyer.idToken, { currency: 'usd', items, ...shop() }, seller);
     expect(created.status).toBe(201);
     const order = await tableItem(`ORDER#${created.body.orderId}`, 'ORDER');
     const sessionId = String(order?.stripeCheckoutSessionId);
@@ -186,7 +202,7 @@ describe('abandoned payments', () => {
     await paymentWithStatus(created.body.paymentId, 'canceled');
     expect((await ledgerOf(seller.partnerId)).entries).toEqual([]);
 
-    const paid = await paidIntent(buyer.idToken, seller.partnerId, 5_000);
+    const paid = await paidIntent(buyer.idToken, seller, 5_000);
     await paymentWithStatus(paid.paymentId, 'paid');
     const refused = await stripeSdk()
       .paymentIntents.cancel(paid.paymentIntentId)
@@ -211,36 +227,44 @@ describe('checkout refusals write nothing', () => {
       { successUrl: `${stackInfo().apiUrl}.evil.example/x`, cancelUrl: shop().cancelUrl },
     ];
     for (const urls of bad) {
-      const refused = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...urls });
+      const refused = await checkout(buyer.idToken, { currency: 'usd', items, ...urls }, seller);
       expect(refused.status, JSON.stringify(urls)).toBe(400);
       expect(['redirect_not_allowed', 'invalid_redirect_url']).toContain(refused.body.error?.code);
     }
     expect(await paymentsOfCustomer(buyer.sub)).toEqual([]);
   });
 
-  it('refuses bad items, totals, currencies and sellers who cannot be paid', async () => {
+  it('refuses bad items, unknown listings and sellers who cannot be paid', async () => {
     const seller = await activePayee('co-bad');
-    const notOnboarded = await newPartnerUser('co-new');
+    const listing = await createListing(seller.idToken, { unitAmount: 2_500 });
     const buyer = await customer();
-    const base = { payeeId: seller.partnerId, currency: 'usd', items, ...shop() };
+    const item = { listingId: listing.id, quantity: 1 };
+    const base = { items: [item], ...shop() };
     const cases: Array<[Record<string, unknown>, number, string]> = [
       [{ ...base, items: [] }, 400, 'validation_error'],
-      [{ ...base, items: [{ name: 'x', unitAmount: 0, quantity: 1 }] }, 400, 'invalid_amount'],
-      [{ ...base, items: [{ name: 'x', unitAmount: 12.5, quantity: 1 }] }, 400, 'validation_error'],
-      [{ ...base, items: [{ name: 'x', unitAmount: 40, quantity: 1 }] }, 400, 'invalid_amount'], // total under $0.50
-      [{ ...base, items: [{ name: 'x', unitAmount: 99_999_999, quantity: 2 }] }, 400, 'invalid_amount'],
-      [{ ...base, items: [{ name: 'x', unitAmount: 100, quantity: 0 }] }, 400, 'validation_error'],
-      [{ ...base, currency: 'gbp' }, 422, 'currency_mismatch'],
-      [{ ...base, currency: 'abc' }, 400, 'unsupported_currency'],
-      [{ ...base, payeeId: notOnboarded.partnerId }, 422, 'partner_not_onboarded'],
-      [{ ...base, payeeId: 'ptn_ffffffffffffffffffffffff' }, 404, 'payee_not_found'],
-      [{ ...base, customerEmail: 'someone-else@example.com' }, 400, 'validation_error'],
+      [{ ...base, items: [{ ...item, quantity: 0 }] }, 400, 'validation_error'],
+      [{ ...base, items: [{ ...item, quantity: 1.5 }] }, 400, 'validation_error'],
+      [{ ...base, items: [item, item] }, 400, 'duplicate_listing'],
+      [{ ...base, items: [{ listingId: 'lst_ffffffffffffffffffffffff', quantity: 1 }] }, 404, 'listing_not_found'],
+      [{ ...base, items: [{ listingId: 'not-a-listing', quantity: 1 }] }, 400, 'validation_error'],
+      [{ ...base, customerEmail: 'not-an-email' }, 400, 'validation_error'],
     ];
     for (const [request, status, code] of cases) {
-      const refused = await checkout(buyer.idToken, request);
+      const refused = await api<CheckoutBody>('POST', '/payments/checkout-sessions', {
+        token: buyer.idToken,
+        body: request,
+      });
       expect(refused.status, JSON.stringify(request)).toBe(status);
       expect(refused.body.error?.code, JSON.stringify(request)).toBe(code);
     }
+    // A listing of a seller who cannot be paid (yet) is not on sale.
+    await api('PATCH', `/listings/${listing.id}`, { token: seller.idToken, body: { active: false } });
+    const inactive = await api<CheckoutBody>('POST', '/payments/checkout-sessions', {
+      token: buyer.idToken,
+      body: base,
+    });
+    expect(inactive.status).toBe(422);
+    expect(inactive.body.error?.code).toBe('listing_not_on_sale');
     expect(await paymentsOfCustomer(buyer.sub)).toEqual([]);
   });
 });
@@ -252,7 +276,7 @@ describe('admin payment views', () => {
     const ops = await admin();
     const orders: string[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const created = await checkout(buyer.idToken, { payeeId: seller.partnerId, currency: 'usd', items, ...shop() });
+      const created = await checkout(buyer.idToken, { currency: 'usd', items, ...shop() }, seller);
       orders.push(created.body.paymentId);
     }
     const first = await api<{ payments: Array<{ id: string }>; nextCursor: string | null }>(

@@ -178,8 +178,8 @@ describe('GET /earnings', () => {
   it('shows only the partner share with summaries per currency, newest first, paginated and filtered', async () => {
     const payee = await activePayee('earn-list');
     const buyer = await customer();
-    await paidIntent(buyer.idToken, payee.partnerId, 10_000, 'Ride 1');
-    await paidIntent(buyer.idToken, payee.partnerId, 2_500, 'Ride 2');
+    await paidIntent(buyer.idToken, payee, 10_000, 'Ride 1');
+    await paidIntent(buyer.idToken, payee, 2_500, 'Ride 2');
     await record({
       earnings: [
         { partnerId: payee.partnerId, amount: 800, currency: 'usd', externalId: externalId('tip'), description: 'Tip' },

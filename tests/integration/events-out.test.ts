@@ -126,7 +126,7 @@ describe('domain events to the platform', () => {
 
     const payee = await activePayee();
     const buyer = await customer();
-    const paid = await paidIntent(buyer.idToken, payee.partnerId, 12_300, 'Milestone with an event');
+    const paid = await paidIntent(buyer.idToken, payee, 12_300, 'Milestone with an event');
     const delivery = await waitFor(
       () => hooks.received.find((r) => r.path === '/first' && r.event.data.paymentId === paid.paymentId),
       'the payment.paid delivery',
@@ -165,7 +165,7 @@ describe('domain events to the platform', () => {
     const payee = await activePayee('retry');
     const buyer = await customer();
     hooks.failNext('/flaky', 3);
-    const paid = await paidIntent(buyer.idToken, payee.partnerId, 4_500, 'Retried delivery');
+    const paid = await paidIntent(buyer.idToken, payee, 4_500, 'Retried delivery');
     const delivery = await waitFor(
       () => hooks.received.find((r) => r.path === '/flaky' && r.event.data.paymentId === paid.paymentId),
       'the retried delivery',

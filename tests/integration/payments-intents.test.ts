@@ -95,7 +95,7 @@ describe('PaymentIntent to an active partner', () => {
         body: { bps: c.bps },
       });
       expect(set.status).toBe(200);
-      const { paymentIntentId, paymentId } = await paidIntent(buyer.idToken, payee.partnerId, c.amount);
+      const { paymentIntentId, paymentId } = await paidIntent(buyer.idToken, payee, c.amount);
       const intent = await stripeSdk().paymentIntents.retrieve(paymentIntentId);
       expect(intent.application_fee_amount).toBe(c.fee);
       expect(await paymentWithStatus(paymentId, 'paid')).toMatchObject({ fee: c.fee, net: c.amount - c.fee });

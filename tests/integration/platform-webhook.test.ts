@@ -99,7 +99,7 @@ describe('refunds and reversals', () => {
   it('records partial then full refunds with the partner share Stripe took back; the balance stays zero', async () => {
     const payee = await activePayee('wh-refund');
     const buyer = await customer();
-    const { paymentId, paymentIntentId } = await paidIntent(buyer.idToken, payee.partnerId, 10_000);
+    const { paymentId, paymentIntentId } = await paidIntent(buyer.idToken, payee, 10_000);
 
     await refund(paymentIntentId, { amount: 2_500 });
     const partial = await paymentWithStatus(paymentId, 'partially_refunded');
@@ -123,7 +123,7 @@ describe('refunds and reversals', () => {
   it('leaves the partner share alone when the platform refunds without reversing the transfer', async () => {
     const payee = await activePayee('wh-absorb');
     const buyer = await customer();
-    const { paymentId, paymentIntentId } = await paidIntent(buyer.idToken, payee.partnerId, 4_000);
+    const { paymentId, paymentIntentId } = await paidIntent(buyer.idToken, payee, 4_000);
     await stripeSdk().refunds.create({ payment_intent: paymentIntentId });
     await paymentWithStatus(paymentId, 'refunded');
     expect(await visibleAmounts(payee.idToken)).toEqual([['earning', 3_600]]);
@@ -133,7 +133,7 @@ describe('refunds and reversals', () => {
   it('claws back a transfer reversal that no refund caused (transfer.reversed); the payment stays paid', async () => {
     const payee = await activePayee('wh-reversal');
     const buyer = await customer();
-    const { paymentId, paymentIntentId } = await paidIntent(buyer.idToken, payee.partnerId, 6_000);
+    const { paymentId, paymentIntentId } = await paidIntent(buyer.idToken, payee, 6_000);
     const intent = await stripeSdk().paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] });
     const transferId = String((intent.latest_charge as Stripe.Charge).transfer);
     await stripeSdk().transfers.createReversal(transferId, { amount: 1_000 });
@@ -153,7 +153,7 @@ describe('duplicates, late and reordered events', () => {
     const payee = await activePayee('wh-dup');
     const buyer = await customer();
     const since = Math.floor(Date.now() / 1000) - 5;
-    const { paymentIntentId } = await paidIntent(buyer.idToken, payee.partnerId, 2_000);
+    const { paymentIntentId } = await paidIntent(buyer.idToken, payee, 2_000);
     const events = await platformEvents([paymentIntentId], since);
     const succeeded = events.find((event) => event.type === 'payment_intent.succeeded');
     expect(succeeded).toBeDefined();
@@ -161,7 +161,7 @@ describe('duplicates, late and reordered events', () => {
     expect(again.body).toEqual({ received: true, duplicate: true });
     // Stripe's own duplicate deliveries, too.
     await emulator().setDeliveryMode({ duplicate: true });
-    const second = await paidIntent(buyer.idToken, payee.partnerId, 2_000);
+    const second = await paidIntent(buyer.idToken, payee, 2_000);
     await refund(second.paymentIntentId, { amount: 1_000 });
     await paymentWithStatus(second.paymentId, 'partially_refunded');
     expect((await ledgerOf(payee.partnerId)).entries).toHaveLength(6); // 2 per payment, 2 for the refund

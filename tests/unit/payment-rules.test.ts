@@ -99,7 +99,7 @@ describe('payee and request rules', () => {
 
   it('checks line amounts and the order total against Stripe bounds, and keeps our metadata keys ours', () => {
     expect(orderLines([{ name: 'a', unitAmount: 250, quantity: 3 }], 'usd')).toEqual({
-      items: [{ name: 'a', unitAmount: 250, quantity: 3, amount: 750 }],
+      items: [{ listingId: null, name: 'a', unitAmount: 250, quantity: 3, amount: 750 }],
       total: 750,
     });
     expect(() => orderLines([{ name: 'a', unitAmount: 10, quantity: 4 }], 'usd')).toThrow(/at least 50/);

@@ -8,7 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Order, OrderItem, Payment } from '#core/payment';
-import type { FeePolicyStore, PaymentStore, PayoutReader, PayoutRecord } from '#core/payment-ports';
+import type { FeePolicyStore, PaymentRequestMove, PaymentStore, PayoutReader, PayoutRecord } from '#core/payment-ports';
+import type { CounterDelta, ReservationMove } from '#core/reservations';
 import { dynamo, tableName } from './client.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { partnerPk } from './keys.ts';
@@ -25,7 +26,8 @@ import {
   paymentIndexKeys,
   paymentKey,
 } from './payment-keys.ts';
-import { isConditionCancelled, transactWrite } from './transactions.ts';
+import { listingKey, paymentRequestKey } from './sales-store.ts';
+import { failedConditions, isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -33,6 +35,8 @@ const PAYMENT_FIELDS = [
   'id',
   'kind',
   'orderId',
+  'paymentRequestId',
+  'split',
   'partnerId',
   'customerSub',
   'amount',
@@ -84,6 +88,7 @@ function toPayment(item: Item): Payment {
     payment[field] = Number(item[field] ?? 0);
   }
   payment.metadata = (item.metadata as Record<string, string> | undefined) ?? {};
+  payment.split = item.split === 'separate' ? 'separate' : 'destination';
   return payment;
 }
 
@@ -104,8 +109,22 @@ function toOrder(item: Item, lines: Item[]): Order {
     fee: Number(item.fee),
     net: Number(item.net),
     status: item.status,
+    reservation: item.reservation ?? null,
+    sellers: Array.isArray(item.sellers)
+      ? (item.sellers as Item[]).map((share) => ({
+          partnerId: String(share.partnerId),
+          stripeAccountId: String(share.stripeAccountId),
+          gross: Number(share.gross),
+          fee: Number(share.fee),
+          feeBps: Number(share.feeBps),
+          net: Number(share.net),
+          transferId: share.transferId ?? null,
+          transferReversed: Number(share.transferReversed ?? 0),
+        }))
+      : null,
     items: lines.map(
       (line): OrderItem => ({
+        listingId: line.listingId ?? null,
         name: line.name,
         unitAmount: Number(line.unitAmount),
         quantity: Number(line.quantity),
@@ -117,6 +136,102 @@ function toOrder(item: Item, lines: Item[]): Order {
     stripeCheckoutSessionId: item.stripeCheckoutSessionId ?? null,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
+  };
+}
+
+/**
+ * Reserves `quantity` of a listing with the order: still on sale at the price the order snapshotted, and — when it
+ * has a capacity — that capacity unchanged and `taken ≤ capacity − quantity` (DynamoDB conditions cannot add).
+ */
+function reserveItem(
+  listingId: string,
+  quantity: number,
+  capacity: number | null,
+  unitAmount: number,
+  at: string,
+): TransactItem {
+  const base = '#active = :true AND archived = :false AND unitAmount = :price';
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: listingKey(listingId),
+      UpdateExpression: 'SET reserved = reserved + :q, taken = taken + :q, countersAt = :at',
+      ConditionExpression:
+        capacity === null
+          ? `${base} AND attribute_type(#capacity, :null)`
+          : `${base} AND #capacity = :capacity AND taken <= :maxTaken`,
+      ExpressionAttributeNames: { '#active': 'active', '#capacity': 'capacity' },
+      ExpressionAttributeValues: {
+        ':q': quantity,
+        ':at': at,
+        ':true': true,
+        ':false': false,
+        ':price': unitAmount,
+        ...(capacity === null ? { ':null': 'NULL' } : { ':capacity': capacity, ':maxTaken': capacity - quantity }),
+      },
+    },
+  };
+}
+
+/** The order's status, and its reservation state when it moves (conditioned on the state it moves from). */
+function orderStatusItem(
+  order: Pick<Order, 'id' | 'status' | 'updatedAt'>,
+  reservation: ReservationMove | null,
+): TransactItem {
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: orderKey(order.id),
+      UpdateExpression: reservation
+        ? 'SET #status = :status, updatedAt = :at, reservation = :to'
+        : 'SET #status = :status, updatedAt = :at',
+      ConditionExpression: reservation ? 'attribute_exists(PK) AND reservation = :from' : 'attribute_exists(PK)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':status': order.status,
+        ':at': order.updatedAt,
+        ...(reservation ? { ':to': reservation.to, ':from': reservation.from } : {}),
+      },
+    },
+  };
+}
+
+function counterItem(listingId: string, delta: CounterDelta, at: string): TransactItem {
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: listingKey(listingId),
+      UpdateExpression: 'SET reserved = reserved + :r, sold = sold + :s, taken = taken + :t, countersAt = :at',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':r': delta.reserved, ':s': delta.sold, ':t': delta.taken, ':at': at },
+    },
+  };
+}
+
+/** A payment request follows its payment (only the payment of its current attempt moves it). */
+function requestFollowItem(move: PaymentRequestMove): TransactItem {
+  const names = { '#status': 'status' };
+  if (move.to === 'paid') {
+    return {
+      Update: {
+        TableName: tableName(),
+        Key: paymentRequestKey(move.id),
+        UpdateExpression: 'SET #status = :paid, paidAt = :at, updatedAt = :at',
+        ConditionExpression: 'paymentId = :pid',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':paid': 'paid', ':at': move.at, ':pid': move.paymentId },
+      },
+    };
+  }
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: paymentRequestKey(move.id),
+      UpdateExpression: 'SET paymentId = :null, payMode = :null, attempt = attempt + :one, updatedAt = :at',
+      ConditionExpression: 'paymentId = :pid AND #status = :open',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':null': null, ':one': 1, ':at': move.at, ':pid': move.paymentId, ':open': 'open' },
+    },
   };
 }
 
@@ -133,23 +248,32 @@ export const dynamoPaymentStore: PaymentStore = {
     );
   },
 
-  async createOrder(order, payment) {
-    await transactWrite([
-      { Put: { TableName: tableName(), Item: orderItem(order), ConditionExpression: 'attribute_not_exists(PK)' } },
-      {
-        Put: {
-          TableName: tableName(),
-          Item: paymentItem(payment),
-          ConditionExpression: 'attribute_not_exists(PK)',
+  async createOrder(order, payment, reservations = []) {
+    try {
+      await transactWrite([
+        { Put: { TableName: tableName(), Item: orderItem(order), ConditionExpression: 'attribute_not_exists(PK)' } },
+        {
+          Put: {
+            TableName: tableName(),
+            Item: paymentItem(payment),
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
         },
-      },
-      ...order.items.map((line, index) => ({
-        Put: {
-          TableName: tableName(),
-          Item: { ...orderItemKey(order.id, index + 1), entity: 'order-item', orderId: order.id, ...line },
-        },
-      })),
-    ]);
+        ...order.items.map((line, index) => ({
+          Put: {
+            TableName: tableName(),
+            Item: { ...orderItemKey(order.id, index + 1), entity: 'order-item', orderId: order.id, ...line },
+          },
+        })),
+        ...reservations.map((r) => reserveItem(r.listingId, r.quantity, r.capacity, r.unitAmount, order.updatedAt)),
+      ]);
+      return { created: true };
+    } catch (error) {
+      const failed = failedConditions(error);
+      // Only the listings' conditions can fail for new ids: capacity, price or sale state changed.
+      if (failed?.slice(2 + order.items.length).some(Boolean)) return { created: false, refused: 'capacity' };
+      throw error;
+    }
   },
 
   async attachPaymentIntent(paymentId, paymentIntentId, at) {
@@ -169,20 +293,24 @@ export const dynamoPaymentStore: PaymentStore = {
     }
   },
 
-  async attachCheckoutSession(order, sessionId, at) {
+  async attachCheckoutSession(target, sessionId, at) {
     await transactWrite([
+      ...(target.orderId
+        ? [
+            {
+              Update: {
+                TableName: tableName(),
+                Key: orderKey(target.orderId),
+                UpdateExpression: 'SET stripeCheckoutSessionId = :cs',
+                ExpressionAttributeValues: { ':cs': sessionId },
+              },
+            },
+          ]
+        : []),
       {
         Update: {
           TableName: tableName(),
-          Key: orderKey(order.id),
-          UpdateExpression: 'SET stripeCheckoutSessionId = :cs',
-          ExpressionAttributeValues: { ':cs': sessionId },
-        },
-      },
-      {
-        Update: {
-          TableName: tableName(),
-          Key: paymentKey(order.paymentId),
+          Key: paymentKey(target.paymentId),
           UpdateExpression: 'SET stripeCheckoutSessionId = :cs, updatedAt = :at, version = version + :one',
           ExpressionAttributeValues: { ':cs': sessionId, ':at': at, ':one': 1 },
         },
@@ -235,7 +363,7 @@ export const dynamoPaymentStore: PaymentStore = {
     };
   },
 
-  async settle({ payment, expectedVersion, order, entries, events }) {
+  async settle({ payment, expectedVersion, order, reservation, paymentRequest, entries, events }) {
     try {
       await transactWrite([
         {
@@ -246,22 +374,55 @@ export const dynamoPaymentStore: PaymentStore = {
             ExpressionAttributeValues: { ':expected': expectedVersion },
           },
         },
-        ...(order
-          ? [
-              {
-                Update: {
-                  TableName: tableName(),
-                  Key: orderKey(order.id),
-                  UpdateExpression: 'SET #status = :status, updatedAt = :at',
-                  ConditionExpression: 'attribute_exists(PK)',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':status': order.status, ':at': order.updatedAt },
-                },
-              },
-            ]
+        ...(order ? [orderStatusItem(order, reservation ?? null)] : []),
+        ...(reservation && order
+          ? reservation.lines.map((line) => counterItem(line.listingId, line.delta, order.updatedAt))
           : []),
+        ...(paymentRequest ? [requestFollowItem(paymentRequest)] : []),
         ...ledgerWriteItems(entries),
         ...events.map(outboxPut),
+      ]);
+      return true;
+    } catch (error) {
+      if (isConditionCancelled(error)) return false;
+      throw error;
+    }
+  },
+
+  async recordSellerTransfer(orderId, index, transfer, entries) {
+    try {
+      await transactWrite([
+        {
+          Update: {
+            TableName: tableName(),
+            Key: orderKey(orderId),
+            UpdateExpression: `SET sellers[${index}].transferId = :t, sellers[${index}].transferred = :a`,
+            ConditionExpression: `attribute_type(sellers[${index}].transferId, :null)`,
+            ExpressionAttributeValues: { ':t': transfer.id, ':a': transfer.amount, ':null': 'NULL' },
+          },
+        },
+        ...ledgerWriteItems(entries),
+      ]);
+      return true;
+    } catch (error) {
+      if (isConditionCancelled(error)) return false;
+      throw error;
+    }
+  },
+
+  async recordSellerReversal(orderId, index, change, entries) {
+    try {
+      await transactWrite([
+        {
+          Update: {
+            TableName: tableName(),
+            Key: orderKey(orderId),
+            UpdateExpression: `SET sellers[${index}].transferReversed = :to`,
+            ConditionExpression: `sellers[${index}].transferReversed = :from`,
+            ExpressionAttributeValues: { ':to': change.to, ':from': change.from },
+          },
+        },
+        ...ledgerWriteItems(entries),
       ]);
       return true;
     } catch (error) {

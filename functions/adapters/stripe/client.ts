@@ -38,3 +38,16 @@ export async function stripe(): Promise<Stripe> {
 export function idempotencyKey(operation: string, ...ids: Array<string | number>): string {
   return [operation, ...ids].join(':');
 }
+
+let stripeClock: () => number = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Stripe's time (epoch seconds), for the timestamps we send (a Checkout Session's `expires_at`). In AWS it is our
+ * clock; the local stack points it at the Stripe emulator's clock, which tests move forward.
+ */
+export const stripeNow = (): number => stripeClock();
+
+/** Local stack only: follow the emulator's clock. */
+export function useStripeClock(source: () => number): void {
+  stripeClock = source;
+}

@@ -6,6 +6,7 @@ import { retrieveCheckoutSession } from './retrieve-checkout-session.ts';
 import { retrieveDispute } from './retrieve-dispute.ts';
 import { retrievePayment } from './retrieve-payment.ts';
 import { reverseDestinationTransfer } from './reverse-transfer.ts';
+import { chargeRefunds, createSellerTransfer, reverseSellerTransfer } from './seller-transfers.ts';
 
 /** The payment operations the use cases need, one Stripe call each. */
 export const stripePayments: StripePayments = {
@@ -16,4 +17,7 @@ export const stripePayments: StripePayments = {
   retrieveCheckoutSession,
   retrieveDispute,
   reverseTransfer: reverseDestinationTransfer,
+  createSellerTransfer,
+  reverseSellerTransfer,
+  chargeRefunds,
 };

@@ -162,6 +162,21 @@ export function refreshExpiry(core: EmulatorCore, record: CheckoutRecord): void 
   if (record.session.status === 'open' && core.now() >= record.session.expires_at) expireSession(core, record);
 }
 
+/**
+ * Stripe expires an open session at `expires_at` on its own and sends `checkout.session.expired`; here that happens
+ * when emulator time is moved past it (`advanceClock`), or lazily when the session is looked at.
+ */
+export function expireDueSessions(core: EmulatorCore): number {
+  let expired = 0;
+  for (const record of core.store.checkoutSessions.values()) {
+    if (record.session.status === 'open' && core.now() >= record.session.expires_at) {
+      expireSession(core, record);
+      expired += 1;
+    }
+  }
+  return expired;
+}
+
 function expireSession(core: EmulatorCore, record: CheckoutRecord): void {
   record.session.status = 'expired';
   record.session.url = null;

@@ -1,0 +1,16 @@
+import { resolvePartner } from '#core/partner-access';
+import { createListing } from '#core/sales';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps } from '#middleware/partner-request';
+import { paymentDepsForRequest } from '#middleware/payment-request';
+import { NewListingBody } from '#middleware/sales-request';
+
+/** `POST /listings`: a partner's fixed-price listing (owner/admin of a team; the caller's personal partner by default). */
+export const handler = httpHandler(
+  { auth: 'partner', body: NewListingBody, query: NoQuery },
+  async ({ identity, body }) => {
+    const { partnerId, ...input } = body;
+    const { partner } = await resolvePartner(deps(), callerOf(identity), partnerId, 'manage_sales');
+    return { status: 201, body: await createListing(paymentDepsForRequest(), partner, input) };
+  },
+);

@@ -1,0 +1,16 @@
+import { resolvePartner } from '#core/partner-access';
+import { createPaymentRequest } from '#core/sales';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps } from '#middleware/partner-request';
+import { paymentDepsForRequest } from '#middleware/payment-request';
+import { NewPaymentRequestBody } from '#middleware/sales-request';
+
+/** `POST /payment-requests`: an amount the seller sets for one customer (owner/admin roles). */
+export const handler = httpHandler(
+  { auth: 'partner', body: NewPaymentRequestBody, query: NoQuery },
+  async ({ identity, body }) => {
+    const { partnerId, ...input } = body;
+    const { partner } = await resolvePartner(deps(), callerOf(identity), partnerId, 'manage_sales');
+    return { status: 201, body: await createPaymentRequest(paymentDepsForRequest(), partner, identity.sub, input) };
+  },
+);

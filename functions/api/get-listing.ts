@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { publicListing } from '#core/sales';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';
+
+const Path = z.strictObject({ listingId: ListingId });
+
+/** `GET /listings/{listingId}` (public): title, price, seller name, what remains and whether it is on sale. */
+export const handler = httpHandler({ auth: 'public', path: Path, query: NoQuery }, async ({ path }) => ({
+  status: 200,
+  body: await publicListing(paymentDepsForRequest(), path.listingId),
+}));

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { resolvePartner } from '#core/partner-access';
+import { sellerOfListing, updateListing } from '#core/sales';
+import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { callerOf, deps } from '#middleware/partner-request';
+import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';
+import { ListingChangesBody } from '#middleware/sales-request';
+
+const Path = z.strictObject({ listingId: ListingId });
+
+/** `PATCH /listings/{listingId}`: the seller's changes; a new price applies to new orders only. */
+export const handler = httpHandler(
+  { auth: 'partner', path: Path, body: ListingChangesBody, query: NoQuery },
+  async ({ identity, path, body }) => {
+    const payments = paymentDepsForRequest();
+    const partnerId = await sellerOfListing(payments, path.listingId);
+    const { partner } = await resolvePartner(deps(), callerOf(identity), partnerId, 'manage_sales');
+    return { status: 200, body: await updateListing(payments, partner, path.listingId, body) };
+  },
+);
