@@ -382,13 +382,15 @@ describe.each(Object.keys(STAGES) as (keyof typeof STAGES)[])('%s stage', (stage
           expect(env, entry.name).not.toHaveProperty('STRIPE_API_KEY_SECRET_NAME');
         }
       }
-      // Only the worker moves money out; unauthenticated functions get at most onboarding links or read-only.
+      // Only the worker sends payouts, and only the signed platform webhook moves a payment's money (seller transfers,
+      // reversals); public routes get at most onboarding links or read-only.
       const users = (key: string) => [...ROUTES, ...JOBS].filter((e) => e.access.stripe === key).map((e) => e.name);
       expect(users('transfers')).toEqual(['send-payout']);
-      for (const route of ROUTES.filter((r) => r.auth === 'public' || r.auth === 'webhook')) {
+      expect(users('settlement')).toEqual(['platform-webhook']);
+      for (const route of ROUTES.filter((r) => r.auth === 'public')) {
         expect(['onboarding', 'readonly', undefined], route.name).toContain(route.access.stripe);
       }
-      expect(users('readonly')).toEqual(expect.arrayContaining(['platform-webhook', 'connect-webhook']));
+      expect(users('readonly')).toEqual(expect.arrayContaining(['connect-webhook']));
     });
   });
 
