@@ -35,6 +35,14 @@ export function partnerDeps(log: Log): PartnerDeps {
         appUrl: cfg.APP_URL,
         onboardingStateTtlSeconds: cfg.ONBOARDING_STATE_TTL_SECONDS,
         statusRefreshIntervalSeconds: cfg.STATUS_REFRESH_INTERVAL_SECONDS,
+        accountController: { feesPayer: cfg.CONNECT_FEES_PAYER, lossesPayments: cfg.CONNECT_LOSSES_PAYMENTS },
+        onboardingCollection: {
+          fields: cfg.ONBOARDING_COLLECT_FIELDS,
+          futureRequirements: cfg.ONBOARDING_FUTURE_REQUIREMENTS,
+        },
+        accountSessionComponents: cfg.ACCOUNT_SESSION_COMPONENTS,
+        publishableKey: cfg.STRIPE_PUBLISHABLE_KEY,
+        dueSoonDays: cfg.REQUIREMENTS_DUE_SOON_DAYS,
       },
       log,
     };
