@@ -246,6 +246,14 @@ function partnerRoutes(): RouteDefinition[] {
       access: { table, secrets: ['stripeApiKey', 'stateSigningKey'] },
     },
     {
+      name: 'create-account-session',
+      method: 'POST',
+      path: '/connect/account-session',
+      handler: 'functions/api/create-account-session.ts',
+      auth: 'partner',
+      access: { table, secrets: ['stripeApiKey'] },
+    },
+    {
       name: 'connect-refresh',
       method: 'GET',
       path: '/connect/refresh',
@@ -308,9 +316,16 @@ function partnerRoutes(): RouteDefinition[] {
 export interface JobDefinition {
   readonly name: string;
   readonly handler: string;
-  readonly trigger: 'schedule' | 'payout-queue';
+  /**
+   * `stripe-events-queue`: the SQS queue fed by the EventBridge rule on Stripe's partner event source; deployed
+   * only when the stage receives Stripe events through EventBridge (`stripeEvents: eventbridge`).
+   */
+  readonly trigger: 'schedule' | 'payout-queue' | 'stripe-events-queue';
   readonly access: Access;
 }
+
+/** Stripe events per consumer invocation (EventBridge channel); processed one after another. */
+export const STRIPE_EVENTS_BATCH_SIZE = 10;
 
 /**
  * Payout messages per worker invocation (the SQS event source's batch size). The worker reserves this many Stripe
@@ -329,6 +344,14 @@ export const JOBS: readonly JobDefinition[] = [
     name: 'send-payout',
     handler: 'functions/jobs/send-payout.ts',
     trigger: 'payout-queue',
+    access: { table: 'readwrite', secrets: ['stripeApiKey'], payoutQueue: 'send' },
+  },
+  {
+    // The platform and Connect handlers of the webhooks, fed by EventBridge: Stripe re-reads need the key, and
+    // `balance.available` re-queues payouts waiting for funds.
+    name: 'stripe-events',
+    handler: 'functions/jobs/stripe-events.ts',
+    trigger: 'stripe-events-queue',
     access: { table: 'readwrite', secrets: ['stripeApiKey'], payoutQueue: 'send' },
   },
 ];

@@ -9,6 +9,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   schedule: 300,
   /** Payout queue workers. */
   'payout-queue': 60,
+  /** The Stripe events consumer (EventBridge channel): up to 10 events, each a Stripe re-read and a few writes. */
+  'stripe-events-queue': 60,
 } as const;
 
 export const PAYOUT_QUEUE = {
@@ -16,4 +18,10 @@ export const PAYOUT_QUEUE = {
   maxReceiveCount: 5,
   /** AWS guidance for SQS event sources: at least 6x the worker timeout, so a retry never overlaps a running attempt. */
   visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS['payout-queue'],
+} as const;
+
+export const STRIPE_EVENTS_QUEUE = {
+  /** Deliveries of one Stripe event before it moves to the dead-letter queue (Stripe's own retries are gone). */
+  maxReceiveCount: 8,
+  visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS['stripe-events-queue'],
 } as const;

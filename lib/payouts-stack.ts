@@ -30,8 +30,8 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -41,6 +41,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
+import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
+import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import {
   type Access,
   JOBS,
@@ -49,10 +51,11 @@ import {
   ROUTES,
   type RouteDefinition,
   type SecretName,
+  STRIPE_EVENTS_BATCH_SIZE,
 } from '#routes';
 import { ApiFunction } from './constructs/api-function.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
-import { FUNCTION_TIMEOUT_SECONDS, PAYOUT_QUEUE } from './limits.ts';
+import { FUNCTION_TIMEOUT_SECONDS, PAYOUT_QUEUE, STRIPE_EVENTS_QUEUE } from './limits.ts';
 import type { StageConfig } from './stage-config.ts';
 
 export interface PayoutsStackProps extends StackProps {
@@ -66,6 +69,7 @@ const API_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS.api);
 const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
   'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
+  'stripe-events-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['stripe-events-queue']),
 };
 const PAYOUT_QUEUE_VISIBILITY = Duration.seconds(PAYOUT_QUEUE.visibilityTimeoutSeconds);
 const PAYOUT_MAX_RECEIVE_COUNT = PAYOUT_QUEUE.maxReceiveCount;
@@ -128,6 +132,9 @@ export class PayoutsStack extends Stack {
   readonly payoutQueue: Queue;
   readonly payoutDeadLetterQueue: Queue;
   readonly alarmTopic: Topic;
+  /** With `stripeEvents: eventbridge`: the queue the Stripe event rule feeds, and its dead-letter queue. */
+  stripeEventsQueue: Queue | undefined;
+  stripeEventsDeadLetterQueue: Queue | undefined;
   readonly secrets: Record<SecretName, Secret>;
   /** Every function by route/job name. */
   readonly functions = new Map<string, ApiFunction>();
@@ -154,7 +161,11 @@ export class PayoutsStack extends Stack {
     this.apiBaseUrl = config.apiBaseUrl?.replace(/\/+$/, '') ?? this.executeApiUrl();
 
     for (const route of props.routes ?? ROUTES) this.addRoute(route);
-    for (const job of props.jobs ?? JOBS) this.addJob(job);
+    for (const job of props.jobs ?? JOBS) {
+      // The EventBridge channel of Stripe events exists only in stages that chose it; webhooks need nothing more.
+      if (job.trigger === 'stripe-events-queue' && config.stripeEvents !== 'eventbridge') continue;
+      this.addJob(job);
+    }
 
     this.createOutputs(props.routes ?? ROUTES);
   }
@@ -485,6 +496,15 @@ export class PayoutsStack extends Stack {
         }).addAlarmAction(new SnsAction(this.alarmTopic));
         return;
       }
+      case 'stripe-events-queue':
+        fn.fn.addEventSource(
+          new SqsEventSource(this.createStripeEventQueues(), {
+            batchSize: STRIPE_EVENTS_BATCH_SIZE,
+            // A failed event is retried alone; the rest of the batch is deleted.
+            reportBatchItemFailures: true,
+          }),
+        );
+        return;
       case 'payout-queue':
         fn.fn.addEventSource(
           new SqsEventSource(this.payoutQueue, {
@@ -496,6 +516,59 @@ export class PayoutsStack extends Stack {
         );
         return;
     }
+  }
+
+  /**
+   * Stripe events through EventBridge: the event bus of Stripe's partner event source (creating it accepts the
+   * source Stripe offered to the account), a rule for exactly the event types the handlers act on, and an SQS queue
+   * with a dead-letter queue between the rule and the consumer — so a consumer outage or throttling never loses an
+   * event, and events that keep failing wait in the DLQ (alarmed) for a redrive.
+   */
+  private createStripeEventQueues(): Queue {
+    const sourceName = this.config.stripeEventSourceName;
+    if (!sourceName) throw new Error('stripeEvents=eventbridge needs stripeEventSourceName');
+    const deadLetterQueue = new Queue(this, 'StripeEventsDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This is the dead-letter queue of the Stripe events queue (and of the rule target); an operator inspects and redrives it.',
+    });
+    const queue = new Queue(this, 'StripeEventsQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(STRIPE_EVENTS_QUEUE.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: STRIPE_EVENTS_QUEUE.maxReceiveCount },
+    });
+    const bus = new EventBus(this, 'StripeEventBus', { eventBusName: sourceName, eventSourceName: sourceName });
+    const rule = new Rule(this, 'StripeEventsRule', {
+      description: 'Stripe events the platform and Connect handlers act on, to the Stripe events queue',
+      eventBus: bus,
+      eventPattern: {
+        source: Match.prefix('aws.partner/stripe.com'),
+        detailType: [...new Set<string>([...PLATFORM_EVENT_TYPES, ...CONNECT_EVENT_TYPES])],
+      },
+    });
+    rule.addTarget(new SqsQueue(queue, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }));
+    new Alarm(this, 'StripeEventsDeadLetterQueueAlarm', {
+      alarmDescription:
+        'Stripe events failed repeatedly (or could not be delivered to the queue) and wait in the dead-letter queue: see docs/payments.md.',
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(this.alarmTopic));
+    this.stripeEventsQueue = queue;
+    this.stripeEventsDeadLetterQueue = deadLetterQueue;
+    return queue;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -554,6 +627,13 @@ export class PayoutsStack extends Stack {
       PAYOUT_DEFAULT_MINIMUM: String(config.payoutDefaultMinimum),
       PAYOUT_REQUIRE_APPROVAL: String(config.payoutRequireApproval),
       PAYOUT_PLANNING_PAGE_SIZE: String(config.payoutPlanningPageSize),
+      CONNECT_FEES_PAYER: config.connectFeesPayer,
+      CONNECT_LOSSES_PAYMENTS: config.connectLossesPayments,
+      ONBOARDING_COLLECT_FIELDS: config.onboardingCollectFields,
+      ONBOARDING_FUTURE_REQUIREMENTS: config.onboardingFutureRequirements,
+      REQUIREMENTS_DUE_SOON_DAYS: String(config.requirementsDueSoonDays),
+      ACCOUNT_SESSION_COMPONENTS: config.accountSessionComponents.join(','),
+      STRIPE_PUBLISHABLE_KEY: config.stripePublishableKey,
       ...(config.stripeRequestsPerSecond === undefined
         ? {}
         : { STRIPE_REQUESTS_PER_SECOND: String(config.stripeRequestsPerSecond) }),
@@ -625,6 +705,9 @@ export class PayoutsStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'PayoutQueueUrl', { value: this.payoutQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    if (this.stripeEventsQueue) {
+      new CfnOutput(this, 'StripeEventsQueueUrl', { value: this.stripeEventsQueue.queueUrl });
+    }
     for (const route of routes.filter((r) => r.auth === 'webhook')) {
       new CfnOutput(this, `WebhookUrl${pascal(route.name)}`, {
         value: `${this.apiBaseUrl}${route.path}`,

@@ -234,7 +234,8 @@ export interface ActionRequired {
   deadline: string | null;
 }
 
-const isoOf = (epochSeconds: number | null) => (epochSeconds === null ? null : new Date(epochSeconds * 1000).toISOString());
+const isoOf = (epochSeconds: number | null) =>
+  epochSeconds === null ? null : new Date(epochSeconds * 1000).toISOString();
 
 export function actionRequired(
   partner: Pick<Partner, 'stripeAccountId' | 'disconnectedAt' | 'onboarding'>,
@@ -253,7 +254,11 @@ export function actionRequired(
     return { kind: 'due', fields: withErrors(state.currentlyDue), deadline: isoOf(state.currentDeadline) };
   }
   if (state.future.currentlyDue.length > 0) {
-    return { kind: 'upcoming', fields: [...state.future.currentlyDue].sort(), deadline: isoOf(state.future.currentDeadline) };
+    return {
+      kind: 'upcoming',
+      fields: [...state.future.currentlyDue].sort(),
+      deadline: isoOf(state.future.currentDeadline),
+    };
   }
   return null;
 }

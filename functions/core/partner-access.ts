@@ -1,6 +1,6 @@
 import { DomainError } from './errors.ts';
-import { type Partner, type Permission, type Role, roleAllows } from './partner.ts';
 import type { EmbeddedComponent } from './onboarding.ts';
+import { type Partner, type Permission, type Role, roleAllows } from './partner.ts';
 import type {
   AccountController,
   Clock,

@@ -62,7 +62,11 @@ export interface FutureRequirements {
   disabledReason: string | null;
 }
 
-export const NO_FUTURE_REQUIREMENTS: FutureRequirements = { currentlyDue: [], currentDeadline: null, disabledReason: null };
+export const NO_FUTURE_REQUIREMENTS: FutureRequirements = {
+  currentlyDue: [],
+  currentDeadline: null,
+  disabledReason: null,
+};
 
 /** The earliest deadline the partner has to meet, today's or an announced one (epoch seconds), or null. */
 export function earliestDeadline(state: OnboardingState | null): number | null {

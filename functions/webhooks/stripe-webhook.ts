@@ -6,39 +6,63 @@ import { httpHandler } from '#middleware/http-handler';
 import { logger } from '#middleware/observability';
 import type { SecretName } from '#routes';
 
-export interface StripeWebhookOptions {
-  /** Which endpoint this is (logged and stored with the de-duplication record). */
+/** How a Stripe event reached us: a signed webhook, or the Stripe partner event source on EventBridge (via SQS). */
+export type StripeEventChannel = 'webhook' | 'eventbridge';
+
+export interface StripeEventProcessor {
+  /** Which handler this is (logged and stored with the de-duplication record). */
   endpoint: 'platform' | 'connect';
-  /** The endpoint's own signing secret. */
-  secret: Extract<SecretName, 'platformWebhookSecret' | 'connectWebhookSecret'>;
   /** Processes one verified event and names the outcome (for logs). Must be idempotent. */
   handle(event: Stripe.Event): Promise<string>;
 }
 
+export interface StripeWebhookOptions extends StripeEventProcessor {
+  /** The endpoint's own signing secret. */
+  secret: Extract<SecretName, 'platformWebhookSecret' | 'connectWebhookSecret'>;
+}
+
 /**
- * The shape of every Stripe webhook Lambda:
- * 1. verify `Stripe-Signature` on the raw body with the endpoint's secret — 400 and no state change otherwise;
- * 2. skip an event id that was already processed (200);
- * 3. process; any failure answers 5xx so Stripe retries (a domain refusal of Stripe itself maps to 502);
- * 4. record the event id as processed (TTL), only after success — a crash in between means Stripe's retry runs
- *    the (idempotent) handler again rather than the event being lost.
+ * The one processing path of a Stripe event, whichever channel brought it:
+ * 1. skip an event id that was already processed (either channel wrote the record);
+ * 2. process (the handlers re-read Stripe objects and converge; they never trust the payload's state);
+ * 3. record the event id as processed (TTL), only after success — a crash in between means the retry runs the
+ *    (idempotent) handler again rather than the event being lost. Failures are thrown for the channel to retry.
+ */
+export async function processStripeEvent(
+  processor: StripeEventProcessor,
+  event: Stripe.Event,
+  channel: StripeEventChannel,
+): Promise<{ duplicate: boolean; outcome: string | null }> {
+  logger.appendKeys({ stripeEventId: event.id, stripeEventType: event.type, stripeAccount: event.account });
+  try {
+    if (await webhookEvents.isProcessed(event.id)) {
+      logger.info('Stripe event already processed; acknowledged again', { channel });
+      return { duplicate: true, outcome: null };
+    }
+    const outcome = await processor.handle(event);
+    await webhookEvents.markProcessed(event.id, {
+      type: event.type,
+      outcome,
+      endpoint: processor.endpoint,
+      channel,
+      at: new Date(),
+    });
+    logger.info('Stripe event processed', { outcome, channel });
+    return { duplicate: false, outcome };
+  } finally {
+    logger.removeKeys(['stripeEventId', 'stripeEventType', 'stripeAccount']);
+  }
+}
+
+/**
+ * The shape of every Stripe webhook Lambda: verify `Stripe-Signature` on the raw body with the endpoint's secret
+ * (400 and no state change otherwise), then `processStripeEvent`; any failure answers 5xx so Stripe retries (a
+ * domain refusal of Stripe itself maps to 502).
  */
 export function stripeWebhookHandler(options: StripeWebhookOptions) {
   return httpHandler({ auth: 'webhook' }, async ({ rawBody, headers }) => {
     const event = await constructWebhookEvent(rawBody, headers['stripe-signature'], await readSecret(options.secret));
-    logger.appendKeys({ stripeEventId: event.id, stripeEventType: event.type, stripeAccount: event.account });
-    if (await webhookEvents.isProcessed(event.id)) {
-      logger.info('Stripe event already processed; acknowledged again');
-      return { status: 200, body: { received: true, duplicate: true } };
-    }
-    const outcome = await options.handle(event);
-    await webhookEvents.markProcessed(event.id, {
-      type: event.type,
-      outcome,
-      endpoint: options.endpoint,
-      at: new Date(),
-    });
-    logger.info('Stripe event processed', { outcome });
-    return { status: 200, body: { received: true } };
+    const { duplicate } = await processStripeEvent(options, event, 'webhook');
+    return { status: 200, body: duplicate ? { received: true, duplicate: true } : { received: true } };
   });
 }

@@ -60,7 +60,11 @@ function onboardingOf(account: Stripe.Account): OnboardingState {
     disabledReason: account.requirements?.disabled_reason ?? null,
     currentDeadline: account.requirements?.current_deadline ?? null,
     eventuallyDue: account.requirements?.eventually_due ?? [],
-    errors: (account.requirements?.errors ?? []).map((e) => ({ requirement: e.requirement, code: e.code, reason: e.reason })),
+    errors: (account.requirements?.errors ?? []).map((e) => ({
+      requirement: e.requirement,
+      code: e.code,
+      reason: e.reason,
+    })),
     future: {
       currentlyDue: account.future_requirements?.currently_due ?? [],
       currentDeadline: account.future_requirements?.current_deadline ?? null,

@@ -164,8 +164,13 @@ export class FakeStripe implements StripeConnect {
   accounts = new Map<string, StripeAccountSnapshot>();
   byKey = new Map<string, { params: string; accountId: string }>();
   calls: string[] = [];
-  links: Array<{ accountId: string; type: string; refreshUrl: string; returnUrl: string; collectionOptions?: unknown }> =
-    [];
+  links: Array<{
+    accountId: string;
+    type: string;
+    refreshUrl: string;
+    returnUrl: string;
+    collectionOptions?: unknown;
+  }> = [];
   sessions: Array<{ accountId: string; partnerId: string; components: readonly string[] }> = [];
   inaccessible = new Set<string>();
   private next = 1;

@@ -426,7 +426,9 @@ export const dynamoPartnerRepository: PartnerRepository = {
       new QueryCommand({
         TableName: tableName(),
         IndexName: 'GSI3',
-        KeyConditionExpression: after ? 'GSI3PK = :pk AND GSI3SK BETWEEN :after AND :upper' : 'GSI3PK = :pk AND GSI3SK <= :upper',
+        KeyConditionExpression: after
+          ? 'GSI3PK = :pk AND GSI3SK BETWEEN :after AND :upper'
+          : 'GSI3PK = :pk AND GSI3SK <= :upper',
         ExpressionAttributeValues: { ':pk': DEADLINE_INDEX_PK, ':upper': upper, ...(after ? { ':after': after } : {}) },
         ScanIndexForward: true,
         // One more than asked: the cursor's own item comes back first (BETWEEN is inclusive) and is dropped.
