@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
-import { PAYOUT_QUEUE } from '#infra/limits';
+import { PAYOUT_QUEUE, STRIPE_EVENTS_QUEUE } from '#infra/limits';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { resolvePort } from './processes.ts';
@@ -18,6 +18,10 @@ export interface LocalQueues {
   payoutQueueUrl: string;
   payoutQueueArn: string;
   payoutDlqUrl: string;
+  /** The queue the EventBridge rule on Stripe's partner event source feeds (Stripe events channel), and its DLQ. */
+  stripeEventsQueueUrl: string;
+  stripeEventsQueueArn: string;
+  stripeEventsDlqUrl: string;
   server: FauxqsServer;
   client: SQSClient;
   stop(): Promise<void>;
@@ -43,12 +47,25 @@ export async function startLocalQueues(options: {
       }),
     },
   });
+  const eventsDlq = server.createQueue('stripe-events-dlq');
+  const events = server.createQueue('stripe-events', {
+    attributes: {
+      VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: eventsDlq.queueArn,
+        maxReceiveCount: String(STRIPE_EVENTS_QUEUE.maxReceiveCount),
+      }),
+    },
+  });
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
     endpoint: server.address,
     payoutQueueUrl: queue.queueUrl,
     payoutQueueArn: queue.queueArn,
     payoutDlqUrl: dlq.queueUrl,
+    stripeEventsQueueUrl: events.queueUrl,
+    stripeEventsQueueArn: events.queueArn,
+    stripeEventsDlqUrl: eventsDlq.queueUrl,
     server,
     client,
     async stop() {
@@ -70,6 +87,8 @@ export interface EventSourceOptions {
   /** Like the event source mapping's maximum concurrency: how many batches are processed at once. */
   maxConcurrency: number;
   functionTimeoutMs: number;
+  /** The Lambda function name the context reports (default: the payout worker's). */
+  functionName?: string;
   /** Called after every invocation with its duration (benchmarks check no invocation runs long). */
   onInvocation?: (ms: number, records: number) => void;
 }
@@ -114,7 +133,11 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const invoke = async (messages: Message[]) => {
     const handler = await options.loadHandler();
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queueArn)) };
-    const context = lambdaContext('connect-payouts-local-send-payout', randomUUID(), options.functionTimeoutMs);
+    const context = lambdaContext(
+      options.functionName ?? 'connect-payouts-local-send-payout',
+      randomUUID(),
+      options.functionTimeoutMs,
+    );
     let failed = new Set<string>(event.Records.map((r) => r.messageId));
     const started = performance.now();
     try {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
-import { JOBS, PAYOUT_BATCH_SIZE, ROUTES } from '#routes';
+import { JOBS, PAYOUT_BATCH_SIZE, ROUTES, STRIPE_EVENTS_BATCH_SIZE } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
 import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
@@ -37,6 +37,12 @@ export interface LocalStackOptions {
   /** Like the event source mapping's maximum concurrency. */
   payoutWorkerConcurrency?: number;
   onPayoutInvocation?: (ms: number, records: number) => void;
+  /**
+   * Where the emulator sends Stripe events at start: the webhook routes (default), or — like Stripe's EventBridge
+   * destination — the Stripe events queue in the EventBridge envelope, consumed by the `stripe-events` job. Either
+   * way both channels are wired, and the emulator's control API switches between them.
+   */
+  stripeEvents?: 'webhooks' | 'eventbridge';
 }
 
 export interface LocalStackInfo {
@@ -53,6 +59,12 @@ export interface LocalStackInfo {
   sqsEndpoint: string;
   payoutQueueUrl: string;
   payoutDlqUrl: string;
+  stripeEventsQueueUrl: string;
+  stripeEventsDlqUrl: string;
+  /** The partner event source name the local EventBridge envelopes carry as `source`. */
+  stripeEventSourceName: string;
+  /** The publishable key the local API hands to Connect.js (accepted by the emulator's stand-in). */
+  stripePublishableKey: string;
 }
 
 export interface LocalStack {
@@ -63,6 +75,8 @@ export interface LocalStack {
   api: LocalApiGateway;
   queues: LocalQueues;
   payoutWorkers: EventSource;
+  /** The Stripe events consumer (EventBridge channel) polling the Stripe events queue. */
+  stripeEventWorkers: EventSource;
   stop(): Promise<void>;
 }
 
@@ -98,6 +112,8 @@ export function functionEnvironment(
     SQS_ENDPOINT: info.sqsEndpoint,
     API_BASE_URL: info.apiUrl,
     APP_URL: appUrl,
+    STRIPE_PUBLISHABLE_KEY: info.stripePublishableKey,
+    ACCOUNT_SESSION_COMPONENTS: 'account_onboarding,notification_banner,account_management,payouts,documents',
     SECRETS_PROVIDER: 'env',
     LOCAL_STRIPE_API_KEY: info.stripeApiKey,
     LOCAL_PLATFORM_WEBHOOK_SECRET: info.platformWebhookSecret,
@@ -157,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const platformWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
     const connectWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
     const stripeApiKey = 'sk_test_local_connect_payouts';
+    const stripeEventSourceName = 'aws.partner/stripe.com/ed_test_local_connect_payouts';
     const stripe = await startStripeEmulator({
       port: stripePort,
       host: '127.0.0.1',
@@ -164,6 +181,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
       ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
       ...(options.stripeRequestLogCapacity ? { requestLogCapacity: options.stripeRequestLogCapacity } : {}),
+      // The EventBridge destination: the queue the deployed rule targets, for exactly the rule's event types.
+      eventBridge: {
+        sqsEndpoint: queues.endpoint,
+        queueUrl: queues.stripeEventsQueueUrl,
+        region: LOCAL_REGION,
+        eventSourceName: stripeEventSourceName,
+        enabledEvents: [...new Set<string>([...PLATFORM_EVENT_TYPES, ...CONNECT_EVENT_TYPES])],
+        credentials: LOCAL_CREDENTIALS,
+      },
+      eventDestination: options.stripeEvents ?? 'webhooks',
       webhooks: {
         // Subscribed to the same events as the deployed endpoints (README, Deploy).
         ...(hasRoute('/webhooks/stripe')
@@ -202,6 +229,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqsEndpoint: queues.endpoint,
       payoutQueueUrl: queues.payoutQueueUrl,
       payoutDlqUrl: queues.payoutDlqUrl,
+      stripeEventsQueueUrl: queues.stripeEventsQueueUrl,
+      stripeEventsDlqUrl: queues.stripeEventsDlqUrl,
+      stripeEventSourceName,
+      stripePublishableKey: 'pk_test_local_connect_payouts',
     };
     Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
 
@@ -233,7 +264,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.onPayoutInvocation ? { onInvocation: options.onPayoutInvocation } : {}),
     });
     started.push(payoutWorkers);
-    return { info, dynamo, cognito, stripe, api, queues, payoutWorkers, stop: stopAll };
+
+    const consumer = JOBS.find((job) => job.trigger === 'stripe-events-queue');
+    if (!consumer) throw new LocalStackError('no stripe-events-queue job in functions/routes.ts');
+    const stripeEventWorkers = startEventSource({
+      client: queues.client,
+      queueUrl: queues.stripeEventsQueueUrl,
+      queueArn: queues.stripeEventsQueueArn,
+      loadHandler: () => importHandler(consumer.handler),
+      batchSize: STRIPE_EVENTS_BATCH_SIZE,
+      maxConcurrency: 2,
+      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['stripe-events-queue'] * 1000,
+      functionName: 'connect-payouts-local-stripe-events',
+    });
+    started.push(stripeEventWorkers);
+    return { info, dynamo, cognito, stripe, api, queues, payoutWorkers, stripeEventWorkers, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
