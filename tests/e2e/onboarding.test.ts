@@ -432,7 +432,12 @@ describe('a create that reached Stripe but never DynamoDB', () => {
   const lostCreate = (partnerId: string, email: string) =>
     stripeSdk().accounts.create(
       {
-        type: 'express',
+        controller: {
+          stripe_dashboard: { type: 'express' },
+          fees: { payer: 'application' },
+          losses: { payments: 'application' },
+          requirement_collection: 'stripe',
+        },
         country: 'US',
         email,
         capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
