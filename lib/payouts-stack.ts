@@ -545,15 +545,24 @@ export class PayoutsStack extends Stack {
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: STRIPE_EVENTS_QUEUE.maxReceiveCount },
     });
     const bus = new EventBus(this, 'StripeEventBus', { eventBusName: sourceName, eventSourceName: sourceName });
-    const rule = new Rule(this, 'StripeEventsRule', {
-      description: 'Stripe events the platform and Connect handlers act on, to the Stripe events queue',
-      eventBus: bus,
-      eventPattern: {
-        source: Match.prefix('aws.partner/stripe.com'),
-        detailType: [...new Set<string>([...PLATFORM_EVENT_TYPES, ...CONNECT_EVENT_TYPES])],
-      },
-    });
-    rule.addTarget(new SqsQueue(queue, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }));
+    // Like the two webhook endpoints: the platform's own events (no `account`) and connected accounts' events, each
+    // for exactly the types its handler acts on.
+    const kinds = [
+      { id: 'StripePlatformEventsRule', types: PLATFORM_EVENT_TYPES, connect: false },
+      { id: 'StripeConnectEventsRule', types: CONNECT_EVENT_TYPES, connect: true },
+    ];
+    for (const kind of kinds) {
+      const rule = new Rule(this, kind.id, {
+        description: `Stripe ${kind.connect ? 'Connect' : 'platform'} events the handlers act on, to the Stripe events queue`,
+        eventBus: bus,
+        eventPattern: {
+          source: Match.prefix('aws.partner/stripe.com'),
+          detailType: [...kind.types],
+          detail: { account: kind.connect ? Match.exists() : Match.doesNotExist() },
+        },
+      });
+      rule.addTarget(new SqsQueue(queue, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }));
+    }
     new Alarm(this, 'StripeEventsDeadLetterQueueAlarm', {
       alarmDescription:
         'Stripe events failed repeatedly (or could not be delivered to the queue) and wait in the dead-letter queue: see docs/payments.md.',

@@ -181,13 +181,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
       ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
       ...(options.stripeRequestLogCapacity ? { requestLogCapacity: options.stripeRequestLogCapacity } : {}),
-      // The EventBridge destination: the queue the deployed rule targets, for exactly the rule's event types.
+      // The EventBridge destination: the queue the deployed rules target, for exactly the rules' event types.
       eventBridge: {
         sqsEndpoint: queues.endpoint,
         queueUrl: queues.stripeEventsQueueUrl,
         region: LOCAL_REGION,
         eventSourceName: stripeEventSourceName,
-        enabledEvents: [...new Set<string>([...PLATFORM_EVENT_TYPES, ...CONNECT_EVENT_TYPES])],
+        enabledEvents: PLATFORM_EVENT_TYPES,
+        connectEnabledEvents: CONNECT_EVENT_TYPES,
         credentials: LOCAL_CREDENTIALS,
       },
       eventDestination: options.stripeEvents ?? 'webhooks',

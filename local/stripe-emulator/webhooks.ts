@@ -42,6 +42,8 @@ export interface EventBridgeDestination {
   eventSourceName: string;
   /** Event types the destination (and the rule) take; `*` for all. */
   enabledEvents?: readonly string[];
+  /** For events of connected accounts, when they differ (like the deployed rules: one per kind of event). */
+  connectEnabledEvents?: readonly string[];
   /** The AWS account id the envelope names. */
   awsAccountId?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -149,7 +151,7 @@ export class WebhookDispatcher {
   private targetOf(event: { account?: string; type: string }): { name: Delivery['endpoint']; url: string } | null {
     if (this.destination === 'eventbridge') {
       const eb = this.eventBridge;
-      const enabled = eb?.enabledEvents ?? ['*'];
+      const enabled = (event.account ? (eb?.connectEnabledEvents ?? eb?.enabledEvents) : eb?.enabledEvents) ?? ['*'];
       return eb && (enabled.includes('*') || enabled.includes(event.type))
         ? { name: 'eventbridge', url: eb.queueUrl }
         : null;
