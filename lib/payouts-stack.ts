@@ -161,11 +161,7 @@ export class PayoutsStack extends Stack {
     this.apiBaseUrl = config.apiBaseUrl?.replace(/\/+$/, '') ?? this.executeApiUrl();
 
     for (const route of props.routes ?? ROUTES) this.addRoute(route);
-    for (const job of props.jobs ?? JOBS) {
-      // The EventBridge channel of Stripe events exists only in stages that chose it; webhooks need nothing more.
-      if (job.trigger === 'stripe-events-queue' && config.stripeEvents !== 'eventbridge') continue;
-      this.addJob(job);
-    }
+    for (const job of deployedJobs(config, props.jobs ?? JOBS)) this.addJob(job);
 
     this.createOutputs(props.routes ?? ROUTES);
   }
@@ -544,7 +540,7 @@ export class PayoutsStack extends Stack {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: STRIPE_EVENTS_QUEUE.maxReceiveCount },
     });
-    const bus = new EventBus(this, 'StripeEventBus', { eventBusName: sourceName, eventSourceName: sourceName });
+    const bus = new EventBus(this, 'StripeEventBus', { eventSourceName: sourceName });
     // Like the two webhook endpoints: the platform's own events (no `account`) and connected accounts' events, each
     // for exactly the types its handler acts on.
     const kinds = [
@@ -731,6 +727,14 @@ export class PayoutsStack extends Stack {
       });
     }
   }
+}
+
+/**
+ * The jobs a stage deploys: all of them, except the Stripe events consumer when the stage receives Stripe events by
+ * webhook (the EventBridge channel exists only in stages that chose it).
+ */
+export function deployedJobs(config: Pick<StageConfig, 'stripeEvents'>, jobs: readonly JobDefinition[] = JOBS) {
+  return jobs.filter((job) => job.trigger !== 'stripe-events-queue' || config.stripeEvents === 'eventbridge');
 }
 
 /** `send-payout` -> `SendPayout`, for construct ids and output names. */
