@@ -39,13 +39,12 @@ const Envelope = z.object({
 async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   for (const record of event.Records) {
-    const parsed = Envelope.safeParse(safeJson(record.body));
-    if (!parsed.success || parsed.data['detail-type'] !== parsed.data.detail.type) {
+    const stripeEvent = readStripeEventMessage(record.body);
+    if (!stripeEvent) {
       logger.error('Unreadable Stripe event message', { messageId: record.messageId });
       failures.push(record.messageId);
       continue;
     }
-    const stripeEvent = parsed.data.detail as unknown as Stripe.Event;
     try {
       await processStripeEvent(stripeEvent.account ? connectEvents : platformEvents, stripeEvent, 'eventbridge');
     } catch (error) {
@@ -58,6 +57,13 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
     }
   }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/** The Stripe event in an SQS message from the EventBridge rule, or null when the message is not one. */
+export function readStripeEventMessage(body: string): Stripe.Event | null {
+  const parsed = Envelope.safeParse(safeJson(body));
+  if (!parsed.success || parsed.data['detail-type'] !== parsed.data.detail.type) return null;
+  return parsed.data.detail as unknown as Stripe.Event;
 }
 
 export const handler = middy(processBatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));
