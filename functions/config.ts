@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EMBEDDED_COMPONENTS } from '#core/onboarding';
 import type { Period } from '#core/period';
 
 /**
@@ -128,6 +129,20 @@ export const ConfigSchema = z
       .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM')
       .transform((value) => value as Period)
       .default('2000-01' as Period),
+    /** Controller properties of new connected accounts: who pays Stripe's fees, who bears negative balances. */
+    CONNECT_FEES_PAYER: z.enum(['account', 'application']).default('application'),
+    CONNECT_LOSSES_PAYMENTS: z.enum(['application', 'stripe']).default('application'),
+    /** Account Link `collection_options`: collect eventually_due fields and announced future requirements too. */
+    ONBOARDING_COLLECT_FIELDS: z.enum(['currently_due', 'eventually_due']).default('eventually_due'),
+    ONBOARDING_FUTURE_REQUIREMENTS: z.enum(['include', 'omit']).default('include'),
+    /** `GET /admin/partners?attention=due_soon`: requirements deadlines within this many days. */
+    REQUIREMENTS_DUE_SOON_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+    /** Embedded components partners may open through `POST /connect/account-session`. */
+    ACCOUNT_SESSION_COMPONENTS: csv
+      .default(['account_onboarding', 'notification_banner'])
+      .pipe(z.array(z.enum(EMBEDDED_COMPONENTS))),
+    /** Stripe publishable key (pk_…) handed to Connect.js; not a secret. Empty: embedded components are off. */
+    STRIPE_PUBLISHABLE_KEY: z.union([z.string().regex(/^pk_(test|live)_[A-Za-z0-9_]+$/), z.literal('')]).default(''),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_PROVIDER === 'env' && env.STAGE !== 'local') {

@@ -426,6 +426,14 @@ function partnerRoutes(): RouteDefinition[] {
       access: { table, stripe: 'onboarding', secrets: ['stateSigningKey'] },
     },
     {
+      name: 'create-account-session',
+      method: 'POST',
+      path: '/connect/account-session',
+      handler: 'functions/api/create-account-session.ts',
+      auth: 'partner',
+      access: { table, stripe: 'onboarding' },
+    },
+    {
       name: 'connect-refresh',
       method: 'GET',
       path: '/connect/refresh',
@@ -490,9 +498,22 @@ function partnerRoutes(): RouteDefinition[] {
 export interface JobDefinition {
   readonly name: string;
   readonly handler: string;
-  readonly trigger: 'schedule' | 'payout-queue' | 'table-stream' | 'event-delivery-queue' | 'email-queue';
+  /**
+   * `stripe-events-queue`: the SQS queue fed by the EventBridge rule on Stripe's partner event source; deployed
+   * only when the stage receives Stripe events through EventBridge (`stripeEvents: eventbridge`).
+   */
+  readonly trigger:
+    | 'schedule'
+    | 'payout-queue'
+    | 'table-stream'
+    | 'event-delivery-queue'
+    | 'email-queue'
+    | 'stripe-events-queue';
   readonly access: Access;
 }
+
+/** Stripe events per consumer invocation (EventBridge channel); processed one after another. */
+export const STRIPE_EVENTS_BATCH_SIZE = 10;
 
 /**
  * Payout messages per worker invocation (the SQS event source's batch size). The worker reserves this many Stripe
@@ -533,5 +554,13 @@ export const JOBS: readonly JobDefinition[] = [
     handler: 'functions/jobs/send-partner-emails.ts',
     trigger: 'email-queue',
     access: { table: 'readwrite-delete', userPool: 'read', email: 'send' },
+  },
+  {
+    // The platform and Connect handlers of the webhooks, fed by EventBridge: Stripe re-reads need the key, and
+    // `balance.available` re-queues payouts waiting for funds.
+    name: 'stripe-events',
+    handler: 'functions/jobs/stripe-events.ts',
+    trigger: 'stripe-events-queue',
+    access: { table: 'readwrite', stripe: 'settlement', payoutQueue: 'send' },
   },
 ];

@@ -15,6 +15,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   'event-delivery-queue': 60,
   /** Partner emails. */
   'email-queue': 60,
+  /** The Stripe events consumer (EventBridge channel): up to 10 events, each a Stripe re-read and a few writes. */
+  'stripe-events-queue': 60,
 } as const;
 
 export const PAYOUT_QUEUE = {
@@ -45,4 +47,10 @@ export const ALARM_THRESHOLDS = {
   apiLatencyP99Ms: 5_000,
   /** Webhooks: share of deliveries refused (signature or payload) over 5 minutes, with at least 5 deliveries. */
   webhookRejectedRate: 0.2,
+} as const;
+
+export const STRIPE_EVENTS_QUEUE = {
+  /** Deliveries of one Stripe event before it moves to the dead-letter queue (Stripe's own retries are gone). */
+  maxReceiveCount: 8,
+  visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS['stripe-events-queue'],
 } as const;

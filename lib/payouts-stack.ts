@@ -46,7 +46,7 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, RecursiveLoop, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -61,6 +61,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnIPSet, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
+import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
+import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { EVENT_SOURCE } from '#core/domain-events';
 import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
 import { MAX_DELIVERY_ATTEMPTS } from '#core/webhook-endpoints';
@@ -72,6 +74,7 @@ import {
   ROUTES,
   type RouteDefinition,
   type SecretName,
+  STRIPE_EVENTS_BATCH_SIZE,
   STRIPE_KEYS,
   type StripeKey,
 } from '#routes';
@@ -84,6 +87,7 @@ import {
   PAYOUT_QUEUE,
   QUEUE_RETENTION_DAYS,
   REQUEST_BODY_LIMIT_BYTES,
+  STRIPE_EVENTS_QUEUE,
 } from './limits.ts';
 import type { StageConfig } from './stage-config.ts';
 
@@ -107,6 +111,7 @@ const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   'table-stream': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['table-stream']),
   'event-delivery-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['event-delivery-queue']),
   'email-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['email-queue']),
+  'stripe-events-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['stripe-events-queue']),
 };
 const PAYOUT_QUEUE_VISIBILITY = Duration.seconds(PAYOUT_QUEUE.visibilityTimeoutSeconds);
 const PAYOUT_MAX_RECEIVE_COUNT = PAYOUT_QUEUE.maxReceiveCount;
@@ -188,6 +193,9 @@ export class PayoutsStack extends Stack {
   readonly emailQueue: Queue;
   readonly eventPublishFailureQueue: Queue;
   readonly alarmTopic: ITopic;
+  /** With `stripeEvents: eventbridge`: the queue the Stripe event rule feeds, and its dead-letter queue. */
+  stripeEventsQueue: Queue | undefined;
+  stripeEventsDeadLetterQueue: Queue | undefined;
   readonly secrets: Record<SecretName, Secret>;
   /** One restricted Stripe key per capability (functions/routes.ts `access.stripe`). */
   readonly stripeKeys: Record<StripeKey, Secret>;
@@ -228,7 +236,7 @@ export class PayoutsStack extends Stack {
     [this.webAcl, this.stripeWebhookIpSet] = this.createWebAcl(routes);
 
     for (const route of routes) this.addRoute(route);
-    for (const job of props.jobs ?? JOBS) this.addJob(job);
+    for (const job of deployedJobs(config, props.jobs ?? JOBS)) this.addJob(job);
 
     this.createServiceAlarms(routes);
     this.createOutputs(routes);
@@ -937,6 +945,7 @@ export class PayoutsStack extends Stack {
       'table-stream': {},
       'event-delivery-queue': {},
       'email-queue': {},
+      'stripe-events-queue': {},
     };
     const fn = this.createFunction(
       job.name,
@@ -975,6 +984,15 @@ export class PayoutsStack extends Stack {
         });
         return;
       }
+      case 'stripe-events-queue':
+        fn.fn.addEventSource(
+          new SqsEventSource(this.createStripeEventQueues(), {
+            batchSize: STRIPE_EVENTS_BATCH_SIZE,
+            // A failed event is retried alone; the rest of the batch is deleted.
+            reportBatchItemFailures: true,
+          }),
+        );
+        return;
       case 'payout-queue':
         fn.fn.addEventSource(
           new SqsEventSource(this.payoutQueue, {
@@ -1019,6 +1037,68 @@ export class PayoutsStack extends Stack {
         );
         return;
     }
+  }
+
+  /**
+   * Stripe events through EventBridge: the event bus of Stripe's partner event source (creating it accepts the
+   * source Stripe offered to the account), a rule for exactly the event types the handlers act on, and an SQS queue
+   * with a dead-letter queue between the rule and the consumer — so a consumer outage or throttling never loses an
+   * event, and events that keep failing wait in the DLQ (alarmed) for a redrive.
+   */
+  private createStripeEventQueues(): Queue {
+    const sourceName = this.config.stripeEventSourceName;
+    if (!sourceName) throw new Error('stripeEvents=eventbridge needs stripeEventSourceName');
+    const deadLetterQueue = new Queue(this, 'StripeEventsDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This is the dead-letter queue of the Stripe events queue (and of the rule target); an operator inspects and redrives it.',
+    });
+    const queue = new Queue(this, 'StripeEventsQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(STRIPE_EVENTS_QUEUE.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: STRIPE_EVENTS_QUEUE.maxReceiveCount },
+    });
+    const bus = new EventBus(this, 'StripeEventBus', { eventSourceName: sourceName });
+    // Like the two webhook endpoints: the platform's own events (no `account`) and connected accounts' events, each
+    // for exactly the types its handler acts on.
+    const kinds = [
+      { id: 'StripePlatformEventsRule', types: PLATFORM_EVENT_TYPES, connect: false },
+      { id: 'StripeConnectEventsRule', types: CONNECT_EVENT_TYPES, connect: true },
+    ];
+    for (const kind of kinds) {
+      const rule = new Rule(this, kind.id, {
+        description: `Stripe ${kind.connect ? 'Connect' : 'platform'} events the handlers act on, to the Stripe events queue`,
+        eventBus: bus,
+        eventPattern: {
+          source: Match.prefix('aws.partner/stripe.com'),
+          detailType: [...kind.types],
+          detail: { account: kind.connect ? Match.exists() : Match.doesNotExist() },
+        },
+      });
+      rule.addTarget(new SqsQueue(queue, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }));
+    }
+    new Alarm(this, 'StripeEventsDeadLetterQueueAlarm', {
+      alarmDescription:
+        'Stripe events failed repeatedly (or could not be delivered to the queue) and wait in the dead-letter queue: see docs/payments.md.',
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(this.alarmTopic));
+    this.stripeEventsQueue = queue;
+    this.stripeEventsDeadLetterQueue = deadLetterQueue;
+    return queue;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -1103,6 +1183,13 @@ export class PayoutsStack extends Stack {
       PLATFORM_NAME: config.platformName,
       ...(config.sesFromEmail ? { EMAIL_FROM: config.sesFromEmail } : {}),
       PLATFORM_LAUNCH_MONTH: config.launchMonth,
+      CONNECT_FEES_PAYER: config.connectFeesPayer,
+      CONNECT_LOSSES_PAYMENTS: config.connectLossesPayments,
+      ONBOARDING_COLLECT_FIELDS: config.onboardingCollectFields,
+      ONBOARDING_FUTURE_REQUIREMENTS: config.onboardingFutureRequirements,
+      REQUIREMENTS_DUE_SOON_DAYS: String(config.requirementsDueSoonDays),
+      ACCOUNT_SESSION_COMPONENTS: config.accountSessionComponents.join(','),
+      STRIPE_PUBLISHABLE_KEY: config.stripePublishableKey,
       ...(config.stripeRequestsPerSecond === undefined
         ? {}
         : { STRIPE_REQUESTS_PER_SECOND: String(config.stripeRequestsPerSecond) }),
@@ -1317,6 +1404,9 @@ export class PayoutsStack extends Stack {
     new CfnOutput(this, 'PayoutQueueUrl', { value: this.payoutQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'WebAclArn', { value: this.webAcl.attrArn });
+    if (this.stripeEventsQueue) {
+      new CfnOutput(this, 'StripeEventsQueueUrl', { value: this.stripeEventsQueue.queueUrl });
+    }
     for (const route of routes.filter((r) => r.auth === 'webhook')) {
       new CfnOutput(this, `WebhookUrl${pascal(route.name)}`, {
         value: `${this.apiBaseUrl}${route.path}`,
@@ -1391,6 +1481,14 @@ function accessLogFormat(): AccessLogFormat {
       wafResponseCode: AccessLogField.contextWafResponseCode(),
     }),
   );
+}
+
+/**
+ * The jobs a stage deploys: all of them, except the Stripe events consumer when the stage receives Stripe events by
+ * webhook (the EventBridge channel exists only in stages that chose it).
+ */
+export function deployedJobs(config: Pick<StageConfig, 'stripeEvents'>, jobs: readonly JobDefinition[] = JOBS) {
+  return jobs.filter((job) => job.trigger !== 'stripe-events-queue' || config.stripeEvents === 'eventbridge');
 }
 
 /** `send-payout` -> `SendPayout`, for construct ids and output names. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isCurrency } from '#core/money';
+import { EMBEDDED_COMPONENTS } from '#core/onboarding';
 
 /**
  * Stage configuration, read from CDK context and validated once, before any construct exists, so a typo in
@@ -201,6 +202,27 @@ export const StageConfigSchema = z
     payoutPlanningPageSize: z.coerce.number().int().min(1).max(1_000),
     /** Keep data (table, user pool, secrets, logs) when the stack is deleted, and turn on deletion protection. */
     retainData: bool,
+    /** Connected accounts' controller: who pays Stripe's fees (`application` = the platform, `account` = partner). */
+    connectFeesPayer: z.enum(['account', 'application']),
+    /** Who bears negative balances the account cannot repay (`application` = the platform, or `stripe`). */
+    connectLossesPayments: z.enum(['application', 'stripe']),
+    /** Account Links collect `currently_due` only, or `eventually_due` (everything, fewer interruptions later). */
+    onboardingCollectFields: z.enum(['currently_due', 'eventually_due']),
+    /** Account Links also collect requirements Stripe announced ahead of their deadline. */
+    onboardingFutureRequirements: z.enum(['include', 'omit']),
+    /** `GET /admin/partners?attention=due_soon`: requirements deadlines within this many days. */
+    requirementsDueSoonDays: z.coerce.number().int().min(1).max(365),
+    /** Connect embedded components partners may open through `POST /connect/account-session`. */
+    accountSessionComponents: csvList.pipe(z.array(z.enum(EMBEDDED_COMPONENTS)).min(1)),
+    /** Publishable key for Connect.js (not a secret); empty turns embedded components off. */
+    stripePublishableKey: z.union([z.string().regex(/^pk_(test|live)_[A-Za-z0-9_]+$/), z.literal('')]),
+    /** How Stripe events arrive: signed webhooks, or Stripe's partner event source on EventBridge (then SQS). */
+    stripeEvents: z.enum(['webhooks', 'eventbridge']),
+    /** The partner event source Stripe created in the account, `aws.partner/stripe.com/ed_…` (eventbridge only). */
+    stripeEventSourceName: z
+      .string()
+      .regex(/^aws\.partner\/stripe\.com\/[A-Za-z0-9_.-]+$/, 'expected aws.partner/stripe.com/<destination id>')
+      .optional(),
   })
   .refine((config) => config.allowedCountries.includes(config.defaultCountry), {
     path: ['allowedCountries'],
@@ -234,6 +256,10 @@ export const StageConfigSchema = z
         message: "prod needs the platform's web app: -c appUrl=https://app.example.com",
       });
     }
+  })
+  .refine((config) => config.stripeEvents === 'webhooks' || config.stripeEventSourceName !== undefined, {
+    path: ['stripeEventSourceName'],
+    message: 'required when stripeEvents is eventbridge (the partner event source Stripe created)',
   });
 
 export type StageConfig = z.infer<typeof StageConfigSchema>;
@@ -289,6 +315,14 @@ const COMMON_DEFAULTS = {
   payoutRequireApproval: false,
   payoutPlanningPageSize: 100,
   launchMonth: '2026-01',
+  connectFeesPayer: 'application',
+  connectLossesPayments: 'application',
+  onboardingCollectFields: 'eventually_due',
+  onboardingFutureRequirements: 'include',
+  requirementsDueSoonDays: 14,
+  accountSessionComponents: ['account_onboarding', 'notification_banner'],
+  stripePublishableKey: '',
+  stripeEvents: 'webhooks',
 } satisfies Partial<StageConfigInput>;
 
 export const STAGE_DEFAULTS: Record<StageName, Omit<StageConfigInput, 'stage'>> = {
@@ -351,6 +385,7 @@ export function loadStageConfig(context: ContextSource): StageConfig {
     'domainCertificateArn',
     'sesFromEmail',
     'sesRegion',
+    'stripeEventSourceName',
   ]) {
     if (input[key] === '') delete input[key];
   }

@@ -9,7 +9,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { MAX_DELIVERY_ATTEMPTS } from '#core/webhook-endpoints';
-import { PAYOUT_QUEUE } from '#infra/limits';
+import { PAYOUT_QUEUE, STRIPE_EVENTS_QUEUE } from '#infra/limits';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { resolvePort } from './processes.ts';
@@ -27,6 +27,10 @@ export interface LocalQueues {
   emailQueueUrl: string;
   emailQueueArn: string;
   emailDlqUrl: string;
+  /** The queue the EventBridge rule on Stripe's partner event source feeds (Stripe events channel), and its DLQ. */
+  stripeEventsQueueUrl: string;
+  stripeEventsQueueArn: string;
+  stripeEventsDlqUrl: string;
   server: FauxqsServer;
   client: SQSClient;
   stop(): Promise<void>;
@@ -69,6 +73,16 @@ export async function startLocalQueues(options: {
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: emailDlq.queueArn, maxReceiveCount: '5' }),
     },
   });
+  const eventsDlq = server.createQueue('stripe-events-dlq');
+  const events = server.createQueue('stripe-events', {
+    attributes: {
+      VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: eventsDlq.queueArn,
+        maxReceiveCount: String(STRIPE_EVENTS_QUEUE.maxReceiveCount),
+      }),
+    },
+  });
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
     emailQueueUrl: emailQueue.queueUrl,
@@ -81,6 +95,9 @@ export async function startLocalQueues(options: {
     eventDeliveryQueueUrl: deliveryQueue.queueUrl,
     eventDeliveryQueueArn: deliveryQueue.queueArn,
     eventDeliveryDlqUrl: deliveryDlq.queueUrl,
+    stripeEventsQueueUrl: events.queueUrl,
+    stripeEventsQueueArn: events.queueArn,
+    stripeEventsDlqUrl: eventsDlq.queueUrl,
     server,
     client,
     async stop() {

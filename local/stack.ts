@@ -10,7 +10,7 @@ import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
-import { JOBS, PAYOUT_BATCH_SIZE, ROUTES } from '#routes';
+import { JOBS, PAYOUT_BATCH_SIZE, ROUTES, STRIPE_EVENTS_BATCH_SIZE } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
 import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
@@ -54,6 +54,12 @@ export interface LocalStackOptions {
   /** The capturing SMTP server's port and its read API's port (0 = any free port). */
   smtpPort?: number;
   mailPort?: number;
+  /**
+   * Where the emulator sends Stripe events at start: the webhook routes (default), or — like Stripe's EventBridge
+   * destination — the Stripe events queue in the EventBridge envelope, consumed by the `stripe-events` job. Either
+   * way both channels are wired, and the emulator's control API switches between them.
+   */
+  stripeEvents?: 'webhooks' | 'eventbridge';
 }
 
 export interface LocalStackInfo {
@@ -75,6 +81,12 @@ export interface LocalStackInfo {
   /** The capturing SMTP server and its read API (`GET {mailUrl}/messages`). */
   smtpUrl: string;
   mailUrl: string;
+  stripeEventsQueueUrl: string;
+  stripeEventsDlqUrl: string;
+  /** The partner event source name the local EventBridge envelopes carry as `source`. */
+  stripeEventSourceName: string;
+  /** The publishable key the local API hands to Connect.js (accepted by the emulator's stand-in). */
+  stripePublishableKey: string;
 }
 
 export interface LocalStack {
@@ -91,6 +103,8 @@ export interface LocalStack {
   eventDeliveries: EventSource;
   mail: LocalMail;
   emailWorkers: EventSource;
+  /** The Stripe events consumer (EventBridge channel) polling the Stripe events queue. */
+  stripeEventWorkers: EventSource;
   stop(): Promise<void>;
 }
 
@@ -132,6 +146,8 @@ export function functionEnvironment(
     SQS_ENDPOINT: info.sqsEndpoint,
     API_BASE_URL: info.apiUrl,
     APP_URL: appUrl,
+    STRIPE_PUBLISHABLE_KEY: info.stripePublishableKey,
+    ACCOUNT_SESSION_COMPONENTS: 'account_onboarding,notification_banner,account_management,payouts,documents',
     SECRETS_PROVIDER: 'env',
     LOCAL_STRIPE_API_KEY: info.stripeApiKey,
     LOCAL_PLATFORM_WEBHOOK_SECRET: info.platformWebhookSecret,
@@ -230,6 +246,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const platformWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
     const connectWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
     const stripeApiKey = 'sk_test_local_connect_payouts';
+    const stripeEventSourceName = 'aws.partner/stripe.com/ed_test_local_connect_payouts';
     const stripe = await startStripeEmulator({
       port: stripePort,
       host: '127.0.0.1',
@@ -237,6 +254,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
       ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
       ...(options.stripeRequestLogCapacity ? { requestLogCapacity: options.stripeRequestLogCapacity } : {}),
+      // The EventBridge destination: the queue the deployed rules target, for exactly the rules' event types.
+      eventBridge: {
+        sqsEndpoint: queues.endpoint,
+        queueUrl: queues.stripeEventsQueueUrl,
+        region: LOCAL_REGION,
+        eventSourceName: stripeEventSourceName,
+        enabledEvents: PLATFORM_EVENT_TYPES,
+        connectEnabledEvents: CONNECT_EVENT_TYPES,
+        credentials: LOCAL_CREDENTIALS,
+      },
+      eventDestination: options.stripeEvents ?? 'webhooks',
       webhooks: {
         // Subscribed to the same events as the deployed endpoints (README, Deploy).
         ...(hasRoute('/webhooks/stripe')
@@ -281,6 +309,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       eventDeliveryQueueUrl: queues.eventDeliveryQueueUrl,
       smtpUrl: mail.smtpUrl,
       mailUrl: mail.url,
+      stripeEventsQueueUrl: queues.stripeEventsQueueUrl,
+      stripeEventsDlqUrl: queues.stripeEventsDlqUrl,
+      stripeEventSourceName,
+      stripePublishableKey: 'pk_test_local_connect_payouts',
     };
     Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
 
@@ -343,6 +375,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       functionName: 'connect-payouts-local-send-partner-emails',
     });
     started.push(emailWorkers);
+
+    const consumer = JOBS.find((job) => job.trigger === 'stripe-events-queue');
+    if (!consumer) throw new LocalStackError('no stripe-events-queue job in functions/routes.ts');
+    const stripeEventWorkers = startEventSource({
+      client: queues.client,
+      queueUrl: queues.stripeEventsQueueUrl,
+      queueArn: queues.stripeEventsQueueArn,
+      loadHandler: () => importHandler(consumer.handler),
+      batchSize: STRIPE_EVENTS_BATCH_SIZE,
+      maxConcurrency: 2,
+      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['stripe-events-queue'] * 1000,
+      functionName: 'connect-payouts-local-stripe-events',
+    });
+    started.push(stripeEventWorkers);
     return {
       mail,
       emailWorkers,
@@ -356,6 +402,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       eventBus,
       eventStream,
       eventDeliveries,
+      stripeEventWorkers,
       stop: stopAll,
     };
   } catch (error) {

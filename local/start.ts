@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     appUrl: process.env.APP_URL ?? '',
     stripeInitialBalance: [{ currency: process.env.DEFAULT_CURRENCY ?? 'usd', amount: balance }],
     logRequests: true,
+    stripeEvents: process.env.STRIPE_EVENTS === 'eventbridge' ? 'eventbridge' : 'webhooks',
   });
   const { info } = stack;
   writeStackFile({
@@ -41,7 +42,10 @@ connect-payouts local stack is up (${seconds} s)
   DynamoDB Local              ${info.dynamoEndpoint}   table ${info.tableName}${dataDir ? ` (data in ${dataDir})` : ' (in memory)'}
   cognito-local               ${info.cognitoEndpoint}   pool ${info.userPool.userPoolId}, client ${info.userPool.clientId}
   Stripe emulator             ${info.stripeUrl}   key ${info.stripeApiKey}, control API ${info.stripeUrl}/_emulator
-  SQS (fauxqs)                ${info.sqsEndpoint}   payout queue + DLQ, worker polling it
+  SQS (fauxqs)                ${info.sqsEndpoint}   payout queue + DLQ, worker polling it;
+                              Stripe events queue + DLQ (EventBridge channel), consumer polling it
+  Stripe events via           ${process.env.STRIPE_EVENTS === 'eventbridge' ? 'EventBridge envelope -> Stripe events queue' : 'webhooks'} (STRIPE_EVENTS=webhooks|eventbridge)
+  Connect.js stand-in         ${info.stripeUrl}/connect-js/v1.0/connect.js (publishable key ${info.stripePublishableKey})
 
 Get a token:   npm run token -- alice@example.com [--admin]
 Try it:        curl -H "Authorization: $(npm run -s token -- alice@example.com)" ${info.apiUrl}/me

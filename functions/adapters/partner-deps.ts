@@ -44,6 +44,14 @@ export function partnerDeps(log: Log): PartnerDeps {
         onboardingStateTtlSeconds: cfg.ONBOARDING_STATE_TTL_SECONDS,
         onboardingRefreshIntervalSeconds: cfg.ONBOARDING_REFRESH_INTERVAL_SECONDS,
         statusRefreshIntervalSeconds: cfg.STATUS_REFRESH_INTERVAL_SECONDS,
+        accountController: { feesPayer: cfg.CONNECT_FEES_PAYER, lossesPayments: cfg.CONNECT_LOSSES_PAYMENTS },
+        onboardingCollection: {
+          fields: cfg.ONBOARDING_COLLECT_FIELDS,
+          futureRequirements: cfg.ONBOARDING_FUTURE_REQUIREMENTS,
+        },
+        accountSessionComponents: cfg.ACCOUNT_SESSION_COMPONENTS,
+        publishableKey: cfg.STRIPE_PUBLISHABLE_KEY,
+        dueSoonDays: cfg.REQUIREMENTS_DUE_SOON_DAYS,
       },
       log,
     };

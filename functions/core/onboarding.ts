@@ -1,5 +1,13 @@
 import { DomainError, isDomainError } from './errors.ts';
-import { chooseLinkType, deriveStatus, type Partner, type PayoutPreference, roleAllows } from './partner.ts';
+import {
+  chooseLinkType,
+  deriveStatus,
+  type OnboardingState,
+  type Partner,
+  type PayoutPreference,
+  type RequirementError,
+  roleAllows,
+} from './partner.ts';
 import { type Caller, type PartnerContext, type PartnerDeps, requireAllowedCountry } from './partner-access.ts';
 import type { BusinessType, StateWrite, StripeAccountSnapshot } from './partner-ports.ts';
 import { signOnboardingState, verifyOnboardingState } from './signed-state.ts';
@@ -70,6 +78,7 @@ export async function ensureAccount(
       country,
       email,
       businessType: request.businessType ?? null,
+      controller: deps.settings.accountController,
       ...accountCapabilities(country, deps.settings.platformCountry),
     });
   } catch (error) {
@@ -138,6 +147,7 @@ async function freshAccountLink(
     type: chooseLinkType(partner.onboarding),
     refreshUrl: joinUrl(deps.settings.apiBaseUrl, `/connect/refresh${query}`),
     returnUrl: joinUrl(deps.settings.apiBaseUrl, `/connect/return${query}`),
+    collectionOptions: deps.settings.onboardingCollection,
   });
   return { url: link.url, expiresAt: new Date(link.expiresAt * 1000).toISOString() };
 }
@@ -253,6 +263,52 @@ export function returnTarget(appUrl: string, partner: Pick<Partner, 'id' | 'stat
   return target.toString();
 }
 
+/**
+ * What the partner must do, and by when, so an app can warn before Stripe restricts the account:
+ * - `onboarding`: details not submitted yet (no deadline of ours; payouts never started);
+ * - `overdue`: Stripe's deadline passed (`past_due`): the account is or will shortly be restricted;
+ * - `due`: Stripe needs these now, by `deadline`;
+ * - `upcoming`: announced ahead of time (`future_requirements`), due by `deadline`.
+ * Fields Stripe could not verify (`errors`) are listed with the others. Null when nothing is asked.
+ */
+export type ActionKind = 'onboarding' | 'overdue' | 'due' | 'upcoming';
+
+export interface ActionRequired {
+  kind: ActionKind;
+  fields: string[];
+  /** ISO time, or null when Stripe gave none. */
+  deadline: string | null;
+}
+
+const isoOf = (epochSeconds: number | null) =>
+  epochSeconds === null ? null : new Date(epochSeconds * 1000).toISOString();
+
+export function actionRequired(
+  partner: Pick<Partner, 'stripeAccountId' | 'disconnectedAt' | 'onboarding'>,
+): ActionRequired | null {
+  const state = partner.onboarding;
+  if (!partner.stripeAccountId || partner.disconnectedAt || !state) return null;
+  const withErrors = (fields: string[]) =>
+    [...new Set([...fields, ...state.errors.map((error) => error.requirement)])].sort();
+  if (!state.detailsSubmitted) {
+    return { kind: 'onboarding', fields: withErrors(state.currentlyDue), deadline: null };
+  }
+  if (state.pastDue.length > 0) {
+    return { kind: 'overdue', fields: withErrors(state.pastDue), deadline: isoOf(state.currentDeadline) };
+  }
+  if (state.currentlyDue.length > 0 || state.errors.length > 0) {
+    return { kind: 'due', fields: withErrors(state.currentlyDue), deadline: isoOf(state.currentDeadline) };
+  }
+  if (state.future.currentlyDue.length > 0) {
+    return {
+      kind: 'upcoming',
+      fields: [...state.future.currentlyDue].sort(),
+      deadline: isoOf(state.future.currentDeadline),
+    };
+  }
+  return null;
+}
+
 export interface StatusView {
   partnerId: string;
   status: Partner['status'];
@@ -262,15 +318,23 @@ export interface StatusView {
   detailsSubmitted: boolean;
   requirements: {
     currentlyDue: string[];
+    eventuallyDue: string[];
     pastDue: string[];
+    errors: RequirementError[];
     disabledReason: string | null;
     currentDeadline: string | null;
   };
+  futureRequirements: {
+    currentlyDue: string[];
+    currentDeadline: string | null;
+    disabledReason: string | null;
+  };
+  actionRequired: ActionRequired | null;
   stateAsOf: string | null;
 }
 
 export function statusView(partner: Partner): StatusView {
-  const state = partner.onboarding;
+  const state: OnboardingState | null = partner.onboarding;
   return {
     partnerId: partner.id,
     status: partner.status,
@@ -280,10 +344,18 @@ export function statusView(partner: Partner): StatusView {
     detailsSubmitted: state?.detailsSubmitted ?? false,
     requirements: {
       currentlyDue: state?.currentlyDue ?? [],
+      eventuallyDue: state?.eventuallyDue ?? [],
       pastDue: state?.pastDue ?? [],
+      errors: state?.errors ?? [],
       disabledReason: state?.disabledReason ?? null,
-      currentDeadline: state?.currentDeadline ? new Date(state.currentDeadline * 1000).toISOString() : null,
+      currentDeadline: isoOf(state?.currentDeadline ?? null),
     },
+    futureRequirements: {
+      currentlyDue: state?.future.currentlyDue ?? [],
+      currentDeadline: isoOf(state?.future.currentDeadline ?? null),
+      disabledReason: state?.future.disabledReason ?? null,
+    },
+    actionRequired: actionRequired(partner),
     stateAsOf: partner.stateAsOf,
   };
 }
@@ -331,4 +403,58 @@ export async function setPayoutPreference(
   preference: PayoutPreference,
 ): Promise<Partner> {
   return deps.partners.setPayoutPreference(partner.id, preference, deps.clock.now().toISOString());
+}
+
+/** The Connect embedded components a platform may offer; the stage configuration picks which ones. */
+export const EMBEDDED_COMPONENTS = [
+  'account_onboarding',
+  'notification_banner',
+  'account_management',
+  'payouts',
+  'documents',
+] as const;
+export type EmbeddedComponent = (typeof EMBEDDED_COMPONENTS)[number];
+
+export interface AccountSessionView {
+  clientSecret: string;
+  expiresAt: string;
+  publishableKey: string;
+}
+
+/**
+ * Embedded onboarding: ensures the account, then a fresh Account Session for the requested components. The client
+ * secret is handed to the caller's browser and nowhere else: it is never stored, logged or reused (Stripe sessions
+ * are single-use and short-lived), so each call makes a new one.
+ */
+export async function createAccountSession(
+  deps: PartnerDeps,
+  context: PartnerContext,
+  caller: Caller,
+  components: readonly EmbeddedComponent[],
+): Promise<AccountSessionView> {
+  const { publishableKey, accountSessionComponents: allowed } = deps.settings;
+  const refused = components.filter((component) => !allowed.includes(component));
+  if (refused.length > 0) {
+    throw new DomainError(
+      'business_rule',
+      'component_not_allowed',
+      `This platform does not offer ${refused.join(', ')} as embedded components.`,
+      { allowed: [...allowed] },
+    );
+  }
+  if (!publishableKey) {
+    throw new DomainError(
+      'business_rule',
+      'embedded_components_unavailable',
+      'Embedded components are not configured on this platform (no publishable key).',
+    );
+  }
+  const { partner } = await ensureAccount(deps, context, caller, {});
+  if (!partner.stripeAccountId) throw new Error(`Partner ${partner.id} has no Stripe account`);
+  const session = await deps.stripe.createAccountSession({
+    accountId: partner.stripeAccountId,
+    partnerId: partner.id,
+    components: [...new Set(components)],
+  });
+  return { clientSecret: session.clientSecret, expiresAt: isoOf(session.expiresAt) ?? '', publishableKey };
 }

@@ -1,7 +1,10 @@
 import { DomainError } from './errors.ts';
+import type { EmbeddedComponent } from './onboarding.ts';
 import { type Partner, type Permission, type Role, roleAllows } from './partner.ts';
 import type {
+  AccountController,
   Clock,
+  CollectionOptions,
   ConnectedPayoutStore,
   InvitationStore,
   PartnerRepository,
@@ -23,6 +26,16 @@ export interface PartnerSettings {
   /** `/connect/refresh` mints at most one Account Link per partner per this many seconds. */
   onboardingRefreshIntervalSeconds: number;
   statusRefreshIntervalSeconds: number;
+  /** Controller properties of new accounts: who pays Stripe's fees and who bears negative balances. */
+  accountController: AccountController;
+  /** What onboarding links collect: today's requirements only, or everything incl. announced ones. */
+  onboardingCollection: CollectionOptions;
+  /** Embedded components partners may open (Account Sessions). */
+  accountSessionComponents: readonly EmbeddedComponent[];
+  /** Stripe publishable key for Connect.js in the browser ('' = embedded components off). */
+  publishableKey: string;
+  /** `GET /admin/partners?attention=due_soon`: deadlines within this many days. */
+  dueSoonDays: number;
 }
 
 export interface Log {

@@ -1,5 +1,6 @@
 import type { ConnectedPayout } from './connected-payout.ts';
 import type { Invitation } from './invitations.ts';
+import type { EmbeddedComponent } from './onboarding.ts';
 import type {
   AccountLinkType,
   Membership,
@@ -77,6 +78,8 @@ export interface PartnerRepository {
   setContactEmail(partnerId: string, email: string, at: string): Promise<Partner>;
   /** Newest first; `status` undefined means every status. */
   list(options: { status?: PartnerStatus; cursor?: string; limit: number }): Promise<PartnerPage>;
+  /** Partners with a requirements deadline at or before `until` (ISO), soonest first (sparse deadline index). */
+  listByDeadline(options: { until: string; cursor?: string; limit: number }): Promise<PartnerPage>;
 }
 
 export interface RateLimiter {
@@ -97,11 +100,27 @@ export interface StripeAccountSnapshot {
   partnerId: string | null;
 }
 
+/**
+ * Controller properties of the accounts we create (Stripe's replacement for `type: express`): the Express
+ * Dashboard and Stripe-collected requirements always; who pays Stripe's fees and who bears losses from config.
+ */
+export interface AccountController {
+  feesPayer: 'account' | 'application';
+  lossesPayments: 'application' | 'stripe';
+}
+
+/** Account Link `collection_options`. */
+export interface CollectionOptions {
+  fields: 'currently_due' | 'eventually_due';
+  futureRequirements: 'include' | 'omit';
+}
+
 export interface CreateAccountRequest {
   partnerId: string;
   country: string;
   email: string | null;
   businessType: BusinessType | null;
+  controller: AccountController;
   capabilities: readonly ('card_payments' | 'transfers')[];
   serviceAgreement: 'full' | 'recipient';
 }
@@ -117,7 +136,14 @@ export interface StripeConnect {
     type: AccountLinkType;
     refreshUrl: string;
     returnUrl: string;
+    collectionOptions: CollectionOptions;
   }): Promise<{ url: string; expiresAt: number }>;
+  /** A fresh Account Session for embedded components; `expiresAt` in epoch seconds. Never stored. */
+  createAccountSession(request: {
+    accountId: string;
+    partnerId: string;
+    components: readonly EmbeddedComponent[];
+  }): Promise<{ clientSecret: string; expiresAt: number }>;
   /** Throws `onboarding_incomplete` when Stripe refuses because details are not submitted. */
   createLoginLink(accountId: string): Promise<{ url: string }>;
 }

@@ -22,3 +22,12 @@ export function listPartners(
     ...(filter.cursor ? { cursor: filter.cursor } : {}),
   });
 }
+
+/** Partners with a requirements deadline (today's or announced) within `dueSoonDays`, soonest (or overdue) first. */
+export function listPartnersDueSoon(
+  deps: PartnerDeps,
+  page: { cursor?: string | undefined; limit: number },
+): Promise<PartnerPage> {
+  const until = new Date(deps.clock.now().getTime() + deps.settings.dueSoonDays * 86_400_000).toISOString();
+  return deps.partners.listByDeadline({ until, limit: page.limit, ...(page.cursor ? { cursor: page.cursor } : {}) });
+}

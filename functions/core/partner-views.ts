@@ -1,4 +1,5 @@
 import type { ConnectedPayout } from './connected-payout.ts';
+import { actionRequired } from './onboarding.ts';
 import type { Membership, Partner, Role } from './partner.ts';
 
 /** The JSON shapes partners and operators see. Internal fields (version aside) stay in the table. */
@@ -38,6 +39,7 @@ export function adminPartnerView(partner: Partner) {
       pastDue: partner.onboarding?.pastDue ?? [],
       disabledReason: partner.onboarding?.disabledReason ?? null,
     },
+    actionRequired: actionRequired(partner),
     stateAsOf: partner.stateAsOf,
     disconnectedAt: partner.disconnectedAt,
     createdAt: partner.createdAt,

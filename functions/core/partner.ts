@@ -31,6 +31,15 @@ export interface OnboardingState {
   disabledReason: string | null;
   /** Epoch seconds (Stripe's `requirements.current_deadline`). */
   currentDeadline: number | null;
+  /** Everything Stripe will need eventually (`requirements.eventually_due`), collected up front when links ask. */
+  eventuallyDue: string[];
+  /** Fields Stripe could not verify and needs again (`requirements.errors`): the field and Stripe's reason. */
+  errors: RequirementError[];
+  /**
+   * Requirements Stripe announced ahead of time (`future_requirements`): at `currentDeadline` they move into the
+   * account's requirements, and unless collected before, may restrict the account.
+   */
+  future: FutureRequirements;
   /**
    * Who collects requirements: `stripe` for Express accounts, `application` when the platform does. Stripe only
    * accepts `account_update` links for the latter.
@@ -38,6 +47,35 @@ export interface OnboardingState {
   requirementCollection: 'stripe' | 'application';
   /** The account's default currency as Stripe reports it. */
   defaultCurrency: string | null;
+}
+
+export interface RequirementError {
+  requirement: string;
+  code: string;
+  reason: string;
+}
+
+export interface FutureRequirements {
+  currentlyDue: string[];
+  /** Epoch seconds: when `currentlyDue` becomes the account's requirements. */
+  currentDeadline: number | null;
+  disabledReason: string | null;
+}
+
+export const NO_FUTURE_REQUIREMENTS: FutureRequirements = {
+  currentlyDue: [],
+  currentDeadline: null,
+  disabledReason: null,
+};
+
+/** The earliest deadline the partner has to meet, today's or an announced one (epoch seconds), or null. */
+export function earliestDeadline(state: OnboardingState | null): number | null {
+  if (!state) return null;
+  const deadlines = [
+    state.currentlyDue.length > 0 ? state.currentDeadline : null,
+    state.future.currentlyDue.length > 0 ? state.future.currentDeadline : null,
+  ].filter((d): d is number => d !== null);
+  return deadlines.length > 0 ? Math.min(...deadlines) : null;
 }
 
 export interface Partner {

@@ -2,16 +2,11 @@ import { toConnectEvent } from '#adapters/stripe/connect-event';
 import { handleConnectEvent } from '#core/connect-events';
 import { logger } from '#middleware/observability';
 import { deps } from '#middleware/partner-request';
-import { stripeWebhookHandler } from './stripe-webhook.ts';
+import { type StripeEventProcessor, stripeWebhookHandler } from './stripe-webhook.ts';
 
-/**
- * `POST /webhooks/stripe/connect`: events of connected accounts (account.updated, capability.updated,
- * account.application.deauthorized, account.external_account.*, payout.paid / payout.failed). Unknown types are
- * acknowledged and logged.
- */
-export const handler = stripeWebhookHandler({
+/** Connect events (they name a connected account), whichever channel brought them. */
+export const connectEvents: StripeEventProcessor = {
   endpoint: 'connect',
-  secret: 'connectWebhookSecret',
   handle: async (event) => {
     const connectEvent = toConnectEvent(event);
     if (connectEvent.kind === 'ignored')
@@ -21,4 +16,11 @@ export const handler = stripeWebhookHandler({
       logger.warn('Connect event for an account no partner holds', { type: event.type });
     return outcome;
   },
-});
+};
+
+/**
+ * `POST /webhooks/stripe/connect`: events of connected accounts (account.updated, capability.updated,
+ * account.application.deauthorized, account.external_account.*, payout.paid / payout.failed). Unknown types are
+ * acknowledged and logged.
+ */
+export const handler = stripeWebhookHandler({ ...connectEvents, secret: 'connectWebhookSecret' });

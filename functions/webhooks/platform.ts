@@ -5,16 +5,11 @@ import { handlePlatformEvent } from '#core/platform-events';
 import { logger } from '#middleware/observability';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { payoutDepsForRequest } from '#middleware/payout-request';
-import { stripeWebhookHandler } from './stripe-webhook.ts';
+import { type StripeEventProcessor, stripeWebhookHandler } from './stripe-webhook.ts';
 
-/**
- * `POST /webhooks/stripe`: the platform's own events — payments (PaymentIntents, Checkout Sessions), refunds,
- * disputes and transfer reversals — and, for the payout run, reversals of the transfers it sent and
- * `balance.available` (funds arrived: payouts waiting for funds are queued again). Unknown types are acknowledged.
- */
-export const handler = stripeWebhookHandler({
+/** The platform's own events, whichever channel brought them. */
+export const platformEvents: StripeEventProcessor = {
   endpoint: 'platform',
-  secret: 'platformWebhookSecret',
   handle: async (event) => {
     const payoutOutcome = await handlePayoutEvent(event);
     if (payoutOutcome) return payoutOutcome;
@@ -22,7 +17,14 @@ export const handler = stripeWebhookHandler({
     if (outcome === 'ignored') logger.debug('Platform event type not handled; acknowledged', { type: event.type });
     return outcome;
   },
-});
+};
+
+/**
+ * `POST /webhooks/stripe`: the platform's own events — payments (PaymentIntents, Checkout Sessions), refunds,
+ * disputes and transfer reversals — and, for the payout run, reversals of the transfers it sent and
+ * `balance.available` (funds arrived: payouts waiting for funds are queued again). Unknown types are acknowledged.
+ */
+export const handler = stripeWebhookHandler({ ...platformEvents, secret: 'platformWebhookSecret' });
 
 async function handlePayoutEvent(event: Stripe.Event): Promise<string | undefined> {
   if (event.account) return undefined;

@@ -19,6 +19,7 @@ import { Params } from './params.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RequestLog, RequestLogEntry } from './request-log.ts';
 import { registerAccountLinkRoutes } from './resources/account-links.ts';
+import { registerAccountSessionRoutes } from './resources/account-sessions.ts';
 import { registerAccountRoutes } from './resources/accounts.ts';
 import { registerBalanceRoutes } from './resources/balance.ts';
 import { registerCheckoutRoutes } from './resources/checkout.ts';
@@ -35,6 +36,7 @@ export function buildRouter(): Router {
   const r = new Router();
   registerAccountRoutes(r);
   registerAccountLinkRoutes(r);
+  registerAccountSessionRoutes(r);
   registerBalanceRoutes(r);
   registerTransferRoutes(r);
   registerPaymentRoutes(r);

@@ -4,7 +4,14 @@ import type { RateLimitConfig } from './rate-limiter.ts';
 import type { RequestLogEntry } from './request-log.ts';
 import type { AccountState, AccountStateOptions } from './resources/accounts.ts';
 import type { Account, Balance, Payout } from './types.ts';
-import type { Delivery, DeliveryMode, FlushResult, WebhookEndpoints } from './webhooks.ts';
+import type {
+  Delivery,
+  DeliveryMode,
+  EventBridgeDestination,
+  EventDestinationKind,
+  FlushResult,
+  WebhookEndpoints,
+} from './webhooks.ts';
 
 export class EmulatorControlError extends Error {
   constructor(
@@ -109,5 +116,13 @@ export class EmulatorControlClient implements EmulatorControlApi {
 
   payoutFailed(payoutId: string, failureCode?: string): Promise<Payout> {
     return this.call('POST', `/payouts/${encodeURIComponent(payoutId)}/failed`, failureCode ? { failureCode } : {});
+  }
+
+  setEventDestination(destination: EventDestinationKind): Promise<{ destination: EventDestinationKind }> {
+    return this.call('POST', '/events/destination', { destination });
+  }
+
+  configureEventBridge(destination: EventBridgeDestination | null): Promise<EventBridgeDestination | null> {
+    return this.call('POST', '/events/eventbridge', { eventBridge: destination });
   }
 }

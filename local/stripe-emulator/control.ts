@@ -11,7 +11,15 @@ import { resolvePaymentMethod, runCharge } from './resources/payments.ts';
 import { markPayoutFailed, markPayoutPaid } from './resources/payouts.ts';
 import { PLATFORM } from './store.ts';
 import type { Account, Balance, Payout } from './types.ts';
-import type { Delivery, DeliveryMode, FlushResult, WebhookEndpointConfig, WebhookEndpoints } from './webhooks.ts';
+import type {
+  Delivery,
+  DeliveryMode,
+  EventBridgeDestination,
+  EventDestinationKind,
+  FlushResult,
+  WebhookEndpointConfig,
+  WebhookEndpoints,
+} from './webhooks.ts';
 
 export interface FundBalanceInput {
   amount: number;
@@ -53,6 +61,9 @@ export interface EmulatorControlApi {
   webhookDeliveries(): Promise<Delivery[]>;
   payoutPaid(payoutId: string): Promise<Payout>;
   payoutFailed(payoutId: string, failureCode?: string): Promise<Payout>;
+  /** Where new events go from now on: the webhook endpoints or the EventBridge destination (if configured). */
+  setEventDestination(destination: EventDestinationKind): Promise<{ destination: EventDestinationKind }>;
+  configureEventBridge(destination: EventBridgeDestination | null): Promise<EventBridgeDestination | null>;
 }
 
 export interface ControlDeps {
@@ -65,6 +76,8 @@ export interface ControlDeps {
   initialWebhooks: WebhookEndpoints;
   initialRateLimit: number | null;
   initialRetryDelaysSeconds: number[] | null;
+  initialEventBridge: EventBridgeDestination | null;
+  initialEventDestination: EventDestinationKind;
 }
 
 /** Credits the platform silently (no events): the starting state `npm start` and `reset` give. */
@@ -96,6 +109,8 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
       limiter.configure({ global: deps.initialRateLimit, endpoints: {} });
       limiter.config.endpoints = {};
       core.webhooks.endpoints = { ...deps.initialWebhooks };
+      core.webhooks.eventBridge = deps.initialEventBridge;
+      core.webhooks.destination = deps.initialEventDestination;
       if (deps.initialRetryDelaysSeconds) core.webhooks.retryDelaysSeconds = [...deps.initialRetryDelaysSeconds];
       applyInitialBalance(core, deps.initialBalance);
     },
@@ -203,6 +218,21 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
     },
     async payoutFailed(payoutId, failureCode) {
       return markPayoutFailed(core, payoutId, failureCode);
+    },
+    async setEventDestination(destination) {
+      if (destination !== 'webhooks' && destination !== 'eventbridge') {
+        throw invalidRequest('destination must be webhooks or eventbridge', { param: 'destination' });
+      }
+      if (destination === 'eventbridge' && !core.webhooks.eventBridge) {
+        throw invalidRequest('No EventBridge destination is configured', { param: 'destination' });
+      }
+      core.webhooks.destination = destination;
+      return { destination };
+    },
+    async configureEventBridge(destination) {
+      core.webhooks.eventBridge = destination;
+      if (!destination) core.webhooks.destination = 'webhooks';
+      return destination;
     },
   };
 }
@@ -376,6 +406,26 @@ export async function handleControl(
       return { status: 200, body: await control.setDeliveryMode(deliveryMode(body)) };
     if (route === 'POST /webhooks/flush') return { status: 200, body: await control.flushWebhooks() };
     if (route === 'GET /webhooks/deliveries') return { status: 200, body: { data: await control.webhookDeliveries() } };
+    if (route === 'POST /events/destination') {
+      const destination = str(body, 'destination') as EventDestinationKind | undefined;
+      if (!destination) throw invalidRequest('destination is required', { param: 'destination' });
+      return { status: 200, body: await control.setEventDestination(destination) };
+    }
+    if (route === 'POST /events/eventbridge') {
+      const config = isRecord(body.eventBridge) ? body.eventBridge : null;
+      if (
+        config &&
+        !['sqsEndpoint', 'queueUrl', 'region', 'eventSourceName'].every((k) => typeof config[k] === 'string')
+      ) {
+        throw invalidRequest('eventBridge needs sqsEndpoint, queueUrl, region and eventSourceName', {
+          param: 'eventBridge',
+        });
+      }
+      return {
+        status: 200,
+        body: await control.configureEventBridge(config as unknown as EventBridgeDestination | null),
+      };
+    }
     const paidMatch = m(/^POST \/payouts\/([^/]+)\/paid$/);
     if (paidMatch) {
       return { status: 200, body: await control.payoutPaid(decodeURIComponent(paidMatch[1] ?? '')) };

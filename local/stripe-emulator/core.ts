@@ -34,6 +34,8 @@ export class EmulatorCore {
   /** The API request being handled, so events carry `request.id` and `request.idempotency_key`. */
   currentRequest: RequestInfo | null = null;
   readonly quiet: boolean;
+  /** Run on every settle (each API request, each clock advance): time-driven changes such as requirement deadlines. */
+  readonly onSettle: Array<(core: EmulatorCore) => void> = [];
 
   constructor(opts: CoreOptions = {}) {
     this.clock = new EmulatorClock(opts.now);
@@ -91,6 +93,7 @@ export class EmulatorCore {
   /** Makes matured pending funds available and emits `balance.available` for each account that gained. */
   settle(): void {
     for (const owner of this.store.ledger.settle(this.now())) this.emitBalanceAvailable(owner);
+    for (const hook of this.onSettle) hook(this);
   }
 
   emitBalanceAvailable(owner: string): void {

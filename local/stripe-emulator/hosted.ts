@@ -60,10 +60,24 @@ function onboarding(core: EmulatorCore, method: string, token: string, body: str
   const form = decodeForm(body);
   if (link.state !== 'opened' || form.session !== link.sessionToken) return redirect(link.refreshUrl);
   link.state = 'finished';
-  const action = form.action;
-  if (action === 'complete') setAccountState(core, link.account, 'verified');
-  else if (action === 'pending') setAccountState(core, link.account, 'pending_verification');
+  completeOnboarding(core, link.account, form.action, link.collectionOptions.future_requirements === 'include');
   return redirect(link.returnUrl);
+}
+
+/**
+ * What submitting onboarding does, hosted or embedded: `complete` verifies the account, `pending` submits it and
+ * leaves verification pending, anything else changes nothing. Requirements announced ahead of time are collected
+ * only when the flow asked for them (`collection_options.future_requirements: include`).
+ */
+export function completeOnboarding(
+  core: EmulatorCore,
+  accountId: string,
+  action: unknown,
+  collectFutureRequirements: boolean,
+): void {
+  const options = { keepFutureRequirements: !collectFutureRequirements };
+  if (action === 'complete') setAccountState(core, accountId, 'verified', options);
+  else if (action === 'pending') setAccountState(core, accountId, 'pending_verification', options);
 }
 
 function onboardingPage(core: EmulatorCore, link: AccountLinkRecord): HostedResponse {

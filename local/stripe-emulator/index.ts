@@ -6,8 +6,9 @@ import { IdempotencyStore } from './idempotency.ts';
 import { seededRandom } from './ids.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RequestLog } from './request-log.ts';
+import { applyRequirementDeadlines } from './resources/accounts.ts';
 import { createEmulatorServer, listen } from './server.ts';
-import type { WebhookEndpointConfig } from './webhooks.ts';
+import type { EventBridgeDestination, EventDestinationKind, WebhookEndpointConfig } from './webhooks.ts';
 
 export type {
   EmulatorControlApi,
@@ -27,8 +28,16 @@ export type {
   Payout as EmulatorPayout,
   StripeEvent as EmulatorEvent,
 } from './types.ts';
-export type { Delivery, DeliveryMode, FlushResult, WebhookEndpointConfig, WebhookEndpoints } from './webhooks.ts';
-export { signPayload } from './webhooks.ts';
+export type {
+  Delivery,
+  DeliveryMode,
+  EventBridgeDestination,
+  EventDestinationKind,
+  FlushResult,
+  WebhookEndpointConfig,
+  WebhookEndpoints,
+} from './webhooks.ts';
+export { eventBridgeEnvelope, signPayload } from './webhooks.ts';
 
 export interface StripeEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -42,6 +51,9 @@ export interface StripeEmulatorOptions {
   /** Platform balance available from the start (and again after each reset). */
   initialBalance?: Array<{ currency: string; amount: number }>;
   webhooks?: { platform?: WebhookEndpointConfig; connect?: WebhookEndpointConfig };
+  /** Stripe's EventBridge destination (locally: an SQS queue), and which destination events go to at start. */
+  eventBridge?: EventBridgeDestination;
+  eventDestination?: EventDestinationKind;
   /** Emulator seconds between webhook retries (default: Stripe-like backoff over ~3 days). */
   webhookRetryDelaysSeconds?: number[];
   /** Base clock in ms since the epoch; the control API advances emulator time on top of it. */
@@ -73,6 +85,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   if (options.seed !== undefined) coreOptions.seed = options.seed;
   if (options.quiet !== undefined) coreOptions.quiet = options.quiet;
   const core = new EmulatorCore(coreOptions);
+  core.onSettle.push(applyRequirementDeadlines);
   const rate = options.rateLimitPerSecond === undefined ? 25 : options.rateLimitPerSecond || null;
   const limiter = new RateLimiter(rate);
   const faults = new FaultInjector(seededRandom((options.seed ?? 7) ^ 0x5f3759df));
@@ -80,6 +93,10 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const log = new RequestLog(options.requestLogCapacity);
   const initialWebhooks = { ...(options.webhooks ?? {}) };
   core.webhooks.endpoints = { ...initialWebhooks };
+  const initialEventBridge = options.eventBridge ?? null;
+  const initialEventDestination = initialEventBridge ? (options.eventDestination ?? 'webhooks') : 'webhooks';
+  core.webhooks.eventBridge = initialEventBridge;
+  core.webhooks.destination = initialEventDestination;
   if (options.webhookRetryDelaysSeconds) core.webhooks.retryDelaysSeconds = [...options.webhookRetryDelaysSeconds];
   const initialBalance = options.initialBalance ?? [];
   applyInitialBalance(core, initialBalance);
@@ -93,6 +110,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     initialWebhooks,
     initialRateLimit: rate,
     initialRetryDelaysSeconds: options.webhookRetryDelaysSeconds ?? null,
+    initialEventBridge,
+    initialEventDestination,
   });
   const server = createEmulatorServer(
     core,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiDeps, handleApi } from './api.ts';
+import { handleConnectJs } from './connect-js.ts';
 import { type EmulatorControlApi, handleControl } from './control.ts';
 import type { EmulatorCore } from './core.ts';
 import { handleHosted } from './hosted.ts';
@@ -58,6 +59,11 @@ export function createEmulatorServer(core: EmulatorCore, api: ApiDeps, control: 
         send(res, page.status, page.headers, page.body);
         return;
       }
+      if (url.pathname.startsWith('/connect-js/')) {
+        const r = handleConnectJs(core, method, url.pathname, body);
+        send(res, r.status, r.headers, r.body);
+        return;
+      }
       if (url.pathname.startsWith('/_emulator/')) {
         const r = await handleControl(control, method, url.pathname, url.searchParams, body);
         send(res, r.status, { 'content-type': 'application/json' }, JSON.stringify(r.body));
@@ -70,7 +76,7 @@ export function createEmulatorServer(core: EmulatorCore, api: ApiDeps, control: 
         JSON.stringify({
           error: {
             type: 'invalid_request_error',
-            message: `Unrecognized request URL (${method}: ${url.pathname}). The connect-payouts Stripe emulator serves /v1, /hosted and /_emulator.`,
+            message: `Unrecognized request URL (${method}: ${url.pathname}). The connect-payouts Stripe emulator serves /v1, /hosted, /connect-js and /_emulator.`,
           },
         }),
       );

@@ -80,6 +80,18 @@ export interface AccountLinkRecord {
   /** fresh → opened (page served once) → finished; any later visit goes to refresh_url. */
   state: 'fresh' | 'opened' | 'finished';
   sessionToken: string | null;
+  /** What the link collects: with `future_requirements: omit`, completing it leaves announced requirements open. */
+  collectionOptions: { fields: string; future_requirements: string };
+}
+
+/** An Account Session: its client secret is claimed once by the embedded components (Connect.js stand-in). */
+export interface AccountSessionRecord {
+  clientSecret: string;
+  account: string;
+  components: Record<string, { enabled: boolean }>;
+  created: number;
+  expiresAt: number;
+  claimed: boolean;
 }
 
 export interface AccountMeta {
@@ -229,6 +241,7 @@ export class Store {
   readonly accounts = new Collection<Account>();
   readonly accountMeta = new Map<string, AccountMeta>();
   readonly accountLinks = new Map<string, AccountLinkRecord>();
+  readonly accountSessions = new Map<string, AccountSessionRecord>();
   readonly transfers = new Collection<Transfer>();
   readonly reversals = new Collection<TransferReversal>();
   readonly paymentIntents = new Collection<PaymentIntent>();

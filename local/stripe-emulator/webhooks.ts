@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EmulatorClock } from './clock.ts';
 import type { IdGenerator } from './ids.ts';
 import type { StripeEvent } from './types.ts';
@@ -27,6 +28,45 @@ export interface WebhookEndpoints {
   connect?: WebhookEndpointConfig | null;
 }
 
+/**
+ * Stripe's Amazon EventBridge event destination, as it reaches a consumer locally: each event is wrapped in the
+ * EventBridge envelope (`detail-type` = the event type, `source` = the partner event source, `detail` = the Stripe
+ * event) and sent to the SQS queue that the deployed rule targets (the local SQS stand-in), one message per event.
+ */
+export interface EventBridgeDestination {
+  /** The SQS stand-in's endpoint and the queue the rule would feed. */
+  sqsEndpoint: string;
+  queueUrl: string;
+  region: string;
+  /** `aws.partner/stripe.com/ed_…`: the envelope's `source`. */
+  eventSourceName: string;
+  /** Event types the destination (and the rule) take; `*` for all. */
+  enabledEvents?: readonly string[];
+  /** For events of connected accounts, when they differ (like the deployed rules: one per kind of event). */
+  connectEnabledEvents?: readonly string[];
+  /** The AWS account id the envelope names. */
+  awsAccountId?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** Where events go: the webhook endpoints, or the EventBridge destination (both, like Stripe, never at once here). */
+export type EventDestinationKind = 'webhooks' | 'eventbridge';
+
+/** The EventBridge envelope of a Stripe event (what the rule's SQS target receives as the message body). */
+export function eventBridgeEnvelope(event: StripeEvent, destination: EventBridgeDestination, at: Date) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': event.type,
+    source: destination.eventSourceName,
+    account: destination.awsAccountId ?? '000000000000',
+    time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: destination.region,
+    resources: [],
+    detail: event,
+  };
+}
+
 export interface DeliveryMode {
   /** Send each delivery twice (probability 0..1; `true` = always), as Stripe may. */
   duplicate: boolean | number;
@@ -49,7 +89,7 @@ export interface Delivery {
   id: string;
   eventId: string;
   eventType: string;
-  endpoint: 'platform' | 'connect';
+  endpoint: 'platform' | 'connect' | 'eventbridge';
   url: string;
   attempts: DeliveryAttempt[];
   /** Emulator time (ms) of the next attempt; null once finished. */
@@ -81,7 +121,11 @@ export const DEFAULT_MODE: DeliveryMode = { duplicate: false, reorder: false, ho
  */
 export class WebhookDispatcher {
   endpoints: WebhookEndpoints = {};
+  /** Stripe's EventBridge destination, used instead of the webhook endpoints when `destination` says so. */
+  eventBridge: EventBridgeDestination | null = null;
+  destination: EventDestinationKind = 'webhooks';
   mode: DeliveryMode = { ...DEFAULT_MODE };
+  private sqs: { key: string; client: SQSClient } | null = null;
   retryDelaysSeconds: number[] = [...DEFAULT_RETRY_DELAYS_SECONDS];
   deliveries: Delivery[] = [];
   private seq = 0;
@@ -100,20 +144,32 @@ export class WebhookDispatcher {
 
   /** Number of endpoints that will receive this event (Stripe's `pending_webhooks`). */
   targetsFor(event: { account?: string; type: string }): number {
-    const endpoint = this.endpoints[event.account ? 'connect' : 'platform'];
-    return endpoint && subscribes(endpoint, event.type) ? 1 : 0;
+    return this.targetOf(event) ? 1 : 0;
+  }
+
+  /** The one destination an event goes to, if any. */
+  private targetOf(event: { account?: string; type: string }): { name: Delivery['endpoint']; url: string } | null {
+    if (this.destination === 'eventbridge') {
+      const eb = this.eventBridge;
+      const enabled = (event.account ? (eb?.connectEnabledEvents ?? eb?.enabledEvents) : eb?.enabledEvents) ?? ['*'];
+      return eb && (enabled.includes('*') || enabled.includes(event.type))
+        ? { name: 'eventbridge', url: eb.queueUrl }
+        : null;
+    }
+    const name = event.account ? 'connect' : 'platform';
+    const endpoint = this.endpoints[name];
+    return endpoint && subscribes(endpoint, event.type) ? { name, url: endpoint.url } : null;
   }
 
   enqueue(event: StripeEvent): void {
-    const endpointName = event.account ? 'connect' : 'platform';
-    const endpoint = this.endpoints[endpointName];
-    if (!endpoint || !subscribes(endpoint, event.type)) return;
+    const target = this.targetOf(event);
+    if (!target) return;
     this.deliveries.push({
       id: this.ids.next('whdel', 20),
       eventId: event.id,
       eventType: event.type,
-      endpoint: endpointName,
-      url: endpoint.url,
+      endpoint: target.name,
+      url: target.url,
       attempts: [],
       nextAttemptAt: this.clock.nowMs() + this.firstDelay(),
       state: 'pending',
@@ -157,6 +213,7 @@ export class WebhookDispatcher {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.sqs?.client.destroy();
     if (this.timer) clearTimeout(this.timer);
     this.abort.abort();
     await this.chain;
@@ -234,6 +291,7 @@ export class WebhookDispatcher {
   }
 
   private async attempt(d: Delivery): Promise<boolean> {
+    if (d.endpoint === 'eventbridge') return this.attemptEventBridge(d);
     const event = this.events(d.eventId);
     const endpoint = this.endpoints[d.endpoint];
     const started = performance.now();
@@ -264,6 +322,43 @@ export class WebhookDispatcher {
       const message = e instanceof Error ? e.message : String(e);
       d.attempts.push({ at, status: null, error: message, durationMs: Math.round(performance.now() - started) });
       this.warn(`webhook ${d.eventType} to ${endpoint.url} failed: ${message}`);
+      return false;
+    }
+  }
+
+  /** One SendMessage of the event's EventBridge envelope; an SQS refusal is retried like a failed webhook. */
+  private async attemptEventBridge(d: Delivery): Promise<boolean> {
+    const event = this.events(d.eventId);
+    const destination = this.eventBridge;
+    const started = performance.now();
+    const at = this.clock.nowMs();
+    if (!event || !destination) {
+      d.attempts.push({ at, status: null, error: 'destination removed', durationMs: 0 });
+      return false;
+    }
+    const key = `${destination.sqsEndpoint}|${destination.region}`;
+    if (this.sqs?.key !== key) {
+      this.sqs?.client.destroy();
+      this.sqs = {
+        key,
+        client: new SQSClient({
+          endpoint: destination.sqsEndpoint,
+          region: destination.region,
+          credentials: destination.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+        }),
+      };
+    }
+    try {
+      const body = JSON.stringify(eventBridgeEnvelope(event, destination, new Date(this.clock.nowMs())));
+      await this.sqs.client.send(new SendMessageCommand({ QueueUrl: destination.queueUrl, MessageBody: body }), {
+        abortSignal: this.abort.signal,
+      });
+      d.attempts.push({ at, status: 200, durationMs: Math.round(performance.now() - started) });
+      return true;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      d.attempts.push({ at, status: null, error: message, durationMs: Math.round(performance.now() - started) });
+      this.warn(`event ${d.eventType} to EventBridge (${destination.queueUrl}) failed: ${message}`);
       return false;
     }
   }

@@ -61,6 +61,17 @@ function onboardingOf(account: Stripe.Account): OnboardingState {
     pastDue: account.requirements?.past_due ?? [],
     disabledReason: account.requirements?.disabled_reason ?? null,
     currentDeadline: account.requirements?.current_deadline ?? null,
+    eventuallyDue: account.requirements?.eventually_due ?? [],
+    errors: (account.requirements?.errors ?? []).map((e) => ({
+      requirement: e.requirement,
+      code: e.code,
+      reason: e.reason,
+    })),
+    future: {
+      currentlyDue: account.future_requirements?.currently_due ?? [],
+      currentDeadline: account.future_requirements?.current_deadline ?? null,
+      disabledReason: account.future_requirements?.disabled_reason ?? null,
+    },
     requirementCollection: 'stripe',
     defaultCurrency: account.default_currency ?? null,
   };
@@ -414,7 +425,12 @@ describe('a create that reached Stripe but never DynamoDB', () => {
   const lostCreate = (partnerId: string, email: string) =>
     stripeSdk().accounts.create(
       {
-        type: 'express',
+        controller: {
+          stripe_dashboard: { type: 'express' },
+          fees: { payer: 'application' },
+          losses: { payments: 'application' },
+          requirement_collection: 'stripe',
+        },
         country: 'US',
         email,
         capabilities: { card_payments: { requested: true }, transfers: { requested: true } },

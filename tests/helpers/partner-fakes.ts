@@ -1,7 +1,7 @@
 import type { ConnectedPayout } from '#core/connected-payout';
 import { DomainError } from '#core/errors';
 import type { Invitation } from '#core/invitations';
-import type { Membership, OnboardingState, Partner } from '#core/partner';
+import { earliestDeadline, type Membership, type OnboardingState, type Partner } from '#core/partner';
 import type { PartnerDeps, PartnerSettings } from '#core/partner-access';
 import type {
   ConnectedPayoutStore,
@@ -24,6 +24,9 @@ export const onboardingState = (overrides: Partial<OnboardingState> = {}): Onboa
   pastDue: [],
   disabledReason: null,
   currentDeadline: null,
+  eventuallyDue: [],
+  errors: [],
+  future: { currentlyDue: [], currentDeadline: null, disabledReason: null },
   requirementCollection: 'stripe',
   defaultCurrency: 'usd',
   ...overrides,
@@ -158,6 +161,15 @@ export class MemoryPartners implements PartnerRepository {
   async list() {
     return { partners: [...this.partners.values()].map(clone), nextCursor: null };
   }
+  async listByDeadline({ until, limit }: { until: string; limit: number }) {
+    const untilSeconds = Date.parse(until) / 1000;
+    const due = [...this.partners.values()]
+      .filter((p) => !p.disconnectedAt)
+      .map((p) => ({ p, deadline: earliestDeadline(p.onboarding) }))
+      .filter((x): x is { p: Partner; deadline: number } => x.deadline !== null && x.deadline <= untilSeconds)
+      .sort((a, b) => a.deadline - b.deadline);
+    return { partners: due.slice(0, limit).map((x) => clone(x.p)), nextCursor: null };
+  }
 }
 
 /** A Stripe stand-in with Stripe's idempotency rule: one account per key, replayed for the same parameters. */
@@ -165,7 +177,14 @@ export class FakeStripe implements StripeConnect {
   accounts = new Map<string, StripeAccountSnapshot>();
   byKey = new Map<string, { params: string; accountId: string }>();
   calls: string[] = [];
-  links: Array<{ accountId: string; type: string; refreshUrl: string; returnUrl: string }> = [];
+  links: Array<{
+    accountId: string;
+    type: string;
+    refreshUrl: string;
+    returnUrl: string;
+    collectionOptions?: unknown;
+  }> = [];
+  sessions: Array<{ accountId: string; partnerId: string; components: readonly string[] }> = [];
   inaccessible = new Set<string>();
   private next = 1;
   /** Called between "Stripe created the account" and the response: lets a test interleave a concurrent request. */
@@ -209,7 +228,18 @@ export class FakeStripe implements StripeConnect {
     }
     return clone(account);
   }
-  async createAccountLink(request: { accountId: string; type: string; refreshUrl: string; returnUrl: string }) {
+  async createAccountSession(request: { accountId: string; partnerId: string; components: readonly string[] }) {
+    this.calls.push('createAccountSession');
+    this.sessions.push(request);
+    return { clientSecret: `accs_secret__${this.sessions.length}`, expiresAt: 1_700_001_800 };
+  }
+  async createAccountLink(request: {
+    accountId: string;
+    type: string;
+    refreshUrl: string;
+    returnUrl: string;
+    collectionOptions?: unknown;
+  }) {
     this.calls.push('createAccountLink');
     this.links.push(request);
     return { url: `https://connect.stripe.test/setup/${this.links.length}`, expiresAt: 1_700_000_300 };
@@ -305,6 +335,11 @@ export const TEST_SETTINGS: PartnerSettings = {
   onboardingStateTtlSeconds: 900,
   onboardingRefreshIntervalSeconds: 5,
   statusRefreshIntervalSeconds: 10,
+  accountController: { feesPayer: 'application', lossesPayments: 'application' },
+  onboardingCollection: { fields: 'eventually_due', futureRequirements: 'include' },
+  accountSessionComponents: ['account_onboarding', 'notification_banner'],
+  publishableKey: 'pk_test_unit',
+  dueSoonDays: 14,
 };
 
 export interface TestWorld {

@@ -168,6 +168,9 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   },
   'create-connect-account': { request: (_w, partnerId) => ({ query: { partnerId }, body: { country: 'US' } }) },
   'create-onboarding-link': { request: (_w, partnerId) => ({ query: { partnerId }, body: {} }) },
+  'create-account-session': {
+    request: (_w, partnerId) => ({ query: { partnerId }, body: { components: ['account_onboarding'] } }),
+  },
   'get-connect-status': { request: (_w, partnerId) => ({ query: { partnerId, refresh: 'true' } }) },
   'create-dashboard-link': { partners: (w) => [w.victim.partnerId], request: partnerQuery },
   'list-connected-payouts': { request: (_w, partnerId) => ({ query: { partnerId, limit: '10' } }) },

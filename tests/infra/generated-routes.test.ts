@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deployedJobs } from '#infra/payouts-stack';
 import { JOBS, type RouteDefinition } from '#routes';
 import {
   expectAuthorizerOnProtectedRoutesOnly,
@@ -79,7 +80,7 @@ beforeAll(() => {
 
 describe('a stack generated from a larger route table', () => {
   it('has one function per route and job', () => {
-    expectOneFunctionPerEntry(s, ROUTES, JOBS);
+    expectOneFunctionPerEntry(s, ROUTES, deployedJobs(s.config, JOBS));
   });
 
   it('integrates each method with its own function', () => {
@@ -91,7 +92,7 @@ describe('a stack generated from a larger route table', () => {
   });
 
   it('grants exactly the declared access, with no wildcard action', () => {
-    expectGrantsMatchAccess(s, [...ROUTES, ...JOBS]);
+    expectGrantsMatchAccess(s, [...ROUTES, ...deployedJobs(s.config, JOBS)]);
     expectNoWildcardActions(s);
   });
 

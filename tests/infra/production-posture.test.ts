@@ -386,7 +386,7 @@ describe.each(Object.keys(STAGES) as (keyof typeof STAGES)[])('%s stage', (stage
       // reversals); public routes get at most onboarding links or read-only.
       const users = (key: string) => [...ROUTES, ...JOBS].filter((e) => e.access.stripe === key).map((e) => e.name);
       expect(users('transfers')).toEqual(['send-payout']);
-      expect(users('settlement')).toEqual(['platform-webhook']);
+      expect(users('settlement')).toEqual(['platform-webhook', 'stripe-events']);
       for (const route of ROUTES.filter((r) => r.auth === 'public')) {
         expect(['onboarding', 'readonly', undefined], route.name).toContain(route.access.stripe);
       }

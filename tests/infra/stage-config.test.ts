@@ -48,7 +48,41 @@ describe('stage configuration', () => {
       payoutPlanningPageSize: 100,
       platformName: 'connect-payouts',
       launchMonth: '2026-01',
+      connectFeesPayer: 'application',
+      connectLossesPayments: 'application',
+      onboardingCollectFields: 'eventually_due',
+      onboardingFutureRequirements: 'include',
+      requirementsDueSoonDays: 14,
+      accountSessionComponents: ['account_onboarding', 'notification_banner'],
+      stripePublishableKey: '',
+      stripeEvents: 'webhooks',
     });
+  });
+
+  it('reads the Connect keys: controller, collection, components, publishable key, events channel', () => {
+    const config = loadStageConfig(
+      context({
+        connectLossesPayments: 'stripe',
+        onboardingCollectFields: 'currently_due',
+        accountSessionComponents: 'account_onboarding,payouts,documents',
+        stripePublishableKey: 'pk_live_abc123',
+        stripeEvents: 'eventbridge',
+        stripeEventSourceName: 'aws.partner/stripe.com/ed_61abc',
+      }),
+    );
+    expect(config).toMatchObject({
+      connectLossesPayments: 'stripe',
+      onboardingCollectFields: 'currently_due',
+      accountSessionComponents: ['account_onboarding', 'payouts', 'documents'],
+      stripePublishableKey: 'pk_live_abc123',
+      stripeEvents: 'eventbridge',
+      stripeEventSourceName: 'aws.partner/stripe.com/ed_61abc',
+    });
+    expect(() => loadStageConfig(context({ accountSessionComponents: 'balances' }))).toThrow(
+      /accountSessionComponents/,
+    );
+    expect(() => loadStageConfig(context({ stripePublishableKey: 'sk_live_secret' }))).toThrow(/stripePublishableKey/);
+    expect(() => loadStageConfig(context({ stripeEvents: 'eventbridge' }))).toThrow(/stripeEventSourceName/);
   });
 
   it('retains data, requires MFA and throttles higher in prod', () => {

@@ -56,6 +56,13 @@ describe('POST /connect/account', () => {
       business_type: 'individual',
       metadata: { partner_id: alice.partnerId },
       capabilities: { card_payments: 'inactive', transfers: 'inactive' },
+      // Created by controller properties (no legacy `type` sent); Stripe derives `express` from them.
+      controller: {
+        stripe_dashboard: { type: 'express' },
+        fees: { payer: 'application' },
+        losses: { payments: 'application' },
+        requirement_collection: 'stripe',
+      },
     });
 
     const again = await api<{ accountId: string }>('POST', '/connect/account', {

@@ -306,6 +306,7 @@ describe('Connect events', () => {
       country: 'US',
       email: null,
       businessType: null,
+      controller: { feesPayer: 'application', lossesPayments: 'application' },
       capabilities: ['transfers'],
       serviceAgreement: 'full',
     });

@@ -5,7 +5,9 @@
  * |------------------------------|-------------------------|----------------------------|----------------------------------------------|
  * | Partner profile              | PARTNER#<partnerId>     | PROFILE                    | GSI1 ACCOUNT#<acct> / PARTNER (once an       |
  * |                              |                         |                            | account exists); GSI2 PARTNERS#<status> /    |
- * |                              |                         |                            | <createdAt>#<partnerId>                      |
+ * |                              |                         |                            | <createdAt>#<partnerId>; GSI3 (sparse, while |
+ * |                              |                         |                            | a deadline is set) REQUIREMENTS_DEADLINE /   |
+ * |                              |                         |                            | <deadline ISO>#<partnerId>                   |
  * | Member (partner side)        | PARTNER#<partnerId>     | MEMBER#<userSub>           |                                              |
  * | Membership (user side)       | USER#<userSub>          | MEMBERSHIP#<partnerId>     |                                              |
  * | Personal-partner guard       | USER#<userSub>          | PERSONAL                   |                                              |
@@ -85,3 +87,14 @@ export const statusIndexKeys = (status: PartnerStatus, createdAt: string, partne
   GSI2SK: `${createdAt}#${partnerId}`,
 });
 export const statusIndexPk = (status: PartnerStatus) => `PARTNERS#${status}`;
+
+/**
+ * GSI3 (sparse): partners with a requirements deadline, soonest first. Present only while Stripe names a deadline
+ * (today's requirements or announced future ones), so `?attention=due_soon` is one range query over the partners
+ * that have one — never a scan. The sort key `<deadline ISO>#<partnerId>` is unique and is the cursor.
+ */
+export const DEADLINE_INDEX_PK = 'REQUIREMENTS_DEADLINE';
+export const deadlineIndexKeys = (deadlineEpochSeconds: number, partnerId: string) => ({
+  GSI3PK: DEADLINE_INDEX_PK,
+  GSI3SK: `${new Date(deadlineEpochSeconds * 1000).toISOString()}#${partnerId}`,
+});

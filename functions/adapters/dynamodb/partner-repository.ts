@@ -2,7 +2,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type NativeAttributeValue, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '#core/errors';
 import {
+  earliestDeadline,
   type Membership,
+  NO_FUTURE_REQUIREMENTS,
   type OnboardingState,
   PARTNER_STATUSES,
   type Partner,
@@ -15,6 +17,8 @@ import { dynamo, tableName } from './client.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import {
   accountIndexKeys,
+  DEADLINE_INDEX_PK,
+  deadlineIndexKeys,
   MEMBER_PREFIX,
   MEMBERSHIP_PREFIX,
   memberKey,
@@ -55,6 +59,23 @@ export function partnerItem(partner: Partner): Item {
     version: partner.version,
     ...statusIndexKeys(partner.status, partner.createdAt, partner.id),
     ...(partner.stripeAccountId ? accountIndexKeys(partner.stripeAccountId) : {}),
+    ...(deadlineKeysOf(partner.id, partner.onboarding, partner.disconnectedAt !== null) ?? {}),
+  };
+}
+
+function deadlineKeysOf(partnerId: string, state: OnboardingState | null, disconnected: boolean) {
+  const deadline = disconnected ? null : earliestDeadline(state);
+  return deadline === null ? null : deadlineIndexKeys(deadline, partnerId);
+}
+
+/** Items written before requirements ahead of time were stored lack their fields: read them as empty. */
+function toOnboarding(stored: Partial<OnboardingState> | undefined): OnboardingState | null {
+  if (!stored) return null;
+  return {
+    ...(stored as OnboardingState),
+    eventuallyDue: stored.eventuallyDue ?? [],
+    errors: stored.errors ?? [],
+    future: stored.future ?? NO_FUTURE_REQUIREMENTS,
   };
 }
 
@@ -67,7 +88,7 @@ function toPartner(item: Item): Partner {
     defaultCurrency: item.defaultCurrency,
     payoutPreference: item.payoutPreference,
     stripeAccountId: item.stripeAccountId ?? null,
-    onboarding: (item.onboarding as OnboardingState | undefined) ?? null,
+    onboarding: toOnboarding(item.onboarding as Partial<OnboardingState> | undefined),
     stateAsOf: item.stateAsOf ?? null,
     lastEventCreated: item.lastEventCreated ?? null,
     disconnectedAt: item.disconnectedAt ?? null,
@@ -115,8 +136,11 @@ const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_
 
 const decodeCursor = (cursor: string) => decodeTextCursor(cursor, CURSOR_PATTERN);
 
-/** Writes the onboarding state: shared SET clause of attach and save. */
-function stateUpdate(write: StateWrite) {
+/**
+ * Writes the onboarding state: shared clauses of attach and save. The sparse deadline index (GSI3) follows the
+ * state: set while Stripe names a deadline, removed otherwise.
+ */
+function stateUpdate(partnerId: string, write: StateWrite) {
   const values: Item = {
     ':acct': write.accountId,
     ':country': write.country,
@@ -144,7 +168,14 @@ function stateUpdate(write: StateWrite) {
     values[':eventCreated'] = write.eventCreated;
     sets.push('lastEventCreated = :eventCreated');
   }
-  return { sets, values };
+  const deadline = deadlineKeysOf(partnerId, write.state, false);
+  const removes: string[] = [];
+  if (deadline) {
+    values[':gsi3pk'] = deadline.GSI3PK;
+    values[':gsi3sk'] = deadline.GSI3SK;
+    sets.push('GSI3PK = :gsi3pk', 'GSI3SK = :gsi3sk');
+  } else removes.push('GSI3PK', 'GSI3SK');
+  return { sets, values, remove: removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : '' };
 }
 
 /** Several partners in one read (the payout worker's batch); missing ones are absent. */
@@ -306,14 +337,14 @@ export const dynamoPartnerRepository: PartnerRepository = {
   },
 
   async attachStripeAccount(partnerId, write) {
-    const { sets, values } = stateUpdate(write);
+    const { sets, values, remove } = stateUpdate(partnerId, write);
     const index = accountIndexKeys(write.accountId);
     try {
       const { Attributes: item } = await dynamo().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: partnerKey(partnerId),
-          UpdateExpression: `SET stripeAccountId = :acct, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, ${sets.join(', ')}`,
+          UpdateExpression: `SET stripeAccountId = :acct, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, ${sets.join(', ')}${remove}`,
           ConditionExpression:
             'attribute_exists(PK) AND attribute_not_exists(stripeAccountId) AND attribute_not_exists(disconnectedAt)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -329,13 +360,13 @@ export const dynamoPartnerRepository: PartnerRepository = {
   },
 
   async saveOnboardingState(partnerId, write): Promise<StateWriteResult> {
-    const { sets, values } = stateUpdate(write);
+    const { sets, values, remove } = stateUpdate(partnerId, write);
     try {
       const { Attributes: item } = await dynamo().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: partnerKey(partnerId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
           // A read that began later than this one is already stored: this one is older, drop it.
           ConditionExpression:
             'stripeAccountId = :acct AND attribute_not_exists(disconnectedAt) AND (attribute_not_exists(stateAsOf) OR stateAsOf <= :asOf)',
@@ -358,7 +389,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
           TableName: tableName(),
           Key: partnerKey(partnerId),
           UpdateExpression:
-            'SET disconnectedAt = if_not_exists(disconnectedAt, :at), #status = :status, GSI2PK = :gsi2pk, updatedAt = :at, lastEventCreated = :created, version = version + :one',
+            'SET disconnectedAt = if_not_exists(disconnectedAt, :at), #status = :status, GSI2PK = :gsi2pk, updatedAt = :at, lastEventCreated = :created, version = version + :one REMOVE GSI3PK, GSI3SK',
           ConditionExpression: 'stripeAccountId = :acct',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -417,6 +448,33 @@ export const dynamoPartnerRepository: PartnerRepository = {
         throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
       throw error;
     }
+  },
+
+  async listByDeadline({ until, cursor, limit }): Promise<PartnerPage> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    // `<deadline ISO>#<partnerId>` sorts by deadline; everything up to the end of `until` qualifies.
+    const upper = `${until}#~`;
+    const { Items: items = [], LastEvaluatedKey } = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI3',
+        KeyConditionExpression: after
+          ? 'GSI3PK = :pk AND GSI3SK BETWEEN :after AND :upper'
+          : 'GSI3PK = :pk AND GSI3SK <= :upper',
+        ExpressionAttributeValues: { ':pk': DEADLINE_INDEX_PK, ':upper': upper, ...(after ? { ':after': after } : {}) },
+        ScanIndexForward: true,
+        // One more than asked: the cursor's own item comes back first (BETWEEN is inclusive) and is dropped.
+        Limit: limit + 1,
+      }),
+    );
+    const rows = (items as Item[]).filter((item) => item.entity === 'partner' && item.GSI3SK !== after);
+    const taken = rows.slice(0, limit);
+    const more = rows.length > limit || LastEvaluatedKey !== undefined;
+    const last = taken.at(-1);
+    return {
+      partners: taken.map(toPartner),
+      nextCursor: more && last ? Buffer.from(String(last.GSI3SK)).toString('base64url') : null,
+    };
   },
 
   async list({ status, cursor, limit }): Promise<PartnerPage> {

@@ -18,7 +18,10 @@ export const webhookEvents = {
     return item !== undefined;
   },
 
-  async markProcessed(eventId: string, details: { type: string; outcome: string; endpoint: string; at: Date }) {
+  async markProcessed(
+    eventId: string,
+    details: { type: string; outcome: string; endpoint: string; channel: string; at: Date },
+  ) {
     await dynamo().send(
       new PutCommand({
         TableName: tableName(),
@@ -29,6 +32,7 @@ export const webhookEvents = {
           type: details.type,
           outcome: details.outcome,
           endpoint: details.endpoint,
+          channel: details.channel,
           processedAt: details.at.toISOString(),
           ttl: Math.floor(details.at.getTime() / 1000) + RETENTION_SECONDS,
         },

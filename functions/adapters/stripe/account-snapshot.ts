@@ -4,6 +4,7 @@ import type { StripeAccountSnapshot } from '#core/partner-ports';
 /** The part of a Stripe account the domain keeps: onboarding facts only, never bank or identity data. */
 export function accountSnapshot(account: Stripe.Account): StripeAccountSnapshot {
   const requirements = account.requirements;
+  const future = account.future_requirements;
   const platformCollects =
     account.controller?.requirement_collection === 'application' ||
     (account.controller?.requirement_collection === undefined && account.type === 'custom');
@@ -20,6 +21,17 @@ export function accountSnapshot(account: Stripe.Account): StripeAccountSnapshot 
       pastDue: requirements?.past_due ?? [],
       disabledReason: requirements?.disabled_reason ?? null,
       currentDeadline: requirements?.current_deadline ?? null,
+      eventuallyDue: requirements?.eventually_due ?? [],
+      errors: (requirements?.errors ?? []).map((error) => ({
+        requirement: error.requirement,
+        code: error.code,
+        reason: error.reason,
+      })),
+      future: {
+        currentlyDue: future?.currently_due ?? [],
+        currentDeadline: future?.current_deadline ?? null,
+        disabledReason: future?.disabled_reason ?? null,
+      },
       requirementCollection: platformCollects ? 'application' : 'stripe',
       defaultCurrency: account.default_currency ?? null,
     },

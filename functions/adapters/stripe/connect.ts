@@ -1,5 +1,6 @@
 import type { StripeConnect } from '#core/partner-ports';
 import { createAccountLink } from './create-account-link.ts';
+import { createAccountSession } from './create-account-session.ts';
 import { createExpressAccount } from './create-express-account.ts';
 import { createLoginLink } from './create-login-link.ts';
 import { retrieveAccount } from './retrieve-account.ts';
@@ -10,4 +11,5 @@ export const stripeConnect: StripeConnect = {
   retrieveAccount,
   createAccountLink,
   createLoginLink,
+  createAccountSession,
 };

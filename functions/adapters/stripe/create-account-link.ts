@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { AccountLinkType } from '#core/partner';
+import type { CollectionOptions } from '#core/partner-ports';
 import { idempotencyKey, stripe } from './client.ts';
 import { stripeFailure } from './errors.ts';
 
@@ -13,12 +14,18 @@ export async function createAccountLink(request: {
   type: AccountLinkType;
   refreshUrl: string;
   returnUrl: string;
+  collectionOptions: CollectionOptions;
 }): Promise<{ url: string; expiresAt: number }> {
   const params: Stripe.AccountLinkCreateParams = {
     account: request.accountId,
     type: request.type,
     refresh_url: request.refreshUrl,
     return_url: request.returnUrl,
+    // Collect ahead of time (eventually_due, future requirements) so deadlines do not restrict the partner later.
+    collection_options: {
+      fields: request.collectionOptions.fields,
+      future_requirements: request.collectionOptions.futureRequirements,
+    },
   };
   try {
     const client = await stripe();

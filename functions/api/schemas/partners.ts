@@ -38,6 +38,18 @@ export const Partner = z
   .describe('A partner (a person or a team) as its members see it.');
 export type PartnerBody = Described<typeof Partner, ReturnType<typeof partnerView>>;
 
+export const ActionRequired = z
+  .strictObject({
+    kind: z
+      .enum(['onboarding', 'overdue', 'due', 'upcoming'])
+      .describe('Not onboarded yet, past due, due now, or announced for later (future requirements).'),
+    fields: z.array(z.string()).describe('What Stripe needs (requirement names).'),
+    deadline: Instant.nullable().describe('By when, if Stripe gave a deadline.'),
+  })
+  .describe('What the partner must do so payouts keep working, and by when (null: nothing).');
+
+const RequirementErrorSchema = z.strictObject({ requirement: z.string(), code: z.string(), reason: z.string() });
+
 export const AdminPartner = z
   .strictObject({
     id: z.string(),
@@ -55,6 +67,7 @@ export const AdminPartner = z
     }),
     stateAsOf: Instant.nullable().describe('When the stored onboarding state was read from Stripe.'),
     disconnectedAt: Instant.nullable(),
+    actionRequired: ActionRequired.nullable(),
     createdAt: Instant,
     updatedAt: Instant,
   })
@@ -95,10 +108,20 @@ export const ConnectStatus = z
     detailsSubmitted: z.boolean(),
     requirements: z.strictObject({
       currentlyDue: z.array(z.string()),
+      eventuallyDue: z.array(z.string()),
       pastDue: z.array(z.string()),
+      errors: z.array(RequirementErrorSchema),
       disabledReason: z.string().nullable(),
       currentDeadline: Instant.nullable(),
     }),
+    futureRequirements: z
+      .strictObject({
+        currentlyDue: z.array(z.string()),
+        currentDeadline: Instant.nullable(),
+        disabledReason: z.string().nullable(),
+      })
+      .describe('Requirements Stripe announced ahead of their deadline.'),
+    actionRequired: ActionRequired.nullable(),
     stateAsOf: Instant.nullable().describe('When this state was read from Stripe; null before the first read.'),
   })
   .describe("The partner's onboarding status and Stripe's outstanding requirements.");

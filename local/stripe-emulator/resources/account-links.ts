@@ -24,7 +24,19 @@ function createAccountLink(ctx: RequestContext): AccountLink {
     | 'account_update';
   const refreshUrl = checkUrl(p.requiredString('refresh_url'), 'refresh_url');
   const returnUrl = checkUrl(p.requiredString('return_url'), 'return_url');
-  p.ignore('collect', 'collection_options');
+  const options = p.object('collection_options');
+  const collectionOptions = options
+    ? {
+        fields: options.string('fields', { enum: ['currently_due', 'eventually_due'] }) ?? 'currently_due',
+        future_requirements: options.string('future_requirements', { enum: ['include', 'omit'] }) ?? 'omit',
+      }
+    : null;
+  const collect = p.string('collect', { enum: ['currently_due', 'eventually_due'] });
+  if (collect && options) {
+    throw invalidRequest('You cannot specify both `collect` and `collection_options`. Use `collection_options`.', {
+      param: 'collect',
+    });
+  }
   p.done();
   const account = connectedAccount(core, accountId, 'account');
   if (type === 'account_update' && !account.details_submitted) {
@@ -45,6 +57,7 @@ function createAccountLink(ctx: RequestContext): AccountLink {
     expiresAt: now + ACCOUNT_LINK_TTL_SECONDS,
     state: 'fresh',
     sessionToken: null,
+    collectionOptions: collectionOptions ?? { fields: collect ?? 'currently_due', future_requirements: 'omit' },
   });
   return {
     object: 'account_link',

@@ -15,6 +15,7 @@ export const ACCOUNT_STATES = [
   'verified',
   'restricted',
   'restricted_soon',
+  'future_requirements',
   'payouts_disabled',
   'deauthorized',
 ] as const;
@@ -23,8 +24,13 @@ export type AccountState = (typeof ACCOUNT_STATES)[number];
 export interface AccountStateOptions {
   /** Requirements that are past due (restricted) or currently due (restricted_soon). */
   requirements?: string[];
-  /** restricted_soon: seconds until `requirements.current_deadline`; default 7 days. */
+  /**
+   * restricted_soon: seconds until `requirements.current_deadline`; future_requirements: seconds until
+   * `future_requirements.current_deadline`. Default 7 days (restricted_soon) and 30 days (future_requirements).
+   */
   deadlineInSeconds?: number;
+  /** Leave `future_requirements` as they are (onboarding that did not collect them). */
+  keepFutureRequirements?: boolean;
 }
 
 const BUSINESS_TYPES = ['individual', 'company', 'non_profit', 'government_entity'] as const;
@@ -183,6 +189,22 @@ export function setAccountState(
         };
         break;
       }
+      case 'future_requirements': {
+        // Verified today; Stripe announced what it will need by a deadline (e.g. a regulation taking effect).
+        ensureSubmitted(core, account);
+        const due = opts.requirements ?? ['individual.verification.additional_document'];
+        account.charges_enabled = true;
+        account.payouts_enabled = true;
+        setCapabilities(account, 'active');
+        account.requirements = emptyRequirements();
+        account.future_requirements = {
+          ...emptyRequirements(),
+          currently_due: due,
+          eventually_due: due,
+          current_deadline: core.now() + (opts.deadlineInSeconds ?? 30 * 86400),
+        };
+        return;
+      }
       case 'payouts_disabled': {
         ensureSubmitted(core, account);
         const due = opts.requirements ?? ['external_account'];
@@ -193,7 +215,7 @@ export function setAccountState(
         break;
       }
     }
-    account.future_requirements = emptyRequirements();
+    if (!opts.keepFutureRequirements) account.future_requirements = emptyRequirements();
   });
   return account;
 }
@@ -320,31 +342,70 @@ function readTos(p: Params, account: Account, creating: boolean): void {
   if (ua !== undefined) account.tos_acceptance.user_agent = ua;
 }
 
+/**
+ * Stripe's `type` of an account created by controller properties: the legacy type whose properties it matches
+ * (Express: Express Dashboard, Stripe collects requirements, the platform pays fees and bears losses; Standard: the
+ * full Dashboard, the account pays and bears; Custom: no Dashboard, the platform collects, pays and bears), and
+ * `none` for any other combination (e.g. an Express Dashboard with Stripe bearing losses).
+ */
+export function typeOfController(controller: Account['controller']): Account['type'] {
+  const fees = controller.fees.payer;
+  const key = [controller.stripe_dashboard.type, controller.requirement_collection, controller.losses.payments].join(
+    '/',
+  );
+  if (key === 'express/stripe/application' && (fees === 'application' || fees === 'application_express')) {
+    return 'express';
+  }
+  if (key === 'full/stripe/stripe' && fees === 'account') return 'standard';
+  if (key === 'none/application/application' && (fees === 'application' || fees === 'application_custom')) {
+    return 'custom';
+  }
+  return 'none';
+}
+
 function readController(p: Params): { type: Account['type']; controller: Account['controller'] } | undefined {
   const c = p.object('controller');
   if (!c) return undefined;
-  const fees = c.object('fees')?.string('payer', { enum: ['account', 'application'] }) ?? 'account';
-  const losses = c.object('losses')?.string('payments', { enum: ['application', 'stripe'] }) ?? 'stripe';
-  const collection = c.string('requirement_collection', { enum: ['application', 'stripe'] }) ?? 'stripe';
   const dashboard = c.object('stripe_dashboard')?.string('type', { enum: ['express', 'full', 'none'] }) ?? 'full';
-  const type: Account['type'] = dashboard === 'express' ? 'express' : dashboard === 'none' ? 'custom' : 'standard';
-  return {
-    type,
-    controller: {
-      fees: { payer: fees },
-      is_controller: true,
-      losses: { payments: losses },
-      requirement_collection: collection,
-      stripe_dashboard: { type: dashboard },
-      type: 'application',
-    },
+  const fees =
+    c.object('fees')?.string('payer', { enum: ['account', 'application'] }) ??
+    (dashboard === 'full' ? 'account' : 'application');
+  const losses =
+    c.object('losses')?.string('payments', { enum: ['application', 'stripe'] }) ??
+    (dashboard === 'full' ? 'stripe' : 'application');
+  const collection =
+    c.string('requirement_collection', { enum: ['application', 'stripe'] }) ??
+    (dashboard === 'none' ? 'application' : 'stripe');
+  // Stripe's documented constraints between the properties.
+  if (collection === 'application' && dashboard !== 'none') {
+    throw invalidRequest(
+      '`controller[requirement_collection]=application` is only available for accounts without a Stripe Dashboard (`controller[stripe_dashboard][type]=none`).',
+      { param: 'controller[requirement_collection]' },
+    );
+  }
+  if (collection === 'application' && losses === 'stripe') {
+    throw invalidRequest(
+      'Stripe cannot bear losses (`controller[losses][payments]=stripe`) for accounts whose requirements the platform collects.',
+      { param: 'controller[losses][payments]' },
+    );
+  }
+  const controller: Account['controller'] = {
+    fees: { payer: fees },
+    is_controller: true,
+    losses: { payments: losses },
+    requirement_collection: collection,
+    stripe_dashboard: { type: dashboard },
+    type: 'application',
   };
+  return { type: typeOfController(controller), controller };
 }
 
+/** The controller properties Stripe sets on accounts created with a legacy `type`. */
 function controllerFor(type: Account['type']): Account['controller'] {
   const dashboard = type === 'express' ? 'express' : type === 'custom' ? 'none' : 'full';
+  const payer = type === 'express' ? 'application_express' : type === 'custom' ? 'application_custom' : 'account';
   return {
-    fees: { payer: type === 'standard' ? 'account' : 'application' },
+    fees: { payer },
     is_controller: true,
     losses: { payments: type === 'standard' ? 'stripe' : 'application' },
     requirement_collection: type === 'custom' ? 'application' : 'stripe',
@@ -480,7 +541,7 @@ function listAccounts(ctx: RequestContext) {
 function createLoginLink(ctx: RequestContext): LoginLink {
   const { core } = ctx;
   const account = accountForRead(core, ctx.pathParams.id as string, ctx.apiKey);
-  if (account.type !== 'express') {
+  if (account.controller.stripe_dashboard.type !== 'express') {
     throw invalidRequest(`Cannot create a login link for the account ${account.id}, which is not an Express account.`, {
       param: 'account',
     });
@@ -560,4 +621,46 @@ function platformAccount(core: EmulatorCore): Record<string, FormValue | boolean
     type: 'standard',
     metadata: {},
   };
+}
+
+const union = (a: string[], b: string[]) => [...new Set([...a, ...b])].sort();
+
+/**
+ * Deadlines passing on the emulator clock, as Stripe applies them: at `future_requirements.current_deadline` the
+ * future requirements become the account's requirements (and `future_requirements` empties); at
+ * `requirements.current_deadline` whatever is still currently due becomes past due. The emulator models the strict
+ * outcome (no grace period): the fields are past due at once, and charges, payouts and capabilities stop. Each
+ * change emits `capability.updated` and `account.updated` like any other account change. Runs before every API
+ * request and on every clock advance.
+ */
+export function applyRequirementDeadlines(core: EmulatorCore): void {
+  const now = core.now();
+  for (const account of core.store.accounts.list(PLATFORM, () => true)) {
+    const meta = core.store.accountMeta.get(account.id);
+    if (!meta || meta.deleted || meta.deauthorized) continue;
+    const future = account.future_requirements;
+    const futureDue =
+      future.current_deadline !== null && future.current_deadline <= now && future.currently_due.length > 0;
+    const current = account.requirements;
+    const currentDue =
+      current.current_deadline !== null &&
+      current.current_deadline <= now &&
+      current.currently_due.some((field) => !current.past_due.includes(field));
+    if (!futureDue && !currentDue) continue;
+    changeAccount(core, account, () => {
+      const due = union(current.currently_due, futureDue ? future.currently_due : []);
+      account.requirements = {
+        ...current,
+        currently_due: due,
+        eventually_due: union(current.eventually_due, futureDue ? future.eventually_due : []),
+        past_due: union(current.past_due, due),
+        current_deadline: null,
+        disabled_reason: 'requirements.past_due',
+      };
+      if (futureDue) account.future_requirements = emptyRequirements();
+      account.charges_enabled = false;
+      account.payouts_enabled = false;
+      setCapabilities(account, 'inactive');
+    });
+  }
 }
