@@ -7,7 +7,7 @@ import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
-import { contractOf, type HandlerContract } from '#middleware/http-handler';
+import { contractOf, type HandlerContract } from '#middleware/contract';
 import type { RouteDefinition } from '#routes';
 import type { LocalUserPool } from './cognito.ts';
 import { lambdaContext } from './lambda-context.ts';

@@ -314,6 +314,7 @@ export interface GetOrderAdminResponse200 {
 
 export interface ListPartnersAdminQuery {
   status?: "not_set_up" | "pending_verification" | "restricted" | "active" | "disconnected";
+  attention?: "due_soon";
   cursor?: string;
   limit?: number;
 }
@@ -350,6 +351,20 @@ export interface ListPartnersAdminResponse200 {
      */
     stateAsOf: string | null;
     disconnectedAt: string | null;
+    actionRequired: {
+      /**
+       * Not onboarded yet, past due, due now, or announced for later (future requirements).
+       */
+      kind: "onboarding" | "overdue" | "due" | "upcoming";
+      /**
+       * What Stripe needs (requirement names).
+       */
+      fields: string[];
+      /**
+       * By when, if Stripe gave a deadline.
+       */
+      deadline: string | null;
+    } | null;
     createdAt: string;
     updatedAt: string;
   }[];
@@ -1056,6 +1071,41 @@ export interface CreateConnectAccountResponse201 {
   created: boolean;
 }
 
+export interface CreateAccountSessionQuery {
+  partnerId?: string;
+}
+
+export interface CreateAccountSessionBody {
+  /**
+   * @minItems 1
+   * @maxItems 5
+   */
+  components:
+    | ["account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents"]
+    | [
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents"
+      ]
+    | [
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents"
+      ]
+    | [
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents"
+      ]
+    | [
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
+        "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents"
+      ];
+}
+
 export interface CreateDashboardLinkQuery {
   partnerId?: string;
 }
@@ -1156,10 +1206,38 @@ export interface GetConnectStatusResponse200 {
   detailsSubmitted: boolean;
   requirements: {
     currentlyDue: string[];
+    eventuallyDue: string[];
     pastDue: string[];
+    errors: {
+      requirement: string;
+      code: string;
+      reason: string;
+    }[];
     disabledReason: string | null;
     currentDeadline: string | null;
   };
+  /**
+   * Requirements Stripe announced ahead of their deadline.
+   */
+  futureRequirements: {
+    currentlyDue: string[];
+    currentDeadline: string | null;
+    disabledReason: string | null;
+  };
+  actionRequired: {
+    /**
+     * Not onboarded yet, past due, due now, or announced for later (future requirements).
+     */
+    kind: "onboarding" | "overdue" | "due" | "upcoming";
+    /**
+     * What Stripe needs (requirement names).
+     */
+    fields: string[];
+    /**
+     * By when, if Stripe gave a deadline.
+     */
+    deadline: string | null;
+  } | null;
   /**
    * When this state was read from Stripe; null before the first read.
    */
@@ -1251,6 +1329,39 @@ export interface AcceptInvitationParams {
   token: string;
 }
 
+export interface CreateListingBody {
+  partnerId?: string;
+  title: string;
+  description?: string;
+  unitAmount: number;
+  currency: string;
+  capacity?: number | null;
+  maxPerOrder?: number | null;
+  salesEndAt?: string | null;
+}
+
+export interface ArchiveListingParams {
+  listingId: string;
+}
+
+export interface GetListingParams {
+  listingId: string;
+}
+
+export interface UpdateListingParams {
+  listingId: string;
+}
+
+export interface UpdateListingBody {
+  title?: string;
+  description?: string | null;
+  unitAmount?: number;
+  capacity?: number | null;
+  maxPerOrder?: number | null;
+  salesEndAt?: string | null;
+  active?: boolean;
+}
+
 /**
  * The verified claims of the ID token.
  */
@@ -1277,6 +1388,10 @@ export interface GetOpenapiResponse200 {
     [k: string]: unknown | undefined;
   };
   [k: string]: unknown | undefined;
+}
+
+export interface GetOrderParams {
+  orderId: string;
 }
 
 /**
@@ -1399,6 +1514,15 @@ export interface CreateInvitationBody {
 export interface RevokeInvitationParams {
   partnerId: string;
   invitationId: string;
+}
+
+export interface ListPartnerListingsParams {
+  partnerId: string;
+}
+
+export interface ListPartnerListingsQuery {
+  cursor?: string;
+  limit?: number;
 }
 
 export interface ListPartnerMembersParams {
@@ -1588,27 +1712,36 @@ export interface SetPayoutPreferenceResponse200 {
   version: number;
 }
 
-export interface CreateCheckoutSessionBody {
-  payeeId: string;
+export interface ListPaymentRequestsQuery {
+  partnerId?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface CreatePaymentRequestBody {
+  partnerId?: string;
+  amount: number;
   currency: string;
-  /**
-   * @minItems 1
-   * @maxItems 50
-   */
-  items: [
-    {
-      name: string;
-      unitAmount: number;
-      quantity: number;
-    },
-    ...{
-      name: string;
-      unitAmount: number;
-      quantity: number;
-    }[]
-  ];
-  successUrl: string;
-  cancelUrl: string;
+  kind: "deposit" | "milestone" | "custom";
+  description: string;
+  customerEmail?: string;
+  expiresAt?: string;
+}
+
+export interface GetPaymentRequestParams {
+  paymentRequestId: string;
+}
+
+export interface CancelPaymentRequestParams {
+  paymentRequestId: string;
+}
+
+export interface PayPaymentRequestCheckoutParams {
+  paymentRequestId: string;
+}
+
+export interface PayPaymentRequestIntentParams {
+  paymentRequestId: string;
 }
 
 /**
@@ -1750,6 +1883,7 @@ export interface Operations {
   deleteWebhookEndpoint: { method: 'DELETE'; url: '/admin/webhook-endpoints/{endpointId}'; params: DeleteWebhookEndpointParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: DeleteWebhookEndpointResponse200 } };
   rotateWebhookSecret: { method: 'POST'; url: '/admin/webhook-endpoints/{endpointId}/rotate-secret'; params: RotateWebhookSecretParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: RotateWebhookSecretResponse200 } };
   createConnectAccount: { method: 'POST'; url: '/connect/account'; params: Record<string, never>; query: CreateConnectAccountQuery; body: CreateConnectAccountBody; responses: { 200: CreateConnectAccountResponse200; 201: CreateConnectAccountResponse201 } };
+  createAccountSession: { method: 'POST'; url: '/connect/account-session'; params: Record<string, never>; query: CreateAccountSessionQuery; body: CreateAccountSessionBody; responses: {  } };
   createDashboardLink: { method: 'POST'; url: '/connect/dashboard-link'; params: Record<string, never>; query: CreateDashboardLinkQuery; body: Record<string, never>; responses: { 200: CreateDashboardLinkResponse200 } };
   createOnboardingLink: { method: 'POST'; url: '/connect/onboarding-link'; params: Record<string, never>; query: CreateOnboardingLinkQuery; body: CreateOnboardingLinkBody; responses: { 200: CreateOnboardingLinkResponse200 } };
   listConnectedPayouts: { method: 'GET'; url: '/connect/payouts'; params: Record<string, never>; query: ListConnectedPayoutsQuery; body: Record<string, never>; responses: { 200: ListConnectedPayoutsResponse200 } };
@@ -1759,21 +1893,33 @@ export interface Operations {
   listEarnings: { method: 'GET'; url: '/earnings'; params: Record<string, never>; query: ListEarningsQuery; body: Record<string, never>; responses: { 200: ListEarningsResponse200 } };
   health: { method: 'GET'; url: '/health'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: HealthResponse200 } };
   acceptInvitation: { method: 'POST'; url: '/invitations/{token}/accept'; params: AcceptInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  createListing: { method: 'POST'; url: '/listings'; params: Record<string, never>; query: Record<string, never>; body: CreateListingBody; responses: {  } };
+  archiveListing: { method: 'DELETE'; url: '/listings/{listingId}'; params: ArchiveListingParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  getListing: { method: 'GET'; url: '/listings/{listingId}'; params: GetListingParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  updateListing: { method: 'PATCH'; url: '/listings/{listingId}'; params: UpdateListingParams; query: Record<string, never>; body: UpdateListingBody; responses: {  } };
   getMe: { method: 'GET'; url: '/me'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetMeResponse200 } };
   getOpenapi: { method: 'GET'; url: '/openapi.json'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetOpenapiResponse200 } };
+  getOrder: { method: 'GET'; url: '/orders/{orderId}'; params: GetOrderParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
   listMyPartners: { method: 'GET'; url: '/partners'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListMyPartnersResponse200 } };
   createTeamPartner: { method: 'POST'; url: '/partners'; params: Record<string, never>; query: Record<string, never>; body: CreateTeamPartnerBody; responses: { 201: CreateTeamPartnerResponse201 } };
   setContactEmail: { method: 'PUT'; url: '/partners/{partnerId}/contact-email'; params: SetContactEmailParams; query: Record<string, never>; body: SetContactEmailBody; responses: {  } };
   listInvitations: { method: 'GET'; url: '/partners/{partnerId}/invitations'; params: ListInvitationsParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
   createInvitation: { method: 'POST'; url: '/partners/{partnerId}/invitations'; params: CreateInvitationParams; query: Record<string, never>; body: CreateInvitationBody; responses: {  } };
   revokeInvitation: { method: 'DELETE'; url: '/partners/{partnerId}/invitations/{invitationId}'; params: RevokeInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  listPartnerListings: { method: 'GET'; url: '/partners/{partnerId}/listings'; params: ListPartnerListingsParams; query: ListPartnerListingsQuery; body: Record<string, never>; responses: {  } };
   listPartnerMembers: { method: 'GET'; url: '/partners/{partnerId}/members'; params: ListPartnerMembersParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListPartnerMembersResponse200 } };
   removePartnerMember: { method: 'DELETE'; url: '/partners/{partnerId}/members/{userSub}'; params: RemovePartnerMemberParams; query: Record<string, never>; body: Record<string, never>; responses: { 204: undefined } };
   getMyPartner: { method: 'GET'; url: '/partners/me'; params: Record<string, never>; query: GetMyPartnerQuery; body: Record<string, never>; responses: { 200: GetMyPartnerResponse200 } };
   getNotificationPreferences: { method: 'GET'; url: '/partners/me/notifications'; params: Record<string, never>; query: GetNotificationPreferencesQuery; body: Record<string, never>; responses: { 200: GetNotificationPreferencesResponse200 } };
   setNotificationPreferences: { method: 'PUT'; url: '/partners/me/notifications'; params: Record<string, never>; query: SetNotificationPreferencesQuery; body: SetNotificationPreferencesBody; responses: { 200: SetNotificationPreferencesResponse200 } };
   setPayoutPreference: { method: 'PUT'; url: '/partners/me/payout-preference'; params: Record<string, never>; query: SetPayoutPreferenceQuery; body: SetPayoutPreferenceBody; responses: { 200: SetPayoutPreferenceResponse200 } };
-  createCheckoutSession: { method: 'POST'; url: '/payments/checkout-sessions'; params: Record<string, never>; query: Record<string, never>; body: CreateCheckoutSessionBody; responses: { 201: CreateCheckoutSessionResponse201 } };
+  listPaymentRequests: { method: 'GET'; url: '/payment-requests'; params: Record<string, never>; query: ListPaymentRequestsQuery; body: Record<string, never>; responses: {  } };
+  createPaymentRequest: { method: 'POST'; url: '/payment-requests'; params: Record<string, never>; query: Record<string, never>; body: CreatePaymentRequestBody; responses: {  } };
+  getPaymentRequest: { method: 'GET'; url: '/payment-requests/{paymentRequestId}'; params: GetPaymentRequestParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  cancelPaymentRequest: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/cancel'; params: CancelPaymentRequestParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  payPaymentRequestCheckout: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/checkout'; params: PayPaymentRequestCheckoutParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  payPaymentRequestIntent: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/intent'; params: PayPaymentRequestIntentParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  createCheckoutSession: { method: 'POST'; url: '/payments/checkout-sessions'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 201: CreateCheckoutSessionResponse201 } };
   createPaymentIntent: { method: 'POST'; url: '/payments/intents'; params: Record<string, never>; query: Record<string, never>; body: CreatePaymentIntentBody; responses: { 201: CreatePaymentIntentResponse201 } };
   listPayouts: { method: 'GET'; url: '/payouts'; params: Record<string, never>; query: ListPayoutsQuery; body: Record<string, never>; responses: { 200: ListPayoutsResponse200 } };
   platformWebhook: { method: 'POST'; url: '/webhooks/stripe'; params: Record<string, never>; query: Record<string, never>; body: PlatformWebhookBody; responses: { 200: PlatformWebhookResponse200 } };
@@ -1806,6 +1952,7 @@ export const OPERATIONS: { readonly [K in OperationId]: Pick<Operations[K], 'met
   deleteWebhookEndpoint: { method: 'DELETE', url: '/admin/webhook-endpoints/{endpointId}' },
   rotateWebhookSecret: { method: 'POST', url: '/admin/webhook-endpoints/{endpointId}/rotate-secret' },
   createConnectAccount: { method: 'POST', url: '/connect/account' },
+  createAccountSession: { method: 'POST', url: '/connect/account-session' },
   createDashboardLink: { method: 'POST', url: '/connect/dashboard-link' },
   createOnboardingLink: { method: 'POST', url: '/connect/onboarding-link' },
   listConnectedPayouts: { method: 'GET', url: '/connect/payouts' },
@@ -1815,20 +1962,32 @@ export const OPERATIONS: { readonly [K in OperationId]: Pick<Operations[K], 'met
   listEarnings: { method: 'GET', url: '/earnings' },
   health: { method: 'GET', url: '/health' },
   acceptInvitation: { method: 'POST', url: '/invitations/{token}/accept' },
+  createListing: { method: 'POST', url: '/listings' },
+  archiveListing: { method: 'DELETE', url: '/listings/{listingId}' },
+  getListing: { method: 'GET', url: '/listings/{listingId}' },
+  updateListing: { method: 'PATCH', url: '/listings/{listingId}' },
   getMe: { method: 'GET', url: '/me' },
   getOpenapi: { method: 'GET', url: '/openapi.json' },
+  getOrder: { method: 'GET', url: '/orders/{orderId}' },
   listMyPartners: { method: 'GET', url: '/partners' },
   createTeamPartner: { method: 'POST', url: '/partners' },
   setContactEmail: { method: 'PUT', url: '/partners/{partnerId}/contact-email' },
   listInvitations: { method: 'GET', url: '/partners/{partnerId}/invitations' },
   createInvitation: { method: 'POST', url: '/partners/{partnerId}/invitations' },
   revokeInvitation: { method: 'DELETE', url: '/partners/{partnerId}/invitations/{invitationId}' },
+  listPartnerListings: { method: 'GET', url: '/partners/{partnerId}/listings' },
   listPartnerMembers: { method: 'GET', url: '/partners/{partnerId}/members' },
   removePartnerMember: { method: 'DELETE', url: '/partners/{partnerId}/members/{userSub}' },
   getMyPartner: { method: 'GET', url: '/partners/me' },
   getNotificationPreferences: { method: 'GET', url: '/partners/me/notifications' },
   setNotificationPreferences: { method: 'PUT', url: '/partners/me/notifications' },
   setPayoutPreference: { method: 'PUT', url: '/partners/me/payout-preference' },
+  listPaymentRequests: { method: 'GET', url: '/payment-requests' },
+  createPaymentRequest: { method: 'POST', url: '/payment-requests' },
+  getPaymentRequest: { method: 'GET', url: '/payment-requests/{paymentRequestId}' },
+  cancelPaymentRequest: { method: 'POST', url: '/payment-requests/{paymentRequestId}/cancel' },
+  payPaymentRequestCheckout: { method: 'POST', url: '/payment-requests/{paymentRequestId}/checkout' },
+  payPaymentRequestIntent: { method: 'POST', url: '/payment-requests/{paymentRequestId}/intent' },
   createCheckoutSession: { method: 'POST', url: '/payments/checkout-sessions' },
   createPaymentIntent: { method: 'POST', url: '/payments/intents' },
   listPayouts: { method: 'GET', url: '/payouts' },

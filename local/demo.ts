@@ -1,4 +1,6 @@
+import http from 'node:http';
 import Stripe from 'stripe';
+import { SIGNATURE_HEADER, verifySignature } from '#core/event-signature';
 import type { payoutRunView } from '#core/payout-views';
 import { cognitoClient, type LocalUser, type LocalUserPool, signIn } from './cognito.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
@@ -12,7 +14,8 @@ import { EmulatorControlClient } from './stripe-emulator/index.ts';
  * records a commission that is past its holding period, the monthly run pays it by Transfer, the partner sees
  * earnings and payouts, then a refund and a transfer reversal are handled, and finally a deposit paid with Stripe's
  * dispute test card loses its dispute (the partner's share is taken back) and the operator keeps the reversed payout's
- * money for good. Uses the stack of a running `npm start`
+ * money for good. Along the way the platform's webhook endpoint receives signed events (orders paid, the payout) and
+ * the partner gets the payout email. Uses the stack of a running `npm start`
  * (`.local/stack.json`), or starts one in-process on free ports and stops it at the end. Exits 1 naming the step
  * that misbehaved.
  */
@@ -64,6 +67,8 @@ interface Target {
   userPool: LocalUserPool;
   /** Known for a stack started here; for `npm start`, read from the first hosted link the API hands out. */
   stripeUrl: string | undefined;
+  /** The capturing SMTP server's read API (partner emails). */
+  mailUrl: string | undefined;
   description: string;
   stop: (() => Promise<void>) | undefined;
 }
@@ -86,6 +91,7 @@ async function runningStack(): Promise<Target | undefined> {
     cognitoEndpoint: file.cognitoEndpoint,
     userPool: file.userPool,
     stripeUrl: undefined,
+    mailUrl: file.mailUrl,
     description: `the running \`npm start\` (pid ${file.pid})`,
     stop: undefined,
   };
@@ -112,6 +118,7 @@ async function ownLocalStack(): Promise<Target> {
     cognitoEndpoint: info.cognitoEndpoint,
     userPool: info.userPool,
     stripeUrl: info.stripeUrl,
+    mailUrl: info.mailUrl,
     description: `started in-process in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (stopped at the end)`,
     stop: async () => {
       ownStack = undefined;
@@ -343,6 +350,46 @@ async function walkHostedOnboarding(linkUrl: string): Promise<{ returned: Respon
 // ---------------------------------------------------------------------------------------------------------------
 // The journey
 
+interface Delivery {
+  raw: string;
+  signature: string | undefined;
+  event: { id: string; type: string; data: Record<string, unknown> };
+}
+
+interface PlatformReceiver {
+  url: string;
+  secret: string;
+  received: Delivery[];
+  close(): Promise<void>;
+}
+
+let platform: PlatformReceiver | undefined;
+let endpointId: string | undefined;
+let adminTokenForCleanup: string | undefined;
+
+/** A platform's webhook receiver on loopback: records every delivery with its raw body and signature header. */
+async function startPlatformReceiver(): Promise<PlatformReceiver> {
+  const received: Delivery[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const signature = request.headers[SIGNATURE_HEADER.toLowerCase()];
+      received.push({ raw, signature: typeof signature === 'string' ? signature : undefined, event: JSON.parse(raw) });
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/connect-payouts-events`,
+    secret: '',
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function journey(target: Target): Promise<void> {
   apiUrl = target.apiUrl;
   const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -424,6 +471,17 @@ async function journey(target: Target): Promise<void> {
     const ops = await user(`demo-ops-${suffix}@example.com`, true);
     const adminToken = ops.idToken;
     show('admin', `${ops.email} (admin group)`);
+    // The platform's own receiver of our domain events (what a platform runs), subscribed before anything is sold.
+    platform = await startPlatformReceiver();
+    const endpoint = await api<{ id: string; secret: string }>('POST', '/admin/webhook-endpoints', {
+      token: adminToken,
+      body: { url: platform.url, eventTypes: ['order.paid', 'payment.paid', 'payout.paid'] },
+      expect: 201,
+    });
+    platform.secret = endpoint.body.secret;
+    endpointId = endpoint.body.id;
+    adminTokenForCleanup = adminToken;
+    show('platform webhook', `${endpoint.body.id} → ${platform.url} (order.paid, payment.paid, payout.paid)`);
     await api('PUT', `/admin/partners/${partnerId}/fee-policy`, {
       token: adminToken,
       body: { bps: FEE_BPS },
@@ -452,7 +510,6 @@ async function journey(target: Target): Promise<void> {
             items: [{ listingId, quantity: TICKETS_PER_ORDER }],
             successUrl,
             cancelUrl: `${apiUrl}/demo/cart`,
-            customerEmail: email,
           },
         },
       );
@@ -659,7 +716,51 @@ async function journey(target: Target): Promise<void> {
     show('in group', `${transfers.length} transfer${transfers.length === 1 ? '' : 's'} in ${runId}`);
 
     // -----------------------------------------------------------------------------------------------------------
-    step(6, "The partner's earnings and payouts");
+    step(6, 'The platform and the partner hear of it: signed events and the payout email');
+    const receiver = platform;
+    check(receiver, 'the platform receiver is not running');
+    const paidEvent = await eventually(
+      `payout.paid for ${payout.id} at the platform's endpoint`,
+      async () => receiver.received.find((r) => r.event.type === 'payout.paid' && r.event.data.payoutId === payout.id),
+      (found) => found !== undefined,
+      20_000,
+    );
+    check(paidEvent, `the platform never received payout.paid for ${payout.id}`);
+    for (const delivery of receiver.received) {
+      const verdict = verifySignature(delivery.signature, delivery.raw, receiver.secret, new Date());
+      check(verdict === 'valid', `a delivery of ${delivery.event.type} did not verify: ${verdict}`);
+    }
+    const count = (type: string) => receiver.received.filter((r) => r.event.type === type).length;
+    show(
+      'platform received',
+      `order.paid ×${count('order.paid')}, payment.paid ×${count('payment.paid')}, payout.paid ×${count('payout.paid')}`,
+    );
+    show('signatures', `all ${receiver.received.length} verified with the endpoint's secret (t=…,v1=HMAC-SHA256)`);
+    show(
+      'payout.paid',
+      `${paidEvent.event.id}: ${money(Number(paidEvent.event.data.amount))}, transfer ${String(paidEvent.event.data.transferId)}`,
+    );
+    if (target.mailUrl) {
+      const mailUrl = target.mailUrl;
+      const mail = await eventually(
+        `the payout email to ${partnerUser.email}`,
+        async () =>
+          (await (await fetch(`${mailUrl}/messages?to=${encodeURIComponent(partnerUser.email)}`)).json()) as {
+            subject: string;
+            text: string;
+          }[],
+        (messages) => messages.some((m) => m.subject.includes(money(COMMISSION))),
+        20_000,
+      );
+      const payoutMail = mail.find((m) => m.subject.includes(money(COMMISSION)));
+      check(payoutMail, `no payout email to ${partnerUser.email}`);
+      show('partner email', `"${payoutMail.subject}" → ${partnerUser.email} (captured by the local SMTP server)`);
+    } else {
+      show('partner email', 'not shown: this stack does not say where its mail goes');
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    step(7, "The partner's earnings and payouts");
     const history = await api<EarningsBody>('GET', '/earnings', { token, expect: 200 });
     console.log('   GET /earnings');
     printEntries(history.body.entries);
@@ -684,7 +785,7 @@ async function journey(target: Target): Promise<void> {
     printPayouts(payouts.body.payouts);
 
     // -----------------------------------------------------------------------------------------------------------
-    step(7, 'A refund and a reversal');
+    step(8, 'A refund and a reversal');
     const refund: Stripe.Refund = await stripe.refunds.create({
       payment_intent: paymentIntentId,
       reverse_transfer: true,
@@ -760,16 +861,15 @@ async function journey(target: Target): Promise<void> {
     show('balance back', `${money(next.amount)} held for ${partnerId}: the dry run of run_${nextPeriod} would pay it`);
 
     // -----------------------------------------------------------------------------------------------------------
-    step(8, 'A lost dispute and a reversal kept for good');
-    const disputed = await api<IntentBody>('POST', '/payments/intents', {
+    step(9, 'A lost dispute and a reversal kept for good');
+    const disputedRequest = await api<{ id: string }>('POST', '/payment-requests', {
+      token,
+      body: { amount: DEPOSIT, currency: CURRENCY, kind: 'deposit', description: 'Disputed deposit' },
+      expect: 201,
+    });
+    const disputed = await api<IntentBody>('POST', `/payment-requests/${disputedRequest.body.id}/intent`, {
       token: buyer.idToken,
-      body: {
-        payeeId: partnerId,
-        amount: DEPOSIT,
-        currency: CURRENCY,
-        kind: 'deposit',
-        description: 'Disputed deposit',
-      },
+      body: {},
       expect: 201,
     });
     const disputedIntentId = disputed.body.clientSecret.split('_secret_')[0] ?? '';
@@ -816,6 +916,13 @@ async function journey(target: Target): Promise<void> {
     check(again === undefined, `after reversal-final nothing should be paid again, plans ${JSON.stringify(again)}`);
     show('balance', `nothing for ${partnerId} in the dry run of run_${nextPeriod}`);
   } finally {
+    if (endpointId && adminTokenForCleanup) {
+      await api('DELETE', `/admin/webhook-endpoints/${endpointId}`, { token: adminTokenForCleanup }).catch(
+        () => undefined,
+      );
+    }
+    await platform?.close();
+    platform = undefined;
     cognito.destroy();
   }
 }

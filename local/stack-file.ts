@@ -9,6 +9,8 @@ export interface StackFile {
   apiUrl: string;
   cognitoEndpoint: string;
   userPool: LocalUserPool;
+  /** The capturing SMTP server's read API (`GET {mailUrl}/messages`). */
+  mailUrl?: string;
   pid: number;
 }
 

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     cognitoEndpoint: info.cognitoEndpoint,
     userPool: info.userPool,
     apiUrl: info.apiUrl,
+    mailUrl: info.mailUrl,
     pid: process.pid,
   });
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
@@ -42,7 +43,8 @@ connect-payouts local stack is up (${seconds} s)
   DynamoDB Local              ${info.dynamoEndpoint}   table ${info.tableName}${dataDir ? ` (data in ${dataDir})` : ' (in memory)'}
   cognito-local               ${info.cognitoEndpoint}   pool ${info.userPool.userPoolId}, client ${info.userPool.clientId}
   Stripe emulator             ${info.stripeUrl}   key ${info.stripeApiKey}, control API ${info.stripeUrl}/_emulator
-  SQS (fauxqs)                ${info.sqsEndpoint}   payout queue + DLQ, worker polling it;
+  SQS (fauxqs)                ${info.sqsEndpoint}   payout queue + DLQ, worker polling it
+  Mail (SMTP capture)         ${info.smtpUrl}   read what was sent: curl ${info.mailUrl}/messages;
                               Stripe events queue + DLQ (EventBridge channel), consumer polling it
   Stripe events via           ${process.env.STRIPE_EVENTS === 'eventbridge' ? 'EventBridge envelope -> Stripe events queue' : 'webhooks'} (STRIPE_EVENTS=webhooks|eventbridge)
   Connect.js stand-in         ${info.stripeUrl}/connect-js/v1.0/connect.js (publishable key ${info.stripePublishableKey})

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { DomainError } from '#core/errors';
+import type { HandlerAuth, HandlerContract, HandlerOptions } from './contract.ts';
 import { mapError } from './error-mapper.ts';
 import { type Identity, identityFromEvent, requireAdmin } from './identity.ts';
 import { logger, metrics } from './observability.ts';
@@ -11,61 +12,23 @@ import { logger, metrics } from './observability.ts';
 /** Largest JSON body we accept. API Gateway allows 10 MB; nothing here needs more than a few KB. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export type HandlerAuth = 'public' | 'webhook' | 'partner' | 'admin';
-
 /** A route that takes no body: any JSON body other than `{}` is refused, so typos don't pass silently. */
 export const NoBody = z.strictObject({});
 /** A route that takes no query string parameters. */
 export const NoQuery = z.strictObject({});
 
+export {
+  contractOf,
+  type HandlerAuth,
+  type HandlerContract,
+  type HandlerOptions,
+  isJsonResponse,
+  type ResponseSpec,
+  type ResponseSpecs,
+  responseAlternatives,
+} from './contract.ts';
+
 type AnySchema = z.ZodType;
-
-/**
- * What a route answers, by status: a zod schema for a JSON body, a non-JSON content type (CSV, HTML), a redirect,
- * or no body at all (204). A status answered in several content types (JSON or CSV) lists each. Error statuses are
- * usually not listed: every route may answer the error envelope with the statuses of the error table, and the
- * contract documents them once; a route that answers an error status otherwise (an HTML page) lists it.
- */
-export type ResponseSpec =
-  | AnySchema
-  | { readonly contentType: string; readonly description: string }
-  | { readonly redirect: true; readonly description: string }
-  | { readonly empty: true; readonly description: string };
-
-export type ResponseSpecs = Readonly<Partial<Record<number, ResponseSpec | readonly ResponseSpec[]>>>;
-
-export interface HandlerOptions<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema> {
-  auth: A;
-  body?: B;
-  query?: Q;
-  path?: P;
-  /** One line for the API reference. */
-  summary?: string;
-  /** The documented answers (the OpenAPI contract is generated from them, and the local stack enforces them). */
-  responses?: ResponseSpecs;
-}
-
-/** The part of a handler's options the API contract is generated from (attached to the exported handler). */
-export interface HandlerContract {
-  readonly auth: HandlerAuth;
-  readonly body: AnySchema | undefined;
-  readonly query: AnySchema | undefined;
-  readonly path: AnySchema | undefined;
-  readonly summary: string | undefined;
-  readonly responses: ResponseSpecs;
-}
-
-export const isJsonResponse = (spec: ResponseSpec): spec is AnySchema => spec instanceof z.ZodType;
-
-/** The alternatives documented for a status (one, or several content types). */
-export const responseAlternatives = (spec: ResponseSpec | readonly ResponseSpec[] | undefined): ResponseSpec[] =>
-  spec === undefined ? [] : Array.isArray(spec) ? [...spec] : [spec as ResponseSpec];
-
-/** The contract of an imported handler module's `handler`, if it was built with `httpHandler`. */
-export function contractOf(handler: unknown): HandlerContract | undefined {
-  if (typeof handler !== 'function') return undefined;
-  return (handler as { contract?: HandlerContract }).contract;
-}
 
 export interface HandlerInput<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema> {
   identity: A extends 'partner' | 'admin' ? Identity : undefined;

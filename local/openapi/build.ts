@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { STATUS_BY_KIND } from '#middleware/error-mapper';
 import {
   contractOf,
   type HandlerContract,
   isJsonResponse,
   type ResponseSpec,
   responseAlternatives,
-} from '#middleware/http-handler';
+} from '#middleware/contract';
+import { STATUS_BY_KIND } from '#middleware/error-mapper';
 import type { RouteDefinition } from '#routes';
 import type { Examples } from './examples.ts';
 

@@ -1,11 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import {
-  type HandlerContract,
-  isJsonResponse,
-  type ResponseSpec,
-  responseAlternatives,
-} from '#middleware/http-handler';
+import { type HandlerContract, isJsonResponse, type ResponseSpec, responseAlternatives } from '#middleware/contract';
 
 /**
  * Response enforcement for the local stack's tests: every answer must be one the route's contract documents —

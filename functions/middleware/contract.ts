@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/**
+ * A handler's contract: what it takes and what it answers, attached by `httpHandler` to the exported handler. The
+ * OpenAPI generator and the local gateway's enforcement read it; this module has no runtime dependency beyond zod
+ * (importing it starts no logger or SDK client).
+ */
+export type HandlerAuth = 'public' | 'webhook' | 'partner' | 'admin';
+
+type AnySchema = z.ZodType;
+
+/**
+ * What a route answers, by status: a zod schema for a JSON body, a non-JSON content type (CSV, HTML), a redirect,
+ * or no body at all (204). A status answered in several content types (JSON or CSV) lists each. Error statuses are
+ * usually not listed: every route may answer the error envelope with the statuses of the error table, and the
+ * contract documents them once; a route that answers an error status otherwise (an HTML page) lists it.
+ */
+export type ResponseSpec =
+  | AnySchema
+  | { readonly contentType: string; readonly description: string }
+  | { readonly redirect: true; readonly description: string }
+  | { readonly empty: true; readonly description: string };
+
+export type ResponseSpecs = Readonly<Partial<Record<number, ResponseSpec | readonly ResponseSpec[]>>>;
+
+export interface HandlerOptions<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema> {
+  auth: A;
+  body?: B;
+  query?: Q;
+  path?: P;
+  /** One line for the API reference. */
+  summary?: string;
+  /** The documented answers (the OpenAPI contract is generated from them, and the local stack enforces them). */
+  responses?: ResponseSpecs;
+}
+
+/** The part of a handler's options the API contract is generated from (attached to the exported handler). */
+export interface HandlerContract {
+  readonly auth: HandlerAuth;
+  readonly body: AnySchema | undefined;
+  readonly query: AnySchema | undefined;
+  readonly path: AnySchema | undefined;
+  readonly summary: string | undefined;
+  readonly responses: ResponseSpecs;
+}
+
+export const isJsonResponse = (spec: ResponseSpec): spec is AnySchema => spec instanceof z.ZodType;
+
+/** The alternatives documented for a status (one, or several content types). */
+export const responseAlternatives = (spec: ResponseSpec | readonly ResponseSpec[] | undefined): ResponseSpec[] =>
+  spec === undefined ? [] : Array.isArray(spec) ? [...spec] : [spec as ResponseSpec];
+
+/** The contract of an imported handler module's `handler`, if it was built with `httpHandler`. */
+export function contractOf(handler: unknown): HandlerContract | undefined {
+  if (typeof handler !== 'function') return undefined;
+  return (handler as { contract?: HandlerContract }).contract;
+}
