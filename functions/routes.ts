@@ -251,7 +251,8 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/refresh',
       handler: 'functions/api/connect-refresh.ts',
       auth: 'public',
-      access: { table: 'read', secrets: ['stripeApiKey', 'stateSigningKey'] },
+      // readwrite: every Stripe request reserves its start time in the rate budgets kept in the table.
+      access: { table, secrets: ['stripeApiKey', 'stateSigningKey'] },
     },
     {
       name: 'connect-return',

@@ -554,9 +554,7 @@ export class PayoutsStack extends Stack {
       PAYOUT_DEFAULT_MINIMUM: String(config.payoutDefaultMinimum),
       PAYOUT_REQUIRE_APPROVAL: String(config.payoutRequireApproval),
       PAYOUT_PLANNING_PAGE_SIZE: String(config.payoutPlanningPageSize),
-      ...(config.stripeRequestsPerSecond === undefined
-        ? {}
-        : { STRIPE_REQUESTS_PER_SECOND: String(config.stripeRequestsPerSecond) }),
+      ...(config.stripeRateLimits === undefined ? {} : { STRIPE_RATE_LIMITS: JSON.stringify(config.stripeRateLimits) }),
       SECRETS_PROVIDER: 'secretsmanager',
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

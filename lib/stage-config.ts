@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StripeRateLimitsSchema } from '#config';
 import { isCurrency } from '#core/money';
 
 /**
@@ -115,8 +116,23 @@ export const StageConfigSchema = z
     payoutDefaultMinimum: z.coerce.number().int().min(1),
     /** Runs wait as awaiting_approval until an admin approves them. */
     payoutRequireApproval: bool,
-    /** Stripe requests per second shared by every payout worker; unset = 95 % of Stripe's limit for the key's mode. */
-    stripeRequestsPerSecond: z.coerce.number().positive().max(10_000).optional(),
+    /**
+     * Stripe's rate limits for the account once Stripe raised them: `{ global?, endpoints?, interactiveShare? }`
+     * (a JSON object in cdk.json, or a JSON string with `-c`). Unset = Stripe's documented defaults.
+     */
+    stripeRateLimits: z
+      .unknown()
+      .transform((value, ctx) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected JSON, e.g. {"endpoints":{"POST /v1/transfers":100}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(StripeRateLimitsSchema)
+      .optional(),
     /** Partners planned per planner message; each page is one short invocation. */
     payoutPlanningPageSize: z.coerce.number().int().min(1).max(1_000),
     /** Keep data (table, user pool, secrets, logs) when the stack is deleted, and turn on deletion protection. */
@@ -182,11 +198,22 @@ export interface ContextSource {
   tryGetContext(key: string): unknown;
 }
 
+/** The former single budget key: refused with a pointer to its replacement rather than silently ignored. */
+const LEGACY_RATE_KEY = 'stripeRequestsPerSecond';
+
 /** Reads `stage` and every key of the schema from context, applies stage defaults, and validates. */
 export function loadStageConfig(context: ContextSource): StageConfig {
   const stage = z.enum(STAGES).safeParse(context.tryGetContext('stage') ?? 'dev');
   if (!stage.success) {
     throw new Error(`Invalid context "stage": expected one of ${STAGES.join(', ')}`);
+  }
+  if (
+    context.tryGetContext(LEGACY_RATE_KEY) !== undefined ||
+    legacyInStages(context.tryGetContext('stages'), stage.data)
+  ) {
+    throw new Error(
+      `Invalid stage configuration for "${stage.data}": ${LEGACY_RATE_KEY} was replaced by stripeRateLimits, which declares Stripe's limits (not a budget): e.g. {"global":100,"endpoints":{"POST /v1/transfers":100}} — see docs/configuration.md`,
+    );
   }
   const perStage = readStagesBlock(context.tryGetContext('stages'))[stage.data] ?? {};
   const input: Record<string, unknown> = { ...STAGE_DEFAULTS[stage.data], ...perStage, stage: stage.data };
@@ -195,7 +222,7 @@ export function loadStageConfig(context: ContextSource): StageConfig {
     if (value !== undefined) input[key] = value;
   }
   // `-c alarmEmail=` is the way to unset an optional value from the command line.
-  for (const key of ['alarmEmail', 'apiBaseUrl', 'stripeRequestsPerSecond']) {
+  for (const key of ['alarmEmail', 'apiBaseUrl', 'stripeRateLimits']) {
     if (input[key] === '') delete input[key];
   }
   const result = StageConfigSchema.safeParse(input);
@@ -204,6 +231,11 @@ export function loadStageConfig(context: ContextSource): StageConfig {
     throw new Error(`Invalid stage configuration for "${stage.data}": ${problems.join('; ')}`);
   }
   return result.data;
+}
+
+function legacyInStages(value: unknown, stage: StageName): boolean {
+  const block = (value as Record<string, Record<string, unknown> | undefined> | undefined)?.[stage];
+  return typeof block === 'object' && block !== null && LEGACY_RATE_KEY in block;
 }
 
 function readStagesBlock(value: unknown): Partial<Record<StageName, Record<string, unknown>>> {
