@@ -23,4 +23,10 @@ describe('route table', () => {
       expect(route.method).toBe('POST');
     }
   });
+
+  it('lets every function that calls Stripe write the table, where the Stripe rate budgets are kept', () => {
+    const callers = [...ROUTES, ...JOBS].filter((entry) => entry.access.secrets?.includes('stripeApiKey'));
+    expect(callers.length).toBeGreaterThan(0);
+    for (const entry of callers) expect(entry.access.table, entry.name).toBe('readwrite');
+  });
 });
