@@ -12,7 +12,8 @@ import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoL
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
 import { LocalStackError, resolvePort } from './processes.ts';
 import { type EventSource, type LocalQueues, startEventSource, startLocalQueues } from './sqs.ts';
-import { type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
+import type { DeclaredStripeLimits } from '#core/stripe-limits';
+import { type RateLimitUpdate, type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
 
 export const LOCAL_TABLE_NAME = 'connect-payouts-local';
 
@@ -28,6 +29,12 @@ export interface LocalStackOptions {
   /** The platform balance the emulator starts with, per currency, in minor units. */
   stripeInitialBalance?: Array<{ currency: string; amount: number }>;
   stripeRateLimitPerSecond?: number;
+  /** The emulator's limits on top of Stripe's defaults (raised limits), e.g. `{ endpoints: { 'POST /v1/transfers': 100 } }`. */
+  stripeRateLimits?: RateLimitUpdate;
+  /** The limits the functions budget for (`STRIPE_RATE_LIMITS`); unset = Stripe's documented defaults. */
+  functionStripeRateLimits?: DeclaredStripeLimits;
+  /** The key the functions use (default `sk_test_local_connect_payouts`); an `sk_live_…` one gets live-mode limits. */
+  stripeApiKey?: string;
   /** How many requests the emulator's request log keeps (default 10,000). */
   stripeRequestLogCapacity?: number;
   logRequests?: boolean;
@@ -156,12 +163,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const apiUrl = `http://localhost:${apiPort}`;
     const platformWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
     const connectWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
-    const stripeApiKey = 'sk_test_local_connect_payouts';
+    const stripeApiKey = options.stripeApiKey ?? 'sk_test_local_connect_payouts';
     const stripe = await startStripeEmulator({
       port: stripePort,
       host: '127.0.0.1',
       quiet: true,
       ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
+      ...(options.stripeRateLimits ? { rateLimits: options.stripeRateLimits } : {}),
       ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
       ...(options.stripeRequestLogCapacity ? { requestLogCapacity: options.stripeRequestLogCapacity } : {}),
       webhooks: {
@@ -204,6 +212,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       payoutDlqUrl: queues.payoutDlqUrl,
     };
     Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
+    if (options.functionStripeRateLimits)
+      process.env.STRIPE_RATE_LIMITS = JSON.stringify(options.functionStripeRateLimits);
+    else delete process.env.STRIPE_RATE_LIMITS;
 
     const api = await startApiGateway({
       port: apiPort,

@@ -35,6 +35,8 @@ export interface DeclaredStripeLimits {
   global?: number;
   /** Raised limits per endpoint, e.g. `{ 'POST /v1/transfers': 100 }`; every other endpoint is 25/s. */
   endpoints?: Record<string, number>;
+  /** Every endpoint not in `endpoints` (Stripe's default 25/s unless raised account-wide). */
+  endpointDefault?: number;
   /** Share of the global budget reserved for interactive requests (0..0.5). */
   interactiveShare?: number;
 }
@@ -59,7 +61,8 @@ export function planStripeBudgets(mode: KeyMode, declared: DeclaredStripeLimits 
   const global = declared.global ?? STRIPE_DOCUMENTED_LIMITS.global[mode];
   const share = declared.interactiveShare ?? DEFAULT_INTERACTIVE_SHARE;
   if (!(share > 0 && share <= 0.5)) throw new RangeError('interactiveShare must be in (0, 0.5]');
-  const endpointLimit = (name: string) => declared.endpoints?.[name] ?? STRIPE_DOCUMENTED_LIMITS.endpoint;
+  const endpointLimit = (name: string) =>
+    declared.endpoints?.[name] ?? declared.endpointDefault ?? STRIPE_DOCUMENTED_LIMITS.endpoint;
   const globalBudget = global * BUDGET_SHARE;
   return {
     mode,

@@ -3,7 +3,7 @@ import { config } from '#config';
 import { keyMode } from '#core/stripe-limits';
 import { readSecret } from '../secrets.ts';
 import { STRIPE_API_VERSION } from './api-version.ts';
-import { pacedHttpClient, stripeRateBudgets } from './rate-budgets.ts';
+import { pacedHttpClient } from './rate-budgets.ts';
 
 let current: { apiKey: string; client: Stripe } | undefined;
 
@@ -30,7 +30,7 @@ export async function stripe(): Promise<Stripe> {
       apiKey,
       client: new Stripe(apiKey, {
         apiVersion: STRIPE_API_VERSION,
-        httpClient: pacedHttpClient(stripeRateBudgets(keyMode(apiKey))),
+        httpClient: pacedHttpClient(keyMode(apiKey)),
         maxNetworkRetries: 2,
         timeout: 20_000,
         appInfo: { name: 'connect-payouts', url: 'https://github.com/connect-payouts/connect-payouts' },

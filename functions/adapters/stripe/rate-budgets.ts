@@ -37,12 +37,12 @@ export function resetStripeRateBudgetsForTests(): void {
  * The SDK's own Node HTTP client with every request — first attempts and the SDK's retries alike — taking its start
  * time from the budgets just before it leaves. The SDK's timeout covers the request itself, not the wait.
  */
-export function pacedHttpClient(budgets: StripeRateBudgets): NonNullable<Stripe.StripeConfig['httpClient']> {
+export function pacedHttpClient(mode: KeyMode): NonNullable<Stripe.StripeConfig['httpClient']> {
   const inner = Stripe.createNodeHttpClient();
   return {
     getClientName: () => inner.getClientName(),
     async makeRequest(host, port, path, method, headers, requestData, protocol, timeout) {
-      await budgets.acquire({ endpoint: stripeEndpoint(method, path), lane: currentStripeLane() });
+      await stripeRateBudgets(mode).acquire({ endpoint: stripeEndpoint(method, path), lane: currentStripeLane() });
       return inner.makeRequest(host, port, path, method, headers, requestData, protocol, timeout);
     },
   };
