@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
+import type { DeclaredStripeLimits } from '#core/stripe-limits';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
 import { JOBS, PAYOUT_BATCH_SIZE, ROUTES } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
@@ -12,7 +13,6 @@ import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoL
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
 import { LocalStackError, resolvePort } from './processes.ts';
 import { type EventSource, type LocalQueues, startEventSource, startLocalQueues } from './sqs.ts';
-import type { DeclaredStripeLimits } from '#core/stripe-limits';
 import { type RateLimitUpdate, type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
 
 export const LOCAL_TABLE_NAME = 'connect-payouts-local';
