@@ -88,15 +88,16 @@ describe('Stripe rate limits as documented: a payout run under a webhook storm',
     const started = await startRun(period);
     expect(started.status, JSON.stringify(started.body)).toBeLessThan(300);
 
-    // A webhook storm while the run sends: 20 account.updated deliveries a second, each re-reading the account
-    // from Stripe in the background lane, for the first 4 seconds of the run.
+    // A webhook storm while the run sends: 8 account.updated deliveries a second (test mode's limits are a quarter
+    // of live mode's: this is 32/s against a live account), each re-reading the account from Stripe in the
+    // background lane, for the first 5 seconds of the run.
     const storm: Array<Promise<{ ms: number; value: { status: number } }>> = [];
-    for (let i = 0; i < 80; i++) {
+    for (let i = 0; i < 40; i++) {
       storm.push(timed(() => postAccountUpdated(accounts[i % accounts.length] as Stripe.Account)));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 125));
       // Meanwhile, partners open their Express Dashboard (an API route calling Stripe: the interactive lane), and a
       // background Stripe call made at the same moment serves as the positive control.
-      if (i % 20 === 10) {
+      if (i % 10 === 5) {
         const partner = partners[i % partners.length];
         const [interactive, background] = await Promise.all([
           timed(() => api('POST', '/connect/dashboard-link', { token: partner?.idToken ?? '' })),
@@ -128,7 +129,7 @@ describe('Stripe rate limits as documented: a payout run under a webhook storm',
     expect(stormed.every((s) => s.value.status === 200)).toBe(true);
     const log = await emulator().requestLog({});
     const reached = (entry: RequestLogEntry) => entry.endpoint !== null;
-    expect(log.filter((e) => e.endpoint === 'GET /v1/accounts/:id').length).toBeGreaterThanOrEqual(80);
+    expect(log.filter((e) => e.endpoint === 'GET /v1/accounts/:id').length).toBeGreaterThanOrEqual(40);
     expect(log.filter((e) => e.endpoint === 'POST /v1/transfers').length).toBeGreaterThanOrEqual(PARTNERS);
     // ... and no second, wherever it starts, held more than Stripe's 25 (every request counted, even refused ones),
     // no endpoint more than its 25, and Stripe never had to refuse one.

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { config } from '#config';
-import { createStripeRateBudgets, type StripeRateBudgets } from '#core/rate-budget';
+import { createStripeRateBudgets, type StripeRateBudgets, type StripeRequestSlot } from '#core/rate-budget';
 import { type DeclaredStripeLimits, type KeyMode, planStripeBudgets, stripeEndpoint } from '#core/stripe-limits';
 import { PAYOUT_BATCH_SIZE } from '#routes';
 import { dynamoRateBudgetStore } from '../dynamodb/rate-budget-store.ts';
@@ -33,6 +33,14 @@ export function resetStripeRateBudgetsForTests(): void {
   budgetsByMode.clear();
 }
 
+export type StripeWaitObserver = (slot: StripeRequestSlot, waitedMs: number) => void;
+let observer: StripeWaitObserver | undefined;
+
+/** Benchmarks and tests see how long each request waited for its start time (one observer; undefined removes it). */
+export function observeStripeWaits(next: StripeWaitObserver | undefined): void {
+  observer = next;
+}
+
 /**
  * The SDK's own Node HTTP client with every request — first attempts and the SDK's retries alike — taking its start
  * time from the budgets just before it leaves. The SDK's timeout covers the request itself, not the wait.
@@ -42,7 +50,9 @@ export function pacedHttpClient(mode: KeyMode): NonNullable<Stripe.StripeConfig[
   return {
     getClientName: () => inner.getClientName(),
     async makeRequest(host, port, path, method, headers, requestData, protocol, timeout) {
-      await stripeRateBudgets(mode).acquire({ endpoint: stripeEndpoint(method, path), lane: currentStripeLane() });
+      const slot: StripeRequestSlot = { endpoint: stripeEndpoint(method, path), lane: currentStripeLane() };
+      const waited = await stripeRateBudgets(mode).acquire(slot);
+      observer?.(slot, waited);
       return inner.makeRequest(host, port, path, method, headers, requestData, protocol, timeout);
     },
   };
