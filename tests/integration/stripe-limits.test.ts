@@ -1,18 +1,32 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRIPE_API_VERSION } from '#adapters/stripe/api-version';
+import { stripe } from '#adapters/stripe/client';
 import { observeStripeWaits, resetStripeRateBudgetsForTests } from '#adapters/stripe/rate-budgets';
 import { resetConfigForTests } from '#config';
+import {
+  finishRunsIfDone,
+  type PayoutDeps,
+  planPage,
+  prefetchPayouts,
+  sendPayout,
+  startRun as startRunCore,
+} from '#core/payouts';
 import { busiestSecond, type RequestLogEntry, signPayload } from '#local/stripe-emulator/index';
+import { lambdaContext, proxyEvent } from '#tests/events';
 import { TEST_SUITE_STRIPE_LIMITS } from '#tests/global-setup';
-import { api, stackInfo } from '#tests/local';
+import { stackInfo } from '#tests/local';
 import { activePayee, emulator, stripeSdk } from '#tests/payments';
-import { balanceOf, freshPeriod, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
+import { balanceOf, freshPeriod, inProcessDeps, recordHeld, transfersOf } from '#tests/payouts';
+import { handler as dashboardLink } from '../../functions/api/create-dashboard-link.ts';
+import { handler as connectWebhook } from '../../functions/webhooks/connect.ts';
 
 /**
- * The shared stack declares raised limits (global-setup); these scenarios put the emulator and the functions back
- * on Stripe's documented defaults for the stack's test key — 25 requests/s globally, 25/s per endpoint — and the
- * functions' budgets on 95 % of them, then restore the suite's limits.
+ * The shared stack declares raised limits (global-setup). This scenario puts the emulator back on Stripe's documented
+ * defaults for the stack's test key — 25 requests/s globally, 25/s per endpoint — and runs everything that calls
+ * Stripe in this test's own process (the payout workers, the Connect webhook handler, an API route), whose budgets it
+ * sets to Stripe's defaults (95 % of them). The shared API's handlers live in another process, with their own
+ * (raised) configuration, so the scenario does not go through them.
  */
 async function useStripeDefaults(): Promise<void> {
   await emulator().setRateLimit({ global: { live: 100, test: 25 }, endpointDefault: 25 });
@@ -30,7 +44,7 @@ async function useSuiteLimits(): Promise<void> {
 
 /** A Connect `account.updated` delivery under a new event id, signed with the Connect endpoint's secret. */
 let stormSequence = 0;
-function postAccountUpdated(account: Stripe.Account) {
+async function deliverAccountUpdated(account: Stripe.Account): Promise<number> {
   stormSequence += 1;
   const payload = JSON.stringify({
     id: `evt_storm_${Date.now()}_${stormSequence}`,
@@ -44,13 +58,51 @@ function postAccountUpdated(account: Stripe.Account) {
     request: { id: null, idempotency_key: null },
     data: { object: account },
   });
-  return api('POST', '/webhooks/stripe/connect', {
-    rawBody: payload,
-    headers: {
-      'content-type': 'application/json',
-      'stripe-signature': signPayload(payload, stackInfo().connectWebhookSecret, Math.floor(Date.now() / 1000)),
-    },
-  });
+  const result = await connectWebhook(
+    proxyEvent({
+      httpMethod: 'POST',
+      path: '/webhooks/stripe/connect',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signPayload(payload, stackInfo().connectWebhookSecret, Math.floor(Date.now() / 1000)),
+      },
+      body: payload,
+    }),
+    lambdaContext(),
+  );
+  return result.statusCode;
+}
+
+/** `POST /connect/dashboard-link` for a partner, through its handler (an interactive API route). */
+async function openDashboard(partner: { sub: string; email: string }): Promise<number> {
+  const result = await dashboardLink(
+    proxyEvent({
+      httpMethod: 'POST',
+      path: '/connect/dashboard-link',
+      claims: { sub: partner.sub, email: partner.email, token_use: 'id' },
+    }),
+    lambdaContext(),
+  );
+  return result.statusCode;
+}
+
+/** Sends the planned payouts as the queue workers do: batches of 10, four batches at a time. */
+async function sendLikeWorkers(deps: PayoutDeps, runId: string, refs: Array<{ partnerId: string; payoutId: string }>) {
+  const batches: Array<typeof refs> = [];
+  for (let i = 0; i < refs.length; i += 10) batches.push(refs.slice(i, i + 10));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++] ?? [];
+        const known = await prefetchPayouts(deps, batch);
+        await Promise.all(
+          batch.map((ref) => sendPayout(deps, ref, { checkRunFinished: false, known: known.get(ref.payoutId) })),
+        );
+        await finishRunsIfDone(deps, [runId]);
+      }
+    }),
+  );
 }
 
 const timed = async <T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> => {
@@ -81,47 +133,53 @@ describe('Stripe rate limits as documented: a payout run under a webhook storm',
   }, 180_000);
 
   afterAll(async () => {
+    observeStripeWaits(undefined);
     await useSuiteLimits();
   });
 
-  it('never exceeds the global limit in any second, gets no 429, pays everyone once, and interactive routes answer without waiting behind the run', async () => {
+  it('never exceeds the global or an endpoint limit in any second, gets no 429, pays everyone once, and interactive requests do not wait behind the run', async () => {
     // When each of our requests left for Stripe, as the paced client released it.
     const sent: Array<{ endpoint: string; at: number }> = [];
     observeStripeWaits((slot) =>
       sent.push({ endpoint: slot.endpoint, at: performance.timeOrigin + performance.now() }),
     );
-    const started = await startRun(period);
-    expect(started.status, JSON.stringify(started.body)).toBeLessThan(300);
+
+    const { deps, queued } = await inProcessDeps();
+    const { run } = await startRunCore(deps, { period, startedBy: 'test' });
+    await planPage(deps, run.id, null);
+    const refs = queued.filter((ref) => ref.payoutId.startsWith(`po_${period}_`));
+    expect(refs).toHaveLength(PARTNERS);
+    const sending = sendLikeWorkers(deps, run.id, refs);
 
     // A webhook storm while the run sends: 8 account.updated deliveries a second (test mode's limits are a quarter
     // of live mode's: this is 32/s against a live account), each re-reading the account from Stripe in the
-    // background lane, for the first 5 seconds of the run.
-    const storm: Array<Promise<{ ms: number; value: { status: number } }>> = [];
+    // background lane, for 5 seconds.
+    const storm: Array<Promise<number>> = [];
+    const interactiveMs: number[] = [];
+    const backgroundMs: number[] = [];
     for (let i = 0; i < 40; i++) {
-      storm.push(timed(() => postAccountUpdated(accounts[i % accounts.length] as Stripe.Account)));
+      storm.push(deliverAccountUpdated(accounts[i % accounts.length] as Stripe.Account));
       await new Promise((resolve) => setTimeout(resolve, 125));
-      // Meanwhile, partners open their Express Dashboard (an API route calling Stripe: the interactive lane), and a
-      // background Stripe call made at the same moment serves as the positive control.
+      // Meanwhile, partners open their Express Dashboard (an API route: the interactive lane), and a background
+      // Stripe call made at the same moment serves as the positive control.
       if (i % 10 === 5) {
         const partner = partners[i % partners.length];
         const [interactive, background] = await Promise.all([
-          timed(() => api('POST', '/connect/dashboard-link', { token: partner?.idToken ?? '' })),
-          timed(async () => {
-            const { stripe } = await import('#adapters/stripe/client');
-            return (await stripe()).balance.retrieve();
-          }),
+          timed(() => openDashboard({ sub: partner?.sub ?? '', email: partner?.email ?? '' })),
+          timed(async () => (await stripe()).balance.retrieve()),
         ]);
-        expect(interactive.value.status, JSON.stringify(interactive.value.body)).toBe(200);
+        expect(interactive.value).toBe(200);
         interactiveMs.push(interactive.ms);
         backgroundMs.push(background.ms);
       }
     }
-    const run = await settledRun(period, 120_000);
+    await sending;
     const stormed = await Promise.all(storm);
     observeStripeWaits(undefined);
 
     // Everyone paid, exactly once.
-    expect(run.totals.paid).toBe(PARTNERS);
+    const settled = await deps.store.getRun(run.id);
+    expect(settled?.counters.paid).toBe(PARTNERS);
     const transfers = await transfersOf(run.id);
     for (const partner of partners) {
       const payoutId = `po_${period}_usd_${partner.partnerId}`;
@@ -131,22 +189,22 @@ describe('Stripe rate limits as documented: a payout run under a webhook storm',
       ).toHaveLength(1);
       expect(await balanceOf(partner.partnerId)).toBe(0);
     }
-    // The storm was handled (its re-reads reached Stripe) ...
-    expect(stormed.every((s) => s.value.status === 200)).toBe(true);
+    // The storm was handled, its re-reads reached Stripe, and the run's transfers did.
+    expect(stormed.filter((status) => status !== 200)).toEqual([]);
     const log = await emulator().requestLog({});
-    const reached = (entry: RequestLogEntry) => entry.endpoint !== null;
     expect(log.filter((e) => e.endpoint === 'GET /v1/accounts/:id').length).toBeGreaterThanOrEqual(40);
     expect(log.filter((e) => e.endpoint === 'POST /v1/transfers').length).toBeGreaterThanOrEqual(PARTNERS);
-    // ... and no second, wherever it starts, held more than Stripe's 25: neither of what we sent, nor of what Stripe
-    // received (every request counted, even refused ones), nor of any endpoint; Stripe never had to refuse one.
-    const asEntries = (filter: (s: (typeof sent)[number]) => boolean) =>
+
+    // No second, wherever it starts, held more than Stripe's 25: neither of what we sent, nor of what Stripe
+    // received (every request counted, even refused ones), nor of any endpoint; and Stripe refused none.
+    const ours = (filter: (s: (typeof sent)[number]) => boolean) =>
       sent.filter(filter).map((s) => ({ endpoint: s.endpoint, arrivedMs: s.at }) as RequestLogEntry);
-    expect(busiestSecond(asEntries(() => true)).count, 'sent, all endpoints').toBeLessThanOrEqual(25);
-    expect(busiestSecond(asEntries((s) => s.endpoint === 'POST /v1/transfers')).count).toBeLessThanOrEqual(25);
-    expect(busiestSecond(log, reached).count, 'received, all endpoints').toBeLessThanOrEqual(25);
+    expect(sent.length).toBeGreaterThanOrEqual(PARTNERS + 40);
+    expect(busiestSecond(ours(() => true)).count, 'sent').toBeLessThanOrEqual(25);
+    expect(busiestSecond(log).count, 'received').toBeLessThanOrEqual(25);
     for (const endpoint of ['POST /v1/transfers', 'GET /v1/accounts/:id'])
       expect(busiestSecond(log, (e) => e.endpoint === endpoint).count, endpoint).toBeLessThanOrEqual(25);
-    expect(log.filter((e) => e.rateLimited !== null)).toEqual([]);
+    expect(log.filter((e) => e.rateLimited !== null).map((e) => `${e.endpoint} ${e.rateLimited}`)).toEqual([]);
 
     // Interactive requests did not queue behind the run: each answered faster than a background call made at the
     // same moment, which waited behind the payout workers and the storm (the positive control).
@@ -154,6 +212,3 @@ describe('Stripe rate limits as documented: a payout run under a webhook storm',
     for (const [i, ms] of interactiveMs.entries()) expect(ms).toBeLessThan(backgroundMs[i] ?? 0);
   }, 240_000);
 });
-
-const interactiveMs: number[] = [];
-const backgroundMs: number[] = [];
