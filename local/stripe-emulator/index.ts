@@ -44,8 +44,8 @@ export interface StripeEmulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /**
-   * Accepted secret-key prefixes; default `sk_test_` and `sk_live_` (a live-shaped key gets live mode's limits; the
-   * emulator never reaches Stripe, whatever the key).
+   * Accepted secret-key prefixes; default `sk_test_` only. Add `sk_live_` to accept live-shaped keys, which get live
+   * mode's rate limits (the emulator never reaches Stripe, whatever the key).
    */
   apiKeyPrefix?: string | string[];
   /**
@@ -117,7 +117,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       faults,
       idempotency,
       log,
-      apiKeyPrefixes: [options.apiKeyPrefix ?? ['sk_test_', 'sk_live_']].flat(),
+      apiKeyPrefixes: [options.apiKeyPrefix ?? 'sk_test_'].flat(),
     },
     control,
   );
