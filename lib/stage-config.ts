@@ -159,7 +159,7 @@ const COMMON_DEFAULTS = {
   selfSignUp: false,
   tracing: false,
   // 5 workers x 10 records in flight / ~0.3-0.4 s per Stripe call + our writes ≈ 125-165 requests/s of capacity: enough
-  // to keep Stripe's live limit (100/s) busy; the shared rate budget, not the concurrency, holds the pace.
+  // to keep a raised transfers limit (100/s) busy; the shared rate budgets, not the concurrency, hold the pace.
   payoutWorkerMaxConcurrency: 5,
   platformCountry: 'US',
   platformMinimumFee: 0,

@@ -1,8 +1,9 @@
 import type { StripeBudgetPlan, StripeLane } from './stripe-limits.ts';
 
 /**
- * A shared budget of Stripe requests per second across every concurrent worker, so a payout run stays just under
- * Stripe's rate limit (25 requests/s in test mode, 100 in live mode) and finishes as fast as that limit allows.
+ * A shared budget of requests per second across every concurrent caller in any number of functions, so they stay
+ * just under one of Stripe's rate limits (an endpoint's, or one lane of the global one — see `./stripe-limits.ts`)
+ * and go as fast as it allows.
  *
  * Virtual scheduling (the generic cell rate algorithm): the store keeps one number per budget, the time at which the
  * next request may start. Each reservation atomically takes the next start times and moves it on by one interval
