@@ -36,8 +36,6 @@ export interface RateBudget {
    * is ready to go: a start time reserved earlier could pass meanwhile, and late requests bunch up.
    */
   acquire(): Promise<number>;
-  /** Like `acquire`, and also says how late the caller woke after its start time (ms; a busy event loop). */
-  acquireSlot(): Promise<{ waitedMs: number; lateMs: number }>;
 }
 
 export function intervalMs(requestsPerSecond: number): number {
@@ -87,18 +85,12 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
     });
   }
 
-  async function acquireSlot() {
-    const started = now();
-    const startAt = await take();
-    const wait = startAt - now();
-    if (wait > 0) await sleep(wait);
-    const woke = now();
-    return { waitedMs: woke - started, lateMs: Math.max(0, woke - startAt) };
-  }
   return {
-    acquireSlot,
     async acquire() {
-      return (await acquireSlot()).waitedMs;
+      const started = now();
+      const wait = (await take()) - now();
+      if (wait > 0) await sleep(wait);
+      return now() - started;
     },
   };
 }
@@ -117,12 +109,7 @@ export interface StripeRateBudgets {
   acquire(slot: StripeRequestSlot): Promise<number>;
 }
 
-/** A request that wakes more than this after its start time takes a new one. */
-export const DEFAULT_LATE_TOLERANCE_MS = 20;
-const MAX_LATE_RETRIES = 3;
-
 export interface StripeRateBudgetsOptions {
-  lateToleranceMs?: number;
   plan: StripeBudgetPlan;
   store: RateBudgetStore;
   blockSize?: number;
@@ -157,21 +144,10 @@ export function createStripeRateBudgets(options: StripeRateBudgetsOptions): Stri
     return found;
   };
   const { plan } = options;
-  const lateToleranceMs = options.lateToleranceMs ?? DEFAULT_LATE_TOLERANCE_MS;
   return {
     async acquire({ endpoint, lane }) {
-      let waited = 0;
-      for (let attempt = 1; ; attempt++) {
-        const forEndpoint = await budget(
-          `stripe:${plan.mode}:endpoint:${endpoint}`,
-          plan.endpoint(endpoint),
-        ).acquireSlot();
-        const forLane = await budget(`stripe:${plan.mode}:global:${lane}`, plan.lanes[lane]).acquireSlot();
-        waited += forEndpoint.waitedMs + forLane.waitedMs;
-        // Woken late (a blocked event loop): requests whose start times passed meanwhile would leave together and
-        // crowd one second. Give the stale start time up and take a fresh one (a few times at most).
-        if (forLane.lateMs <= lateToleranceMs || attempt >= MAX_LATE_RETRIES) return waited;
-      }
+      const waited = await budget(`stripe:${plan.mode}:endpoint:${endpoint}`, plan.endpoint(endpoint)).acquire();
+      return waited + (await budget(`stripe:${plan.mode}:global:${lane}`, plan.lanes[lane]).acquire());
     },
   };
 }

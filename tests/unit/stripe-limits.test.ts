@@ -153,34 +153,3 @@ describe('Stripe rate budgets: endpoints and the global budget together (virtual
     expect(Math.max(...interactiveWaits)).toBeLessThanOrEqual((2 * 1000) / 19 + 1);
   });
 });
-
-describe('Stripe rate budgets: a caller woken late', () => {
-  it('gives a stale start time up and takes a fresh one, so late requests do not leave together', async () => {
-    let time = 5_000;
-    const reservations: Array<{ budget: string; now: number }> = [];
-    const store: RateBudgetStore = {
-      async reserve(budget, now, interval, count) {
-        reservations.push({ budget, now });
-        const start = Math.max(now, nextAt.get(budget) ?? now);
-        nextAt.set(budget, start + interval * count);
-        return start;
-      },
-    };
-    const nextAt = new Map<string, number>([['stripe:live:global:background', 5_100]]);
-    let blocked = true;
-    const budgets = createStripeRateBudgets({
-      plan: planStripeBudgets('live'),
-      store,
-      now: () => time,
-      // The first wait ends 150 ms after it should have (the event loop was busy); later waits are on time.
-      sleep: async (ms) => {
-        time += ms + (blocked ? 150 : 0);
-        blocked = false;
-      },
-    });
-    await budgets.acquire({ endpoint: 'GET /v1/balance', lane: 'background' });
-    const lane = reservations.filter((r) => r.budget === 'stripe:live:global:background');
-    expect(lane).toHaveLength(2);
-    expect(lane[1]?.now).toBe(5_250);
-  });
-});
