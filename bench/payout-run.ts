@@ -20,6 +20,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
@@ -262,6 +263,8 @@ const planningOps = { ...ops };
 console.log(`planned ${current.counters.queued} payouts in ${fmt(planningSeconds)} s; approving the run`);
 const runStarted = performance.now();
 const cpuAtStart = { java: javaCpuSeconds(), node: process.cpuUsage() };
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 await approveRun(deps, run.id);
 
 // The webhook load: signed account.updated deliveries at WEBHOOKS_PER_SECOND for as long as the run sends.
@@ -314,6 +317,7 @@ while (performance.now() - runStarted < TIMEOUT_MS) {
 }
 const runSeconds = (performance.now() - runStarted) / 1000;
 sendingDone = true;
+loopDelay.disable();
 await webhookLoad;
 const webhookStatuses = await Promise.all(deliveries);
 observeStripeWaits(undefined);
@@ -383,6 +387,7 @@ ${busiest.map((b) => `  busiest second, endpoint      ${String(b.count).padStart
   429s from Stripe              ${refused.length}${refused.length ? ` (${[...new Set(refused.map((e) => `${e.endpoint}: ${e.rateLimited ?? e.fault}`))].join(', ')})` : ''}
   webhooks delivered            ${webhookStatuses.length} (${webhookStatuses.filter((status) => status === 200).length} answered 200)
   webhook handlers' Stripe wait p50 ${fmt(percentile(webhookWaits, 0.5), 0)} ms, p99 ${fmt(percentile(webhookWaits, 0.99), 0)} ms over ${webhookWaits.length} account re-reads
+  event-loop delay              p99 ${fmt(loopDelay.percentile(99) / 1e6, 0)} ms, max ${fmt(loopDelay.max / 1e6, 0)} ms (a stalled loop releases waiting requests together)
   CPU while sending             DynamoDB Local ${fmt(cpu.java / runSeconds, 2)} cores, this process (workers, webhooks, emulator, SQS) ${fmt(cpu.node / runSeconds, 2)} cores, of ${availableParallelism()}
   double transfers              ${doubles}
   DynamoDB per partner paid     ${fmt(opsDuringRun.reads / Math.max(paid, 1), 2)} reads, ${fmt(opsDuringRun.writes / Math.max(paid, 1), 2)} writes (items; planning ${fmt(planningOps.reads / Math.max(paid, 1), 2)}/${fmt(planningOps.writes / Math.max(paid, 1), 2)}, sending ${fmt(sendingOps.reads / Math.max(paid, 1), 2)}/${fmt(sendingOps.writes / Math.max(paid, 1), 2)} incl. rate-budget slots and the webhooks' work)
