@@ -34,7 +34,9 @@ const stack = await startLocalStack({
   dynamoPort: 0,
   cognitoPort: 0,
   stripePort: 0,
-  stripeRateLimitPerSecond: 1_000_000,
+  // Our code's speed, not Stripe's limits: every limit raised, on the emulator and in the functions' budgets.
+  stripeRateLimits: { global: 1_000_000, endpointDefault: 1_000_000 },
+  functionStripeRateLimits: { global: 100_000, endpointDefault: 100_000 },
   stripeInitialBalance: [{ currency: 'usd', amount: 1_000_000_000 }],
 });
 const { info } = stack;

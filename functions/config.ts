@@ -17,6 +17,33 @@ const csv = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/**
+ * Stripe's rate limits for the account, as a stage declares them once Stripe raised them: `global` (requests/s over
+ * every endpoint; unset = 100 live, 25 test), `endpoints` (per named operation, e.g. `"POST /v1/transfers": 100`;
+ * every other endpoint is `endpointDefault`, 25/s unless set) and `interactiveShare` (of the global budget, reserved for API routes; default 0.2).
+ * The functions budget 95 % of each limit (`#core/stripe-limits`).
+ */
+export const StripeRateLimitsSchema = z.strictObject({
+  global: z.number().positive().max(100_000).optional(),
+  endpoints: z
+    .record(
+      z.string().regex(/^(GET|POST|DELETE) \/v1\/[a-z0-9_/:]+$/, 'expected an endpoint like "POST /v1/transfers"'),
+      z.number().positive().max(100_000),
+    )
+    .optional(),
+  endpointDefault: z.number().positive().max(100_000).optional(),
+  interactiveShare: z.number().gt(0).max(0.5).optional(),
+});
+
+const jsonObject = z.string().transform((value, ctx) => {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+    return z.NEVER;
+  }
+});
+
 const optionalPort = z.coerce.number().int().min(1).max(65_535).optional();
 
 export const ConfigSchema = z
@@ -102,8 +129,8 @@ export const ConfigSchema = z
       .enum(['true', 'false'])
       .default('false')
       .transform((value) => value === 'true'),
-    /** Stripe requests per second the payout workers share; default 95 % of Stripe's limit for the key's mode. */
-    STRIPE_REQUESTS_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
+    /** Stripe's limits for the account as JSON (`StripeRateLimitsSchema`); unset = Stripe's documented defaults. */
+    STRIPE_RATE_LIMITS: jsonObject.pipe(StripeRateLimitsSchema).optional(),
     PAYOUT_PLANNING_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
     /** The custom event bus domain events are published to (the outbox publisher). */
     EVENT_BUS_NAME: z.string().min(1).optional(),

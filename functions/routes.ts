@@ -439,7 +439,8 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/refresh',
       handler: 'functions/api/connect-refresh.ts',
       auth: 'public',
-      // read-write: the per-partner refresh rate limit takes its slot with a conditional write
+      // read-write: the per-partner refresh rate limit takes its slot with a conditional write, and every Stripe
+      // request reserves its start time in the rate budgets kept in the table
       access: { table, stripe: 'onboarding', secrets: ['stateSigningKey'] },
     },
     {

@@ -1190,9 +1190,7 @@ export class PayoutsStack extends Stack {
       REQUIREMENTS_DUE_SOON_DAYS: String(config.requirementsDueSoonDays),
       ACCOUNT_SESSION_COMPONENTS: config.accountSessionComponents.join(','),
       STRIPE_PUBLISHABLE_KEY: config.stripePublishableKey,
-      ...(config.stripeRequestsPerSecond === undefined
-        ? {}
-        : { STRIPE_REQUESTS_PER_SECOND: String(config.stripeRequestsPerSecond) }),
+      ...(config.stripeRateLimits === undefined ? {} : { STRIPE_RATE_LIMITS: JSON.stringify(config.stripeRateLimits) }),
       SECRETS_PROVIDER: 'secretsmanager',
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StripeRateLimitsSchema } from '#config';
 import { isCurrency } from '#core/money';
 import { EMBEDDED_COMPONENTS } from '#core/onboarding';
 
@@ -194,8 +195,23 @@ export const StageConfigSchema = z
     disputeFeePayer: z.enum(['platform', 'partner']),
     /** Runs wait as awaiting_approval until an admin approves them. */
     payoutRequireApproval: bool,
-    /** Stripe requests per second shared by every payout worker; unset = 95 % of Stripe's limit for the key's mode. */
-    stripeRequestsPerSecond: z.coerce.number().positive().max(10_000).optional(),
+    /**
+     * Stripe's rate limits for the account once Stripe raised them: `{ global?, endpoints?, interactiveShare? }`
+     * (a JSON object in cdk.json, or a JSON string with `-c`). Unset = Stripe's documented defaults.
+     */
+    stripeRateLimits: z
+      .unknown()
+      .transform((value, ctx) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected JSON, e.g. {"endpoints":{"POST /v1/transfers":100}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(StripeRateLimitsSchema)
+      .optional(),
     /** The platform's launch month: payout runs name periods from it to the month after the current one. */
     launchMonth: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM'),
     /** Partners planned per planner message; each page is one short invocation. */
@@ -297,7 +313,7 @@ const COMMON_DEFAULTS = {
   ],
   reservedConcurrency: true,
   // 5 workers x 10 records in flight / ~0.3-0.4 s per Stripe call + our writes ≈ 125-165 requests/s of capacity: enough
-  // to keep Stripe's live limit (100/s) busy; the shared rate budget, not the concurrency, holds the pace.
+  // to keep a raised transfers limit (100/s) busy; the shared rate budgets, not the concurrency, hold the pace.
   payoutWorkerMaxConcurrency: 5,
   platformCountry: 'US',
   platformMinimumFee: 0,
@@ -363,11 +379,22 @@ export interface ContextSource {
   tryGetContext(key: string): unknown;
 }
 
+/** The former single budget key: refused with a pointer to its replacement rather than silently ignored. */
+const LEGACY_RATE_KEY = 'stripeRequestsPerSecond';
+
 /** Reads `stage` and every key of the schema from context, applies stage defaults, and validates. */
 export function loadStageConfig(context: ContextSource): StageConfig {
   const stage = z.enum(STAGES).safeParse(context.tryGetContext('stage') ?? 'dev');
   if (!stage.success) {
     throw new Error(`Invalid context "stage": expected one of ${STAGES.join(', ')}`);
+  }
+  if (
+    context.tryGetContext(LEGACY_RATE_KEY) !== undefined ||
+    legacyInStages(context.tryGetContext('stages'), stage.data)
+  ) {
+    throw new Error(
+      `Invalid stage configuration for "${stage.data}": ${LEGACY_RATE_KEY} was replaced by stripeRateLimits, which declares Stripe's limits (not a budget): e.g. {"global":100,"endpoints":{"POST /v1/transfers":100}} — see docs/configuration.md`,
+    );
   }
   const perStage = readStagesBlock(context.tryGetContext('stages'))[stage.data] ?? {};
   const input: Record<string, unknown> = { ...STAGE_DEFAULTS[stage.data], ...perStage, stage: stage.data };
@@ -380,7 +407,7 @@ export function loadStageConfig(context: ContextSource): StageConfig {
     'alarmEmail',
     'alarmTopicArn',
     'apiBaseUrl',
-    'stripeRequestsPerSecond',
+    'stripeRateLimits',
     'domainName',
     'domainCertificateArn',
     'sesFromEmail',
@@ -395,6 +422,11 @@ export function loadStageConfig(context: ContextSource): StageConfig {
     throw new Error(`Invalid stage configuration for "${stage.data}": ${problems.join('; ')}`);
   }
   return result.data;
+}
+
+function legacyInStages(value: unknown, stage: StageName): boolean {
+  const block = (value as Record<string, Record<string, unknown> | undefined> | undefined)?.[stage];
+  return typeof block === 'object' && block !== null && LEGACY_RATE_KEY in block;
 }
 
 function readStagesBlock(value: unknown): Partial<Record<StageName, Record<string, unknown>>> {

@@ -9,6 +9,7 @@ import { useStripeClock } from '#adapters/stripe/client';
 import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
+import type { DeclaredStripeLimits } from '#core/stripe-limits';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
 import { JOBS, PAYOUT_BATCH_SIZE, ROUTES, STRIPE_EVENTS_BATCH_SIZE } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
@@ -19,7 +20,7 @@ import { type LocalMail, startLocalMail } from './mail.ts';
 import { LocalStackError, resolvePort } from './processes.ts';
 import { type EventSource, type LocalQueues, startEventSource, startLocalQueues } from './sqs.ts';
 import { type StreamSource, startStreamSource } from './streams.ts';
-import { type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
+import { type RateLimitUpdate, type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
 
 export const LOCAL_TABLE_NAME = 'connect-payouts-local';
 
@@ -35,6 +36,12 @@ export interface LocalStackOptions {
   /** The platform balance the emulator starts with, per currency, in minor units. */
   stripeInitialBalance?: Array<{ currency: string; amount: number }>;
   stripeRateLimitPerSecond?: number;
+  /** The emulator's limits on top of Stripe's defaults (raised limits), e.g. `{ endpoints: { 'POST /v1/transfers': 100 } }`. */
+  stripeRateLimits?: RateLimitUpdate;
+  /** The limits the functions budget for (`STRIPE_RATE_LIMITS`); unset = Stripe's documented defaults. */
+  functionStripeRateLimits?: DeclaredStripeLimits;
+  /** The key the functions use (default `sk_test_local_connect_payouts`); an `sk_live_…` one gets live-mode limits. */
+  stripeApiKey?: string;
   /** How many requests the emulator's request log keeps (default 10,000). */
   stripeRequestLogCapacity?: number;
   logRequests?: boolean;
@@ -245,13 +252,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const apiUrl = `http://localhost:${apiPort}`;
     const platformWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
     const connectWebhookSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
-    const stripeApiKey = 'sk_test_local_connect_payouts';
+    const stripeApiKey = options.stripeApiKey ?? 'sk_test_local_connect_payouts';
     const stripeEventSourceName = 'aws.partner/stripe.com/ed_test_local_connect_payouts';
     const stripe = await startStripeEmulator({
       port: stripePort,
       host: '127.0.0.1',
       quiet: true,
       ...(options.stripeRateLimitPerSecond ? { rateLimitPerSecond: options.stripeRateLimitPerSecond } : {}),
+      ...(options.stripeRateLimits ? { rateLimits: options.stripeRateLimits } : {}),
+      // A live-shaped key is accepted only when the stack was given one (benchmarks of live mode's limits).
+      ...(stripeApiKey.startsWith('sk_live_') ? { apiKeyPrefix: ['sk_test_', 'sk_live_'] } : {}),
       ...(options.stripeInitialBalance ? { initialBalance: options.stripeInitialBalance } : {}),
       ...(options.stripeRequestLogCapacity ? { requestLogCapacity: options.stripeRequestLogCapacity } : {}),
       // The EventBridge destination: the queue the deployed rules target, for exactly the rules' event types.
@@ -315,6 +325,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stripePublishableKey: 'pk_test_local_connect_payouts',
     };
     Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
+    if (options.functionStripeRateLimits)
+      process.env.STRIPE_RATE_LIMITS = JSON.stringify(options.functionStripeRateLimits);
+    else delete process.env.STRIPE_RATE_LIMITS;
 
     const api = await startApiGateway({
       port: apiPort,

@@ -14,7 +14,6 @@ import {
   type SkipReason,
 } from './payout-rules.ts';
 import { currentPeriod, isPeriod, nextPeriod, type Period, periodBounds, periodOutOfRange } from './period.ts';
-import type { RateBudget } from './rate-budget.ts';
 
 /**
  * The monthly payout run: exactly one Stripe Transfer per partner, period and currency.
@@ -314,7 +313,6 @@ export interface PayoutDeps {
   partners: PartnerLookup;
   transfers: TransferGateway;
   queue: PayoutQueue;
-  rateBudget: RateBudget;
   metrics: PayoutMetrics;
   clock: () => Date;
   settings: PayoutSettings;
@@ -776,7 +774,6 @@ async function sendOne(
   const keyMayHaveExpired =
     payout.attemptStartedAt !== null && now.getTime() - Date.parse(payout.attemptStartedAt) > deps.settings.keyTrustMs;
   if (payout.status === 'awaiting_funds' || keyMayHaveExpired) {
-    await deps.rateBudget.acquire();
     const found = await deps.transfers.findForPayout(transferGroup, payout.id, profile.stripeAccountId);
     if (found) return recordPaid(deps, payout, found);
     // Proven: no transfer exists for any earlier key. A new key is safe (and needed: Stripe replays a cached
@@ -790,10 +787,8 @@ async function sendOne(
   // Stripe's answer below is for this key: outcomes are recorded only while the payout is still sending with it.
   const sent: PayoutExpectation = { status: 'sending', attempt: payout.attempt };
   for (let tries = 0; ; tries++) {
-    // The start time is reserved only now, when the request is ready to go (the batch's payouts that get here
-    // together reserve in one write): reserved earlier, it could pass while the payout is being marked, and late
-    // requests bunch up against Stripe's limiter.
-    await deps.rateBudget.acquire();
+    // The Stripe client takes the request's start time from the rate budgets as it leaves (the batch's payouts
+    // that get there together reserve in one write), so no reserved time passes while the payout is being marked.
     const outcome = await deps.transfers.create({
       payoutId: payout.id,
       partnerId: payout.partnerId,

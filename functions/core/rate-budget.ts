@@ -1,6 +1,9 @@
+import type { StripeBudgetPlan, StripeLane } from './stripe-limits.ts';
+
 /**
- * A shared budget of Stripe requests per second across every concurrent worker, so a payout run stays just under
- * Stripe's rate limit (25 requests/s in test mode, 100 in live mode) and finishes as fast as that limit allows.
+ * A shared budget of requests per second across every concurrent caller in any number of functions, so they stay
+ * just under one of Stripe's rate limits (an endpoint's, or one lane of the global one — see `./stripe-limits.ts`)
+ * and go as fast as it allows.
  *
  * Virtual scheduling (the generic cell rate algorithm): the store keeps one number per budget, the time at which the
  * next request may start. Each reservation atomically takes the next start times and moves it on by one interval
@@ -88,6 +91,63 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
       const wait = (await take()) - now();
       if (wait > 0) await sleep(wait);
       return now() - started;
+    },
+  };
+}
+
+/** A Stripe request's place in the budgets: the endpoint it calls and the lane of the global budget it uses. */
+export interface StripeRequestSlot {
+  endpoint: string;
+  lane: StripeLane;
+}
+
+export interface StripeRateBudgets {
+  /**
+   * Waits for a start time in the request's endpoint budget, then in its lane of the global budget; resolves with
+   * the total wait (ms). Call it when the request is ready to go.
+   */
+  acquire(slot: StripeRequestSlot): Promise<number>;
+}
+
+export interface StripeRateBudgetsOptions {
+  plan: StripeBudgetPlan;
+  store: RateBudgetStore;
+  blockSize?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Every Stripe request of a process goes through one of these. Budgets are made on first use, one per endpoint
+ * and one per global lane, each in the shared store (so every function of the stage shares them).
+ *
+ * Order: the endpoint first, then the global lane, each reserved only once the previous wait is over. The request
+ * leaves at its global start time, so the global budget (the one every caller shares) is kept exactly; its lanes
+ * are sized with room to spare for the endpoints that bind (see docs/payouts.md), so the global wait is near zero
+ * and requests also leave at their endpoint's start times.
+ */
+export function createStripeRateBudgets(options: StripeRateBudgetsOptions): StripeRateBudgets {
+  const budgets = new Map<string, RateBudget>();
+  const budget = (name: string, requestsPerSecond: number): RateBudget => {
+    let found = budgets.get(name);
+    if (!found) {
+      found = createRateBudget({
+        budget: name,
+        requestsPerSecond,
+        store: options.store,
+        ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
+        ...(options.now ? { now: options.now } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      });
+      budgets.set(name, found);
+    }
+    return found;
+  };
+  const { plan } = options;
+  return {
+    async acquire({ endpoint, lane }) {
+      const waited = await budget(`stripe:${plan.mode}:endpoint:${endpoint}`, plan.endpoint(endpoint)).acquire();
+      return waited + (await budget(`stripe:${plan.mode}:global:${lane}`, plan.lanes[lane]).acquire());
     },
   };
 }

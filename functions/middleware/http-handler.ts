@@ -3,6 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import { withStripeLane } from '#adapters/stripe/lane';
 import { DomainError } from '#core/errors';
 import type { HandlerAuth, HandlerContract, HandlerOptions } from './contract.ts';
 import { mapError } from './error-mapper.ts';
@@ -156,7 +157,9 @@ export function httpHandler<
       const query = options.query ? parseWith(options.query, event.queryStringParameters ?? {}, 'query') : {};
       const path = options.path ? parseWith(options.path, event.pathParameters ?? {}, 'path') : {};
       const input = { identity, body, query, path, rawBody, headers, event } as HandlerInput<A, B, Q, P>;
-      return toResponse(await run(input));
+      // Stripe requests of API routes use the interactive lane of the global rate budget; webhooks are background.
+      const lane = options.auth === 'webhook' ? 'background' : 'interactive';
+      return toResponse(await withStripeLane(lane, () => run(input)));
     } catch (error) {
       const mapped = mapError(error);
       if (mapped.unexpected) {

@@ -16,7 +16,7 @@ import type { FaultInjector } from './faults.ts';
 import { canonicalParams, decodeForm } from './form.ts';
 import type { IdempotencyStore, StoredResponse } from './idempotency.ts';
 import { Params } from './params.ts';
-import type { RateLimiter } from './rate-limiter.ts';
+import { keyModeOf, type RateLimiter } from './rate-limiter.ts';
 import type { RequestLog, RequestLogEntry } from './request-log.ts';
 import { registerAccountLinkRoutes } from './resources/account-links.ts';
 import { registerAccountSessionRoutes } from './resources/account-sessions.ts';
@@ -68,7 +68,8 @@ export interface ApiDeps {
   faults: FaultInjector;
   idempotency: IdempotencyStore;
   log: RequestLog;
-  apiKeyPrefix: string;
+  /** Accepted secret-key prefixes (`sk_test_`, `sk_live_`). */
+  apiKeyPrefixes: string[];
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | null {
@@ -77,8 +78,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | null {
   return v ?? null;
 }
 
-/** Bearer or Basic (key as the user name), as Stripe accepts; only test secret keys. */
-function authenticate(headers: IncomingHttpHeaders, prefix: string): string {
+/** Bearer or Basic (key as the user name), as Stripe accepts; only keys with an accepted prefix. */
+function authenticate(headers: IncomingHttpHeaders, prefixes: string[]): string {
   const auth = header(headers, 'authorization');
   if (!auth) {
     throw invalidRequest(
@@ -96,7 +97,8 @@ function authenticate(headers: IncomingHttpHeaders, prefix: string): string {
       { status: 401 },
     );
   }
-  if (!key.startsWith(prefix) || key.length <= prefix.length || /\s/.test(key)) {
+  const prefix = prefixes.find((p) => key.startsWith(p));
+  if (!prefix || key.length <= prefix.length || /\s/.test(key)) {
     throw invalidRequest(`Invalid API Key provided: ${maskKey(key)}`, { status: 401 });
   }
   return key;
@@ -160,7 +162,7 @@ export async function handleApi(deps: ApiDeps, req: ApiRequest): Promise<ApiOutc
 
   let stored: { scope: string; key: string } | null = null;
   try {
-    const apiKey = authenticate(req.headers, deps.apiKeyPrefix);
+    const apiKey = authenticate(req.headers, deps.apiKeyPrefixes);
     const matched = router.match(req.method, req.path);
     if (!matched) {
       throw invalidRequest(
@@ -170,7 +172,10 @@ export async function handleApi(deps: ApiDeps, req: ApiRequest): Promise<ApiOutc
     }
     const { route, pathParams } = matched;
     entry.endpoint = route.name;
-    const limitedBy = limiter.check(route.name);
+    // Live and test mode have separate limits, as at Stripe.
+    entry.mode = keyModeOf(apiKey);
+    entry.arrivedMs = performance.timeOrigin + performance.now();
+    const limitedBy = limiter.check(route.name, entry.mode, entry.arrivedMs);
     if (limitedBy) {
       entry.rateLimited = limitedBy;
       throw rateLimited(limitedBy);

@@ -1,6 +1,6 @@
 import type { EmulatorControlApi, FundBalanceInput, RequestLogFilter, WebhookConfigInput } from './control.ts';
 import type { FaultRule } from './faults.ts';
-import type { RateLimitConfig } from './rate-limiter.ts';
+import type { RateLimitConfig, RateLimitUpdate } from './rate-limiter.ts';
 import type { RequestLogEntry } from './request-log.ts';
 import type { AccountState, AccountStateOptions } from './resources/accounts.ts';
 import type { Account, Balance, Payout } from './types.ts';
@@ -77,8 +77,12 @@ export class EmulatorControlClient implements EmulatorControlApi {
     await this.call('DELETE', '/faults');
   }
 
-  setRateLimit(config: Partial<RateLimitConfig>): Promise<RateLimitConfig> {
+  setRateLimit(config: RateLimitUpdate): Promise<RateLimitConfig> {
     return this.call('POST', '/rate-limit', config);
+  }
+
+  rateLimits(): Promise<RateLimitConfig> {
+    return this.call('GET', '/rate-limit');
   }
 
   async requestLog(filter: RequestLogFilter = {}): Promise<RequestLogEntry[]> {

@@ -3,7 +3,7 @@ import { checkCurrency } from './currency.ts';
 import { invalidRequest, StripeApiError } from './errors.ts';
 import type { FaultInjector, FaultRule } from './faults.ts';
 import type { IdempotencyStore } from './idempotency.ts';
-import type { RateLimitConfig, RateLimiter } from './rate-limiter.ts';
+import type { RateLimitConfig, RateLimiter, RateLimitUpdate } from './rate-limiter.ts';
 import type { RequestLog, RequestLogEntry } from './request-log.ts';
 import { ACCOUNT_STATES, type AccountState, type AccountStateOptions, setAccountState } from './resources/accounts.ts';
 import { expireDueSessions } from './resources/checkout.ts';
@@ -52,7 +52,9 @@ export interface EmulatorControlApi {
   addFault(rule: FaultRule): Promise<FaultRule[]>;
   listFaults(): Promise<FaultRule[]>;
   clearFaults(): Promise<void>;
-  setRateLimit(config: Partial<RateLimitConfig>): Promise<RateLimitConfig>;
+  /** Changes the limits (merged into the current ones); `reset` restores the limits the emulator started with. */
+  setRateLimit(config: RateLimitUpdate): Promise<RateLimitConfig>;
+  rateLimits(): Promise<RateLimitConfig>;
   requestLog(filter?: RequestLogFilter): Promise<RequestLogEntry[]>;
   clearRequestLog(): Promise<void>;
   configureWebhooks(config: WebhookConfigInput): Promise<WebhookEndpoints>;
@@ -74,7 +76,7 @@ export interface ControlDeps {
   log: RequestLog;
   initialBalance: Array<{ currency: string; amount: number }>;
   initialWebhooks: WebhookEndpoints;
-  initialRateLimit: number | null;
+  initialRateLimit: RateLimitConfig;
   initialRetryDelaysSeconds: number[] | null;
   initialEventBridge: EventBridgeDestination | null;
   initialEventDestination: EventDestinationKind;
@@ -106,8 +108,7 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
       idempotency.clear();
       log.clear();
       faults.clear();
-      limiter.configure({ global: deps.initialRateLimit, endpoints: {} });
-      limiter.config.endpoints = {};
+      limiter.replace(deps.initialRateLimit);
       core.webhooks.endpoints = { ...deps.initialWebhooks };
       core.webhooks.eventBridge = deps.initialEventBridge;
       core.webhooks.destination = deps.initialEventDestination;
@@ -189,6 +190,9 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
     },
     async setRateLimit(config) {
       return structuredClone(limiter.configure(config));
+    },
+    async rateLimits() {
+      return structuredClone(limiter.config);
     },
     async requestLog(filter) {
       return log.list(filter);
@@ -304,9 +308,21 @@ function deliveryMode(body: Record<string, unknown>): Partial<DeliveryMode> {
   return mode;
 }
 
-function rateConfig(body: Record<string, unknown>): Partial<RateLimitConfig> {
-  const out: Partial<RateLimitConfig> = {};
+function limitValue(v: unknown, param: string): number | null {
+  if (v !== null && typeof v !== 'number') throw invalidRequest('limits must be numbers or null', { param });
+  return v;
+}
+
+function rateConfig(body: Record<string, unknown>): RateLimitUpdate {
+  const out: RateLimitUpdate = {};
   if (body.global === null || typeof body.global === 'number') out.global = body.global;
+  else if (isRecord(body.global)) {
+    const global: Partial<Record<'live' | 'test', number | null>> = {};
+    for (const mode of ['live', 'test'] as const)
+      if (body.global[mode] !== undefined) global[mode] = limitValue(body.global[mode], `global.${mode}`);
+    out.global = global;
+  }
+  if (body.endpointDefault !== undefined) out.endpointDefault = limitValue(body.endpointDefault, 'endpointDefault');
   if (isRecord(body.endpoints)) {
     const endpoints: Record<string, number | null> = {};
     for (const [k, v] of Object.entries(body.endpoints)) {
@@ -379,6 +395,7 @@ export async function handleControl(
     if (route === 'DELETE /faults')
       return { status: 200, body: await control.clearFaults().then(() => ({ ok: true })) };
     if (route === 'POST /rate-limit') return { status: 200, body: await control.setRateLimit(rateConfig(body)) };
+    if (route === 'GET /rate-limit') return { status: 200, body: await control.rateLimits() };
     if (route === 'GET /requests') {
       const filter: RequestLogFilter = {};
       const limit = query.get('limit');

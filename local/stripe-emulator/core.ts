@@ -1,11 +1,15 @@
+import { STRIPE_API_VERSION } from '#adapters/stripe/api-version';
 import { EmulatorClock } from './clock.ts';
 import { IdGenerator } from './ids.ts';
 import { PLATFORM, Store } from './store.ts';
 import type { StripeEvent } from './types.ts';
 import { WebhookDispatcher } from './webhooks.ts';
 
-/** What the SDK pinned in package.json sends; events use it unless a request named another version. */
-export const DEFAULT_API_VERSION = '2026-10-28.endive';
+/**
+ * The API version the functions pin (one constant for both): responses carry it in `Stripe-Version` and events in
+ * `api_version`, unless a request named another version.
+ */
+export const DEFAULT_API_VERSION: string = STRIPE_API_VERSION;
 
 export interface CoreOptions {
   now?: () => number;

@@ -4,7 +4,13 @@ import { EmulatorCore } from './core.ts';
 import { FaultInjector } from './faults.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { seededRandom } from './ids.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import {
+  defaultRateLimits,
+  type RateLimitConfig,
+  RateLimiter,
+  type RateLimitUpdate,
+  unlimitedRateLimits,
+} from './rate-limiter.ts';
 import { RequestLog } from './request-log.ts';
 import { applyRequirementDeadlines } from './resources/accounts.ts';
 import { createEmulatorServer, listen } from './server.ts';
@@ -18,8 +24,10 @@ export type {
 } from './control.ts';
 export { EmulatorControlClient } from './control-client.ts';
 export type { FaultRule, LatencyDistribution } from './faults.ts';
-export type { RateLimitConfig } from './rate-limiter.ts';
+export type { KeyMode, RateLimitConfig, RateLimitUpdate } from './rate-limiter.ts';
+export { STRIPE_DEFAULT_RATE_LIMITS } from './rate-limiter.ts';
 export type { RequestLogEntry } from './request-log.ts';
+export { busiestSecond } from './request-log.ts';
 export type { AccountState, AccountStateOptions } from './resources/accounts.ts';
 export { ACCOUNT_STATES } from './resources/accounts.ts';
 export type {
@@ -44,9 +52,17 @@ export interface StripeEmulatorOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Accepted secret-key prefix; default `sk_test_`. */
-  apiKeyPrefix?: string;
-  /** Requests/second across all endpoints; default 25 (test mode). 0 or null disables the limit. */
+  /**
+   * Accepted secret-key prefixes; default `sk_test_` only. Add `sk_live_` to accept live-shaped keys, which get live
+   * mode's rate limits (the emulator never reaches Stripe, whatever the key).
+   */
+  apiKeyPrefix?: string | string[];
+  /**
+   * Rate limits on top of Stripe's defaults (global 100/s for live keys, 25/s for test keys; 25/s per endpoint):
+   * e.g. `{ endpoints: { 'POST /v1/transfers': 100 } }` for a raised limit.
+   */
+  rateLimits?: RateLimitUpdate;
+  /** Shorthand: 0 or null turns every limit off; a number sets the global limit of both modes. */
   rateLimitPerSecond?: number | null;
   /** Platform balance available from the start (and again after each reset). */
   initialBalance?: Array<{ currency: string; amount: number }>;
@@ -86,8 +102,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   if (options.quiet !== undefined) coreOptions.quiet = options.quiet;
   const core = new EmulatorCore(coreOptions);
   core.onSettle.push(applyRequirementDeadlines);
-  const rate = options.rateLimitPerSecond === undefined ? 25 : options.rateLimitPerSecond || null;
-  const limiter = new RateLimiter(rate);
+  const limiter = new RateLimiter(initialRateLimits(options));
+  const initialRateLimit = structuredClone(limiter.config);
   const faults = new FaultInjector(seededRandom((options.seed ?? 7) ^ 0x5f3759df));
   const idempotency = new IdempotencyStore(() => core.clock.nowMs());
   const log = new RequestLog(options.requestLogCapacity);
@@ -108,7 +124,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     log,
     initialBalance,
     initialWebhooks,
-    initialRateLimit: rate,
+    initialRateLimit,
     initialRetryDelaysSeconds: options.webhookRetryDelaysSeconds ?? null,
     initialEventBridge,
     initialEventDestination,
@@ -122,7 +138,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       faults,
       idempotency,
       log,
-      apiKeyPrefix: options.apiKeyPrefix ?? 'sk_test_',
+      apiKeyPrefixes: [options.apiKeyPrefix ?? 'sk_test_'].flat(),
     },
     control,
   );
@@ -145,4 +161,15 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       });
     },
   };
+}
+
+function initialRateLimits(options: StripeEmulatorOptions): RateLimitConfig {
+  if (options.rateLimitPerSecond === 0 || options.rateLimitPerSecond === null) {
+    const limiter = new RateLimiter(unlimitedRateLimits());
+    return options.rateLimits ? limiter.configure(options.rateLimits) : limiter.config;
+  }
+  const limiter = new RateLimiter(defaultRateLimits());
+  if (options.rateLimitPerSecond !== undefined) limiter.configure({ global: options.rateLimitPerSecond });
+  if (options.rateLimits) limiter.configure(options.rateLimits);
+  return limiter.config;
 }

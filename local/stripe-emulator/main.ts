@@ -5,7 +5,9 @@ const USAGE = `Usage: npm run stripe-emulator -- [options]
 
   --port <n>                     port (default 12111; 0 = any free port)       env STRIPE_EMULATOR_PORT
   --host <addr>                  bind address (default 127.0.0.1)              env STRIPE_EMULATOR_HOST
-  --rate-limit <n>               requests/second, 0 = off (default 25)         env STRIPE_EMULATOR_RATE_LIMIT
+  --rate-limit <n>               global requests/second of both key modes, 0 = every limit off
+                                 (default: Stripe's — 100 live keys, 25 test keys)  env STRIPE_EMULATOR_RATE_LIMIT
+  --endpoint-rate-limit <n>      requests/second of each endpoint (default 25)  env STRIPE_EMULATOR_ENDPOINT_RATE_LIMIT
   --initial-balance <list>       e.g. usd:1000000,eur:50000 (minor units)      env STRIPE_EMULATOR_INITIAL_BALANCE
   --platform-webhook-url <url>   platform events endpoint                      env STRIPE_EMULATOR_PLATFORM_WEBHOOK_URL
   --platform-webhook-secret <s>  its whsec_ secret                             env STRIPE_EMULATOR_PLATFORM_WEBHOOK_SECRET
@@ -43,6 +45,7 @@ function parse() {
         port: { type: 'string' },
         host: { type: 'string' },
         'rate-limit': { type: 'string' },
+        'endpoint-rate-limit': { type: 'string' },
         'initial-balance': { type: 'string' },
         'platform-webhook-url': { type: 'string' },
         'platform-webhook-secret': { type: 'string' },
@@ -69,9 +72,15 @@ const env = process.env;
 const options: StripeEmulatorOptions = {
   port: integer(values.port ?? env.STRIPE_EMULATOR_PORT, '--port') ?? 12111,
   host: values.host ?? env.STRIPE_EMULATOR_HOST ?? '127.0.0.1',
-  rateLimitPerSecond: integer(values['rate-limit'] ?? env.STRIPE_EMULATOR_RATE_LIMIT, '--rate-limit') ?? 25,
   quiet: values.quiet ?? false,
 };
+const globalLimit = integer(values['rate-limit'] ?? env.STRIPE_EMULATOR_RATE_LIMIT, '--rate-limit');
+if (globalLimit !== undefined) options.rateLimitPerSecond = globalLimit;
+const endpointLimit = integer(
+  values['endpoint-rate-limit'] ?? env.STRIPE_EMULATOR_ENDPOINT_RATE_LIMIT,
+  '--endpoint-rate-limit',
+);
+if (endpointLimit !== undefined) options.rateLimits = { endpointDefault: endpointLimit };
 const initial = balances(values['initial-balance'] ?? env.STRIPE_EMULATOR_INITIAL_BALANCE);
 if (initial) options.initialBalance = initial;
 const seed = integer(values.seed, '--seed');
@@ -92,7 +101,11 @@ console.log(
   `  SDK:     new Stripe('sk_test_…', { host: '${emulator.host}', port: ${emulator.port}, protocol: 'http' })`,
 );
 console.log(`  control: ${emulator.url}/_emulator (see docs/stripe-emulator.md)`);
-console.log(`  rate limit: ${options.rateLimitPerSecond ? `${options.rateLimitPerSecond} req/s` : 'off'}`);
+const limits = await emulator.rateLimits();
+const perSecond = (n: number | null) => (n ? `${n}/s` : 'off');
+console.log(
+  `  rate limits: global ${perSecond(limits.global.live)} live keys, ${perSecond(limits.global.test)} test keys; each endpoint ${perSecond(limits.endpointDefault)}`,
+);
 for (const b of options.initialBalance ?? []) console.log(`  platform balance: ${b.amount} ${b.currency}`);
 for (const [kind, w] of Object.entries(webhooks)) console.log(`  ${kind} webhooks → ${w.url}`);
 

@@ -16,6 +16,35 @@ export interface RequestLogEntry {
   fault: 'rate_limit' | 'server_error' | 'ambiguous' | null;
   rateLimited: string | null;
   durationMs: number;
+  /**
+   * Wall-clock arrival (ms since the epoch, monotonic within a run) — the instant the rate limiter judged it by,
+   * unaffected by `advanceClock`. Absent for requests refused before routing.
+   */
+  arrivedMs?: number;
+  /** `live` or `test`, from the key. */
+  mode?: 'live' | 'test';
+}
+
+/**
+ * The most requests found in any window of one second (sliding, not calendar seconds) among `entries` that pass
+ * `include` (by default: every request that reached an endpoint, admitted or refused), and when that window ended.
+ */
+export function busiestSecond(
+  entries: readonly RequestLogEntry[],
+  include: (entry: RequestLogEntry) => boolean = (entry) => entry.endpoint !== null,
+): { count: number; endedAt: number | null } {
+  const times = entries
+    .filter((entry) => entry.arrivedMs !== undefined && include(entry))
+    .map((entry) => entry.arrivedMs as number)
+    .sort((a, b) => a - b);
+  let best = { count: 0, endedAt: null as number | null };
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    const t = times[end] as number;
+    while ((times[start] as number) <= t - 1000) start++;
+    if (end - start + 1 > best.count) best = { count: end - start + 1, endedAt: t };
+  }
+  return best;
 }
 
 export class RequestLog {

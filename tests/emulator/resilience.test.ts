@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { busiestSecond, type RequestLogEntry } from '../../local/stripe-emulator/index.ts';
 import { expressAccount, type Harness, startHarness, stripeError } from './harness.ts';
 
 let h: Harness;
@@ -17,42 +18,112 @@ async function settle<T>(calls: Array<Promise<T>>) {
   return { ok: results.filter((r) => r.status === 'fulfilled').length, limited };
 }
 
-describe('rate limiting', () => {
-  it('defaults to 25 requests/second like test mode and answers 429 in Stripe’s shape', async () => {
-    const limited = await startHarness({ rateLimitPerSecond: undefined });
-    try {
-      const { ok, limited: errors } = await settle(Array.from({ length: 40 }, () => limited.stripe.balance.retrieve()));
-      // 25 of burst, plus whatever the bucket refilled while the burst was in flight
-      expect(ok).toBeGreaterThanOrEqual(25);
-      expect(ok).toBeLessThanOrEqual(32);
-      expect(errors.length).toBe(40 - ok);
-      const err = errors[0] as Stripe.errors.StripeError;
-      expect(err).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
-      expect([err.statusCode, err.code, err.rawType]).toEqual([429, 'rate_limit', 'invalid_request_error']);
-      expect(err.headers?.['stripe-rate-limited-reason']).toBe('global-rate');
-      expect(err.requestId).toMatch(/^req_/);
-      await new Promise((r) => setTimeout(r, 1100));
-      expect((await limited.stripe.balance.retrieve()).object).toBe('balance');
-    } finally {
-      await limited.close();
-    }
+// Built at run time from an obvious placeholder, so no scanner mistakes it for a real live key.
+const LIVE_KEY = ['sk', 'live', 'emulator_fidelity_suite'].join('_');
+const admitted = (entry: RequestLogEntry) => entry.endpoint !== null && entry.rateLimited === null;
+const reasonOf = (error: unknown) => (error as Stripe.errors.StripeError).headers?.['stripe-rate-limited-reason'];
+
+describe('rate limiting, as Stripe documents it', () => {
+  let limited: Harness;
+  beforeAll(async () => {
+    // Stripe's defaults: no rateLimitPerSecond/rateLimits option.
+    limited = await startHarness({ rateLimitPerSecond: undefined, apiKeyPrefix: ['sk_test_', 'sk_live_'] });
+  });
+  afterAll(() => limited.close());
+  beforeEach(async () => {
+    await limited.control.reset();
+    // Every window of the previous test is over.
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
   });
 
-  it('limits a single endpoint without touching the others, and can be raised to live-mode 100', async () => {
-    const a = await expressAccount(h, { verified: true });
-    await h.control.setRateLimit({ global: 100, endpoints: { 'POST /v1/transfers': 2 } });
-    const transfers = await settle(
-      Array.from({ length: 4 }, () => h.stripe.transfers.create({ amount: 100, currency: 'usd', destination: a.id })),
+  it('starts with 100/s for live keys, 25/s for test keys and 25/s per endpoint', async () => {
+    expect(await limited.control.rateLimits()).toEqual({
+      global: { live: 100, test: 25 },
+      endpointDefault: 25,
+      endpoints: {},
+    });
+  });
+
+  it('test keys: 25 requests in any second, then 429 in Stripe’s shape', async () => {
+    const { ok, limited: errors } = await settle(Array.from({ length: 40 }, () => limited.stripe.balance.retrieve()));
+    expect(ok).toBeGreaterThanOrEqual(25);
+    expect(errors.length).toBe(40 - ok);
+    const err = errors[0] as Stripe.errors.StripeError;
+    expect(err).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+    expect([err.statusCode, err.code, err.rawType]).toEqual([429, 'rate_limit', 'invalid_request_error']);
+    expect(err.doc_url).toBe('https://stripe.com/docs/error-codes/rate-limit');
+    expect(err.message).toMatch(/rate limit/i);
+    expect(reasonOf(err)).toBe('global-rate');
+    expect(err.requestId).toMatch(/^req_/);
+    const log = await limited.control.requestLog({});
+    expect(busiestSecond(log, admitted).count).toBe(25);
+    await new Promise((r) => setTimeout(r, 1_050));
+    expect((await limited.stripe.balance.retrieve()).object).toBe('balance');
+  });
+
+  it('live keys: one endpoint stops at 25/s (endpoint-rate) while others go on', async () => {
+    const live = limited.client({}, LIVE_KEY);
+    const balance = await settle(Array.from({ length: 35 }, () => live.balance.retrieve()));
+    expect(balance.ok).toBeGreaterThanOrEqual(25);
+    expect(balance.limited.length).toBe(35 - balance.ok);
+    expect(reasonOf(balance.limited[0])).toBe('endpoint-rate');
+    // Another endpoint has its own 25.
+    const transfers = await settle(Array.from({ length: 10 }, () => live.transfers.list({ limit: 1 })));
+    expect(transfers.ok).toBe(10);
+    const log = await limited.control.requestLog({});
+    expect(busiestSecond(log, (e) => admitted(e) && e.endpoint === 'GET /v1/balance').count).toBe(25);
+  });
+
+  it('each named operation is its own endpoint: GET /v1/accounts/:id counts every id together', async () => {
+    const live = limited.client({}, LIVE_KEY);
+    const reads = await settle(
+      Array.from({ length: 30 }, (_, i) => live.accounts.retrieve(`acct_${String(i).padStart(16, '0')}`)),
     );
-    expect(transfers.ok).toBeGreaterThanOrEqual(2);
-    expect(transfers.ok).toBeLessThanOrEqual(3);
-    expect((transfers.limited[0] as Stripe.errors.StripeError).headers?.['stripe-rate-limited-reason']).toBe(
-      'endpoint-rate',
+    // Ids that do not exist are answered 404 — after the limiter: only 25 reached the endpoint.
+    const log = await limited.control.requestLog({});
+    const byId = log.filter((e) => e.endpoint === 'GET /v1/accounts/:id');
+    expect(byId).toHaveLength(30);
+    expect(byId.filter((e) => e.rateLimited === 'endpoint-rate').length).toBeGreaterThanOrEqual(1);
+    expect(busiestSecond(byId, admitted).count).toBe(25);
+    expect(reads.limited.some((e) => reasonOf(e) === 'endpoint-rate')).toBe(true);
+  });
+
+  it('live keys: the global 100/s binds across endpoints (global-rate), and test mode is counted apart', async () => {
+    const live = limited.client({}, LIVE_KEY);
+    const calls = [
+      () => live.balance.retrieve(),
+      () => live.transfers.list({ limit: 1 }),
+      () => live.accounts.list({ limit: 1 }),
+      () => live.events.list({ limit: 1 }),
+      () => live.payouts.list({ limit: 1 }),
+      () => live.charges.list({ limit: 1 }),
+    ];
+    // 6 endpoints × 20 = 120 requests, each endpoint under its 25.
+    const burst = await settle(
+      Array.from({ length: 120 }, (_, i) => (calls[i % calls.length] as () => Promise<unknown>)()),
     );
-    const reads = await settle(Array.from({ length: 20 }, () => h.stripe.balance.retrieve()));
-    expect(reads.ok).toBe(20);
-    const log = await h.control.requestLog({ path: '/v1/transfers' });
-    expect(log.filter((e) => e.rateLimited === 'endpoint-rate')).toHaveLength(4 - transfers.ok);
+    expect(burst.ok).toBeGreaterThanOrEqual(100);
+    expect(burst.limited.length).toBe(120 - burst.ok);
+    expect(burst.limited.every((e) => reasonOf(e) === 'global-rate')).toBe(true);
+    // The test-mode limit is separate: a test key still gets through at once.
+    expect((await limited.stripe.balance.retrieve()).object).toBe('balance');
+    const log = await limited.control.requestLog({});
+    expect(busiestSecond(log, (e) => admitted(e) && e.mode === 'live').count).toBe(100);
+  });
+
+  it('raised limits per endpoint and globally are declared with setRateLimit, and reset restores Stripe’s', async () => {
+    const live = limited.client({}, LIVE_KEY);
+    await limited.control.setRateLimit({ global: { live: 200 }, endpoints: { 'GET /v1/transfers': 60 } });
+    const raised = await settle(Array.from({ length: 70 }, () => live.transfers.list({ limit: 1 })));
+    expect(raised.ok).toBeGreaterThanOrEqual(60);
+    expect(reasonOf(raised.limited[0])).toBe('endpoint-rate');
+    const log = await limited.control.requestLog({});
+    expect(busiestSecond(log, (e) => admitted(e) && e.endpoint === 'GET /v1/transfers').count).toBe(60);
+    // Other endpoints keep 25.
+    const others = await settle(Array.from({ length: 30 }, () => live.balance.retrieve()));
+    expect(others.ok).toBeLessThan(30);
+    await limited.control.reset();
+    expect((await limited.control.rateLimits()).endpoints).toEqual({});
   });
 });
 

@@ -33,7 +33,7 @@ beforeAll(() => {
     holdingPeriodDays: '10',
     payoutMinimums: 'usd:1000,eur:900',
     payoutRequireApproval: 'true',
-    stripeRequestsPerSecond: '80',
+    stripeRateLimits: '{"global":200,"endpoints":{"POST /v1/transfers":100}}',
   });
 });
 
@@ -155,7 +155,7 @@ describe('functions', () => {
         PAYOUT_MINIMUMS: 'usd:1000,eur:900',
         PAYOUT_DEFAULT_MINIMUM: '100',
         PAYOUT_REQUIRE_APPROVAL: 'true',
-        STRIPE_REQUESTS_PER_SECOND: '80',
+        STRIPE_RATE_LIMITS: '{"global":200,"endpoints":{"POST /v1/transfers":100}}',
         PAYOUT_PLANNING_PAGE_SIZE: '100',
         PLATFORM_LAUNCH_MONTH: '2026-01',
         COMMISSION_BPS: '1000',

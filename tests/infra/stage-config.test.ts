@@ -140,7 +140,15 @@ describe('stage configuration', () => {
 
   it('treats an empty -c value as unset for optional keys', () => {
     expect(loadStageConfig(context({ alarmEmail: '', apiBaseUrl: '' }))).not.toHaveProperty('alarmEmail');
-    expect(loadStageConfig(context({ stripeRequestsPerSecond: '' }))).not.toHaveProperty('stripeRequestsPerSecond');
+    expect(loadStageConfig(context({ stripeRateLimits: '' }))).not.toHaveProperty('stripeRateLimits');
+  });
+
+  it('reads stripeRateLimits as an object from cdk.json', () => {
+    expect(
+      loadStageConfig(
+        context({ stages: { dev: { stripeRateLimits: { global: 200, endpoints: { 'GET /v1/accounts/:id': 50 } } } } }),
+      ),
+    ).toMatchObject({ stripeRateLimits: { global: 200, endpoints: { 'GET /v1/accounts/:id': 50 } } });
   });
 
   it('reads the payout run keys from -c strings and cdk.json values', () => {
@@ -150,7 +158,7 @@ describe('stage configuration', () => {
           stages: { dev: { payoutMinimums: ['USD:1000'], payoutRequireApproval: true } },
           holdingPeriodDays: '14',
           payoutDefaultMinimum: '500',
-          stripeRequestsPerSecond: '20',
+          stripeRateLimits: '{"endpoints":{"POST /v1/transfers":100}}',
           allowedRedirectOrigins: 'https://shop.example.com, https://www.example.com',
         }),
       ),
@@ -159,7 +167,7 @@ describe('stage configuration', () => {
       payoutMinimums: ['usd:1000'],
       payoutDefaultMinimum: 500,
       payoutRequireApproval: true,
-      stripeRequestsPerSecond: 20,
+      stripeRateLimits: { endpoints: { 'POST /v1/transfers': 100 } },
       allowedRedirectOrigins: ['https://shop.example.com', 'https://www.example.com'],
     });
   });
@@ -178,7 +186,12 @@ describe('stage configuration', () => {
     [{ payoutMinimums: 'usd=1000' }, /payoutMinimums/],
     [{ payoutMinimums: 'xyz:1000' }, /payoutMinimums.*unsupported currency/],
     [{ payoutRequireApproval: 'maybe' }, /payoutRequireApproval/],
-    [{ stripeRequestsPerSecond: '0' }, /stripeRequestsPerSecond/],
+    [{ stripeRateLimits: '{"global":0}' }, /stripeRateLimits/],
+    [{ stripeRateLimits: '{"endpoints":{"/v1/transfers":100}}' }, /stripeRateLimits\.endpoints/],
+    [{ stripeRateLimits: '{"interactiveShare":0.9}' }, /stripeRateLimits/],
+    [{ stripeRateLimits: 'global=100' }, /stripeRateLimits.*JSON/],
+    [{ stripeRequestsPerSecond: '60' }, /stripeRequestsPerSecond was replaced by stripeRateLimits/],
+    [{ stages: { dev: { stripeRequestsPerSecond: 60 } } }, /stripeRequestsPerSecond was replaced by stripeRateLimits/],
     [{ allowedRedirectOrigins: 'https://shop.example.com/checkout' }, /allowedRedirectOrigins/],
     [{ payoutPlanningPageSize: '5000' }, /payoutPlanningPageSize/],
     [{ stages: { prod: { platformFee: 5 } } }, /Unknown key\(s\) in context "stages.prod": platformFee/],

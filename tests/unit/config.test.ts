@@ -34,6 +34,16 @@ describe('config', () => {
     );
   });
 
+  it('reads the declared Stripe rate limits as JSON, and names the variable when they are malformed', () => {
+    expect(
+      parseConfig({ ...valid, STRIPE_RATE_LIMITS: '{"global":200,"endpoints":{"POST /v1/transfers":100}}' })
+        .STRIPE_RATE_LIMITS,
+    ).toEqual({ global: 200, endpoints: { 'POST /v1/transfers': 100 } });
+    expect(parseConfig(valid).STRIPE_RATE_LIMITS).toBeUndefined();
+    for (const bad of ['global=200', '{"global":-1}', '{"endpoints":{"transfers":100}}', '{"burst":5}'])
+      expect(() => parseConfig({ ...valid, STRIPE_RATE_LIMITS: bad }), bad).toThrow(/STRIPE_RATE_LIMITS/);
+  });
+
   it('refuses secret values in the environment outside the local stage', () => {
     expect(() => parseConfig({ ...valid, SECRETS_PROVIDER: 'env' })).toThrow(/SECRETS_PROVIDER/);
     expect(parseConfig({ ...valid, STAGE: 'local', SECRETS_PROVIDER: 'env' }).SECRETS_PROVIDER).toBe('env');

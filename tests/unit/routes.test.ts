@@ -40,4 +40,10 @@ describe('route table', () => {
       ).toEqual([]);
     }
   });
+
+  it('lets every function that calls Stripe write the table, where the Stripe rate budgets are kept', () => {
+    const callers = [...ROUTES, ...JOBS].filter((entry) => entry.access.stripe !== undefined);
+    expect(callers.length).toBeGreaterThan(0);
+    for (const entry of callers) expect(['readwrite', 'readwrite-delete'], entry.name).toContain(entry.access.table);
+  });
 });

@@ -1,6 +1,9 @@
 import Stripe from 'stripe';
 import { config } from '#config';
+import { keyMode } from '#core/stripe-limits';
 import { readSecret } from '../secrets.ts';
+import { STRIPE_API_VERSION } from './api-version.ts';
+import { pacedHttpClient } from './rate-budgets.ts';
 
 let current: { apiKey: string; client: Stripe } | undefined;
 
@@ -14,6 +17,10 @@ let current: { apiKey: string; client: Stripe } | undefined;
  *
  * The SDK's own retries are on (Stripe-documented: it retries network errors, 409, 429 and 5xx with the same
  * idempotency key); every write we make passes our own idempotency key, so a retry never doubles a write.
+ *
+ * Every request, retries included, first takes a start time from the stage's Stripe rate budgets (its endpoint's
+ * and one lane of the global budget, see `#core/stripe-limits`), so all functions together stay under the account's
+ * limits. The API version is pinned (`STRIPE_API_VERSION`), never left to the account's default.
  */
 export async function stripe(): Promise<Stripe> {
   const apiKey = await readSecret('stripeApiKey');
@@ -22,6 +29,8 @@ export async function stripe(): Promise<Stripe> {
     current = {
       apiKey,
       client: new Stripe(apiKey, {
+        apiVersion: STRIPE_API_VERSION,
+        httpClient: pacedHttpClient(keyMode(apiKey)),
         maxNetworkRetries: 2,
         timeout: 20_000,
         appInfo: { name: 'connect-payouts', url: 'https://github.com/connect-payouts/connect-payouts' },

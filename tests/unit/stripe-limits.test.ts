@@ -1,0 +1,155 @@
+import Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
+import { STRIPE_API_VERSION } from '#adapters/stripe/api-version';
+import { createStripeRateBudgets, type RateBudgetStore, type StripeRequestSlot } from '#core/rate-budget';
+import { keyMode, planStripeBudgets, stripeEndpoint } from '#core/stripe-limits';
+import { DEFAULT_API_VERSION } from '../../local/stripe-emulator/core.ts';
+
+describe('pinned Stripe API version', () => {
+  it('is the version the installed SDK was generated for: an SDK upgrade fails here until the pin is moved on purpose', () => {
+    expect(Stripe.API_VERSION).toBe(STRIPE_API_VERSION);
+  });
+
+  it('is what the emulator answers with by default', () => {
+    expect(DEFAULT_API_VERSION).toBe(STRIPE_API_VERSION);
+  });
+});
+
+describe('Stripe limits and budgets', () => {
+  it('tells live keys from test keys', () => {
+    expect(keyMode('sk_live_abc')).toBe('live');
+    expect(keyMode('rk_live_abc')).toBe('live');
+    expect(keyMode('sk_test_abc')).toBe('test');
+    expect(keyMode('rk_test_abc')).toBe('test');
+  });
+
+  it('budgets 95 % of Stripe’s documented limits, the global one in two lanes that add up to it', () => {
+    const live = planStripeBudgets('live');
+    expect(live.lanes.interactive + live.lanes.background).toBeCloseTo(95);
+    expect(live.lanes.interactive).toBeCloseTo(19);
+    expect(live.endpoint('POST /v1/transfers')).toBeCloseTo(23.75);
+    const test = planStripeBudgets('test');
+    expect(test.lanes.interactive + test.lanes.background).toBeCloseTo(23.75);
+    expect(test.endpoint('GET /v1/accounts/:id')).toBeCloseTo(23.75);
+  });
+
+  it('follows raised limits a stage declares', () => {
+    const plan = planStripeBudgets('live', {
+      global: 200,
+      endpoints: { 'POST /v1/transfers': 100 },
+      interactiveShare: 0.1,
+    });
+    expect(plan.endpoint('POST /v1/transfers')).toBeCloseTo(95);
+    expect(plan.endpoint('GET /v1/transfers')).toBeCloseTo(23.75);
+    expect(plan.lanes.background).toBeCloseTo(171);
+    expect(plan.lanes.interactive).toBeCloseTo(19);
+    expect(() => planStripeBudgets('live', { interactiveShare: 0.9 })).toThrow(RangeError);
+  });
+
+  it.each([
+    ['POST', '/v1/transfers', 'POST /v1/transfers'],
+    ['GET', '/v1/transfers?transfer_group=run_1&limit=100', 'GET /v1/transfers'],
+    ['GET', '/v1/accounts/acct_1QxYz2AbCdEf', 'GET /v1/accounts/:id'],
+    ['POST', '/v1/accounts/acct_1QxYz2AbCdEf/login_links', 'POST /v1/accounts/:id/login_links'],
+    ['POST', '/v1/account_links', 'POST /v1/account_links'],
+    ['GET', '/v1/checkout/sessions/cs_test_a1B2c3', 'GET /v1/checkout/sessions/:id'],
+    ['GET', '/v1/payment_intents/pi_3Abc', 'GET /v1/payment_intents/:id'],
+    ['post', '/v1/payment_intents/pi_3Abc/cancel', 'POST /v1/payment_intents/:id/cancel'],
+  ])('names %s %s as Stripe counts it', (method, path, name) => {
+    expect(stripeEndpoint(method, path)).toBe(name);
+  });
+});
+
+/** The store's semantics in memory (the DynamoDB store does the same with conditional updates). */
+function memoryStore(): RateBudgetStore {
+  const nextAt = new Map<string, number>();
+  return {
+    async reserve(budget, now, interval, count) {
+      const next = nextAt.get(budget);
+      const start = next === undefined || next <= now ? now : next;
+      nextAt.set(budget, start + interval * count);
+      return start;
+    },
+  };
+}
+
+function maxInAnySecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let max = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1000) j++;
+    max = Math.max(max, i - j + 1);
+  }
+  return max;
+}
+
+describe('Stripe rate budgets: endpoints and the global budget together (virtual clock)', () => {
+  it('a payout run, a webhook storm and interactive routes: no endpoint or global limit exceeded, interactive never waits behind the run', async () => {
+    let time = 1_000_000;
+    const timers: Array<{ at: number; resolve: () => void }> = [];
+    const sleep = (ms: number) => new Promise<void>((resolve) => timers.push({ at: time + ms, resolve }));
+    // Live key, Stripe's defaults: transfers 25/s, accounts 25/s, global 100/s.
+    const budgets = createStripeRateBudgets({
+      plan: planStripeBudgets('live'),
+      store: memoryStore(),
+      blockSize: 10,
+      now: () => time,
+      sleep,
+    });
+    const end = time + 10_000;
+    const sent: Array<StripeRequestSlot & { at: number }> = [];
+    const interactiveWaits: number[] = [];
+    const caller = (slot: StripeRequestSlot, pauseMs: number) => async () => {
+      while (time < end) {
+        const waited = await budgets.acquire(slot);
+        if (time >= end) break;
+        sent.push({ ...slot, at: time });
+        if (slot.lane === 'interactive') interactiveWaits.push(waited);
+        await sleep(pauseMs);
+      }
+    };
+    const running = Promise.all(
+      [
+        // 40 payout workers busy 300 ms a transfer: far more than 25/s of demand.
+        ...Array.from({ length: 40 }, () => caller({ endpoint: 'POST /v1/transfers', lane: 'background' }, 300)),
+        // A webhook storm re-reading accounts as fast as it can.
+        ...Array.from({ length: 30 }, () => caller({ endpoint: 'GET /v1/accounts/:id', lane: 'background' }, 200)),
+        // Other background reads on three more endpoints, about 12/s.
+        ...Array.from({ length: 6 }, (_, i) =>
+          caller(
+            { endpoint: ['GET /v1/transfers', 'GET /v1/balance', 'GET /v1/events'][i % 3] ?? '', lane: 'background' },
+            500,
+          ),
+        ),
+        // A few people clicking: an onboarding link now and then.
+        ...Array.from({ length: 3 }, () => caller({ endpoint: 'POST /v1/account_links', lane: 'interactive' }, 400)),
+      ].map((start) => start()),
+    );
+    let done = false;
+    void running.then(() => {
+      done = true;
+    });
+    while (!done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      timers.sort((a, b) => a.at - b.at);
+      const next = timers.shift();
+      if (!next) continue;
+      time = Math.max(time, next.at);
+      next.resolve();
+    }
+    const at = (filter: (s: (typeof sent)[number]) => boolean) => sent.filter(filter).map((s) => s.at);
+    expect(maxInAnySecond(at(() => true))).toBeLessThanOrEqual(100);
+    for (const endpoint of [
+      'POST /v1/transfers',
+      'GET /v1/accounts/:id',
+      'GET /v1/transfers',
+      'POST /v1/account_links',
+    ])
+      expect(maxInAnySecond(at((s) => s.endpoint === endpoint)), endpoint).toBeLessThanOrEqual(25);
+    // The endpoints that bind run at their budget (≥ 95 % of 23.75/s over 10 s).
+    expect(at((s) => s.endpoint === 'POST /v1/transfers').length).toBeGreaterThanOrEqual(225);
+    // Interactive requests waited only behind each other (3 callers: at most 2 spacings of their 19/s lane), never
+    // behind the background queue, where the payout workers wait seconds.
+    expect(Math.max(...interactiveWaits)).toBeLessThanOrEqual((2 * 1000) / 19 + 1);
+  });
+});
