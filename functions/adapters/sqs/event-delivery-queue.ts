@@ -1,20 +1,12 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { config } from '#config';
+import { sqs } from './client.ts';
 
 /**
  * The event delivery queue. Messages are the bus's own events (a rule targets the queue with the EventBridge event
  * as the body, `detail` = our envelope) or an operator's redelivery request.
  */
 export type RedeliveryMessage = { type: 'redeliver'; eventId: string; endpointId: string | null };
-
-let client: SQSClient | undefined;
-function sqs(): SQSClient {
-  if (!client) {
-    const { AWS_REGION, SQS_ENDPOINT } = config();
-    client = new SQSClient({ region: AWS_REGION, ...(SQS_ENDPOINT ? { endpoint: SQS_ENDPOINT } : {}) });
-  }
-  return client;
-}
 
 function queueUrl(): string {
   const url = config().EVENT_DELIVERY_QUEUE_URL;

@@ -1,6 +1,7 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { config } from '#config';
 import type { PayoutQueue } from '#core/payouts';
+import { sqs } from './client.ts';
 
 /**
  * Messages on the payout queue: one payout to send, one page of a run to plan, one page of its planned payouts to
@@ -14,16 +15,6 @@ export type PayoutMessage =
 
 /** SendMessageBatch calls in flight at once when queueing a page of payouts. */
 const SEND_CONCURRENCY = 8;
-
-let client: SQSClient | undefined;
-
-function sqs(): SQSClient {
-  if (!client) {
-    const { AWS_REGION, SQS_ENDPOINT } = config();
-    client = new SQSClient({ region: AWS_REGION, ...(SQS_ENDPOINT ? { endpoint: SQS_ENDPOINT } : {}) });
-  }
-  return client;
-}
 
 async function sendBatch(batch: PayoutMessage[]): Promise<void> {
   const result = await sqs().send(
