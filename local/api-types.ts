@@ -761,6 +761,22 @@ export interface ListPayoutRunsResponse200 {
         disconnected: number;
         manual_preference: number;
         awaiting_funds: number;
+        /**
+         * An operator holds the partner’s payouts.
+         */
+        operator_hold: number;
+        /**
+         * An operator took the payout out of the run before it was sent.
+         */
+        operator_excluded: number;
+        /**
+         * An amount too large for one transfer, carried forward.
+         */
+        amount_too_large: number;
+        /**
+         * Planning the partner failed unexpectedly; the run went on.
+         */
+        planning_failed: number;
       };
       amounts: {
         planned: {
@@ -816,6 +832,22 @@ export type StartPayoutRunResponse200 =
         disconnected: number;
         manual_preference: number;
         awaiting_funds: number;
+        /**
+         * An operator holds the partner’s payouts.
+         */
+        operator_hold: number;
+        /**
+         * An operator took the payout out of the run before it was sent.
+         */
+        operator_excluded: number;
+        /**
+         * An amount too large for one transfer, carried forward.
+         */
+        amount_too_large: number;
+        /**
+         * Planning the partner failed unexpectedly; the run went on.
+         */
+        planning_failed: number;
       };
       amounts: {
         /**
@@ -878,6 +910,22 @@ export type StartPayoutRunResponse200 =
             disconnected: number;
             manual_preference: number;
             awaiting_funds: number;
+            /**
+             * An operator holds the partner’s payouts.
+             */
+            operator_hold: number;
+            /**
+             * An operator took the payout out of the run before it was sent.
+             */
+            operator_excluded: number;
+            /**
+             * An amount too large for one transfer, carried forward.
+             */
+            amount_too_large: number;
+            /**
+             * Planning the partner failed unexpectedly; the run went on.
+             */
+            planning_failed: number;
           };
           amounts: {
             planned: {
@@ -944,6 +992,22 @@ export interface StartPayoutRunResponse202 {
         disconnected: number;
         manual_preference: number;
         awaiting_funds: number;
+        /**
+         * An operator holds the partner’s payouts.
+         */
+        operator_hold: number;
+        /**
+         * An operator took the payout out of the run before it was sent.
+         */
+        operator_excluded: number;
+        /**
+         * An amount too large for one transfer, carried forward.
+         */
+        amount_too_large: number;
+        /**
+         * Planning the partner failed unexpectedly; the run went on.
+         */
+        planning_failed: number;
       };
       amounts: {
         planned: {
@@ -1010,6 +1074,22 @@ export interface GetPayoutRunResponse200 {
       disconnected: number;
       manual_preference: number;
       awaiting_funds: number;
+      /**
+       * An operator holds the partner’s payouts.
+       */
+      operator_hold: number;
+      /**
+       * An operator took the payout out of the run before it was sent.
+       */
+      operator_excluded: number;
+      /**
+       * An amount too large for one transfer, carried forward.
+       */
+      amount_too_large: number;
+      /**
+       * Planning the partner failed unexpectedly; the run went on.
+       */
+      planning_failed: number;
     };
     amounts: {
       planned: {
@@ -1071,6 +1151,22 @@ export interface ApprovePayoutRunResponse200 {
       disconnected: number;
       manual_preference: number;
       awaiting_funds: number;
+      /**
+       * An operator holds the partner’s payouts.
+       */
+      operator_hold: number;
+      /**
+       * An operator took the payout out of the run before it was sent.
+       */
+      operator_excluded: number;
+      /**
+       * An amount too large for one transfer, carried forward.
+       */
+      amount_too_large: number;
+      /**
+       * Planning the partner failed unexpectedly; the run went on.
+       */
+      planning_failed: number;
     };
     amounts: {
       planned: {
