@@ -10,6 +10,81 @@ export interface RecordAdjustmentBody {
   availableAt?: string;
 }
 
+/**
+ * Replayed: this externalId was recorded before with the same body; the stored adjustment.
+ */
+export interface RecordAdjustmentResponse200 {
+  adjustment: {
+    /**
+     * The caller’s id of the adjustment: a replay with it answers the stored one.
+     */
+    externalId: string;
+    /**
+     * The ledger entry (`adj:<externalId>`).
+     */
+    entryId: string;
+    partnerId: string;
+    /**
+     * Signed: negative takes money back.
+     */
+    amount: number;
+    /**
+     * Lower-case ISO 4217 currency code.
+     */
+    currency: string;
+    reason: string;
+    /**
+     * From when a payout run nets it.
+     */
+    availableAt: string;
+    recordedAt: string;
+  };
+}
+
+/**
+ * The adjustment was recorded; the next payout run nets it.
+ */
+export interface RecordAdjustmentResponse201 {
+  adjustment: {
+    /**
+     * The caller’s id of the adjustment: a replay with it answers the stored one.
+     */
+    externalId: string;
+    /**
+     * The ledger entry (`adj:<externalId>`).
+     */
+    entryId: string;
+    partnerId: string;
+    /**
+     * Signed: negative takes money back.
+     */
+    amount: number;
+    /**
+     * Lower-case ISO 4217 currency code.
+     */
+    currency: string;
+    reason: string;
+    /**
+     * From when a payout run nets it.
+     */
+    availableAt: string;
+    recordedAt: string;
+    /**
+     * The operator who recorded it (answered when it is recorded, not on a replay).
+     */
+    recordedBy: {
+      /**
+       * The operator's Cognito sub.
+       */
+      sub: string;
+      /**
+       * The operator's email, when their token carried one.
+       */
+      email: string | null;
+    };
+  };
+}
+
 export type RecordEarningsBody =
   | {
       partnerId: string;
@@ -378,6 +453,118 @@ export interface GetPartnerAdminParams {
   partnerId: string;
 }
 
+/**
+ * The partner as operators see it, its payout hold and every operator action on its money.
+ */
+export interface GetPartnerAdminResponse200 {
+  /**
+   * A partner as operators see it, with what Stripe still requires.
+   */
+  partner: {
+    id: string;
+    kind: "personal" | "team";
+    name: string;
+    /**
+     * Where the partner stands with Stripe: only `active` partners can be paid.
+     */
+    status: "not_set_up" | "pending_verification" | "restricted" | "active" | "disconnected";
+    stripeAccountId: string | null;
+    payoutPreference: "stripe" | "manual";
+    /**
+     * ISO 3166-1 alpha-2 country code.
+     */
+    country: string;
+    defaultCurrency: string;
+    requirements: {
+      currentlyDue: string[];
+      pastDue: string[];
+      disabledReason: string | null;
+    };
+    /**
+     * When the stored onboarding state was read from Stripe.
+     */
+    stateAsOf: string | null;
+    disconnectedAt: string | null;
+    actionRequired: {
+      /**
+       * Not onboarded yet, past due, due now, or announced for later (future requirements).
+       */
+      kind: "onboarding" | "overdue" | "due" | "upcoming";
+      /**
+       * What Stripe needs (requirement names).
+       */
+      fields: string[];
+      /**
+       * By when, if Stripe gave a deadline.
+       */
+      deadline: string | null;
+    } | null;
+    createdAt: string;
+    updatedAt: string;
+  };
+  /**
+   * The hold in force, or null.
+   */
+  payoutHold: {
+    reason: string;
+    /**
+     * When the hold ends by itself; null: until an operator lifts it.
+     */
+    until: string | null;
+    /**
+     * The operator who acted.
+     */
+    by: {
+      /**
+       * The operator's Cognito sub.
+       */
+      sub: string;
+      /**
+       * The operator's email, when their token carried one.
+       */
+      email: string | null;
+    };
+    /**
+     * When it was set.
+     */
+    at: string;
+  } | null;
+  /**
+   * Every operator action on its money, newest first.
+   *
+   * Items: An operator action on the partner's money: who, why, when.
+   */
+  operatorActions: {
+    id: string;
+    partnerId: string;
+    action: "payout_hold_set" | "payout_hold_lifted" | "adjustment" | "payout_excluded" | "reversal_kept";
+    /**
+     * The operator who acted.
+     */
+    by: {
+      /**
+       * The operator's Cognito sub.
+       */
+      sub: string;
+      /**
+       * The operator's email, when their token carried one.
+       */
+      email: string | null;
+    };
+    /**
+     * Why the operator acted.
+     */
+    reason: string;
+    at: string;
+    /**
+     * What the action changed (amounts, payout id, hold end…), by action.
+     */
+    details: {
+      [k: string]: string | number | null | undefined;
+    };
+  }[];
+}
+
 export interface SetFeePolicyParams {
   partnerId: string;
 }
@@ -416,6 +603,21 @@ export interface LiftPayoutHoldQuery {
   reason: string;
 }
 
+/**
+ * The partner has no payout hold.
+ */
+export interface LiftPayoutHoldResponse200 {
+  partnerId: string;
+  /**
+   * No hold is in force now.
+   */
+  payoutHold: null;
+  /**
+   * False when there was no hold to lift (nothing was written).
+   */
+  lifted: boolean;
+}
+
 export interface SetPayoutHoldParams {
   partnerId: string;
 }
@@ -423,6 +625,40 @@ export interface SetPayoutHoldParams {
 export interface SetPayoutHoldBody {
   reason: string;
   until?: string;
+}
+
+/**
+ * The hold is in force (it replaced any earlier one).
+ */
+export interface SetPayoutHoldResponse200 {
+  partnerId: string;
+  /**
+   * An operator hold on the partner’s payouts: none is planned or sent while it is in force.
+   */
+  payoutHold: {
+    reason: string;
+    /**
+     * When the hold ends by itself; null: until an operator lifts it.
+     */
+    until: string | null;
+    /**
+     * The operator who acted.
+     */
+    by: {
+      /**
+       * The operator's Cognito sub.
+       */
+      sub: string;
+      /**
+       * The operator's email, when their token carried one.
+       */
+      email: string | null;
+    };
+    /**
+     * When it was set.
+     */
+    at: string;
+  };
 }
 
 export interface ListPaymentsAdminQuery {
@@ -554,6 +790,22 @@ export interface ListPayoutRunsResponse200 {
         disconnected: number;
         manual_preference: number;
         awaiting_funds: number;
+        /**
+         * An operator holds the partner’s payouts.
+         */
+        operator_hold: number;
+        /**
+         * An operator took the payout out of the run before it was sent.
+         */
+        operator_excluded: number;
+        /**
+         * An amount too large for one transfer, carried forward.
+         */
+        amount_too_large: number;
+        /**
+         * Planning the partner failed unexpectedly; the run went on.
+         */
+        planning_failed: number;
       };
       amounts: {
         planned: {
@@ -609,6 +861,22 @@ export type StartPayoutRunResponse200 =
         disconnected: number;
         manual_preference: number;
         awaiting_funds: number;
+        /**
+         * An operator holds the partner’s payouts.
+         */
+        operator_hold: number;
+        /**
+         * An operator took the payout out of the run before it was sent.
+         */
+        operator_excluded: number;
+        /**
+         * An amount too large for one transfer, carried forward.
+         */
+        amount_too_large: number;
+        /**
+         * Planning the partner failed unexpectedly; the run went on.
+         */
+        planning_failed: number;
       };
       amounts: {
         /**
@@ -671,6 +939,22 @@ export type StartPayoutRunResponse200 =
             disconnected: number;
             manual_preference: number;
             awaiting_funds: number;
+            /**
+             * An operator holds the partner’s payouts.
+             */
+            operator_hold: number;
+            /**
+             * An operator took the payout out of the run before it was sent.
+             */
+            operator_excluded: number;
+            /**
+             * An amount too large for one transfer, carried forward.
+             */
+            amount_too_large: number;
+            /**
+             * Planning the partner failed unexpectedly; the run went on.
+             */
+            planning_failed: number;
           };
           amounts: {
             planned: {
@@ -737,6 +1021,22 @@ export interface StartPayoutRunResponse202 {
         disconnected: number;
         manual_preference: number;
         awaiting_funds: number;
+        /**
+         * An operator holds the partner’s payouts.
+         */
+        operator_hold: number;
+        /**
+         * An operator took the payout out of the run before it was sent.
+         */
+        operator_excluded: number;
+        /**
+         * An amount too large for one transfer, carried forward.
+         */
+        amount_too_large: number;
+        /**
+         * Planning the partner failed unexpectedly; the run went on.
+         */
+        planning_failed: number;
       };
       amounts: {
         planned: {
@@ -803,6 +1103,22 @@ export interface GetPayoutRunResponse200 {
       disconnected: number;
       manual_preference: number;
       awaiting_funds: number;
+      /**
+       * An operator holds the partner’s payouts.
+       */
+      operator_hold: number;
+      /**
+       * An operator took the payout out of the run before it was sent.
+       */
+      operator_excluded: number;
+      /**
+       * An amount too large for one transfer, carried forward.
+       */
+      amount_too_large: number;
+      /**
+       * Planning the partner failed unexpectedly; the run went on.
+       */
+      planning_failed: number;
     };
     amounts: {
       planned: {
@@ -864,6 +1180,22 @@ export interface ApprovePayoutRunResponse200 {
       disconnected: number;
       manual_preference: number;
       awaiting_funds: number;
+      /**
+       * An operator holds the partner’s payouts.
+       */
+      operator_hold: number;
+      /**
+       * An operator took the payout out of the run before it was sent.
+       */
+      operator_excluded: number;
+      /**
+       * An amount too large for one transfer, carried forward.
+       */
+      amount_too_large: number;
+      /**
+       * Planning the partner failed unexpectedly; the run went on.
+       */
+      planning_failed: number;
     };
     amounts: {
       planned: {
@@ -896,12 +1228,47 @@ export interface ExcludePayoutBody {
   reason: string;
 }
 
+/**
+ * The payout left its run; its entries carry forward to the next one.
+ */
+export interface ExcludePayoutResponse200 {
+  payoutId: string;
+  status: "carried_forward";
+  /**
+   * `operator_excluded`.
+   */
+  reason: string;
+}
+
 export interface KeepPayoutReversalParams {
   payoutId: string;
 }
 
 export interface KeepPayoutReversalBody {
   reason: string;
+}
+
+/**
+ * The reversed money is kept by the platform: no run pays it again.
+ */
+export interface KeepPayoutReversalResponse200 {
+  payoutId: string;
+  /**
+   * The payout’s status (always `reversed` here).
+   */
+  status: "planned" | "sending" | "paid" | "awaiting_funds" | "carried_forward" | "failed" | "reversed";
+  /**
+   * How much of the transfer Stripe reversed.
+   */
+  reversedAmount: number;
+  /**
+   * How much of it the platform keeps now, in all.
+   */
+  keptAmount: number;
+  /**
+   * What this call kept: the reversed amount not kept before.
+   */
+  kept: number;
 }
 
 /**
@@ -1329,6 +1696,19 @@ export interface AcceptInvitationParams {
   token: string;
 }
 
+/**
+ * The caller joined the team: their new membership.
+ */
+export interface AcceptInvitationResponse201 {
+  /**
+   * The member's Cognito sub.
+   */
+  userSub: string;
+  email: string | null;
+  role: "owner" | "admin" | "member";
+  addedAt: string;
+}
+
 export interface CreateListingBody {
   partnerId?: string;
   title: string;
@@ -1498,8 +1878,91 @@ export interface SetContactEmailBody {
   email: string;
 }
 
+/**
+ * The contact email was set: the partner.
+ */
+export interface SetContactEmailResponse200 {
+  /**
+   * Our partner id (`ptn_…`).
+   */
+  id: string;
+  kind: "personal" | "team";
+  name: string;
+  /**
+   * The caller's role in this partner.
+   */
+  role: "owner" | "admin" | "member";
+  /**
+   * Where the partner stands with Stripe: only `active` partners can be paid.
+   */
+  status: "not_set_up" | "pending_verification" | "restricted" | "active" | "disconnected";
+  /**
+   * The Express connected account, once created.
+   */
+  stripeAccountId: string | null;
+  payoutPreference: "stripe" | "manual";
+  /**
+   * ISO 3166-1 alpha-2 country code.
+   */
+  country: string;
+  /**
+   * The partner's payout currency.
+   */
+  defaultCurrency: string;
+  detailsSubmitted: boolean;
+  chargesEnabled: boolean;
+  payoutsEnabled: boolean;
+  disconnectedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /**
+   * Incremented by every change.
+   */
+  version: number;
+}
+
 export interface ListInvitationsParams {
   partnerId: string;
+}
+
+/**
+ * The team's invitations, newest first.
+ */
+export interface ListInvitationsResponse200 {
+  /**
+   * Items: An invitation to join a team, as its owners and admins see it (never its token).
+   */
+  invitations: {
+    /**
+     * Our invitation id (`inv_…`).
+     */
+    id: string;
+    partnerId: string;
+    /**
+     * The invited address (lower-cased); only its verified owner can accept.
+     */
+    email: string;
+    /**
+     * The role the invitee gets on accepting.
+     */
+    role: "admin" | "member";
+    /**
+     * `expired`: still pending past `expiresAt`, so it can no longer be accepted.
+     */
+    status: "pending" | "accepted" | "revoked" | "expired";
+    /**
+     * The inviting member's Cognito sub.
+     */
+    invitedBy: string;
+    createdAt: string;
+    expiresAt: string;
+    /**
+     * The new member's Cognito sub, once accepted.
+     */
+    acceptedBy: string | null;
+    acceptedAt: string | null;
+    revokedAt: string | null;
+  }[];
 }
 
 export interface CreateInvitationParams {
@@ -1509,6 +1972,54 @@ export interface CreateInvitationParams {
 export interface CreateInvitationBody {
   email: string;
   role?: "admin" | "member";
+}
+
+/**
+ * The invitation was created; its token is never shown again.
+ */
+export interface CreateInvitationResponse201 {
+  /**
+   * An invitation to join a team, as its owners and admins see it (never its token).
+   */
+  invitation: {
+    /**
+     * Our invitation id (`inv_…`).
+     */
+    id: string;
+    partnerId: string;
+    /**
+     * The invited address (lower-cased); only its verified owner can accept.
+     */
+    email: string;
+    /**
+     * The role the invitee gets on accepting.
+     */
+    role: "admin" | "member";
+    /**
+     * `expired`: still pending past `expiresAt`, so it can no longer be accepted.
+     */
+    status: "pending" | "accepted" | "revoked" | "expired";
+    /**
+     * The inviting member's Cognito sub.
+     */
+    invitedBy: string;
+    createdAt: string;
+    expiresAt: string;
+    /**
+     * The new member's Cognito sub, once accepted.
+     */
+    acceptedBy: string | null;
+    acceptedAt: string | null;
+    revokedAt: string | null;
+  };
+  /**
+   * The single-use token, answered this once (only its hash is stored): send it to the invitee.
+   */
+  token: string;
+  /**
+   * Where the invitee accepts: `POST /invitations/{token}/accept`.
+   */
+  acceptPath: string;
 }
 
 export interface RevokeInvitationParams {
@@ -1860,24 +2371,24 @@ export interface ConnectWebhookResponse200 {
 
 /** Every operation of the API: method, path, parameters, body and JSON responses by status. */
 export interface Operations {
-  recordAdjustment: { method: 'POST'; url: '/admin/adjustments'; params: Record<string, never>; query: Record<string, never>; body: RecordAdjustmentBody; responses: {  } };
+  recordAdjustment: { method: 'POST'; url: '/admin/adjustments'; params: Record<string, never>; query: Record<string, never>; body: RecordAdjustmentBody; responses: { 200: RecordAdjustmentResponse200; 201: RecordAdjustmentResponse201 } };
   recordEarnings: { method: 'POST'; url: '/admin/earnings'; params: Record<string, never>; query: Record<string, never>; body: RecordEarningsBody; responses: { 200: RecordEarningsResponse200; 201: RecordEarningsResponse201 } };
   listEventsAdmin: { method: 'GET'; url: '/admin/events'; params: Record<string, never>; query: ListEventsAdminQuery; body: Record<string, never>; responses: { 200: ListEventsAdminResponse200 } };
   getEventAdmin: { method: 'GET'; url: '/admin/events/{eventId}'; params: GetEventAdminParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetEventAdminResponse200 } };
   redeliverEvent: { method: 'POST'; url: '/admin/events/{eventId}/redeliver'; params: RedeliverEventParams; query: Record<string, never>; body: RedeliverEventBody; responses: { 202: RedeliverEventResponse202 } };
   getOrderAdmin: { method: 'GET'; url: '/admin/orders/{orderId}'; params: GetOrderAdminParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetOrderAdminResponse200 } };
   listPartnersAdmin: { method: 'GET'; url: '/admin/partners'; params: Record<string, never>; query: ListPartnersAdminQuery; body: Record<string, never>; responses: { 200: ListPartnersAdminResponse200 } };
-  getPartnerAdmin: { method: 'GET'; url: '/admin/partners/{partnerId}'; params: GetPartnerAdminParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  getPartnerAdmin: { method: 'GET'; url: '/admin/partners/{partnerId}'; params: GetPartnerAdminParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetPartnerAdminResponse200 } };
   setFeePolicy: { method: 'PUT'; url: '/admin/partners/{partnerId}/fee-policy'; params: SetFeePolicyParams; query: Record<string, never>; body: SetFeePolicyBody; responses: { 200: SetFeePolicyResponse200 } };
-  liftPayoutHold: { method: 'DELETE'; url: '/admin/partners/{partnerId}/payout-hold'; params: LiftPayoutHoldParams; query: LiftPayoutHoldQuery; body: Record<string, never>; responses: {  } };
-  setPayoutHold: { method: 'PUT'; url: '/admin/partners/{partnerId}/payout-hold'; params: SetPayoutHoldParams; query: Record<string, never>; body: SetPayoutHoldBody; responses: {  } };
+  liftPayoutHold: { method: 'DELETE'; url: '/admin/partners/{partnerId}/payout-hold'; params: LiftPayoutHoldParams; query: LiftPayoutHoldQuery; body: Record<string, never>; responses: { 200: LiftPayoutHoldResponse200 } };
+  setPayoutHold: { method: 'PUT'; url: '/admin/partners/{partnerId}/payout-hold'; params: SetPayoutHoldParams; query: Record<string, never>; body: SetPayoutHoldBody; responses: { 200: SetPayoutHoldResponse200 } };
   listPaymentsAdmin: { method: 'GET'; url: '/admin/payments'; params: Record<string, never>; query: ListPaymentsAdminQuery; body: Record<string, never>; responses: { 200: ListPaymentsAdminResponse200 } };
   listPayoutRuns: { method: 'GET'; url: '/admin/payout-runs'; params: Record<string, never>; query: ListPayoutRunsQuery; body: Record<string, never>; responses: { 200: ListPayoutRunsResponse200 } };
   startPayoutRun: { method: 'POST'; url: '/admin/payout-runs'; params: Record<string, never>; query: Record<string, never>; body: StartPayoutRunBody; responses: { 200: StartPayoutRunResponse200; 202: StartPayoutRunResponse202 } };
   getPayoutRun: { method: 'GET'; url: '/admin/payout-runs/{runId}'; params: GetPayoutRunParams; query: GetPayoutRunQuery; body: Record<string, never>; responses: { 200: GetPayoutRunResponse200 | string } };
   approvePayoutRun: { method: 'POST'; url: '/admin/payout-runs/{runId}/approve'; params: ApprovePayoutRunParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: ApprovePayoutRunResponse200 } };
-  excludePayout: { method: 'POST'; url: '/admin/payouts/{payoutId}/exclude'; params: ExcludePayoutParams; query: Record<string, never>; body: ExcludePayoutBody; responses: {  } };
-  keepPayoutReversal: { method: 'POST'; url: '/admin/payouts/{payoutId}/reversal-final'; params: KeepPayoutReversalParams; query: Record<string, never>; body: KeepPayoutReversalBody; responses: {  } };
+  excludePayout: { method: 'POST'; url: '/admin/payouts/{payoutId}/exclude'; params: ExcludePayoutParams; query: Record<string, never>; body: ExcludePayoutBody; responses: { 200: ExcludePayoutResponse200 } };
+  keepPayoutReversal: { method: 'POST'; url: '/admin/payouts/{payoutId}/reversal-final'; params: KeepPayoutReversalParams; query: Record<string, never>; body: KeepPayoutReversalBody; responses: { 200: KeepPayoutReversalResponse200 } };
   listWebhookEndpoints: { method: 'GET'; url: '/admin/webhook-endpoints'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListWebhookEndpointsResponse200 } };
   createWebhookEndpoint: { method: 'POST'; url: '/admin/webhook-endpoints'; params: Record<string, never>; query: Record<string, never>; body: CreateWebhookEndpointBody; responses: { 201: CreateWebhookEndpointResponse201 } };
   deleteWebhookEndpoint: { method: 'DELETE'; url: '/admin/webhook-endpoints/{endpointId}'; params: DeleteWebhookEndpointParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: DeleteWebhookEndpointResponse200 } };
@@ -1892,7 +2403,7 @@ export interface Operations {
   getConnectStatus: { method: 'GET'; url: '/connect/status'; params: Record<string, never>; query: GetConnectStatusQuery; body: Record<string, never>; responses: { 200: GetConnectStatusResponse200 } };
   listEarnings: { method: 'GET'; url: '/earnings'; params: Record<string, never>; query: ListEarningsQuery; body: Record<string, never>; responses: { 200: ListEarningsResponse200 } };
   health: { method: 'GET'; url: '/health'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: HealthResponse200 } };
-  acceptInvitation: { method: 'POST'; url: '/invitations/{token}/accept'; params: AcceptInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  acceptInvitation: { method: 'POST'; url: '/invitations/{token}/accept'; params: AcceptInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: { 201: AcceptInvitationResponse201 } };
   createListing: { method: 'POST'; url: '/listings'; params: Record<string, never>; query: Record<string, never>; body: CreateListingBody; responses: {  } };
   archiveListing: { method: 'DELETE'; url: '/listings/{listingId}'; params: ArchiveListingParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
   getListing: { method: 'GET'; url: '/listings/{listingId}'; params: GetListingParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
@@ -1902,10 +2413,10 @@ export interface Operations {
   getOrder: { method: 'GET'; url: '/orders/{orderId}'; params: GetOrderParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
   listMyPartners: { method: 'GET'; url: '/partners'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListMyPartnersResponse200 } };
   createTeamPartner: { method: 'POST'; url: '/partners'; params: Record<string, never>; query: Record<string, never>; body: CreateTeamPartnerBody; responses: { 201: CreateTeamPartnerResponse201 } };
-  setContactEmail: { method: 'PUT'; url: '/partners/{partnerId}/contact-email'; params: SetContactEmailParams; query: Record<string, never>; body: SetContactEmailBody; responses: {  } };
-  listInvitations: { method: 'GET'; url: '/partners/{partnerId}/invitations'; params: ListInvitationsParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
-  createInvitation: { method: 'POST'; url: '/partners/{partnerId}/invitations'; params: CreateInvitationParams; query: Record<string, never>; body: CreateInvitationBody; responses: {  } };
-  revokeInvitation: { method: 'DELETE'; url: '/partners/{partnerId}/invitations/{invitationId}'; params: RevokeInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  setContactEmail: { method: 'PUT'; url: '/partners/{partnerId}/contact-email'; params: SetContactEmailParams; query: Record<string, never>; body: SetContactEmailBody; responses: { 200: SetContactEmailResponse200 } };
+  listInvitations: { method: 'GET'; url: '/partners/{partnerId}/invitations'; params: ListInvitationsParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListInvitationsResponse200 } };
+  createInvitation: { method: 'POST'; url: '/partners/{partnerId}/invitations'; params: CreateInvitationParams; query: Record<string, never>; body: CreateInvitationBody; responses: { 201: CreateInvitationResponse201 } };
+  revokeInvitation: { method: 'DELETE'; url: '/partners/{partnerId}/invitations/{invitationId}'; params: RevokeInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: { 204: undefined } };
   listPartnerListings: { method: 'GET'; url: '/partners/{partnerId}/listings'; params: ListPartnerListingsParams; query: ListPartnerListingsQuery; body: Record<string, never>; responses: {  } };
   listPartnerMembers: { method: 'GET'; url: '/partners/{partnerId}/members'; params: ListPartnerMembersParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListPartnerMembersResponse200 } };
   removePartnerMember: { method: 'DELETE'; url: '/partners/{partnerId}/members/{userSub}'; params: RemovePartnerMemberParams; query: Record<string, never>; body: Record<string, never>; responses: { 204: undefined } };

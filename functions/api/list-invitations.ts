@@ -2,10 +2,21 @@ import { z } from 'zod';
 import { invitationView, listInvitations } from '#core/invitations';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
+import { Invitation } from './schemas/partners.ts';
+
+const Invitations = z
+  .strictObject({ invitations: z.array(Invitation) })
+  .describe("The team's invitations, newest first.");
 
 /** `GET /partners/{partnerId}/invitations`: the team's invitations, newest first (never their tokens). */
 export const handler = httpHandler(
-  { auth: 'partner', query: NoQuery, path: z.strictObject({ partnerId: PartnerId }) },
+  {
+    auth: 'partner',
+    query: NoQuery,
+    path: z.strictObject({ partnerId: PartnerId }),
+    summary: "The team's invitations (owner or admin)",
+    responses: { 200: Invitations },
+  },
   async ({ identity, path }) => {
     const d = deps();
     const invitations = await listInvitations(d, callerOf(identity), path.partnerId);

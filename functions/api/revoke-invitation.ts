@@ -9,7 +9,16 @@ const Path = z.strictObject({
 });
 
 /** `DELETE /partners/{partnerId}/invitations/{invitationId}`: revoked at once; its token is refused from now on. */
-export const handler = httpHandler({ auth: 'partner', query: NoQuery, path: Path }, async ({ identity, path }) => {
-  await revokeInvitation(deps(), callerOf(identity), path.partnerId, path.invitationId);
-  return { status: 204 };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    query: NoQuery,
+    path: Path,
+    summary: 'Revoke a pending invitation (owner or admin)',
+    responses: { 204: { empty: true, description: 'The invitation was revoked (no body).' } },
+  },
+  async ({ identity, path }) => {
+    await revokeInvitation(deps(), callerOf(identity), path.partnerId, path.invitationId);
+    return { status: 204 };
+  },
+);

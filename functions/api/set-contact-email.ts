@@ -3,6 +3,7 @@ import { partnerView } from '#core/partner-views';
 import { setContactEmail } from '#core/teams';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
+import { Partner } from './schemas/partners.ts';
 
 const Body = z.strictObject({ email: z.email().max(254) });
 
@@ -11,7 +12,14 @@ const Body = z.strictObject({ email: z.email().max(254) });
  * account is created (the owner's own by default).
  */
 export const handler = httpHandler(
-  { auth: 'partner', body: Body, query: NoQuery, path: z.strictObject({ partnerId: PartnerId }) },
+  {
+    auth: 'partner',
+    body: Body,
+    query: NoQuery,
+    path: z.strictObject({ partnerId: PartnerId }),
+    summary: "Set the email Stripe gets for the partner's account (owner)",
+    responses: { 200: Partner.describe('The contact email was set: the partner.') },
+  },
   async ({ identity, body, path }) => {
     const { partner, role } = await setContactEmail(deps(), callerOf(identity), path.partnerId, body.email);
     return { status: 200, body: partnerView(partner, role) };

@@ -168,7 +168,7 @@ export function invitationView(invitation: Invitation, now: Date) {
     partnerId: invitation.partnerId,
     email: invitation.email,
     role: invitation.role,
-    status: invitation.status === 'pending' && isExpired(invitation, now) ? 'expired' : invitation.status,
+    status: invitation.status === 'pending' && isExpired(invitation, now) ? ('expired' as const) : invitation.status,
     invitedBy: invitation.invitedBy,
     createdAt: invitation.createdAt,
     expiresAt: invitation.expiresAt,

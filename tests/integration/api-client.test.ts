@@ -26,12 +26,40 @@ describe('the typed API client', () => {
     expect(health).toMatchObject({ ok: true, status: 200, body: { status: 'ok' } });
 
     const owner = await user(uniqueEmail('client-owner'));
+    const invitee = await user(uniqueEmail('client-invitee'));
     const client = apiClient({ baseUrl: stackInfo().apiUrl, token: owner.idToken });
 
     const team = await client.call('createTeamPartner', { body: { name: 'Client team' } });
     if (!team.ok || team.status !== 201) throw new Error(`createTeamPartner: ${JSON.stringify(team.body)}`);
     expect(team.body).toMatchObject({ name: 'Client team', kind: 'team', role: 'owner' });
     const partnerId = team.body.id;
+
+    const invited = await client.call('createInvitation', {
+      params: { partnerId },
+      body: { email: invitee.email, role: 'member' },
+    });
+    if (!invited.ok) throw new Error(`createInvitation: ${JSON.stringify(invited.body)}`);
+    expect(invited).toMatchObject({
+      status: 201,
+      body: { invitation: { partnerId, email: invitee.email, role: 'member', status: 'pending' } },
+    });
+    const { invitation, token } = invited.body;
+    expect(invited.body.acceptPath).toBe(`/invitations/${token}/accept`);
+
+    const pending = await client.call('listInvitations', { params: { partnerId } });
+    if (!pending.ok) throw new Error(`listInvitations: ${JSON.stringify(pending.body)}`);
+    expect(pending.body.invitations).toEqual([invitation]);
+
+    const revoked = await client.call('revokeInvitation', { params: { partnerId, invitationId: invitation.id } });
+    expect(revoked).toMatchObject({ ok: true, status: 204, body: undefined });
+
+    const listed = await client.call('listInvitations', { params: { partnerId } });
+    if (!listed.ok) throw new Error(`listInvitations: ${JSON.stringify(listed.body)}`);
+    expect(listed.body.invitations.map((i) => [i.id, i.status])).toEqual([[invitation.id, 'revoked']]);
+
+    const inviteeClient = apiClient({ baseUrl: stackInfo().apiUrl, token: invitee.idToken });
+    const refused = await inviteeClient.call('acceptInvitation', { params: { token } });
+    expect(refused).toMatchObject({ ok: false, status: 409, body: { error: { code: 'invitation_not_pending' } } });
 
     const members = await client.call('listPartnerMembers', { params: { partnerId } });
     if (!members.ok) throw new Error(`listPartnerMembers: ${JSON.stringify(members.body)}`);

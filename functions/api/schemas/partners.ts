@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import type { invitationView } from '#core/invitations';
 import type { statusView } from '#core/onboarding';
 import type { adminPartnerView, connectedPayoutView, memberView, partnerView } from '#core/partner-views';
 import { Currency, type Described, Instant, MinorUnits, NextCursor } from './common.ts';
 
-/** Response schemas of the partner, team and onboarding routes (the shapes of `#core/partner-views`). */
+/**
+ * Response schemas of the partner, team and onboarding routes (the shapes of `#core/partner-views`, and of
+ * `#core/invitations` for team invitations).
+ */
 
 export const PartnerStatus = z
   .enum(['not_set_up', 'pending_verification', 'restricted', 'active', 'disconnected'])
@@ -133,3 +137,22 @@ export const PartnerPage = z
 export const ConnectedPayoutPage = z
   .strictObject({ payouts: z.array(ConnectedPayout), nextCursor: NextCursor })
   .describe("A page of the connected account's payouts, newest first.");
+
+export const Invitation = z
+  .strictObject({
+    id: z.string().describe('Our invitation id (`inv_…`).'),
+    partnerId: z.string(),
+    email: z.string().describe('The invited address (lower-cased); only its verified owner can accept.'),
+    role: z.enum(['admin', 'member']).describe('The role the invitee gets on accepting.'),
+    status: z
+      .enum(['pending', 'accepted', 'revoked', 'expired'])
+      .describe('`expired`: still pending past `expiresAt`, so it can no longer be accepted.'),
+    invitedBy: z.string().describe("The inviting member's Cognito sub."),
+    createdAt: Instant,
+    expiresAt: Instant,
+    acceptedBy: z.string().nullable().describe("The new member's Cognito sub, once accepted."),
+    acceptedAt: Instant.nullable(),
+    revokedAt: Instant.nullable(),
+  })
+  .describe('An invitation to join a team, as its owners and admins see it (never its token).');
+export type InvitationBody = Described<typeof Invitation, ReturnType<typeof invitationView>>;

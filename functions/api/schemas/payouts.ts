@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SkipReason } from '#core/payout-rules';
 import type { payoutRunView } from '#core/payout-views';
 import type { DryRunResult } from '#core/payouts';
 import { Currency, type Described, Instant, MinorUnits } from './common.ts';
@@ -13,8 +14,14 @@ const SkipCounts = z
     disconnected: z.number().int(),
     manual_preference: z.number().int(),
     awaiting_funds: z.number().int(),
+    operator_hold: z.number().int().describe('An operator holds the partner’s payouts.'),
+    operator_excluded: z.number().int().describe('An operator took the payout out of the run before it was sent.'),
+    amount_too_large: z.number().int().describe('An amount too large for one transfer, carried forward.'),
+    planning_failed: z.number().int().describe('Planning the partner failed unexpectedly; the run went on.'),
   })
   .describe('Partners not paid, by reason.');
+/** Every skip reason the core counts has its field (a new reason fails `tsc` until it is documented). */
+export type SkipCountsBody = Described<typeof SkipCounts, Record<SkipReason, number>>;
 
 const AmountsByCurrency = z.record(Currency, MinorUnits);
 
