@@ -143,6 +143,10 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   'create-team-partner': { scope: 'caller', request: () => ({ body: { name: 'Another team' } }) },
   'get-my-partner': { request: partnerQuery },
   'set-payout-preference': { request: (_w, partnerId) => ({ query: { partnerId }, body: { method: 'manual' } }) },
+  'get-notification-preferences': { request: partnerQuery },
+  'set-notification-preferences': {
+    request: (_w, partnerId) => ({ query: { partnerId }, body: { optOut: ['onboarding_complete'] } }),
+  },
   'list-partner-members': { request: (_w, partnerId) => ({ path: { partnerId } }) },
   'create-invitation': {
     request: (w, partnerId) => ({ path: { partnerId }, body: { email: w.attacker.email, role: 'admin' } }),
@@ -272,6 +276,28 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   },
   'keep-payout-reversal': {
     request: (w) => ({ path: { payoutId: `po_2020-01_usd_${w.victim.partnerId}` }, body: { reason: 'Matrix check' } }),
+    plausible: [404],
+  },
+  // Domain events and the platform's webhook endpoints. A created endpoint listens for an event type nothing emits
+  // yet, so no generated endpoint ever receives deliveries; ids of the right shape that name nothing: 404.
+  'create-webhook-endpoint': {
+    request: () => ({
+      body: { url: 'https://hooks.example.com/connect-payouts', eventTypes: ['reconciliation.discrepancy'] },
+    }),
+  },
+  'list-webhook-endpoints': { request: () => ({}) },
+  'delete-webhook-endpoint': {
+    request: () => ({ path: { endpointId: 'we_000000000000000000000000' } }),
+    plausible: [404],
+  },
+  'rotate-webhook-secret': {
+    request: () => ({ path: { endpointId: 'we_000000000000000000000000' } }),
+    plausible: [404],
+  },
+  'list-events-admin': { request: () => ({ query: { limit: '5' } }) },
+  'get-event-admin': { request: () => ({ path: { eventId: 'ev_000000000000000000000000' } }), plausible: [404] },
+  'redeliver-event': {
+    request: () => ({ path: { eventId: 'ev_000000000000000000000000' }, body: {} }),
     plausible: [404],
   },
   // Public and webhook routes take no token: the matrix does not apply; the fuzz and security suites cover them.
