@@ -300,6 +300,10 @@ export interface GetOrderAdminResponse200 {
    */
   status: "pending" | "failed" | "canceled" | "paid" | "partially_refunded" | "refunded";
   items: {
+    /**
+     * The listing bought; null for an item without one.
+     */
+    listingId: string | null;
     name: string;
     /**
      * Integer minor units of the currency.
@@ -1473,6 +1477,24 @@ export interface CreateAccountSessionBody {
       ];
 }
 
+/**
+ * A fresh Account Session for the requested embedded components (not cacheable).
+ */
+export interface CreateAccountSessionResponse200 {
+  /**
+   * The Account Session's client secret, for Connect.js in the partner's browser (never stored).
+   */
+  clientSecret: string;
+  /**
+   * When the session expires.
+   */
+  expiresAt: string;
+  /**
+   * The platform's Stripe publishable key, to initialise Connect.js.
+   */
+  publishableKey: string;
+}
+
 export interface CreateDashboardLinkQuery {
   partnerId?: string;
 }
@@ -1720,12 +1742,123 @@ export interface CreateListingBody {
   salesEndAt?: string | null;
 }
 
+/**
+ * The listing was created.
+ */
+export interface CreateListingResponse201 {
+  /**
+   * Our listing id.
+   */
+  id: string;
+  /**
+   * The seller.
+   */
+  partnerId: string;
+  /**
+   * The seller's name; null when the seller is gone.
+   */
+  sellerName: string | null;
+  title: string;
+  description: string | null;
+  /**
+   * The price of one unit.
+   */
+  unitAmount: number;
+  /**
+   * Lower-case ISO 4217 currency code.
+   */
+  currency: string;
+  /**
+   * How many units may be sold in all; absent when unlimited.
+   */
+  capacity?: number;
+  /**
+   * What is left to sell (capacity − sold − reserved, never negative); absent when unlimited.
+   */
+  remaining?: number;
+  /**
+   * The most units one order may take; null when unlimited.
+   */
+  maxPerOrder: number | null;
+  /**
+   * No sales at or after it; null when sales do not end.
+   */
+  salesEndAt: string | null;
+  /**
+   * Active, not archived, before `salesEndAt`, and the seller can be paid: buyable now.
+   */
+  onSale: boolean;
+  /**
+   * The seller may take a listing off sale (and back) without archiving it.
+   */
+  active: boolean;
+  archived: boolean;
+  /**
+   * Units paid for.
+   */
+  sold: number;
+  /**
+   * Units held by orders not paid yet.
+   */
+  reserved: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface ArchiveListingParams {
   listingId: string;
 }
 
 export interface GetListingParams {
   listingId: string;
+}
+
+/**
+ * A listing as anyone sees it: nothing about the seller but its name.
+ */
+export interface GetListingResponse200 {
+  /**
+   * Our listing id.
+   */
+  id: string;
+  /**
+   * The seller.
+   */
+  partnerId: string;
+  /**
+   * The seller's name; null when the seller is gone.
+   */
+  sellerName: string | null;
+  title: string;
+  description: string | null;
+  /**
+   * The price of one unit.
+   */
+  unitAmount: number;
+  /**
+   * Lower-case ISO 4217 currency code.
+   */
+  currency: string;
+  /**
+   * How many units may be sold in all; absent when unlimited.
+   */
+  capacity?: number;
+  /**
+   * What is left to sell (capacity − sold − reserved, never negative); absent when unlimited.
+   */
+  remaining?: number;
+  /**
+   * The most units one order may take; null when unlimited.
+   */
+  maxPerOrder: number | null;
+  /**
+   * No sales at or after it; null when sales do not end.
+   */
+  salesEndAt: string | null;
+  /**
+   * Active, not archived, before `salesEndAt`, and the seller can be paid: buyable now.
+   */
+  onSale: boolean;
 }
 
 export interface UpdateListingParams {
@@ -1740,6 +1873,69 @@ export interface UpdateListingBody {
   maxPerOrder?: number | null;
   salesEndAt?: string | null;
   active?: boolean;
+}
+
+/**
+ * The listing after the change.
+ */
+export interface UpdateListingResponse200 {
+  /**
+   * Our listing id.
+   */
+  id: string;
+  /**
+   * The seller.
+   */
+  partnerId: string;
+  /**
+   * The seller's name; null when the seller is gone.
+   */
+  sellerName: string | null;
+  title: string;
+  description: string | null;
+  /**
+   * The price of one unit.
+   */
+  unitAmount: number;
+  /**
+   * Lower-case ISO 4217 currency code.
+   */
+  currency: string;
+  /**
+   * How many units may be sold in all; absent when unlimited.
+   */
+  capacity?: number;
+  /**
+   * What is left to sell (capacity − sold − reserved, never negative); absent when unlimited.
+   */
+  remaining?: number;
+  /**
+   * The most units one order may take; null when unlimited.
+   */
+  maxPerOrder: number | null;
+  /**
+   * No sales at or after it; null when sales do not end.
+   */
+  salesEndAt: string | null;
+  /**
+   * Active, not archived, before `salesEndAt`, and the seller can be paid: buyable now.
+   */
+  onSale: boolean;
+  /**
+   * The seller may take a listing off sale (and back) without archiving it.
+   */
+  active: boolean;
+  archived: boolean;
+  /**
+   * Units paid for.
+   */
+  sold: number;
+  /**
+   * Units held by orders not paid yet.
+   */
+  reserved: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /**
@@ -1772,6 +1968,53 @@ export interface GetOpenapiResponse200 {
 
 export interface GetOrderParams {
   orderId: string;
+}
+
+/**
+ * An order as the customer who placed it sees it (nothing about fees).
+ */
+export interface GetOrderResponse200 {
+  /**
+   * Our order id.
+   */
+  id: string;
+  /**
+   * The seller; `platform` for an order of several sellers.
+   */
+  partnerId: string;
+  /**
+   * Lower-case ISO 4217 currency code.
+   */
+  currency: string;
+  /**
+   * The total.
+   */
+  amount: number;
+  /**
+   * Set by Stripe webhooks only, never by a browser redirect.
+   */
+  status: "pending" | "failed" | "canceled" | "paid" | "partially_refunded" | "refunded";
+  items: {
+    /**
+     * The listing bought; null for an item without one.
+     */
+    listingId: string | null;
+    /**
+     * The listing's title when the order was placed.
+     */
+    name: string;
+    /**
+     * The listing's price when the order was placed.
+     */
+    unitAmount: number;
+    quantity: number;
+    /**
+     * unitAmount × quantity.
+     */
+    amount: number;
+  }[];
+  createdAt: string;
+  updatedAt: string;
 }
 
 /**
@@ -2036,6 +2279,63 @@ export interface ListPartnerListingsQuery {
   limit?: number;
 }
 
+/**
+ * A page of the seller's listings, newest first (archived ones left out, so a page may hold fewer).
+ */
+export interface ListPartnerListingsResponse200 {
+  /**
+   * Items: A listing as anyone sees it: nothing about the seller but its name.
+   */
+  listings: {
+    /**
+     * Our listing id.
+     */
+    id: string;
+    /**
+     * The seller.
+     */
+    partnerId: string;
+    /**
+     * The seller's name; null when the seller is gone.
+     */
+    sellerName: string | null;
+    title: string;
+    description: string | null;
+    /**
+     * The price of one unit.
+     */
+    unitAmount: number;
+    /**
+     * Lower-case ISO 4217 currency code.
+     */
+    currency: string;
+    /**
+     * How many units may be sold in all; absent when unlimited.
+     */
+    capacity?: number;
+    /**
+     * What is left to sell (capacity − sold − reserved, never negative); absent when unlimited.
+     */
+    remaining?: number;
+    /**
+     * The most units one order may take; null when unlimited.
+     */
+    maxPerOrder: number | null;
+    /**
+     * No sales at or after it; null when sales do not end.
+     */
+    salesEndAt: string | null;
+    /**
+     * Active, not archived, before `salesEndAt`, and the seller can be paid: buyable now.
+     */
+    onSale: boolean;
+  }[];
+  /**
+   * Pass as `?cursor=` for the next page; null on the last one.
+   */
+  nextCursor: string | null;
+}
+
 export interface ListPartnerMembersParams {
   partnerId: string;
 }
@@ -2229,6 +2529,54 @@ export interface ListPaymentRequestsQuery {
   limit?: number;
 }
 
+/**
+ * A page of the seller's payment requests, newest first.
+ */
+export interface ListPaymentRequestsResponse200 {
+  /**
+   * Items: A payment request as its seller sees it.
+   */
+  paymentRequests: {
+    /**
+     * Our payment request id.
+     */
+    id: string;
+    /**
+     * The seller.
+     */
+    partnerId: string;
+    /**
+     * Integer minor units of the currency.
+     */
+    amount: number;
+    /**
+     * Lower-case ISO 4217 currency code.
+     */
+    currency: string;
+    kind: "deposit" | "milestone" | "custom";
+    description: string;
+    /**
+     * Who it is for (Checkout prefills it); null when not said.
+     */
+    customerEmail: string | null;
+    /**
+     * `expired`: still open when `expiresAt` passed; it can no longer be paid.
+     */
+    status: "open" | "paid" | "canceled" | "expired";
+    expiresAt: string | null;
+    /**
+     * The current attempt's payment; null until someone pays.
+     */
+    paymentId: string | null;
+    createdAt: string;
+    updatedAt: string;
+  }[];
+  /**
+   * Pass as `?cursor=` for the next page; null on the last one.
+   */
+  nextCursor: string | null;
+}
+
 export interface CreatePaymentRequestBody {
   partnerId?: string;
   amount: number;
@@ -2239,20 +2587,161 @@ export interface CreatePaymentRequestBody {
   expiresAt?: string;
 }
 
+/**
+ * The payment request was created (open).
+ */
+export interface CreatePaymentRequestResponse201 {
+  /**
+   * Our payment request id.
+   */
+  id: string;
+  /**
+   * The seller.
+   */
+  partnerId: string;
+  /**
+   * Integer minor units of the currency.
+   */
+  amount: number;
+  /**
+   * Lower-case ISO 4217 currency code.
+   */
+  currency: string;
+  kind: "deposit" | "milestone" | "custom";
+  description: string;
+  /**
+   * Who it is for (Checkout prefills it); null when not said.
+   */
+  customerEmail: string | null;
+  /**
+   * `expired`: still open when `expiresAt` passed; it can no longer be paid.
+   */
+  status: "open" | "paid" | "canceled" | "expired";
+  expiresAt: string | null;
+  /**
+   * The current attempt's payment; null until someone pays.
+   */
+  paymentId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface GetPaymentRequestParams {
   paymentRequestId: string;
+}
+
+/**
+ * A payment request as its payer sees it: who asks, how much, for what.
+ */
+export interface GetPaymentRequestResponse200 {
+  /**
+   * Our payment request id.
+   */
+  id: string;
+  /**
+   * The seller's name; null when the seller is gone.
+   */
+  sellerName: string | null;
+  /**
+   * Integer minor units of the currency.
+   */
+  amount: number;
+  /**
+   * Lower-case ISO 4217 currency code.
+   */
+  currency: string;
+  kind: "deposit" | "milestone" | "custom";
+  description: string;
+  /**
+   * `expired`: still open when `expiresAt` passed; it can no longer be paid.
+   */
+  status: "open" | "paid" | "canceled" | "expired";
+  expiresAt: string | null;
 }
 
 export interface CancelPaymentRequestParams {
   paymentRequestId: string;
 }
 
+/**
+ * The payment request, now canceled.
+ */
+export interface CancelPaymentRequestResponse200 {
+  /**
+   * Our payment request id.
+   */
+  id: string;
+  /**
+   * The seller.
+   */
+  partnerId: string;
+  /**
+   * Integer minor units of the currency.
+   */
+  amount: number;
+  /**
+   * Lower-case ISO 4217 currency code.
+   */
+  currency: string;
+  kind: "deposit" | "milestone" | "custom";
+  description: string;
+  /**
+   * Who it is for (Checkout prefills it); null when not said.
+   */
+  customerEmail: string | null;
+  /**
+   * `expired`: still open when `expiresAt` passed; it can no longer be paid.
+   */
+  status: "open" | "paid" | "canceled" | "expired";
+  expiresAt: string | null;
+  /**
+   * The current attempt's payment; null until someone pays.
+   */
+  paymentId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface PayPaymentRequestCheckoutParams {
   paymentRequestId: string;
 }
 
+/**
+ * The payment request is claimed for this attempt and its Checkout Session created.
+ */
+export interface PayPaymentRequestCheckoutResponse201 {
+  paymentRequestId: string;
+  /**
+   * The attempt's payment (pending until Stripe's webhook settles it).
+   */
+  paymentId: string;
+  /**
+   * Stripe Checkout's hosted page: send the customer there.
+   */
+  url: string;
+}
+
 export interface PayPaymentRequestIntentParams {
   paymentRequestId: string;
+}
+
+/**
+ * The payment request is claimed for this attempt and its PaymentIntent created.
+ */
+export interface PayPaymentRequestIntentResponse201 {
+  paymentRequestId: string;
+  /**
+   * The attempt's payment.
+   */
+  paymentId: string;
+  /**
+   * The PaymentIntent's client secret, for Stripe.js in the customer's browser.
+   */
+  clientSecret: string;
+  /**
+   * Set by Stripe webhooks only, never by a browser redirect.
+   */
+  status: "pending" | "failed" | "canceled" | "paid" | "partially_refunded" | "refunded";
 }
 
 /**
@@ -2394,7 +2883,7 @@ export interface Operations {
   deleteWebhookEndpoint: { method: 'DELETE'; url: '/admin/webhook-endpoints/{endpointId}'; params: DeleteWebhookEndpointParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: DeleteWebhookEndpointResponse200 } };
   rotateWebhookSecret: { method: 'POST'; url: '/admin/webhook-endpoints/{endpointId}/rotate-secret'; params: RotateWebhookSecretParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: RotateWebhookSecretResponse200 } };
   createConnectAccount: { method: 'POST'; url: '/connect/account'; params: Record<string, never>; query: CreateConnectAccountQuery; body: CreateConnectAccountBody; responses: { 200: CreateConnectAccountResponse200; 201: CreateConnectAccountResponse201 } };
-  createAccountSession: { method: 'POST'; url: '/connect/account-session'; params: Record<string, never>; query: CreateAccountSessionQuery; body: CreateAccountSessionBody; responses: {  } };
+  createAccountSession: { method: 'POST'; url: '/connect/account-session'; params: Record<string, never>; query: CreateAccountSessionQuery; body: CreateAccountSessionBody; responses: { 200: CreateAccountSessionResponse200 } };
   createDashboardLink: { method: 'POST'; url: '/connect/dashboard-link'; params: Record<string, never>; query: CreateDashboardLinkQuery; body: Record<string, never>; responses: { 200: CreateDashboardLinkResponse200 } };
   createOnboardingLink: { method: 'POST'; url: '/connect/onboarding-link'; params: Record<string, never>; query: CreateOnboardingLinkQuery; body: CreateOnboardingLinkBody; responses: { 200: CreateOnboardingLinkResponse200 } };
   listConnectedPayouts: { method: 'GET'; url: '/connect/payouts'; params: Record<string, never>; query: ListConnectedPayoutsQuery; body: Record<string, never>; responses: { 200: ListConnectedPayoutsResponse200 } };
@@ -2404,32 +2893,32 @@ export interface Operations {
   listEarnings: { method: 'GET'; url: '/earnings'; params: Record<string, never>; query: ListEarningsQuery; body: Record<string, never>; responses: { 200: ListEarningsResponse200 } };
   health: { method: 'GET'; url: '/health'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: HealthResponse200 } };
   acceptInvitation: { method: 'POST'; url: '/invitations/{token}/accept'; params: AcceptInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: { 201: AcceptInvitationResponse201 } };
-  createListing: { method: 'POST'; url: '/listings'; params: Record<string, never>; query: Record<string, never>; body: CreateListingBody; responses: {  } };
-  archiveListing: { method: 'DELETE'; url: '/listings/{listingId}'; params: ArchiveListingParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
-  getListing: { method: 'GET'; url: '/listings/{listingId}'; params: GetListingParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
-  updateListing: { method: 'PATCH'; url: '/listings/{listingId}'; params: UpdateListingParams; query: Record<string, never>; body: UpdateListingBody; responses: {  } };
+  createListing: { method: 'POST'; url: '/listings'; params: Record<string, never>; query: Record<string, never>; body: CreateListingBody; responses: { 201: CreateListingResponse201 } };
+  archiveListing: { method: 'DELETE'; url: '/listings/{listingId}'; params: ArchiveListingParams; query: Record<string, never>; body: Record<string, never>; responses: { 204: undefined } };
+  getListing: { method: 'GET'; url: '/listings/{listingId}'; params: GetListingParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetListingResponse200 } };
+  updateListing: { method: 'PATCH'; url: '/listings/{listingId}'; params: UpdateListingParams; query: Record<string, never>; body: UpdateListingBody; responses: { 200: UpdateListingResponse200 } };
   getMe: { method: 'GET'; url: '/me'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetMeResponse200 } };
   getOpenapi: { method: 'GET'; url: '/openapi.json'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetOpenapiResponse200 } };
-  getOrder: { method: 'GET'; url: '/orders/{orderId}'; params: GetOrderParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  getOrder: { method: 'GET'; url: '/orders/{orderId}'; params: GetOrderParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetOrderResponse200 } };
   listMyPartners: { method: 'GET'; url: '/partners'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListMyPartnersResponse200 } };
   createTeamPartner: { method: 'POST'; url: '/partners'; params: Record<string, never>; query: Record<string, never>; body: CreateTeamPartnerBody; responses: { 201: CreateTeamPartnerResponse201 } };
   setContactEmail: { method: 'PUT'; url: '/partners/{partnerId}/contact-email'; params: SetContactEmailParams; query: Record<string, never>; body: SetContactEmailBody; responses: { 200: SetContactEmailResponse200 } };
   listInvitations: { method: 'GET'; url: '/partners/{partnerId}/invitations'; params: ListInvitationsParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListInvitationsResponse200 } };
   createInvitation: { method: 'POST'; url: '/partners/{partnerId}/invitations'; params: CreateInvitationParams; query: Record<string, never>; body: CreateInvitationBody; responses: { 201: CreateInvitationResponse201 } };
   revokeInvitation: { method: 'DELETE'; url: '/partners/{partnerId}/invitations/{invitationId}'; params: RevokeInvitationParams; query: Record<string, never>; body: Record<string, never>; responses: { 204: undefined } };
-  listPartnerListings: { method: 'GET'; url: '/partners/{partnerId}/listings'; params: ListPartnerListingsParams; query: ListPartnerListingsQuery; body: Record<string, never>; responses: {  } };
+  listPartnerListings: { method: 'GET'; url: '/partners/{partnerId}/listings'; params: ListPartnerListingsParams; query: ListPartnerListingsQuery; body: Record<string, never>; responses: { 200: ListPartnerListingsResponse200 } };
   listPartnerMembers: { method: 'GET'; url: '/partners/{partnerId}/members'; params: ListPartnerMembersParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListPartnerMembersResponse200 } };
   removePartnerMember: { method: 'DELETE'; url: '/partners/{partnerId}/members/{userSub}'; params: RemovePartnerMemberParams; query: Record<string, never>; body: Record<string, never>; responses: { 204: undefined } };
   getMyPartner: { method: 'GET'; url: '/partners/me'; params: Record<string, never>; query: GetMyPartnerQuery; body: Record<string, never>; responses: { 200: GetMyPartnerResponse200 } };
   getNotificationPreferences: { method: 'GET'; url: '/partners/me/notifications'; params: Record<string, never>; query: GetNotificationPreferencesQuery; body: Record<string, never>; responses: { 200: GetNotificationPreferencesResponse200 } };
   setNotificationPreferences: { method: 'PUT'; url: '/partners/me/notifications'; params: Record<string, never>; query: SetNotificationPreferencesQuery; body: SetNotificationPreferencesBody; responses: { 200: SetNotificationPreferencesResponse200 } };
   setPayoutPreference: { method: 'PUT'; url: '/partners/me/payout-preference'; params: Record<string, never>; query: SetPayoutPreferenceQuery; body: SetPayoutPreferenceBody; responses: { 200: SetPayoutPreferenceResponse200 } };
-  listPaymentRequests: { method: 'GET'; url: '/payment-requests'; params: Record<string, never>; query: ListPaymentRequestsQuery; body: Record<string, never>; responses: {  } };
-  createPaymentRequest: { method: 'POST'; url: '/payment-requests'; params: Record<string, never>; query: Record<string, never>; body: CreatePaymentRequestBody; responses: {  } };
-  getPaymentRequest: { method: 'GET'; url: '/payment-requests/{paymentRequestId}'; params: GetPaymentRequestParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
-  cancelPaymentRequest: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/cancel'; params: CancelPaymentRequestParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
-  payPaymentRequestCheckout: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/checkout'; params: PayPaymentRequestCheckoutParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
-  payPaymentRequestIntent: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/intent'; params: PayPaymentRequestIntentParams; query: Record<string, never>; body: Record<string, never>; responses: {  } };
+  listPaymentRequests: { method: 'GET'; url: '/payment-requests'; params: Record<string, never>; query: ListPaymentRequestsQuery; body: Record<string, never>; responses: { 200: ListPaymentRequestsResponse200 } };
+  createPaymentRequest: { method: 'POST'; url: '/payment-requests'; params: Record<string, never>; query: Record<string, never>; body: CreatePaymentRequestBody; responses: { 201: CreatePaymentRequestResponse201 } };
+  getPaymentRequest: { method: 'GET'; url: '/payment-requests/{paymentRequestId}'; params: GetPaymentRequestParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetPaymentRequestResponse200 } };
+  cancelPaymentRequest: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/cancel'; params: CancelPaymentRequestParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: CancelPaymentRequestResponse200 } };
+  payPaymentRequestCheckout: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/checkout'; params: PayPaymentRequestCheckoutParams; query: Record<string, never>; body: Record<string, never>; responses: { 201: PayPaymentRequestCheckoutResponse201 } };
+  payPaymentRequestIntent: { method: 'POST'; url: '/payment-requests/{paymentRequestId}/intent'; params: PayPaymentRequestIntentParams; query: Record<string, never>; body: Record<string, never>; responses: { 201: PayPaymentRequestIntentResponse201 } };
   createCheckoutSession: { method: 'POST'; url: '/payments/checkout-sessions'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 201: CreateCheckoutSessionResponse201 } };
   createPaymentIntent: { method: 'POST'; url: '/payments/intents'; params: Record<string, never>; query: Record<string, never>; body: CreatePaymentIntentBody; responses: { 201: CreatePaymentIntentResponse201 } };
   listPayouts: { method: 'GET'; url: '/payouts'; params: Record<string, never>; query: ListPayoutsQuery; body: Record<string, never>; responses: { 200: ListPayoutsResponse200 } };

@@ -4,10 +4,17 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { NewListingBody } from '#middleware/sales-request';
+import { SellerListing } from './schemas/sales.ts';
 
 /** `POST /listings`: a partner's fixed-price listing (owner/admin of a team; the caller's personal partner by default). */
 export const handler = httpHandler(
-  { auth: 'partner', body: NewListingBody, query: NoQuery },
+  {
+    auth: 'partner',
+    body: NewListingBody,
+    query: NoQuery,
+    summary: 'Create a fixed-price listing',
+    responses: { 201: SellerListing.describe('The listing was created.') },
+  },
   async ({ identity, body }) => {
     const { partnerId, ...input } = body;
     const { partner } = await resolvePartner(deps(), callerOf(identity), partnerId, 'manage_sales');

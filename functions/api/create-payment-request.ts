@@ -4,10 +4,17 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { NewPaymentRequestBody } from '#middleware/sales-request';
+import { SellerRequest } from './schemas/sales.ts';
 
 /** `POST /payment-requests`: an amount the seller sets for one customer (owner/admin roles). */
 export const handler = httpHandler(
-  { auth: 'partner', body: NewPaymentRequestBody, query: NoQuery },
+  {
+    auth: 'partner',
+    body: NewPaymentRequestBody,
+    query: NoQuery,
+    summary: 'Ask one customer for an amount the seller sets',
+    responses: { 201: SellerRequest.describe('The payment request was created (open).') },
+  },
   async ({ identity, body }) => {
     const { partnerId, ...input } = body;
     const { partner } = await resolvePartner(deps(), callerOf(identity), partnerId, 'manage_sales');

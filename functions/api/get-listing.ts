@@ -2,11 +2,21 @@ import { z } from 'zod';
 import { publicListing } from '#core/sales';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';
+import { PublicListing } from './schemas/sales.ts';
 
 const Path = z.strictObject({ listingId: ListingId });
 
 /** `GET /listings/{listingId}` (public): title, price, seller name, what remains and whether it is on sale. */
-export const handler = httpHandler({ auth: 'public', path: Path, query: NoQuery }, async ({ path }) => ({
-  status: 200,
-  body: await publicListing(paymentDepsForRequest(), path.listingId),
-}));
+export const handler = httpHandler(
+  {
+    auth: 'public',
+    path: Path,
+    query: NoQuery,
+    summary: 'A listing (public)',
+    responses: { 200: PublicListing },
+  },
+  async ({ path }) => ({
+    status: 200,
+    body: await publicListing(paymentDepsForRequest(), path.listingId),
+  }),
+);

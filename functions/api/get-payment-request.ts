@@ -2,11 +2,21 @@ import { z } from 'zod';
 import { payerRequest } from '#core/sales';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PaymentRequestId, paymentDepsForRequest } from '#middleware/payment-request';
+import { PayerRequest } from './schemas/sales.ts';
 
 const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
 
 /** `GET /payment-requests/{paymentRequestId}` (public, with the id): the payer's view — seller, amount, status. */
-export const handler = httpHandler({ auth: 'public', path: Path, query: NoQuery }, async ({ path }) => ({
-  status: 200,
-  body: await payerRequest(paymentDepsForRequest(), path.paymentRequestId),
-}));
+export const handler = httpHandler(
+  {
+    auth: 'public',
+    path: Path,
+    query: NoQuery,
+    summary: 'A payment request, as its payer sees it (public, with the id)',
+    responses: { 200: PayerRequest },
+  },
+  async ({ path }) => ({
+    status: 200,
+    body: await payerRequest(paymentDepsForRequest(), path.paymentRequestId),
+  }),
+);

@@ -4,11 +4,25 @@ import { sellerRequests } from '#core/sales';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
+import { NextCursor } from './schemas/common.ts';
+import { SellerRequest } from './schemas/sales.ts';
 
 const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
 
+const Requests = z
+  .strictObject({ paymentRequests: z.array(SellerRequest), nextCursor: NextCursor })
+  .describe("A page of the seller's payment requests, newest first.");
+
 /** `GET /payment-requests?partnerId=`: the seller's requests, newest first (owner/admin roles). */
-export const handler = httpHandler({ auth: 'partner', query: Query }, async ({ identity, query }) => {
-  const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'manage_sales');
-  return { status: 200, body: await sellerRequests(paymentDepsForRequest(), partner, query) };
-});
+export const handler = httpHandler(
+  {
+    auth: 'partner',
+    query: Query,
+    summary: "The seller's payment requests",
+    responses: { 200: Requests },
+  },
+  async ({ identity, query }) => {
+    const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'manage_sales');
+    return { status: 200, body: await sellerRequests(paymentDepsForRequest(), partner, query) };
+  },
+);

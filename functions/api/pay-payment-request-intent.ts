@@ -2,12 +2,29 @@ import { z } from 'zod';
 import { payRequestWithIntent } from '#core/payment-requests';
 import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
 import { AnyObject, PaymentRequestId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
+import { PaymentStatus } from './schemas/payments.ts';
 
 const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
 
+const Created = z
+  .strictObject({
+    paymentRequestId: z.string(),
+    paymentId: z.string().describe("The attempt's payment."),
+    clientSecret: z.string().describe("The PaymentIntent's client secret, for Stripe.js in the customer's browser."),
+    status: PaymentStatus,
+  })
+  .describe('The payment request is claimed for this attempt and its PaymentIntent created.');
+
 /** `POST /payment-requests/{paymentRequestId}/intent`: a PaymentIntent for the amount the seller set. */
 export const handler = httpHandler(
-  { auth: 'partner', path: Path, body: AnyObject, query: NoQuery },
+  {
+    auth: 'partner',
+    path: Path,
+    body: AnyObject,
+    query: NoQuery,
+    summary: 'Pay a payment request with a PaymentIntent',
+    responses: { 201: Created },
+  },
   async ({ identity, path, body }) => {
     refuseClientPrices(body, "the amount is the payment request's; send an empty body.");
     parseWith(z.strictObject({}), body, 'body');

@@ -5,12 +5,20 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';
 import { ListingChangesBody } from '#middleware/sales-request';
+import { SellerListing } from './schemas/sales.ts';
 
 const Path = z.strictObject({ listingId: ListingId });
 
 /** `PATCH /listings/{listingId}`: the seller's changes; a new price applies to new orders only. */
 export const handler = httpHandler(
-  { auth: 'partner', path: Path, body: ListingChangesBody, query: NoQuery },
+  {
+    auth: 'partner',
+    path: Path,
+    body: ListingChangesBody,
+    query: NoQuery,
+    summary: 'Change a listing (a new price applies to new orders only)',
+    responses: { 200: SellerListing.describe('The listing after the change.') },
+  },
   async ({ identity, path, body }) => {
     const payments = paymentDepsForRequest();
     const partnerId = await sellerOfListing(payments, path.listingId);

@@ -131,8 +131,11 @@ export function requireCapacityCovers(listing: Pick<Listing, 'capacity' | 'taken
 }
 
 /** What is left to sell; null when the capacity is unlimited (never negative, even after a forced late sale). */
-export const remainingOf = (listing: Pick<Listing, 'capacity' | 'taken'>): number | null =>
-  listing.capacity === null ? null : Math.max(0, listing.capacity - listing.taken);
+export function remainingOf(listing: { capacity: number; taken: number }): number;
+export function remainingOf(listing: Pick<Listing, 'capacity' | 'taken'>): number | null;
+export function remainingOf(listing: Pick<Listing, 'capacity' | 'taken'>): number | null {
+  return listing.capacity === null ? null : Math.max(0, listing.capacity - listing.taken);
+}
 
 /** On sale: active, not archived, before `salesEndAt`, and the seller can receive money. */
 export function isOnSale(listing: Listing, seller: Partner | undefined, now: Date): boolean {
@@ -155,7 +158,9 @@ export function publicListingView(listing: Listing, seller: Partner | undefined,
     description: listing.description,
     unitAmount: listing.unitAmount,
     currency: listing.currency,
-    ...(listing.capacity !== null ? { capacity: listing.capacity, remaining: remainingOf(listing) } : {}),
+    ...(listing.capacity !== null
+      ? { capacity: listing.capacity, remaining: remainingOf({ capacity: listing.capacity, taken: listing.taken }) }
+      : {}),
     maxPerOrder: listing.maxPerOrder,
     salesEndAt: listing.salesEndAt,
     onSale: isOnSale(listing, seller, now),

@@ -57,6 +57,7 @@ export const AdminOrder = z
     status: PaymentStatus,
     items: z.array(
       z.strictObject({
+        listingId: z.string().nullable().describe('The listing bought; null for an item without one.'),
         name: z.string(),
         unitAmount: MinorUnits,
         quantity: z.number().int(),
