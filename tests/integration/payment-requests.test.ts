@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PartnerBody } from '#tests/connect';
-import { newPartnerUser } from '#tests/connect';
+import { joinTeam, newPartnerUser } from '#tests/connect';
 import { api } from '#tests/local';
 import {
   activePayee,
@@ -140,10 +140,7 @@ describe('payment requests', () => {
 
     // A team's plain member cannot issue requests for it; its owner can.
     const team = await api<PartnerBody>('POST', '/partners', { token: seller.idToken, body: { name: 'Deck crew' } });
-    await api('POST', `/partners/${team.body.id}/members`, {
-      token: seller.idToken,
-      body: { email: stranger.email, role: 'member' },
-    });
+    await joinTeam(seller.idToken, team.body.id, stranger, 'member');
     const body = { partnerId: team.body.id, amount: 5_000, currency: 'usd', kind: 'custom', description: 'Quote' };
     const byMember = await api('POST', '/payment-requests', { token: stranger.idToken, body });
     expect(byMember.status).toBe(403);
