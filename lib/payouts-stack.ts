@@ -1,4 +1,13 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  Names,
+  NestedStack,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -59,7 +68,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnIPSet, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
-import type { Construct } from 'constructs';
+import type { Construct, Construct as ConstructScope } from 'constructs';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
 import { CONNECT_EVENT_TYPES } from '#adapters/stripe/connect-event';
 import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
@@ -169,6 +178,9 @@ const SECRET_SPECS: Record<SecretName, SecretSpec> = {
   },
 };
 
+/** Functions per nested stack (about 7 resources each, well under CloudFormation's 500 per stack). */
+const FUNCTIONS_PER_STACK = 30;
+
 /** The variable that names a function's Stripe key secret (functions/config.ts). */
 const STRIPE_KEY_ENV_VAR = 'STRIPE_API_KEY_SECRET_NAME';
 
@@ -207,6 +219,7 @@ export class PayoutsStack extends Stack {
   readonly functions = new Map<string, ApiFunction>();
 
   private readonly removalPolicy: RemovalPolicy;
+  private readonly functionStacks: NestedStack[] = [];
   private readonly logRetention: RetentionDays;
   private authorizer: CognitoUserPoolsAuthorizer | undefined;
   private requestValidator: RequestValidator | undefined;
@@ -1104,6 +1117,24 @@ export class PayoutsStack extends Stack {
   // ---------------------------------------------------------------------------------------------------------------
   // Functions
 
+  /**
+   * Where the n-th function (and its role, log group and alarms) is defined: nested stacks of FUNCTIONS_PER_STACK
+   * functions each. CloudFormation allows 500 resources per stack; every function brings about seven (function,
+   * role, policy, log group, invoke permission, two alarms), so the API's functions cannot all live in the stack
+   * that also holds the API, the table and the queues.
+   */
+  private functionScope(index: number): NestedStack {
+    const slot = Math.floor(index / FUNCTIONS_PER_STACK);
+    let nested = this.functionStacks[slot];
+    if (!nested) {
+      nested = new NestedStack(this, `Functions${slot + 1}`, {
+        description: `connect-payouts ${this.config.stage}: functions ${slot * FUNCTIONS_PER_STACK + 1}–${(slot + 1) * FUNCTIONS_PER_STACK}`,
+      });
+      this.functionStacks[slot] = nested;
+    }
+    return nested;
+  }
+
   private createFunction(
     name: string,
     entry: string,
@@ -1113,7 +1144,8 @@ export class PayoutsStack extends Stack {
     extra: ExtraFunctionProps = {},
   ): ApiFunction {
     if (this.functions.has(name)) throw new Error(`Duplicate route/job name "${name}" in functions/routes.ts`);
-    const fn = new ApiFunction(this, `${pascal(name)}Fn`, {
+    const scope = this.functionScope(this.functions.size);
+    const fn = new ApiFunction(scope, `${pascal(name)}Fn`, {
       name,
       entry,
       timeout,
@@ -1130,22 +1162,30 @@ export class PayoutsStack extends Stack {
 
     // API functions answer every exception with a 500 (httpHandler), so Errors counts only crashes and timeouts
     // there; the UnhandledError and API 5xx alarms (createServiceAlarms) see the rest.
-    this.alarm(`${pascal(name)}ErrorsAlarm`, {
-      alarmDescription: `${name} crashed or timed out in the last 5 minutes.`,
-      metric: fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.alarm(`${pascal(name)}ThrottlesAlarm`, {
-      alarmDescription: `${name} was throttled (account or reserved concurrency exhausted) in the last 5 minutes.`,
-      metric: fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.alarm(
+      `${pascal(name)}ErrorsAlarm`,
+      {
+        alarmDescription: `${name} crashed or timed out in the last 5 minutes.`,
+        metric: fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      { scope },
+    );
+    this.alarm(
+      `${pascal(name)}ThrottlesAlarm`,
+      {
+        alarmDescription: `${name} was throttled (account or reserved concurrency exhausted) in the last 5 minutes.`,
+        metric: fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      { scope },
+    );
     return fn;
   }
 
@@ -1217,7 +1257,8 @@ export class PayoutsStack extends Stack {
         new PolicyStatement({ actions: [...INDEX_ACTIONS], resources: [`${this.table.tableArn}/index/*`] }),
       );
       Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${this.tableLogicalId()}.Arn>/index/*]`,
+        // A function in a nested stack reads the table's ARN from its parent as a parameter named after it.
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(fn).nested ? `referenceto${Names.uniqueId(this.table.node.defaultChild as CfnTable)}Arn` : `${this.tableLogicalId()}.Arn`}>/index/*]`,
         reason: `Queries on the GSIs of this one table (${TABLE_SCHEMA.globalSecondaryIndexes.map((i) => i.indexName).join(', ')}); the wildcard covers index names of this table only.`,
       });
     }
@@ -1285,8 +1326,12 @@ export class PayoutsStack extends Stack {
   }
 
   /** An alarm that notifies the alarm topic when it fires and, unless `ok: false`, when it recovers. */
-  private alarm(id: string, props: AlarmProps, { ok = true }: { ok?: boolean } = {}): Alarm {
-    const alarm = new Alarm(this, id, props);
+  private alarm(
+    id: string,
+    props: AlarmProps,
+    { ok = true, scope = this }: { ok?: boolean; scope?: ConstructScope } = {},
+  ): Alarm {
+    const alarm = new Alarm(scope, id, props);
     const action = new SnsAction(this.alarmTopic);
     alarm.addAlarmAction(action);
     if (ok) alarm.addOkAction(action);

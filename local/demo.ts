@@ -1,7 +1,7 @@
 import http from 'node:http';
 import Stripe from 'stripe';
 import { SIGNATURE_HEADER, verifySignature } from '#core/event-signature';
-import type { payoutRunView } from '#core/payout-views';
+import type { OperationId, Operations } from './api-types.ts';
 import { cognitoClient, type LocalUser, type LocalUserPool, signIn } from './cognito.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 import { readRunningStack } from './stack-file.ts';
@@ -191,88 +191,21 @@ async function eventually<T>(
 // ---------------------------------------------------------------------------------------------------------------
 // Response shapes (what the API returns)
 
-interface PartnerBody {
-  id: string;
-  status: string;
-  stripeAccountId: string | null;
-}
-interface StatusBody {
-  partnerId: string;
-  status: string;
-  stripeAccountId: string | null;
-  chargesEnabled: boolean;
-  payoutsEnabled: boolean;
-  detailsSubmitted: boolean;
-}
-interface CheckoutBody {
-  orderId: string;
-  paymentId: string;
-  url: string;
-}
-interface IntentBody {
-  paymentId: string;
-  clientSecret: string;
-  status: string;
-}
-interface PaymentView {
-  id: string;
-  kind: string;
-  orderId: string | null;
-  partnerId: string;
-  amount: number;
-  currency: string;
-  fee: number;
-  net: number;
-  status: string;
-  amountRefunded: number;
-  partnerRefunded: number;
-  stripe: { paymentIntentId: string | null; chargeId: string | null; checkoutSessionId: string | null };
-}
-interface OrderBody {
-  id: string;
-  status: string;
-  amount: number;
-  fee: number;
-  net: number;
-  items: Array<{ name: string; unitAmount: number; quantity: number; amount: number }>;
-  payment: PaymentView;
-}
-interface EarningEntry {
-  id: string;
-  type: string;
-  date: string;
-  description: string;
-  reference: string;
-  amount: number;
-  currency: string;
-  payoutStatus: string;
-  payoutId: string | null;
-  availableAt: string | null;
-}
-interface EarningsBody {
-  entries: EarningEntry[];
-  summary: Record<string, { today: number; last7Days: number; last30Days: number; allTime: number }>;
-  nextCursor: string | null;
-}
-interface PayoutView {
-  id: string;
-  period: string;
-  amount: number;
-  currency: string;
-  status: string;
-  stripeTransferId: string | null;
-  entryCount: number;
-  reason: string | null;
-}
-/** The API's run view, as `GET /admin/payout-runs/{runId}` returns it. */
-type RunView = ReturnType<typeof payoutRunView>;
-interface DryRunBody {
-  dryRun: true;
-  cutoff: string;
-  payouts: Array<{ partnerId: string; currency: string; amount: number }>;
-  complete: boolean;
-  nextCursor: string | null;
-}
+// The answers' shapes come from the API contract (openapi.json → local/api-types.ts): a change of the API breaks the
+// demo's compilation instead of its run.
+type Answer<K extends OperationId, S extends keyof Operations[K]['responses']> = Operations[K]['responses'][S];
+type PartnerBody = Answer<'getMyPartner', 200>;
+type StatusBody = Answer<'getConnectStatus', 200>;
+type CheckoutBody = Answer<'createCheckoutSession', 201>;
+type IntentBody = Answer<'payPaymentRequestIntent', 201>;
+type OrderBody = Answer<'getOrderAdmin', 200>;
+type PaymentView = NonNullable<OrderBody['payment']>;
+type EarningsBody = Answer<'listEarnings', 200>;
+type EarningEntry = EarningsBody['entries'][number];
+type PayoutView = Answer<'listPayouts', 200>['payouts'][number];
+/** The API's run view, as `GET /admin/payout-runs/{runId}` returns it (JSON). */
+type RunView = Exclude<Answer<'getPayoutRun', 200>, string>;
+type DryRunBody = Extract<Answer<'startPayoutRun', 200>, { dryRun: true }>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers of the journey
@@ -500,7 +433,7 @@ async function journey(target: Target): Promise<void> {
     const listingId = listing.body.id;
     show('listing', `${listingId}: ${TICKET.title} ${money(TICKET.unitAmount)}, ${listing.body.remaining} left`);
     const successUrl = `${apiUrl}/demo/thanks?session_id={CHECKOUT_SESSION_ID}`;
-    const buyTickets = (buyerToken: string, email: string) =>
+    const buyTickets = (buyerToken: string) =>
       api<CheckoutBody & { error?: { code: string; details?: { remaining?: number } } }>(
         'POST',
         '/payments/checkout-sessions',
@@ -530,13 +463,13 @@ async function journey(target: Target): Promise<void> {
       );
       return thanks;
     };
-    const checkout = await buyTickets(buyer.idToken, buyer.email);
+    const checkout = await buyTickets(buyer.idToken);
     check(checkout.status === 201, `POST /payments/checkout-sessions answered ${checkout.status}: ${checkout.text}`);
     const { orderId, paymentId: checkoutPaymentId, url: checkoutUrl } = checkout.body;
     show('checkout session', `order ${orderId}, payment ${checkoutPaymentId}`);
     show('hosted checkout', `paid → 303 ${await payOnHostedPage(checkoutUrl)}`);
     const fan = await user(`demo-fan-${suffix}@example.com`);
-    const second = await buyTickets(fan.idToken, fan.email);
+    const second = await buyTickets(fan.idToken);
     check(second.status === 201, `the second order answered ${second.status}: ${second.text}`);
     show(
       'second customer',
@@ -544,7 +477,7 @@ async function journey(target: Target): Promise<void> {
     );
     show('webhooks flushed', await flush());
     const late = await user(`demo-late-${suffix}@example.com`);
-    const soldOut = await buyTickets(late.idToken, late.email);
+    const soldOut = await buyTickets(late.idToken);
     check(
       soldOut.status === 409 && soldOut.body.error?.code === 'sold_out' && soldOut.body.error.details?.remaining === 0,
       `a third order should be refused sold_out with 0 remaining, got ${soldOut.status} ${soldOut.text}`,
@@ -566,7 +499,8 @@ async function journey(target: Target): Promise<void> {
       order.body.amount === gross && order.body.fee === fee && order.body.net === gross - fee,
       `order ${orderId}: expected ${money(gross)} with fee ${money(fee)}, got ${short(order.text)}`,
     );
-    check(order.body.payment.status === 'paid', `order paid but its payment is ${order.body.payment.status}`);
+    const orderPayment = order.body.payment;
+    check(orderPayment?.status === 'paid', `order paid but its payment is ${orderPayment?.status ?? 'missing'}`);
     for (const item of order.body.items) {
       show('  item', `${item.quantity} × ${item.name} @ ${money(item.unitAmount)} = ${money(item.amount)}`);
     }
@@ -574,7 +508,7 @@ async function journey(target: Target): Promise<void> {
       'order',
       `${order.body.status}: ${money(order.body.amount)}, platform fee ${money(order.body.fee)}, partner net ${money(order.body.net)}`,
     );
-    show('stripe', `${order.body.payment.stripe.paymentIntentId} / ${order.body.payment.stripe.chargeId}`);
+    show('stripe', `${orderPayment.stripe.paymentIntentId} / ${orderPayment.stripe.chargeId}`);
 
     // The contractor's deposit: the partner sets the amount in a payment request; the customer pays it.
     const request = await api<{ id: string; status: string }>('POST', '/payment-requests', {
@@ -689,7 +623,7 @@ async function journey(target: Target): Promise<void> {
     show(
       'amounts',
       Object.entries(t.amounts.paid)
-        .map(([currency, amount]) => `paid ${money(amount, currency)}`)
+        .map(([currency, amount]) => `paid ${money(amount ?? 0, currency)}`)
         .join(', ') || 'nothing paid',
     );
     const payouts = await api<{ payouts: PayoutView[] }>('GET', '/payouts', { token, expect: 200 });

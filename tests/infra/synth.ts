@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { App } from 'aws-cdk-lib';
+import { type App, NestedStack, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { type CreateAppOptions, createApp } from '#infra/app';
@@ -54,7 +54,7 @@ export function synth(
     stack,
     config,
     assembly,
-    template: Template.fromStack(stack),
+    template: flattenedTemplate(stack),
     nag: readNagFindings(assembly.directory),
     cfnValidation: readNagFindings(assembly.directory, (name) => name === 'CloudFormation Validate'),
   };
@@ -122,4 +122,54 @@ export function allStatements(template: Template): { logicalId: string; statemen
 
 export function actions(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+type Json = { [key: string]: unknown };
+
+/**
+ * The stack's template with its nested stacks' resources merged in, as if it were one template: a nested stack's
+ * parameters are replaced by the expressions the parent passes for them, and the parent's reads of a nested stack's
+ * outputs by the outputs' own values. The assertions then speak of functions, roles and alarms wherever the stack
+ * defines them (the functions live in nested stacks: CloudFormation allows 500 resources per stack).
+ */
+export function flattenedTemplate(stack: Stack): Template {
+  const parent = Template.fromStack(stack).toJSON() as Json & { Resources: Record<string, Json> };
+  const resources: Record<string, Json> = { ...parent.Resources };
+  const outputs = new Map<string, unknown>();
+  const nestedStacks = stack.node.findAll().filter((c): c is NestedStack => NestedStack.isNestedStack(c));
+  for (const nested of nestedStacks) {
+    const resourceId = stack.getLogicalId(nested.nestedStackResource as never);
+    const parameters = ((resources[resourceId]?.Properties as Json | undefined)?.Parameters ?? {}) as Json;
+    const template = Template.fromStack(nested).toJSON() as Json & {
+      Resources: Record<string, Json>;
+      Outputs?: Record<string, { Value: unknown }>;
+    };
+    const substitute = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(substitute);
+      if (value && typeof value === 'object') {
+        const object = value as Json;
+        if (typeof object.Ref === 'string' && object.Ref in parameters) return parameters[object.Ref];
+        return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, substitute(v)]));
+      }
+      return value;
+    };
+    for (const [id, resource] of Object.entries(template.Resources)) resources[id] = substitute(resource) as Json;
+    for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+      outputs.set(`${resourceId}|Outputs.${name}`, substitute(output.Value));
+    }
+    delete resources[resourceId];
+  }
+  const resolveOutputs = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolveOutputs);
+    if (value && typeof value === 'object') {
+      const object = value as Json;
+      const getAtt = object['Fn::GetAtt'];
+      if (Array.isArray(getAtt) && outputs.has(`${getAtt[0]}|${getAtt[1]}`)) {
+        return resolveOutputs(outputs.get(`${getAtt[0]}|${getAtt[1]}`));
+      }
+      return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, resolveOutputs(v)]));
+    }
+    return value;
+  };
+  return Template.fromJSON(resolveOutputs({ ...parent, Resources: resources }) as Json);
 }
