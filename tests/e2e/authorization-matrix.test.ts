@@ -61,8 +61,9 @@ describe('every route is in the matrix', () => {
 describe('no token or a forged token → 401, nothing written', () => {
   it('control: the victim’s claims re-signed unchanged the way the forgeries are signed reach every partner read', async () => {
     const control = resignedUnchanged(world.victim.idToken);
-    // Reads only, so the control changes nothing the rows below rely on.
-    const reads = PARTNER_ROUTES.filter((route) => route.method === 'GET');
+    // Reads only, so the control changes nothing the rows below rely on. The world's order is the mate's (a customer
+    // reads only their own): the victim rightly gets 404 there, so it is not a read the victim may make.
+    const reads = PARTNER_ROUTES.filter((route) => route.method === 'GET' && route.name !== 'get-order');
     expect(reads.length).toBeGreaterThan(5);
     for (const route of reads) {
       const response = await send(route, fixtureOf(route).request(world, world.victim.partnerId), control);

@@ -84,10 +84,13 @@ describe('checkout customer email', () => {
     const seller = await activePayee('email-seller');
     const buyer = await customer('email-buyer');
     const base = stackInfo().apiUrl;
+    const listing = await api<{ id: string }>('POST', '/listings', {
+      token: seller.idToken,
+      body: { title: 'Ticket', unitAmount: 2_500, currency: 'usd' },
+    });
+    expect(listing.status, listing.text).toBe(201);
     const body = {
-      payeeId: seller.partnerId,
-      currency: 'usd',
-      items: [{ name: 'Ticket', unitAmount: 2_500, quantity: 1 }],
+      items: [{ listingId: listing.body.id, quantity: 1 }],
       successUrl: `${base}/done`,
       cancelUrl: `${base}/cancelled`,
     };
