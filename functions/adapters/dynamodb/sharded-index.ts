@@ -52,6 +52,8 @@ export function encodeShardCursor(state: Record<string, string | null>): string 
 export function decodeShardCursor(cursor: string, shards: number): Record<string, string | null> {
   try {
     const state = CursorState.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    // A cursor this list hands out always names at least one shard (a page that has more took an item from one).
+    if (Object.keys(state).length === 0) throw new Error('empty cursor');
     if (Object.keys(state).some((shard) => Number(shard) >= shards)) throw new Error('shard out of range');
     return state;
   } catch {
