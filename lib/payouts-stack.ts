@@ -763,7 +763,7 @@ export class PayoutsStack extends Stack {
       retentionPeriod,
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: PAYOUT_MAX_RECEIVE_COUNT },
     });
-    this.alarm('PayoutDeadLetterQueueAlarm', {
+    this.overThreshold('PayoutDeadLetterQueueAlarm', {
       alarmDescription:
         'Payout messages failed 5 times and landed in the dead-letter queue: see docs/runbooks/payout-run.md to redrive.',
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
@@ -771,29 +771,20 @@ export class PayoutsStack extends Stack {
         statistic: 'Maximum',
       }),
       threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.renotifyWhileMessagesRemain(deadLetterQueue);
-    this.alarm('PayoutQueueAgeAlarm', {
+    this.overThreshold('PayoutQueueAgeAlarm', {
       alarmDescription: `The oldest payout message waits for more than ${ALARM_THRESHOLDS.payoutQueueAgeSeconds / 3600} h: the worker is stalled (throttled, disabled trigger, failing batches).`,
       metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
       threshold: ALARM_THRESHOLDS.payoutQueueAgeSeconds,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    this.alarm('PayoutDeadLetterQueueAgeAlarm', {
+    this.overThreshold('PayoutDeadLetterQueueAgeAlarm', {
       alarmDescription: `A payout message has been in the dead-letter queue for more than ${ALARM_THRESHOLDS.deadLetterAgeSeconds / 3600} h; messages expire after ${QUEUE_RETENTION_DAYS} days.`,
       metric: deadLetterQueue.metricApproximateAgeOfOldestMessage({
         period: Duration.minutes(5),
         statistic: 'Maximum',
       }),
       threshold: ALARM_THRESHOLDS.deadLetterAgeSeconds,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     return [queue, deadLetterQueue];
   }
@@ -806,7 +797,7 @@ export class PayoutsStack extends Stack {
    */
   private renotifyWhileMessagesRemain(deadLetterQueue: Queue): void {
     const hours = ALARM_THRESHOLDS.deadLetterRenotifyHours;
-    const reminder = this.alarm(
+    const reminder = this.overThreshold(
       'PayoutDeadLetterQueueReminderAlarm',
       {
         alarmDescription: `Reminder, every ${hours} h while it lasts: payout messages are still in the dead-letter queue (docs/runbooks/payout-run.md).`,
@@ -815,9 +806,6 @@ export class PayoutsStack extends Stack {
           statistic: 'Maximum',
         }),
         threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       { ok: false },
     );
@@ -854,14 +842,11 @@ export class PayoutsStack extends Stack {
       reason:
         'This queue is itself a failure destination (the scheduled planner’s event after its retries); an operator reads it and starts the run with POST /admin/payout-runs.',
     });
-    this.alarm('PlannerFailureAlarm', {
+    this.overThreshold('PlannerFailureAlarm', {
       alarmDescription:
         'The scheduled payout planner failed after its retries: the month’s run may not have started (docs/runbooks/payout-run.md).',
       metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     return queue;
   }
@@ -886,13 +871,10 @@ export class PayoutsStack extends Stack {
         id: 'AwsSolutions-SQS3',
         reason: `Dead-letter queue of ${what}; an operator inspects and redrives it (docs/runbooks/events.md).`,
       });
-      this.alarm(`${id}Alarm`, {
+      this.overThreshold(`${id}Alarm`, {
         alarmDescription: `${what}: messages in the dead-letter queue (docs/runbooks/events.md).`,
         metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       });
       return queue;
     };
@@ -927,14 +909,11 @@ export class PayoutsStack extends Stack {
       targets: [new SqsQueue(email, { deadLetterQueue: targetDlq, retryAttempts: 185 })],
     });
     const publishFailures = deadLetter('EventPublishFailureQueue', 'stream batches the publisher could not publish');
-    this.alarm('EventDeliveryQueueAgeAlarm', {
+    this.overThreshold('EventDeliveryQueueAgeAlarm', {
       alarmDescription:
         'An event delivery has waited more than 12 h: the platform endpoint is failing, or the worker is stalled.',
       metric: delivery.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
       threshold: 12 * 3600,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     return [bus, delivery, email, publishFailures];
   }
@@ -981,7 +960,7 @@ export class PayoutsStack extends Stack {
             deadLetterQueue: this.plannerFailureQueue,
           }),
         );
-        this.alarm(`${pascal(job.name)}ScheduleFailedAlarm`, {
+        this.overThreshold(`${pascal(job.name)}ScheduleFailedAlarm`, {
           alarmDescription: `EventBridge could not invoke ${job.name}.`,
           metric: new Metric({
             namespace: 'AWS/Events',
@@ -991,9 +970,6 @@ export class PayoutsStack extends Stack {
             statistic: 'Sum',
           }),
           threshold: 0,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
         });
         return;
       }
@@ -1326,6 +1302,24 @@ export class PayoutsStack extends Stack {
   }
 
   /** An alarm that notifies the alarm topic when it fires and, unless `ok: false`, when it recovers. */
+  /** An alarm when the metric goes over the threshold in one period; no data is fine (nothing happened). */
+  private overThreshold(
+    id: string,
+    props: Omit<AlarmProps, 'comparisonOperator' | 'evaluationPeriods' | 'treatMissingData'>,
+    options: { ok?: boolean; scope?: ConstructScope } = {},
+  ): Alarm {
+    return this.alarm(
+      id,
+      {
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        ...props,
+      },
+      options,
+    );
+  }
+
   private alarm(
     id: string,
     props: AlarmProps,
