@@ -11,7 +11,7 @@ import { PLATFORM_EVENT_TYPES } from '#adapters/stripe/platform-event';
 import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
 import type { DeclaredStripeLimits } from '#core/stripe-limits';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
-import { JOBS, PAYOUT_BATCH_SIZE, ROUTES, STRIPE_EVENTS_BATCH_SIZE } from '#routes';
+import { JOBS, type JobDefinition, PAYOUT_BATCH_SIZE, ROUTES, STRIPE_EVENTS_BATCH_SIZE } from '#routes';
 import { createTokenVerifier, type LocalApiGateway, startApiGateway } from './api-gateway.ts';
 import { type LocalCognito, type LocalUserPool, provisionUserPool, startCognitoLocal } from './cognito.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDynamoDbLocal } from './dynamodb.ts';
@@ -115,10 +115,12 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The event pipeline's functions (deployed by the stack as the table stream's and the delivery queue's consumers). */
-export const PUBLISH_EVENTS_HANDLER = 'functions/jobs/publish-events.ts';
-export const DELIVER_EVENTS_HANDLER = 'functions/jobs/deliver-events.ts';
-export const SEND_EMAILS_HANDLER = 'functions/jobs/send-partner-emails.ts';
+/** The handler of the route table's job on a trigger (the same entry file the stack deploys for it). */
+function jobHandler(trigger: JobDefinition['trigger']): string {
+  const job = JOBS.find((entry) => entry.trigger === trigger);
+  if (!job) throw new LocalStackError(`no ${trigger} job in functions/routes.ts`);
+  return job.handler;
+}
 export const LOCAL_EVENT_BUS = 'connect-payouts-local-events';
 
 // biome-ignore lint/suspicious/noExplicitAny: a handler module's export is only known at run time
@@ -346,13 +348,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     started.push({ stop: () => api.close() });
 
-    const worker = JOBS.find((job) => job.trigger === 'payout-queue');
-    if (!worker) throw new LocalStackError('no payout-queue job in functions/routes.ts');
+    // The workers' entry files, from the route table's jobs (a missing job is reported before anything polls).
+    const payoutHandler = jobHandler('payout-queue');
+    const publisherHandler = jobHandler('table-stream');
+    const deliveryHandler = jobHandler('event-delivery-queue');
+    const emailHandler = jobHandler('email-queue');
+    const stripeEventsHandler = jobHandler('stripe-events-queue');
     const payoutWorkers = startEventSource({
       client: queues.client,
       queueUrl: queues.payoutQueueUrl,
       queueArn: queues.payoutQueueArn,
-      loadHandler: () => importHandler(worker.handler),
+      loadHandler: () => importHandler(payoutHandler),
       batchSize: PAYOUT_BATCH_SIZE,
       maxConcurrency: options.payoutWorkerConcurrency ?? 4,
       functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['payout-queue'] * 1000,
@@ -363,17 +369,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamo: dynamo.client,
       endpoint: dynamo.endpoint,
       tableName: LOCAL_TABLE_NAME,
-      loadHandler: () => importHandler(PUBLISH_EVENTS_HANDLER),
+      loadHandler: () => importHandler(publisherHandler),
     });
     started.push(eventStream);
     const eventDeliveries = startEventSource({
       client: queues.client,
       queueUrl: queues.eventDeliveryQueueUrl,
       queueArn: queues.eventDeliveryQueueArn,
-      loadHandler: () => importHandler(DELIVER_EVENTS_HANDLER),
+      loadHandler: () => importHandler(deliveryHandler),
       batchSize: 10,
       maxConcurrency: 2,
-      functionTimeoutMs: 60_000,
+      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['event-delivery-queue'] * 1000,
       functionName: 'connect-payouts-local-deliver-events',
     });
     started.push(eventDeliveries);
@@ -381,21 +387,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       client: queues.client,
       queueUrl: queues.emailQueueUrl,
       queueArn: queues.emailQueueArn,
-      loadHandler: () => importHandler(SEND_EMAILS_HANDLER),
+      loadHandler: () => importHandler(emailHandler),
       batchSize: 10,
       maxConcurrency: 1,
-      functionTimeoutMs: 60_000,
+      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['email-queue'] * 1000,
       functionName: 'connect-payouts-local-send-partner-emails',
     });
     started.push(emailWorkers);
 
-    const consumer = JOBS.find((job) => job.trigger === 'stripe-events-queue');
-    if (!consumer) throw new LocalStackError('no stripe-events-queue job in functions/routes.ts');
     const stripeEventWorkers = startEventSource({
       client: queues.client,
       queueUrl: queues.stripeEventsQueueUrl,
       queueArn: queues.stripeEventsQueueArn,
-      loadHandler: () => importHandler(consumer.handler),
+      loadHandler: () => importHandler(stripeEventsHandler),
       batchSize: STRIPE_EVENTS_BATCH_SIZE,
       maxConcurrency: 2,
       functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['stripe-events-queue'] * 1000,
