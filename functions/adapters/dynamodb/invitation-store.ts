@@ -4,7 +4,7 @@ import type { Invitation } from '#core/invitations';
 import type { InvitationStore } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
 import { INVITATION_PREFIX, invitationKey, invitationTokenKey, partnerKey, partnerPk } from './keys.ts';
-import { membershipItems, toMembership } from './partner-repository.ts';
+import { teamMemberWrites, toMembership } from './partner-repository.ts';
 import { queryPrefix } from './query.ts';
 import { failedConditions, transactWrite } from './transactions.ts';
 
@@ -134,7 +134,7 @@ export const dynamoInvitationStore: InvitationStore = {
   },
 
   async accept(invitation, partner, newMember, at) {
-    const { member, membership } = membershipItems(partner, newMember, at);
+    const { writes, member } = teamMemberWrites(partner, newMember, at);
     try {
       await transactWrite([
         {
@@ -153,16 +153,7 @@ export const dynamoInvitationStore: InvitationStore = {
             },
           },
         },
-        {
-          ConditionCheck: {
-            TableName: tableName(),
-            Key: partnerKey(partner.id),
-            ConditionExpression: 'attribute_exists(PK) AND kind = :team',
-            ExpressionAttributeValues: { ':team': 'team' },
-          },
-        },
-        { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
-        { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
+        ...writes,
       ]);
     } catch (error) {
       const failed = failedConditions(error);

@@ -31,7 +31,7 @@ import {
   userPk,
 } from './keys.ts';
 import { batchGetAll, queryPrefix } from './query.ts';
-import { failedConditions, transactWrite } from './transactions.ts';
+import { failedConditions, type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -184,6 +184,55 @@ export async function getPartners(partnerIds: readonly string[]): Promise<Partne
   return items.filter((item) => item.entity === 'partner').map(toPartner);
 }
 
+/**
+ * A new member of a team, in three items of one transaction: the partner still exists and is a team, the member
+ * (partner side) and the membership (user side) are new. Conditions fail in that order.
+ */
+export function teamMemberWrites(
+  partner: Partner,
+  newMember: NewMember,
+  at: string,
+): { writes: TransactItem[]; member: Item } {
+  const { member, membership } = membershipItems(partner, newMember, at);
+  const writes: TransactItem[] = [
+    {
+      ConditionCheck: {
+        TableName: tableName(),
+        Key: partnerKey(partner.id),
+        ConditionExpression: 'attribute_exists(PK) AND kind = :team',
+        ExpressionAttributeValues: { ':team': 'team' },
+      },
+    },
+    { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
+    { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
+  ];
+  return { writes, member };
+}
+
+/**
+ * Sets one attribute of an existing partner's profile (a new version, the time), answering the partner as stored;
+ * `partner_not_found` when there is no such partner.
+ */
+async function updateProfile(partnerId: string, attribute: string, value: unknown, at: string): Promise<Partner> {
+  try {
+    const { Attributes: item } = await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: partnerKey(partnerId),
+        UpdateExpression: 'SET #attribute = :value, updatedAt = :at, version = version + :one',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: { '#attribute': attribute },
+        ExpressionAttributeValues: { ':value': value, ':at': at, ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toPartner(item ?? {});
+  } catch (error) {
+    if (isConditionFailure(error)) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+    throw error;
+  }
+}
+
 export const dynamoPartnerRepository: PartnerRepository = {
   async get(partnerId) {
     const { Item: item } = await dynamo().send(
@@ -278,20 +327,9 @@ export const dynamoPartnerRepository: PartnerRepository = {
   },
 
   async addMember(partner, newMember, at) {
-    const { member, membership } = membershipItems(partner, newMember, at);
+    const { writes, member } = teamMemberWrites(partner, newMember, at);
     try {
-      await transactWrite([
-        {
-          ConditionCheck: {
-            TableName: tableName(),
-            Key: partnerKey(partner.id),
-            ConditionExpression: 'attribute_exists(PK) AND kind = :team',
-            ExpressionAttributeValues: { ':team': 'team' },
-          },
-        },
-        { Put: { TableName: tableName(), Item: member, ConditionExpression: 'attribute_not_exists(PK)' } },
-        { Put: { TableName: tableName(), Item: membership, ConditionExpression: 'attribute_not_exists(PK)' } },
-      ]);
+      await transactWrite(writes);
     } catch (error) {
       const failed = failedConditions(error);
       if (!failed) throw error;
@@ -410,44 +448,12 @@ export const dynamoPartnerRepository: PartnerRepository = {
     }
   },
 
-  async setContactEmail(partnerId, email, at) {
-    try {
-      const { Attributes: item } = await dynamo().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: partnerKey(partnerId),
-          UpdateExpression: 'SET contactEmail = :email, updatedAt = :at, version = version + :one',
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeValues: { ':email': email, ':at': at, ':one': 1 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toPartner(item ?? {});
-    } catch (error) {
-      if (isConditionFailure(error))
-        throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
-      throw error;
-    }
+  setContactEmail(partnerId, email, at) {
+    return updateProfile(partnerId, 'contactEmail', email, at);
   },
 
-  async setPayoutPreference(partnerId: string, preference: PayoutPreference, at: string) {
-    try {
-      const { Attributes: item } = await dynamo().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: partnerKey(partnerId),
-          UpdateExpression: 'SET payoutPreference = :preference, updatedAt = :at, version = version + :one',
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeValues: { ':preference': preference, ':at': at, ':one': 1 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toPartner(item ?? {});
-    } catch (error) {
-      if (isConditionFailure(error))
-        throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
-      throw error;
-    }
+  setPayoutPreference(partnerId: string, preference: PayoutPreference, at: string) {
+    return updateProfile(partnerId, 'payoutPreference', preference, at);
   },
 
   async listByDeadline({ until, cursor, limit }): Promise<PartnerPage> {
