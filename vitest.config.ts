@@ -1,7 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// One `npm test` runs every suite. Suites that need the local stand-ins (DynamoDB Local, cognito-local, the
-// Stripe emulator) start them in a global setup on free ports and stop them afterwards.
+// Every suite, in two groups that `npm test` runs side by side as two vitest processes (package.json):
+//   - the projects with tests/helpers/global-setup.ts share one local stack (DynamoDB Local, cognito-local, the
+//     Stripe emulator, fauxqs and the API Gateway stand-in, started on free ports) and run one file at a time;
+//   - every other project needs no shared stack and runs meanwhile (local/test-all.ts).
+// Within one vitest process, files of a one-at-a-time project run after every other group has finished, and on a
+// 2-core machine vitest runs one worker: in one process the two groups would add up instead of overlapping.
+
 export default defineConfig({
   test: {
     // Handlers log through Powertools; keep test output readable. Metrics are never emitted locally.
@@ -17,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
+          // Starts its own stacks (twice), not the shared one: it runs with the other group.
+          exclude: ['tests/integration/start-stop.test.ts'],
           globalSetup: ['tests/helpers/global-setup.ts'],
           // The files share one local stack, and some move the emulator's clock or delivery mode: one at a time.
           fileParallelism: false,
@@ -34,6 +41,15 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'npm-start',
+          include: ['tests/integration/start-stop.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
         },
       },
       {

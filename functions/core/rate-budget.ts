@@ -85,12 +85,26 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
     });
   }
 
+  // The start actually taken by this process's previous request. A stalled event loop (a GC pause, a busy CPU)
+  // wakes several waiting requests at once, and a burst of late requests is what a strict limiter refuses: each
+  // request also starts no sooner than one interval after the previous one actually started. Late requests stay
+  // late by the stall (the schedule they reserved from moves on), but never bunch.
+  let previousStart: Promise<number> = Promise.resolve(Number.NEGATIVE_INFINITY);
+
   return {
     async acquire() {
       const started = now();
-      const wait = (await take()) - now();
+      const reservedAt = await take();
+      const previous = previousStart;
+      let startTaken!: (at: number) => void;
+      previousStart = new Promise<number>((resolve) => {
+        startTaken = resolve;
+      });
+      const wait = Math.max(reservedAt, (await previous) + interval) - now();
       if (wait > 0) await sleep(wait);
-      return now() - started;
+      const startedAt = now();
+      startTaken(startedAt);
+      return startedAt - started;
     },
   };
 }

@@ -140,6 +140,32 @@ describe('rate budget (virtual scheduling)', () => {
     expect(writes.at(-1)).toEqual({ now: 70_000, count: 1 });
   });
 
+  it('a stalled event loop does not release its late requests together: each starts an interval after the last', async () => {
+    // Four callers reserve 0, 100, 200, 300 (10/s); the loop stalls until 550 while the reservation is in flight.
+    let time = 0;
+    const inner = memoryStore();
+    const budget = createRateBudget({
+      budget: 'b',
+      requestsPerSecond: 10,
+      blockSize: 4,
+      store: {
+        async reserve(name, now, interval, count) {
+          const first = await inner.reserve(name, now, interval, count);
+          time = 550;
+          return first;
+        },
+      },
+      now: () => time,
+      sleep: async (ms) => {
+        time += ms;
+      },
+    });
+    // Each caller asked at 0, so the wait it reports is its start time.
+    const starts = await Promise.all(Array.from({ length: 4 }, () => budget.acquire()));
+    // Without the spacing all four would start at 550: a burst a strict limiter refuses.
+    expect(starts).toEqual([550, 650, 750, 850]);
+  });
+
   it('a failed reservation fails its callers and the next caller reserves anew', async () => {
     let fail = true;
     const inner = memoryStore();
