@@ -326,7 +326,8 @@ export function planDisputeReversals(record: DisputeRecord): ReversalRequest[] {
 
 /**
  * A lost dispute, once the reversals were tried: each hold is released; what was not reversed is owed as a held
- * clawback; the dispute fee is charged to the sellers (in proportion to their shares) when the partner pays it.
+ * clawback; the dispute fee is charged to the sellers (in proportion to their shares, see `splitFee`; evenly when
+ * none has a share left) when the partner pays it.
  */
 export function planDisputeLoss(
   record: DisputeRecord,
@@ -338,12 +339,10 @@ export function planDisputeLoss(
   const at = new Date(now).toISOString();
   const entries: LedgerRecord[] = [];
   const fee = feePayer === 'partner' && dispute.fee ? dispute.fee : null;
-  const fees = fee
-    ? splitFee(
-        fee.amount,
-        record.shares.map((share) => (share.currency === fee.currency ? share.amount : 0)),
-      )
-    : [];
+  // In proportion to the shares; when no seller has one left (refunds took it all), evenly.
+  const weights = record.shares.map((share) => (share.currency === fee?.currency ? share.amount : 0));
+  const even = record.shares.map((share) => (share.currency === fee?.currency ? 1 : 0));
+  const fees = fee ? splitFee(fee.amount, weights.some((weight) => weight > 0) ? weights : even) : [];
   const shares = record.shares.map((share, index) => {
     const back = Math.min(reversed.get(share.partnerId) ?? 0, share.amount);
     const owed = share.amount - back;
