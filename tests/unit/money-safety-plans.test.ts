@@ -349,6 +349,12 @@ describe('dispute plans for an order of several sellers', () => {
     expect(splitFee(1_500, [1, 1, 1])).toEqual([500, 500, 500]);
     expect(splitFee(100, [1, 1, 1])).toEqual([34, 33, 33]);
     expect(splitFee(1_500, [0, 0])).toEqual([0, 0]);
+    // A partner whose share refunds already took back still pays the fee when the policy says so.
+    const p = payment(10_000);
+    const hold = planDisputeHold(p, dispute('needs_response', 10_000), disputeShares(p, 10_000, { id: 'tr_1' }), NOW);
+    const reversing = planDisputeReversing(hold.write.record, { ...p, partnerRefunded: 9_000 }, NOW);
+    const lost = planDisputeLoss(reversing.record, dispute('lost', 10_000), new Map(), 'partner', NOW);
+    expect(lost.write.record.shares.map((s) => [s.amount, s.feeCharged])).toEqual([[0, 1_500]]);
     fc.assert(
       fc.property(fc.nat(100_000), fc.array(fc.nat(1_000_000), { minLength: 1, maxLength: 5 }), (fee, weights) => {
         const split = splitFee(fee, weights);
