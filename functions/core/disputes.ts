@@ -1,8 +1,9 @@
 import { syncCommission } from './earnings.ts';
 import { assertValidEntry, type EntryType } from './ledger.ts';
 import type { Currency } from './money.ts';
-import type { Payment } from './payment.ts';
-import type { LedgerRecord, PaymentDeps } from './payment-ports.ts';
+import { attributeDispute, type RefundFact, stillHeldBy } from './multi-seller.ts';
+import type { Order, Payment } from './payment.ts';
+import type { LedgerRecord, PaymentDeps, StripePaymentView } from './payment-ports.ts';
 import { cumulativeShareRefunded } from './payment-state.ts';
 import { factTime, settlePayment } from './settlement.ts';
 
@@ -23,8 +24,16 @@ import { factTime, settlePayment } from './settlement.ts';
  *
  * Every event re-reads the dispute from Stripe, so a late, repeated or reordered event converges on Stripe's state;
  * the dispute record (one per dispute, `held` → `won` | `lost`) is compare-and-set, written in one transaction with
- * its entries. The decisions are pure plans per **share** — one per seller paid by the charge — so an order paying
- * several sellers takes each seller's part back from that seller's transfer.
+ * its entries. The decisions are pure plans per **share** — one per seller paid by the charge.
+ *
+ * An order of several sellers (separate charges and transfers, see multi-seller.ts) has one share per seller: the
+ * disputed amount is attributed to the sellers like a refund naming none (`attributeDispute`) and each seller's share
+ * is what they received of their part, with the refund rule (the platform gives up its fee on it, as on a refund).
+ * Lost, each seller's own Transfer is reversed for their share (key `dispute-reversal:<disputeId>:<partnerId>`), but
+ * here the reversal is booked by the dispute's own write — `clawback −x`, `reversal +x` — together with the order's
+ * `disputeReversed` for that seller, so it is booked exactly once whatever order the refund, `transfer.reversed` and
+ * dispute events arrive in (the settlement books only refund reversals for these transfers, and never asks a transfer
+ * for more than is left on it). A seller not paid yet when the dispute is lost owes their share as a held clawback.
  */
 
 export type DisputeStatus =
@@ -112,6 +121,8 @@ export interface DisputeWrite {
   /** null: the record is new (conditional put). */
   expectedVersion: number | null;
   entries: LedgerRecord[];
+  /** An order of several sellers: what the dispute reversed of each seller's Transfer (added to `disputeReversed`). */
+  orderReversals?: { orderId: string; sellers: { index: number; amount: number }[] } | null;
 }
 
 export interface DisputePlan {
@@ -140,6 +151,34 @@ export function disputeShares(
   const share = cumulativeShareRefunded(payment.amount, payment.fee, disputed);
   const amount = Math.max(0, Math.min(share, payment.net - payment.partnerRefunded));
   return [{ partnerId: payment.partnerId, currency: payment.currency, transferId: transfer.id, amount }];
+}
+
+/**
+ * The sellers' shares of a dispute on an order of several sellers: each seller's part of the disputed amount
+ * (`attributeDispute`, after the refunds so far), of which the seller received `d − round_half_up(fee × d / gross)`
+ * on top of their refund share — the refund rule, so a dispute and refunds of the same items never ask a seller
+ * for more than their net — and never more than they still hold from the order.
+ */
+export function orderDisputeShares(
+  order: Order,
+  disputedAmount: number,
+  refunds: readonly RefundFact[],
+): DisputeShare[] {
+  const shares = order.sellers ?? [];
+  const disputed = Math.min(Math.max(0, disputedAmount), order.amount);
+  const attributed = attributeDispute(shares, refunds, disputed);
+  return shares.map((share, index) => {
+    const before = Math.min(attributed.refunded[index] ?? 0, share.gross);
+    const after = Math.min(before + (attributed.disputed[index] ?? 0), share.gross);
+    const part =
+      cumulativeShareRefunded(share.gross, share.fee, after) - cumulativeShareRefunded(share.gross, share.fee, before);
+    return {
+      partnerId: share.partnerId,
+      currency: order.currency,
+      transferId: share.transferId,
+      amount: Math.max(0, Math.min(part, stillHeldBy(share))),
+    };
+  });
 }
 
 function entry(
@@ -243,6 +282,31 @@ export function planDisputeReversing(record: DisputeRecord, payment: Payment, no
 }
 
 /**
+ * A lost dispute on an order of several sellers, its amounts fixed before any reversal is sent: each seller's share,
+ * never more than they still hold from the order now (refunds and their withheld part count), from the Transfer the
+ * order names now (the dispute may have opened before the sellers were paid; a seller still unpaid has none, and
+ * owes the share instead).
+ */
+export function planOrderDisputeReversing(record: DisputeRecord, order: Order, now: number): DisputeWrite {
+  const sellers = order.sellers ?? [];
+  return {
+    record: {
+      ...record,
+      phase: 'reversing',
+      shares: record.shares.map((share) => {
+        const seller = sellers.find((s) => s.partnerId === share.partnerId);
+        if (!seller) return { ...share, transferId: null };
+        return { ...share, transferId: seller.transferId, amount: Math.min(share.amount, stillHeldBy(seller)) };
+      }),
+      updatedAt: new Date(now).toISOString(),
+      version: record.version + 1,
+    },
+    expectedVersion: record.version,
+    entries: [],
+  };
+}
+
+/**
  * The transfer reversals a lost dispute asks for: each seller's share from their own transfer. The request depends
  * only on the record (never on the transfer's current state), so a retry sends the very same request under the same
  * key; a share the transfer can no longer give back is refused by Stripe and is then owed instead.
@@ -262,7 +326,8 @@ export function planDisputeReversals(record: DisputeRecord): ReversalRequest[] {
 
 /**
  * A lost dispute, once the reversals were tried: each hold is released; what was not reversed is owed as a held
- * clawback; the dispute fee is charged to the sellers (in proportion to their shares) when the partner pays it.
+ * clawback; the dispute fee is charged to the sellers (in proportion to their shares, see `splitFee`; evenly when
+ * none has a share left) when the partner pays it.
  */
 export function planDisputeLoss(
   record: DisputeRecord,
@@ -273,9 +338,11 @@ export function planDisputeLoss(
 ): DisputePlan {
   const at = new Date(now).toISOString();
   const entries: LedgerRecord[] = [];
-  const total = record.shares.reduce((sum, share) => sum + share.amount, 0);
   const fee = feePayer === 'partner' && dispute.fee ? dispute.fee : null;
-  let feeLeft = fee?.amount ?? 0;
+  // In proportion to the shares; when no seller has one left (refunds took it all), evenly.
+  const weights = record.shares.map((share) => (share.currency === fee?.currency ? share.amount : 0));
+  const even = record.shares.map((share) => (share.currency === fee?.currency ? 1 : 0));
+  const fees = fee ? splitFee(fee.amount, weights.some((weight) => weight > 0) ? weights : even) : [];
   const shares = record.shares.map((share, index) => {
     const back = Math.min(reversed.get(share.partnerId) ?? 0, share.amount);
     const owed = share.amount - back;
@@ -287,15 +354,8 @@ export function planDisputeLoss(
         entry(record, share, 'clawback', 'clawback', -owed, 'Dispute lost: share owed to the platform', now, at),
       );
     }
-    let feeCharged = 0;
-    if (fee && fee.currency === share.currency && total > 0) {
-      const last = index === record.shares.length - 1;
-      feeCharged = last ? feeLeft : Math.floor((fee.amount * share.amount) / total);
-      feeLeft -= feeCharged;
-      if (feeCharged > 0) {
-        entries.push(entry(record, share, 'fee', 'clawback', -feeCharged, 'Dispute fee', now, at));
-      }
-    }
+    const feeCharged = fees[index] ?? 0;
+    if (feeCharged > 0) entries.push(entry(record, share, 'fee', 'clawback', -feeCharged, 'Dispute fee', now, at));
     return { ...share, held: 0, reversed: back, owed, feeCharged };
   });
   return {
@@ -306,6 +366,82 @@ export function planDisputeLoss(
     },
     outcome: 'dispute_clawed_back',
   };
+}
+
+/**
+ * Stripe's dispute fee split between the sellers in proportion to their shares (floor, then the largest remainders
+ * get a unit each, ties to the earlier seller); nothing is charged when no seller has a share.
+ */
+export function splitFee(fee: number, weights: readonly number[]): number[] {
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  if (total <= 0 || fee <= 0) return weights.map(() => 0);
+  const exact = weights.map((weight) => (fee * weight) / total);
+  const split = exact.map(Math.floor);
+  let left = fee - split.reduce((sum, part) => sum + part, 0);
+  const order = exact
+    .map((value, index) => ({ index, fraction: value - Math.floor(value) }))
+    .sort((a, b) => b.fraction - a.fraction || a.index - b.index);
+  for (const { index } of order) {
+    if (left <= 0) break;
+    split[index] = (split[index] ?? 0) + 1;
+    left -= 1;
+  }
+  return split;
+}
+
+/**
+ * A lost dispute on an order of several sellers: as `planDisputeLoss`, plus the booking of what each seller's
+ * Transfer gave back (`clawback −x` partner-visible, `reversal +x`, both already moved by Stripe) and the order's
+ * `disputeReversed` for each of them, in the same write (so exactly once).
+ */
+export function planOrderDisputeLoss(
+  record: DisputeRecord,
+  order: Order,
+  dispute: StripeDisputeView,
+  reversed: ReadonlyMap<string, number>,
+  feePayer: 'platform' | 'partner',
+  now: number,
+): DisputePlan {
+  const plan = planDisputeLoss(record, dispute, reversed, feePayer, now);
+  const at = new Date(now).toISOString();
+  const sellers = order.sellers ?? [];
+  const changes: { index: number; amount: number }[] = [];
+  for (const share of plan.write.record.shares) {
+    const index = sellers.findIndex((seller) => seller.partnerId === share.partnerId);
+    if (share.reversed <= 0 || index < 0) continue;
+    changes.push({ index, amount: share.reversed });
+    for (const [kind, type, amount, description] of [
+      ['reversed', 'clawback', -share.reversed, `Dispute lost: Order ${order.id}`],
+      ['reversal', 'reversal', share.reversed, 'Taken back from the seller by transfer reversal'],
+    ] as const) {
+      const written: LedgerRecord = {
+        id: `dispute:${record.id}:${share.partnerId}:${kind}`,
+        partnerId: share.partnerId,
+        currency: share.currency,
+        type,
+        amount,
+        occurredAt: now,
+        description,
+        // As every line of the dispute: the payment disputed.
+        reference: record.paymentId,
+        payoutStatus: 'transferred',
+        recordedAt: at,
+      };
+      assertValidEntry(written);
+      plan.write.entries.push(written);
+    }
+  }
+  return {
+    ...plan,
+    write: { ...plan.write, orderReversals: changes.length > 0 ? { orderId: order.id, sellers: changes } : null },
+  };
+}
+
+/** The refunds of a payment's charge that count (not failed or canceled): none when nothing was refunded. */
+async function liveRefunds(deps: PaymentDeps, view: StripePaymentView): Promise<RefundFact[]> {
+  if (view.amountRefunded <= 0 || view.chargeId === null) return [];
+  const refunds = await deps.stripe.chargeRefunds(view.chargeId);
+  return refunds.filter((r) => r.status !== 'failed' && r.status !== 'canceled');
 }
 
 const MAX_ATTEMPTS = 5;
@@ -334,14 +470,26 @@ export async function handleDispute(deps: PaymentDeps, disputeId: string, eventC
     nowIso,
   );
   if (recorded) deps.log.warn('Payment disputed', { paymentId, disputeId: dispute.id, status: dispute.status });
+  if (outcome === 'lost' && view.outcome === 'succeeded') {
+    // An order of several sellers lost before every seller was paid (its events arrived first): pay them first, so
+    // each share is taken back from its Transfer rather than owed.
+    const payment = await deps.payments.getPayment(paymentId);
+    if (payment?.split === 'separate') await settlePayment(deps, paymentId, view, eventCreated);
+  }
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const payment = await deps.payments.getPayment(paymentId);
     if (!payment) return 'unknown_payment';
+    // An order of several sellers: the shares are the sellers' (the payment's own payee is the platform).
+    const order =
+      payment.split === 'separate' && payment.orderId !== null ? await deps.payments.getOrder(payment.orderId) : null;
+    if (payment.split === 'separate' && !order?.sellers) return 'unknown_order';
     const now = deps.clock.now().getTime();
     let record = await deps.disputes.get(paymentId, dispute.id);
     if (!record) {
-      const shares = disputeShares(payment, dispute.amount, { id: view.transferId ?? null });
+      const shares = order
+        ? orderDisputeShares(order, dispute.amount, await liveRefunds(deps, view))
+        : disputeShares(payment, dispute.amount, { id: view.transferId ?? null });
       const hold = planDisputeHold(payment, dispute, shares, now);
       if (outcome === 'won') {
         // Closed in our favour before we held anything: nothing to hold or release.
@@ -361,7 +509,9 @@ export async function handleDispute(deps: PaymentDeps, disputeId: string, eventC
     }
     // Lost: fix the amounts first (a retry after a crash sends the very same reversals under the same keys)...
     if (record.phase === 'held') {
-      const reversing = planDisputeReversing(record, payment, now);
+      const reversing = order
+        ? planOrderDisputeReversing(record, order, now)
+        : planDisputeReversing(record, payment, now);
       if (!(await deps.disputes.write(reversing))) continue;
       record = reversing.record;
     }
@@ -377,10 +527,14 @@ export async function handleDispute(deps: PaymentDeps, disputeId: string, eventC
       if (result.kind === 'reversed') reversed.set(request.partnerId, result.amount);
       else deps.log.warn('Dispute share could not be reversed; owed instead', { paymentId, message: result.message });
     }
-    const plan = planDisputeLoss(record, dispute, reversed, deps.settings.disputeFeePayer, now);
+    const feePayer = deps.settings.disputeFeePayer;
+    const plan = order
+      ? planOrderDisputeLoss(record, order, dispute, reversed, feePayer, now)
+      : planDisputeLoss(record, dispute, reversed, feePayer, now);
     if (!(await deps.disputes.write(plan.write))) continue;
-    // The reversal is also announced by transfer.reversed; settling now books it without waiting for that event.
-    if (reversed.size > 0) {
+    // A destination charge's reversal is also announced by transfer.reversed; settling now books it without waiting
+    // for that event. (A seller's Transfer reversal was booked by the write above.)
+    if (reversed.size > 0 && !order) {
       await settlePayment(deps, paymentId, await deps.stripe.retrievePayment(paymentIntentId), eventCreated);
     }
     return plan.outcome;

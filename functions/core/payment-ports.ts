@@ -3,6 +3,7 @@ import type { DomainEvent } from './domain-events.ts';
 import type { LedgerEntry } from './ledger.ts';
 import type { Listing } from './listings.ts';
 import type { Currency, FeePolicy } from './money.ts';
+import type { SellerTransferPlanFixed } from './multi-seller.ts';
 import type { Membership, Partner } from './partner.ts';
 import type { Log } from './partner-access.ts';
 import type { Clock } from './partner-ports.ts';
@@ -106,12 +107,24 @@ export interface PaymentStore {
    */
   settle(write: SettlementWrite): Promise<boolean>;
   /**
-   * A seller's Transfer of a multi-seller order and its ledger lines, once (`false` when it was recorded already).
+   * Fixes the amount of a seller's Transfer before it is sent: the first time (`expected` null: none fixed yet), or a
+   * new amount replacing the attempt `expected` after Stripe refused it; only while no Transfer is recorded.
+   * `false` when the order changed meanwhile.
+   */
+  fixSellerTransfer(
+    orderId: string,
+    index: number,
+    expected: SellerTransferPlanFixed | null,
+    next: SellerTransferPlanFixed,
+  ): Promise<boolean>;
+  /**
+   * A seller's payment of a multi-seller order (their Transfer, or none when nothing was left to send) and its
+   * ledger lines, once (`false` when it was recorded already).
    */
   recordSellerTransfer(
     orderId: string,
     index: number,
-    transfer: { id: string; amount: number },
+    transfer: { id: string | null; amount: number },
     entries: LedgerRecord[],
   ): Promise<boolean>;
   /** A seller's cumulative reversal (compare-and-set on the previous value) and its ledger lines. */
@@ -249,7 +262,10 @@ export interface StripePayments {
   retrievePayment(paymentIntentId: string): Promise<StripePaymentView>;
   /** The PaymentIntent a charge belongs to, if any. */
   paymentIntentOfCharge(chargeId: string): Promise<string | null>;
-  /** One seller's Transfer of a multi-seller order (idempotency key from the order and the seller). */
+  /**
+   * One seller's Transfer of a multi-seller order (idempotency key from the order, the seller and, after the first,
+   * the attempt). Stripe refusing the request itself (e.g. too little left on the charge) is an answer.
+   */
   createSellerTransfer(request: {
     orderId: string;
     partnerId: string;
@@ -257,7 +273,8 @@ export interface StripePayments {
     currency: Currency;
     destination: string;
     sourceTransaction: string;
-  }): Promise<{ id: string }>;
+    attempt: number;
+  }): Promise<{ kind: 'created'; id: string } | { kind: 'refused'; message: string }>;
   /** Reverses part of a seller's Transfer (idempotency key from the order, the seller and the cumulative target). */
   reverseSellerTransfer(request: {
     transferId: string;

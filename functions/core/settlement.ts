@@ -1,5 +1,11 @@
 import { assertValidEntry, type EntryType } from './ledger.ts';
-import { pendingSellerTransfers, planSellerReversals, sellerEarningEntries } from './multi-seller.ts';
+import {
+  pendingSellerTransfers,
+  planSellerReversals,
+  planSellerTransfer,
+  type RefundFact,
+  sellerEarningEntries,
+} from './multi-seller.ts';
 import type { Order, Payment } from './payment.ts';
 import { paymentEvents } from './payment-events.ts';
 import type {
@@ -266,9 +272,15 @@ export async function settlePayment(
 }
 
 /**
- * The sellers of a paid multi-seller order converge on the charge: one Transfer each (idempotency key from the
- * order and the seller, so a retried or concurrent event gets the same Transfer back) recorded with the seller's
- * earning; then each seller's transfer reversed by their share of what has been refunded (see multi-seller.ts).
+ * The sellers of a paid multi-seller order converge on the charge:
+ * 1. each seller not yet paid gets one Transfer: its amount — their net minus their share of what was already
+ *    refunded — is fixed on the order first, then sent (idempotency key from the order and the seller, so a retried
+ *    or concurrent event gets the same Transfer back) and recorded with the seller's ledger lines; nothing is sent
+ *    when nothing is left (their items were wholly refunded);
+ * 2. each seller's transfer is reversed by their share of what has been refunded since (see multi-seller.ts).
+ * Alternate course: Stripe refuses the fixed amount for good (a refund since then left too little on the charge) —
+ * a new amount is fixed from the refunds now, under the next attempt's key; the same amount again is an error (the
+ * event is retried).
  */
 async function syncSellerTransfers(deps: PaymentDeps, payment: Payment, view: StripePaymentView): Promise<string> {
   const orderId = payment.orderId;
@@ -279,26 +291,57 @@ async function syncSellerTransfers(deps: PaymentDeps, payment: Payment, view: St
   if (!order?.sellers) return '';
   const now = deps.clock.now().getTime();
   const paidAt = factTime(view.chargeCreated, now);
-  for (const { index, share } of pendingSellerTransfers(order)) {
-    const transfer = await deps.stripe.createSellerTransfer({
-      orderId,
-      partnerId: share.partnerId,
-      amount: share.net,
-      currency: order.currency,
-      destination: share.stripeAccountId,
-      sourceTransaction: chargeId,
-    });
-    const entries = sellerEarningEntries(order, { ...share, transferId: transfer.id }, paidAt, now);
-    if (await deps.payments.recordSellerTransfer(orderId, index, { id: transfer.id, amount: share.net }, entries)) {
-      done.push(`transferred:${share.partnerId}`);
+  const liveRefunds = async (): Promise<RefundFact[]> =>
+    (await deps.stripe.chargeRefunds(chargeId)).filter((r) => r.status !== 'failed' && r.status !== 'canceled');
+  let refunds: RefundFact[] | null = null;
+  for (const { index } of pendingSellerTransfers(order)) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const share = order?.sellers?.[index];
+      if (!order || !share || share.transferId !== null || share.transferred !== undefined) break;
+      let plan = share.transferPlan ?? null;
+      if (plan === null) {
+        refunds ??= view.amountRefunded > 0 ? await liveRefunds() : [];
+        const fixed = planSellerTransfer(order, index, refunds, 0);
+        if (!(await deps.payments.fixSellerTransfer(orderId, index, null, fixed))) {
+          order = await deps.payments.getOrder(orderId);
+          continue;
+        }
+        plan = fixed;
+      }
+      let transferId: string | null = null;
+      if (plan.amount > 0) {
+        const sent = await deps.stripe.createSellerTransfer({
+          orderId,
+          partnerId: share.partnerId,
+          amount: plan.amount,
+          currency: order.currency,
+          destination: share.stripeAccountId,
+          sourceTransaction: chargeId,
+          attempt: plan.attempt,
+        });
+        if (sent.kind === 'refused') {
+          const next = planSellerTransfer(order, index, await liveRefunds(), plan.attempt + 1);
+          if (next.amount === plan.amount) {
+            throw new Error(`Stripe refused the transfer of order ${orderId} to ${share.partnerId}: ${sent.message}`);
+          }
+          deps.log.warn('Seller transfer refused; a new amount is fixed', { orderId, message: sent.message });
+          await deps.payments.fixSellerTransfer(orderId, index, plan, next);
+          order = await deps.payments.getOrder(orderId);
+          continue;
+        }
+        transferId = sent.id;
+      }
+      const entries = sellerEarningEntries(order, { ...share, transferId }, plan, paidAt, now);
+      if (await deps.payments.recordSellerTransfer(orderId, index, { id: transferId, amount: plan.amount }, entries)) {
+        done.push(`${transferId ? 'transferred' : 'withheld'}:${share.partnerId}`);
+      }
+      break;
     }
   }
   if (view.amountRefunded > 0) {
     order = await deps.payments.getOrder(orderId);
     if (!order) return done.join('+');
-    const refunds = (await deps.stripe.chargeRefunds(chargeId)).filter(
-      (r) => r.status !== 'failed' && r.status !== 'canceled',
-    );
+    refunds ??= await liveRefunds();
     for (const plan of planSellerReversals(order, refunds, now)) {
       await deps.stripe.reverseSellerTransfer({
         transferId: plan.transferId,

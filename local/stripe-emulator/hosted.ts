@@ -113,6 +113,7 @@ function checkout(core: EmulatorCore, method: string, id: string, body: string):
   }
   const how: Record<string, CheckoutPayment> = {
     pay: 'card',
+    pay_disputed: 'disputed',
     pay_declined: 'declined',
     pay_async_success: 'async_success',
     pay_async_fail: 'async_fail',
@@ -135,6 +136,7 @@ function checkoutPage(record: CheckoutRecord, error: string | null, status = 200
     'Checkout',
     `${error ? `<p class="error">${html(error)}</p>` : ''}<table>${rows}<tr><td><b>Total</b></td><td><b>${s.amount_total} ${s.currency}</b></td></tr></table>
 ${form('pay', 'Pay with card 4242 4242 4242 4242')}
+${form('pay_disputed', 'Pay with a card that will be disputed (4000 0000 0000 0259)', 'secondary')}
 ${form('pay_declined', 'Pay with a declined card (4000 0000 0000 0002)', 'secondary')}
 ${form('pay_async_success', 'Pay with a delayed method that succeeds', 'secondary')}
 ${form('pay_async_fail', 'Pay with a delayed method that fails', 'secondary')}

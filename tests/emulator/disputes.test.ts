@@ -64,6 +64,36 @@ describe('disputes (Stripe test cards and evidence tokens)', () => {
     ]);
   });
 
+  it('the hosted Checkout page pays with the dispute test card (0259): paid, then disputed like pm_card_createDispute', async () => {
+    const session = await h.stripe.checkout.sessions.create({
+      mode: 'payment',
+      line_items: [
+        { quantity: 2, price_data: { currency: 'usd', unit_amount: 2_500, product_data: { name: 'Crate' } } },
+      ],
+      payment_intent_data: { transfer_group: 'ord_1' },
+      success_url: 'https://shop.example/ok',
+    });
+    const page = await fetch(String(session.url));
+    expect(await page.text()).toContain('data-action="pay_disputed"');
+    const paid = await fetch(String(session.url), {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ action: 'pay_disputed' }),
+    });
+    expect(paid.status).toBe(303);
+    const done = await h.stripe.checkout.sessions.retrieve(session.id);
+    expect([done.status, done.payment_status]).toEqual(['complete', 'paid']);
+    const [dispute] = (await h.stripe.disputes.list({ payment_intent: String(done.payment_intent) })).data;
+    expect(dispute).toMatchObject({ amount: 5_000, status: 'needs_response', reason: 'fraudulent' });
+    const types = await eventTypes();
+    expect(types.slice(types.indexOf('payment_intent.succeeded'))).toEqual([
+      'payment_intent.succeeded',
+      'charge.dispute.created',
+      'charge.dispute.funds_withdrawn',
+      'checkout.session.completed',
+    ]);
+  });
+
   it('winning_evidence wins: under_review, then closed as won with the funds reinstated', async () => {
     const { disputes } = await disputedDestinationCharge('pm_card_createDispute');
     const id = (disputes[0] as Stripe.Dispute).id;

@@ -267,7 +267,7 @@ export function reissue(event: Stripe.Event | Record<string, unknown>): string {
 /** Drives Stripe's hosted Checkout page: returns the page's answer (303 to success/cancel, 402 on decline). */
 export async function payCheckout(
   url: string,
-  action: 'pay' | 'pay_declined' | 'pay_async_success' | 'pay_async_fail' | 'cancel',
+  action: 'pay' | 'pay_disputed' | 'pay_declined' | 'pay_async_success' | 'pay_async_fail' | 'cancel',
 ) {
   const page = await fetch(url, { redirect: 'manual' });
   expect(page.status).toBe(200);

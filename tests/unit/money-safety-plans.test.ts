@@ -3,17 +3,22 @@ import { describe, expect, it } from 'vitest';
 import {
   DISPUTE_OUTCOME,
   disputeShares,
+  orderDisputeShares,
   planDisputeHold,
   planDisputeLoss,
   planDisputeReversals,
   planDisputeReversing,
   planDisputeWon,
+  planOrderDisputeLoss,
+  planOrderDisputeReversing,
   type StripeDisputeView,
+  splitFee,
 } from '#core/disputes';
 import { MAXIMUM_TRANSFER } from '#core/money';
+import { type SellerShare, sellerShare } from '#core/multi-seller';
 import { planAdjustment, planExclusion, planHold, planKeepReversal } from '#core/operator';
 import type { Partner } from '#core/partner';
-import { newPayment, type Payment } from '#core/payment';
+import { newPayment, type Order, type Payment } from '#core/payment';
 import { decidePayout, ineligibility, type PayoutCandidate } from '#core/payout-rules';
 import type { Payout } from '#core/payouts';
 
@@ -231,5 +236,132 @@ describe('operator plans', () => {
     );
     expect(kept.plan).toMatchObject({ kept: 3_000, keptTotal: 4_000, entry: { amount: -3_000 } });
     expect(() => planKeepReversal(payout({ status: 'paid' }), 'fraud', operator, now)).toThrow();
+  });
+});
+
+describe('dispute plans for an order of several sellers', () => {
+  const seller = (partnerId: string, gross: number, bps: number, transferId: string | null = `tr_${partnerId}`) => ({
+    ...sellerShare({ id: partnerId, stripeAccountId: `acct_${partnerId}` }, gross, { bps }),
+    transferId,
+  });
+  const orderOf = (sellers: SellerShare[]): Order => ({
+    id: 'ord_1',
+    paymentId: 'pay_1',
+    partnerId: 'platform',
+    customerSub: 'buyer',
+    customerEmail: null,
+    currency: 'usd',
+    amount: sellers.reduce((s, x) => s + x.gross, 0),
+    fee: sellers.reduce((s, x) => s + x.fee, 0),
+    net: sellers.reduce((s, x) => s + x.net, 0),
+    status: 'paid',
+    reservation: 'sold',
+    sellers,
+    items: [],
+    successUrl: '',
+    cancelUrl: '',
+    stripeCheckoutSessionId: null,
+    createdAt: '',
+    updatedAt: '',
+  });
+  const sellers = [seller('a', 10_000, 300), seller('b', 5_000, 500), seller('c', 2_500, 1_000, null)];
+  const order = orderOf(sellers);
+  const p = { ...payment(17_500), id: 'pay_1', orderId: 'ord_1', split: 'separate' as const, partnerId: 'platform' };
+
+  it('holds each seller’s net share of their part of the disputed amount (the refund rule), never more than they hold', () => {
+    expect(orderDisputeShares(order, 17_500, []).map((s) => [s.partnerId, s.transferId, s.amount])).toEqual([
+      ['a', 'tr_a', 9_700],
+      ['b', 'tr_b', 4_750],
+      ['c', null, 2_250],
+    ]);
+    // Half of the order disputed: half of each seller's items, their net share of it.
+    expect(orderDisputeShares(order, 8_750, []).map((s) => s.amount)).toEqual([5_000 - 150, 2_500 - 125, 1_250 - 125]);
+    // After b's items were refunded in full, the dispute of the rest falls on a and c only.
+    const refunded = orderDisputeShares(order, 12_500, [{ amount: 5_000, partnerId: 'b' }]);
+    expect(refunded.map((s) => s.amount)).toEqual([9_700, 0, 2_250]);
+    const hold = planDisputeHold(p, dispute('needs_response', 17_500), orderDisputeShares(order, 17_500, []), NOW);
+    expect(hold.write.entries.map((e) => [e.partnerId, e.type, e.amount])).toEqual([
+      ['a', 'hold', -9_700],
+      ['b', 'hold', -4_750],
+      ['c', 'hold', -2_250],
+    ]);
+  });
+
+  it('lost: each seller’s transfer is reversed for what they still hold; reversals booked with the order, the rest owed, the fee split', () => {
+    const hold = planDisputeHold(p, dispute('needs_response', 17_500), orderDisputeShares(order, 17_500, []), NOW);
+    // Since the dispute opened: a refund reversed 1,000 of b's transfer; c is still unpaid.
+    const now = orderOf([
+      sellers[0] as SellerShare,
+      { ...(sellers[1] as SellerShare), transferReversed: 1_000 },
+      sellers[2] as SellerShare,
+    ]);
+    const reversing = planOrderDisputeReversing(hold.write.record, now, NOW);
+    expect(planDisputeReversals(reversing.record).map((r) => [r.transferId, r.amount, r.idempotencyKey])).toEqual([
+      ['tr_a', 9_700, 'dispute-reversal:dp_1:a'],
+      ['tr_b', 3_750, 'dispute-reversal:dp_1:b'],
+    ]);
+    const lost = planOrderDisputeLoss(
+      reversing.record,
+      now,
+      dispute('lost', 17_500),
+      new Map([
+        ['a', 9_700],
+        ['b', 3_750],
+      ]),
+      'partner',
+      NOW,
+    );
+    expect(lost.write.orderReversals).toEqual({
+      orderId: 'ord_1',
+      sellers: [
+        { index: 0, amount: 9_700 },
+        { index: 1, amount: 3_750 },
+      ],
+    });
+    const lines = lost.write.entries.map((e) => [
+      e.partnerId,
+      e.id.split(':').at(-1),
+      e.type,
+      e.amount,
+      e.payoutStatus,
+    ]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        ['a', 'release', 'release', 9_700, 'pending'],
+        ['a', 'reversed', 'clawback', -9_700, 'transferred'],
+        ['a', 'reversal', 'reversal', 9_700, 'transferred'],
+        ['b', 'reversed', 'clawback', -3_750, 'transferred'],
+        // c had no transfer: its share is owed, netted against its later earnings.
+        ['c', 'clawback', 'clawback', -2_250, 'pending'],
+      ]),
+    );
+    // The fee (1,500) split by the shares fixed when lost (9,700 / 3,750 / 2,250), largest remainder.
+    expect(lost.write.record.shares.map((s) => s.feeCharged)).toEqual(splitFee(1_500, [9_700, 3_750, 2_250]));
+    expect(lost.write.record.shares.reduce((sum, s) => sum + s.feeCharged, 0)).toBe(1_500);
+    // Each seller's lines of the loss net to minus (what was reversed + owed + fee), once.
+    for (const share of lost.write.record.shares) {
+      const mine = lost.write.entries.filter((e) => e.partnerId === share.partnerId);
+      expect(new Set(mine.map((e) => e.id)).size).toBe(mine.length);
+    }
+  });
+
+  it('splits the dispute fee in proportion, largest remainder, ties to the earlier seller; nothing without shares', () => {
+    expect(splitFee(1_500, [1, 1, 1])).toEqual([500, 500, 500]);
+    expect(splitFee(100, [1, 1, 1])).toEqual([34, 33, 33]);
+    expect(splitFee(1_500, [0, 0])).toEqual([0, 0]);
+    // A partner whose share refunds already took back still pays the fee when the policy says so.
+    const p = payment(10_000);
+    const hold = planDisputeHold(p, dispute('needs_response', 10_000), disputeShares(p, 10_000, { id: 'tr_1' }), NOW);
+    const reversing = planDisputeReversing(hold.write.record, { ...p, partnerRefunded: 9_000 }, NOW);
+    const lost = planDisputeLoss(reversing.record, dispute('lost', 10_000), new Map(), 'partner', NOW);
+    expect(lost.write.record.shares.map((s) => [s.amount, s.feeCharged])).toEqual([[0, 1_500]]);
+    fc.assert(
+      fc.property(fc.nat(100_000), fc.array(fc.nat(1_000_000), { minLength: 1, maxLength: 5 }), (fee, weights) => {
+        const split = splitFee(fee, weights);
+        const total = weights.reduce((a, b) => a + b, 0);
+        expect(split.reduce((a, b) => a + b, 0)).toBe(total > 0 ? fee : 0);
+        expect(split.every((part, i) => part === 0 || (weights[i] ?? 0) > 0)).toBe(true);
+      }),
+    );
   });
 });

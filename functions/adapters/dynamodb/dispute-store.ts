@@ -3,7 +3,7 @@ import type { DisputeRecord } from '#core/disputes';
 import type { DisputeStore, LedgerRecord } from '#core/payment-ports';
 import { dynamo, tableName } from './client.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
-import { disputeKey } from './payment-keys.ts';
+import { disputeKey, orderKey } from './payment-keys.ts';
 import { isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -32,7 +32,7 @@ export const dynamoDisputeStore: DisputeStore = {
     return { ...(record as DisputeRecord), version: Number(record.version) };
   },
 
-  async write({ record, expectedVersion, entries }) {
+  async write({ record, expectedVersion, entries, orderReversals }) {
     const put: TransactItem = {
       Put: {
         TableName: tableName(),
@@ -41,8 +41,32 @@ export const dynamoDisputeStore: DisputeStore = {
         ...(expectedVersion === null ? {} : { ExpressionAttributeValues: { ':version': expectedVersion } }),
       },
     };
+    // An order of several sellers: what the dispute reversed of each seller's Transfer, guarded by the record's own
+    // condition (so added exactly once).
+    const order: TransactItem[] =
+      orderReversals && orderReversals.sellers.length > 0
+        ? [
+            {
+              Update: {
+                TableName: tableName(),
+                Key: orderKey(orderReversals.orderId),
+                UpdateExpression: `SET ${orderReversals.sellers
+                  .map(
+                    ({ index }, i) =>
+                      `sellers[${index}].disputeReversed = if_not_exists(sellers[${index}].disputeReversed, :zero) + :r${i}`,
+                  )
+                  .join(', ')}`,
+                ConditionExpression: 'attribute_exists(PK)',
+                ExpressionAttributeValues: {
+                  ':zero': 0,
+                  ...Object.fromEntries(orderReversals.sellers.map(({ amount }, i) => [`:r${i}`, amount])),
+                },
+              },
+            },
+          ]
+        : [];
     try {
-      await transactWrite([put, ...entryGroups(entries).flatMap((group) => ledgerWriteItems(group))]);
+      await transactWrite([put, ...order, ...entryGroups(entries).flatMap((group) => ledgerWriteItems(group))]);
       return true;
     } catch (error) {
       if (isConditionCancelled(error)) return false;

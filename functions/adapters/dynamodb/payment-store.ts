@@ -120,6 +120,19 @@ function toOrder(item: Item, lines: Item[]): Order {
           net: Number(share.net),
           transferId: share.transferId ?? null,
           transferReversed: Number(share.transferReversed ?? 0),
+          ...(share.transferPlan
+            ? {
+                transferPlan: {
+                  amount: Number(share.transferPlan.amount),
+                  withheld: Number(share.transferPlan.withheld),
+                  attempt: Number(share.transferPlan.attempt),
+                },
+              }
+            : {}),
+          ...(share.transferred !== undefined && share.transferred !== null
+            ? { transferred: Number(share.transferred) }
+            : {}),
+          ...(share.disputeReversed !== undefined ? { disputeReversed: Number(share.disputeReversed) } : {}),
         }))
       : null,
     items: lines.map(
@@ -389,6 +402,33 @@ export const dynamoPaymentStore: PaymentStore = {
     }
   },
 
+  async fixSellerTransfer(orderId, index, expected, next) {
+    const seller = `sellers[${index}]`;
+    try {
+      await dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: orderKey(orderId),
+          UpdateExpression: `SET ${seller}.transferPlan = :next`,
+          ConditionExpression: `attribute_type(${seller}.transferId, :null) AND attribute_not_exists(${seller}.transferred) AND ${
+            expected === null
+              ? `attribute_not_exists(${seller}.transferPlan)`
+              : `${seller}.transferPlan.attempt = :attempt`
+          }`,
+          ExpressionAttributeValues: {
+            ':next': next,
+            ':null': 'NULL',
+            ...(expected === null ? {} : { ':attempt': expected.attempt }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  },
+
   async recordSellerTransfer(orderId, index, transfer, entries) {
     try {
       await transactWrite([
@@ -397,7 +437,7 @@ export const dynamoPaymentStore: PaymentStore = {
             TableName: tableName(),
             Key: orderKey(orderId),
             UpdateExpression: `SET sellers[${index}].transferId = :t, sellers[${index}].transferred = :a`,
-            ConditionExpression: `attribute_type(sellers[${index}].transferId, :null)`,
+            ConditionExpression: `attribute_type(sellers[${index}].transferId, :null) AND attribute_not_exists(sellers[${index}].transferred)`,
             ExpressionAttributeValues: { ':t': transfer.id, ':a': transfer.amount, ':null': 'NULL' },
           },
         },

@@ -1,4 +1,4 @@
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import type { StripePayments } from '#core/payment-ports';
 import { idempotencyKey, stripe } from './client.ts';
 import { stripeFailure } from './errors.ts';
@@ -17,12 +17,20 @@ export const createSellerTransfer: StripePayments['createSellerTransfer'] = asyn
     description: `Order ${request.orderId}`,
     metadata: { orderId: request.orderId, partnerId: request.partnerId },
   };
+  const ids = request.attempt === 0 ? [] : [`a${request.attempt}`];
   try {
     const transfer = await (await stripe()).transfers.create(params, {
-      idempotencyKey: idempotencyKey('order-transfer', request.orderId, request.partnerId),
+      idempotencyKey: idempotencyKey('order-transfer', request.orderId, request.partnerId, ...ids),
     });
-    return { id: transfer.id };
+    return { kind: 'created', id: transfer.id };
   } catch (error) {
+    // Stripe refused the request itself (nothing was sent); an idempotency conflict or any other failure is retried.
+    if (
+      error instanceof Stripe.errors.StripeInvalidRequestError &&
+      !(error instanceof Stripe.errors.StripeIdempotencyError)
+    ) {
+      return { kind: 'refused', message: error.code ?? error.message };
+    }
     throw stripeFailure(error, "pay the seller's share");
   }
 };

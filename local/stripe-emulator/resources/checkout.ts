@@ -9,7 +9,7 @@ import type { CheckoutLineItem, CheckoutSession, PaymentIntent } from '../types.
 import { transferDestination } from './common.ts';
 import { confirmPaymentIntent, newPaymentIntent, resolvePaymentMethod } from './payments.ts';
 
-export type CheckoutPayment = 'card' | 'declined' | 'async_success' | 'async_fail';
+export type CheckoutPayment = 'card' | 'disputed' | 'declined' | 'async_success' | 'async_fail';
 
 function createSession(ctx: RequestContext): CheckoutSession {
   const { core, params: p } = ctx;
@@ -240,6 +240,13 @@ export function payCheckoutSession(core: EmulatorCore, record: CheckoutRecord, h
   switch (how) {
     case 'card': {
       const error = confirmWith('pm_card_visa');
+      if (error) return error;
+      complete(true);
+      return null;
+    }
+    case 'disputed': {
+      // Stripe's dispute test card (4000 0000 0000 0259): paid, then disputed as fraudulent right after.
+      const error = confirmWith('pm_card_createDispute');
       if (error) return error;
       complete(true);
       return null;
