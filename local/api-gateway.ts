@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ErrorCode } from '#core/error-catalog';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
 import { contractOf, type HandlerContract } from '#middleware/contract';
@@ -322,7 +323,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       result = {
         statusCode: 500,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ error: { code: 'contract_violation', message: `${route.name}: ${problem}` } }),
+        body: JSON.stringify({
+          error: { code: 'contract_violation' satisfies ErrorCode, message: `${route.name}: ${problem}` },
+        }),
       };
     }
     if (options.recordExamples && result.statusCode < 400 && !problem) {

@@ -28,8 +28,13 @@ export const handler = httpHandler(
       return { status: 302, headers: { location: url } };
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      const { status } = mapError(error);
-      return htmlPage(status, 'Onboarding link unavailable', `${error.message} Return to the app to continue.`);
+      const { status, headers } = mapError(error);
+      return htmlPage(
+        status,
+        'Onboarding link unavailable',
+        `${error.message} Return to the app to continue.`,
+        headers,
+      );
     }
   },
 );

@@ -49,8 +49,13 @@ export const handler = httpHandler(
       partner = await completeOnboardingReturn(deps(), query.state ?? '');
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      const { status } = mapError(error);
-      return htmlPage(status, 'Onboarding return not recognised', `${error.message} Return to the app to continue.`);
+      const { status, headers } = mapError(error);
+      return htmlPage(
+        status,
+        'Onboarding return not recognised',
+        `${error.message} Return to the app to continue.`,
+        headers,
+      );
     }
     const target = returnTarget(config().APP_URL, partner);
     if (!target) return htmlPage(200, 'Stripe onboarding', messageFor(partner));

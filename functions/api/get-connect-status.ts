@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { isDomainError } from '#core/errors';
 import { getStatus } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
-import { mapError } from '#middleware/error-mapper';
 import { httpHandler } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 import { ConnectStatus } from './schemas/partners.ts';
@@ -23,14 +21,6 @@ export const handler = httpHandler(
   async ({ identity, query }) => {
     const d = deps();
     const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'view');
-    try {
-      return { status: 200, body: await getStatus(d, context, query.refresh === 'true') };
-    } catch (error) {
-      if (isDomainError(error) && error.code === 'refresh_rate_limited') {
-        const { status, body } = mapError(error);
-        return { status, body, headers: { 'retry-after': String(error.details?.retryAfterSeconds ?? 1) } };
-      }
-      throw error;
-    }
+    return { status: 200, body: await getStatus(d, context, query.refresh === 'true') };
   },
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import { payoutRunView, runReportRows, toCsv } from '#core/payout-views';
 import type { Payout } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
@@ -31,7 +31,7 @@ export const handler = httpHandler(
   async ({ path, query }) => {
     const deps = await payoutDepsForRequest();
     const run = await deps.store.getRun(path.runId);
-    if (!run) throw new DomainError('not_found', 'run_not_found', `No payout run ${path.runId}.`);
+    if (!run) fail('run_not_found', `No payout run ${path.runId}.`);
     if (query.format === 'json') return { status: 200, body: payoutRunView(run) };
     const payouts: Payout[] = [];
     let cursor: string | undefined;

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type NativeAttributeValue, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import {
   earliestDeadline,
   type Membership,
@@ -228,7 +228,7 @@ async function updateProfile(partnerId: string, attribute: string, value: unknow
     );
     return toPartner(item ?? {});
   } catch (error) {
-    if (isConditionFailure(error)) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+    if (isConditionFailure(error)) fail('partner_not_found');
     throw error;
   }
 }
@@ -333,9 +333,9 @@ export const dynamoPartnerRepository: PartnerRepository = {
     } catch (error) {
       const failed = failedConditions(error);
       if (!failed) throw error;
-      if (failed[0]) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+      if (failed[0]) fail('partner_not_found');
       if (failed[1] || failed[2]) {
-        throw new DomainError('conflict', 'already_a_member', 'This user is already a member of the partner.');
+        fail('already_a_member');
       }
       throw error;
     }
@@ -368,7 +368,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
       ]);
     } catch (error) {
       if (failedConditions(error)?.[0]) {
-        throw new DomainError('not_found', 'member_not_found', 'This user is not a member of the partner.');
+        fail('member_not_found');
       }
       throw error;
     }

@@ -11,7 +11,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import type { Listing } from '#core/listings';
 import type { ListingStore, PaymentRequestStore } from '#core/payment-ports';
 import type { PaymentRequest } from '#core/payment-requests';
@@ -100,7 +100,7 @@ async function partnerPage(
   let startKey: Item | undefined;
   if (page.cursor) {
     const sk = Buffer.from(page.cursor, 'base64url').toString('utf8');
-    if (!CURSOR.test(sk)) throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+    if (!CURSOR.test(sk)) fail('invalid_cursor');
     startKey = { ...keyOf(sk.slice(sk.indexOf('#') + 1)), GSI1PK: indexPk, GSI1SK: sk };
   }
   const result = await dynamo().send(

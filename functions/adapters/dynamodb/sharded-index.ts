@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import { dynamo, tableName } from './client.ts';
 import type { Item } from './query.ts';
 import type { IndexName } from './table-schema.ts';
@@ -57,7 +57,7 @@ export function decodeShardCursor(cursor: string, shards: number): Record<string
     if (Object.keys(state).some((shard) => Number(shard) >= shards)) throw new Error('shard out of range');
     return state;
   } catch {
-    throw new DomainError('validation', 'invalid_cursor', 'The cursor is not one this list returned.');
+    fail('invalid_cursor', 'The cursor is not one this list returned.');
   }
 }
 
