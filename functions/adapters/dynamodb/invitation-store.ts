@@ -3,10 +3,11 @@ import { fail } from '#core/errors';
 import type { Invitation } from '#core/invitations';
 import type { InvitationStore } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { failedConditions, isConditionFailed } from './conditions.ts';
 import { INVITATION_PREFIX, invitationKey, invitationTokenKey, partnerKey, partnerPk } from './keys.ts';
 import { teamMemberWrites, toMembership } from './partner-repository.ts';
 import { queryPrefix } from './query.ts';
-import { failedConditions, transactWrite } from './transactions.ts';
+import { transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -128,7 +129,7 @@ export const dynamoInvitationStore: InvitationStore = {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },

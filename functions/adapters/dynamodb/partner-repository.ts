@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type NativeAttributeValue, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { fail } from '#core/errors';
 import {
@@ -14,6 +13,7 @@ import {
 } from '#core/partner';
 import type { NewMember, PartnerPage, PartnerRepository, StateWrite, StateWriteResult } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { failedConditions, isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import {
   accountIndexKeys,
@@ -31,7 +31,7 @@ import {
   userPk,
 } from './keys.ts';
 import { batchGetAll, queryPrefix } from './query.ts';
-import { failedConditions, type TransactItem, transactWrite } from './transactions.ts';
+import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -130,8 +130,6 @@ export function toMembership(item: Item): Membership {
   };
 }
 
-const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
-
 const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_]{1,64}$/;
 
 const decodeCursor = (cursor: string) => decodeTextCursor(cursor, CURSOR_PATTERN);
@@ -228,7 +226,7 @@ async function updateProfile(partnerId: string, attribute: string, value: unknow
     );
     return toPartner(item ?? {});
   } catch (error) {
-    if (isConditionFailure(error)) fail('partner_not_found');
+    if (isConditionFailed(error)) fail('partner_not_found');
     throw error;
   }
 }
@@ -392,7 +390,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
       );
       return { attached: true, partner: toPartner(item ?? {}) };
     } catch (error) {
-      if (isConditionFailure(error)) return { attached: false };
+      if (isConditionFailed(error)) return { attached: false };
       throw error;
     }
   },
@@ -415,7 +413,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
       );
       return { written: true, partner: toPartner(item ?? {}) };
     } catch (error) {
-      if (isConditionFailure(error)) return { written: false };
+      if (isConditionFailed(error)) return { written: false };
       throw error;
     }
   },
@@ -443,7 +441,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
       );
       return item ? toPartner(item) : undefined;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (isConditionFailed(error)) return undefined;
       throw error;
     }
   },
@@ -479,7 +477,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
     const last = taken.at(-1);
     return {
       partners: taken.map(toPartner),
-      nextCursor: more && last ? Buffer.from(String(last.GSI3SK)).toString('base64url') : null,
+      nextCursor: more && last ? encodeTextCursor(String(last.GSI3SK)) : null,
     };
   },
 
