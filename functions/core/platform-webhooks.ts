@@ -1,3 +1,4 @@
+import type { Clock } from './clock.ts';
 import type { DomainEvent, DomainEventType } from './domain-events.ts';
 import { fail } from './errors.ts';
 import {
@@ -28,7 +29,7 @@ export interface PlatformWebhookDeps {
     }>;
   };
   redeliver(eventId: string, endpointId: string | null): Promise<void>;
-  clock: { now(): Date };
+  clock: Clock;
   /** `we_…` ids and `whsec_…` secrets from a secure random source. */
   newEndpointId(): string;
   newSecret(): string;
