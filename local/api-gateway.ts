@@ -14,6 +14,7 @@ import type { LocalUserPool } from './cognito.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { serveDocs } from './openapi/docs-page.ts';
 import { contractViolation } from './openapi/enforce.ts';
+import { errorCodesOf } from './openapi/error-codes.ts';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -140,8 +141,8 @@ export interface ApiGatewayOptions {
   verifyToken: TokenVerifier;
   stage?: string;
   /**
-   * Check every answer against the route's documented responses (tests): an undocumented status or field becomes
-   * a 500 `contract_violation`, and is kept in `contractViolations`.
+   * Check every answer against the route's documented responses (tests): an undocumented status, field or error
+   * code becomes a 500 `contract_violation`, and is kept in `contractViolations`.
    */
   enforceContract?: boolean;
   /** Keep the first JSON answer of every route and status (examples for the contract). */
@@ -315,7 +316,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const problem = !options.enforceContract
       ? undefined
       : contract
-        ? contractViolation(contract, result)
+        ? contractViolation(contract, result, errorCodesOf(route, contract))
         : 'the handler was not built with httpHandler, so it has no contract';
     if (problem) {
       contractViolations.push({ route: route.name, status: result.statusCode, problem });

@@ -15,6 +15,7 @@ const Query = z.object({ state: z.string().max(1024).optional() });
 export const handler = httpHandler(
   {
     auth: 'public',
+    errors: ['invalid_state', 'expired_state', 'account_disconnected', 'refresh_rate_limited'],
     query: Query,
     summary: 'Expired onboarding link: redirect to a fresh one (signed state)',
     responses: {

@@ -32,6 +32,7 @@ const messageFor = (partner: Pick<Partner, 'status' | 'onboarding'>) =>
 export const handler = httpHandler(
   {
     auth: 'public',
+    errors: ['invalid_state', 'expired_state'],
     query: Query,
     summary: 'Back from Stripe: re-reads the account, then redirects to the app',
     responses: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { getStatus } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 import { ConnectStatus } from './schemas/partners.ts';
 
@@ -14,6 +14,7 @@ const Query = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'refresh_rate_limited'],
     query: Query,
     summary: 'Onboarding status and requirements (`?refresh=true` reads Stripe, rate-limited)',
     responses: { 200: ConnectStatus },

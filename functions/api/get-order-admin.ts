@@ -11,6 +11,7 @@ const Path = z.strictObject({ orderId: OrderId });
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['order_not_found'],
     path: Path,
     query: NoQuery,
     summary: 'An order, its items and its payment',

@@ -13,6 +13,7 @@ const Query = z.strictObject({ format: z.enum(['json', 'csv']).default('json') }
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['run_not_found'],
     path: Path,
     query: Query,
     summary: "A run's status and totals (`?format=csv`: one line per partner)",

@@ -27,6 +27,7 @@ const Body = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['partner_not_found'],
     path: Path,
     body: Body,
     query: NoQuery,

@@ -3,7 +3,7 @@ import { notifications } from '#adapters/dynamodb/notifications';
 import { fail } from '#core/errors';
 import { resolvePartner } from '#core/partner-access';
 import { EMAIL_KINDS, type EmailKind, REQUIRED_EMAILS } from '#core/partner-emails';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 import { NotificationPreferences, preferencesOf } from './get-notification-preferences.ts';
 
@@ -16,6 +16,7 @@ const Body = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'email_required'],
     body: Body,
     query: PartnerQuery,
     summary: 'Opt out of partner emails by kind',

@@ -24,6 +24,7 @@ export {
   type HandlerContract,
   type HandlerOptions,
   isJsonResponse,
+  PARTNER_ACCESS_ERRORS,
   type ResponseSpec,
   type ResponseSpecs,
   responseAlternatives,
@@ -168,6 +169,7 @@ export function httpHandler<
     path: options.path,
     summary: options.summary,
     responses: options.responses ?? {},
+    errors: options.errors ?? [],
   };
   return Object.assign(
     middy(core)
