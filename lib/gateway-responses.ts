@@ -2,7 +2,10 @@
  * API Gateway's own refusals (no route, missing/invalid token, throttling, oversized body) answered in the
  * project's error shape `{ error: { code, message } }` instead of API Gateway's `{ message }`.
  * The stack installs these as Gateway Responses; the local API server answers with the same status and body.
+ * Codes come from the error catalog, and each status is its code's (tests/unit/error-catalog.test.ts).
  */
+import type { ErrorCode } from '#core/error-catalog';
+
 export type GatewayResponseKind =
   | 'MISSING_AUTHENTICATION_TOKEN'
   | 'UNAUTHORIZED'
@@ -15,7 +18,7 @@ export type GatewayResponseKind =
 
 export interface GatewayResponseDefinition {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ErrorCode } from '#core/error-catalog';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
 import { contractOf, type HandlerContract } from '#middleware/contract';
@@ -13,6 +14,7 @@ import type { LocalUserPool } from './cognito.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { serveDocs } from './openapi/docs-page.ts';
 import { contractViolation } from './openapi/enforce.ts';
+import { errorCodesOf } from './openapi/error-codes.ts';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -139,8 +141,8 @@ export interface ApiGatewayOptions {
   verifyToken: TokenVerifier;
   stage?: string;
   /**
-   * Check every answer against the route's documented responses (tests): an undocumented status or field becomes
-   * a 500 `contract_violation`, and is kept in `contractViolations`.
+   * Check every answer against the route's documented responses (tests): an undocumented status, field or error
+   * code becomes a 500 `contract_violation`, and is kept in `contractViolations`.
    */
   enforceContract?: boolean;
   /** Keep the first JSON answer of every route and status (examples for the contract). */
@@ -314,7 +316,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const problem = !options.enforceContract
       ? undefined
       : contract
-        ? contractViolation(contract, result)
+        ? contractViolation(contract, result, errorCodesOf(route, contract))
         : 'the handler was not built with httpHandler, so it has no contract';
     if (problem) {
       contractViolations.push({ route: route.name, status: result.statusCode, problem });
@@ -322,7 +324,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       result = {
         statusCode: 500,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ error: { code: 'contract_violation', message: `${route.name}: ${problem}` } }),
+        body: JSON.stringify({
+          error: { code: 'contract_violation' satisfies ErrorCode, message: `${route.name}: ${problem}` },
+        }),
       };
     }
     if (options.recordExamples && result.statusCode < 400 && !problem) {

@@ -1,4 +1,5 @@
 import { config } from '#config';
+import { systemClock } from '#core/clock';
 import type { EmailDeps } from '#core/partner-emails';
 import { verifiedEmailOf } from './cognito/verified-email.ts';
 import { notifications } from './dynamodb/notifications.ts';
@@ -20,6 +21,6 @@ export function emailDeps(): EmailDeps {
     release: (partnerId, eventId, userSub) => notifications.release(partnerId, eventId, userSub),
     send: sendMail,
     branding: { platformName: cfg.PLATFORM_NAME, appUrl: cfg.APP_URL, from: cfg.EMAIL_FROM },
-    clock: { now: () => new Date() },
+    clock: systemClock,
   };
 }

@@ -1,12 +1,13 @@
 import { config } from '#config';
 import type { OperatorDeps } from '#core/operator';
 import { tableName } from './dynamodb/client.ts';
+import { isConditionFailed } from './dynamodb/conditions.ts';
 import { partnerKey } from './dynamodb/keys.ts';
 import { dynamoLedgerStore, heldItem, ledgerWriteItems } from './dynamodb/ledger-store.ts';
 import { listOperatorActions, operatorActionPut } from './dynamodb/operator-actions.ts';
 import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
 import { dynamoPayoutStore } from './dynamodb/payout-store.ts';
-import { isConditionCancelled, transactWrite } from './dynamodb/transactions.ts';
+import { transactWrite } from './dynamodb/transactions.ts';
 
 /** Operator controls wired to DynamoDB: each change and the record of who made it, in one transaction. */
 export const operatorDeps = (): OperatorDeps => ({
@@ -39,7 +40,7 @@ export const operatorDeps = (): OperatorDeps => ({
         ]);
         return { recorded: true };
       } catch (error) {
-        if (!isConditionCancelled(error)) throw error;
+        if (!isConditionFailed(error)) throw error;
         const existing = (await dynamoLedgerStore.getHeld([guard.externalId])).get(guard.externalId);
         if (!existing) throw error;
         return { recorded: false, existing };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { config } from '#config';
+import { systemClock } from '#core/clock';
 import type { Log, PartnerDeps } from '#core/partner-access';
 import { dynamoConnectedPayouts } from './dynamodb/connected-payouts.ts';
 import { dynamoInvitationStore } from './dynamodb/invitation-store.ts';
@@ -31,7 +32,7 @@ export function partnerDeps(log: Log): PartnerDeps {
       newInvitationId,
       connectedPayouts: dynamoConnectedPayouts,
       rateLimiter: dynamoRateLimiter,
-      clock: { now: () => new Date() },
+      clock: systemClock,
       newPartnerId,
       stateSigningKey: () => readSecret('stateSigningKey'),
       settings: {

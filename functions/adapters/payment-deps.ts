@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { config } from '#config';
+import { systemClock } from '#core/clock';
 import type { Log } from '#core/partner-access';
 import { redirectOrigins } from '#core/payment';
 import type { PaymentDeps } from '#core/payment-ports';
@@ -38,7 +39,7 @@ export function paymentDeps(log: Log): PaymentDeps {
       payouts: dynamoPayoutReader,
       feePolicies: dynamoFeePolicies,
       stripe: stripePayments,
-      clock: { now: () => new Date() },
+      clock: systemClock,
       ids: {
         payment: newPaymentId,
         order: newOrderId,

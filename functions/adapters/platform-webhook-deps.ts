@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { config } from '#config';
+import { systemClock } from '#core/clock';
 import type { PlatformWebhookDeps } from '#core/platform-webhooks';
 import { domainEvents } from './dynamodb/outbox.ts';
 import { webhookEndpoints } from './dynamodb/webhook-endpoints.ts';
@@ -11,7 +12,7 @@ export function platformWebhookDeps(): PlatformWebhookDeps {
     endpoints: webhookEndpoints,
     events: domainEvents,
     redeliver: (eventId, endpointId) => eventDeliveryQueue.redeliver({ eventId, endpointId }),
-    clock: { now: () => new Date() },
+    clock: systemClock,
     newEndpointId: () => `we_${randomBytes(12).toString('hex')}`,
     newSecret: () => `cpwhsec_${randomBytes(24).toString('base64url')}`,
     allowLoopback: config().STAGE === 'local',

@@ -15,6 +15,15 @@ const Path = z.strictObject({ token: z.string().min(1).max(128) });
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [
+      'invitation_not_found',
+      'invitation_not_pending',
+      'invitation_expired',
+      'email_not_verified',
+      'invitation_email_mismatch',
+      'already_a_member',
+      'partner_not_found',
+    ],
     query: NoQuery,
     path: Path,
     summary: 'Accept an invitation (the invitee, with their verified email)',

@@ -9,6 +9,7 @@ import { PayoutRun } from './schemas/payouts.ts';
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['run_not_found', 'approval_not_required', 'run_still_planning'],
     path: z.strictObject({ runId: RunId }),
     summary: 'Release a run waiting for approval',
     responses: { 200: PayoutRun },

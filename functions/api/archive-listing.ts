@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { archiveListing, sellerOfListing } from '#core/sales';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';
 
@@ -11,6 +11,7 @@ const Path = z.strictObject({ listingId: ListingId });
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'listing_not_found', 'listing_changed'],
     path: Path,
     query: NoQuery,
     summary: 'Archive a listing (never on sale again; orders keep their snapshot)',

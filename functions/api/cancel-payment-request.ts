@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { cancelPaymentRequest, readPaymentRequest } from '#core/payment-requests';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { PaymentRequestId, paymentDepsForRequest } from '#middleware/payment-request';
 import { SellerRequest } from './schemas/sales.ts';
@@ -12,6 +12,12 @@ const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [
+      ...PARTNER_ACCESS_ERRORS,
+      'payment_request_not_found',
+      'payment_request_not_payable',
+      'payment_request_in_progress',
+    ],
     path: Path,
     query: NoQuery,
     summary: 'Cancel an open payment request nobody is paying',

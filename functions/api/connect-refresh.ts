@@ -15,6 +15,7 @@ const Query = z.object({ state: z.string().max(1024).optional() });
 export const handler = httpHandler(
   {
     auth: 'public',
+    errors: ['invalid_state', 'expired_state', 'account_disconnected', 'refresh_rate_limited'],
     query: Query,
     summary: 'Expired onboarding link: redirect to a fresh one (signed state)',
     responses: {
@@ -28,8 +29,13 @@ export const handler = httpHandler(
       return { status: 302, headers: { location: url } };
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      const { status } = mapError(error);
-      return htmlPage(status, 'Onboarding link unavailable', `${error.message} Return to the app to continue.`);
+      const { status, headers } = mapError(error);
+      return htmlPage(
+        status,
+        'Onboarding link unavailable',
+        `${error.message} Return to the app to continue.`,
+        headers,
+      );
     }
   },
 );

@@ -32,6 +32,7 @@ const messageFor = (partner: Pick<Partner, 'status' | 'onboarding'>) =>
 export const handler = httpHandler(
   {
     auth: 'public',
+    errors: ['invalid_state', 'expired_state'],
     query: Query,
     summary: 'Back from Stripe: re-reads the account, then redirects to the app',
     responses: {
@@ -49,8 +50,13 @@ export const handler = httpHandler(
       partner = await completeOnboardingReturn(deps(), query.state ?? '');
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      const { status } = mapError(error);
-      return htmlPage(status, 'Onboarding return not recognised', `${error.message} Return to the app to continue.`);
+      const { status, headers } = mapError(error);
+      return htmlPage(
+        status,
+        'Onboarding return not recognised',
+        `${error.message} Return to the app to continue.`,
+        headers,
+      );
     }
     const target = returnTarget(config().APP_URL, partner);
     if (!target) return htmlPage(200, 'Stripe onboarding', messageFor(partner));

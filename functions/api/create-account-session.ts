@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createAccountSession, EMBEDDED_COMPONENTS } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 import { Instant } from './schemas/common.ts';
 
@@ -27,6 +27,14 @@ const Session = z
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [
+      ...PARTNER_ACCESS_ERRORS,
+      'component_not_allowed',
+      'embedded_components_unavailable',
+      'unsupported_country',
+      'account_disconnected',
+      'account_creation_in_progress',
+    ],
     body: Body,
     query: PartnerQuery,
     summary: 'An Account Session for Connect embedded components',

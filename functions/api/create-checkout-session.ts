@@ -35,6 +35,23 @@ const USE =
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [
+      'client_price_refused',
+      'duplicate_listing',
+      'max_per_order_exceeded',
+      'mixed_currencies',
+      'invalid_redirect_url',
+      'redirect_not_allowed',
+      'listing_not_found',
+      'listing_not_on_sale',
+      'sold_out',
+      'listing_changed',
+      'self_payment',
+      'payee_not_found',
+      'partner_not_onboarded',
+      'currency_mismatch',
+      'invalid_amount',
+    ],
     body: AnyObject,
     query: NoQuery,
     summary: 'Buy listings on Stripe Checkout (prices from the listings)',

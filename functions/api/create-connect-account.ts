@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ensureAccount } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { AccountBody, callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 import { PartnerStatus } from './schemas/partners.ts';
 
@@ -15,6 +15,7 @@ const Account = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'unsupported_country', 'account_disconnected', 'account_creation_in_progress'],
     body: AccountBody,
     query: PartnerQuery,
     summary: 'Create the Express connected account (idempotent)',

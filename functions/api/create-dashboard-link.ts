@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createDashboardLink } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 
 const DashboardLink = z
@@ -12,6 +12,7 @@ const DashboardLink = z
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'account_disconnected', 'onboarding_incomplete'],
     query: PartnerQuery,
     summary: 'Express Dashboard login link',
     responses: { 200: DashboardLink },

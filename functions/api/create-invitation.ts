@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createInvitation, invitationView } from '#core/invitations';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 import { Invitation } from './schemas/partners.ts';
 
@@ -26,6 +26,7 @@ const Created = z
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'not_a_team'],
     body: Body,
     query: NoQuery,
     path: z.strictObject({ partnerId: PartnerId }),

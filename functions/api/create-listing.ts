@@ -1,6 +1,6 @@
 import { resolvePartner } from '#core/partner-access';
 import { createListing } from '#core/sales';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { NewListingBody } from '#middleware/sales-request';
@@ -10,6 +10,7 @@ import { SellerListing } from './schemas/sales.ts';
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'currency_mismatch', 'invalid_amount', 'unsupported_currency'],
     body: NewListingBody,
     query: NoQuery,
     summary: 'Create a fixed-price listing',

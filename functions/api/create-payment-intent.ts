@@ -27,6 +27,16 @@ const Body = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [
+      'open_amounts_disabled',
+      'invalid_amount',
+      'unsupported_currency',
+      'reserved_metadata_key',
+      'payee_not_found',
+      'partner_not_onboarded',
+      'currency_mismatch',
+      'self_payment',
+    ],
     body: Body,
     query: NoQuery,
     summary: 'Pay a partner: destination-charge PaymentIntent',

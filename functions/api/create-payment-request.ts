@@ -1,6 +1,6 @@
 import { resolvePartner } from '#core/partner-access';
 import { createPaymentRequest } from '#core/sales';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { NewPaymentRequestBody } from '#middleware/sales-request';
@@ -10,6 +10,7 @@ import { SellerRequest } from './schemas/sales.ts';
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'currency_mismatch', 'invalid_amount', 'invalid_expiry', 'unsupported_currency'],
     body: NewPaymentRequestBody,
     query: NoQuery,
     summary: 'Ask one customer for an amount the seller sets',

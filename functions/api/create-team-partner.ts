@@ -11,6 +11,7 @@ const Body = z.strictObject({ name: z.string().trim().min(1).max(100), country: 
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: ['unsupported_country'],
     body: Body,
     query: NoQuery,
     summary: 'Create a team partner (the caller owns it)',

@@ -21,6 +21,7 @@ const Created = EndpointView.extend({
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['endpoint_url_not_allowed', 'unknown_event_type', 'too_many_endpoints'],
     body: Body,
     query: NoQuery,
     summary: 'Add a webhook endpoint for domain events (its secret is shown once)',

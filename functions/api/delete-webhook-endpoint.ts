@@ -9,7 +9,14 @@ const Deleted = z.strictObject({ id: z.string(), deleted: z.literal(true) }).des
 
 /** `DELETE /admin/webhook-endpoints/{endpointId}` (admin group): no further deliveries to it. */
 export const handler = httpHandler(
-  { auth: 'admin', path: Path, query: NoQuery, summary: 'Remove a webhook endpoint', responses: { 200: Deleted } },
+  {
+    auth: 'admin',
+    errors: ['endpoint_not_found'],
+    path: Path,
+    query: NoQuery,
+    summary: 'Remove a webhook endpoint',
+    responses: { 200: Deleted },
+  },
   async ({ path }) => {
     await deleteEndpoint(platformWebhookDeps(), path.endpointId);
     return { status: 200, body: { id: path.endpointId, deleted: true } };

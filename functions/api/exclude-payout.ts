@@ -23,6 +23,7 @@ export type ExcludedBody = Described<typeof Excluded, Awaited<ReturnType<typeof 
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['payout_not_found', 'payout_not_excludable'],
     path: Path,
     body: Body,
     query: NoQuery,

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { isDomainError } from '#core/errors';
 import { getStatus } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
-import { mapError } from '#middleware/error-mapper';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 import { ConnectStatus } from './schemas/partners.ts';
 
@@ -16,6 +14,7 @@ const Query = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'refresh_rate_limited'],
     query: Query,
     summary: 'Onboarding status and requirements (`?refresh=true` reads Stripe, rate-limited)',
     responses: { 200: ConnectStatus },
@@ -23,14 +22,6 @@ export const handler = httpHandler(
   async ({ identity, query }) => {
     const d = deps();
     const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'view');
-    try {
-      return { status: 200, body: await getStatus(d, context, query.refresh === 'true') };
-    } catch (error) {
-      if (isDomainError(error) && error.code === 'refresh_rate_limited') {
-        const { status, body } = mapError(error);
-        return { status, body, headers: { 'retry-after': String(error.details?.retryAfterSeconds ?? 1) } };
-      }
-      throw error;
-    }
+    return { status: 200, body: await getStatus(d, context, query.refresh === 'true') };
   },
 );

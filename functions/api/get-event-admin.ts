@@ -28,6 +28,13 @@ const Detail = z
 
 /** `GET /admin/events/{eventId}` (admin group). */
 export const handler = httpHandler(
-  { auth: 'admin', path: Path, query: NoQuery, summary: 'An event and its deliveries', responses: { 200: Detail } },
+  {
+    auth: 'admin',
+    errors: ['event_not_found'],
+    path: Path,
+    query: NoQuery,
+    summary: 'An event and its deliveries',
+    responses: { 200: Detail },
+  },
   async ({ path }) => ({ status: 200, body: await eventWithDeliveries(platformWebhookDeps(), path.eventId) }),
 );

@@ -10,6 +10,7 @@ const Path = z.strictObject({ listingId: ListingId });
 export const handler = httpHandler(
   {
     auth: 'public',
+    errors: ['listing_not_found'],
     path: Path,
     query: NoQuery,
     summary: 'A listing (public)',

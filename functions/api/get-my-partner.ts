@@ -1,6 +1,6 @@
 import { resolvePartner } from '#core/partner-access';
 import { partnerView } from '#core/partner-views';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 import { Partner } from './schemas/partners.ts';
 
@@ -8,6 +8,7 @@ import { Partner } from './schemas/partners.ts';
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     query: PartnerQuery,
     summary: "The caller's partner (personal one created on first use; `?partnerId=` for a team)",
     responses: { 200: Partner },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notifications } from '#adapters/dynamodb/notifications';
 import { resolvePartner } from '#core/partner-access';
 import { EMAIL_KINDS, REQUIRED_EMAILS } from '#core/partner-emails';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 
 export const NotificationPreferences = z
@@ -34,6 +34,7 @@ export async function preferencesOf(partnerId: string) {
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     query: PartnerQuery,
     summary: "The partner's email preferences",
     responses: { 200: NotificationPreferences },

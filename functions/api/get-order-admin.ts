@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import { adminOrderView } from '#core/payment-views';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { OrderId, paymentDepsForRequest } from '#middleware/payment-request';
@@ -11,6 +11,7 @@ const Path = z.strictObject({ orderId: OrderId });
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['order_not_found'],
     path: Path,
     query: NoQuery,
     summary: 'An order, its items and its payment',
@@ -19,7 +20,7 @@ export const handler = httpHandler(
   async ({ path }) => {
     const d = paymentDepsForRequest();
     const order = await d.payments.getOrder(path.orderId);
-    if (!order) throw new DomainError('not_found', 'order_not_found', 'No order with this id.');
+    if (!order) fail('order_not_found');
     const payment = await d.payments.getPayment(order.paymentId);
     return { status: 200, body: adminOrderView(order, payment) };
   },

@@ -11,6 +11,7 @@ const Path = z.strictObject({ orderId: OrderId });
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: ['order_not_found'],
     path: Path,
     query: NoQuery,
     summary: "The customer's own order",

@@ -15,6 +15,7 @@ const Path = z.strictObject({ partnerId: PartnerId });
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['partner_not_found'],
     path: Path,
     query: NoQuery,
     summary: 'A partner, its payout hold and operator actions (admin)',

@@ -10,6 +10,7 @@ const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
 export const handler = httpHandler(
   {
     auth: 'public',
+    errors: ['payment_request_not_found'],
     path: Path,
     query: NoQuery,
     summary: 'A payment request, as its payer sees it (public, with the id)',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import { payoutRunView, runReportRows, toCsv } from '#core/payout-views';
 import type { Payout } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
@@ -13,6 +13,7 @@ const Query = z.strictObject({ format: z.enum(['json', 'csv']).default('json') }
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['run_not_found'],
     path: Path,
     query: Query,
     summary: "A run's status and totals (`?format=csv`: one line per partner)",
@@ -31,7 +32,7 @@ export const handler = httpHandler(
   async ({ path, query }) => {
     const deps = await payoutDepsForRequest();
     const run = await deps.store.getRun(path.runId);
-    if (!run) throw new DomainError('not_found', 'run_not_found', `No payout run ${path.runId}.`);
+    if (!run) fail('run_not_found', `No payout run ${path.runId}.`);
     if (query.format === 'json') return { status: 200, body: payoutRunView(run) };
     const payouts: Payout[] = [];
     let cursor: string | undefined;

@@ -26,6 +26,7 @@ export type KeptBody = Described<typeof Kept, Awaited<ReturnType<typeof keepReve
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['payout_not_found', 'nothing_to_keep', 'payout_changed'],
     path: Path,
     body: Body,
     query: NoQuery,

@@ -22,6 +22,7 @@ export type LiftedBody = Described<typeof Lifted, Awaited<ReturnType<typeof lift
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['partner_not_found'],
     path: Path,
     query: Query,
     summary: "Lift the partner's payout hold (admin)",

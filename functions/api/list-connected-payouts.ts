@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { listConnectedPayouts } from '#core/partner-queries';
 import { connectedPayoutView } from '#core/partner-views';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { ConnectedPayoutPage } from './schemas/partners.ts';
 
@@ -12,6 +12,7 @@ const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.o
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     query: Query,
     summary: "Stripe payouts from the connected account to the partner's bank",
     responses: { 200: ConnectedPayoutPage },

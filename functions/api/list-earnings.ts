@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { earningsHistory } from '#core/earnings';
 import { resolvePartner } from '#core/partner-access';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, paymentDepsForRequest } from '#middleware/payment-request';
 import { Earnings } from './schemas/payments.ts';
@@ -23,6 +23,7 @@ const Query = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'invalid_time_zone', 'unsupported_currency'],
     query: Query,
     summary: 'Ledger entries, each with its payout status, and totals',
     responses: { 200: Earnings },

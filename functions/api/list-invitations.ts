@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { invitationView, listInvitations } from '#core/invitations';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 import { Invitation } from './schemas/partners.ts';
 
@@ -12,6 +12,7 @@ const Invitations = z
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     query: NoQuery,
     path: z.strictObject({ partnerId: PartnerId }),
     summary: "The team's invitations (owner or admin)",

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { memberView } from '#core/partner-views';
 import { listMembers } from '#core/teams';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 import { Member } from './schemas/partners.ts';
 
@@ -11,6 +11,7 @@ const Members = z.strictObject({ members: z.array(Member) }).describe('The membe
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     query: NoQuery,
     path: z.strictObject({ partnerId: PartnerId }),
     summary: 'Team members',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { sellerRequests } from '#core/sales';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { NextCursor } from './schemas/common.ts';
@@ -17,6 +17,7 @@ const Requests = z
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     query: Query,
     summary: "The seller's payment requests",
     responses: { 200: Requests },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { payoutView } from '#core/payment-views';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { NextCursor } from './schemas/common.ts';
@@ -17,6 +17,7 @@ const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.o
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     query: Query,
     summary: "The platform's monthly payouts to the partner",
     responses: { 200: Payouts },

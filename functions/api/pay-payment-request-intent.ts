@@ -19,6 +19,16 @@ const Created = z
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [
+      'client_price_refused',
+      'payment_request_not_found',
+      'payment_request_not_payable',
+      'payment_request_in_progress',
+      'self_payment',
+      'payee_not_found',
+      'partner_not_onboarded',
+      'currency_mismatch',
+    ],
     path: Path,
     body: AnyObject,
     query: NoQuery,

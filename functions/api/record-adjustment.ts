@@ -41,6 +41,13 @@ export type ReplayedAdjustmentBody = Described<typeof Adjustment, Omit<Adjustmen
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: [
+      'partner_not_found',
+      'currency_not_payable',
+      'external_id_conflict',
+      'invalid_amount',
+      'unsupported_currency',
+    ],
     body: Body,
     query: NoQuery,
     summary: 'Record a ledger adjustment for a partner (admin)',

@@ -26,6 +26,14 @@ const Body = z.union([Earning, z.strictObject({ earnings: z.array(Earning).min(1
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: [
+      'partner_not_found',
+      'currency_not_payable',
+      'duplicate_external_id',
+      'external_id_conflict',
+      'invalid_amount',
+      'unsupported_currency',
+    ],
     body: Body,
     query: NoQuery,
     summary: 'Record platform-held earnings (idempotent on `externalId`)',

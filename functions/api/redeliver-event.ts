@@ -14,6 +14,7 @@ const Queued = z
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['event_not_found', 'endpoint_not_found'],
     path: Path,
     body: Body,
     query: NoQuery,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { removeMember } from '#core/teams';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 
 const Path = z.strictObject({ partnerId: PartnerId, userSub: z.string().min(1).max(128) });
@@ -9,6 +9,7 @@ const Path = z.strictObject({ partnerId: PartnerId, userSub: z.string().min(1).m
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'member_not_found', 'cannot_remove_owner'],
     query: NoQuery,
     path: Path,
     summary: 'Remove a member (owner), or leave a team',

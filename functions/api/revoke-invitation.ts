@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { revokeInvitation } from '#core/invitations';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 
 const Path = z.strictObject({
@@ -12,6 +12,7 @@ const Path = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'invitation_not_found', 'invitation_not_pending'],
     query: NoQuery,
     path: Path,
     summary: 'Revoke a pending invitation (owner or admin)',

@@ -17,6 +17,7 @@ const Rotated = z
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['endpoint_not_found', 'concurrent_rotation'],
     path: Path,
     query: NoQuery,
     summary: "Rotate a webhook endpoint's signing secret",

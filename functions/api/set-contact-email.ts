@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { partnerView } from '#core/partner-views';
 import { setContactEmail } from '#core/teams';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
 import { Partner } from './schemas/partners.ts';
 
@@ -14,6 +14,7 @@ const Body = z.strictObject({ email: z.email().max(254) });
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     body: Body,
     query: NoQuery,
     path: z.strictObject({ partnerId: PartnerId }),

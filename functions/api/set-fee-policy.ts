@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import { BASIS_POINTS } from '#core/money';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
@@ -27,6 +27,7 @@ const Body = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['partner_not_found'],
     path: Path,
     body: Body,
     query: NoQuery,
@@ -36,7 +37,7 @@ export const handler = httpHandler(
   async ({ path, body }) => {
     const d = paymentDepsForRequest();
     if (!(await d.partners.get(path.partnerId))) {
-      throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+      fail('partner_not_found');
     }
     if (body.bps === null) {
       await d.feePolicies.remove(path.partnerId);

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { notifications } from '#adapters/dynamodb/notifications';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import { resolvePartner } from '#core/partner-access';
 import { EMAIL_KINDS, type EmailKind, REQUIRED_EMAILS } from '#core/partner-emails';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 import { NotificationPreferences, preferencesOf } from './get-notification-preferences.ts';
 
@@ -16,6 +16,7 @@ const Body = z.strictObject({
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS, 'email_required'],
     body: Body,
     query: PartnerQuery,
     summary: 'Opt out of partner emails by kind',
@@ -25,14 +26,9 @@ export const handler = httpHandler(
     const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'manage_preferences');
     const required = body.optOut.filter((kind) => REQUIRED_EMAILS.has(kind));
     if (required.length > 0) {
-      throw new DomainError(
-        'business_rule',
-        'email_required',
-        `These emails cannot be turned off: ${required.join(', ')}.`,
-        {
-          required,
-        },
-      );
+      fail('email_required', `These emails cannot be turned off: ${required.join(', ')}.`, {
+        required,
+      });
     }
     await notifications.setOptedOut(partner.id, [...new Set(body.optOut)], new Date().toISOString());
     return { status: 200, body: await preferencesOf(partner.id) };

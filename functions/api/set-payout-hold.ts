@@ -21,6 +21,7 @@ export type HeldBody = Described<typeof Held, Awaited<ReturnType<typeof holdPayo
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['partner_not_found', 'invalid_hold_end'],
     path: Path,
     body: Body,
     query: NoQuery,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { setPayoutPreference } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { partnerView } from '#core/partner-views';
-import { httpHandler } from '#middleware/http-handler';
+import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 import { Partner } from './schemas/partners.ts';
 
@@ -12,6 +12,7 @@ const Body = z.strictObject({ method: z.enum(['stripe', 'manual']) });
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [...PARTNER_ACCESS_ERRORS],
     body: Body,
     query: PartnerQuery,
     summary: 'Choose `stripe` or `manual` payouts',

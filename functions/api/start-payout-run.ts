@@ -28,6 +28,7 @@ const DRY_RUN_BUDGET_MS = 6_000;
 export const handler = httpHandler(
   {
     auth: 'admin',
+    errors: ['invalid_period', 'period_out_of_range', 'period_in_future'],
     body: Body,
     summary: "Start a period's payout run, or `dryRun: true`",
     responses: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { sellerOfListing, updateListing } from '#core/sales';
-import { httpHandler, NoQuery } from '#middleware/http-handler';
+import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';
 import { ListingChangesBody } from '#middleware/sales-request';
@@ -13,6 +13,14 @@ const Path = z.strictObject({ listingId: ListingId });
 export const handler = httpHandler(
   {
     auth: 'partner',
+    errors: [
+      ...PARTNER_ACCESS_ERRORS,
+      'listing_not_found',
+      'listing_archived',
+      'listing_changed',
+      'capacity_below_taken',
+      'invalid_amount',
+    ],
     path: Path,
     body: ListingChangesBody,
     query: NoQuery,

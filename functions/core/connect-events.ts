@@ -1,5 +1,5 @@
 import { type ConnectedPayout, type ConnectedPayoutStatus, supersedes } from './connected-payout.ts';
-import { isDomainError } from './errors.ts';
+import { hasCode } from './errors.ts';
 import { syncAccountState } from './onboarding.ts';
 import type { PartnerDeps } from './partner-access.ts';
 import type { StripeAccountSnapshot } from './partner-ports.ts';
@@ -78,7 +78,7 @@ async function accountChanged(
   try {
     snapshot = await deps.stripe.retrieveAccount(event.accountId);
   } catch (error) {
-    if (isDomainError(error) && error.code === 'account_inaccessible') return 'account_inaccessible';
+    if (hasCode(error, 'account_inaccessible')) return 'account_inaccessible';
     throw error;
   }
   const named = snapshot.partnerId ? await deps.partners.get(snapshot.partnerId) : undefined;

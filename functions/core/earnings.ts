@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { domainError, fail } from './errors.ts';
 import { type EarningsSummary, isTimeZone, type PayoutStatus, summarizeEarnings, windowStarts } from './ledger.ts';
 import { type Currency, isCurrency, ledgerAmountProblem, platformFee } from './money.ts';
 import type { Partner } from './partner.ts';
@@ -106,28 +106,23 @@ export function requirePayableCurrency(
 ): void {
   const payable = payableCurrencies(partner, platformCurrencies);
   if (!payable.includes(currency)) {
-    throw new DomainError(
-      'business_rule',
-      'currency_not_payable',
-      `Partner ${partner.id} cannot be paid in ${currency}.`,
-      { partnerId: partner.id, payableCurrencies: payable },
-    );
+    fail('currency_not_payable', `Partner ${partner.id} cannot be paid in ${currency}.`, {
+      partnerId: partner.id,
+      payableCurrencies: payable,
+    });
   }
 }
 
 /** An amount the ledger can record and one Transfer can carry (400 `invalid_amount` otherwise). */
 export function requireLedgerAmount(amount: number, allowNegative: boolean, field = 'amount'): void {
   const problem = ledgerAmountProblem(amount, allowNegative);
-  if (problem) throw new DomainError('validation', 'invalid_amount', `${field} ${problem}.`);
+  if (problem) fail('invalid_amount', `${field} ${problem}.`);
 }
 
 const conflict = (externalIds: string[]) =>
-  new DomainError(
-    'conflict',
-    'external_id_conflict',
-    'An earning with this externalId was already recorded with a different body.',
-    { externalIds },
-  );
+  domainError('external_id_conflict', 'An earning with this externalId was already recorded with a different body.', {
+    externalIds,
+  });
 
 /**
  * `POST /admin/earnings`: idempotent on `externalId`. Everything is checked before anything is written: unknown
@@ -140,7 +135,7 @@ export async function recordHeldEarnings(
   const ids = inputs.map((input) => input.externalId);
   const duplicates = ids.filter((id, index) => ids.indexOf(id) !== index);
   if (duplicates.length > 0) {
-    throw new DomainError('validation', 'duplicate_external_id', 'Each externalId may appear once per request.', {
+    fail('duplicate_external_id', 'Each externalId may appear once per request.', {
       externalIds: [...new Set(duplicates)],
     });
   }
@@ -152,7 +147,7 @@ export async function recordHeldEarnings(
   const partners = await Promise.all(partnerIds.map((id) => deps.partners.get(id)));
   const unknown = partnerIds.filter((_, index) => !partners[index]);
   if (unknown.length > 0) {
-    throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.', { partnerIds: unknown });
+    fail('partner_not_found', 'No partner with this id.', { partnerIds: unknown });
   }
   const byId = new Map(partners.filter((p): p is Partner => p !== undefined).map((p) => [p.id, p]));
   for (const [index, input] of inputs.entries()) {
@@ -327,7 +322,7 @@ export async function earningsHistory(
   const currency = query.currency ? parseCurrency(query.currency) : undefined;
   const timeZone = query.timeZone ?? 'UTC';
   if (!isTimeZone(timeZone)) {
-    throw new DomainError('validation', 'invalid_time_zone', `${timeZone} is not an IANA time zone.`);
+    fail('invalid_time_zone', `${timeZone} is not an IANA time zone.`);
   }
   const now = deps.clock.now().getTime();
   const [page, recent, totals] = await Promise.all([

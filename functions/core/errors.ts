@@ -1,25 +1,18 @@
-/**
- * Domain errors carry a stable machine-readable code. The HTTP layer maps codes to statuses in one table
- * (functions/middleware/error-mapper.ts); the domain never speaks HTTP.
- */
-export type ErrorKind =
-  | 'validation' // 400: the request itself is malformed
-  | 'unauthenticated' // 401
-  | 'forbidden' // 403: authenticated, but not allowed
-  | 'not_found' // 404
-  | 'conflict' // 409: state conflict (already exists, different body for the same key)
-  | 'payload_too_large' // 413
-  | 'unsupported_media_type' // 415
-  | 'business_rule' // 422: well-formed but refused by a rule (partner not onboarded, currency mismatch)
-  | 'rate_limited' // 429
-  | 'upstream'; // 502: Stripe (or another dependency) failed
+import { ERROR_CATALOG, type ErrorCode, type ErrorKind, type KindOf } from './error-catalog.ts';
 
-export class DomainError extends Error {
-  readonly code: string;
+/**
+ * Domain errors carry a stable machine-readable code from the closed catalog (./error-catalog.ts). The HTTP layer
+ * maps a code's kind to a status in one table (functions/middleware/error-mapper.ts); the domain never speaks HTTP.
+ */
+export type { ErrorCode, ErrorKind } from './error-catalog.ts';
+
+export class DomainError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
   readonly kind: ErrorKind;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(kind: ErrorKind, code: string, message: string, details?: Record<string, unknown>) {
+  /** The kind must be the catalog's kind of the code (kept as an argument so call sites read as before). */
+  constructor(kind: KindOf<C>, code: C, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = 'DomainError';
     this.kind = kind;
@@ -29,3 +22,26 @@ export class DomainError extends Error {
 }
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
+/** The error for a catalog code: its kind from the catalog, its default message unless a more precise one is given. */
+export function domainError<C extends ErrorCode>(
+  code: C,
+  message?: string,
+  details?: Record<string, unknown>,
+): DomainError<C> {
+  return new DomainError<C>(
+    ERROR_CATALOG[code].kind as KindOf<C>,
+    code,
+    message ?? ERROR_CATALOG[code].message,
+    details,
+  );
+}
+
+/** Throws the error for a catalog code (see `domainError`). */
+export function fail(code: ErrorCode, message?: string, details?: Record<string, unknown>): never {
+  throw domainError(code, message, details);
+}
+
+/** The error is this catalog code (a code not in the catalog does not compile). */
+export const hasCode = (error: unknown, code: ErrorCode): error is DomainError =>
+  error instanceof DomainError && error.code === code;

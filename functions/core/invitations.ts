@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { DomainError } from './errors.ts';
+import { type DomainError, domainError, fail } from './errors.ts';
 import type { Membership, Role } from './partner.ts';
 import { type Caller, type PartnerDeps, resolvePartner } from './partner-access.ts';
 
@@ -41,14 +41,12 @@ export const hashInvitationToken = (token: string): string => createHash('sha256
 
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-const notATeam = () => new DomainError('business_rule', 'not_a_team', 'Members can only be invited to team partners.');
+const notATeam = () => domainError('not_a_team');
 
-const invitationNotFound = () =>
-  new DomainError('not_found', 'invitation_not_found', 'No invitation matches this token or id.');
+const invitationNotFound = () => domainError('invitation_not_found');
 
 function notPending(invitation: Invitation): DomainError {
-  return new DomainError(
-    'conflict',
+  return domainError(
     'invitation_not_pending',
     `This invitation was ${invitation.status}; ask the team for a new one.`,
     { status: invitation.status },
@@ -135,21 +133,13 @@ export async function acceptInvitation(deps: PartnerDeps, caller: Caller, token:
   if (invitation.status !== 'pending') throw notPending(invitation);
   const now = deps.clock.now();
   if (isExpired(invitation, now)) {
-    throw new DomainError('conflict', 'invitation_expired', 'This invitation has expired; ask the team for a new one.');
+    fail('invitation_expired');
   }
   if (caller.emailVerified !== true || !caller.email) {
-    throw new DomainError(
-      'forbidden',
-      'email_not_verified',
-      'Verify your email address with your account before accepting an invitation.',
-    );
+    fail('email_not_verified');
   }
   if (normalizeEmail(caller.email) !== invitation.email) {
-    throw new DomainError(
-      'forbidden',
-      'invitation_email_mismatch',
-      'This invitation is for another email address than the one your account verified.',
-    );
+    fail('invitation_email_mismatch');
   }
   const partner = await deps.partners.get(invitation.partnerId);
   if (partner?.kind !== 'team') throw invitationNotFound();

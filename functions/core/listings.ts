@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { fail } from './errors.ts';
 import { type Currency, chargeAmountProblem } from './money.ts';
 import type { Partner } from './partner.ts';
 
@@ -60,18 +60,15 @@ export const MAX_CAPACITY = 1_000_000;
 
 function requirePrice(unitAmount: number, currency: Currency): void {
   const problem = chargeAmountProblem(unitAmount, currency);
-  if (problem) throw new DomainError('validation', 'invalid_amount', `unitAmount ${problem}.`);
+  if (problem) fail('invalid_amount', `unitAmount ${problem}.`);
 }
 
 /** A seller may only price in a currency it can be paid in (its account's default currency). */
 export function requireSellerCurrency(partner: Partner, currency: Currency): void {
   if (partner.defaultCurrency.toLowerCase() !== currency) {
-    throw new DomainError(
-      'business_rule',
-      'currency_mismatch',
-      `This partner is paid in ${partner.defaultCurrency}, not ${currency}.`,
-      { partnerCurrency: partner.defaultCurrency },
-    );
+    fail('currency_mismatch', `This partner is paid in ${partner.defaultCurrency}, not ${currency}.`, {
+      partnerCurrency: partner.defaultCurrency,
+    });
   }
 }
 
@@ -105,7 +102,7 @@ export function newListing(id: string, partner: Partner, input: NewListingInput,
  * never changes.
  */
 export function applyListingChanges(listing: Listing, changes: ListingChanges, at: string): Listing {
-  if (listing.archived) throw new DomainError('conflict', 'listing_archived', 'This listing is archived.');
+  if (listing.archived) fail('listing_archived');
   if (changes.unitAmount !== undefined) requirePrice(changes.unitAmount, listing.currency);
   const next: Listing = { ...listing, updatedAt: at, version: listing.version + 1 };
   if (changes.title !== undefined) next.title = changes.title;
@@ -121,12 +118,10 @@ export function applyListingChanges(listing: Listing, changes: ListingChanges, a
 
 export function requireCapacityCovers(listing: Pick<Listing, 'capacity' | 'taken' | 'sold' | 'reserved'>): void {
   if (listing.capacity !== null && listing.capacity < listing.taken) {
-    throw new DomainError(
-      'conflict',
-      'capacity_below_taken',
-      `The capacity cannot go below what is sold or reserved (${listing.taken}).`,
-      { sold: listing.sold, reserved: listing.reserved },
-    );
+    fail('capacity_below_taken', `The capacity cannot go below what is sold or reserved (${listing.taken}).`, {
+      sold: listing.sold,
+      reserved: listing.reserved,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { DomainError, isDomainError } from './errors.ts';
+import { domainError, fail, hasCode } from './errors.ts';
 import {
   chooseLinkType,
   deriveStatus,
@@ -35,12 +35,7 @@ export function accountCapabilities(
     : { capabilities: ['transfers'], serviceAgreement: 'recipient' };
 }
 
-const disconnectedError = () =>
-  new DomainError(
-    'conflict',
-    'account_disconnected',
-    'This partner disconnected its Stripe account from the platform; contact support to reconnect.',
-  );
+const disconnectedError = () => domainError('account_disconnected');
 
 function stateWrite(snapshot: StripeAccountSnapshot, stateAsOf: string, at: string, eventCreated?: number): StateWrite {
   return {
@@ -83,14 +78,10 @@ export async function ensureAccount(
     });
   } catch (error) {
     // Same key, different parameters: a concurrent request with other input is creating (or created) the account.
-    if (isDomainError(error) && error.code === 'idempotency_conflict') {
+    if (hasCode(error, 'idempotency_conflict')) {
       const current = await deps.partners.get(partner.id);
       if (current?.stripeAccountId) return { partner: current, created: false };
-      throw new DomainError(
-        'conflict',
-        'account_creation_in_progress',
-        'The Stripe account is being created by another request; retry shortly.',
-      );
+      fail('account_creation_in_progress');
     }
     throw error;
   }
@@ -164,7 +155,7 @@ export async function createOnboardingLink(
 }
 
 const noLongerValid = () =>
-  new DomainError('validation', 'invalid_state', 'This onboarding link is no longer valid; start again from the app.');
+  domainError('invalid_state', 'This onboarding link is no longer valid; start again from the app.');
 
 /**
  * The partner and member a signed state names — only while it still speaks for them: the partner's state version
@@ -195,8 +186,7 @@ export async function refreshOnboarding(deps: PartnerDeps, token: string): Promi
     deps.settings.onboardingRefreshIntervalSeconds,
   );
   if (!slot.acquired) {
-    throw new DomainError(
-      'rate_limited',
+    fail(
       'refresh_rate_limited',
       `A new onboarding link was issued moments ago; retry in ${slot.retryAfterSeconds} s.`,
       { retryAfterSeconds: slot.retryAfterSeconds },
@@ -232,7 +222,7 @@ export async function syncAccountState(
   try {
     snapshot = await deps.stripe.retrieveAccount(partner.stripeAccountId);
   } catch (error) {
-    if (isDomainError(error) && error.code === 'account_inaccessible') {
+    if (hasCode(error, 'account_inaccessible')) {
       // Expected right after a deauthorization: the deauthorized event marks the partner disconnected.
       deps.log.info('Stripe refused to read the account; keeping the stored state', {
         partnerId: partner.id,
@@ -370,8 +360,7 @@ export async function getStatus(deps: PartnerDeps, { partner }: PartnerContext, 
     deps.settings.statusRefreshIntervalSeconds,
   );
   if (!slot.acquired) {
-    throw new DomainError(
-      'rate_limited',
+    fail(
       'refresh_rate_limited',
       `The status was refreshed from Stripe moments ago; retry in ${slot.retryAfterSeconds} s.`,
       { retryAfterSeconds: slot.retryAfterSeconds },
@@ -383,12 +372,7 @@ export async function getStatus(deps: PartnerDeps, { partner }: PartnerContext, 
 /** An Express Dashboard login link; Stripe only issues one once the partner submitted their details. */
 export async function createDashboardLink(deps: PartnerDeps, { partner }: PartnerContext): Promise<{ url: string }> {
   if (partner.disconnectedAt) throw disconnectedError();
-  const incomplete = () =>
-    new DomainError(
-      'conflict',
-      'onboarding_incomplete',
-      'The Express Dashboard opens once onboarding details are submitted.',
-    );
+  const incomplete = () => domainError('onboarding_incomplete');
   if (!partner.stripeAccountId) throw incomplete();
   // The stored state may lag the webhook that says details were just submitted: ask Stripe before refusing.
   const current = partner.onboarding?.detailsSubmitted ? partner : await syncAccount(deps, partner);
@@ -435,19 +419,12 @@ export async function createAccountSession(
   const { publishableKey, accountSessionComponents: allowed } = deps.settings;
   const refused = components.filter((component) => !allowed.includes(component));
   if (refused.length > 0) {
-    throw new DomainError(
-      'business_rule',
-      'component_not_allowed',
-      `This platform does not offer ${refused.join(', ')} as embedded components.`,
-      { allowed: [...allowed] },
-    );
+    fail('component_not_allowed', `This platform does not offer ${refused.join(', ')} as embedded components.`, {
+      allowed: [...allowed],
+    });
   }
   if (!publishableKey) {
-    throw new DomainError(
-      'business_rule',
-      'embedded_components_unavailable',
-      'Embedded components are not configured on this platform (no publishable key).',
-    );
+    fail('embedded_components_unavailable');
   }
   const { partner } = await ensureAccount(deps, context, caller, {});
   if (!partner.stripeAccountId) throw new Error(`Partner ${partner.id} has no Stripe account`);

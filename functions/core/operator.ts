@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { requireLedgerAmount, requirePayableCurrency } from './earnings.ts';
-import { DomainError } from './errors.ts';
+import { domainError, fail } from './errors.ts';
 import type { Currency } from './money.ts';
 import type { Partner, PayoutHoldRecord } from './partner.ts';
 import { parseCurrency } from './payment.ts';
@@ -49,7 +49,7 @@ const actionId = (...parts: string[]) =>
 
 async function requirePartner(deps: OperatorDeps, partnerId: string): Promise<Partner> {
   const partner = await deps.partners.get(partnerId);
-  if (!partner) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+  if (!partner) fail('partner_not_found');
   return partner;
 }
 
@@ -74,7 +74,7 @@ export function planHold(
   if (input.until !== undefined) {
     const end = Date.parse(input.until);
     if (!Number.isFinite(end) || end <= now.getTime()) {
-      throw new DomainError('validation', 'invalid_hold_end', 'until must be a time in the future.');
+      fail('invalid_hold_end');
     }
     until = new Date(end).toISOString();
   }
@@ -219,8 +219,7 @@ export async function recordAdjustment(deps: OperatorDeps, input: AdjustmentInpu
   const existing = await deps.adjustments.get(planned.guard.externalId);
   const sameBody = (stored: HeldEarning) => stored.fingerprint === planned.guard.fingerprint;
   const conflict = () =>
-    new DomainError(
-      'conflict',
+    domainError(
       'external_id_conflict',
       'An adjustment with this externalId was already recorded with a different body.',
       { externalIds: [input.externalId] },
@@ -242,14 +241,14 @@ export async function recordAdjustment(deps: OperatorDeps, input: AdjustmentInpu
 export function partnerOfPayoutId(payoutId: string): string {
   const match = /^po_\d{4}-\d{2}_[a-z]{3}_(ptn_[a-f0-9]{24})$/.exec(payoutId);
   if (!match?.[1] || !periodOfPayoutId(payoutId)) {
-    throw new DomainError('not_found', 'payout_not_found', 'No payout with this id.');
+    fail('payout_not_found');
   }
   return match[1];
 }
 
 async function requirePayout(deps: OperatorDeps, payoutId: string): Promise<Payout> {
   const payout = await deps.payouts.getPayout(partnerOfPayoutId(payoutId), payoutId);
-  if (!payout) throw new DomainError('not_found', 'payout_not_found', 'No payout with this id.');
+  if (!payout) fail('payout_not_found');
   return payout;
 }
 
@@ -264,8 +263,7 @@ export function planExclusion(
   now: Date,
 ): { expected: PayoutExpectation; action: OperatorAction } {
   if (payout.status !== 'planned' && payout.status !== 'awaiting_funds') {
-    throw new DomainError(
-      'conflict',
+    fail(
       'payout_not_excludable',
       `A ${payout.status} payout cannot be excluded; only planned or awaiting_funds payouts can.`,
       { status: payout.status },
@@ -297,7 +295,7 @@ export async function excludePayout(deps: OperatorDeps, payoutId: string, reason
   const excluded = await deps.payouts.carryForward(payout, 'operator_excluded', action.at, expected, action);
   if (!excluded) {
     const now = await requirePayout(deps, payoutId);
-    throw new DomainError('conflict', 'payout_not_excludable', `The payout moved on meanwhile (now ${now.status}).`, {
+    fail('payout_not_excludable', `The payout moved on meanwhile (now ${now.status}).`, {
       status: now.status,
     });
   }
@@ -317,8 +315,7 @@ export function planKeepReversal(
   const kept = payout.keptAmount ?? 0;
   const toKeep = payout.reversedAmount - kept;
   if (payout.status !== 'reversed' || toKeep <= 0) {
-    throw new DomainError(
-      'conflict',
+    fail(
       'nothing_to_keep',
       payout.status === 'reversed'
         ? 'Everything reversed on this payout is already kept.'
@@ -360,7 +357,7 @@ export async function keepReversal(deps: OperatorDeps, payoutId: string, reason:
   const payout = await requirePayout(deps, payoutId);
   const { plan, action } = planKeepReversal(payout, reason, operator, deps.clock());
   if (!(await deps.payouts.keepReversal(payout, plan, action))) {
-    throw new DomainError('conflict', 'payout_changed', 'The payout changed meanwhile; read it and try again.');
+    fail('payout_changed');
   }
   return {
     payoutId,

@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { domainError, fail } from './errors.ts';
 import type { EmbeddedComponent } from './onboarding.ts';
 import { type Partner, type Permission, type Role, roleAllows } from './partner.ts';
 import type {
@@ -100,15 +100,14 @@ export function newPartner(fields: {
 export function requireAllowedCountry(settings: PartnerSettings, country: string): string {
   const normalized = country.toUpperCase();
   if (!settings.allowedCountries.includes(normalized)) {
-    throw new DomainError('business_rule', 'unsupported_country', `Partners in ${normalized} are not supported.`, {
+    fail('unsupported_country', `Partners in ${normalized} are not supported.`, {
       allowedCountries: [...settings.allowedCountries],
     });
   }
   return normalized;
 }
 
-const partnerNotFound = () =>
-  new DomainError('not_found', 'partner_not_found', 'No partner with this id that you belong to.');
+const partnerNotFound = () => domainError('partner_not_found');
 
 /** The caller's personal partner, created on first use from the token claims. */
 export async function personalPartner(deps: PartnerDeps, caller: Caller): Promise<Partner> {
@@ -153,6 +152,6 @@ export async function resolvePartner(
 
 export function requireRole(role: Role, permission: Permission): void {
   if (!roleAllows(role, permission)) {
-    throw new DomainError('forbidden', 'insufficient_role', `The ${role} role does not allow this (${permission}).`);
+    fail('insufficient_role', `The ${role} role does not allow this (${permission}).`);
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from './clock.ts';
 import type { DomainEvent, DomainEventType } from './domain-events.ts';
 import { CURRENCIES, isCurrency } from './money.ts';
 
@@ -190,7 +191,7 @@ export interface EmailDeps {
   release(partnerId: string, eventId: string, userSub: string): Promise<void>;
   send(message: { from: string; to: string; subject: string; text: string; html: string }): Promise<void>;
   branding: Branding;
-  clock: { now(): Date };
+  clock: Clock;
 }
 
 export type EmailOutcome = 'no_email' | 'no_partner' | 'opted_out' | { sent: number; skippedUnverified: number };

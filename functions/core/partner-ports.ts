@@ -15,9 +15,7 @@ import type {
  * What the partner use cases need from the outside world. Adapters implement these (DynamoDB, Stripe, Cognito);
  * unit tests pass in-memory fakes.
  */
-export interface Clock {
-  now(): Date;
-}
+export type { Clock } from './clock.ts';
 
 export interface NewMember {
   sub: string;

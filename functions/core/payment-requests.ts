@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { domainError, fail } from './errors.ts';
 import { requireSellerCurrency } from './listings.ts';
 import type { Currency } from './money.ts';
 import type { Partner } from './partner.ts';
@@ -62,7 +62,7 @@ export function newPaymentRequest(
   requireChargeableAmount(input.amount, input.currency);
   requireSellerCurrency(seller, input.currency);
   if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime()) {
-    throw new DomainError('validation', 'invalid_expiry', 'expiresAt must be in the future.');
+    fail('invalid_expiry');
   }
   const at = now.toISOString();
   return {
@@ -123,13 +123,12 @@ export function sellerRequestView(request: PaymentRequest, now: Date) {
   };
 }
 
-const requestNotFound = () =>
-  new DomainError('not_found', 'payment_request_not_found', 'No payment request with this id.');
+const requestNotFound = () => domainError('payment_request_not_found');
 
 function requirePayable(request: PaymentRequest, now: Date): void {
   const status = statusOf(request, now);
   if (status !== 'open') {
-    throw new DomainError('conflict', 'payment_request_not_payable', `This payment request is ${status}.`, { status });
+    fail('payment_request_not_payable', `This payment request is ${status}.`, { status });
   }
 }
 
@@ -149,8 +148,7 @@ async function claimForPayment(deps: PaymentDeps, customer: Customer, requestId:
   await requireNotSelfPayment(deps, customer, [request.partnerId]);
   const payee = requirePayee(await deps.partners.get(request.partnerId), request.currency);
   if (request.paymentId !== null && request.payMode !== payMode) {
-    throw new DomainError(
-      'conflict',
+    fail(
       'payment_request_in_progress',
       `This payment request is being paid by ${request.payMode === 'intent' ? 'a PaymentIntent' : 'Checkout'}.`,
       { payMode: request.payMode },
@@ -192,7 +190,7 @@ async function claimForPayment(deps: PaymentDeps, customer: Customer, requestId:
     const current = claim.current;
     if (!current) throw requestNotFound();
     requirePayable(current, now);
-    throw new DomainError('conflict', 'payment_request_in_progress', 'This payment request is being paid.', {
+    fail('payment_request_in_progress', 'This payment request is being paid.', {
       payMode: current.payMode,
     });
   }
@@ -263,7 +261,7 @@ export async function cancelPaymentRequest(deps: PaymentDeps, request: PaymentRe
   if (!(await deps.paymentRequests.cancel(request.id, now.toISOString()))) {
     const current = await readPaymentRequest(deps, request.id);
     requirePayable(current, now);
-    throw new DomainError('conflict', 'payment_request_in_progress', 'This payment request is being paid.', {
+    fail('payment_request_in_progress', 'This payment request is being paid.', {
       payMode: current.payMode,
     });
   }

@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { fail } from './errors.ts';
 import {
   CURRENCIES,
   type Currency,
@@ -120,7 +120,7 @@ export const RESERVED_METADATA_KEYS = [
 export function parseCurrency(value: string): Currency {
   const currency = value.toLowerCase();
   if (!isCurrency(currency)) {
-    throw new DomainError('validation', 'unsupported_currency', `The currency ${value} is not supported.`, {
+    fail('unsupported_currency', `The currency ${value} is not supported.`, {
       supported: Object.keys(CURRENCIES),
     });
   }
@@ -129,7 +129,7 @@ export function parseCurrency(value: string): Currency {
 
 export function requireChargeableAmount(amount: number, currency: Currency, field = 'amount'): void {
   const problem = chargeAmountProblem(amount, currency);
-  if (problem) throw new DomainError('validation', 'invalid_amount', `${field} ${problem}.`);
+  if (problem) fail('invalid_amount', `${field} ${problem}.`);
 }
 
 /**
@@ -137,22 +137,16 @@ export function requireChargeableAmount(amount: number, currency: Currency, fiel
  * anything is written, so a refusal leaves no trace.
  */
 export function requirePayee(payee: Partner | undefined, currency: Currency): Partner & { stripeAccountId: string } {
-  if (!payee) throw new DomainError('not_found', 'payee_not_found', 'No partner with this id.');
+  if (!payee) fail('payee_not_found');
   if (payee.status !== 'active' || !payee.stripeAccountId) {
-    throw new DomainError(
-      'business_rule',
-      'partner_not_onboarded',
-      'This partner cannot receive payments until they finish onboarding.',
-      { status: payee.status },
-    );
+    fail('partner_not_onboarded', 'This partner cannot receive payments until they finish onboarding.', {
+      status: payee.status,
+    });
   }
   if (payee.defaultCurrency.toLowerCase() !== currency) {
-    throw new DomainError(
-      'business_rule',
-      'currency_mismatch',
-      `This partner is paid in ${payee.defaultCurrency}, not ${currency}.`,
-      { partnerCurrency: payee.defaultCurrency },
-    );
+    fail('currency_mismatch', `This partner is paid in ${payee.defaultCurrency}, not ${currency}.`, {
+      partnerCurrency: payee.defaultCurrency,
+    });
   }
   return payee as Partner & { stripeAccountId: string };
 }
@@ -163,7 +157,7 @@ export function requireAllowedRedirect(url: string, allowedOrigins: readonly str
   try {
     parsed = new URL(url);
   } catch {
-    throw new DomainError('validation', 'invalid_redirect_url', `${field} is not an absolute URL.`);
+    fail('invalid_redirect_url', `${field} is not an absolute URL.`);
   }
   const allowed =
     (parsed.protocol === 'https:' || parsed.protocol === 'http:') &&
@@ -171,7 +165,7 @@ export function requireAllowedRedirect(url: string, allowedOrigins: readonly str
     parsed.password === '' &&
     allowedOrigins.includes(parsed.origin);
   if (!allowed) {
-    throw new DomainError('validation', 'redirect_not_allowed', `${field} must lead to an allowed origin.`, {
+    fail('redirect_not_allowed', `${field} must lead to an allowed origin.`, {
       allowedOrigins: [...allowedOrigins],
     });
   }
@@ -187,7 +181,7 @@ export function redirectOrigins(configured: readonly string[], ownUrls: readonly
 export function requireCallerMetadata(metadata: Record<string, string>): Record<string, string> {
   for (const key of RESERVED_METADATA_KEYS) {
     if (Object.hasOwn(metadata, key)) {
-      throw new DomainError('validation', 'reserved_metadata_key', `metadata.${key} is set by the platform.`);
+      fail('reserved_metadata_key', `metadata.${key} is set by the platform.`);
     }
   }
   return metadata;
@@ -205,11 +199,11 @@ export function orderLines(items: readonly ItemInput[], currency: Currency): { i
   let total = 0;
   const lines = items.map((item, index) => {
     if (!Number.isSafeInteger(item.unitAmount) || item.unitAmount <= 0) {
-      throw new DomainError('validation', 'invalid_amount', `items.${index}.unitAmount must be a positive integer.`);
+      fail('invalid_amount', `items.${index}.unitAmount must be a positive integer.`);
     }
     const amount = item.unitAmount * item.quantity;
     if (amount > MAXIMUM_CHARGE) {
-      throw new DomainError('validation', 'invalid_amount', `items.${index} exceeds Stripe's maximum charge.`);
+      fail('invalid_amount', `items.${index} exceeds Stripe's maximum charge.`);
     }
     total += amount;
     return {

@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { type DomainError, domainError, fail } from './errors.ts';
 import { isOnSale, type Listing, remainingOf } from './listings.ts';
 import type { Currency, FeePolicy } from './money.ts';
 import { sellerShare } from './multi-seller.ts';
@@ -45,8 +45,7 @@ export interface PaymentIntentRequest {
  */
 export async function startPaymentIntent(deps: PaymentDeps, customer: Customer, request: PaymentIntentRequest) {
   if (!deps.settings.openAmounts) {
-    throw new DomainError(
-      'validation',
+    fail(
       'open_amounts_disabled',
       "Customer-set amounts are not accepted: pay a seller's payment request (POST /payment-requests/{id}/intent) or buy listings (POST /payments/checkout-sessions).",
     );
@@ -216,10 +215,10 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
 export const PLATFORM_PAYEE = { id: 'platform', stripeAccountId: '' } as const;
 
 const listingNotFound = (listingId: string) =>
-  new DomainError('not_found', 'listing_not_found', 'No listing with this id.', { listingId });
+  domainError('listing_not_found', 'No listing with this id.', { listingId });
 
 function soldOut(listing: Listing, wanted: number): DomainError {
-  return new DomainError('conflict', 'sold_out', `Only ${remainingOf(listing) ?? 0} left of ${listing.title}.`, {
+  return domainError('sold_out', `Only ${remainingOf(listing) ?? 0} left of ${listing.title}.`, {
     listingId: listing.id,
     remaining: remainingOf(listing) ?? 0,
     requested: wanted,
@@ -231,7 +230,7 @@ async function priceItems(deps: PaymentDeps, items: readonly CheckoutItemRequest
   const seen = new Set<string>();
   for (const item of items) {
     if (seen.has(item.listingId)) {
-      throw new DomainError('validation', 'duplicate_listing', 'Name each listing once, with its quantity.', {
+      fail('duplicate_listing', 'Name each listing once, with its quantity.', {
         listingId: item.listingId,
       });
     }
@@ -253,21 +252,19 @@ async function priceItems(deps: PaymentDeps, items: readonly CheckoutItemRequest
     const listing = listings.get(item.listingId);
     if (!listing || listing.archived) throw listingNotFound(item.listingId);
     if (!isOnSale(listing, sellers.get(listing.partnerId), now)) {
-      throw new DomainError('business_rule', 'listing_not_on_sale', `${listing.title} is not on sale.`, {
+      fail('listing_not_on_sale', `${listing.title} is not on sale.`, {
         listingId: listing.id,
       });
     }
     if (currency !== null && listing.currency !== currency) {
-      throw new DomainError('validation', 'mixed_currencies', 'Every item of an order must be in one currency.');
+      fail('mixed_currencies');
     }
     currency = listing.currency;
     if (listing.maxPerOrder !== null && item.quantity > listing.maxPerOrder) {
-      throw new DomainError(
-        'validation',
-        'max_per_order_exceeded',
-        `At most ${listing.maxPerOrder} of ${listing.title} per order.`,
-        { listingId: listing.id, maxPerOrder: listing.maxPerOrder },
-      );
+      fail('max_per_order_exceeded', `At most ${listing.maxPerOrder} of ${listing.title} per order.`, {
+        listingId: listing.id,
+        maxPerOrder: listing.maxPerOrder,
+      });
     }
     const remaining = remainingOf(listing);
     if (remaining !== null && remaining < item.quantity) throw soldOut(listing, item.quantity);
@@ -280,7 +277,7 @@ async function priceItems(deps: PaymentDeps, items: readonly CheckoutItemRequest
       unitAmount: listing.unitAmount,
     });
   }
-  if (currency === null) throw new DomainError('validation', 'validation_error', 'items: at least one item.');
+  if (currency === null) fail('validation_error', 'items: at least one item.');
   const orderSellers = new Map<string, Partner>();
   for (const item of items) {
     const listing = listings.get(item.listingId);
@@ -299,7 +296,7 @@ async function refuseChangedListings(deps: PaymentDeps, items: readonly Checkout
     const remaining = remainingOf(listing);
     if (remaining !== null && remaining < item.quantity) throw soldOut(listing, item.quantity);
   }
-  throw new DomainError('conflict', 'listing_changed', 'A listing changed while the order was placed; try again.');
+  fail('listing_changed', 'A listing changed while the order was placed; try again.');
 }
 
 /**
@@ -329,7 +326,7 @@ export async function requireNotSelfPayment(
 ): Promise<void> {
   for (const payeeId of payeeIds) {
     if (await deps.partners.membership(payeeId, customer.sub)) {
-      throw new DomainError('business_rule', 'self_payment', 'A member of the seller cannot pay the seller.', {
+      fail('self_payment', 'A member of the seller cannot pay the seller.', {
         partnerId: payeeId,
       });
     }
@@ -340,7 +337,7 @@ export async function requireNotSelfPayment(
 export async function customerOrder(deps: PaymentDeps, customer: Customer, orderId: string) {
   const order = await deps.payments.getOrder(orderId);
   if (!order || order.customerSub !== customer.sub) {
-    throw new DomainError('not_found', 'order_not_found', 'No order with this id.');
+    fail('order_not_found');
   }
   return order;
 }

@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { fail } from './errors.ts';
 import type { Currency } from './money.ts';
 import type { PartnerStatus, PayoutPreference } from './partner.ts';
 import {
@@ -336,18 +336,17 @@ export function cutoffFor(period: Period, now: Date): number {
 /** A well-formed period within the range runs may name (see `periodOutOfRange`). */
 function requireRunPeriod(deps: PayoutDeps, period: string, now: Date): asserts period is Period {
   if (!isPeriod(period)) {
-    throw new DomainError('validation', 'invalid_period', 'period must be a month written YYYY-MM.');
+    fail('invalid_period');
   }
   const out = periodOutOfRange(period, deps.settings.launchMonth, now);
   if (out) {
     const first = deps.settings.launchMonth;
     const last = nextPeriod(currentPeriod(now));
-    throw new DomainError(
-      'business_rule',
-      'period_out_of_range',
-      `The period ${period} is outside ${first} (the platform's launch) to ${last}.`,
-      { reason: out, first, last },
-    );
+    fail('period_out_of_range', `The period ${period} is outside ${first} (the platform's launch) to ${last}.`, {
+      reason: out,
+      first,
+      last,
+    });
   }
 }
 
@@ -358,7 +357,7 @@ export async function startRun(
   const now = deps.clock();
   requireRunPeriod(deps, input.period, now);
   if (periodBounds(input.period).start > now.getTime()) {
-    throw new DomainError('business_rule', 'period_in_future', `The period ${input.period} has not started yet.`);
+    fail('period_in_future', `The period ${input.period} has not started yet.`);
   }
   const run: PayoutRun = {
     id: runIdFor(input.period),
@@ -420,7 +419,7 @@ export async function planPage(
   options: { redelivered?: boolean } = {},
 ): Promise<{ planned: number; done: boolean }> {
   const run = await deps.store.getRun(runId);
-  if (!run) throw new DomainError('not_found', 'run_not_found', `No payout run ${runId}.`);
+  if (!run) fail('run_not_found', `No payout run ${runId}.`);
   if (run.planningComplete) return { planned: 0, done: true };
   // A redelivered page may follow an attempt that planned payouts and crashed before queueing them. Those partners
   // no longer show up as held, so this page cannot find them again: sweep the run's planned payouts instead (page
@@ -529,15 +528,9 @@ async function decideFor(deps: PayoutDeps, partnerId: string, currency: Currency
 /** Operator approval of a run that waits for it: queues every planned payout. */
 export async function approveRun(deps: PayoutDeps, runId: string): Promise<PayoutRun> {
   const run = await deps.store.getRun(runId);
-  if (!run) throw new DomainError('not_found', 'run_not_found', `No payout run ${runId}.`);
-  if (!run.requireApproval)
-    throw new DomainError('conflict', 'approval_not_required', 'This run does not wait for approval.');
-  if (!run.planningComplete)
-    throw new DomainError(
-      'conflict',
-      'run_still_planning',
-      'The run is still planning; approve it once planning completes.',
-    );
+  if (!run) fail('run_not_found', `No payout run ${runId}.`);
+  if (!run.requireApproval) fail('approval_not_required');
+  if (!run.planningComplete) fail('run_still_planning');
   await deps.store.approveRun(runId, deps.clock().toISOString());
   // The workers queue the planned payouts page by page: approving a run of any size is one message.
   await deps.queue.enqueueRelease(runId, null);

@@ -1,5 +1,6 @@
+import type { Clock } from './clock.ts';
 import type { DomainEvent, DomainEventType } from './domain-events.ts';
-import { DomainError } from './errors.ts';
+import { fail } from './errors.ts';
 import {
   type EndpointSecret,
   endpointUrlProblem,
@@ -28,7 +29,7 @@ export interface PlatformWebhookDeps {
     }>;
   };
   redeliver(eventId: string, endpointId: string | null): Promise<void>;
-  clock: { now(): Date };
+  clock: Clock;
   /** `we_…` ids and `whsec_…` secrets from a secure random source. */
   newEndpointId(): string;
   newSecret(): string;
@@ -48,10 +49,10 @@ export async function createEndpoint(
   request: { url: string; eventTypes: string[]; description?: string | undefined },
 ) {
   const problem = endpointUrlProblem(request.url, deps.allowLoopback);
-  if (problem) throw new DomainError('validation', 'endpoint_url_not_allowed', `The URL is not allowed: ${problem}.`);
+  if (problem) fail('endpoint_url_not_allowed', `The URL is not allowed: ${problem}.`);
   const eventTypes = eventTypesOf(request.eventTypes);
   if ((await deps.endpoints.list()).length >= MAX_ENDPOINTS) {
-    throw new DomainError('business_rule', 'too_many_endpoints', `At most ${MAX_ENDPOINTS} webhook endpoints.`);
+    fail('too_many_endpoints', `At most ${MAX_ENDPOINTS} webhook endpoints.`);
   }
   const now = deps.clock.now().toISOString();
   const secret = deps.newSecret();
@@ -70,7 +71,7 @@ export async function createEndpoint(
 
 async function endpointOrFail(deps: PlatformWebhookDeps, id: string): Promise<WebhookEndpoint> {
   const endpoint = await deps.endpoints.get(id);
-  if (!endpoint) throw new DomainError('not_found', 'endpoint_not_found', `No webhook endpoint ${id}.`);
+  if (!endpoint) fail('endpoint_not_found', `No webhook endpoint ${id}.`);
   return endpoint;
 }
 
@@ -80,14 +81,14 @@ export async function rotateEndpointSecret(deps: PlatformWebhookDeps, id: string
   const secret = deps.newSecret();
   const secrets = rotate(endpoint, secret, deps.clock.now());
   if (!(await deps.endpoints.replaceSecrets(id, endpoint.secrets, secrets))) {
-    throw new DomainError('conflict', 'concurrent_rotation', 'The secret was rotated at the same time; try again.');
+    fail('concurrent_rotation');
   }
   return { id, secret, previousSecretExpiresAt: secrets[1]?.expiresAt ?? null };
 }
 
 export async function deleteEndpoint(deps: PlatformWebhookDeps, id: string): Promise<void> {
   if (!(await deps.endpoints.delete(id))) {
-    throw new DomainError('not_found', 'endpoint_not_found', `No webhook endpoint ${id}.`);
+    fail('endpoint_not_found', `No webhook endpoint ${id}.`);
   }
 }
 
@@ -97,14 +98,14 @@ export async function listEndpoints(deps: PlatformWebhookDeps) {
 
 export async function eventWithDeliveries(deps: PlatformWebhookDeps, id: string) {
   const event = await deps.events.get(id);
-  if (!event) throw new DomainError('not_found', 'event_not_found', `No event ${id}.`);
+  if (!event) fail('event_not_found', `No event ${id}.`);
   return { event, deliveries: await deps.endpoints.deliveries(id) };
 }
 
 /** `POST /admin/events/{id}/redeliver`: queue the event again for every subscribed endpoint, or for one. */
 export async function redeliverEvent(deps: PlatformWebhookDeps, id: string, endpointId: string | null) {
   const event = await deps.events.get(id);
-  if (!event) throw new DomainError('not_found', 'event_not_found', `No event ${id}.`);
+  if (!event) fail('event_not_found', `No event ${id}.`);
   if (endpointId) await endpointOrFail(deps, endpointId);
   await deps.redeliver(id, endpointId);
   return { eventId: id, endpointId, queued: true };

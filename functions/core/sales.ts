@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { domainError, fail } from './errors.ts';
 import {
   applyListingChanges,
   type Listing,
@@ -25,7 +25,7 @@ import {
  * by the caller's membership before these run (owner/admin roles: `manage_sales`).
  */
 
-const listingNotFound = () => new DomainError('not_found', 'listing_not_found', 'No listing with this id.');
+const listingNotFound = () => domainError('listing_not_found');
 
 export async function createListing(
   deps: PaymentDeps,
@@ -82,7 +82,7 @@ export async function updateListing(deps: PaymentDeps, seller: Partner, listingI
     const next = applyListingChanges(listing, changes, now.toISOString());
     if (await deps.listings.update(next, listing.version)) return sellerListingView(next, seller, now);
   }
-  throw new DomainError('conflict', 'listing_changed', 'The listing keeps changing; try again.');
+  fail('listing_changed');
 }
 
 /** `DELETE`: archived, never on sale again; existing orders keep their snapshot. */
@@ -100,7 +100,7 @@ export async function archiveListing(deps: PaymentDeps, seller: Partner, listing
     };
     if (await deps.listings.update(next, listing.version)) return;
   }
-  throw new DomainError('conflict', 'listing_changed', 'The listing keeps changing; try again.');
+  fail('listing_changed');
 }
 
 /** The listing's seller, for the handler to check the caller's role on (404 for a missing or archived listing). */

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DomainError } from './errors.ts';
+import { domainError, fail } from './errors.ts';
 
 /**
  * The `state` carried by the onboarding refresh/return URLs. Those routes are public (Stripe redirects the browser
@@ -36,7 +36,7 @@ export function signOnboardingState(key: string, payload: OnboardingStatePayload
   return `${body}.${mac(key, body).toString('base64url')}`;
 }
 
-const invalid = () => new DomainError('validation', 'invalid_state', 'This onboarding link is not valid.');
+const invalid = () => domainError('invalid_state');
 
 /** Checks the MAC in constant time, then the expiry. Throws `invalid_state` or `expired_state`. */
 export function verifyOnboardingState(key: string, token: string, now: Date): OnboardingStatePayload {
@@ -57,7 +57,7 @@ export function verifyOnboardingState(key: string, token: string, now: Date): On
   if (typeof p !== 'string' || p.length === 0 || typeof s !== 'string' || s.length === 0) throw invalid();
   if (typeof v !== 'number' || !Number.isInteger(v) || typeof e !== 'number' || !Number.isInteger(e)) throw invalid();
   if (e <= Math.floor(now.getTime() / 1000)) {
-    throw new DomainError('validation', 'expired_state', 'This onboarding link has expired.');
+    fail('expired_state');
   }
   return { partnerId: p, userSub: s, stateVersion: v, expiresAt: e };
 }

@@ -1,4 +1,4 @@
-import { DomainError } from './errors.ts';
+import { fail } from './errors.ts';
 import type { Membership, Partner } from './partner.ts';
 import {
   type Caller,
@@ -57,13 +57,13 @@ export async function setContactEmail(
  */
 export async function removeMember(deps: PartnerDeps, caller: Caller, partnerId: string, userSub: string) {
   const own = await deps.partners.membership(partnerId, caller.sub);
-  if (!own) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id that you belong to.');
+  if (!own) fail('partner_not_found');
   const leaving = userSub === caller.sub;
   if (!leaving) requireRole(own.role, 'manage_members');
   const target = leaving ? own : await deps.partners.membership(partnerId, userSub);
-  if (!target) throw new DomainError('not_found', 'member_not_found', 'This user is not a member of the partner.');
+  if (!target) fail('member_not_found');
   if (target.role === 'owner') {
-    throw new DomainError('business_rule', 'cannot_remove_owner', 'The owner cannot be removed from the partner.');
+    fail('cannot_remove_owner');
   }
   await deps.partners.removeMember(partnerId, userSub, target.role);
 }

@@ -1,5 +1,5 @@
 import { type DomainEvent, type DomainEventType, isDomainEventType } from './domain-events.ts';
-import { DomainError } from './errors.ts';
+import { fail } from './errors.ts';
 
 /**
  * The platform's own webhook endpoints: where we deliver domain events, signed with the endpoint's secret.
@@ -64,7 +64,7 @@ export function rotate(endpoint: WebhookEndpoint, secret: string, at: Date): End
 export function eventTypesOf(types: readonly string[]): (DomainEventType | '*')[] {
   const unknown = types.filter((type) => type !== '*' && !isDomainEventType(type));
   if (unknown.length > 0) {
-    throw new DomainError('validation', 'unknown_event_type', `Unknown event types: ${unknown.join(', ')}.`, {
+    fail('unknown_event_type', `Unknown event types: ${unknown.join(', ')}.`, {
       unknown,
     });
   }

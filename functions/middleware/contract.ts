@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { codes, type ErrorCode } from '#core/error-catalog';
 
 /**
  * A handler's contract: what it takes and what it answers, attached by `httpHandler` to the exported handler. The
  * OpenAPI generator and the local gateway's enforcement read it; this module has no runtime dependency beyond zod
- * (importing it starts no logger or SDK client).
+ * and the error catalog's data (importing it starts no logger or SDK client).
  */
 export type HandlerAuth = 'public' | 'webhook' | 'partner' | 'admin';
 
@@ -32,6 +33,12 @@ export interface HandlerOptions<A extends HandlerAuth, B extends AnySchema, Q ex
   summary?: string;
   /** The documented answers (the OpenAPI contract is generated from them, and the local stack enforces them). */
   responses?: ResponseSpecs;
+  /**
+   * The error codes of the route's own use case. The codes every route of its kind can answer (validation, auth,
+   * throttling, Stripe failures for a route with a Stripe key, `invalid_cursor` for a paginated one: see
+   * local/openapi/error-codes.ts) are added by the contract; the local stack refuses any other code.
+   */
+  errors?: readonly ErrorCode[];
 }
 
 /** The part of a handler's options the API contract is generated from (attached to the exported handler). */
@@ -42,7 +49,11 @@ export interface HandlerContract {
   readonly path: AnySchema | undefined;
   readonly summary: string | undefined;
   readonly responses: ResponseSpecs;
+  readonly errors: readonly ErrorCode[];
 }
+
+/** A member acting on a partner (`resolvePartner`): an unknown partner, or not a member, or a role that does not allow it. */
+export const PARTNER_ACCESS_ERRORS = codes('partner_not_found', 'insufficient_role');
 
 export const isJsonResponse = (spec: ResponseSpec): spec is AnySchema => spec instanceof z.ZodType;
 

@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { withStripeLane } from '#adapters/stripe/lane';
-import { DomainError } from '#core/errors';
+import { type DomainError, domainError, fail } from '#core/errors';
 import type { HandlerAuth, HandlerContract, HandlerOptions } from './contract.ts';
 import { mapError } from './error-mapper.ts';
 import { type Identity, identityFromEvent, requireAdmin } from './identity.ts';
@@ -24,6 +24,7 @@ export {
   type HandlerContract,
   type HandlerOptions,
   isJsonResponse,
+  PARTNER_ACCESS_ERRORS,
   type ResponseSpec,
   type ResponseSpecs,
   responseAlternatives,
@@ -75,12 +76,7 @@ function validationError(where: string, error: z.ZodError): DomainError {
     message: issue.message,
   }));
   const first = issues[0];
-  return new DomainError(
-    'validation',
-    'validation_error',
-    first ? `${first.path}: ${first.message}` : `Invalid ${where}.`,
-    { issues },
-  );
+  return domainError('validation_error', first ? `${first.path}: ${first.message}` : `Invalid ${where}.`, { issues });
 }
 
 /** Validates a value with a schema; a failure is the same 400 `validation_error` as the handler's own parsing. */
@@ -92,25 +88,17 @@ export function parseWith<S extends AnySchema>(schema: S, value: unknown, where:
 
 function parseJsonBody(raw: string, headers: Record<string, string>): unknown {
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    throw new DomainError(
-      'payload_too_large',
-      'payload_too_large',
-      `The body must be at most ${MAX_BODY_BYTES} bytes.`,
-    );
+    fail('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
   }
   if (raw.trim() === '') return {};
   const contentType = headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(contentType)) {
-    throw new DomainError(
-      'unsupported_media_type',
-      'unsupported_media_type',
-      'The body must be JSON (Content-Type: application/json).',
-    );
+    fail('unsupported_media_type');
   }
   try {
     return JSON.parse(raw) as unknown;
   } catch {
-    throw new DomainError('validation', 'invalid_json', 'The body is not valid JSON.');
+    fail('invalid_json');
   }
 }
 
@@ -171,7 +159,7 @@ export function httpHandler<
         // which is how a wrong webhook secret shows up.
         if (options.auth === 'webhook' && mapped.status < 500) metrics.addMetric('WebhookRejected', 'Count', 1);
       }
-      return toResponse({ status: mapped.status, body: mapped.body });
+      return toResponse({ status: mapped.status, body: mapped.body, headers: mapped.headers });
     }
   };
   const contract: HandlerContract = {
@@ -181,6 +169,7 @@ export function httpHandler<
     path: options.path,
     summary: options.summary,
     responses: options.responses ?? {},
+    errors: options.errors ?? [],
   };
   return Object.assign(
     middy(core)

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 
 /** Who is calling, as proven by the Cognito authorizer (API Gateway) — never taken from the body or path. */
 export interface Identity {
@@ -30,10 +30,10 @@ export function identityFromEvent(event: APIGatewayProxyEvent): Identity {
   const claims: Record<string, unknown> | undefined = event.requestContext?.authorizer?.claims;
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0) {
-    throw new DomainError('unauthenticated', 'unauthenticated', 'A valid Cognito ID token is required.');
+    fail('unauthenticated');
   }
   if (claims?.token_use !== undefined && claims.token_use !== 'id') {
-    throw new DomainError('unauthenticated', 'unauthenticated', 'An ID token is required.');
+    fail('unauthenticated', 'An ID token is required.');
   }
   const email = typeof claims?.email === 'string' ? claims.email : undefined;
   const emailVerified = claims?.email_verified === true || claims?.email_verified === 'true';
@@ -42,6 +42,6 @@ export function identityFromEvent(event: APIGatewayProxyEvent): Identity {
 
 export function requireAdmin(identity: Identity): void {
   if (!identity.groups.includes(ADMIN_GROUP)) {
-    throw new DomainError('forbidden', 'forbidden', 'This operation requires the admin group.');
+    fail('forbidden', 'This operation requires the admin group.');
   }
 }

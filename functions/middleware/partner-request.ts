@@ -56,8 +56,8 @@ export const ONBOARDING_ERROR_PAGES = Object.fromEntries(
   ]),
 ) as Readonly<Record<400 | 409 | 429 | 502, { contentType: string; description: string }>>;
 
-/** A minimal self-contained page for the browser-facing onboarding redirects. */
-export function htmlPage(status: number, title: string, message: string) {
+/** A minimal self-contained page for the browser-facing onboarding redirects (`headers`: e.g. the error's `retry-after`). */
+export function htmlPage(status: number, title: string, message: string, headers: Record<string, string> = {}) {
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title></head>
@@ -70,6 +70,7 @@ export function htmlPage(status: number, title: string, message: string) {
     headers: {
       'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
       'referrer-policy': 'no-referrer',
-    },
+      ...headers,
+    } as Record<string, string>,
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { paymentDeps } from '#adapters/payment-deps';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import type { Log } from '#core/partner-access';
 import type { PaymentDeps } from '#core/payment-ports';
 import { logger } from './observability.ts';
@@ -62,8 +62,7 @@ function priceFieldsOf(value: unknown, path: string[] = []): string[] {
 export function refuseClientPrices(body: unknown, use: string): void {
   const fields = priceFieldsOf(body);
   if (fields.length > 0) {
-    throw new DomainError(
-      'validation',
+    fail(
       'client_price_refused',
       `Prices and payees come from the seller, not the request (${fields.join(', ')}): ${use}`,
       { fields },

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { ERROR_CODES } from '#core/error-catalog';
 import {
   contractOf,
   type HandlerContract,
@@ -8,8 +9,8 @@ import {
   type ResponseSpec,
   responseAlternatives,
 } from '#middleware/contract';
-import { STATUS_BY_KIND } from '#middleware/error-mapper';
 import type { RouteDefinition } from '#routes';
+import { errorCodesByStatus, errorCodesOf } from './error-codes.ts';
 import type { Examples } from './examples.ts';
 
 /**
@@ -45,7 +46,11 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): { [key:
 
 const ERROR_ENVELOPE = z.strictObject({
   error: z.strictObject({
-    code: z.string().describe('Stable machine-readable code (see the error table in docs/architecture.md).'),
+    code: z
+      .enum(ERROR_CODES)
+      .describe(
+        "Stable machine-readable code from the error catalog (docs/architecture.md); each operation lists the codes it can answer in its error responses' `x-error-codes`.",
+      ),
     message: z.string().describe('A human-readable explanation; do not parse it.'),
     details: z.record(z.string(), z.unknown()).optional(),
   }),
@@ -65,22 +70,25 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   502: 'Stripe or another dependency failed.',
 };
 
-/** The error statuses a route can answer: from the error table, narrowed by what the route takes. */
-export function errorStatuses(route: RouteDefinition, contract: HandlerContract): number[] {
-  const statuses = new Set<number>(Object.values(STATUS_BY_KIND));
-  statuses.add(500);
-  if (route.auth === 'public' || route.auth === 'webhook') {
-    statuses.delete(401);
-    statuses.delete(403);
-  }
-  if (route.method === 'GET' || route.auth === 'webhook') {
-    statuses.delete(413);
-    statuses.delete(415);
-  }
-  if (route.auth === 'webhook') statuses.delete(404);
-  if (!contract.body && !contract.query && !contract.path && route.auth === 'public') statuses.delete(400);
-  return [...statuses].sort((a, b) => a - b);
+/** An error status of a route: the envelope, and the catalog codes the route answers with that status. */
+function errorResponseOf(status: number, codes: readonly string[]): { [key: string]: Json } {
+  return {
+    description: `${ERROR_DESCRIPTIONS[status] ?? status} ${codeList(codes)}`,
+    'x-error-codes': [...codes],
+    ...(status === 429 ? { headers: RETRY_AFTER } : {}),
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
 }
+
+/** The error mapper sets it on every rate-limited answer of a function (API Gateway's own throttling has none). */
+const RETRY_AFTER: Json = {
+  'Retry-After': {
+    description: 'Seconds to wait before retrying.',
+    schema: { type: 'integer', minimum: 1 },
+  },
+};
+
+const codeList = (codes: readonly string[]) => `Codes: ${codes.map((code) => `\`${code}\``).join(', ')}.`;
 
 function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] {
   if (!schema) return [];
@@ -153,13 +161,6 @@ export function buildOpenApi(
   options: BuildOptions,
 ): OpenApiDocument {
   const paths: { [path: string]: { [method: string]: Json } } = {};
-  const errorResponses: { [name: string]: Json } = {};
-  for (const [status, description] of Object.entries(ERROR_DESCRIPTIONS)) {
-    errorResponses[`Error${status}`] = {
-      description,
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-    };
-  }
 
   for (const route of [...routes].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))) {
     const contract = contracts.get(route.name);
@@ -220,8 +221,16 @@ export function buildOpenApi(
       if (example !== undefined && json && Number(status) < 400) json.example = example as Json;
       responses[status] = documented;
     }
-    for (const status of errorStatuses(route, contract)) {
-      responses[String(status)] ??= { $ref: `#/components/responses/Error${status}` };
+    for (const [status, codes] of errorCodesByStatus(errorCodesOf(route, contract))) {
+      const own = responses[String(status)] as { [key: string]: Json } | undefined;
+      if (own) {
+        // The route's own error page for this status (HTML), or the envelope with these codes.
+        own.description = `${own.description} ${codeList(codes)}`;
+        own['x-error-codes'] = [...codes];
+        if (status === 429) own.headers = RETRY_AFTER;
+      } else {
+        responses[String(status)] = errorResponseOf(status, codes);
+      }
     }
     operation.responses = responses;
     const methods = paths[route.path] ?? {};
@@ -267,7 +276,6 @@ export function buildOpenApi(
         },
       },
       schemas: { Error: jsonSchemaOf(ERROR_ENVELOPE, 'output') },
-      responses: errorResponses,
     },
   };
 }

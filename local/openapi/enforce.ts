@@ -1,11 +1,14 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { type ErrorCode, isErrorCode } from '#core/error-catalog';
 import { type HandlerContract, isJsonResponse, type ResponseSpec, responseAlternatives } from '#middleware/contract';
+import { statusOf } from '#middleware/error-mapper';
 
 /**
  * Response enforcement for the local stack's tests: every answer must be one the route's contract documents —
  * a declared status with a body its schema accepts (strict objects: an undocumented field fails), or the error
- * envelope with an error status. Returns what is wrong, or undefined.
+ * envelope with one of the route's error codes (`errorCodes`, see ./error-codes.ts) at that code's status. Returns
+ * what is wrong, or undefined.
  */
 const ErrorEnvelope = z.strictObject({
   error: z.strictObject({
@@ -15,7 +18,11 @@ const ErrorEnvelope = z.strictObject({
   }),
 });
 
-export function contractViolation(contract: HandlerContract, result: APIGatewayProxyResult): string | undefined {
+export function contractViolation(
+  contract: HandlerContract,
+  result: APIGatewayProxyResult,
+  errorCodes: readonly ErrorCode[],
+): string | undefined {
   const status = result.statusCode;
   const contentType = String(result.headers?.['content-type'] ?? '');
   const alternatives = responseAlternatives(contract.responses[status]);
@@ -29,7 +36,13 @@ export function contractViolation(contract: HandlerContract, result: APIGatewayP
   if (status >= 400 && contentType.startsWith('application/json')) {
     // Any route may answer an error status with the error envelope (documented once for every route).
     const parsed = ErrorEnvelope.safeParse(parseJson());
-    return parsed.success ? undefined : `error ${status} is not the error envelope: ${parsed.error.message}`;
+    if (!parsed.success) return `error ${status} is not the error envelope: ${parsed.error.message}`;
+    const { code } = parsed.data.error;
+    if (!isErrorCode(code)) return `error code ${code} is not in the error catalog`;
+    if (!errorCodes.includes(code)) return `error code ${code} is not documented for this route`;
+    if (statusOf(code) !== status)
+      return `error code ${code} answered with ${status}, documented with ${statusOf(code)}`;
+    return undefined;
   }
   if (alternatives.length === 0) {
     if (status < 400) return `status ${status} is not documented`;

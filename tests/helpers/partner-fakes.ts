@@ -1,5 +1,5 @@
 import type { ConnectedPayout } from '#core/connected-payout';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import type { Invitation } from '#core/invitations';
 import { earliestDeadline, type Membership, type OnboardingState, type Partner } from '#core/partner';
 import type { PartnerDeps, PartnerSettings } from '#core/partner-access';
@@ -86,9 +86,9 @@ export class MemoryPartners implements PartnerRepository {
     const key = `${partner.id}|${member.sub}`;
     // As the adapter's condition check: the partner exists *now* and is a team (never a personal partner).
     if (this.partners.get(partner.id)?.kind !== 'team') {
-      throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+      fail('partner_not_found');
     }
-    if (this.members.has(key)) throw new DomainError('conflict', 'already_a_member', 'already');
+    if (this.members.has(key)) fail('already_a_member', 'already');
     const membership: Membership = {
       partnerId: partner.id,
       userSub: member.sub,
@@ -103,14 +103,14 @@ export class MemoryPartners implements PartnerRepository {
   }
   async removeMember(partnerId: string, sub: string, role: Membership['role']) {
     const key = `${partnerId}|${sub}`;
-    if (this.members.get(key)?.role !== role) throw new DomainError('not_found', 'member_not_found', 'gone');
+    if (this.members.get(key)?.role !== role) fail('member_not_found', 'gone');
     this.members.delete(key);
     const p = this.partners.get(partnerId);
     if (p) Object.assign(p, { stateVersion: p.stateVersion + 1, version: p.version + 1 });
   }
   async setContactEmail(partnerId: string, email: string, at: string) {
     const p = this.partners.get(partnerId);
-    if (!p) throw new DomainError('not_found', 'partner_not_found', 'gone');
+    if (!p) fail('partner_not_found');
     Object.assign(p, { contactEmail: email, updatedAt: at, version: p.version + 1 });
     return clone(p);
   }
@@ -154,7 +154,7 @@ export class MemoryPartners implements PartnerRepository {
   }
   async setPayoutPreference(partnerId: string, preference: Partner['payoutPreference'], at: string) {
     const p = this.partners.get(partnerId);
-    if (!p) throw new DomainError('not_found', 'partner_not_found', 'gone');
+    if (!p) fail('partner_not_found');
     Object.assign(p, { payoutPreference: preference, updatedAt: at, version: p.version + 1 });
     return clone(p);
   }
@@ -196,11 +196,7 @@ export class FakeStripe implements StripeConnect {
     const params = JSON.stringify(request);
     const previous = this.byKey.get(key);
     if (previous && previous.params !== params) {
-      throw new DomainError(
-        'conflict',
-        'idempotency_conflict',
-        'Keys for idempotent requests can only be used with the same parameters',
-      );
+      fail('idempotency_conflict', 'Keys for idempotent requests can only be used with the same parameters');
     }
     if (!previous) {
       const accountId = `acct_${String(this.next++).padStart(16, '0')}`;
@@ -224,7 +220,7 @@ export class FakeStripe implements StripeConnect {
     this.calls.push('retrieveAccount');
     const account = this.accounts.get(accountId);
     if (!account || this.inaccessible.has(accountId)) {
-      throw new DomainError('upstream', 'account_inaccessible', 'no access');
+      fail('account_inaccessible', 'no access');
     }
     return clone(account);
   }
@@ -247,7 +243,7 @@ export class FakeStripe implements StripeConnect {
   async createLoginLink(accountId: string) {
     this.calls.push('createLoginLink');
     if (!this.accounts.get(accountId)?.state.detailsSubmitted) {
-      throw new DomainError('conflict', 'onboarding_incomplete', 'not yet');
+      fail('onboarding_incomplete', 'not yet');
     }
     return { url: `https://connect.stripe.test/express/${accountId}` };
   }
@@ -317,7 +313,7 @@ export class MemoryInvitations implements InvitationStore {
   ) {
     const stored = this.items.get(invitation.id);
     if (stored?.status !== 'pending' || stored.expiresAt <= at) {
-      throw new DomainError('conflict', 'invitation_not_pending', 'not pending');
+      fail('invitation_not_pending', 'not pending');
     }
     const membership = await this.partners.addMember(partner, member, at);
     Object.assign(stored, { status: 'accepted', acceptedBy: member.sub, acceptedAt: at });

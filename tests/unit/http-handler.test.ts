@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { ERROR_CATALOG, ERROR_CODES } from '#core/error-catalog';
 import { DomainError } from '#core/errors';
 import { STATUS_BY_KIND } from '#middleware/error-mapper';
 import { httpHandler, MAX_BODY_BYTES } from '#middleware/http-handler';
@@ -88,11 +89,14 @@ describe('httpHandler', () => {
 
   it('maps every domain error kind to its status, with code and message', async () => {
     for (const [kind, status] of Object.entries(STATUS_BY_KIND)) {
+      // Every kind has a code in the catalog.
+      const code = ERROR_CODES.find((c) => ERROR_CATALOG[c].kind === kind);
+      if (!code) throw new Error(`no catalog code of kind ${kind}`);
       const failing = httpHandler({ auth: 'public' }, async () => {
-        throw new DomainError(kind as keyof typeof STATUS_BY_KIND, `code_${kind}`, `message ${kind}`);
+        throw new DomainError(ERROR_CATALOG[code].kind, code, `message ${kind}`);
       });
       const res = await call(failing, proxyEvent());
-      expect(res).toMatchObject({ status, body: { error: { code: `code_${kind}`, message: `message ${kind}` } } });
+      expect(res).toMatchObject({ status, body: { error: { code, message: `message ${kind}` } } });
     }
   });
 

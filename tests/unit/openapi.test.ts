@@ -3,6 +3,8 @@ import path from 'node:path';
 import { lintFromString, loadConfig } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { isErrorCode } from '#core/error-catalog';
+import { statusOf } from '#middleware/error-mapper';
 import { ROUTES } from '#routes';
 import { breakingChanges } from '../../local/openapi/breaking.ts';
 import { buildOpenApi, loadContracts } from '../../local/openapi/build.ts';
@@ -33,6 +35,33 @@ describe('the API contract', () => {
       const secured = route.auth === 'partner' || route.auth === 'admin';
       expect(operation?.security, route.name).toEqual(secured ? [{ cognitoIdToken: [] }] : []);
     }
+  });
+
+  it('lists the error codes each route can answer, per status (x-error-codes), each at its own status', () => {
+    type Responses = Record<string, { 'x-error-codes'?: string[] }>;
+    const document = JSON.parse(committed) as { paths: Record<string, Record<string, { responses: Responses }>> };
+    for (const route of ROUTES) {
+      const responses = document.paths[route.path]?.[route.method.toLowerCase()]?.responses ?? {};
+      const errors = Object.entries(responses).filter(([status]) => Number(status) >= 400);
+      expect(errors.length, route.name).toBeGreaterThan(0);
+      for (const [status, response] of errors) {
+        // Every envelope answer lists its codes (a route's own HTML error page may have none of its status).
+        const codes = response['x-error-codes'] ?? [];
+        if (!('text/html; charset=utf-8' in ((response as { content?: object }).content ?? {}))) {
+          expect(codes.length, `${route.name} ${status}`).toBeGreaterThan(0);
+        }
+        for (const code of codes) {
+          if (!isErrorCode(code)) throw new Error(`${route.name} lists ${code}, which is not in the error catalog`);
+          expect(statusOf(code), `${route.name} ${code}`).toBe(Number(status));
+        }
+      }
+    }
+    const status = document.paths['/connect/status']?.get?.responses ?? {};
+    expect(status['404']?.['x-error-codes']).toEqual(['partner_not_found']);
+    expect(status['429']?.['x-error-codes']).toContain('refresh_rate_limited');
+    // A route answers only its own codes: health has nothing to find, nobody to refuse.
+    expect(document.paths['/health']?.get?.responses['404']).toBeUndefined();
+    expect(document.paths['/health']?.get?.responses['403']).toBeUndefined();
   });
 
   it("passes Redocly's linter (recommended rules plus redocly.yaml) without errors", async () => {
@@ -133,6 +162,7 @@ describe('response enforcement (the local stack, in tests)', () => {
     path: undefined,
     summary: 'x',
     responses: { 200: z.strictObject({ status: z.literal('ok') }) },
+    errors: [],
   };
   const answer = (statusCode: number, body: unknown) => ({
     statusCode,
@@ -140,15 +170,32 @@ describe('response enforcement (the local stack, in tests)', () => {
     body: JSON.stringify(body),
   });
 
-  it('accepts a documented answer and the error envelope', () => {
-    expect(contractViolation(contract, answer(200, { status: 'ok' }))).toBeUndefined();
-    expect(contractViolation(contract, answer(404, { error: { code: 'not_found', message: 'no' } }))).toBeUndefined();
+  const codes = ['listing_not_found', 'validation_error', 'invalid_state'] as const;
+
+  it('accepts a documented answer and the error envelope with a documented code', () => {
+    expect(contractViolation(contract, answer(200, { status: 'ok' }), codes)).toBeUndefined();
+    expect(
+      contractViolation(contract, answer(404, { error: { code: 'listing_not_found', message: 'no' } }), codes),
+    ).toBeUndefined();
   });
 
   it('refuses an undocumented field, an undocumented status and a malformed error', () => {
-    expect(contractViolation(contract, answer(200, { status: 'ok', secret: 1 }))).toMatch(/does not match/);
-    expect(contractViolation(contract, answer(201, { status: 'ok' }))).toMatch(/not documented/);
-    expect(contractViolation(contract, answer(400, { message: 'bad' }))).toMatch(/error envelope/);
+    expect(contractViolation(contract, answer(200, { status: 'ok', secret: 1 }), codes)).toMatch(/does not match/);
+    expect(contractViolation(contract, answer(201, { status: 'ok' }), codes)).toMatch(/not documented/);
+    expect(contractViolation(contract, answer(400, { message: 'bad' }), codes)).toMatch(/error envelope/);
+  });
+
+  it("refuses an error code the route does not document, one outside the catalog, or one at another code's status", () => {
+    const error = (status: number, code: string) => answer(status, { error: { code, message: 'no' } });
+    expect(contractViolation(contract, error(404, 'order_not_found'), codes)).toMatch(
+      /order_not_found is not documented for this route/,
+    );
+    expect(contractViolation(contract, error(404, 'not_found'), codes)).toMatch(
+      /not_found is not in the error catalog/,
+    );
+    expect(contractViolation(contract, error(409, 'listing_not_found'), codes)).toMatch(
+      /answered with 409, documented with 404/,
+    );
   });
 
   it('accepts any documented alternative of a status (JSON or CSV), a body-less 204 and a documented HTML error page', () => {
@@ -165,17 +212,19 @@ describe('response enforcement (the local stack, in tests)', () => {
       headers: { 'content-type': contentType },
       body,
     });
-    expect(contractViolation(multi, answer(200, { id: 'x' }))).toBeUndefined();
-    expect(contractViolation(multi, text(200, 'text/csv; charset=utf-8', 'a,b\r\n'))).toBeUndefined();
-    expect(contractViolation(multi, text(204, 'application/json; charset=utf-8', ''))).toBeUndefined();
-    expect(contractViolation(multi, text(400, 'text/html; charset=utf-8', '<p>no</p>'))).toBeUndefined();
-    expect(contractViolation(multi, answer(400, { error: { code: 'invalid_state', message: 'no' } }))).toBeUndefined();
+    expect(contractViolation(multi, answer(200, { id: 'x' }), codes)).toBeUndefined();
+    expect(contractViolation(multi, text(200, 'text/csv; charset=utf-8', 'a,b\r\n'), codes)).toBeUndefined();
+    expect(contractViolation(multi, text(204, 'application/json; charset=utf-8', ''), codes)).toBeUndefined();
+    expect(contractViolation(multi, text(400, 'text/html; charset=utf-8', '<p>no</p>'), codes)).toBeUndefined();
+    expect(
+      contractViolation(multi, answer(400, { error: { code: 'invalid_state', message: 'no' } }), codes),
+    ).toBeUndefined();
     // Negative controls: a field none of the alternatives documents, another content type, a body on a 204, and an
     // undocumented HTML error.
-    expect(contractViolation(multi, answer(200, { id: 'x', extra: 1 }))).toMatch(/does not match/);
-    expect(contractViolation(multi, text(200, 'text/html', '<p></p>'))).toMatch(/documented text\/csv/);
-    expect(contractViolation(multi, text(204, 'application/json', '{}'))).toMatch(/has a body/);
-    expect(contractViolation(multi, text(409, 'text/html', '<p></p>'))).toMatch(/not the error envelope/);
+    expect(contractViolation(multi, answer(200, { id: 'x', extra: 1 }), codes)).toMatch(/does not match/);
+    expect(contractViolation(multi, text(200, 'text/html', '<p></p>'), codes)).toMatch(/documented text\/csv/);
+    expect(contractViolation(multi, text(204, 'application/json', '{}'), codes)).toMatch(/has a body/);
+    expect(contractViolation(multi, text(409, 'text/html', '<p></p>'), codes)).toMatch(/not the error envelope/);
   });
 });
 

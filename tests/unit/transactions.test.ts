@@ -1,11 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import {
-  failedConditions,
-  isConditionCancelled,
-  type TransactItem,
-  transactWrite,
-} from '#adapters/dynamodb/transactions';
+import { failedConditions, isConditionFailed } from '#adapters/dynamodb/conditions';
+import { type TransactItem, transactWrite } from '#adapters/dynamodb/transactions';
 
 /** What DynamoDB answers when a transaction is cancelled: one reason per item, in order. */
 function cancelled(...codes: string[]): TransactionCanceledException {
@@ -76,7 +72,7 @@ describe('transactWrite', () => {
   it('throws a failed condition at once, even beside a collision', async () => {
     const s = scripted(cancelled('ConditionalCheckFailed', 'TransactionConflict'));
     const error = await transactWrite(items, s.options).catch((e: unknown) => e);
-    expect(isConditionCancelled(error)).toBe(true);
+    expect(isConditionFailed(error)).toBe(true);
     expect(failedConditions(error)).toEqual([true, false]);
     expect(s.calls).toHaveLength(1);
   });
@@ -85,7 +81,7 @@ describe('transactWrite', () => {
     const s = scripted(...Array.from({ length: 6 }, () => cancelled('None', 'TransactionConflict')));
     const error = await transactWrite(items, s.options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransactionCanceledException);
-    expect(isConditionCancelled(error)).toBe(false);
+    expect(isConditionFailed(error)).toBe(false);
     expect(failedConditions(error)).toBeUndefined();
     expect(s.calls).toHaveLength(6);
     expect(s.waits).toHaveLength(5);
@@ -97,7 +93,7 @@ describe('transactWrite', () => {
     expect(other.calls).toHaveLength(1);
     const invalid = scripted(cancelled('ValidationError', 'None'));
     const error = await transactWrite(items, invalid.options).catch((e: unknown) => e);
-    expect(isConditionCancelled(error)).toBe(false);
+    expect(isConditionFailed(error)).toBe(false);
     expect(invalid.calls).toHaveLength(1);
   });
 
@@ -107,9 +103,11 @@ describe('transactWrite', () => {
     expect(s.calls).toHaveLength(0);
   });
 
-  it('a plain failed condition of a single write is not a cancelled transaction', () => {
+  it('a failed condition of a single write is a failed condition, without per-item positions', () => {
     const single = new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    expect(isConditionCancelled(single)).toBe(false);
+    expect(isConditionFailed(single)).toBe(true);
     expect(failedConditions(single)).toBeUndefined();
+    expect(isConditionFailed(new Error('socket hang up'))).toBe(false);
+    expect(isConditionFailed(undefined)).toBe(false);
   });
 });

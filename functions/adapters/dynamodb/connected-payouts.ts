@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type NativeAttributeValue, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConnectedPayout } from '#core/connected-payout';
 import type { ConnectedPayoutStore } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { CONNECTED_PAYOUT_PREFIX, connectedPayoutKey, partnerPk } from './keys.ts';
 
@@ -53,7 +53,7 @@ export const dynamoConnectedPayouts: ConnectedPayoutStore = {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },

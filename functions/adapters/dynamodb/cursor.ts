@@ -1,5 +1,5 @@
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
+import { domainError } from '#core/errors';
 
 /**
  * Page cursors, one module for every paginated query. A cursor is opaque to callers (base64url) but arrives from
@@ -16,7 +16,7 @@ type Item = Record<string, NativeAttributeValue>;
 /** Longest attribute value a cursor may carry (our keys are far shorter). */
 const MAX_VALUE_LENGTH = 1_024;
 
-export const invalidCursor = () => new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+export const invalidCursor = () => domainError('invalid_cursor');
 
 export const encodeTextCursor = (value: string): string => Buffer.from(value).toString('base64url');
 

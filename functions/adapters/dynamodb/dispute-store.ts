@@ -2,9 +2,10 @@ import { GetCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type { DisputeRecord } from '#core/disputes';
 import type { DisputeStore, LedgerRecord } from '#core/payment-ports';
 import { dynamo, tableName } from './client.ts';
+import { isConditionFailed } from './conditions.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
 import { disputeKey, orderKey } from './payment-keys.ts';
-import { isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
+import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -69,7 +70,7 @@ export const dynamoDisputeStore: DisputeStore = {
       await transactWrite([put, ...order, ...entryGroups(entries).flatMap((group) => ledgerWriteItems(group))]);
       return true;
     } catch (error) {
-      if (isConditionCancelled(error)) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },

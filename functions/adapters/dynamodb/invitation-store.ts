@@ -1,12 +1,13 @@
 import { GetCommand, type NativeAttributeValue, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import type { Invitation } from '#core/invitations';
 import type { InvitationStore } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { failedConditions, isConditionFailed } from './conditions.ts';
 import { INVITATION_PREFIX, invitationKey, invitationTokenKey, partnerKey, partnerPk } from './keys.ts';
 import { teamMemberWrites, toMembership } from './partner-repository.ts';
 import { queryPrefix } from './query.ts';
-import { failedConditions, transactWrite } from './transactions.ts';
+import { transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -90,7 +91,7 @@ export const dynamoInvitationStore: InvitationStore = {
       },
     ]).catch((error: unknown) => {
       if (failedConditions(error)?.[0]) {
-        throw new DomainError('not_found', 'partner_not_found', 'No partner with this id that you belong to.');
+        fail('partner_not_found');
       }
       throw error;
     });
@@ -128,7 +129,7 @@ export const dynamoInvitationStore: InvitationStore = {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },
@@ -160,16 +161,13 @@ export const dynamoInvitationStore: InvitationStore = {
       if (!failed) throw error;
       if (failed[0]) {
         const latest = await getInvitation(invitation.partnerId, invitation.id);
-        throw new DomainError(
-          'conflict',
-          'invitation_not_pending',
-          'This invitation is no longer pending; ask the team for a new one.',
-          { status: latest?.status ?? 'unknown' },
-        );
+        fail('invitation_not_pending', 'This invitation is no longer pending; ask the team for a new one.', {
+          status: latest?.status ?? 'unknown',
+        });
       }
-      if (failed[1]) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+      if (failed[1]) fail('partner_not_found');
       if (failed[2] || failed[3]) {
-        throw new DomainError('conflict', 'already_a_member', 'You are already a member of this partner.');
+        fail('already_a_member', 'You are already a member of this partner.');
       }
       throw error;
     }

@@ -3,6 +3,7 @@ import { EARNING_TYPES } from '#core/ledger';
 import type { Currency } from '#core/money';
 import type { HeldEarning, LedgerRecord, LedgerStore, LedgerTotals } from '#core/payment-ports';
 import { dynamo, tableName } from './client.ts';
+import { isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { partnerPk } from './keys.ts';
 import {
@@ -19,7 +20,7 @@ import {
   visibleFrom,
 } from './payment-keys.ts';
 import { queryAll, queryPrefix } from './query.ts';
-import { isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
+import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -141,7 +142,7 @@ export const dynamoLedgerStore: LedgerStore = {
       ]);
       return { recorded: true };
     } catch (error) {
-      if (!isConditionCancelled(error)) throw error;
+      if (!isConditionFailed(error)) throw error;
       const existing = (await this.getHeld([earning.externalId])).get(earning.externalId);
       if (!existing) throw error; // cancelled for another reason (a conflict): let the caller's retry run again
       return { recorded: false, existing };
@@ -183,7 +184,7 @@ export const dynamoLedgerStore: LedgerStore = {
       ]);
       return true;
     } catch (error) {
-      if (isConditionCancelled(error)) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },

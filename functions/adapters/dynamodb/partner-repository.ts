@@ -1,6 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type NativeAttributeValue, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 import {
   earliestDeadline,
   type Membership,
@@ -14,6 +13,7 @@ import {
 } from '#core/partner';
 import type { NewMember, PartnerPage, PartnerRepository, StateWrite, StateWriteResult } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { failedConditions, isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import {
   accountIndexKeys,
@@ -31,7 +31,7 @@ import {
   userPk,
 } from './keys.ts';
 import { batchGetAll, queryPrefix } from './query.ts';
-import { failedConditions, type TransactItem, transactWrite } from './transactions.ts';
+import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -130,8 +130,6 @@ export function toMembership(item: Item): Membership {
   };
 }
 
-const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
-
 const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_]{1,64}$/;
 
 const decodeCursor = (cursor: string) => decodeTextCursor(cursor, CURSOR_PATTERN);
@@ -228,7 +226,7 @@ async function updateProfile(partnerId: string, attribute: string, value: unknow
     );
     return toPartner(item ?? {});
   } catch (error) {
-    if (isConditionFailure(error)) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+    if (isConditionFailed(error)) fail('partner_not_found');
     throw error;
   }
 }
@@ -333,9 +331,9 @@ export const dynamoPartnerRepository: PartnerRepository = {
     } catch (error) {
       const failed = failedConditions(error);
       if (!failed) throw error;
-      if (failed[0]) throw new DomainError('not_found', 'partner_not_found', 'No partner with this id.');
+      if (failed[0]) fail('partner_not_found');
       if (failed[1] || failed[2]) {
-        throw new DomainError('conflict', 'already_a_member', 'This user is already a member of the partner.');
+        fail('already_a_member');
       }
       throw error;
     }
@@ -368,7 +366,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
       ]);
     } catch (error) {
       if (failedConditions(error)?.[0]) {
-        throw new DomainError('not_found', 'member_not_found', 'This user is not a member of the partner.');
+        fail('member_not_found');
       }
       throw error;
     }
@@ -392,7 +390,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
       );
       return { attached: true, partner: toPartner(item ?? {}) };
     } catch (error) {
-      if (isConditionFailure(error)) return { attached: false };
+      if (isConditionFailed(error)) return { attached: false };
       throw error;
     }
   },
@@ -415,7 +413,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
       );
       return { written: true, partner: toPartner(item ?? {}) };
     } catch (error) {
-      if (isConditionFailure(error)) return { written: false };
+      if (isConditionFailed(error)) return { written: false };
       throw error;
     }
   },
@@ -443,7 +441,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
       );
       return item ? toPartner(item) : undefined;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (isConditionFailed(error)) return undefined;
       throw error;
     }
   },
@@ -479,7 +477,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
     const last = taken.at(-1);
     return {
       partners: taken.map(toPartner),
-      nextCursor: more && last ? Buffer.from(String(last.GSI3SK)).toString('base64url') : null,
+      nextCursor: more && last ? encodeTextCursor(String(last.GSI3SK)) : null,
     };
   },
 

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -11,6 +10,7 @@ import type { Order, OrderItem, Payment } from '#core/payment';
 import type { FeePolicyStore, PaymentRequestMove, PaymentStore, PayoutReader, PayoutRecord } from '#core/payment-ports';
 import type { CounterDelta, ReservationMove } from '#core/reservations';
 import { dynamo, tableName } from './client.ts';
+import { failedConditions, isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { partnerPk } from './keys.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
@@ -27,7 +27,7 @@ import {
   paymentKey,
 } from './payment-keys.ts';
 import { listingKey, paymentRequestKey } from './sales-store.ts';
-import { failedConditions, isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
+import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -302,7 +302,7 @@ export const dynamoPaymentStore: PaymentStore = {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   },
 
@@ -397,7 +397,7 @@ export const dynamoPaymentStore: PaymentStore = {
       ]);
       return true;
     } catch (error) {
-      if (isConditionCancelled(error)) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },
@@ -424,7 +424,7 @@ export const dynamoPaymentStore: PaymentStore = {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },
@@ -445,7 +445,7 @@ export const dynamoPaymentStore: PaymentStore = {
       ]);
       return true;
     } catch (error) {
-      if (isConditionCancelled(error)) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },
@@ -466,7 +466,7 @@ export const dynamoPaymentStore: PaymentStore = {
       ]);
       return true;
     } catch (error) {
-      if (isConditionCancelled(error)) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },
@@ -492,7 +492,7 @@ export const dynamoPaymentStore: PaymentStore = {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   type NativeAttributeValue,
@@ -28,6 +27,7 @@ import {
   type RunCounters,
 } from '#core/payouts';
 import { dynamo, tableName } from './client.ts';
+import { isConditionFailed } from './conditions.ts';
 import {
   checkKey,
   decodeJsonCursor,
@@ -60,7 +60,7 @@ import {
   runSkipKey,
 } from './payment-keys.ts';
 import { batchGetAll, queryAll, queryPrefix } from './query.ts';
-import { isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
+import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -307,9 +307,6 @@ async function transactOrUpdate(items: TransactItem[]): Promise<void> {
   else await transactWrite(items);
 }
 
-const isConditionFailure = (error: unknown) =>
-  isConditionCancelled(error) || error instanceof ConditionalCheckFailedException;
-
 /** Applies entry updates chunk by chunk; an entry already in the target state (a retry) is skipped. */
 async function updateEntries(items: TransactItem[]): Promise<void> {
   for (const item of items) {
@@ -317,7 +314,7 @@ async function updateEntries(items: TransactItem[]): Promise<void> {
       const update = item.Update;
       if (update) await dynamo().send(new UpdateCommand(update));
     } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   }
 }
@@ -351,7 +348,7 @@ async function leaveOpenStatus(payout: Payout, items: Array<TransactItem | undef
       ...releases.slice(0, ENTRIES_PER_TRANSACTION),
     ]);
   } catch (error) {
-    if (isConditionCancelled(error)) return false;
+    if (isConditionFailed(error)) return false;
     throw error;
   }
   await updateEntries(releases.slice(ENTRIES_PER_TRANSACTION));
@@ -399,7 +396,7 @@ export const dynamoPayoutStore: PayoutStore = {
       );
       return { created: true, run };
     } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailed(error)) throw error;
       const existing = await this.getRun(run.id);
       if (!existing) throw error;
       return { created: false, run: existing };
@@ -452,7 +449,7 @@ export const dynamoPayoutStore: PayoutStore = {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },
@@ -534,7 +531,7 @@ export const dynamoPayoutStore: PayoutStore = {
         ...(counters ? [counters] : []),
       ]);
     } catch (error) {
-      if (isConditionCancelled(error) && (await this.getPayout(payout.partnerId, payout.id))) return 'exists';
+      if (isConditionFailed(error) && (await this.getPayout(payout.partnerId, payout.id))) return 'exists';
       throw error;
     }
     await updateEntries(rest.map((entry) => attachEntry(payout, entry)));
@@ -564,7 +561,7 @@ export const dynamoPayoutStore: PayoutStore = {
         ...(counters ? [counters] : []),
       ]);
     } catch (error) {
-      if (!isConditionCancelled(error)) throw error; // already recorded by an earlier planner: count once
+      if (!isConditionFailed(error)) throw error; // already recorded by an earlier planner: count once
     }
   },
 
@@ -608,7 +605,7 @@ export const dynamoPayoutStore: PayoutStore = {
     try {
       await transactOrUpdate([transition, ...(counters ? [counters] : [])]);
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!isConditionFailed(error)) throw error;
       // Another worker moved it first (a duplicate delivery): continue with what is stored (same key or newer).
       const latest = await this.getPayout(payout.partnerId, payout.id);
       if (!latest) throw error;
@@ -660,7 +657,7 @@ export const dynamoPayoutStore: PayoutStore = {
           ...settle.slice(0, ENTRIES_PER_TRANSACTION),
         ]);
       } catch (error) {
-        if (!isConditionCancelled(error)) throw error;
+        if (!isConditionFailed(error)) throw error;
         const latest = await this.getPayout(payout.partnerId, payout.id);
         if (latest?.status === 'paid') {
           await updateEntries(settle); // finish what a crashed or concurrent worker started
@@ -737,7 +734,7 @@ export const dynamoPayoutStore: PayoutStore = {
       ]);
       return true;
     } catch (error) {
-      if (isConditionCancelled(error)) return false; // recorded by a concurrent delivery of the same key, or moved on
+      if (isConditionFailed(error)) return false; // recorded by a concurrent delivery of the same key, or moved on
       throw error;
     }
   },
@@ -819,7 +816,7 @@ export const dynamoPayoutStore: PayoutStore = {
         ...releases.slice(0, ENTRIES_PER_TRANSACTION),
       ]);
     } catch (error) {
-      if (isConditionCancelled(error)) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
     await updateEntries(releases.slice(ENTRIES_PER_TRANSACTION));
@@ -866,7 +863,7 @@ export const dynamoPayoutStore: PayoutStore = {
       ]);
       return true;
     } catch (error) {
-      if (isConditionCancelled(error)) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },

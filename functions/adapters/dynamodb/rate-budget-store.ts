@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateBudgetStore } from '#core/rate-budget';
 import { dynamo, tableName } from './client.ts';
+import { isConditionFailed } from './conditions.ts';
 import { rateBudgetKey } from './keys.ts';
 
 /**
@@ -30,7 +30,7 @@ export const dynamoRateBudgetStore: RateBudgetStore = {
         return Number(result.Attributes?.nextAt ?? now);
       } catch (error) {
         // Idle: nextAt is in the past (or unset), so start now.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionFailed(error)) throw error;
       }
       try {
         await dynamo().send(
@@ -45,7 +45,7 @@ export const dynamoRateBudgetStore: RateBudgetStore = {
         return now;
       } catch (error) {
         // Someone restarted it between our two writes: queue behind them.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionFailed(error)) throw error;
       }
     }
   },

@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateLimiter } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
+import { isConditionFailed } from './conditions.ts';
 import { rateLimitKey } from './keys.ts';
 
 /**
@@ -29,7 +29,7 @@ export const dynamoRateLimiter: RateLimiter = {
       );
       return { acquired: true };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       const { Item: item } = await dynamo().send(new GetCommand({ TableName: tableName(), Key: key }));
       const waitMs = Number(item?.nextAllowedAt ?? nextAllowedAt) - nowMs;
       return { acquired: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };

@@ -9,13 +9,13 @@
  * A listing's counters (`sold`, `reserved`, `taken` = sold + reserved) are written only by transactions: the order
  * that reserves (payment-store `createOrder`) and the settlement that moves the reservation (`settle`).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#core/errors';
 import type { Listing } from '#core/listings';
 import type { ListingStore, PaymentRequestStore } from '#core/payment-ports';
 import type { PaymentRequest } from '#core/payment-requests';
 import { dynamo, tableName } from './client.ts';
+import { isConditionFailed } from './conditions.ts';
+import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import type { Key } from './keys.ts';
 import { batchGetAll, type Item } from './query.ts';
 
@@ -99,8 +99,7 @@ async function partnerPage(
 ): Promise<{ items: Item[]; nextCursor: string | null }> {
   let startKey: Item | undefined;
   if (page.cursor) {
-    const sk = Buffer.from(page.cursor, 'base64url').toString('utf8');
-    if (!CURSOR.test(sk)) throw new DomainError('validation', 'invalid_cursor', 'The cursor is not valid.');
+    const sk = decodeTextCursor(page.cursor, CURSOR);
     startKey = { ...keyOf(sk.slice(sk.indexOf('#') + 1)), GSI1PK: indexPk, GSI1SK: sk };
   }
   const result = await dynamo().send(
@@ -118,7 +117,7 @@ async function partnerPage(
   const last = items.at(-1);
   return {
     items,
-    nextCursor: result.LastEvaluatedKey && last ? Buffer.from(String(last.GSI1SK)).toString('base64url') : null,
+    nextCursor: result.LastEvaluatedKey && last ? encodeTextCursor(String(last.GSI1SK)) : null,
   };
 }
 
@@ -183,7 +182,7 @@ export const dynamoListingStore: ListingStore = {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },
@@ -246,7 +245,7 @@ export const dynamoPaymentRequestStore: PaymentRequestStore = {
       );
       return { claimed: true };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       return { claimed: false, current: await dynamoPaymentRequestStore.get(requestId) };
     }
   },
@@ -265,7 +264,7 @@ export const dynamoPaymentRequestStore: PaymentRequestStore = {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   },

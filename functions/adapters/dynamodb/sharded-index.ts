@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { DomainError } from '#core/errors';
 import { dynamo, tableName } from './client.ts';
+import { decodeJsonCursor, encodeJsonCursor, invalidCursor } from './cursor.ts';
 import type { Item } from './query.ts';
 import type { IndexName } from './table-schema.ts';
 
@@ -46,19 +46,17 @@ export interface ShardedPage {
 const CursorState = z.record(z.string().regex(/^\d{1,3}$/), z.string().max(512).nullable());
 
 export function encodeShardCursor(state: Record<string, string | null>): string {
-  return Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+  return encodeJsonCursor(state);
 }
 
 export function decodeShardCursor(cursor: string, shards: number): Record<string, string | null> {
-  try {
-    const state = CursorState.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  return decodeJsonCursor(cursor, (value) => {
+    const state = CursorState.safeParse(value);
     // A cursor this list hands out always names at least one shard (a page that has more took an item from one).
-    if (Object.keys(state).length === 0) throw new Error('empty cursor');
-    if (Object.keys(state).some((shard) => Number(shard) >= shards)) throw new Error('shard out of range');
-    return state;
-  } catch {
-    throw new DomainError('validation', 'invalid_cursor', 'The cursor is not one this list returned.');
-  }
+    if (!state.success || Object.keys(state.data).length === 0) throw invalidCursor();
+    if (Object.keys(state.data).some((shard) => Number(shard) >= shards)) throw invalidCursor();
+    return state.data;
+  });
 }
 
 /**

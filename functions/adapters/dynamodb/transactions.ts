@@ -1,10 +1,10 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './client.ts';
+import { cancellationCodes, failedConditions, isConditionFailed } from './conditions.ts';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -15,26 +15,10 @@ export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems'
  */
 const TRANSIENT_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 
-function cancellationCodes(error: unknown): string[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
-}
+/** @deprecated Use `isConditionFailed` (./conditions.ts), which also covers single conditional writes. */
+export const isConditionCancelled = isConditionFailed;
 
-/**
- * A transaction cancelled because one of its conditions did not hold — someone else's write got there first. A
- * collision or throttling is _not_ that (nothing is known about the items then): `transactWrite` retries it and
- * rethrows it if it persists, so it is never mistaken for "already done".
- */
-export function isConditionCancelled(error: unknown): error is TransactionCanceledException {
-  return cancellationCodes(error)?.includes('ConditionalCheckFailed') ?? false;
-}
-
-/** For a transaction cancelled by failed conditions: which items failed theirs, by position; otherwise undefined. */
-export function failedConditions(error: unknown): boolean[] | undefined {
-  const codes = cancellationCodes(error);
-  if (!codes?.includes('ConditionalCheckFailed')) return undefined;
-  return codes.map((code) => code === 'ConditionalCheckFailed');
-}
+export { failedConditions, isConditionFailed };
 
 export interface TransactWriteOptions {
   /** Sends in all (default 6). */
@@ -63,9 +47,7 @@ export async function transactWrite(items: TransactItem[], options: TransactWrit
     } catch (error) {
       const codes = cancellationCodes(error);
       const transient =
-        codes !== undefined &&
-        !codes.includes('ConditionalCheckFailed') &&
-        codes.some((code) => TRANSIENT_CODES.has(code));
+        codes !== undefined && !isConditionFailed(error) && codes.some((code) => TRANSIENT_CODES.has(code));
       if (!transient || attempt >= attempts) throw error;
       await sleep(random() * 20 * 2 ** attempt);
     }

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { DomainError } from '#core/errors';
+import { fail } from '#core/errors';
 
 /**
  * Verifies the `Stripe-Signature` header over the raw body with the endpoint's signing secret (SDK helper:
@@ -11,11 +11,11 @@ export async function constructWebhookEvent(
   secret: string,
 ): Promise<Stripe.Event> {
   if (!signature) {
-    throw new DomainError('validation', 'missing_signature', 'The Stripe-Signature header is required.');
+    fail('missing_signature', 'The Stripe-Signature header is required.');
   }
   try {
     return await Stripe.webhooks.constructEventAsync(rawBody, signature, secret);
   } catch {
-    throw new DomainError('validation', 'invalid_signature', 'The Stripe signature could not be verified.');
+    fail('invalid_signature', 'The Stripe signature could not be verified.');
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { DomainError } from '#core/errors';
+import { domainError } from '#core/errors';
 import { idempotencyKey, stripe } from './client.ts';
 import { stripeFailure } from './errors.ts';
 
@@ -17,11 +17,7 @@ export async function createLoginLink(accountId: string): Promise<{ url: string 
   } catch (error) {
     // Stripe refuses login links until the account has submitted its details.
     if (error instanceof Stripe.errors.StripeInvalidRequestError) {
-      const incomplete = new DomainError(
-        'conflict',
-        'onboarding_incomplete',
-        'The Express Dashboard opens once onboarding details are submitted.',
-      );
+      const incomplete = domainError('onboarding_incomplete');
       incomplete.cause = { type: error.type, code: error.code, message: error.message };
       throw incomplete;
     }

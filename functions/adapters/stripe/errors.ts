@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { DomainError, isDomainError } from '#core/errors';
+import { domainError, isDomainError } from '#core/errors';
 
 /**
  * The one table from Stripe's error classes to our domain errors. Stripe's own message stays in `cause` (for the
@@ -11,24 +11,23 @@ export function stripeFailure(error: unknown, attempted: string): unknown {
   const details = error.requestId ? { stripeRequestId: error.requestId } : undefined;
   const failure = (() => {
     if (error instanceof Stripe.errors.StripeIdempotencyError) {
-      return new DomainError(
-        'conflict',
+      return domainError(
         'idempotency_conflict',
         `Stripe refused to ${attempted}: the same request was made with different parameters.`,
         details,
       );
     }
     if (error instanceof Stripe.errors.StripeRateLimitError) {
-      return new DomainError('rate_limited', 'stripe_rate_limited', 'Stripe is busy; retry in a moment.', details);
+      return domainError('stripe_rate_limited', 'Stripe is busy; retry in a moment.', details);
     }
     if (error instanceof Stripe.errors.StripeInvalidRequestError) {
-      return new DomainError('upstream', 'stripe_invalid_request', `Stripe refused to ${attempted}.`, details);
+      return domainError('stripe_invalid_request', `Stripe refused to ${attempted}.`, details);
     }
     if (error instanceof Stripe.errors.StripePermissionError) {
-      return new DomainError('upstream', 'stripe_permission_denied', `Stripe refused to ${attempted}.`, details);
+      return domainError('stripe_permission_denied', `Stripe refused to ${attempted}.`, details);
     }
     // API errors, connection failures, authentication (a misconfigured key): Stripe failed, not the caller.
-    return new DomainError('upstream', 'stripe_error', `Stripe could not ${attempted}; retry later.`, details);
+    return domainError('stripe_error', `Stripe could not ${attempted}; retry later.`, details);
   })();
   failure.cause = { type: error.type, code: error.code, statusCode: error.statusCode, message: error.message };
   return failure;

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { DomainError } from '#core/errors';
+import { domainError } from '#core/errors';
 import type { StripeAccountSnapshot } from '#core/partner-ports';
 import { accountSnapshot } from './account-snapshot.ts';
 import { stripe } from './client.ts';
@@ -19,7 +19,7 @@ export async function retrieveAccount(accountId: string): Promise<StripeAccountS
       (error instanceof Stripe.errors.StripeInvalidRequestError &&
         (error.code === 'account_invalid' || error.code === 'resource_missing'))
     ) {
-      const inaccessible = new DomainError('upstream', 'account_inaccessible', 'Stripe no longer grants access.');
+      const inaccessible = domainError('account_inaccessible', 'Stripe no longer grants access.');
       inaccessible.cause = { type: error.type, code: error.code };
       throw inaccessible;
     }
