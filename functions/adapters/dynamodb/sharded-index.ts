@@ -22,10 +22,8 @@ export { shardedPartition, shardedPartitionOf, shardOf } from './shards.ts';
  * another list, status or shard layout is refused with `invalid_cursor` instead of silently paging elsewhere.
  */
 
-export interface ShardedQuery {
+interface ShardedQueryBase {
   index: IndexName;
-  /** The partitions to merge: a sharded prefix and its shard count, or explicit partition key values. */
-  partitions: readonly string[] | { prefix: string; shards: number };
   /** Newest (largest sort key) first, or oldest first. */
   descending: boolean;
   limit: number;
@@ -35,6 +33,16 @@ export interface ShardedQuery {
   /** An optional filter on other attributes (applied per shard, as a FilterExpression). */
   filter?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
 }
+
+/**
+ * The partitions to merge: explicit partition key values, a sharded prefix and its shard count, or (the original
+ * form) `prefix` and `shards` beside the other fields.
+ */
+export type ShardedQuery = ShardedQueryBase &
+  (
+    | { partitions: readonly string[] | { prefix: string; shards: number } }
+    | { prefix: string; shards: number; partitions?: undefined }
+  );
 
 export interface ShardedPage {
   items: Item[];
@@ -60,8 +68,10 @@ export interface ShardPosition {
 /** Longest merge position a cursor may carry (our sort keys are far shorter). */
 const MAX_SORT_KEY = 400;
 
-const partitionList = (partitions: ShardedQuery['partitions']): readonly string[] =>
-  'prefix' in partitions ? shardPartitions(partitions.prefix, partitions.shards) : partitions;
+function partitionList(query: ShardedQuery): readonly string[] {
+  const partitions = query.partitions ?? { prefix: query.prefix, shards: query.shards };
+  return 'prefix' in partitions ? shardPartitions(partitions.prefix, partitions.shards) : partitions;
+}
 
 /** Which query a cursor belongs to. */
 export function queryTag(index: string, descending: boolean, partitions: readonly string[]): string {
@@ -131,7 +141,7 @@ export async function mergeShards(options: {
 /** One page in the index's global order, merged from every shard (see the module comment). */
 export async function queryShards(query: ShardedQuery): Promise<ShardedPage> {
   const { pk, sk } = indexKeyNames(query.index);
-  const partitions = partitionList(query.partitions);
+  const partitions = partitionList(query);
   const tag = queryTag(query.index, query.descending, partitions);
   const position: ShardPosition = query.cursor
     ? decodeShardCursor(query.cursor, tag, partitions.length)
