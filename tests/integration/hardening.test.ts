@@ -74,6 +74,9 @@ describe('crafted cursors', () => {
 
   it('a cursor a page handed out still works (control)', async () => {
     const ops = (await admin()).idToken;
+    // Two partners at least, so a page of one has a next page (a list hands out no cursor to an empty page).
+    await newPartnerUser('cursor-control-a');
+    await newPartnerUser('cursor-control-b');
     const first = await api<{ nextCursor: string | null }>('GET', '/admin/partners?limit=1', { token: ops });
     expect(first.status).toBe(200);
     expect(first.body.nextCursor).toBeTruthy();
