@@ -275,7 +275,7 @@ export function hotItems(): Array<[string, string, string]> {
     [
       "GSI2 `RUN#<runId>` (one run's payouts)",
       `${fmt(LIMITS.partitionWcu / PER_PAYOUT.runIndexWrites)} payouts/s per run`,
-      "Binds only once Stripe's transfers limit is raised past it (see the run table); then shard it like the lists, or accept a run of 1,000,000 in under an hour.",
+      "Binds only once Stripe's transfers limit is raised past it (see the run table). Unlike the append-only keys sharded here, its sort key `<status>#po_<period>_<currency>_<partnerId>` is spread over random partner ids, so DynamoDB can split the partition for heat: the figure is the floor before a split. Past it, shard it like the lists.",
     ],
     [
       'GSI3 `AWAITING_FUNDS`, GSI3 `REQUIREMENTS_DEADLINE`, GSI2 `PAYOUT_RUNS`',
