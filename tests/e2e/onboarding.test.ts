@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
+import { statusIndexPk } from '#adapters/dynamodb/keys';
 import type { OnboardingState } from '#core/partner';
 import { signOnboardingState } from '#core/signed-state';
 import type { Delivery } from '#local/stripe-emulator/index';
@@ -166,7 +167,12 @@ describe('the whole journey over HTTP', () => {
     expect(await stripeCallsSince(mark, false)).toEqual([]);
     expect(await accountsOfPartner(partnerId)).toEqual([]);
     const fresh = await profile(partnerId);
-    expect(fresh).toMatchObject({ kind: 'personal', status: 'not_set_up', version: 1, GSI2PK: 'PARTNERS#not_set_up' });
+    expect(fresh).toMatchObject({
+      kind: 'personal',
+      status: 'not_set_up',
+      version: 1,
+      GSI2PK: statusIndexPk('not_set_up', partnerId),
+    });
     expect(fresh.stripeAccountId).toBeUndefined();
     expect(fresh.GSI1PK).toBeUndefined();
     expect(await tableItem(`USER#${person.sub}`, 'PERSONAL')).toMatchObject({ partnerId });
@@ -199,7 +205,7 @@ describe('the whole journey over HTTP', () => {
       status: 'pending_verification',
       version: 2,
       GSI1PK: `ACCOUNT#${accountId}`,
-      GSI2PK: 'PARTNERS#pending_verification',
+      GSI2PK: statusIndexPk('pending_verification', partnerId),
     });
     expect(attached.onboarding).toEqual(onboardingOf(newAccount));
 
@@ -245,7 +251,11 @@ describe('the whole journey over HTTP', () => {
     }
 
     const stored = await profile(partnerId);
-    expect(stored).toMatchObject({ status: 'active', stripeAccountId: accountId, GSI2PK: 'PARTNERS#active' });
+    expect(stored).toMatchObject({
+      status: 'active',
+      stripeAccountId: accountId,
+      GSI2PK: statusIndexPk('active', partnerId),
+    });
     expect(stored.onboarding).toEqual(onboardingOf(verifiedAccount));
     expect(stored.onboarding?.transfersCapability).toBe('active');
     expect(events.map((e) => e.created)).toContain(stored.lastEventCreated);
@@ -566,7 +576,7 @@ describe('requirements after activation', () => {
       () => profile(payee.partnerId),
       (item) => item.status === 'restricted',
     );
-    expect(restricted).toMatchObject({ status: 'restricted', GSI2PK: 'PARTNERS#restricted' });
+    expect(restricted).toMatchObject({ status: 'restricted', GSI2PK: statusIndexPk('restricted', payee.partnerId) });
     expect(restricted.onboarding).toEqual(onboardingOf(await stripeSdk().accounts.retrieve(payee.accountId)));
     expect((await connectStatus(payee.idToken)).body).toMatchObject({
       status: 'restricted',
@@ -586,7 +596,7 @@ describe('requirements after activation', () => {
     expect(page).toContain('Set up payouts');
     await deliverWebhooks();
     const restored = await profile(payee.partnerId);
-    expect(restored).toMatchObject({ status: 'active', GSI2PK: 'PARTNERS#active' });
+    expect(restored).toMatchObject({ status: 'active', GSI2PK: statusIndexPk('active', payee.partnerId) });
     expect(restored.onboarding).toEqual(onboardingOf(await stripeSdk().accounts.retrieve(payee.accountId)));
     expect(restored.onboarding?.pastDue).toEqual([]);
 
@@ -790,7 +800,10 @@ describe('Connect webhooks during onboarding', () => {
       () => profile(partner.partnerId),
       (item) => item.status === 'disconnected',
     );
-    expect(disconnected).toMatchObject({ status: 'disconnected', GSI2PK: 'PARTNERS#disconnected' });
+    expect(disconnected).toMatchObject({
+      status: 'disconnected',
+      GSI2PK: statusIndexPk('disconnected', partner.partnerId),
+    });
     expect(Date.parse(disconnected.disconnectedAt ?? '')).toBeGreaterThan(0);
     const [deauthDelivery, ...others] = (await connectDeliveriesSince(seen)).filter(
       (d) => d.eventType === 'account.application.deauthorized',

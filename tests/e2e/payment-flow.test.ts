@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
+import { heldIndexPk } from '#adapters/dynamodb/payment-keys';
 import { newPartnerUser, onboard } from '#tests/connect';
 import { api, stackInfo } from '#tests/local';
 import {
@@ -985,7 +986,12 @@ describe('earnings across currencies and payouts', () => {
     const entries = await ledger(partner.partnerId);
     const back = entries.filter((e) => e.type === 'reversal');
     expect(back).toEqual([
-      expect.objectContaining({ amount: 1_200, payoutStatus: 'pending', reference: payoutId, GSI3PK: 'HELD#usd' }),
+      expect.objectContaining({
+        amount: 1_200,
+        payoutStatus: 'pending',
+        reference: payoutId,
+        GSI3PK: heldIndexPk('usd', partner.partnerId),
+      }),
     ]);
     expect(Number(back[0]?.availableAt)).toBeGreaterThanOrEqual(before - 1_000);
     expect(Number(back[0]?.availableAt)).toBeLessThanOrEqual(Date.now());
@@ -999,7 +1005,7 @@ describe('earnings across currencies and payouts', () => {
       KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK BETWEEN :from AND :to',
       FilterExpression: 'partnerId = :partner',
       ExpressionAttributeValues: {
-        ':pk': 'HELD#usd',
+        ':pk': heldIndexPk('usd', partner.partnerId),
         ':from': new Date(before - 60_000).toISOString(),
         ':to': new Date(Date.now() + 1_000).toISOString(),
         ':partner': partner.partnerId,

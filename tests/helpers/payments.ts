@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type Stripe from 'stripe';
 import { expect } from 'vitest';
+import { paymentIndexPartitions } from '#adapters/dynamodb/payment-keys';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
 import { signPayload } from '#local/stripe-emulator/index';
 import { deliverWebhooks, emulator, eventually, newPartnerUser, onboard, stripeSdk, tableItem } from './connect.ts';
@@ -156,14 +157,18 @@ export async function queryTable(input: Omit<QueryCommandInput, 'TableName'>) {
   return items;
 }
 
-/** Every payment written for this customer (GSI2 holds all payments). */
+/** Every payment written for this customer (GSI2 holds all payments, over the payments index's shards). */
 export async function paymentsOfCustomer(customerSub: string) {
-  const items = await queryTable({
-    IndexName: 'GSI2',
-    KeyConditionExpression: 'GSI2PK = :pk',
-    ExpressionAttributeValues: { ':pk': 'PAYMENTS' },
-  });
-  return items.filter((item) => item.customerSub === customerSub);
+  const shards = await Promise.all(
+    paymentIndexPartitions().map((pk) =>
+      queryTable({
+        IndexName: 'GSI2',
+        KeyConditionExpression: 'GSI2PK = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+      }),
+    ),
+  );
+  return shards.flat().filter((item) => item.customerSub === customerSub);
 }
 
 export interface EntryItem {

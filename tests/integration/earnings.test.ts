@@ -165,11 +165,19 @@ describe('platform-held earnings', () => {
     expect(await collect(now + 2 * DAY)).toEqual([ids.past, ids.future]);
     expect(await collect(now + 8 * DAY)).toEqual([ids.past, ids.future, ids.auto]);
     // Sparse: destination-charge entries (already transferred) are never in it.
-    const indexed = await queryTable({
-      IndexName: 'GSI3',
-      KeyConditionExpression: 'GSI3PK = :pk',
-      ExpressionAttributeValues: { ':pk': 'HELD#usd' },
-    });
+    const { heldIndexPartitions } = await import('#adapters/dynamodb/payment-keys');
+    const indexed = (
+      await Promise.all(
+        heldIndexPartitions('usd').map((pk) =>
+          queryTable({
+            IndexName: 'GSI3',
+            KeyConditionExpression: 'GSI3PK = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+          }),
+        ),
+      )
+    ).flat();
+    expect(indexed.length).toBeGreaterThan(0);
     expect(indexed.every((item) => item.payoutStatus === 'pending' && item.type !== 'transfer')).toBe(true);
   });
 });

@@ -27,6 +27,9 @@ const CRAFTED = [
   b64({ c: 0, k: { a: 'b' } }),
   b64({ c: 99, k: null }),
   b64({ c: -1 }),
+  b64({ c: 0, s: 99, k: null }),
+  b64({ c: 0, s: 1, k: { PK: 'x', SK: 'y', GSI3PK: 'HELD#x#00', GSI3SK: 'z' } }),
+  b64({ q: 'another-list', a: '2026-01-01T00:00:00.000Z#x', x: '0' }),
   b64('LEDGER#E#not-a-date#x'),
   'Zm9v', // "foo"
 ];
@@ -71,6 +74,9 @@ describe('crafted cursors', () => {
 
   it('a cursor a page handed out still works (control)', async () => {
     const ops = (await admin()).idToken;
+    // Two partners at least, so a page of one has a next page (a list hands out no cursor to an empty page).
+    await newPartnerUser('cursor-control-a');
+    await newPartnerUser('cursor-control-b');
     const first = await api<{ nextCursor: string | null }>('GET', '/admin/partners?limit=1', { token: ops });
     expect(first.status).toBe(200);
     expect(first.body.nextCursor).toBeTruthy();

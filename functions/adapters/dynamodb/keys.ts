@@ -4,7 +4,7 @@
  * | Item                         | PK                      | SK                         | Index keys                                   |
  * |------------------------------|-------------------------|----------------------------|----------------------------------------------|
  * | Partner profile              | PARTNER#<partnerId>     | PROFILE                    | GSI1 ACCOUNT#<acct> / PARTNER (once an       |
- * |                              |                         |                            | account exists); GSI2 PARTNERS#<status> /    |
+ * |                              |                         |                            | account exists); GSI2 PARTNERS#<status>#<sh> |
  * |                              |                         |                            | <createdAt>#<partnerId>; GSI3 (sparse, while |
  * |                              |                         |                            | a deadline is set) REQUIREMENTS_DEADLINE /   |
  * |                              |                         |                            | <deadline ISO>#<partnerId>                   |
@@ -23,6 +23,7 @@
  * a `<TYPE>#` SK prefix under the owner's partition, and an `entity` attribute on every item.
  */
 import type { PartnerStatus } from '#core/partner';
+import { INDEX_SHARDS, shardedPartitionOf, shardPartitions } from './shards.ts';
 
 export type Key = { PK: string; SK: string };
 
@@ -79,14 +80,19 @@ export const userPk = (userSub: string) => `${USER}${userSub}`;
 export const accountIndexKeys = (accountId: string) => ({ GSI1PK: `ACCOUNT#${accountId}`, GSI1SK: 'PARTNER' });
 
 /**
- * GSI2: partners by status, newest first. The sort key `<createdAt>#<partnerId>` is unique across partitions, so
- * one value is a cursor for a single status *and* for the merge of all statuses.
+ * GSI2: partners by status, newest first, write-sharded by partner id over `PARTNERS#<status>#<shard>`
+ * (./shards.ts). The sort key `<createdAt>#<partnerId>` is unique across partitions, so one list merges the shards
+ * of one status or of every status.
  */
 export const statusIndexKeys = (status: PartnerStatus, createdAt: string, partnerId: string) => ({
-  GSI2PK: statusIndexPk(status),
+  GSI2PK: statusIndexPk(status, partnerId),
   GSI2SK: `${createdAt}#${partnerId}`,
 });
-export const statusIndexPk = (status: PartnerStatus) => `PARTNERS#${status}`;
+export const statusIndexPrefix = (status: PartnerStatus) => `PARTNERS#${status}`;
+export const statusIndexPk = (status: PartnerStatus, partnerId: string) =>
+  shardedPartitionOf(statusIndexPrefix(status), partnerId, INDEX_SHARDS.partners);
+export const statusIndexPartitions = (statuses: readonly PartnerStatus[]) =>
+  statuses.flatMap((status) => shardPartitions(statusIndexPrefix(status), INDEX_SHARDS.partners));
 
 /**
  * GSI3 (sparse): partners with a requirements deadline, soonest first. Present only while Stripe names a deadline

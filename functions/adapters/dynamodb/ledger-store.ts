@@ -10,7 +10,7 @@ import {
   heldAvailableBefore,
   heldEarningKey,
   heldIndexKeys,
-  heldIndexPk,
+  heldIndexPartitions,
   LEDGER_PREFIX,
   ledgerEntryKey,
   TOTALS_PREFIX,
@@ -20,6 +20,7 @@ import {
   visibleFrom,
 } from './payment-keys.ts';
 import { queryAll, queryPrefix } from './query.ts';
+import { queryShards } from './sharded-index.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -125,7 +126,6 @@ const decode = decodeTextCursor;
 const ISO = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z';
 const ENTRY_ID = '[A-Za-z0-9_:.\\-]{1,200}';
 const VISIBLE_CURSOR = new RegExp(`^LEDGER#E#${ISO}#${ENTRY_ID}$`);
-const HELD_CURSOR = new RegExp(`^${ISO}#ptn_[a-f0-9]{24}#${ENTRY_ID}$`);
 
 export const dynamoLedgerStore: LedgerStore = {
   async recordHeld(earning, entry) {
@@ -257,28 +257,16 @@ export const dynamoLedgerStore: LedgerStore = {
   },
 
   async heldAvailableBy(currency: Currency, at, { cursor, limit }) {
-    const after = cursor ? decode(cursor, HELD_CURSOR) : undefined;
-    // Sort keys carry a `#…` suffix, so none equals the bound: BETWEEN (inclusive) acts as `after <= SK < before`.
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: 'GSI3',
-        KeyConditionExpression: after
-          ? 'GSI3PK = :pk AND GSI3SK BETWEEN :after AND :before'
-          : 'GSI3PK = :pk AND GSI3SK < :before',
-        ExpressionAttributeValues: {
-          ':pk': heldIndexPk(currency),
-          ':before': heldAvailableBefore(at),
-          ...(after ? { ':after': after } : {}),
-        },
-        Limit: after ? limit + 1 : limit,
-      }),
-    );
-    const taken = ((page.Items ?? []) as Item[]).filter((item) => item.GSI3SK !== after).slice(0, limit);
-    const last = taken.at(-1);
-    return {
-      entries: taken.map(toLedgerRecord),
-      nextCursor: page.LastEvaluatedKey && last ? encode(String(last.GSI3SK)) : null,
-    };
+    // Oldest availability first, merged from the currency's write shards. Sort keys carry a `#…` suffix, so none
+    // equals the bound: an inclusive high bound acts as `SK < before`.
+    const page = await queryShards({
+      index: 'GSI3',
+      partitions: heldIndexPartitions(currency),
+      descending: false,
+      limit,
+      cursor,
+      bounds: { high: heldAvailableBefore(at) },
+    });
+    return { entries: page.items.map(toLedgerRecord), nextCursor: page.nextCursor };
   },
 };

@@ -3,6 +3,7 @@ import type { DomainEvent, DomainEventType } from '#core/domain-events';
 import { dynamo, tableName } from './client.ts';
 import type { Item } from './query.ts';
 import { queryShards, shardedPartitionOf } from './sharded-index.ts';
+import { INDEX_SHARDS } from './shards.ts';
 import type { TransactItem } from './transactions.ts';
 
 /**
@@ -16,7 +17,7 @@ import type { TransactItem } from './transactions.ts';
  * | Domain event  | DOMAIN_EVENT#<id>   | EVENT | GSI2 EVENTS#<shard> / <occurredAt>#<id> (every event, 8 shards);      |
  * |               |                     |       | GSI1 EVENTS#PARTNER#<partnerId>#00 / <occurredAt>#<id>; ttl 30 days   |
  */
-export const EVENT_SHARDS = 8;
+export const EVENT_SHARDS = INDEX_SHARDS.events;
 const EVENTS = 'EVENTS';
 const partnerEvents = (partnerId: string) => `EVENTS#PARTNER#${partnerId}`;
 /** The stored copy serves the operators' list and redelivery; the bus's archive keeps events for replay. */
@@ -77,8 +78,8 @@ export const domainEvents = {
       : undefined;
     const page = await queryShards({
       ...(query.partnerId
-        ? { index: 'GSI1', prefix: partnerEvents(query.partnerId), shards: 1 }
-        : { index: 'GSI2', prefix: EVENTS, shards: EVENT_SHARDS }),
+        ? { index: 'GSI1', partitions: { prefix: partnerEvents(query.partnerId), shards: 1 } }
+        : { index: 'GSI2', partitions: { prefix: EVENTS, shards: EVENT_SHARDS } }),
       descending: true,
       limit: query.limit,
       cursor: query.cursor,

@@ -7,7 +7,6 @@ import {
   type OnboardingState,
   PARTNER_STATUSES,
   type Partner,
-  type PartnerStatus,
   type PayoutPreference,
   type Role,
 } from '#core/partner';
@@ -27,10 +26,12 @@ import {
   partnerPk,
   personalGuardKey,
   statusIndexKeys,
+  statusIndexPartitions,
   statusIndexPk,
   userPk,
 } from './keys.ts';
 import { batchGetAll, queryPrefix } from './query.ts';
+import { queryShards } from './sharded-index.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -145,7 +146,7 @@ function stateUpdate(partnerId: string, write: StateWrite) {
     ':state': write.state,
     ':asOf': write.stateAsOf,
     ':status': write.status,
-    ':gsi2pk': statusIndexPk(write.status),
+    ':gsi2pk': statusIndexPk(write.status, partnerId),
     ':at': write.at,
     ':one': 1,
   };
@@ -432,7 +433,7 @@ export const dynamoPartnerRepository: PartnerRepository = {
             ':acct': accountId,
             ':at': at,
             ':status': 'disconnected',
-            ':gsi2pk': statusIndexPk('disconnected'),
+            ':gsi2pk': statusIndexPk('disconnected', partnerId),
             ':created': eventCreated,
             ':one': 1,
           },
@@ -482,33 +483,15 @@ export const dynamoPartnerRepository: PartnerRepository = {
   },
 
   async list({ status, cursor, limit }): Promise<PartnerPage> {
-    const before = cursor === undefined ? undefined : decodeCursor(cursor);
-    const statuses: readonly PartnerStatus[] = status ? [status] : PARTNER_STATUSES;
-    // "All statuses" merges one newest-first query per status partition; sort keys are unique across them.
-    const pages = await Promise.all(
-      statuses.map((s) =>
-        dynamo().send(
-          new QueryCommand({
-            TableName: tableName(),
-            IndexName: 'GSI2',
-            KeyConditionExpression: before ? 'GSI2PK = :pk AND GSI2SK < :before' : 'GSI2PK = :pk',
-            ExpressionAttributeValues: { ':pk': statusIndexPk(s), ...(before ? { ':before': before } : {}) },
-            ScanIndexForward: false,
-            Limit: limit,
-          }),
-        ),
-      ),
-    );
-    const merged = pages
-      .flatMap((page) => (page.Items ?? []) as Item[])
-      .filter((item) => item.entity === 'partner')
-      .sort((a, b) => (a.GSI2SK < b.GSI2SK ? 1 : a.GSI2SK > b.GSI2SK ? -1 : 0));
-    const taken = merged.slice(0, limit);
-    const more = merged.length > limit || pages.some((page) => page.LastEvaluatedKey !== undefined);
-    const last = taken.at(-1);
-    return {
-      partners: taken.map(toPartner),
-      nextCursor: more && last ? encodeTextCursor(String(last.GSI2SK)) : null,
-    };
+    // Newest first, merged from the write shards of one status, or of every status ("all").
+    const page = await queryShards({
+      index: 'GSI2',
+      partitions: statusIndexPartitions(status ? [status] : PARTNER_STATUSES),
+      descending: true,
+      limit,
+      cursor,
+      filter: { expression: 'entity = :partner', values: { ':partner': 'partner' } },
+    });
+    return { partners: page.items.map(toPartner), nextCursor: page.nextCursor };
   },
 };

@@ -4,10 +4,10 @@
  *
  * | Item                     | PK                  | SK                                   | Index keys                                  |
  * |--------------------------|---------------------|--------------------------------------|---------------------------------------------|
- * | Payment                  | PAYMENT#<payId>     | PAYMENT                              | GSI2 PAYMENTS / <createdAt>#<payId>         |
+ * | Payment                  | PAYMENT#<payId>     | PAYMENT                              | GSI2 PAYMENTS#<shard> / <createdAt>#<payId> |
  * | Order                    | ORDER#<ordId>       | ORDER                                |                                             |
  * | Order item               | ORDER#<ordId>       | ITEM#<nnn>                           |                                             |
- * | Ledger entry (visible)   | PARTNER#<partnerId> | LEDGER#E#<occurredAt ISO>#<entryId>  | GSI3 HELD#<currency> /                      |
+ * | Ledger entry (visible)   | PARTNER#<partnerId> | LEDGER#E#<occurredAt ISO>#<entryId>  | GSI3 HELD#<currency>#<shard> /              |
  * |                          |                     |                                      | <availableAt ISO>#<partnerId>#<entryId>     |
  * |                          |                     |                                      | (sparse: platform-held, not yet in a payout)|
  * | Ledger entry (movement)  | PARTNER#<partnerId> | LEDGER#M#<occurredAt ISO>#<entryId>  | GSI3 as above for held negative entries     |
@@ -26,15 +26,20 @@
  */
 import type { Currency } from '#core/money';
 import type { Key } from './keys.ts';
+import { INDEX_SHARDS, shardedPartitionOf, shardPartitions } from './shards.ts';
 
 const PARTNER = 'PARTNER#';
 
 export const paymentKey = (paymentId: string): Key => ({ PK: `PAYMENT#${paymentId}`, SK: 'PAYMENT' });
 
-/** GSI2: every payment, newest first (operators). The sort key is unique, so it is also the cursor. */
-export const PAYMENTS_INDEX_PK = 'PAYMENTS';
+/**
+ * GSI2: every payment, newest first (operators), write-sharded by payment id over `PAYMENTS#<shard>`
+ * (./shards.ts); the list merges the shards. The sort key is unique across shards.
+ */
+export const PAYMENTS_INDEX_PREFIX = 'PAYMENTS';
+export const paymentIndexPartitions = () => shardPartitions(PAYMENTS_INDEX_PREFIX, INDEX_SHARDS.payments);
 export const paymentIndexKeys = (createdAt: string, paymentId: string) => ({
-  GSI2PK: PAYMENTS_INDEX_PK,
+  GSI2PK: shardedPartitionOf(PAYMENTS_INDEX_PREFIX, paymentId, INDEX_SHARDS.payments),
   GSI2SK: `${createdAt}#${paymentId}`,
 });
 
@@ -60,10 +65,19 @@ export const visibleFrom = (since: number) => `${VISIBLE_PREFIX}${new Date(since
 /** Above every visible entry (ISO years start with a digit below 9). */
 export const VISIBLE_END = `${VISIBLE_PREFIX}9`;
 
-/** GSI3 (sparse): platform-held entries not yet attached to a payout, per currency, by availability. */
-export const heldIndexPk = (currency: Currency) => `HELD#${currency}`;
+/**
+ * GSI3 (sparse): platform-held entries not yet attached to a payout, per currency, by availability, write-sharded
+ * over `HELD#<currency>#<shard>` (./shards.ts). The shard comes from the partner's id, not the entry's: a partner's
+ * held entries stay in one shard, so the planner meets each partner in one shard as it did in one partition, and a
+ * partner's own write rate is bounded by its totals item anyway (docs/capacity.md).
+ */
+export const heldIndexPrefix = (currency: Currency) => `HELD#${currency}`;
+export const heldIndexPartitions = (currency: Currency) =>
+  shardPartitions(heldIndexPrefix(currency), INDEX_SHARDS.held);
+export const heldIndexPk = (currency: Currency, partnerId: string) =>
+  shardedPartitionOf(heldIndexPrefix(currency), partnerId, INDEX_SHARDS.held);
 export const heldIndexKeys = (currency: Currency, availableAt: number, partnerId: string, entryId: string) => ({
-  GSI3PK: heldIndexPk(currency),
+  GSI3PK: heldIndexPk(currency, partnerId),
   GSI3SK: `${new Date(availableAt).toISOString()}#${partnerId}#${entryId}`,
 });
 /** Exclusive upper bound of the held entries available at or before `at`. */

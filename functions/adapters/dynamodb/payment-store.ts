@@ -21,12 +21,13 @@ import {
   orderItemKey,
   orderKey,
   orderPk,
-  PAYMENTS_INDEX_PK,
   PAYOUT_PREFIX,
   paymentIndexKeys,
+  paymentIndexPartitions,
   paymentKey,
 } from './payment-keys.ts';
 import { listingKey, paymentRequestKey } from './sales-store.ts';
+import { queryShards } from './sharded-index.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -248,8 +249,6 @@ function requestFollowItem(move: PaymentRequestMove): TransactItem {
   };
 }
 
-const CURSOR = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#pay_[a-f0-9]{24}$/;
-
 export const dynamoPaymentStore: PaymentStore = {
   async createPayment(payment) {
     await dynamo().send(
@@ -354,26 +353,15 @@ export const dynamoPaymentStore: PaymentStore = {
   },
 
   async listPayments({ cursor, limit }) {
-    let before: string | undefined;
-    if (cursor) {
-      before = decodeTextCursor(cursor, CURSOR);
-    }
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: 'GSI2',
-        KeyConditionExpression: before ? 'GSI2PK = :pk AND GSI2SK < :before' : 'GSI2PK = :pk',
-        ExpressionAttributeValues: { ':pk': PAYMENTS_INDEX_PK, ...(before ? { ':before': before } : {}) },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    const items = (page.Items ?? []) as Item[];
-    const last = items.at(-1);
-    return {
-      payments: items.map(toPayment),
-      nextCursor: page.LastEvaluatedKey && last ? encodeTextCursor(String(last.GSI2SK)) : null,
-    };
+    // Newest first, merged from the write shards of the payments index.
+    const page = await queryShards({
+      index: 'GSI2',
+      partitions: paymentIndexPartitions(),
+      descending: true,
+      limit,
+      cursor,
+    });
+    return { payments: page.items.map(toPayment), nextCursor: page.nextCursor };
   },
 
   async settle({ payment, expectedVersion, order, reservation, paymentRequest, entries, events }) {

@@ -45,7 +45,7 @@ import {
   awaitingFundsIndexKeys,
   heldAvailableBefore,
   heldIndexKeys,
-  heldIndexPk,
+  heldIndexPartitions,
   LEDGER_PREFIX,
   PAYOUT_RUNS_INDEX_PK,
   payoutKey,
@@ -60,6 +60,7 @@ import {
   runSkipKey,
 } from './payment-keys.ts';
 import { batchGetAll, queryAll, queryPrefix } from './query.ts';
+import { INDEX_SHARDS } from './shards.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -323,13 +324,18 @@ async function updateEntries(items: TransactItem[]): Promise<void> {
 const gsi2Shape = (pk: string): KeyShape => ({ attributes: ['PK', 'SK', 'GSI2PK', 'GSI2SK'], equal: { GSI2PK: pk } });
 const gsi3Shape = (pk: string): KeyShape => ({ attributes: ['PK', 'SK', 'GSI3PK', 'GSI3SK'], equal: { GSI3PK: pk } });
 
-/** The planning cursor: a currency position and, within it, the held-entries index key (or null). */
-function planningCursor(value: unknown): { c: number; k: Item | null } {
+/**
+ * The planning cursor: a currency position, a shard of that currency's held-entries index, and within the shard the
+ * index key to resume after (or null).
+ */
+function planningCursor(value: unknown): { c: number; s: number; k: Item | null } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidCursor();
-  const { c, k } = value as { c?: unknown; k?: unknown };
+  const { c, s, k } = value as { c?: unknown; s?: unknown; k?: unknown };
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= CURRENCY_LIST.length) throw invalidCursor();
-  if (k === null || k === undefined) return { c, k: null };
-  return { c, k: checkKey(k, gsi3Shape(heldIndexPk(CURRENCY_LIST[c] as Currency))) };
+  if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s >= INDEX_SHARDS.held) throw invalidCursor();
+  if (k === null || k === undefined) return { c, s, k: null };
+  const partition = heldIndexPartitions(CURRENCY_LIST[c] as Currency)[s] as string;
+  return { c, s, k: checkKey(k, gsi3Shape(partition)) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -466,7 +472,9 @@ export const dynamoPayoutStore: PayoutStore = {
   },
 
   async planningPage(cutoff, cursor, limit) {
-    let position = cursor ? decodeJsonCursor(cursor, planningCursor) : { c: 0, k: null };
+    // Currency by currency, and within a currency shard by shard of its held-entries index. A partner's held entries
+    // share one shard (payment-keys.ts), so a partner shows up in one shard of a currency, as it did in one partition.
+    let position = cursor ? decodeJsonCursor(cursor, planningCursor) : { c: 0, s: 0, k: null };
     const seen = new Map<string, { partnerId: string; currency: Currency }>();
     while (position.c < CURRENCY_LIST.length && seen.size < limit) {
       const currency = CURRENCY_LIST[position.c] as Currency;
@@ -475,7 +483,10 @@ export const dynamoPayoutStore: PayoutStore = {
           TableName: tableName(),
           IndexName: 'GSI3',
           KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK < :before',
-          ExpressionAttributeValues: { ':pk': heldIndexPk(currency), ':before': heldAvailableBefore(cutoff) },
+          ExpressionAttributeValues: {
+            ':pk': heldIndexPartitions(currency)[position.s],
+            ':before': heldAvailableBefore(cutoff),
+          },
           ProjectionExpression: 'partnerId, currency',
           Limit: limit,
           ...(position.k ? { ExclusiveStartKey: position.k } : {}),
@@ -485,8 +496,10 @@ export const dynamoPayoutStore: PayoutStore = {
         seen.set(`${item.partnerId}#${currency}`, { partnerId: String(item.partnerId), currency });
       }
       position = page.LastEvaluatedKey
-        ? { c: position.c, k: page.LastEvaluatedKey as Item }
-        : { c: position.c + 1, k: null };
+        ? { c: position.c, s: position.s, k: page.LastEvaluatedKey as Item }
+        : position.s + 1 < INDEX_SHARDS.held
+          ? { c: position.c, s: position.s + 1, k: null }
+          : { c: position.c + 1, s: 0, k: null };
     }
     return {
       candidates: [...seen.values()],
