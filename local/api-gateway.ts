@@ -13,6 +13,7 @@ import type { LocalUserPool } from './cognito.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { serveDocs } from './openapi/docs-page.ts';
 import { contractViolation } from './openapi/enforce.ts';
+import type { WebAppServer } from './web-app.ts';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -145,6 +146,8 @@ export interface ApiGatewayOptions {
   enforceContract?: boolean;
   /** Keep the first JSON answer of every route and status (examples for the contract). */
   recordExamples?: boolean;
+  /** The web app under `/app` (static files and its config.json): not an API route, never behind the authorizer. */
+  webApp?: WebAppServer;
   /** Called for every request after it is answered (local request log). */
   onRequest?: (line: { method: string; path: string; status: number; ms: number; route?: string }) => void;
 }
@@ -200,6 +203,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     if (method === 'GET' && url.pathname.startsWith('/docs') && (await serveDocs(url.pathname, response))) {
       return undefined;
     }
+    if (method === 'GET' && options.webApp?.handle(url.pathname, url.searchParams, response)) return undefined;
     const match = compiled.find(
       (candidate) => candidate.route.method === method && candidate.pattern.test(url.pathname),
     );
