@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type {
+  AcceptInvitationResponse201,
   CreateInvitationResponse201,
   CreateListingResponse201,
   CreatePaymentRequestResponse201,
@@ -70,6 +71,11 @@ export function Team() {
         </section>
       )}
       {team && <TeamMembers partnerId={team.id} canManage={team.role !== 'member'} />}
+      {new URLSearchParams(location.search).has('joined') && (
+        <p class="notice info" role="status">
+          You joined the team: choose it above to manage it.
+        </p>
+      )}
       {partners.data && !team && <p class="muted">Create or choose a team to invite people.</p>}
     </Page>
   );
@@ -178,9 +184,8 @@ export function AcceptInvitation(props: { token: string }) {
       <ActionButton
         class="primary"
         onClick={async () => {
-          const joined = await post<{ partnerId: string }>(`/invitations/${encodeURIComponent(props.token)}/accept`);
-          setScopedPartner(joined.partnerId);
-          navigate('/team');
+          await post<AcceptInvitationResponse201>(`/invitations/${encodeURIComponent(props.token)}/accept`);
+          navigate('/team?joined=1');
         }}
       >
         Accept invitation
