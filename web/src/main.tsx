@@ -14,7 +14,11 @@ import './styles.css';
 
 function useSession() {
   const [s, setS] = useState(session());
-  useEffect(() => onSessionChange(() => setS(session())), []);
+  useEffect(() => {
+    const off = onSessionChange(() => setS(session()));
+    setS(session());
+    return off;
+  }, []);
   return s;
 }
 

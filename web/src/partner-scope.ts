@@ -28,6 +28,7 @@ export function useScope(): string | null {
   useEffect(() => {
     const update = () => setId(scopedPartner());
     listeners.add(update);
+    update();
     return () => void listeners.delete(update);
   }, []);
   return id;

@@ -26,6 +26,8 @@ export function usePath(): string {
   useEffect(() => {
     const update = () => setPath(currentPath());
     listeners.add(update);
+    // A child's effect may have navigated before this (the parent's) effect subscribed.
+    update();
     return () => void listeners.delete(update);
   }, []);
   return path;
