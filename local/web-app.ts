@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /**
@@ -36,6 +38,20 @@ export async function ensureWebBuild(options: { quiet?: boolean } = {}): Promise
     configFile: path.join(WEB_ROOT, 'vite.config.ts'),
     logLevel: options.quiet ? 'error' : 'warn',
   });
+  writeFileSync(STAMP, String(newest));
+  return true;
+}
+
+/** The same, synchronously, in a child process (CDK synth is synchronous). */
+export function ensureWebBuildSync(): boolean {
+  if (!webBuildIsStale()) return false;
+  const newest = newestSource(WEB_ROOT);
+  const vite = createRequire(import.meta.url).resolve('vite/bin/vite.js');
+  execFileSync(
+    process.execPath,
+    [vite, 'build', '--config', path.join(WEB_ROOT, 'vite.config.ts'), '--logLevel', 'error'],
+    { stdio: 'inherit' },
+  );
   writeFileSync(STAMP, String(newest));
   return true;
 }
