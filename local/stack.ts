@@ -354,7 +354,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
                   mode: 'password',
                   cognitoEndpoint: cognito.endpoint,
                   clientId: userPool.clientId,
-                  confirmationCodes: `${apiUrl}/app/local/confirmation-code`,
+                  confirmationCodes: '/app/local/confirmation-code',
                 },
                 platformName: 'Local Platform',
               }),
