@@ -33,7 +33,15 @@ beforeAll(async () => {
 
 async function expectAccessible(page: Page, path: string, heading: string | RegExp) {
   await openApp(page, path, heading);
-  await page.waitForLoadState('networkidle');
+  // Checked once the page's data is shown (no "Loading…" left).
+  await page.waitForFunction(
+    () =>
+      !(
+        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } })
+          .document.querySelector('main')
+          ?.textContent?.includes('Loading')
+      ),
+  );
   const violations = await seriousViolations(page);
   expect(
     violations.map(
