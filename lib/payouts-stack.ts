@@ -94,7 +94,7 @@ import {
   type StripeKey,
 } from '#routes';
 import { ApiFunction, type ApiFunctionProps } from './constructs/api-function.ts';
-import { WebHosting } from './constructs/web-hosting.ts';
+import { STRIPE_CONNECT_JS_URL, WebHosting } from './constructs/web-hosting.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
 import { INDEX_ACTIONS, STRIPE_KEY_SPECS, TABLE_ACTIONS } from './grants.ts';
 import {
@@ -457,6 +457,8 @@ export class PayoutsStack extends Stack {
         clientId: this.userPoolClient.userPoolClientId,
         domain: this.userPoolDomain.baseUrl(),
       },
+      // Embedded onboarding needs the publishable key the account-session route hands out.
+      ...(this.config.stripePublishableKey ? { connectJsUrl: STRIPE_CONNECT_JS_URL } : {}),
     });
   }
 

@@ -356,6 +356,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
                   clientId: userPool.clientId,
                   confirmationCodes: '/app/local/confirmation-code',
                 },
+                connectJsUrl: `${stripe.url}/connect-js/v1.0/connect.js`,
                 platformName: 'Local Platform',
               }),
             }),

@@ -59,6 +59,8 @@ export function ensureWebBuildSync(): boolean {
 export interface WebAppConfig {
   apiUrl: string;
   auth: { mode: 'password'; cognitoEndpoint: string; clientId: string; confirmationCodes?: string };
+  /** Connect.js for embedded onboarding (locally the emulator's stand-in). */
+  connectJsUrl?: string;
   platformName?: string;
 }
 
@@ -73,11 +75,11 @@ const TYPES: Record<string, string> = {
 };
 
 /** The headers CloudFront's response-headers policy sets in AWS, so the local app runs under the same CSP. */
-export function securityHeaders(connectSrc: string[]): Record<string, string> {
+export function securityHeaders(connectSrc: string[], scriptSrc: string[] = []): Record<string, string> {
   return {
     'content-security-policy': [
       "default-src 'self'",
-      "script-src 'self'",
+      `script-src 'self' ${scriptSrc.join(' ')}`.trim(),
       "style-src 'self'",
       "img-src 'self' data:",
       `connect-src 'self' ${connectSrc.join(' ')}`.trim(),
@@ -123,7 +125,8 @@ export function webAppServer(options: {
     handle(pathname, search, response) {
       if (pathname !== '/app' && !pathname.startsWith('/app/')) return false;
       const config = options.config();
-      const headers = securityHeaders([config.auth.cognitoEndpoint]);
+      const stripe = config.connectJsUrl ? [new URL(config.connectJsUrl).origin] : [];
+      const headers = securityHeaders([config.auth.cognitoEndpoint, ...stripe], stripe);
       if (pathname === '/app') {
         response.writeHead(301, { location: '/app/' });
         response.end();

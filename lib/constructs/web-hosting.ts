@@ -15,6 +15,10 @@ import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deplo
 import { Construct } from 'constructs';
 import { ensureWebBuildSync, WEB_DIST } from '#local/web-app';
 
+/** Stripe's Connect.js, for the embedded onboarding component. */
+export const STRIPE_CONNECT_JS_ORIGIN = 'https://connect-js.stripe.com';
+export const STRIPE_CONNECT_JS_URL = `${STRIPE_CONNECT_JS_ORIGIN}/v1.0/connect.js`;
+
 /** Where the app lives on its origin: the same `/app/` base as the local stack, so one build serves both. */
 export const APP_BASE = '/app/';
 
@@ -67,10 +71,12 @@ export class WebHosting extends Construct {
           override: true,
           contentSecurityPolicy: [
             "default-src 'self'",
-            "script-src 'self'",
+            // Connect.js (embedded onboarding) and its frames come from Stripe.
+            `script-src 'self' ${STRIPE_CONNECT_JS_ORIGIN}`,
+            `frame-src ${STRIPE_CONNECT_JS_ORIGIN} https://js.stripe.com`,
             "style-src 'self'",
             "img-src 'self' data:",
-            `connect-src 'self' ${[props.apiOrigin, ...props.connectSources].join(' ')}`,
+            `connect-src 'self' ${[props.apiOrigin, ...props.connectSources, 'https://api.stripe.com'].join(' ')}`,
             "frame-ancestors 'none'",
             "base-uri 'self'",
             "form-action 'self'",

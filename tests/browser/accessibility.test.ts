@@ -37,10 +37,10 @@ async function expectAccessible(page: Page, path: string, heading: string | RegE
   await page.waitForFunction(
     () =>
       !(
-        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } })
-          .document.querySelector('main')
-          ?.textContent?.includes('Loading')
-      ),
+        globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }
+      ).document
+        .querySelector('main')
+        ?.textContent?.includes('Loading'),
   );
   const violations = await seriousViolations(page);
   expect(

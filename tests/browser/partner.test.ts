@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCAL_PASSWORD } from '#local/cognito';
 import { localCode, newPage, openApp } from '#tests/browser';
 import { connectStatus, deliverWebhooks, emulator, newPartnerUser, onboard } from '#tests/connect';
-import { api, uniqueEmail, user } from '#tests/local';
+import { api, stackInfo, uniqueEmail, user } from '#tests/local';
 import { activePayee } from '#tests/payments';
 
 const PASSWORD = 'Browser-Passw0rd!x';
@@ -54,6 +54,21 @@ describe('partner portal in a browser', () => {
     const token = await page.evaluate(() => sessionStorage.getItem('connect-payouts.session'));
     const idToken = (JSON.parse(token ?? '{}') as { idToken: string }).idToken;
     expect((await connectStatus(idToken)).body.status).toBe('active');
+  });
+
+  it('embedded onboarding: the partner sets up payouts inside the portal (Connect.js) and the card turns all set', async () => {
+    const partner = await newPartnerUser('web-embedded');
+    const page = await newPage({ as: partner });
+    await openApp(page, '/', /.+/);
+    await page.getByRole('link', { name: 'Set up here, without leaving' }).click();
+    await expect.poll(() => text(page, 'h1')).toBe('Set up payouts');
+    const embedded = page.getByTestId('embedded-onboarding');
+    // The emulator's Connect.js stand-in renders the component in the page, from the Account Session we made.
+    await embedded.getByRole('button', { name: 'Complete onboarding (verified)' }).click();
+    await page.waitForURL(/\/app\/\?embedded=1/);
+    await expect.poll(() => text(page, '[data-testid="status-card"] h2'), { timeout: 15_000 }).toBe("You're all set");
+    expect(page.url().startsWith(stackInfo().apiUrl)).toBe(true); // never left the app
+    expect((await connectStatus(partner.idToken)).body.status).toBe('active');
   });
 
   it('a wrong confirmation code is refused and the account stays unconfirmed', async () => {

@@ -24,6 +24,8 @@ export interface OidcAuthConfig {
 export interface AppConfig {
   apiUrl: string;
   auth: PasswordAuthConfig | OidcAuthConfig;
+  /** Connect.js, for embedded onboarding (Stripe's in AWS, the emulator's stand-in locally); absent: hosted only. */
+  connectJsUrl?: string;
   platformName?: string;
 }
 

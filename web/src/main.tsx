@@ -5,6 +5,7 @@ import { loadConfig } from './config.ts';
 import { AuthCallback, SignIn, SignUp } from './pages/auth.tsx';
 import { ConsolePartners, ConsolePayments, PayoutRunDetail, PayoutRuns } from './pages/console.tsx';
 import { CheckoutReturn, ListingPage, OrderPage, PayRequestPage } from './pages/customer.tsx';
+import { EmbeddedOnboarding } from './pages/embedded.tsx';
 import { Earnings, PartnerHome, Payouts } from './pages/partner.tsx';
 import { AcceptInvitation, Sales, Team } from './pages/team.tsx';
 import { setScopedPartner, useScope } from './partner-scope.ts';
@@ -38,6 +39,7 @@ const PAGES: Array<[string, (p: Params) => JSX.Element]> = [
   ['/orders/:orderId', (p) => <OrderPage orderId={p.orderId ?? ''} />],
   ['/invitations/:token', (p) => <AcceptInvitation token={p.token ?? ''} />],
   ['/', () => <PartnerHome />],
+  ['/setup', () => <EmbeddedOnboarding />],
   ['/earnings', () => <Earnings />],
   ['/payouts', () => <Payouts />],
   ['/team', () => <Team />],

@@ -7,9 +7,11 @@ import type {
   ListEarningsResponse200,
   ListPayoutsResponse200,
 } from '../../../local/api-types.ts';
-import { get, post, put } from '../api.ts';
+import { ApiError, get, post, put } from '../api.ts';
+import { appConfig } from '../config.ts';
 import { date, field, label, money } from '../format.ts';
 import { scope, useScope } from '../partner-scope.ts';
+import { href } from '../router.ts';
 import { ActionButton, Badge, ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
 
 type Status = GetConnectStatusResponse200;
@@ -76,6 +78,11 @@ function StatusCard(props: { status: Status }) {
             {status.detailsSubmitted ? 'Update your details' : 'Set up payouts'}
           </ActionButton>
         )}
+        {status.status !== 'active' && status.status !== 'disconnected' && appConfig().connectJsUrl && (
+          <a class="button" href={href('/setup')}>
+            Set up here, without leaving
+          </a>
+        )}
         {status.status === 'active' && action && (
           <ActionButton onClick={goToOnboarding} class="primary">
             Update your details
@@ -138,11 +145,21 @@ function PayoutPreference(props: { partner: GetMyPartnerResponse200; onSaved: ()
 
 export function PartnerHome() {
   const partnerId = useScope();
-  const back = new URLSearchParams(location.search).get('stripe') === 'return';
+  const params = new URLSearchParams(location.search);
+  const embedded = params.has('embedded');
+  const back = params.get('stripe') === 'return' || embedded;
   const partner = useLoad(() => get<GetMyPartnerResponse200>(`/partners/me${scope()}`), [partnerId]);
   // Back from Stripe, the redirect's word is not trusted: the return route re-read the account from Stripe, and the
-  // card shows what the API now stores.
-  const status = useLoad(() => get<Status>(`/connect/status${scope()}`), [partnerId, partner.data?.id]);
+  // card shows what the API now stores. After embedded onboarding (no return route) the card asks for a re-read.
+  const status = useLoad(async () => {
+    if (!embedded) return get<Status>(`/connect/status${scope()}`);
+    try {
+      return await get<Status>(`/connect/status${scope() ? `${scope()}&` : '?'}refresh=true`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 429) return get<Status>(`/connect/status${scope()}`);
+      throw error;
+    }
+  }, [partnerId, partner.data?.id]);
   return (
     <Page title={partner.data ? partner.data.name : 'Overview'}>
       <ErrorNote error={partner.error ?? status.error} />
