@@ -96,7 +96,6 @@ export function CheckoutReturn() {
 function usePolling<T>(load: () => Promise<T>, pending: (value: T) => boolean, deps: unknown[]) {
   const [value, setValue] = useState<T>();
   const [error, setError] = useState<unknown>();
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the load depends on
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout>;
