@@ -71,6 +71,41 @@ describe('partner portal in a browser', () => {
     expect((await connectStatus(partner.idToken)).body.status).toBe('active');
   });
 
+  it('one token store: a token about to expire is refreshed silently; sign-out forgets it', async () => {
+    const person = await user(uniqueEmail('web-refresh'));
+    const page = await newPage();
+    await openApp(page, '/signin', 'Sign in');
+    await page.getByLabel('Email').fill(person.email);
+    await page.getByLabel('Password').fill(LOCAL_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('status-card').waitFor();
+    const stored = async () =>
+      JSON.parse((await page.evaluate(() => sessionStorage.getItem('connect-payouts.session'))) ?? 'null') as {
+        idToken: string;
+        refreshToken: string | null;
+        expiresAt: number;
+      } | null;
+    const first = await stored();
+    expect(first?.refreshToken).toBeTruthy();
+    // The stored token "expires" in 30 s: the next API call refreshes it first (REFRESH_TOKEN_AUTH).
+    await page.evaluate(
+      (value) => sessionStorage.setItem('connect-payouts.session', value),
+      JSON.stringify({ ...first, expiresAt: Date.now() + 30_000 }),
+    );
+    await page.reload();
+    await page.getByTestId('status-card').waitFor();
+    const refreshed = await stored();
+    expect(refreshed?.idToken).not.toBe(first?.idToken);
+    expect(refreshed?.expiresAt).toBeGreaterThan(Date.now() + 60_000);
+    expect((await api('GET', '/partners/me', { token: refreshed?.idToken ?? '' })).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => text(page, 'h1')).toBe('Sign in');
+    expect(await stored()).toBeNull();
+    await page.goto('/app/earnings');
+    await expect.poll(() => text(page, 'h1')).toBe('Sign in');
+  });
+
   it('a wrong confirmation code is refused and the account stays unconfirmed', async () => {
     const page = await newPage();
     const email = uniqueEmail('web-badcode');
