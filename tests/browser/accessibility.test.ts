@@ -73,12 +73,15 @@ describe('accessibility (axe-core, WCAG 2.1 A/AA): no serious or critical violat
     await expectAccessible(page, `/orders/${orderId}`, 'Your order');
   });
 
-  it('the operator console: runs, a run, partners, payments, and the refusal page', async () => {
+  it('the operator console: runs, a run, partners, a partner, payments, an order, events, and the refusal page', async () => {
     const page = await newPage({ as: ops });
     await expectAccessible(page, '/console', 'Payout runs');
     await expectAccessible(page, `/console/runs/${runId}`, /Payout run/);
     await expectAccessible(page, '/console/partners', 'Partners');
     await expectAccessible(page, '/console/payments', 'Payments');
+    await expectAccessible(page, `/console/partners/${seller.partnerId}`, /.+/);
+    await expectAccessible(page, `/console/orders/${orderId}`, 'Order');
+    await expectAccessible(page, '/console/events', 'Events');
     const outsider = await newPage({ as: buyer });
     await expectAccessible(outsider, '/console', 'Operator console');
   });

@@ -98,4 +98,29 @@ describe('operator console in a browser', () => {
     await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('individual id number');
     expect(await row.textContent()).toMatch(/due by /);
   });
+
+  it("the operator holds a partner's payouts from the partner page and lifts the hold, each with a reason", async () => {
+    const partner = await activePayee('web-hold');
+    const ops = await admin();
+    const page = await newPage({ as: ops });
+    await openApp(page, '/console/partners', 'Partners');
+    await page.locator('tr', { hasText: partner.partnerId }).getByRole('link').click();
+    await page.getByRole('heading', { name: 'Payout hold' }).waitFor();
+    const view = () =>
+      api<{ payoutHold: { reason: string } | null }>('GET', `/admin/partners/${partner.partnerId}`, {
+        token: ops.idToken,
+      });
+    expect((await view()).body.payoutHold).toBeNull();
+    await page.getByLabel('Reason').fill('Fraud review');
+    await page.getByRole('button', { name: 'Hold payouts' }).click();
+    await expect.poll(() => page.getByTestId('hold').textContent()).toContain('Fraud review');
+    expect((await view()).body.payoutHold?.reason).toBe('Fraud review');
+    await page.getByLabel('Reason').fill('Cleared');
+    await page.getByRole('button', { name: 'Lift hold' }).click();
+    await expect.poll(() => page.getByText('Payouts are not held.').count()).toBe(1);
+    expect((await view()).body.payoutHold).toBeNull();
+    expect(await page.locator('#hold-title ~ ul').textContent()).toMatch(
+      /payout hold set · Fraud review[\s\S]*payout hold lifted · Cleared|payout hold lifted · Cleared[\s\S]*payout hold set · Fraud review/,
+    );
+  });
 });

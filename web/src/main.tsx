@@ -4,6 +4,7 @@ import { isAdmin, onSessionChange, session, signOut } from './auth.ts';
 import { loadConfig } from './config.ts';
 import { AuthCallback, SignIn, SignUp } from './pages/auth.tsx';
 import { ConsolePartners, ConsolePayments, PayoutRunDetail, PayoutRuns } from './pages/console.tsx';
+import { ConsoleEvents, ConsoleOrder, ConsolePartner } from './pages/console-more.tsx';
 import { CheckoutReturn, ListingPage, OrderPage, PayRequestPage } from './pages/customer.tsx';
 import { EmbeddedOnboarding } from './pages/embedded.tsx';
 import { Earnings, PartnerHome, Payouts } from './pages/partner.tsx';
@@ -48,6 +49,9 @@ const PAGES: Array<[string, (p: Params) => JSX.Element]> = [
   ['/console/runs/:runId', (p) => <PayoutRunDetail runId={p.runId ?? ''} />],
   ['/console/partners', () => <ConsolePartners />],
   ['/console/payments', () => <ConsolePayments />],
+  ['/console/partners/:partnerId', (p) => <ConsolePartner partnerId={p.partnerId ?? ''} />],
+  ['/console/orders/:orderId', (p) => <ConsoleOrder orderId={p.orderId ?? ''} />],
+  ['/console/events', () => <ConsoleEvents />],
 ];
 
 function route(path: string, admin: boolean) {
@@ -86,7 +90,12 @@ function Nav(props: { path: string; admin: boolean }) {
     ['/sales', 'Sales'],
   ];
   if (props.admin) {
-    items.push(['/console', 'Payout runs'], ['/console/partners', 'Partners'], ['/console/payments', 'Payments']);
+    items.push(
+      ['/console', 'Payout runs'],
+      ['/console/partners', 'Partners'],
+      ['/console/payments', 'Payments'],
+      ['/console/events', 'Events'],
+    );
   }
   const current = (to: string) =>
     to === '/'

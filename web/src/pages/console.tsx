@@ -280,7 +280,7 @@ export function ConsolePartners() {
               {partners.data.partners.map((p) => (
                 <tr key={p.id}>
                   <td>
-                    {p.name}
+                    <a href={href(`/console/partners/${encodeURIComponent(p.id)}`)}>{p.name}</a>
                     <br />
                     <code class="muted">{p.id}</code>
                   </td>
@@ -338,7 +338,15 @@ export function ConsolePayments() {
                     <Badge value={p.status} />
                     {p.disputed ? ' disputed' : ''}
                   </td>
-                  <td>{p.orderId ? <code>{p.orderId}</code> : '—'}</td>
+                  <td>
+                    {p.orderId ? (
+                      <a href={href(`/console/orders/${encodeURIComponent(p.orderId)}`)}>
+                        <code>{p.orderId}</code>
+                      </a>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
