@@ -46,6 +46,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          // The same local stack (web app at /app), then the app built once and one headless Chromium.
+          globalSetup: ['tests/helpers/global-setup.ts', 'tests/helpers/browser-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'npm-start',
           include: ['tests/integration/start-stop.test.ts'],
           testTimeout: 90_000,

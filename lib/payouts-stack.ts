@@ -1,6 +1,7 @@
 import {
   CfnOutput,
   Duration,
+  Lazy,
   Names,
   NestedStack,
   RemovalPolicy,
@@ -38,11 +39,16 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
   AccountRecovery,
+  CfnManagedLoginBranding,
   FeaturePlan,
+  ManagedLoginVersion,
   Mfa,
+  OAuthScope,
   StandardThreatProtectionMode,
   UserPool,
   type UserPoolClient,
+  UserPoolClientIdentityProvider,
+  type UserPoolDomain,
   UserPoolEmail,
 } from 'aws-cdk-lib/aws-cognito';
 import {
@@ -88,6 +94,7 @@ import {
   type StripeKey,
 } from '#routes';
 import { ApiFunction, type ApiFunctionProps } from './constructs/api-function.ts';
+import { STRIPE_CONNECT_JS_URL, WebHosting } from './constructs/web-hosting.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
 import { INDEX_ACTIONS, STRIPE_KEY_SPECS, TABLE_ACTIONS } from './grants.ts';
 import {
@@ -194,6 +201,11 @@ export class PayoutsStack extends Stack {
   readonly table: Table;
   readonly userPool: UserPool;
   readonly userPoolClient: UserPoolClient;
+  /** With `webApp`: the app's bucket and distribution, and the managed login domain it signs in through. */
+  readonly web: WebHosting | undefined;
+  readonly userPoolDomain: UserPoolDomain | undefined;
+  /** Where partners return after onboarding and the API's CORS origin: `appUrl`, else the hosted app's URL. */
+  readonly appUrl: string;
   readonly api: RestApi;
   readonly apiBaseUrl: string;
   readonly payoutQueue: Queue;
@@ -233,6 +245,8 @@ export class PayoutsStack extends Stack {
 
     this.table = this.createTable();
     this.userPool = this.createUserPool();
+    [this.web, this.userPoolDomain] = this.createWebHosting();
+    this.appUrl = config.appUrl !== '' ? config.appUrl : (this.web?.appUrl ?? '');
     this.userPoolClient = this.createUserPoolClient();
     this.secrets = this.createSecrets();
     this.stripeKeys = this.createStripeKeys();
@@ -247,6 +261,7 @@ export class PayoutsStack extends Stack {
       config.apiBaseUrl?.replace(/\/+$/, '') ??
       (config.domainName ? `https://${config.domainName}` : this.executeApiUrl());
     [this.webAcl, this.stripeWebhookIpSet] = this.createWebAcl(routes);
+    this.deployWebApp();
 
     for (const route of routes) this.addRoute(route);
     for (const job of deployedJobs(config, props.jobs ?? JOBS)) this.addJob(job);
@@ -406,7 +421,62 @@ export class PayoutsStack extends Stack {
     return pool;
   }
 
+  /** The web app's hosting and, for its sign-in, the user pool's managed login domain. */
+  private createWebHosting(): [WebHosting | undefined, UserPoolDomain | undefined] {
+    const config = this.config;
+    if (!config.webApp) return [undefined, undefined];
+    const region = Stack.of(this).region;
+    const domain = this.userPool.addDomain('ManagedLogin', {
+      cognitoDomain: { domainPrefix: config.authDomainPrefix ?? `${SERVICE_NAME}-${config.stage}-${this.account}` },
+      managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+    new CfnManagedLoginBranding(this, 'ManagedLoginBranding', {
+      userPoolId: this.userPool.userPoolId,
+      clientId: Lazy.string({ produce: () => this.userPoolClient.userPoolClientId }),
+      useCognitoProvidedValues: true,
+    });
+    const web = new WebHosting(this, 'Web', {
+      removalPolicy: this.removalPolicy,
+      // The API: its custom domain, or any execute-api host of the region (naming the API here would be a cycle:
+      // the API's CORS origin is the distribution).
+      apiOrigin: config.domainName ? `https://${config.domainName}` : `https://*.execute-api.${region}.amazonaws.com`,
+      connectSources: [`https://cognito-idp.${region}.amazonaws.com`, domain.baseUrl()],
+    });
+    new CfnOutput(this, 'WebAppUrl', { value: web.appUrl, description: 'The web app (partner portal and console)' });
+    return [web, domain];
+  }
+
+  /** Uploads the app and its config.json: the API's URL and the managed login it signs in with. */
+  private deployWebApp(): void {
+    if (!this.web || !this.userPoolDomain) return;
+    this.web.deploy({
+      apiUrl: this.apiBaseUrl,
+      auth: {
+        mode: 'oidc',
+        authority: `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`,
+        clientId: this.userPoolClient.userPoolClientId,
+        domain: this.userPoolDomain.baseUrl(),
+      },
+      // Embedded onboarding needs the publishable key the account-session route hands out.
+      ...(this.config.stripePublishableKey ? { connectJsUrl: STRIPE_CONNECT_JS_URL } : {}),
+    });
+  }
+
   private createUserPoolClient(): UserPoolClient {
+    const appUrl = this.appUrl.replace(/\/?$/, '/');
+    const oauth = this.web
+      ? {
+          // The web app signs in through managed login: authorization code flow, PKCE (a public client).
+          oAuth: {
+            flows: { authorizationCodeGrant: true },
+            scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+            callbackUrls: [`${appUrl}auth/callback`],
+            logoutUrls: [appUrl],
+          },
+          supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+        }
+      : // No hosted UI / OAuth flows: the app signs in through the Cognito API.
+        { disableOAuth: true };
     return this.userPool.addClient('WebClient', {
       // A browser/mobile client cannot keep a client secret.
       generateSecret: false,
@@ -417,8 +487,7 @@ export class PayoutsStack extends Stack {
         // token for smoke tests in dev with `aws cognito-idp admin-initiate-auth`. Off in every other stage.
         adminUserPassword: this.config.stage === 'dev',
       },
-      // No hosted UI / OAuth flows: the app signs in through the Cognito API.
-      disableOAuth: true,
+      ...oauth,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       // Short-lived tokens bound how long a removed admin keeps access (ID_TOKEN_VALIDITY + AUTHORIZER_CACHE_TTL).
@@ -437,7 +506,7 @@ export class PayoutsStack extends Stack {
       retention: this.logRetention,
       removalPolicy: this.removalPolicy,
     });
-    const corsOrigin = config.appUrl === '' ? undefined : new URL(config.appUrl).origin;
+    const corsOrigin = config.appUrl !== '' ? new URL(config.appUrl).origin : this.web?.origin;
     const api = new RestApi(this, 'Api', {
       restApiName: `${SERVICE_NAME}-${config.stage}`,
       description: 'connect-payouts API (routes generated from functions/routes.ts)',
@@ -1174,7 +1243,7 @@ export class PayoutsStack extends Stack {
       USER_POOL_ID: this.userPool.userPoolId,
       PAYOUT_QUEUE_URL: this.payoutQueue.queueUrl,
       API_BASE_URL: this.apiBaseUrl,
-      APP_URL: config.appUrl,
+      APP_URL: this.appUrl,
       PLATFORM_FEE_BPS: String(config.platformFeeBps),
       DEFAULT_COUNTRY: config.defaultCountry,
       DEFAULT_CURRENCY: config.defaultCurrency,

@@ -146,6 +146,16 @@ export const StageConfigSchema = z
      * on, any signed-in customer chooses what a partner is paid.
      */
     openAmounts: bool,
+    /**
+     * Host the web app (web/): a private S3 bucket behind CloudFront, config.json written at deploy, Cognito
+     * managed login (authorization code + PKCE) for it. Without an appUrl, the distribution's URL is the app's.
+     */
+    webApp: bool,
+    /** The managed login domain prefix (`<prefix>.auth.<region>.amazoncognito.com`); default from stage and account. */
+    authDomainPrefix: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and hyphens')
+      .optional(),
     /** Extra origins Checkout success/cancel URLs may point to; empty = only appUrl's and the API's origins. */
     allowedRedirectOrigins: csvList.pipe(
       z.array(
@@ -319,6 +329,7 @@ const COMMON_DEFAULTS = {
   platformMinimumFee: 0,
   commissionBps: 1_000,
   openAmounts: false,
+  webApp: false,
   allowedRedirectOrigins: [],
   statusRefreshIntervalSeconds: 10,
   onboardingStateTtlSeconds: 900,

@@ -15,6 +15,7 @@ import { lambdaContext } from './lambda-context.ts';
 import { serveDocs } from './openapi/docs-page.ts';
 import { contractViolation } from './openapi/enforce.ts';
 import { errorCodesOf } from './openapi/error-codes.ts';
+import type { WebAppServer } from './web-app.ts';
 
 /** API Gateway's payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -147,6 +148,8 @@ export interface ApiGatewayOptions {
   enforceContract?: boolean;
   /** Keep the first JSON answer of every route and status (examples for the contract). */
   recordExamples?: boolean;
+  /** The web app under `/app` (static files and its config.json): not an API route, never behind the authorizer. */
+  webApp?: WebAppServer;
   /** Called for every request after it is answered (local request log). */
   onRequest?: (line: { method: string; path: string; status: number; ms: number; route?: string }) => void;
 }
@@ -202,6 +205,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     if (method === 'GET' && url.pathname.startsWith('/docs') && (await serveDocs(url.pathname, response))) {
       return undefined;
     }
+    if (method === 'GET' && options.webApp?.handle(url.pathname, url.searchParams, response)) return undefined;
     const match = compiled.find(
       (candidate) => candidate.route.method === method && candidate.pattern.test(url.pathname),
     );
@@ -331,7 +335,8 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     }
     if (options.recordExamples && result.statusCode < 400 && !problem) {
       const contentType = String(result.headers?.['content-type'] ?? '');
-      const byStatus = (examples[route.name] ??= {});
+      examples[route.name] ??= {};
+      const byStatus = examples[route.name];
       if (contentType.startsWith('application/json') && !(String(result.statusCode) in byStatus)) {
         try {
           byStatus[String(result.statusCode)] = JSON.parse(result.body);

@@ -22,7 +22,7 @@ export const LOCAL_POOL_NAME = 'connect-payouts-local';
 const LOCAL_CLIENT_NAME = 'connect-payouts-local-web';
 export const ADMIN_GROUP = 'admin';
 /** Local users all share this password; cognito-local is a development stand-in and never holds real users. */
-const LOCAL_PASSWORD = 'Local-Only-Passw0rd!';
+export const LOCAL_PASSWORD = 'Local-Only-Passw0rd!';
 
 export interface LocalCognito {
   endpoint: string;

@@ -21,6 +21,7 @@ import { LocalStackError, resolvePort } from './processes.ts';
 import { type EventSource, type LocalQueues, startEventSource, startLocalQueues } from './sqs.ts';
 import { type StreamSource, startStreamSource } from './streams.ts';
 import { type RateLimitUpdate, type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
+import { webAppServer } from './web-app.ts';
 
 export const LOCAL_TABLE_NAME = 'connect-payouts-local';
 
@@ -33,6 +34,11 @@ export interface LocalStackOptions {
   /** Persist DynamoDB and cognito-local data here; in memory / a temporary folder when absent. */
   dataDir?: string;
   appUrl?: string;
+  /**
+   * Serve the web app (`web/dist`, see local/web-app.ts) at `/app`. Without an explicit `appUrl`, partners then
+   * return from Stripe to `<api>/app/`.
+   */
+  webApp?: boolean;
   /** The platform balance the emulator starts with, per currency, in minor units. */
   stripeInitialBalance?: Array<{ currency: string; amount: number }>;
   stripeRateLimitPerSecond?: number;
@@ -326,7 +332,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stripeEventSourceName,
       stripePublishableKey: 'pk_test_local_connect_payouts',
     };
-    Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), options.appUrl ?? ''));
+    const appUrl = options.appUrl ?? (options.webApp ? `${apiUrl}/app/` : '');
+    Object.assign(process.env, functionEnvironment(info, randomBytes(32).toString('hex'), appUrl));
     if (options.functionStripeRateLimits)
       process.env.STRIPE_RATE_LIMITS = JSON.stringify(options.functionStripeRateLimits);
     else delete process.env.STRIPE_RATE_LIMITS;
@@ -336,6 +343,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       routes: ROUTES,
       verifyToken: await createTokenVerifier(userPool),
       enforceContract: options.enforceContract ?? false,
+      ...(options.webApp
+        ? {
+            webApp: webAppServer({
+              cognitoDataDir: cognitoDir,
+              userPoolId: userPool.userPoolId,
+              config: () => ({
+                apiUrl,
+                auth: {
+                  mode: 'password',
+                  cognitoEndpoint: cognito.endpoint,
+                  clientId: userPool.clientId,
+                  confirmationCodes: '/app/local/confirmation-code',
+                },
+                connectJsUrl: `${stripe.url}/connect-js/v1.0/connect.js`,
+                platformName: 'Local Platform',
+              }),
+            }),
+          }
+        : {}),
       recordExamples: options.recordExamples ?? false,
       ...(options.logRequests
         ? {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { LocalStackError } from './processes.ts';
 import { startLocalStack } from './stack.ts';
 import { removeStackFile, writeStackFile } from './stack-file.ts';
+import { ensureWebBuild } from './web-app.ts';
 
 /** `npm start`: the whole system on this machine. Ports and options come from the environment (see README). */
 function portFromEnv(name: string, fallback: number): number {
@@ -16,13 +17,17 @@ async function main(): Promise<void> {
   const began = performance.now();
   const balance = Number(process.env.STRIPE_INITIAL_BALANCE ?? 10_000_000);
   const dataDir = process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : undefined;
+  // The web app at /app: built on first start (and again only after a change under web/).
+  if (await ensureWebBuild()) console.log('Built the web app (web/dist).');
   const stack = await startLocalStack({
     apiPort: portFromEnv('PORT', 3000),
     dynamoPort: portFromEnv('DYNAMODB_PORT', 8000),
     cognitoPort: portFromEnv('COGNITO_PORT', 9229),
     stripePort: portFromEnv('STRIPE_PORT', 12111),
     ...(dataDir ? { dataDir } : {}),
-    appUrl: process.env.APP_URL ?? '',
+    // Partners come back from Stripe to the served app unless APP_URL names another.
+    ...(process.env.APP_URL !== undefined ? { appUrl: process.env.APP_URL } : {}),
+    webApp: true,
     stripeInitialBalance: [{ currency: process.env.DEFAULT_CURRENCY ?? 'usd', amount: balance }],
     logRequests: true,
     stripeEvents: process.env.STRIPE_EVENTS === 'eventbridge' ? 'eventbridge' : 'webhooks',
@@ -40,6 +45,7 @@ async function main(): Promise<void> {
 connect-payouts local stack is up (${seconds} s)
 
   API (API Gateway + Lambda)  ${info.apiUrl}          GET /health, GET /me
+  Web app                     ${info.apiUrl}/app      partner portal, customer pages, operator console (/app/console)
   DynamoDB Local              ${info.dynamoEndpoint}   table ${info.tableName}${dataDir ? ` (data in ${dataDir})` : ' (in memory)'}
   cognito-local               ${info.cognitoEndpoint}   pool ${info.userPool.userPoolId}, client ${info.userPool.clientId}
   Stripe emulator             ${info.stripeUrl}   key ${info.stripeApiKey}, control API ${info.stripeUrl}/_emulator

@@ -51,6 +51,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       payoutVisibilityTimeoutSeconds: 2,
       // Every answer the suites receive must be one the API contract (openapi.json) documents.
       enforceContract: true,
+      // The web app at /app for the browser suites; partners still return from Stripe to the API's own page
+      // (APP_URL empty), which the onboarding and security suites check.
+      webApp: true,
+      appUrl: '',
       recordExamples: process.env.RECORD_EXAMPLES === '1',
     }),
     users: 0,

@@ -35,6 +35,7 @@ describe('stage configuration', () => {
       platformMinimumFee: 0,
       commissionBps: 1000,
       openAmounts: false,
+      webApp: false,
       allowedRedirectOrigins: [],
       statusRefreshIntervalSeconds: 10,
       onboardingStateTtlSeconds: 900,

@@ -1,0 +1,130 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api.ts';
+
+/** A page: its title is the document's and the h1, which takes focus on navigation (screen readers hear it). */
+export function Page(props: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${props.title} · Payouts`;
+    heading.current?.focus({ preventScroll: true });
+  }, [props.title]);
+  return (
+    <>
+      <div class="page-head">
+        <h1 tabIndex={-1} ref={heading}>
+          {props.title}
+        </h1>
+        {props.actions}
+      </div>
+      {props.children}
+    </>
+  );
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: Error | undefined;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Loads once (and on `reload`, or when `deps` change). */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (error: unknown) => live && setState({ error: error as Error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [tick, ...deps]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data: state.data, error: state.error, loading: state.loading, reload };
+}
+
+export function ErrorNote(props: { error: unknown }) {
+  if (!props.error) return null;
+  const error = props.error as Error;
+  const code = error instanceof ApiError ? ` (${error.code})` : '';
+  return (
+    <p class="error" role="alert">
+      {error.message}
+      {code}
+    </p>
+  );
+}
+
+export function Loading(props: { what?: string }) {
+  return (
+    <p class="muted" aria-live="polite">
+      Loading{props.what ? ` ${props.what}` : ''}…
+    </p>
+  );
+}
+
+const TONES: Record<string, string> = {
+  active: 'good',
+  paid: 'good',
+  completed: 'good',
+  transferred: 'good',
+  accepted: 'good',
+  pending_verification: 'warn',
+  pending: 'warn',
+  planning: 'warn',
+  sending: 'warn',
+  awaiting_approval: 'warn',
+  awaiting_funds: 'warn',
+  in_payout: 'warn',
+  available: 'info',
+  open: 'info',
+  planned: 'info',
+  restricted: 'bad',
+  failed: 'bad',
+  disconnected: 'bad',
+  reversed: 'bad',
+  canceled: 'bad',
+  expired: 'bad',
+  revoked: 'bad',
+};
+
+export function Badge(props: { value: string }) {
+  return <span class={`badge ${TONES[props.value] ?? 'info'}`}>{props.value.replace(/_/g, ' ')}</span>;
+}
+
+/** A button that runs an async action once at a time and shows its error next to it. */
+export function ActionButton(props: {
+  onClick: () => Promise<unknown>;
+  children: ComponentChildren;
+  class?: string;
+  disabled?: boolean;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  return (
+    <>
+      <button
+        type="button"
+        class={props.class}
+        disabled={busy || props.disabled}
+        aria-busy={busy}
+        onClick={() => {
+          setBusy(true);
+          setError(undefined);
+          props
+            .onClick()
+            .catch((e: unknown) => setError(e))
+            .finally(() => setBusy(false));
+        }}
+      >
+        {props.children}
+      </button>
+      <ErrorNote error={error} />
+    </>
+  );
+}
