@@ -335,8 +335,8 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     }
     if (options.recordExamples && result.statusCode < 400 && !problem) {
       const contentType = String(result.headers?.['content-type'] ?? '');
-      examples[route.name] ??= {};
-      const byStatus = examples[route.name];
+      const byStatus = examples[route.name] ?? {};
+      examples[route.name] = byStatus;
       if (contentType.startsWith('application/json') && !(String(result.statusCode) in byStatus)) {
         try {
           byStatus[String(result.statusCode)] = JSON.parse(result.body);
