@@ -431,7 +431,8 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/account-session',
       handler: 'functions/api/create-account-session.ts',
       auth: 'partner',
-      access: { table, stripe: 'onboarding' },
+      // the state key: with `returnTo`, the answer carries a signed return URL
+      access: { table, stripe: 'onboarding', secrets: ['stateSigningKey'] },
     },
     {
       name: 'connect-refresh',

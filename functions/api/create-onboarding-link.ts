@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createOnboardingLink } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler } from '#middleware/http-handler';
-import { AccountBody, callerOf, deps, PartnerQuery } from '#middleware/partner-request';
+import { callerOf, deps, OnboardingLinkBody, PartnerQuery } from '#middleware/partner-request';
 
 const OnboardingLink = z
   .strictObject({
@@ -11,11 +11,14 @@ const OnboardingLink = z
   })
   .describe('A fresh Account Link to Stripe-hosted onboarding.');
 
-/** Ensures the Express account, then returns a fresh Account Link to Stripe's hosted onboarding. */
+/**
+ * Ensures the Express account, then returns a fresh Account Link to Stripe's hosted onboarding. With `returnTo` /
+ * `refreshTo` (allowed return targets), onboarding ends in the app instead of the stage's app URL.
+ */
 export const handler = httpHandler(
   {
     auth: 'partner',
-    body: AccountBody,
+    body: OnboardingLinkBody,
     query: PartnerQuery,
     summary: 'A fresh Stripe-hosted onboarding link',
     responses: { 200: OnboardingLink },

@@ -36,6 +36,7 @@ describe('stage configuration', () => {
       commissionBps: 1000,
       openAmounts: false,
       allowedRedirectOrigins: [],
+      allowedReturnTargets: [],
       statusRefreshIntervalSeconds: 10,
       onboardingStateTtlSeconds: 900,
       onboardingRefreshIntervalSeconds: 5,
@@ -160,6 +161,7 @@ describe('stage configuration', () => {
           payoutDefaultMinimum: '500',
           stripeRateLimits: '{"endpoints":{"POST /v1/transfers":100}}',
           allowedRedirectOrigins: 'https://shop.example.com, https://www.example.com',
+          allowedReturnTargets: 'https://Partners.example.com/, umuvepro://',
         }),
       ),
     ).toMatchObject({
@@ -169,6 +171,7 @@ describe('stage configuration', () => {
       payoutRequireApproval: true,
       stripeRateLimits: { endpoints: { 'POST /v1/transfers': 100 } },
       allowedRedirectOrigins: ['https://shop.example.com', 'https://www.example.com'],
+      allowedReturnTargets: ['https://partners.example.com', 'umuvepro://'],
     });
   });
 
@@ -193,6 +196,9 @@ describe('stage configuration', () => {
     [{ stripeRequestsPerSecond: '60' }, /stripeRequestsPerSecond was replaced by stripeRateLimits/],
     [{ stages: { dev: { stripeRequestsPerSecond: 60 } } }, /stripeRequestsPerSecond was replaced by stripeRateLimits/],
     [{ allowedRedirectOrigins: 'https://shop.example.com/checkout' }, /allowedRedirectOrigins/],
+    [{ allowedReturnTargets: 'http://partners.example.com' }, /allowedReturnTargets.*https origin/],
+    [{ allowedReturnTargets: 'https://partners.example.com/back' }, /allowedReturnTargets/],
+    [{ allowedReturnTargets: 'javascript://' }, /allowedReturnTargets/],
     [{ payoutPlanningPageSize: '5000' }, /payoutPlanningPageSize/],
     [{ stages: { prod: { platformFee: 5 } } }, /Unknown key\(s\) in context "stages.prod": platformFee/],
     [{ stripeWebhookIps: '3.18.12' }, /stripeWebhookIps/],
