@@ -294,6 +294,14 @@ function paymentRoutes(): RouteDefinition[] {
       access: { table: 'read' },
     },
     {
+      name: 'list-orders-admin',
+      method: 'GET',
+      path: '/admin/orders',
+      handler: 'functions/api/list-orders-admin.ts',
+      auth: 'admin',
+      access: { table: 'read' },
+    },
+    {
       name: 'get-order-admin',
       method: 'GET',
       path: '/admin/orders/{orderId}',

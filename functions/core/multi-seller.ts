@@ -3,6 +3,7 @@ import { type Currency, type FeePolicy, splitCharge } from './money.ts';
 import type { Order } from './payment.ts';
 import type { LedgerRecord } from './payment-ports.ts';
 import { cumulativeShareRefunded } from './payment-state.ts';
+import { platformReferenceOf } from './platform-references.ts';
 
 /**
  * Carts across sellers, as Stripe's separate charges and transfers: the charge lands on the platform with
@@ -145,6 +146,7 @@ export function sellerEarningEntries(order: Order, share: SellerShare, paidAt: n
         description: `Order ${order.id}`,
         gross: share.gross,
         fee: share.fee,
+        ...platformReferenceOf(order.reference),
       },
       paidAt,
       order.id,
@@ -158,6 +160,7 @@ export function sellerEarningEntries(order: Order, share: SellerShare, paidAt: n
         type: 'transfer',
         amount: -share.net,
         description: 'Transferred with the charge (separate transfer)',
+        ...platformReferenceOf(order.reference),
       },
       paidAt,
       order.id,
@@ -198,7 +201,13 @@ export function planSellerReversals(order: Order, refunds: readonly RefundFact[]
           entry(
             share,
             order.currency,
-            { id: `${key}:refund`, type: 'refund', amount: -delta, description: `Refund: Order ${order.id}` },
+            {
+              id: `${key}:refund`,
+              type: 'refund',
+              amount: -delta,
+              description: `Refund: Order ${order.id}`,
+              ...platformReferenceOf(order.reference),
+            },
             now,
             order.id,
             at,
@@ -206,7 +215,13 @@ export function planSellerReversals(order: Order, refunds: readonly RefundFact[]
           entry(
             share,
             order.currency,
-            { id: `${key}:reversal`, type: 'reversal', amount: delta, description: 'Taken back from the seller' },
+            {
+              id: `${key}:reversal`,
+              type: 'reversal',
+              amount: delta,
+              description: 'Taken back from the seller',
+              ...platformReferenceOf(order.reference),
+            },
             now,
             order.id,
             at,

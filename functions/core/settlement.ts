@@ -10,6 +10,7 @@ import type {
   StripePaymentView,
 } from './payment-ports.ts';
 import { applySignal, type PaymentStateView } from './payment-state.ts';
+import { platformReferenceOf } from './platform-references.ts';
 import { planReservationMove } from './reservations.ts';
 
 /**
@@ -82,6 +83,7 @@ export function planSettlement(
       occurredAt,
       description,
       reference,
+      ...platformReferenceOf(payment.reference),
       payoutStatus: 'transferred',
       recordedAt: nowIso,
       ...extra,
