@@ -56,8 +56,8 @@ export interface DomainEventData {
   'payment.refunded': MoneyData & ReferenceData & { paymentId: string; amountRefunded: number };
   'payment.disputed': MoneyData & ReferenceData & { paymentId: string; disputeId: string; reason: string | null };
   'payment.dispute_closed': MoneyData & ReferenceData & { paymentId: string; disputeId: string; status: string };
-  'earning.recorded': MoneyData & { entryId: string; source: string; availableAt: string };
-  'earning.available': MoneyData & { entryId: string };
+  'earning.recorded': MoneyData & ReferenceData & { entryId: string; source: string; availableAt: string };
+  'earning.available': MoneyData & ReferenceData & { entryId: string };
   'payout.paid': MoneyData & PayoutReferences & { payoutId: string; period: string; transferId: string };
   'payout.failed': MoneyData & PayoutReferences & { payoutId: string; period: string; reason: string };
   'payout.reversed': MoneyData & PayoutReferences & { payoutId: string; period: string; amountReversed: number };

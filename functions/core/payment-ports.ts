@@ -269,6 +269,8 @@ export interface StripePayments {
     currency: Currency;
     destination: string;
     sourceTransaction: string;
+    /** Extra metadata (the platform's reference of the order). */
+    metadata?: Record<string, string>;
   }): Promise<{ id: string }>;
   /** Reverses part of a seller's Transfer (idempotency key from the order, the seller and the cumulative target). */
   reverseSellerTransfer(request: {

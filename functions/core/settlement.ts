@@ -10,7 +10,7 @@ import type {
   StripePaymentView,
 } from './payment-ports.ts';
 import { applySignal, type PaymentStateView } from './payment-state.ts';
-import { platformReferenceOf } from './platform-references.ts';
+import { platformReferenceOf, referenceMetadata } from './platform-references.ts';
 import { planReservationMove } from './reservations.ts';
 
 /**
@@ -289,6 +289,7 @@ async function syncSellerTransfers(deps: PaymentDeps, payment: Payment, view: St
       currency: order.currency,
       destination: share.stripeAccountId,
       sourceTransaction: chargeId,
+      metadata: referenceMetadata(order.reference),
     });
     const entries = sellerEarningEntries(order, { ...share, transferId: transfer.id }, paidAt, now);
     if (await deps.payments.recordSellerTransfer(orderId, index, { id: transfer.id, amount: share.net }, entries)) {

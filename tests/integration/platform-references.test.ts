@@ -182,6 +182,43 @@ describe('platform references', () => {
     expect((await api('GET', `/admin/orders?reference=${storeOrder}`, { token: store.idToken })).status).toBe(403);
   });
 
+  it('an order of two sellers: each seller’s Transfer and earning carry the order’s reference', async () => {
+    const [first, second, buyer] = await Promise.all([
+      activePayee('ref-seller-a'),
+      activePayee('ref-seller-b'),
+      customer('ref-cart'),
+    ]);
+    const [a, b] = await Promise.all([createListing(first.idToken, {}), createListing(second.idToken, {})]);
+    const cart = uniqueRef('cart');
+    const checkout = await api<{ orderId: string; url: string }>('POST', '/payments/checkout-sessions', {
+      token: buyer.idToken,
+      body: {
+        items: [
+          { listingId: a.id, quantity: 1 },
+          { listingId: b.id, quantity: 1 },
+        ],
+        ...checkoutUrls(),
+        reference: cart,
+      },
+    });
+    expect(checkout.status, checkout.text).toBe(201);
+    expect((await payCheckout(checkout.body.url, 'pay')).status).toBe(303);
+    await deliverWebhooks();
+
+    const transfers = await eventually(
+      async () => (await stripeSdk().transfers.list({ transfer_group: checkout.body.orderId, limit: 10 })).data,
+      (list) => list.length === 2,
+    );
+    expect(transfers.map((t) => t.metadata.platform_reference)).toEqual([cart, cart]);
+    for (const seller of [first, second]) {
+      const entries = await eventually(
+        () => entriesOf(seller.idToken),
+        (list) => list.some((e) => e.type === 'earning'),
+      );
+      expect(entries.find((e) => e.type === 'earning')?.platformReference).toBe(cart);
+    }
+  });
+
   it('a recorded earning’s reference shows in the payout’s covered earnings', async () => {
     const { period, inside } = await freshPeriod();
     const driver = await activePayee('ref-payout');
