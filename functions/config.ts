@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EMBEDDED_COMPONENTS } from '#core/onboarding';
 import type { Period } from '#core/period';
+import { RETURN_TARGET_ENTRY_HINT, returnTargetEntry } from '#core/return-targets';
 
 /**
  * Runtime configuration, parsed once per cold start. A missing or malformed variable fails the cold start with a
@@ -82,6 +83,22 @@ export const ConfigSchema = z
     ONBOARDING_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(5),
     /** Floor of every platform fee, in minor units of the charge currency (0 = no floor). */
     PLATFORM_MINIMUM_FEE: z.coerce.number().int().min(0).max(99_999_999).default(0),
+    /**
+     * Return targets apps may name per onboarding request (`returnTo`, `refreshTo`): exact https origins and app
+     * schemes (`https://partners.example.com,umuvepro://`), canonicalised. Empty: no app may name one.
+     */
+    ALLOWED_RETURN_TARGETS: csv.default([]).pipe(
+      z.array(
+        z.string().transform((value, ctx) => {
+          const entry = returnTargetEntry(value);
+          if (entry === null) {
+            ctx.addIssue({ code: 'custom', message: `${value}: ${RETURN_TARGET_ENTRY_HINT}` });
+            return z.NEVER;
+          }
+          return entry;
+        }),
+      ),
+    ),
     /**
      * Origins Checkout success/cancel URLs may point to (`https://shop.example.com`). Empty: the origins of APP_URL
      * and API_BASE_URL, i.e. only sites this deployment owns.

@@ -294,6 +294,14 @@ function paymentRoutes(): RouteDefinition[] {
       access: { table: 'read' },
     },
     {
+      name: 'list-orders-admin',
+      method: 'GET',
+      path: '/admin/orders',
+      handler: 'functions/api/list-orders-admin.ts',
+      auth: 'admin',
+      access: { table: 'read' },
+    },
+    {
       name: 'get-order-admin',
       method: 'GET',
       path: '/admin/orders/{orderId}',
@@ -431,7 +439,8 @@ function partnerRoutes(): RouteDefinition[] {
       path: '/connect/account-session',
       handler: 'functions/api/create-account-session.ts',
       auth: 'partner',
-      access: { table, stripe: 'onboarding' },
+      // the state key: with `returnTo`, the answer carries a signed return URL
+      access: { table, stripe: 'onboarding', secrets: ['stateSigningKey'] },
     },
     {
       name: 'connect-refresh',

@@ -1253,6 +1253,7 @@ export class PayoutsStack extends Stack {
       COMMISSION_BPS: String(config.commissionBps),
       OPEN_AMOUNTS: String(config.openAmounts),
       ALLOWED_REDIRECT_ORIGINS: config.allowedRedirectOrigins.join(','),
+      ALLOWED_RETURN_TARGETS: config.allowedReturnTargets.join(','),
       STATUS_REFRESH_INTERVAL_SECONDS: String(config.statusRefreshIntervalSeconds),
       ONBOARDING_STATE_TTL_SECONDS: String(config.onboardingStateTtlSeconds),
       ONBOARDING_REFRESH_INTERVAL_SECONDS: String(config.onboardingRefreshIntervalSeconds),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { StripeRateLimitsSchema } from '#config';
 import { isCurrency } from '#core/money';
 import { EMBEDDED_COMPONENTS } from '#core/onboarding';
+import { RETURN_TARGET_ENTRY_HINT, returnTargetEntry } from '#core/return-targets';
 
 /**
  * Stage configuration, read from CDK context and validated once, before any construct exists, so a typo in
@@ -165,6 +166,19 @@ export const StageConfigSchema = z
             (value) => new URL(value).origin === value.replace(/\/+$/, ''),
             'expected an origin, e.g. https://shop.example.com',
           ),
+      ),
+    ),
+    /**
+     * Where the platform's own apps may ask onboarding to end, per request (`returnTo`/`refreshTo` of
+     * `POST /connect/onboarding-link` and `POST /connect/account-session`): exact https origins and app schemes,
+     * e.g. `https://partners.example.com,umuvepro://`. Empty: no app may name a target.
+     */
+    allowedReturnTargets: csvList.pipe(
+      z.array(
+        z
+          .string()
+          .refine((value) => returnTargetEntry(value) !== null, RETURN_TARGET_ENTRY_HINT)
+          .transform((value) => returnTargetEntry(value) ?? value),
       ),
     ),
     /** `GET /connect/status?refresh=true` reads Stripe at most once per this many seconds per partner. */
@@ -331,6 +345,7 @@ const COMMON_DEFAULTS = {
   openAmounts: false,
   webApp: false,
   allowedRedirectOrigins: [],
+  allowedReturnTargets: [],
   statusRefreshIntervalSeconds: 10,
   onboardingStateTtlSeconds: 900,
   onboardingRefreshIntervalSeconds: 5,

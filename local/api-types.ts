@@ -93,6 +93,10 @@ export type RecordEarningsBody =
       externalId: string;
       description: string;
       availableAt?: string;
+      /**
+       * The platform's own id of this record (a job, an event, a store order), up to 200 characters.
+       */
+      reference?: string;
     }
   | {
       /**
@@ -107,6 +111,10 @@ export type RecordEarningsBody =
           externalId: string;
           description: string;
           availableAt?: string;
+          /**
+           * The platform's own id of this record (a job, an event, a store order), up to 200 characters.
+           */
+          reference?: string;
         },
         ...{
           partnerId: string;
@@ -115,6 +123,10 @@ export type RecordEarningsBody =
           externalId: string;
           description: string;
           availableAt?: string;
+          /**
+           * The platform's own id of this record (a job, an event, a store order), up to 200 characters.
+           */
+          reference?: string;
         }[]
       ];
     };
@@ -267,6 +279,155 @@ export interface RedeliverEventResponse202 {
   queued: true;
 }
 
+export interface ListOrdersAdminQuery {
+  reference: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/**
+ * A page of the orders carrying the reference, newest first, each with its payment.
+ */
+export interface ListOrdersAdminResponse200 {
+  /**
+   * Items: An order, its items and its payment.
+   */
+  orders: {
+    id: string;
+    partnerId: string;
+    customerSub: string;
+    customerEmail: string | null;
+    /**
+     * Lower-case ISO 4217 currency code.
+     */
+    currency: string;
+    /**
+     * Integer minor units of the currency.
+     */
+    amount: number;
+    /**
+     * Integer minor units of the currency.
+     */
+    fee: number;
+    /**
+     * Integer minor units of the currency.
+     */
+    net: number;
+    /**
+     * Set by Stripe webhooks only, never by a browser redirect.
+     */
+    status: "pending" | "failed" | "canceled" | "paid" | "partially_refunded" | "refunded";
+    /**
+     * The platform's own reference (its id of a job, an event, a store order); null when none was given.
+     */
+    reference: string | null;
+    /**
+     * The platform's own metadata.
+     */
+    metadata: {
+      [k: string]: string | undefined;
+    };
+    items: {
+      /**
+       * The listing bought; null for an item without one.
+       */
+      listingId: string | null;
+      name: string;
+      /**
+       * Integer minor units of the currency.
+       */
+      unitAmount: number;
+      quantity: number;
+      /**
+       * unitAmount × quantity.
+       */
+      amount: number;
+    }[];
+    successUrl: string;
+    cancelUrl: string;
+    stripeCheckoutSessionId: string | null;
+    payment: {
+      id: string;
+      kind: "deposit" | "milestone" | "custom" | "checkout";
+      /**
+       * The order a Checkout payment pays; null for a PaymentIntent.
+       */
+      orderId: string | null;
+      /**
+       * The payee.
+       */
+      partnerId: string;
+      /**
+       * The paying customer's Cognito sub.
+       */
+      customerSub: string;
+      /**
+       * Integer minor units of the currency.
+       */
+      amount: number;
+      /**
+       * Lower-case ISO 4217 currency code.
+       */
+      currency: string;
+      /**
+       * The platform fee.
+       */
+      fee: number;
+      /**
+       * The partner's share (amount − fee).
+       */
+      net: number;
+      feeBps: number;
+      description: string;
+      metadata: {
+        [k: string]: string | undefined;
+      };
+      /**
+       * The platform's reference of what is paid (its payment request's or order's).
+       */
+      reference: string | null;
+      /**
+       * Set by Stripe webhooks only, never by a browser redirect.
+       */
+      status: "pending" | "failed" | "canceled" | "paid" | "partially_refunded" | "refunded";
+      /**
+       * Integer minor units of the currency.
+       */
+      amountRefunded: number;
+      /**
+       * The share taken back from the partner by refunds.
+       */
+      partnerRefunded: number;
+      disputed: boolean;
+      dispute: {
+        id: string;
+        status: string;
+        reason: string | null;
+        /**
+         * Integer minor units of the currency.
+         */
+        amount: number;
+      } | null;
+      failureCode: string | null;
+      stripe: {
+        accountId: string;
+        paymentIntentId: string | null;
+        chargeId: string | null;
+        checkoutSessionId: string | null;
+      };
+      paidAt: string | null;
+      createdAt: string;
+      updatedAt: string;
+    } | null;
+    createdAt: string;
+    updatedAt: string;
+  }[];
+  /**
+   * Pass as `?cursor=` for the next page; null on the last one.
+   */
+  nextCursor: string | null;
+}
+
 export interface GetOrderAdminParams {
   orderId: string;
 }
@@ -299,6 +460,16 @@ export interface GetOrderAdminResponse200 {
    * Set by Stripe webhooks only, never by a browser redirect.
    */
   status: "pending" | "failed" | "canceled" | "paid" | "partially_refunded" | "refunded";
+  /**
+   * The platform's own reference (its id of a job, an event, a store order); null when none was given.
+   */
+  reference: string | null;
+  /**
+   * The platform's own metadata.
+   */
+  metadata: {
+    [k: string]: string | undefined;
+  };
   items: {
     /**
      * The listing bought; null for an item without one.
@@ -354,6 +525,10 @@ export interface GetOrderAdminResponse200 {
     metadata: {
       [k: string]: string | undefined;
     };
+    /**
+     * The platform's reference of what is paid (its payment request's or order's).
+     */
+    reference: string | null;
     /**
      * Set by Stripe webhooks only, never by a browser redirect.
      */
@@ -668,6 +843,7 @@ export interface SetPayoutHoldResponse200 {
 export interface ListPaymentsAdminQuery {
   cursor?: string;
   limit?: number;
+  reference?: string;
 }
 
 /**
@@ -713,6 +889,10 @@ export interface ListPaymentsAdminResponse200 {
     metadata: {
       [k: string]: string | undefined;
     };
+    /**
+     * The platform's reference of what is paid (its payment request's or order's).
+     */
+    reference: string | null;
     /**
      * Set by Stripe webhooks only, never by a browser redirect.
      */
@@ -1475,6 +1655,10 @@ export interface CreateAccountSessionBody {
         "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents",
         "account_onboarding" | "notification_banner" | "account_management" | "payouts" | "documents"
       ];
+  /**
+   * An allowed return target: the answer then carries `returnUrl`, to open when the embedded onboarding exits.
+   */
+  returnTo?: string;
 }
 
 /**
@@ -1493,6 +1677,10 @@ export interface CreateAccountSessionResponse200 {
    * The platform's Stripe publishable key, to initialise Connect.js.
    */
   publishableKey: string;
+  /**
+   * With `returnTo`: open it when the embedded onboarding exits; it re-reads the account from Stripe and ends at the target with `?status=active|pending|restricted`. Null otherwise.
+   */
+  returnUrl: string | null;
 }
 
 export interface CreateDashboardLinkQuery {
@@ -1516,6 +1704,14 @@ export interface CreateOnboardingLinkQuery {
 export interface CreateOnboardingLinkBody {
   country?: string;
   businessType?: "individual" | "company" | "non_profit" | "government_entity";
+  /**
+   * Where the partner lands after Stripe, with `?status=active|pending|restricted` (an allowed return target).
+   */
+  returnTo?: string;
+  /**
+   * When a link expired: send the partner here with `?status=link_expired` instead of a fresh Stripe link; the app then asks for a new link (an allowed return target).
+   */
+  refreshTo?: string;
 }
 
 /**
@@ -1661,6 +1857,10 @@ export interface ListEarningsResponse200 {
      */
     reference: string;
     /**
+     * The platform's own reference of what caused it (its payment request's, order's or recorded earning's); null when none.
+     */
+    platformReference: string | null;
+    /**
      * Signed: the partner's share (never the gross).
      */
     amount: number;
@@ -1740,6 +1940,16 @@ export interface CreateListingBody {
   capacity?: number | null;
   maxPerOrder?: number | null;
   salesEndAt?: string | null;
+  /**
+   * The platform's own id of this record (a job, an event, a store order), up to 200 characters.
+   */
+  reference?: string;
+  /**
+   * The platform's own metadata (at most 40 keys of up to 40 characters, values up to 500); keys we set on Stripe objects are refused.
+   */
+  metadata?: {
+    [k: string]: string | undefined;
+  };
 }
 
 /**
@@ -1801,6 +2011,16 @@ export interface CreateListingResponse201 {
    * Units held by orders not paid yet.
    */
   reserved: number;
+  /**
+   * The platform's own reference (its id of a job, an event, a store order); null when none was given.
+   */
+  reference: string | null;
+  /**
+   * The platform's own metadata.
+   */
+  metadata: {
+    [k: string]: string | undefined;
+  };
   createdAt: string;
   updatedAt: string;
 }
@@ -1873,6 +2093,7 @@ export interface UpdateListingBody {
   maxPerOrder?: number | null;
   salesEndAt?: string | null;
   active?: boolean;
+  reference?: string | null;
 }
 
 /**
@@ -1934,6 +2155,16 @@ export interface UpdateListingResponse200 {
    * Units held by orders not paid yet.
    */
   reserved: number;
+  /**
+   * The platform's own reference (its id of a job, an event, a store order); null when none was given.
+   */
+  reference: string | null;
+  /**
+   * The platform's own metadata.
+   */
+  metadata: {
+    [k: string]: string | undefined;
+  };
   createdAt: string;
   updatedAt: string;
 }
@@ -1994,6 +2225,10 @@ export interface GetOrderResponse200 {
    * Set by Stripe webhooks only, never by a browser redirect.
    */
   status: "pending" | "failed" | "canceled" | "paid" | "partially_refunded" | "refunded";
+  /**
+   * The platform's own reference (its id of a job, an event, a store order); null when none was given.
+   */
+  reference: string | null;
   items: {
     /**
      * The listing bought; null for an item without one.
@@ -2568,6 +2803,16 @@ export interface ListPaymentRequestsResponse200 {
      * The current attempt's payment; null until someone pays.
      */
     paymentId: string | null;
+    /**
+     * The platform's own reference (a job, a booking): carried onto the payment, its Stripe objects' metadata and the ledger entries it creates.
+     */
+    reference: string | null;
+    /**
+     * The platform's own metadata.
+     */
+    metadata: {
+      [k: string]: string | undefined;
+    };
     createdAt: string;
     updatedAt: string;
   }[];
@@ -2585,6 +2830,16 @@ export interface CreatePaymentRequestBody {
   description: string;
   customerEmail?: string;
   expiresAt?: string;
+  /**
+   * The platform's own id of this record (a job, an event, a store order), up to 200 characters.
+   */
+  reference?: string;
+  /**
+   * The platform's own metadata (at most 40 keys of up to 40 characters, values up to 500); keys we set on Stripe objects are refused.
+   */
+  metadata?: {
+    [k: string]: string | undefined;
+  };
 }
 
 /**
@@ -2622,6 +2877,16 @@ export interface CreatePaymentRequestResponse201 {
    * The current attempt's payment; null until someone pays.
    */
   paymentId: string | null;
+  /**
+   * The platform's own reference (a job, a booking): carried onto the payment, its Stripe objects' metadata and the ledger entries it creates.
+   */
+  reference: string | null;
+  /**
+   * The platform's own metadata.
+   */
+  metadata: {
+    [k: string]: string | undefined;
+  };
   createdAt: string;
   updatedAt: string;
 }
@@ -2698,6 +2963,16 @@ export interface CancelPaymentRequestResponse200 {
    * The current attempt's payment; null until someone pays.
    */
   paymentId: string | null;
+  /**
+   * The platform's own reference (a job, a booking): carried onto the payment, its Stripe objects' metadata and the ledger entries it creates.
+   */
+  reference: string | null;
+  /**
+   * The platform's own metadata.
+   */
+  metadata: {
+    [k: string]: string | undefined;
+  };
   createdAt: string;
   updatedAt: string;
 }
@@ -2765,6 +3040,10 @@ export interface CreatePaymentIntentBody {
   metadata?: {
     [k: string]: string | undefined;
   };
+  /**
+   * The platform's own id of this record (a job, an event, a store order), up to 200 characters.
+   */
+  reference?: string;
 }
 
 /**
@@ -2820,6 +3099,23 @@ export interface ListPayoutsResponse200 {
      */
     entryCount: number;
     /**
+     * The platform-held ledger entries this payout covers, with their platform references.
+     */
+    coveredEarnings: {
+      /**
+       * The ledger entry (as in `GET /earnings`).
+       */
+      entryId: string;
+      /**
+       * Signed: earnings positive, clawbacks and holds negative.
+       */
+      amount: number;
+      /**
+       * The platform's own reference (its id of a job, an event, a store order); null when none was given.
+       */
+      platformReference: string | null;
+    }[];
+    /**
      * Why the amount was carried forward or failed.
      */
     reason: string | null;
@@ -2865,6 +3161,7 @@ export interface Operations {
   listEventsAdmin: { method: 'GET'; url: '/admin/events'; params: Record<string, never>; query: ListEventsAdminQuery; body: Record<string, never>; responses: { 200: ListEventsAdminResponse200 } };
   getEventAdmin: { method: 'GET'; url: '/admin/events/{eventId}'; params: GetEventAdminParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetEventAdminResponse200 } };
   redeliverEvent: { method: 'POST'; url: '/admin/events/{eventId}/redeliver'; params: RedeliverEventParams; query: Record<string, never>; body: RedeliverEventBody; responses: { 202: RedeliverEventResponse202 } };
+  listOrdersAdmin: { method: 'GET'; url: '/admin/orders'; params: Record<string, never>; query: ListOrdersAdminQuery; body: Record<string, never>; responses: { 200: ListOrdersAdminResponse200 } };
   getOrderAdmin: { method: 'GET'; url: '/admin/orders/{orderId}'; params: GetOrderAdminParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetOrderAdminResponse200 } };
   listPartnersAdmin: { method: 'GET'; url: '/admin/partners'; params: Record<string, never>; query: ListPartnersAdminQuery; body: Record<string, never>; responses: { 200: ListPartnersAdminResponse200 } };
   getPartnerAdmin: { method: 'GET'; url: '/admin/partners/{partnerId}'; params: GetPartnerAdminParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: GetPartnerAdminResponse200 } };
@@ -2934,6 +3231,7 @@ export const OPERATIONS: { readonly [K in OperationId]: Pick<Operations[K], 'met
   listEventsAdmin: { method: 'GET', url: '/admin/events' },
   getEventAdmin: { method: 'GET', url: '/admin/events/{eventId}' },
   redeliverEvent: { method: 'POST', url: '/admin/events/{eventId}/redeliver' },
+  listOrdersAdmin: { method: 'GET', url: '/admin/orders' },
   getOrderAdmin: { method: 'GET', url: '/admin/orders/{orderId}' },
   listPartnersAdmin: { method: 'GET', url: '/admin/partners' },
   getPartnerAdmin: { method: 'GET', url: '/admin/partners/{partnerId}' },

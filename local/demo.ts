@@ -10,9 +10,10 @@ import { EmulatorControlClient } from './stripe-emulator/index.ts';
 /**
  * `npm run demo`: the whole journey against the local stack, step by step — a partner signs up and onboards on
  * the emulator's hosted page and lists concert tickets (capacity 4); customers buy them through Checkout (3 % fee)
- * until they are sold out, and pay the partner's deposit request with a PaymentIntent; the admin
- * records a commission that is past its holding period, the monthly run pays it by Transfer, the partner sees
- * earnings and payouts, then a refund and a transfer reversal are handled, and finally a deposit paid with Stripe's
+ * until they are sold out, and pay the partner's deposit request with a PaymentIntent; the request carries the
+ * platform's job reference, which reaches the PaymentIntent's metadata, the operator's lookup by reference and the
+ * partner's earnings; the admin records a commission for the same job that is past its holding period, the monthly
+ * run pays it by Transfer, the partner sees earnings and payouts (the payout lists the job's reference), then a refund and a transfer reversal are handled, and finally a deposit paid with Stripe's
  * dispute test card loses its dispute (the partner's share is taken back) and the operator keeps the reversed payout's
  * money for good. Along the way the platform's webhook endpoint receives signed events (orders paid, the payout) and
  * the partner gets the payout email. Uses the stack of a running `npm start`
@@ -25,6 +26,8 @@ const CURRENCY = 'usd';
 const FEE_BPS = 300;
 const COMMISSION = 12_500;
 const DEPOSIT = 20_000;
+/** The platform's own id of the contractor's job: set on the deposit request, shown on earnings and the payout. */
+const JOB_REFERENCE = `festival-job-${Date.now().toString(36)}`;
 /** The partner's concert: 4 tickets at $25, at most 2 per order. */
 const TICKET = { title: 'Concert ticket', unitAmount: 2_500, capacity: 4, maxPerOrder: 2 };
 const TICKETS_PER_ORDER = 2;
@@ -219,8 +222,9 @@ const monthBefore = (period: string, months: number) => {
 function printEntries(entries: readonly EarningEntry[]): void {
   for (const e of entries) {
     const payout = e.payoutId ? ` ${e.payoutId}` : '';
+    const reference = e.platformReference ? ` [${e.platformReference}]` : '';
     console.log(
-      `     ${e.date.slice(0, 10)}  ${e.type.padEnd(9)} ${money(e.amount, e.currency).padStart(11)}  ${e.payoutStatus.padEnd(11)} ${short(e.description, 40)}${payout}`,
+      `     ${e.date.slice(0, 10)}  ${e.type.padEnd(9)} ${money(e.amount, e.currency).padStart(11)}  ${e.payoutStatus.padEnd(11)} ${short(e.description, 40)}${payout}${reference}`,
     );
   }
 }
@@ -230,6 +234,11 @@ function printPayouts(payouts: readonly PayoutView[]): void {
     console.log(
       `     ${p.id}  ${p.period}  ${money(p.amount, p.currency)}  ${p.status}  transfer ${p.stripeTransferId ?? '—'}  (${p.entryCount} ${p.entryCount === 1 ? 'entry' : 'entries'})`,
     );
+    for (const covered of p.coveredEarnings) {
+      console.log(
+        `       covers ${covered.entryId}  ${money(covered.amount, p.currency)}${covered.platformReference ? `  [${covered.platformReference}]` : ''}`,
+      );
+    }
   }
 }
 
@@ -510,14 +519,26 @@ async function journey(target: Target): Promise<void> {
     );
     show('stripe', `${orderPayment.stripe.paymentIntentId} / ${orderPayment.stripe.chargeId}`);
 
-    // The contractor's deposit: the partner sets the amount in a payment request; the customer pays it.
-    const request = await api<{ id: string; status: string }>('POST', '/payment-requests', {
+    // The contractor's deposit: the partner sets the amount in a payment request, with the platform's own id of the
+    // job (its reference); the customer pays it.
+    const request = await api<{ id: string; status: string; reference: string | null }>('POST', '/payment-requests', {
       token,
-      body: { amount: DEPOSIT, currency: CURRENCY, kind: 'deposit', description: 'Deposit for the summer festival' },
+      body: {
+        amount: DEPOSIT,
+        currency: CURRENCY,
+        kind: 'deposit',
+        description: 'Deposit for the summer festival',
+        reference: JOB_REFERENCE,
+        metadata: { site: 'Festival grounds, gate B' },
+      },
       expect: 201,
     });
     const requestId = request.body.id;
-    show('payment request', `${requestId}: ${money(DEPOSIT)} deposit, ${request.body.status}`);
+    check(request.body.reference === JOB_REFERENCE, `the payment request lost its reference: ${request.text}`);
+    show(
+      'payment request',
+      `${requestId}: ${money(DEPOSIT)} deposit, ${request.body.status}, reference ${JOB_REFERENCE}`,
+    );
     const intent = await api<IntentBody>('POST', `/payment-requests/${requestId}/intent`, {
       token: buyer.idToken,
       body: {},
@@ -554,6 +575,23 @@ async function journey(target: Target): Promise<void> {
     const settled = await api<{ status: string }>('GET', `/payment-requests/${requestId}`, { expect: 200 });
     check(settled.body.status === 'paid', `payment request ${requestId} is ${settled.body.status}, not paid`);
     show('payment request', `${requestId}: ${settled.body.status}`);
+    // The job's reference went with the money: onto the PaymentIntent's metadata and the operator's lookup.
+    const paidIntent = await stripe.paymentIntents.retrieve(paymentIntentId);
+    check(
+      paidIntent.metadata.platform_reference === JOB_REFERENCE,
+      `the PaymentIntent should carry platform_reference ${JOB_REFERENCE}: ${JSON.stringify(paidIntent.metadata)}`,
+    );
+    show('PaymentIntent metadata', `platform_reference=${paidIntent.metadata.platform_reference}`);
+    const byReference = await api<{ payments: PaymentView[] }>(
+      'GET',
+      `/admin/payments?reference=${encodeURIComponent(JOB_REFERENCE)}`,
+      { token: adminToken, expect: 200 },
+    );
+    check(
+      byReference.body.payments.map((p) => p.id).join() === depositPaymentId,
+      `GET /admin/payments?reference=${JOB_REFERENCE} should find ${depositPaymentId} only: ${byReference.text}`,
+    );
+    show(`GET /admin/payments?reference=${JOB_REFERENCE}`, depositPaymentId);
 
     // -----------------------------------------------------------------------------------------------------------
     // The most recent ended month without a run (the previous month, unless this stack already ran it).
@@ -578,6 +616,8 @@ async function journey(target: Target): Promise<void> {
           externalId: `demo-commission-${period}-${partnerId}`,
           description: `Referral commission ${period}`,
           availableAt,
+          // The platform's job the commission is for: the payout will list it.
+          reference: JOB_REFERENCE,
         },
         expect: 201,
       },
@@ -702,6 +742,14 @@ async function journey(target: Target): Promise<void> {
       history.body.entries.find((e) => e.type === type && e.amount === amount);
     check(byType('earning', gross - fee)?.payoutStatus === 'transferred', 'the Checkout earning is not transferred');
     check(byType('earning', DEPOSIT - depositFee)?.payoutStatus === 'transferred', 'the deposit is not transferred');
+    check(
+      byType('earning', DEPOSIT - depositFee)?.platformReference === JOB_REFERENCE,
+      `the deposit's earning should show the job's reference ${JOB_REFERENCE}`,
+    );
+    check(
+      payout.coveredEarnings.some((covered) => covered.platformReference === JOB_REFERENCE),
+      `the payout ${payout.id} should list the job's reference among its covered earnings: ${JSON.stringify(payout)}`,
+    );
     const paidCommission = byType('earning', COMMISSION);
     check(
       paidCommission?.payoutStatus === 'paid' && paidCommission.payoutId === payout.id,

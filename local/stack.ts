@@ -25,6 +25,12 @@ import { webAppServer } from './web-app.ts';
 
 export const LOCAL_TABLE_NAME = 'connect-payouts-local';
 
+/**
+ * Return targets the local stack lets apps name (ALLOWED_RETURN_TARGETS): the demo's app scheme and an https origin
+ * of a demo web app, so the tests and the demo can follow onboarding back to an app.
+ */
+export const LOCAL_RETURN_TARGETS = ['connectpayouts-demo://', 'https://app.connect-payouts.localhost'] as const;
+
 export interface LocalStackOptions {
   /** 0 = any free port (tests). */
   apiPort: number;
@@ -161,6 +167,7 @@ export function functionEnvironment(
     SQS_ENDPOINT: info.sqsEndpoint,
     API_BASE_URL: info.apiUrl,
     APP_URL: appUrl,
+    ALLOWED_RETURN_TARGETS: process.env.ALLOWED_RETURN_TARGETS ?? LOCAL_RETURN_TARGETS.join(','),
     STRIPE_PUBLISHABLE_KEY: info.stripePublishableKey,
     ACCOUNT_SESSION_COMPONENTS: 'account_onboarding,notification_banner,account_management,payouts,documents',
     SECRETS_PROVIDER: 'env',

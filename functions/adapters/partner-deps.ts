@@ -42,6 +42,7 @@ export function partnerDeps(log: Log): PartnerDeps {
         defaultCurrency: cfg.DEFAULT_CURRENCY,
         apiBaseUrl: cfg.API_BASE_URL,
         appUrl: cfg.APP_URL,
+        allowedReturnTargets: cfg.ALLOWED_RETURN_TARGETS,
         onboardingStateTtlSeconds: cfg.ONBOARDING_STATE_TTL_SECONDS,
         onboardingRefreshIntervalSeconds: cfg.ONBOARDING_REFRESH_INTERVAL_SECONDS,
         statusRefreshIntervalSeconds: cfg.STATUS_REFRESH_INTERVAL_SECONDS,

@@ -6,7 +6,7 @@ import { httpHandler } from '#middleware/http-handler';
 import { deps, htmlPage, ONBOARDING_ERROR_PAGES } from '#middleware/partner-request';
 
 /** Stripe may add its own parameters to the redirect: only `state` matters, the rest is ignored. */
-const Query = z.object({ state: z.string().max(1024).optional() });
+const Query = z.object({ state: z.string().max(2048).optional() });
 
 /**
  * `refresh_url` of every Account Link: Stripe sends the browser here when the link expired or was already used.
@@ -19,7 +19,11 @@ export const handler = httpHandler(
     query: Query,
     summary: 'Expired onboarding link: redirect to a fresh one (signed state)',
     responses: {
-      302: { redirect: true, description: "To a fresh Account Link on Stripe's hosted onboarding." },
+      302: {
+        redirect: true,
+        description:
+          "To a fresh Account Link on Stripe's hosted onboarding, or — when the app asked to handle refresh itself — to its `refreshTo?status=link_expired`.",
+      },
       ...ONBOARDING_ERROR_PAGES,
     },
   },

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { config } from '#config';
 import { isDomainError } from '#core/errors';
-import { completeOnboardingReturn, returnTarget } from '#core/onboarding';
+import { onboardingReturn, returnTarget } from '#core/onboarding';
 import type { Partner, PartnerStatus } from '#core/partner';
 import { mapError } from '#middleware/error-mapper';
 import { httpHandler } from '#middleware/http-handler';
 import { deps, htmlPage, ONBOARDING_ERROR_PAGES } from '#middleware/partner-request';
 
-const Query = z.object({ state: z.string().max(1024).optional() });
+const Query = z.object({ state: z.string().max(2048).optional() });
 
 const MESSAGES: Record<PartnerStatus, string> = {
   active: 'Your Stripe account is ready: you can receive payouts.',
@@ -27,7 +27,8 @@ const messageFor = (partner: Pick<Partner, 'status' | 'onboarding'>) =>
 
 /**
  * `return_url` of every Account Link. Arriving here proves nothing, so the account is re-read from Stripe and the
- * stored state updated before the partner is sent back to the app (`?stripe=return&status=…`).
+ * stored state updated before the partner is sent back: to the target the app named when it asked for the link
+ * (`?status=active|pending|restricted`), else to the stage's app URL (`?stripe=return&status=…`), else a page.
  */
 export const handler = httpHandler(
   {
@@ -40,14 +41,18 @@ export const handler = httpHandler(
         contentType: 'text/html; charset=utf-8',
         description: 'No app URL is configured: a page with the onboarding status.',
       },
-      302: { redirect: true, description: 'To the app: `APP_URL?stripe=return&status=…&partnerId=…`.' },
+      302: {
+        redirect: true,
+        description:
+          "To the app's own target (`returnTo?status=active|pending|restricted`), else `APP_URL?stripe=return&status=…&partnerId=…`.",
+      },
       ...ONBOARDING_ERROR_PAGES,
     },
   },
   async ({ query }) => {
-    let partner: Awaited<ReturnType<typeof completeOnboardingReturn>>;
+    let returned: Awaited<ReturnType<typeof onboardingReturn>>;
     try {
-      partner = await completeOnboardingReturn(deps(), query.state ?? '');
+      returned = await onboardingReturn(deps(), query.state ?? '');
     } catch (error) {
       if (!isDomainError(error)) throw error;
       const { status, headers } = mapError(error);
@@ -58,7 +63,8 @@ export const handler = httpHandler(
         headers,
       );
     }
-    const target = returnTarget(config().APP_URL, partner);
+    const { partner, appTarget } = returned;
+    const target = appTarget ?? returnTarget(config().APP_URL, partner);
     if (!target) return htmlPage(200, 'Stripe onboarding', messageFor(partner));
     return { status: 302, headers: { location: target } };
   },

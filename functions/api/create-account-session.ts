@@ -2,11 +2,14 @@ import { z } from 'zod';
 import { createAccountSession, EMBEDDED_COMPONENTS } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
-import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
+import { callerOf, deps, PartnerQuery, ReturnTarget } from '#middleware/partner-request';
 import { Instant } from './schemas/common.ts';
 
 const Body = z.strictObject({
   components: z.array(z.enum(EMBEDDED_COMPONENTS)).min(1).max(EMBEDDED_COMPONENTS.length),
+  returnTo: ReturnTarget.optional().describe(
+    'An allowed return target: the answer then carries `returnUrl`, to open when the embedded onboarding exits.',
+  ),
 });
 
 const Session = z
@@ -16,6 +19,12 @@ const Session = z
       .describe("The Account Session's client secret, for Connect.js in the partner's browser (never stored)."),
     expiresAt: Instant.describe('When the session expires.'),
     publishableKey: z.string().describe("The platform's Stripe publishable key, to initialise Connect.js."),
+    returnUrl: z
+      .string()
+      .nullable()
+      .describe(
+        'With `returnTo`: open it when the embedded onboarding exits; it re-reads the account from Stripe and ends at the target with `?status=active|pending|restricted`. Null otherwise.',
+      ),
   })
   .describe('A fresh Account Session for the requested embedded components (not cacheable).');
 
@@ -34,6 +43,7 @@ export const handler = httpHandler(
       'unsupported_country',
       'account_disconnected',
       'account_creation_in_progress',
+      'return_target_not_allowed',
     ],
     body: Body,
     query: PartnerQuery,
@@ -46,7 +56,7 @@ export const handler = httpHandler(
     const context = await resolvePartner(d, caller, query.partnerId, 'manage_onboarding');
     return {
       status: 200,
-      body: await createAccountSession(d, context, caller, body.components),
+      body: await createAccountSession(d, context, caller, body.components, { returnTo: body.returnTo }),
       headers: { 'cache-control': 'no-store' },
     };
   },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { startCheckout } from '#core/payments';
 import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
 import { AnyObject, ListingId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
+import { PlatformMetadataBody, Reference } from '#middleware/sales-request';
 
 const Created = z
   .strictObject({
@@ -21,6 +22,9 @@ const Body = z.strictObject({
   items: z.array(Item).min(1).max(40),
   successUrl: z.string().max(2048),
   cancelUrl: z.string().max(2048),
+  /** The platform's own id of the order (a store order number) and its metadata, carried to the payment. */
+  reference: Reference.optional(),
+  metadata: PlatformMetadataBody,
   // No customer email in the body: Checkout gets the signed-in customer's own (from the verified token), so nobody
   // can have Stripe mail receipts or prefill the page with someone else's address.
 });
@@ -51,6 +55,8 @@ export const handler = httpHandler(
       'partner_not_onboarded',
       'currency_mismatch',
       'invalid_amount',
+      'invalid_reference',
+      'reserved_metadata_key',
     ],
     body: AnyObject,
     query: NoQuery,

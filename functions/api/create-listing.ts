@@ -10,7 +10,14 @@ import { SellerListing } from './schemas/sales.ts';
 export const handler = httpHandler(
   {
     auth: 'partner',
-    errors: [...PARTNER_ACCESS_ERRORS, 'currency_mismatch', 'invalid_amount', 'unsupported_currency'],
+    errors: [
+      ...PARTNER_ACCESS_ERRORS,
+      'currency_mismatch',
+      'invalid_amount',
+      'unsupported_currency',
+      'invalid_reference',
+      'reserved_metadata_key',
+    ],
     body: NewListingBody,
     query: NoQuery,
     summary: 'Create a fixed-price listing',

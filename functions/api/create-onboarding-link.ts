@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createOnboardingLink } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
-import { AccountBody, callerOf, deps, PartnerQuery } from '#middleware/partner-request';
+import { callerOf, deps, OnboardingLinkBody, PartnerQuery } from '#middleware/partner-request';
 
 const OnboardingLink = z
   .strictObject({
@@ -11,12 +11,21 @@ const OnboardingLink = z
   })
   .describe('A fresh Account Link to Stripe-hosted onboarding.');
 
-/** Ensures the Express account, then returns a fresh Account Link to Stripe's hosted onboarding. */
+/**
+ * Ensures the Express account, then returns a fresh Account Link to Stripe's hosted onboarding. With `returnTo` /
+ * `refreshTo` (allowed return targets), onboarding ends in the app instead of the stage's app URL.
+ */
 export const handler = httpHandler(
   {
     auth: 'partner',
-    errors: [...PARTNER_ACCESS_ERRORS, 'unsupported_country', 'account_disconnected', 'account_creation_in_progress'],
-    body: AccountBody,
+    errors: [
+      ...PARTNER_ACCESS_ERRORS,
+      'unsupported_country',
+      'account_disconnected',
+      'account_creation_in_progress',
+      'return_target_not_allowed',
+    ],
+    body: OnboardingLinkBody,
     query: PartnerQuery,
     summary: 'A fresh Stripe-hosted onboarding link',
     responses: { 200: OnboardingLink },

@@ -4,6 +4,7 @@ import { startPaymentIntent } from '#core/payments';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, Metadata, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
+import { Reference } from '#middleware/sales-request';
 import { PaymentStatus } from './schemas/payments.ts';
 
 const Created = z
@@ -21,6 +22,7 @@ const Body = z.strictObject({
   kind: z.enum(PAYMENT_KINDS),
   description: z.string().trim().min(1).max(500),
   metadata: Metadata,
+  reference: Reference.optional(),
 });
 
 /** `POST /payments/intents`: any signed-in customer pays a partner; the payment is settled by the webhook only. */
@@ -36,6 +38,7 @@ export const handler = httpHandler(
       'partner_not_onboarded',
       'currency_mismatch',
       'self_payment',
+      'invalid_reference',
     ],
     body: Body,
     query: NoQuery,

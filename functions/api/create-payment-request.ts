@@ -10,7 +10,15 @@ import { SellerRequest } from './schemas/sales.ts';
 export const handler = httpHandler(
   {
     auth: 'partner',
-    errors: [...PARTNER_ACCESS_ERRORS, 'currency_mismatch', 'invalid_amount', 'invalid_expiry', 'unsupported_currency'],
+    errors: [
+      ...PARTNER_ACCESS_ERRORS,
+      'currency_mismatch',
+      'invalid_amount',
+      'invalid_expiry',
+      'unsupported_currency',
+      'invalid_reference',
+      'reserved_metadata_key',
+    ],
     body: NewPaymentRequestBody,
     query: NoQuery,
     summary: 'Ask one customer for an amount the seller sets',

@@ -3,6 +3,7 @@ import { recordHeldEarnings } from '#core/earnings';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
+import { Reference } from '#middleware/sales-request';
 import { HeldEarning } from './schemas/payments.ts';
 
 const Recorded = z.strictObject({ earnings: z.array(HeldEarning) });
@@ -14,6 +15,7 @@ const Earning = z.strictObject({
   externalId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 of A-Z a-z 0-9 _ . : -'),
   description: z.string().trim().min(1).max(500),
   availableAt: z.iso.datetime({ offset: true }).optional(),
+  reference: Reference.optional(),
 });
 
 /** One earning, or `{ earnings: [...] }` (up to 25). */
@@ -33,6 +35,7 @@ export const handler = httpHandler(
       'external_id_conflict',
       'invalid_amount',
       'unsupported_currency',
+      'invalid_reference',
     ],
     body: Body,
     query: NoQuery,

@@ -20,6 +20,7 @@ export const handler = httpHandler(
       'listing_changed',
       'capacity_below_taken',
       'invalid_amount',
+      'invalid_reference',
     ],
     path: Path,
     body: ListingChangesBody,

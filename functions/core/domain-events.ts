@@ -31,25 +31,38 @@ interface MoneyData {
   currency: string;
 }
 
+/**
+ * The platform's own reference of the payment or order (its payment request's or order's), null when none: added
+ * to the data of version 1 (an additive field; consumers ignore fields they do not know).
+ */
+interface ReferenceData {
+  reference?: string | null;
+}
+
+/** The platform's references of the earnings a payout covers (additive, like `reference`). */
+interface PayoutReferences {
+  references?: string[];
+}
+
 /** What each event type carries. Amounts are minor units; ids are ours unless the field names Stripe. */
 export interface DomainEventData {
   'partner.status_changed': { partnerId: string; from: string | null; to: string };
   'partner.action_required': { partnerId: string; fields: string[]; deadline: string | null };
-  'order.paid': MoneyData & { orderId: string; paymentId: string };
-  'order.canceled': { orderId: string; paymentId: string };
-  'order.refunded': MoneyData & { orderId: string; paymentId: string; amountRefunded: number };
-  'payment.paid': MoneyData & { paymentId: string; orderId: string | null; fee: number; net: number };
-  'payment.failed': MoneyData & { paymentId: string; failureCode: string | null };
-  'payment.refunded': MoneyData & { paymentId: string; amountRefunded: number };
-  'payment.disputed': MoneyData & { paymentId: string; disputeId: string; reason: string | null };
-  'payment.dispute_closed': MoneyData & { paymentId: string; disputeId: string; status: string };
-  'earning.recorded': MoneyData & { entryId: string; source: string; availableAt: string };
-  'earning.available': MoneyData & { entryId: string };
-  'payout.paid': MoneyData & { payoutId: string; period: string; transferId: string };
-  'payout.failed': MoneyData & { payoutId: string; period: string; reason: string };
-  'payout.reversed': MoneyData & { payoutId: string; period: string; amountReversed: number };
-  'payout.awaiting_funds': MoneyData & { payoutId: string; period: string };
-  'payout.carried_forward': MoneyData & { payoutId: string; period: string; reason: string };
+  'order.paid': MoneyData & ReferenceData & { orderId: string; paymentId: string };
+  'order.canceled': ReferenceData & { orderId: string; paymentId: string };
+  'order.refunded': MoneyData & ReferenceData & { orderId: string; paymentId: string; amountRefunded: number };
+  'payment.paid': MoneyData & ReferenceData & { paymentId: string; orderId: string | null; fee: number; net: number };
+  'payment.failed': MoneyData & ReferenceData & { paymentId: string; failureCode: string | null };
+  'payment.refunded': MoneyData & ReferenceData & { paymentId: string; amountRefunded: number };
+  'payment.disputed': MoneyData & ReferenceData & { paymentId: string; disputeId: string; reason: string | null };
+  'payment.dispute_closed': MoneyData & ReferenceData & { paymentId: string; disputeId: string; status: string };
+  'earning.recorded': MoneyData & ReferenceData & { entryId: string; source: string; availableAt: string };
+  'earning.available': MoneyData & ReferenceData & { entryId: string };
+  'payout.paid': MoneyData & PayoutReferences & { payoutId: string; period: string; transferId: string };
+  'payout.failed': MoneyData & PayoutReferences & { payoutId: string; period: string; reason: string };
+  'payout.reversed': MoneyData & PayoutReferences & { payoutId: string; period: string; amountReversed: number };
+  'payout.awaiting_funds': MoneyData & PayoutReferences & { payoutId: string; period: string };
+  'payout.carried_forward': MoneyData & PayoutReferences & { payoutId: string; period: string; reason: string };
   'payout_run.completed': { runId: string; period: string; paid: number; failed: number; carriedForward: number };
   'reconciliation.discrepancy': { date: string; kind: string; stripeId: string | null; detail: string };
 }

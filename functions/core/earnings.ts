@@ -4,6 +4,7 @@ import { type Currency, isCurrency, ledgerAmountProblem, platformFee } from './m
 import type { Partner } from './partner.ts';
 import { parseCurrency } from './payment.ts';
 import type { HeldEarning, LedgerRecord, LedgerTotals, PaymentDeps, StripePaymentView } from './payment-ports.ts';
+import { platformReferenceOf, requireReference } from './platform-references.ts';
 import { factTime } from './settlement.ts';
 
 /**
@@ -25,13 +26,17 @@ export interface HeldEarningInput {
   description: string;
   /** ISO time; default: now + the holding period. */
   availableAt?: string | undefined;
+  /** The platform's own reference of what the earning is for (a job); shown with it and with its payout. */
+  reference?: string | undefined;
 }
 
 export const heldEntryId = (externalId: string) => `held:${externalId}`;
 
 /** The request as recorded: the same external id with another body is a conflict, never a second earning. */
 export function fingerprintOf(input: HeldEarningInput, currency: Currency): string {
-  return JSON.stringify([input.partnerId, input.amount, currency, input.description, input.availableAt ?? null]);
+  const fields = [input.partnerId, input.amount, currency, input.description, input.availableAt ?? null];
+  // Earnings recorded without a reference keep the fingerprint they always had.
+  return JSON.stringify(input.reference === undefined ? fields : [...fields, input.reference]);
 }
 
 export function heldEarningView(earning: HeldEarning) {
@@ -79,6 +84,7 @@ function heldRecords(
     occurredAt,
     description: input.description,
     reference: input.externalId,
+    ...platformReferenceOf(input.reference),
     payoutStatus: 'pending',
     availableAt,
     recordedAt,
@@ -142,6 +148,7 @@ export async function recordHeldEarnings(
   const currencies = inputs.map((input) => parseCurrency(input.currency));
   for (const [index, input] of inputs.entries()) {
     requireLedgerAmount(input.amount, false, inputs.length > 1 ? `earnings.${index}.amount` : 'amount');
+    if (input.reference !== undefined) requireReference(input.reference);
   }
   const partnerIds = [...new Set(inputs.map((input) => input.partnerId))];
   const partners = await Promise.all(partnerIds.map((id) => deps.partners.get(id)));
@@ -280,6 +287,7 @@ export function earningEntryView(entry: LedgerRecord, now: number) {
     date: new Date(entry.occurredAt).toISOString(),
     description: entry.description,
     reference: entry.reference,
+    platformReference: entry.platformReference ?? null,
     amount: entry.amount,
     currency: entry.currency,
     payoutStatus: payoutStatusOf(entry, now),

@@ -86,6 +86,16 @@ export const ERROR_CATALOG = {
     message: 'The URL must lead to an allowed origin.',
     description: 'A success, cancel or return URL outside the allowed origins',
   },
+  return_target_not_allowed: {
+    kind: 'validation',
+    message: "The return target is not one of this platform's allowed return targets.",
+    description: 'An onboarding returnTo/refreshTo outside the stage allow-list (exact https origins and app schemes)',
+  },
+  invalid_reference: {
+    kind: 'validation',
+    message: 'reference must be 1 to 200 characters without control characters.',
+    description: 'A platform reference that is empty, longer than 200 characters or has control characters',
+  },
   invalid_redirect_url: {
     kind: 'validation',
     message: 'The URL is not an absolute URL.',

@@ -46,6 +46,8 @@ export interface LedgerEntry {
   readonly description: string;
   /** Our id of what caused it (payment, order, external id, payout). */
   readonly reference: string;
+  /** The platform's own reference of what caused it (its payment request's, order's or earning's), when it gave one. */
+  readonly platformReference?: string;
   readonly payoutStatus?: PayoutStatus;
   /** Platform-held earnings: when they may be paid out (end of the holding period). */
   readonly availableAt?: number;

@@ -1,6 +1,7 @@
 import { fail } from './errors.ts';
 import { type Currency, chargeAmountProblem } from './money.ts';
 import type { Partner } from './partner.ts';
+import { type PlatformFieldsInput, platformFields, requireReference } from './platform-references.ts';
 
 /**
  * A listing is what a partner sells at a price the partner sets: a product, a service, the tickets of an event.
@@ -30,6 +31,9 @@ export interface Listing {
   reserved: number;
   /** sold + reserved: the counter the capacity condition reads. */
   taken: number;
+  /** The platform's own id of what is sold (an event, a product), and its metadata: the seller's view only. */
+  reference: string | null;
+  metadata: Record<string, string>;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -43,6 +47,8 @@ export interface NewListingInput {
   capacity?: number | null | undefined;
   maxPerOrder?: number | null | undefined;
   salesEndAt?: string | null | undefined;
+  reference?: string | undefined;
+  metadata?: Record<string, string> | undefined;
 }
 
 export interface ListingChanges {
@@ -53,6 +59,7 @@ export interface ListingChanges {
   maxPerOrder?: number | null | undefined;
   salesEndAt?: string | null | undefined;
   active?: boolean | undefined;
+  reference?: string | null | undefined;
 }
 
 /** The largest capacity a listing may declare (a stadium, not a counter overflow). */
@@ -75,6 +82,7 @@ export function requireSellerCurrency(partner: Partner, currency: Currency): voi
 export function newListing(id: string, partner: Partner, input: NewListingInput, at: string): Listing {
   requirePrice(input.unitAmount, input.currency);
   requireSellerCurrency(partner, input.currency);
+  const platform = platformFields(input satisfies PlatformFieldsInput);
   return {
     id,
     partnerId: partner.id,
@@ -90,6 +98,8 @@ export function newListing(id: string, partner: Partner, input: NewListingInput,
     sold: 0,
     reserved: 0,
     taken: 0,
+    reference: platform.reference,
+    metadata: platform.metadata,
     createdAt: at,
     updatedAt: at,
     version: 1,
@@ -112,6 +122,9 @@ export function applyListingChanges(listing: Listing, changes: ListingChanges, a
   if (changes.maxPerOrder !== undefined) next.maxPerOrder = changes.maxPerOrder;
   if (changes.salesEndAt !== undefined) next.salesEndAt = changes.salesEndAt;
   if (changes.active !== undefined) next.active = changes.active;
+  if (changes.reference !== undefined) {
+    next.reference = changes.reference === null ? null : requireReference(changes.reference);
+  }
   requireCapacityCovers(next);
   return next;
 }
@@ -170,6 +183,8 @@ export function sellerListingView(listing: Listing, seller: Partner | undefined,
     archived: listing.archived,
     sold: listing.sold,
     reserved: listing.reserved,
+    reference: listing.reference,
+    metadata: listing.metadata,
     createdAt: listing.createdAt,
     updatedAt: listing.updatedAt,
   };

@@ -3,6 +3,7 @@ import { type Currency, type FeePolicy, splitCharge } from './money.ts';
 import type { Order } from './payment.ts';
 import type { LedgerRecord } from './payment-ports.ts';
 import { cumulativeShareRefunded } from './payment-state.ts';
+import { platformReferenceOf } from './platform-references.ts';
 
 /**
  * Carts across sellers, as Stripe's separate charges and transfers: the charge lands on the platform with
@@ -224,6 +225,7 @@ export function sellerEarningEntries(
               type: 'refund',
               amount: -plan.withheld,
               description: `Refund: Order ${order.id} (before the transfer)`,
+              ...platformReferenceOf(order.reference),
             },
             now,
             order.id,
@@ -242,6 +244,7 @@ export function sellerEarningEntries(
               type: 'transfer',
               amount: -plan.amount,
               description: 'Transferred with the charge (separate transfer)',
+              ...platformReferenceOf(order.reference),
             },
             paidAt,
             order.id,
@@ -260,6 +263,7 @@ export function sellerEarningEntries(
         description: `Order ${order.id}`,
         gross: share.gross,
         fee: share.fee,
+        ...platformReferenceOf(order.reference),
       },
       paidAt,
       order.id,
@@ -306,7 +310,13 @@ export function planSellerReversals(order: Order, refunds: readonly RefundFact[]
           entry(
             share,
             order.currency,
-            { id: `${key}:refund`, type: 'refund', amount: -delta, description: `Refund: Order ${order.id}` },
+            {
+              id: `${key}:refund`,
+              type: 'refund',
+              amount: -delta,
+              description: `Refund: Order ${order.id}`,
+              ...platformReferenceOf(order.reference),
+            },
             now,
             order.id,
             at,
@@ -314,7 +324,13 @@ export function planSellerReversals(order: Order, refunds: readonly RefundFact[]
           entry(
             share,
             order.currency,
-            { id: `${key}:reversal`, type: 'reversal', amount: delta, description: 'Taken back from the seller' },
+            {
+              id: `${key}:reversal`,
+              type: 'reversal',
+              amount: delta,
+              description: 'Taken back from the seller',
+              ...platformReferenceOf(order.reference),
+            },
             now,
             order.id,
             at,

@@ -10,6 +10,7 @@ import {
 } from './partner.ts';
 import { type Caller, type PartnerContext, type PartnerDeps, requireAllowedCountry } from './partner-access.ts';
 import type { BusinessType, StateWrite, StripeAccountSnapshot } from './partner-ports.ts';
+import { allowedReturnTarget, appTargetWith, requireReturnTarget, returnStatusOf } from './return-targets.ts';
 import { signOnboardingState, verifyOnboardingState } from './signed-state.ts';
 
 /**
@@ -119,19 +120,58 @@ function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
-async function freshAccountLink(
+/**
+ * Where the app wants onboarding to end, per request: `returnTo` (after Stripe) and `refreshTo` (when a link expired
+ * and the app asks for a new one itself). Each must be on the stage's allow-list.
+ */
+export interface ReturnTargetsRequest {
+  returnTo?: string | undefined;
+  refreshTo?: string | undefined;
+}
+
+export interface ReturnTargets {
+  returnTo?: string;
+  refreshTo?: string;
+}
+
+/** Checks the targets against the allow-list before anything is written or called (400 `return_target_not_allowed`). */
+export function checkReturnTargets(deps: Pick<PartnerDeps, 'settings'>, request: ReturnTargetsRequest): ReturnTargets {
+  const allowList = deps.settings.allowedReturnTargets;
+  return {
+    ...(request.returnTo === undefined
+      ? {}
+      : { returnTo: requireReturnTarget(request.returnTo, allowList, 'returnTo') }),
+    ...(request.refreshTo === undefined
+      ? {}
+      : { refreshTo: requireReturnTarget(request.refreshTo, allowList, 'refreshTo') }),
+  };
+}
+
+/** The signed state of a member's onboarding redirects, with the app's targets when it named them. */
+async function onboardingState(
   deps: PartnerDeps,
   partner: Partner,
   userSub: string,
-): Promise<{ url: string; expiresAt: string }> {
-  if (!partner.stripeAccountId) throw new Error(`Partner ${partner.id} has no Stripe account`);
+  targets: ReturnTargets,
+): Promise<string> {
   const now = deps.clock.now();
-  const state = signOnboardingState(await deps.stateSigningKey(), {
+  return signOnboardingState(await deps.stateSigningKey(), {
     partnerId: partner.id,
     userSub,
     stateVersion: partner.stateVersion,
     expiresAt: Math.floor(now.getTime() / 1000) + deps.settings.onboardingStateTtlSeconds,
+    ...targets,
   });
+}
+
+async function freshAccountLink(
+  deps: PartnerDeps,
+  partner: Partner,
+  userSub: string,
+  targets: ReturnTargets = {},
+): Promise<{ url: string; expiresAt: string }> {
+  if (!partner.stripeAccountId) throw new Error(`Partner ${partner.id} has no Stripe account`);
+  const state = await onboardingState(deps, partner, userSub, targets);
   const query = `?state=${encodeURIComponent(state)}`;
   const link = await deps.stripe.createAccountLink({
     accountId: partner.stripeAccountId,
@@ -143,15 +183,19 @@ async function freshAccountLink(
   return { url: link.url, expiresAt: new Date(link.expiresAt * 1000).toISOString() };
 }
 
-/** Ensures the account, then a fresh (never cached) Account Link. */
+/**
+ * Ensures the account, then a fresh (never cached) Account Link. The app's return targets, when named, are checked
+ * first (nothing is created for a refused one) and carried in the signed state.
+ */
 export async function createOnboardingLink(
   deps: PartnerDeps,
   context: PartnerContext,
   caller: Caller,
-  request: AccountRequest,
+  request: AccountRequest & ReturnTargetsRequest,
 ): Promise<{ url: string; expiresAt: string }> {
+  const targets = checkReturnTargets(deps, request);
   const { partner } = await ensureAccount(deps, context, caller, request);
-  return freshAccountLink(deps, partner, caller.sub);
+  return freshAccountLink(deps, partner, caller.sub, targets);
 }
 
 const noLongerValid = () =>
@@ -162,23 +206,38 @@ const noLongerValid = () =>
  * is the one it was minted at (no member left or was removed since), and the member still belongs to the partner
  * with a role that may onboard it.
  */
-async function partnerFromState(deps: PartnerDeps, token: string): Promise<{ partner: Partner; userSub: string }> {
+async function partnerFromState(
+  deps: PartnerDeps,
+  token: string,
+): Promise<{ partner: Partner; userSub: string; targets: ReturnTargets }> {
   const state = verifyOnboardingState(await deps.stateSigningKey(), token, deps.clock.now());
   const partner = await deps.partners.get(state.partnerId);
   if (!partner || partner.stateVersion !== state.stateVersion) throw noLongerValid();
   const membership = await deps.partners.membership(partner.id, state.userSub);
   if (!membership || !roleAllows(membership.role, 'manage_onboarding')) throw noLongerValid();
-  return { partner, userSub: state.userSub };
+  // Checked again against today's allow-list: a target removed from it since the state was minted is not followed.
+  const allowList = deps.settings.allowedReturnTargets;
+  const returnTo = state.returnTo === undefined ? null : allowedReturnTarget(state.returnTo, allowList);
+  const refreshTo = state.refreshTo === undefined ? null : allowedReturnTarget(state.refreshTo, allowList);
+  const targets: ReturnTargets = {
+    ...(returnTo === null ? {} : { returnTo }),
+    ...(refreshTo === null ? {} : { refreshTo }),
+  };
+  return { partner, userSub: state.userSub, targets };
 }
 
 /**
  * Stripe sends the browser here when a link expired or was used: answer with a new link (never a dead end). At
  * most one new link per partner per `onboardingRefreshIntervalSeconds` (`429 refresh_rate_limited` otherwise).
+ * When the app asked to handle refresh itself (`refreshTo`), the browser goes back to the app with
+ * `?status=link_expired` instead, and the app asks for a new link through its own API call (no Stripe call here).
+ * The new link keeps the app's targets.
  */
 export async function refreshOnboarding(deps: PartnerDeps, token: string): Promise<{ url: string }> {
-  const { partner, userSub } = await partnerFromState(deps, token);
+  const { partner, userSub, targets } = await partnerFromState(deps, token);
   if (partner.disconnectedAt) throw disconnectedError();
   if (!partner.stripeAccountId) throw noLongerValid();
+  if (targets.refreshTo !== undefined) return { url: appTargetWith(targets.refreshTo, 'link_expired') };
   const slot = await deps.rateLimiter.tryAcquire(
     partner.id,
     'onboarding-refresh',
@@ -192,14 +251,27 @@ export async function refreshOnboarding(deps: PartnerDeps, token: string): Promi
       { retryAfterSeconds: slot.retryAfterSeconds },
     );
   }
-  return { url: (await freshAccountLink(deps, partner, userSub)).url };
+  return { url: (await freshAccountLink(deps, partner, userSub, targets)).url };
 }
 
 /** The return redirect proves nothing: re-read the account from Stripe before reporting a status. */
 export async function completeOnboardingReturn(deps: PartnerDeps, token: string): Promise<Partner> {
-  const { partner } = await partnerFromState(deps, token);
-  if (partner.disconnectedAt || !partner.stripeAccountId) return partner;
-  return syncAccount(deps, partner);
+  return (await onboardingReturn(deps, token)).partner;
+}
+
+/**
+ * `completeOnboardingReturn`, and where the browser goes next: the app's own target with
+ * `?status=active|pending|restricted` when the app named one, else null (the stage's app URL, or a page).
+ */
+export async function onboardingReturn(
+  deps: PartnerDeps,
+  token: string,
+): Promise<{ partner: Partner; appTarget: string | null }> {
+  const { partner, targets } = await partnerFromState(deps, token);
+  const current = partner.disconnectedAt || !partner.stripeAccountId ? partner : await syncAccount(deps, partner);
+  const appTarget =
+    targets.returnTo === undefined ? null : appTargetWith(targets.returnTo, returnStatusOf(current.status));
+  return { partner: current, appTarget };
 }
 
 /**
@@ -403,6 +475,11 @@ export interface AccountSessionView {
   clientSecret: string;
   expiresAt: string;
   publishableKey: string;
+  /**
+   * With `returnTo`: our signed `/connect/return` URL for the embedding page to open when the embedded onboarding
+   * exits. It re-reads the account from Stripe and ends at the app's target with `?status=…`. Null otherwise.
+   */
+  returnUrl: string | null;
 }
 
 /**
@@ -415,8 +492,10 @@ export async function createAccountSession(
   context: PartnerContext,
   caller: Caller,
   components: readonly EmbeddedComponent[],
+  request: Pick<ReturnTargetsRequest, 'returnTo'> = {},
 ): Promise<AccountSessionView> {
   const { publishableKey, accountSessionComponents: allowed } = deps.settings;
+  const targets = checkReturnTargets(deps, { returnTo: request.returnTo });
   const refused = components.filter((component) => !allowed.includes(component));
   if (refused.length > 0) {
     fail('component_not_allowed', `This platform does not offer ${refused.join(', ')} as embedded components.`, {
@@ -433,5 +512,12 @@ export async function createAccountSession(
     partnerId: partner.id,
     components: [...new Set(components)],
   });
-  return { clientSecret: session.clientSecret, expiresAt: isoOf(session.expiresAt) ?? '', publishableKey };
+  const returnUrl =
+    targets.returnTo === undefined
+      ? null
+      : joinUrl(
+          deps.settings.apiBaseUrl,
+          `/connect/return?state=${encodeURIComponent(await onboardingState(deps, partner, caller.sub, targets))}`,
+        );
+  return { clientSecret: session.clientSecret, expiresAt: isoOf(session.expiresAt) ?? '', publishableKey, returnUrl };
 }

@@ -22,6 +22,8 @@ export interface PartnerSettings {
   apiBaseUrl: string;
   /** Where partners land after onboarding; '' renders a small page instead. */
   appUrl: string;
+  /** Return targets an app may name per request: https origins and app schemes (see return-targets.ts). */
+  allowedReturnTargets: readonly string[];
   onboardingStateTtlSeconds: number;
   /** `/connect/refresh` mints at most one Account Link per partner per this many seconds. */
   onboardingRefreshIntervalSeconds: number;

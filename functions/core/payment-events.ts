@@ -12,7 +12,8 @@ const SETTLED: ReadonlySet<Payment['status']> = new Set(['paid', 'partially_refu
 
 export function paymentEvents(before: Payment, after: Payment, at: Date): DomainEvent[] {
   const events: DomainEvent[] = [];
-  const money = { amount: after.amount, currency: after.currency };
+  // The platform's reference travels in every event about the payment and its order.
+  const money = { amount: after.amount, currency: after.currency, reference: after.reference };
   const partnerId = after.partnerId;
   const reached = (status: Payment['status']) => after.status === status && before.status !== status;
 
@@ -47,7 +48,7 @@ export function paymentEvents(before: Payment, after: Payment, at: Date): Domain
       domainEvent(
         'order.canceled',
         `${after.orderId}:canceled`,
-        { orderId: after.orderId, paymentId: after.id },
+        { orderId: after.orderId, paymentId: after.id, reference: after.reference },
         at,
         partnerId,
       ),

@@ -101,6 +101,16 @@ export interface PaymentStore {
   getOrder(orderId: string): Promise<Order | undefined>;
   /** Newest first across all partners (operators). */
   listPayments(page: { cursor?: string; limit: number }): Promise<{ payments: Payment[]; nextCursor: string | null }>;
+  /** Payments carrying the platform's reference, newest first (an index query). */
+  paymentsByReference(
+    reference: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ payments: Payment[]; nextCursor: string | null }>;
+  /** Orders carrying the platform's reference, newest first (an index query). */
+  ordersByReference(
+    reference: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ orders: Order[]; nextCursor: string | null }>;
   /**
    * Writes the settled payment (compare-and-set on `expectedVersion`), the order status and the ledger entries with
    * the partner totals, atomically. `false` when the payment changed since it was read.
@@ -183,6 +193,8 @@ export interface PayoutRecord {
   /** How much of the transfer Stripe reversed (returned to the partner's balance); 0 when none. */
   reversedAmount: number;
   entryCount: number;
+  /** The held ledger entries the payout covers, with the platform's reference of each when it gave one. */
+  coveredEarnings: { entryId: string; amount: number; platformReference: string | null }[];
   reason: string | null;
   createdAt: string;
   updatedAt: string;
@@ -274,6 +286,8 @@ export interface StripePayments {
     destination: string;
     sourceTransaction: string;
     attempt: number;
+    /** Extra metadata (the platform's reference of the order). */
+    metadata?: Record<string, string>;
   }): Promise<{ kind: 'created'; id: string } | { kind: 'refused'; message: string }>;
   /** Reverses part of a seller's Transfer (idempotency key from the order, the seller and the cumulative target). */
   reverseSellerTransfer(request: {

@@ -5,6 +5,7 @@ import type { Partner } from './partner.ts';
 import { newPayment, requireAllowedRedirect, requireChargeableAmount, requirePayee } from './payment.ts';
 import type { PaymentDeps } from './payment-ports.ts';
 import { type Customer, feePolicyFor, givenUpOnFailure, requireNotSelfPayment } from './payments.ts';
+import { type PlatformFieldsInput, platformFields, referenceMetadata } from './platform-references.ts';
 
 /**
  * A payment request is an amount a seller sets for one customer (a deposit, a milestone, a custom quote). Anyone
@@ -38,6 +39,9 @@ export interface PaymentRequest {
   paymentId: string | null;
   payMode: 'intent' | 'checkout' | null;
   attempt: number;
+  /** The platform's own id of what is asked for (a job, a booking), and its metadata: carried onto the payment. */
+  reference: string | null;
+  metadata: Record<string, string>;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -50,6 +54,8 @@ export interface NewPaymentRequestInput {
   description: string;
   customerEmail?: string | undefined;
   expiresAt?: string | undefined;
+  reference?: string | undefined;
+  metadata?: Record<string, string> | undefined;
 }
 
 export function newPaymentRequest(
@@ -64,6 +70,7 @@ export function newPaymentRequest(
   if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime()) {
     fail('invalid_expiry');
   }
+  const platform = platformFields(input satisfies PlatformFieldsInput);
   const at = now.toISOString();
   return {
     id,
@@ -78,6 +85,8 @@ export function newPaymentRequest(
     paymentId: null,
     payMode: null,
     attempt: 1,
+    reference: platform.reference,
+    metadata: platform.metadata,
     createdBy,
     createdAt: at,
     updatedAt: at,
@@ -118,6 +127,8 @@ export function sellerRequestView(request: PaymentRequest, now: Date) {
     status: statusOf(request, now),
     expiresAt: request.expiresAt,
     paymentId: request.paymentId,
+    reference: request.reference,
+    metadata: request.metadata,
     createdAt: request.createdAt,
     updatedAt: request.updatedAt,
   };
@@ -168,7 +179,8 @@ async function claimForPayment(deps: PaymentDeps, customer: Customer, requestId:
       currency: request.currency,
       fee: await feePolicyFor(deps, payee.id),
       description: request.description,
-      metadata: {},
+      metadata: request.metadata,
+      reference: request.reference,
       at: now.toISOString(),
     });
     try {
@@ -207,7 +219,14 @@ export async function payRequestWithIntent(deps: PaymentDeps, customer: Customer
     fee: payment.fee,
     destination: payee.stripeAccountId,
     description: payment.description,
-    metadata: { paymentId: payment.id, partnerId: payee.id, kind: payment.kind, paymentRequestId: request.id },
+    metadata: {
+      ...payment.metadata,
+      ...referenceMetadata(payment.reference),
+      paymentId: payment.id,
+      partnerId: payee.id,
+      kind: payment.kind,
+      paymentRequestId: request.id,
+    },
   });
   await deps.payments.attachPaymentIntent(payment.id, intent.id, deps.clock.now().toISOString());
   deps.log.info('Payment request paid by PaymentIntent', { paymentRequestId: request.id, paymentId: payment.id });
@@ -235,7 +254,7 @@ export async function payRequestWithCheckout(
       orderId: null,
       paymentId: payment.id,
       partnerId: payee.id,
-      metadata: { paymentRequestId: request.id },
+      metadata: { ...payment.metadata, ...referenceMetadata(payment.reference), paymentRequestId: request.id },
       currency: payment.currency,
       items: [{ name: request.description, unitAmount: request.amount, quantity: 1 }],
       fee: payment.fee,

@@ -54,6 +54,8 @@ export interface Payment {
   feeBps: number;
   description: string;
   metadata: Record<string, string>;
+  /** The platform's reference of what is paid (from its payment request or order), or null. */
+  reference: string | null;
   status: PaymentStatus;
   /** Stripe's cumulative `amount_refunded` of the charge. */
   amountRefunded: number;
@@ -95,6 +97,9 @@ export interface Order {
   fee: number;
   net: number;
   status: PaymentStatus;
+  /** The platform's own id of the order (a store order number), and its metadata. */
+  reference: string | null;
+  metadata: Record<string, string>;
   /** What the order holds of its listings' capacity (null: no listing items). */
   reservation: ReservationState | null;
   /** Several sellers (separate charges and transfers): each seller's share and transfer; null for one seller. */
@@ -115,6 +120,7 @@ export const RESERVED_METADATA_KEYS = [
   'kind',
   'paymentRequestId',
   'referring_partner_id',
+  'platform_reference',
 ] as const;
 
 export function parseCurrency(value: string): Currency {
@@ -233,6 +239,7 @@ export function newPayment(fields: {
   fee: FeePolicy;
   description: string;
   metadata: Record<string, string>;
+  reference?: string | null;
   at: string;
 }): Payment {
   const split = fields.splitOverride ?? { ...splitCharge(fields.amount, fields.fee), feeBps: fields.fee.bps };
@@ -251,6 +258,7 @@ export function newPayment(fields: {
     feeBps: split.feeBps,
     description: fields.description,
     metadata: fields.metadata,
+    reference: fields.reference ?? null,
     status: 'pending',
     amountRefunded: 0,
     transferReversed: 0,

@@ -16,6 +16,7 @@ import {
   requirePayee,
 } from './payment.ts';
 import type { PaymentDeps, ReservationRequest } from './payment-ports.ts';
+import { platformFields, referenceMetadata } from './platform-references.ts';
 import { cancelPayment } from './settlement.ts';
 
 /** Creating payments: every refusal happens before the first write; the row is written before Stripe is called. */
@@ -37,6 +38,7 @@ export interface PaymentIntentRequest {
   kind: Exclude<PaymentKind, 'checkout'>;
   description: string;
   metadata: Record<string, string>;
+  reference?: string | undefined;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function startPaymentIntent(deps: PaymentDeps, customer: Customer, 
   const currency = parseCurrency(request.currency);
   requireChargeableAmount(request.amount, currency);
   const metadata = requireCallerMetadata(request.metadata);
+  const { reference } = platformFields({ reference: request.reference });
   const payee = requirePayee(await deps.partners.get(request.payeeId), currency);
   await requireNotSelfPayment(deps, customer, [payee.id]);
   const fee = await feePolicyFor(deps, payee.id);
@@ -68,6 +71,7 @@ export async function startPaymentIntent(deps: PaymentDeps, customer: Customer, 
     fee,
     description: request.description,
     metadata,
+    reference,
     at: deps.clock.now().toISOString(),
   });
   await deps.payments.createPayment(payment);
@@ -80,7 +84,13 @@ export async function startPaymentIntent(deps: PaymentDeps, customer: Customer, 
     fee: payment.fee,
     destination: payee.stripeAccountId,
     description: payment.description,
-    metadata: { ...metadata, paymentId: payment.id, partnerId: payee.id, kind: payment.kind },
+    metadata: {
+      ...metadata,
+      ...referenceMetadata(reference),
+      paymentId: payment.id,
+      partnerId: payee.id,
+      kind: payment.kind,
+    },
   });
   await deps.payments.attachPaymentIntent(payment.id, intent.id, deps.clock.now().toISOString());
   deps.log.info('Payment created', { paymentId: payment.id, paymentIntentId: intent.id, partnerId: payee.id });
@@ -97,6 +107,9 @@ export interface CheckoutRequest {
   successUrl: string;
   cancelUrl: string;
   customerEmail?: string | undefined;
+  /** The platform's own id of the order (a store order number) and its metadata. */
+  reference?: string | undefined;
+  metadata?: Record<string, string> | undefined;
 }
 
 /**
@@ -116,6 +129,7 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
   const origins = deps.settings.allowedRedirectOrigins;
   const successUrl = requireAllowedRedirect(request.successUrl, origins, 'successUrl');
   const cancelUrl = requireAllowedRedirect(request.cancelUrl, origins, 'cancelUrl');
+  const platform = platformFields(request);
   const now = deps.clock.now();
   const priced = await priceItems(deps, request.items, now);
   await requireNotSelfPayment(deps, customer, [...priced.sellers.keys()]);
@@ -161,7 +175,8 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
     currency,
     fee,
     description: `Order ${orderId}`,
-    metadata: {},
+    metadata: platform.metadata,
+    reference: platform.reference,
     at,
   });
   const customerEmail = request.customerEmail ?? customer.email;
@@ -176,6 +191,8 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
     fee: payment.fee,
     net: payment.net,
     status: 'pending',
+    reference: platform.reference,
+    metadata: platform.metadata,
     reservation: 'held',
     sellers,
     items: lines.items,
@@ -192,6 +209,7 @@ export async function startCheckout(deps: PaymentDeps, customer: Customer, reque
       orderId,
       paymentId: payment.id,
       partnerId: payment.partnerId,
+      metadata: { ...platform.metadata, ...referenceMetadata(platform.reference) },
       currency,
       items: lines.items,
       fee: payment.fee,

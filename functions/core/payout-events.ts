@@ -11,6 +11,10 @@ const money = (payout: Payout) => ({
   period: payout.period,
   amount: payout.amount,
   currency: payout.currency,
+  // The platform's references of the earnings the payout covers (each once, in entry order).
+  references: [
+    ...new Set(payout.entries.flatMap((entry) => (entry.platformReference ? [entry.platformReference] : []))),
+  ],
 });
 
 export const payoutPaidEvent = (payout: Payout, transferId: string, at: string): DomainEvent =>

@@ -75,6 +75,8 @@ export interface HeldEntry {
   id: string;
   amount: number;
   availableAt: number;
+  /** The platform's reference of what the entry is for, when it gave one (shown with the payout). */
+  platformReference?: string;
 }
 
 export interface PayoutCandidate {

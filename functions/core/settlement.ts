@@ -16,6 +16,7 @@ import type {
   StripePaymentView,
 } from './payment-ports.ts';
 import { applySignal, type PaymentStateView } from './payment-state.ts';
+import { platformReferenceOf, referenceMetadata } from './platform-references.ts';
 import { planReservationMove } from './reservations.ts';
 
 /**
@@ -88,6 +89,7 @@ export function planSettlement(
       occurredAt,
       description,
       reference,
+      ...platformReferenceOf(payment.reference),
       payoutStatus: 'transferred',
       recordedAt: nowIso,
       ...extra,
@@ -318,6 +320,7 @@ async function syncSellerTransfers(deps: PaymentDeps, payment: Payment, view: St
           destination: share.stripeAccountId,
           sourceTransaction: chargeId,
           attempt: plan.attempt,
+          metadata: referenceMetadata(order.reference),
         });
         if (sent.kind === 'refused') {
           const next = planSellerTransfer(order, index, await liveRefunds(), plan.attempt + 1);

@@ -4,8 +4,10 @@ import { domainError, fail } from './errors.ts';
 /**
  * The `state` carried by the onboarding refresh/return URLs. Those routes are public (Stripe redirects the browser
  * there without our token), so the state proves which partner the redirect is for, which member asked for it, at
- * which of the partner's state versions, and until when:
- * `base64url(JSON {p: partnerId, s: member sub, v: state version, e: expiry epoch seconds}) "." base64url(HMAC)`.
+ * which of the partner's state versions, until when, and — when the app named them — where onboarding ends:
+ * `base64url(JSON {p: partnerId, s: member sub, v: state version, e: expiry epoch seconds, r?: return target,
+ * f?: refresh target}) "." base64url(HMAC)`. The targets were checked against the allow-list when the state was
+ * minted; being signed, they cannot be swapped on the way.
  * The routes then check the member still belongs to the partner with a role that may onboard, and that the
  * partner's state version has not moved (it does when any member leaves or is removed).
  *
@@ -13,7 +15,7 @@ import { domainError, fail } from './errors.ts';
  * (and states of the earlier format, without a member, no longer verify).
  */
 const PURPOSE = 'connect-payouts/onboarding-state/v2';
-const MAX_TOKEN_LENGTH = 512;
+const MAX_TOKEN_LENGTH = 2_048;
 
 export interface OnboardingStatePayload {
   partnerId: string;
@@ -23,6 +25,10 @@ export interface OnboardingStatePayload {
   stateVersion: number;
   /** Epoch seconds. */
   expiresAt: number;
+  /** Where `/connect/return` ends (an allowed app target); absent: the stage's app URL or a page. */
+  returnTo?: string;
+  /** Where `/connect/refresh` ends when the app handles expired links itself; absent: a fresh Stripe link. */
+  refreshTo?: string;
 }
 
 function mac(key: string, payload: string): Buffer {
@@ -31,7 +37,14 @@ function mac(key: string, payload: string): Buffer {
 
 export function signOnboardingState(key: string, payload: OnboardingStatePayload): string {
   const body = Buffer.from(
-    JSON.stringify({ p: payload.partnerId, s: payload.userSub, v: payload.stateVersion, e: payload.expiresAt }),
+    JSON.stringify({
+      p: payload.partnerId,
+      s: payload.userSub,
+      v: payload.stateVersion,
+      e: payload.expiresAt,
+      ...(payload.returnTo === undefined ? {} : { r: payload.returnTo }),
+      ...(payload.refreshTo === undefined ? {} : { f: payload.refreshTo }),
+    }),
   ).toString('base64url');
   return `${body}.${mac(key, body).toString('base64url')}`;
 }
@@ -53,11 +66,19 @@ export function verifyOnboardingState(key: string, token: string, now: Date): On
   } catch {
     throw invalid();
   }
-  const { p, s, v, e } = (decoded ?? {}) as { p?: unknown; s?: unknown; v?: unknown; e?: unknown };
+  const { p, s, v, e, r, f } = (decoded ?? {}) as Record<'p' | 's' | 'v' | 'e' | 'r' | 'f', unknown>;
   if (typeof p !== 'string' || p.length === 0 || typeof s !== 'string' || s.length === 0) throw invalid();
+  if ((r !== undefined && typeof r !== 'string') || (f !== undefined && typeof f !== 'string')) throw invalid();
   if (typeof v !== 'number' || !Number.isInteger(v) || typeof e !== 'number' || !Number.isInteger(e)) throw invalid();
   if (e <= Math.floor(now.getTime() / 1000)) {
     fail('expired_state');
   }
-  return { partnerId: p, userSub: s, stateVersion: v, expiresAt: e };
+  return {
+    partnerId: p,
+    userSub: s,
+    stateVersion: v,
+    expiresAt: e,
+    ...(typeof r === 'string' ? { returnTo: r } : {}),
+    ...(typeof f === 'string' ? { refreshTo: f } : {}),
+  };
 }

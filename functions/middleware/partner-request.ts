@@ -31,6 +31,22 @@ export const AccountBody = z.strictObject({
   businessType: z.enum(['individual', 'company', 'non_profit', 'government_entity']).optional(),
 });
 
+/**
+ * A return target an app names for onboarding (`umuvepro://stripe-return`, `https://partners.example.com/back`):
+ * checked against the stage's allow-list by the use case (400 `return_target_not_allowed`).
+ */
+export const ReturnTarget = z.string().min(1).max(512);
+
+/** Body of `POST /connect/onboarding-link`: the account's country and type, and the app's own return targets. */
+export const OnboardingLinkBody = AccountBody.extend({
+  returnTo: ReturnTarget.optional().describe(
+    'Where the partner lands after Stripe, with `?status=active|pending|restricted` (an allowed return target).',
+  ),
+  refreshTo: ReturnTarget.optional().describe(
+    'When a link expired: send the partner here with `?status=link_expired` instead of a fresh Stripe link; the app then asks for a new link (an allowed return target).',
+  ),
+});
+
 export const Cursor = z
   .string()
   .max(512)

@@ -328,6 +328,7 @@ export const TEST_SETTINGS: PartnerSettings = {
   defaultCurrency: 'usd',
   apiBaseUrl: 'https://api.example.test/prod/',
   appUrl: '',
+  allowedReturnTargets: ['https://partners.example.test', 'umuvepro://'],
   onboardingStateTtlSeconds: 900,
   onboardingRefreshIntervalSeconds: 5,
   statusRefreshIntervalSeconds: 10,

@@ -235,6 +235,7 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   },
   'list-payments-admin': { request: () => ({ query: { limit: '5' } }) },
   'get-order-admin': { request: (w) => ({ path: { orderId: w.orderId } }) },
+  'list-orders-admin': { request: () => ({ query: { reference: 'store-order-1', limit: '5' } }) },
   'set-fee-policy': { request: (w) => ({ path: { partnerId: w.victim.partnerId }, body: { bps: 250 } }) },
   'list-partners-admin': { request: () => ({ query: { status: 'active', limit: '5' } }) },
   // The payout run's admin routes. Refusal tests name a real run of a past month; the probe (and the

@@ -37,6 +37,7 @@ describe('stage configuration', () => {
       openAmounts: false,
       webApp: false,
       allowedRedirectOrigins: [],
+      allowedReturnTargets: [],
       statusRefreshIntervalSeconds: 10,
       onboardingStateTtlSeconds: 900,
       onboardingRefreshIntervalSeconds: 5,
@@ -161,6 +162,7 @@ describe('stage configuration', () => {
           payoutDefaultMinimum: '500',
           stripeRateLimits: '{"endpoints":{"POST /v1/transfers":100}}',
           allowedRedirectOrigins: 'https://shop.example.com, https://www.example.com',
+          allowedReturnTargets: 'https://Partners.example.com/, umuvepro://',
         }),
       ),
     ).toMatchObject({
@@ -170,6 +172,7 @@ describe('stage configuration', () => {
       payoutRequireApproval: true,
       stripeRateLimits: { endpoints: { 'POST /v1/transfers': 100 } },
       allowedRedirectOrigins: ['https://shop.example.com', 'https://www.example.com'],
+      allowedReturnTargets: ['https://partners.example.com', 'umuvepro://'],
     });
   });
 
@@ -194,6 +197,9 @@ describe('stage configuration', () => {
     [{ stripeRequestsPerSecond: '60' }, /stripeRequestsPerSecond was replaced by stripeRateLimits/],
     [{ stages: { dev: { stripeRequestsPerSecond: 60 } } }, /stripeRequestsPerSecond was replaced by stripeRateLimits/],
     [{ allowedRedirectOrigins: 'https://shop.example.com/checkout' }, /allowedRedirectOrigins/],
+    [{ allowedReturnTargets: 'http://partners.example.com' }, /allowedReturnTargets.*https origin/],
+    [{ allowedReturnTargets: 'https://partners.example.com/back' }, /allowedReturnTargets/],
+    [{ allowedReturnTargets: 'javascript://' }, /allowedReturnTargets/],
     [{ payoutPlanningPageSize: '5000' }, /payoutPlanningPageSize/],
     [{ stages: { prod: { platformFee: 5 } } }, /Unknown key\(s\) in context "stages.prod": platformFee/],
     [{ stripeWebhookIps: '3.18.12' }, /stripeWebhookIps/],

@@ -106,6 +106,7 @@ describe('POST /connect/account-session (embedded onboarding)', () => {
       clientSecret: expect.stringMatching(/^accs_[A-Za-z0-9]+_secret_[A-Za-z0-9]+$/),
       expiresAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       publishableKey: stackInfo().stripePublishableKey,
+      returnUrl: null,
     });
     const byAdmin = await session(teamAdmin.idToken, ['account_onboarding'], team.body.id);
     expect(byAdmin.status).toBe(200);

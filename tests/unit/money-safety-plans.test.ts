@@ -250,6 +250,8 @@ describe('dispute plans for an order of several sellers', () => {
     partnerId: 'platform',
     customerSub: 'buyer',
     customerEmail: null,
+    reference: null,
+    metadata: {},
     currency: 'usd',
     amount: sellers.reduce((s, x) => s + x.gross, 0),
     fee: sellers.reduce((s, x) => s + x.fee, 0),

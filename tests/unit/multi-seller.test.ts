@@ -28,6 +28,8 @@ const orderOf = (sellers: SellerShare[]): Order => ({
   fee: sellers.reduce((s, x) => s + x.fee, 0),
   net: sellers.reduce((s, x) => s + x.net, 0),
   status: 'paid',
+  reference: null,
+  metadata: {},
   reservation: 'sold',
   sellers,
   items: [],

@@ -146,6 +146,7 @@ describe('createAccountSession', () => {
       clientSecret: 'accs_secret__1',
       expiresAt: new Date(1_700_001_800 * 1000).toISOString(),
       publishableKey: 'pk_test_unit',
+      returnUrl: null,
     });
     expect(second.clientSecret).not.toBe(first.clientSecret);
     expect(w.stripe.calls.filter((c) => c === 'createExpressAccount')).toHaveLength(1);

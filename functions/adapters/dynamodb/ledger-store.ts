@@ -50,6 +50,7 @@ export function toLedgerRecord(item: Item): LedgerRecord {
     occurredAt: Number(item.occurredAt),
     description: item.description,
     reference: item.reference,
+    ...(typeof item.platformReference === 'string' ? { platformReference: item.platformReference } : {}),
     recordedAt: item.recordedAt,
     ...(item.payoutStatus ? { payoutStatus: item.payoutStatus } : {}),
     ...(item.availableAt !== undefined ? { availableAt: Number(item.availableAt) } : {}),

@@ -4,8 +4,11 @@
  *
  * | Item                     | PK                  | SK                                   | Index keys                                  |
  * |--------------------------|---------------------|--------------------------------------|---------------------------------------------|
- * | Payment                  | PAYMENT#<payId>     | PAYMENT                              | GSI2 PAYMENTS#<shard> / <createdAt>#<payId> |
- * | Order                    | ORDER#<ordId>       | ORDER                                |                                             |
+ * | Payment                  | PAYMENT#<payId>     | PAYMENT                              | GSI2 PAYMENTS#<shard> / <createdAt>#<payId>;|
+ * |                          |                     |                                      | GSI1 PAYMENT_REF#<reference> /              |
+ * |                          |                     |                                      | <createdAt>#<payId> (sparse: with a ref.)   |
+ * | Order                    | ORDER#<ordId>       | ORDER                                | GSI1 ORDER_REF#<reference> /                |
+ * |                          |                     |                                      | <createdAt>#<ordId> (sparse: with a ref.)   |
  * | Order item               | ORDER#<ordId>       | ITEM#<nnn>                           |                                             |
  * | Ledger entry (visible)   | PARTNER#<partnerId> | LEDGER#E#<occurredAt ISO>#<entryId>  | GSI3 HELD#<currency>#<shard> /              |
  * |                          |                     |                                      | <availableAt ISO>#<partnerId>#<entryId>     |
@@ -41,6 +44,17 @@ export const paymentIndexPartitions = () => shardPartitions(PAYMENTS_INDEX_PREFI
 export const paymentIndexKeys = (createdAt: string, paymentId: string) => ({
   GSI2PK: shardedPartitionOf(PAYMENTS_INDEX_PREFIX, paymentId, INDEX_SHARDS.payments),
   GSI2SK: `${createdAt}#${paymentId}`,
+});
+
+/**
+ * GSI1 (sparse): payments and orders by the platform's reference, newest first — only items that carry one are in
+ * the index, so `?reference=` is one key lookup. The sort key is unique, so it is also the cursor.
+ */
+export const paymentReferencePk = (reference: string) => `PAYMENT_REF#${reference}`;
+export const orderReferencePk = (reference: string) => `ORDER_REF#${reference}`;
+export const referenceIndexKeys = (pk: string, createdAt: string, id: string) => ({
+  GSI1PK: pk,
+  GSI1SK: `${createdAt}#${id}`,
 });
 
 export const orderKey = (orderId: string): Key => ({ PK: `ORDER#${orderId}`, SK: 'ORDER' });

@@ -21,10 +21,13 @@ import {
   orderItemKey,
   orderKey,
   orderPk,
+  orderReferencePk,
   PAYOUT_PREFIX,
   paymentIndexKeys,
   paymentIndexPartitions,
   paymentKey,
+  paymentReferencePk,
+  referenceIndexKeys,
 } from './payment-keys.ts';
 import { listingKey, paymentRequestKey } from './sales-store.ts';
 import { queryShards } from './sharded-index.ts';
@@ -47,6 +50,7 @@ const PAYMENT_FIELDS = [
   'feeBps',
   'description',
   'metadata',
+  'reference',
   'status',
   'amountRefunded',
   'transferReversed',
@@ -70,6 +74,9 @@ function paymentItem(payment: Payment): Item {
     entity: 'payment',
     ...payment,
     ...paymentIndexKeys(payment.createdAt, payment.id),
+    ...(payment.reference
+      ? referenceIndexKeys(paymentReferencePk(payment.reference), payment.createdAt, payment.id)
+      : {}),
   };
 }
 
@@ -95,7 +102,13 @@ function toPayment(item: Item): Payment {
 
 function orderItem(order: Order): Item {
   const { items: _items, ...fields } = order;
-  return { ...orderKey(order.id), entity: 'order', ...fields, itemCount: order.items.length };
+  return {
+    ...orderKey(order.id),
+    entity: 'order',
+    ...fields,
+    itemCount: order.items.length,
+    ...(order.reference ? referenceIndexKeys(orderReferencePk(order.reference), order.createdAt, order.id) : {}),
+  };
 }
 
 function toOrder(item: Item, lines: Item[]): Order {
@@ -110,6 +123,8 @@ function toOrder(item: Item, lines: Item[]): Order {
     fee: Number(item.fee),
     net: Number(item.net),
     status: item.status,
+    reference: item.reference ?? null,
+    metadata: (item.metadata as Record<string, string> | undefined) ?? {},
     reservation: item.reservation ?? null,
     sellers: Array.isArray(item.sellers)
       ? (item.sellers as Item[]).map((share) => ({
@@ -151,6 +166,26 @@ function toOrder(item: Item, lines: Item[]): Order {
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
   };
+}
+
+const REFERENCE_CURSOR = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#(pay|ord)_[a-f0-9]{24}$/;
+
+/** One page of the sparse reference index (GSI1), newest first; the cursor is the last sort key. */
+async function referencePage(pk: string, cursor: string | undefined, limit: number) {
+  const before = cursor ? decodeTextCursor(cursor, REFERENCE_CURSOR) : undefined;
+  const page = await dynamo().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: before ? 'GSI1PK = :pk AND GSI1SK < :before' : 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': pk, ...(before ? { ':before': before } : {}) },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  const items = (page.Items ?? []) as Item[];
+  const last = items.at(-1);
+  return { items, nextCursor: page.LastEvaluatedKey && last ? encodeTextCursor(String(last.GSI1SK)) : null };
 }
 
 /**
@@ -364,6 +399,19 @@ export const dynamoPaymentStore: PaymentStore = {
     return { payments: page.items.map(toPayment), nextCursor: page.nextCursor };
   },
 
+  async paymentsByReference(reference, { cursor, limit }) {
+    const page = await referencePage(paymentReferencePk(reference), cursor, limit);
+    return { payments: page.items.map(toPayment), nextCursor: page.nextCursor };
+  },
+
+  async ordersByReference(reference, { cursor, limit }) {
+    const page = await referencePage(orderReferencePk(reference), cursor, limit);
+    const orders = await Promise.all(
+      page.items.map(async (item) => (await dynamoPaymentStore.getOrder(String(item.id))) ?? toOrder(item, [])),
+    );
+    return { orders, nextCursor: page.nextCursor };
+  },
+
   async settle({ payment, expectedVersion, order, reservation, paymentRequest, entries, events }) {
     try {
       await transactWrite([
@@ -541,6 +589,11 @@ export const dynamoPayoutReader: PayoutReader = {
           stripeTransferId: item.stripeTransferId ?? null,
           reversedAmount: Number(item.reversedAmount ?? 0),
           entryCount: Number(item.entryCount ?? 0),
+          coveredEarnings: ((item.entries ?? []) as Item[]).map((entry) => ({
+            entryId: String(entry.id),
+            amount: Number(entry.amount),
+            platformReference: typeof entry.platformReference === 'string' ? entry.platformReference : null,
+          })),
           reason: item.reason ?? null,
           createdAt: item.createdAt,
           updatedAt: item.updatedAt,

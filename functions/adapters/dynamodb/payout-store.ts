@@ -518,7 +518,7 @@ export const dynamoPayoutStore: PayoutStore = {
         ':currency': currency,
         ':pending': 'pending',
       },
-      ProjectionExpression: 'SK, id, amount, availableAt',
+      ProjectionExpression: 'SK, id, amount, availableAt, platformReference',
       ConsistentRead: true,
     });
     return items.map(
@@ -527,6 +527,7 @@ export const dynamoPayoutStore: PayoutStore = {
         amount: Number(item.amount),
         availableAt: Number(item.availableAt),
         ref: item.SK,
+        ...(typeof item.platformReference === 'string' ? { platformReference: item.platformReference } : {}),
       }),
     );
   },

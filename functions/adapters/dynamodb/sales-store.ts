@@ -37,6 +37,8 @@ const LISTING_FIELDS = [
   'sold',
   'reserved',
   'taken',
+  'reference',
+  'metadata',
   'createdAt',
   'updatedAt',
   'version',
@@ -61,6 +63,7 @@ function toListing(item: Item): Listing {
   listing.maxPerOrder = item.maxPerOrder === null || item.maxPerOrder === undefined ? null : Number(item.maxPerOrder);
   listing.active = item.active === true;
   listing.archived = item.archived === true;
+  listing.metadata = (item.metadata as Record<string, string> | undefined) ?? {};
   return listing;
 }
 
@@ -77,6 +80,8 @@ const REQUEST_FIELDS = [
   'paymentId',
   'payMode',
   'attempt',
+  'reference',
+  'metadata',
   'createdBy',
   'createdAt',
   'updatedAt',
@@ -86,6 +91,7 @@ function toRequest(item: Item): PaymentRequest {
   const request = Object.fromEntries(REQUEST_FIELDS.map((f) => [f, item[f] ?? null])) as unknown as PaymentRequest;
   request.amount = Number(item.amount);
   request.attempt = Number(item.attempt ?? 1);
+  request.metadata = (item.metadata as Record<string, string> | undefined) ?? {};
   return request;
 }
 
@@ -155,7 +161,7 @@ export const dynamoListingStore: ListingStore = {
           UpdateExpression:
             'SET #title = :title, #description = :description, unitAmount = :unitAmount, #capacity = :capacity, ' +
             'maxPerOrder = :maxPerOrder, salesEndAt = :salesEndAt, #active = :active, archived = :archived, ' +
-            'updatedAt = :at, #version = :next',
+            '#reference = :reference, updatedAt = :at, #version = :next',
           ConditionExpression:
             listing.capacity === null ? '#version = :expected' : '#version = :expected AND taken <= :capacity',
           ExpressionAttributeNames: {
@@ -164,8 +170,10 @@ export const dynamoListingStore: ListingStore = {
             '#capacity': 'capacity',
             '#active': 'active',
             '#version': 'version',
+            '#reference': 'reference',
           },
           ExpressionAttributeValues: {
+            ':reference': listing.reference,
             ':title': listing.title,
             ':description': listing.description,
             ':unitAmount': listing.unitAmount,

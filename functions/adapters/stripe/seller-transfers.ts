@@ -15,7 +15,7 @@ export const createSellerTransfer: StripePayments['createSellerTransfer'] = asyn
     source_transaction: request.sourceTransaction,
     transfer_group: request.orderId,
     description: `Order ${request.orderId}`,
-    metadata: { orderId: request.orderId, partnerId: request.partnerId },
+    metadata: { ...request.metadata, orderId: request.orderId, partnerId: request.partnerId },
   };
   const ids = request.attempt === 0 ? [] : [`a${request.attempt}`];
   try {

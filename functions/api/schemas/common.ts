@@ -20,6 +20,15 @@ export const MinorUnits = z.number().int().describe('Integer minor units of the 
 /** An ISO 8601 instant (UTC, `…Z`). */
 export const Instant = z.iso.datetime({ offset: true });
 
+/** The platform's own reference of a record (its job, event or order id), shown only to who owns the record. */
+export const PlatformReference = z
+  .string()
+  .nullable()
+  .describe("The platform's own reference (its id of a job, an event, a store order); null when none was given.");
+
+/** The platform's own metadata of a record. */
+export const PlatformMetadata = z.record(z.string(), z.string()).describe("The platform's own metadata.");
+
 /** The opaque cursor of the next page, or null on the last page. */
 export const NextCursor = z.string().nullable().describe('Pass as `?cursor=` for the next page; null on the last one.');
 

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { earningEntryView, earningsHistory, heldEarningView } from '#core/earnings';
 import type { adminOrderView, adminPaymentView, payoutView } from '#core/payment-views';
-import { Currency, type Described, Instant, MinorUnits, NextCursor } from './common.ts';
+import {
+  Currency,
+  type Described,
+  Instant,
+  MinorUnits,
+  NextCursor,
+  PlatformMetadata,
+  PlatformReference,
+} from './common.ts';
 
 /** Response schemas of the payment, earnings and partner-payout routes (the shapes of `#core/payment-views`). */
 
@@ -23,6 +31,9 @@ export const AdminPayment = z
     feeBps: z.number().int(),
     description: z.string(),
     metadata: z.record(z.string(), z.string()),
+    reference: PlatformReference.describe(
+      "The platform's reference of what is paid (its payment request's or order's).",
+    ),
     status: PaymentStatus,
     amountRefunded: MinorUnits,
     partnerRefunded: MinorUnits.describe('The share taken back from the partner by refunds.'),
@@ -55,6 +66,8 @@ export const AdminOrder = z
     fee: MinorUnits,
     net: MinorUnits,
     status: PaymentStatus,
+    reference: PlatformReference,
+    metadata: PlatformMetadata,
     items: z.array(
       z.strictObject({
         listingId: z.string().nullable().describe('The listing bought; null for an item without one.'),
@@ -84,6 +97,15 @@ export const PartnerPayout = z
     stripeTransferId: z.string().nullable(),
     reversedAmount: MinorUnits.describe('How much of the transfer Stripe reversed; 0 when none.'),
     entryCount: z.number().int().describe('The ledger entries this payout covers.'),
+    coveredEarnings: z
+      .array(
+        z.strictObject({
+          entryId: z.string().describe('The ledger entry (as in `GET /earnings`).'),
+          amount: MinorUnits.describe('Signed: earnings positive, clawbacks and holds negative.'),
+          platformReference: PlatformReference,
+        }),
+      )
+      .describe('The platform-held ledger entries this payout covers, with their platform references.'),
     reason: z.string().nullable().describe('Why the amount was carried forward or failed.'),
     createdAt: Instant,
     updatedAt: Instant,
@@ -98,6 +120,9 @@ export const EarningEntry = z
     date: Instant.describe('When it happened.'),
     description: z.string(),
     reference: z.string().describe('Our id of what caused it (payment, order, external id, payout).'),
+    platformReference: PlatformReference.describe(
+      "The platform's own reference of what caused it (its payment request's, order's or recorded earning's); null when none.",
+    ),
     amount: MinorUnits.describe("Signed: the partner's share (never the gross)."),
     currency: Currency,
     payoutStatus: z.enum(['transferred', 'pending', 'available', 'in_payout', 'paid']),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { publicListingView, sellerListingView } from '#core/listings';
 import type { payerRequestView, sellerRequestView } from '#core/payment-requests';
 import type { customerOrderView } from '#core/payment-views';
-import { Currency, type Described, Instant, MinorUnits } from './common.ts';
+import { Currency, type Described, Instant, MinorUnits, PlatformMetadata, PlatformReference } from './common.ts';
 import { PaymentStatus } from './payments.ts';
 
 /**
@@ -41,6 +41,8 @@ export const SellerListing = z
     archived: z.boolean(),
     sold: z.number().int().describe('Units paid for.'),
     reserved: z.number().int().describe('Units held by orders not paid yet.'),
+    reference: PlatformReference,
+    metadata: PlatformMetadata,
     createdAt: Instant,
     updatedAt: Instant,
   })
@@ -78,6 +80,10 @@ export const SellerRequest = z
     status: PaymentRequestStatus,
     expiresAt: Instant.nullable(),
     paymentId: z.string().nullable().describe("The current attempt's payment; null until someone pays."),
+    reference: PlatformReference.describe(
+      "The platform's own reference (a job, a booking): carried onto the payment, its Stripe objects' metadata and the ledger entries it creates.",
+    ),
+    metadata: PlatformMetadata,
     createdAt: Instant,
     updatedAt: Instant,
   })
@@ -91,6 +97,7 @@ export const CustomerOrder = z
     currency: Currency,
     amount: MinorUnits.describe('The total.'),
     status: PaymentStatus,
+    reference: PlatformReference,
     items: z.array(
       z.strictObject({
         listingId: z.string().nullable().describe('The listing bought; null for an item without one.'),
