@@ -45,6 +45,7 @@ describe('crafted cursors', () => {
       ['GET', '/payment-requests', partner.idToken, () => undefined],
       ['GET', '/partners/{partnerId}/listings', '', () => undefined, `/partners/${partner.partnerId}/listings`],
       ['GET', '/admin/payments', ops, () => undefined],
+      ['GET', '/admin/orders', ops, () => undefined, '/admin/orders?reference=store-order-1&'],
       ['GET', '/admin/partners', ops, () => undefined],
       ['GET', '/connect/payouts', partner.idToken, () => undefined],
       ['GET', '/earnings', partner.idToken, () => undefined],
@@ -61,7 +62,7 @@ describe('crafted cursors', () => {
       const path = requested ?? routePath;
       for (const cursor of CRAFTED) {
         const body = bodyOf(cursor);
-        const url = body === undefined ? `${path}?cursor=${cursor}` : path;
+        const url = body === undefined ? `${path}${path.endsWith('&') ? '' : '?'}cursor=${cursor}` : path;
         const response = await api<{ error?: { code: string } }>(method, url, {
           ...(token ? { token } : {}),
           ...(body === undefined ? {} : { body }),
