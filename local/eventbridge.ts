@@ -41,6 +41,15 @@ interface PutEventsEntry {
   Time?: number | string;
 }
 
+/** The domain event id in an entry's detail (our envelope), if it has one. */
+function detailId(entry: BusEntry): string | undefined {
+  try {
+    return (JSON.parse(entry.detail) as { id?: string }).id;
+  } catch {
+    return undefined;
+  }
+}
+
 const matches = (pattern: RulePattern, entry: BusEntry) =>
   (!pattern.source || pattern.source.includes(entry.source)) &&
   (!pattern.detailType || pattern.detailType.includes(entry.detailType));
@@ -82,6 +91,14 @@ export async function startLocalEventBus(options: { port: number }): Promise<Loc
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      // The local archive's read API (tests, the latency bench): `GET /archive[?eventId=ev_…]`.
+      if (request.method === 'GET' && request.url?.startsWith('/archive')) {
+        const eventId = new URL(request.url, 'http://local').searchParams.get('eventId');
+        const entries = eventId ? archive.filter((entry) => detailId(entry) === eventId) : archive;
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(entries));
+        return;
+      }
       const target = String(request.headers['x-amz-target'] ?? '');
       const reply = (status: number, body: unknown) => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });

@@ -1,10 +1,12 @@
 import { GetCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { disputeEvents } from '#core/dispute-events';
 import type { DisputeRecord } from '#core/disputes';
 import type { DisputeStore, LedgerRecord } from '#core/payment-ports';
 import { dynamo, tableName } from './client.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
+import { outboxPut } from './outbox.ts';
 import { disputeKey } from './payment-keys.ts';
-import { isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
+import { failedConditions, isConditionCancelled, type TransactItem, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -41,8 +43,19 @@ export const dynamoDisputeStore: DisputeStore = {
         ...(expectedVersion === null ? {} : { ExpressionAttributeValues: { ':version': expectedVersion } }),
       },
     };
+    const changes = [put, ...entryGroups(entries).flatMap((group) => ledgerWriteItems(group))];
+    const events = disputeEvents({ record, expectedVersion, entries }).map(outboxPut);
     try {
-      await transactWrite([put, ...entryGroups(entries).flatMap((group) => ledgerWriteItems(group))]);
+      await transactWrite([...changes, ...events]);
+      return true;
+    } catch (error) {
+      if (!isConditionCancelled(error)) throw error;
+      // Only the events were refused: they were written with an earlier change of this dispute (announced once).
+      const failed = failedConditions(error) ?? [];
+      if (events.length === 0 || failed.slice(0, changes.length).some(Boolean)) return false;
+    }
+    try {
+      await transactWrite(changes);
       return true;
     } catch (error) {
       if (isConditionCancelled(error)) return false;
