@@ -114,8 +114,11 @@ export interface PayoutsStackProps extends StackProps {
 }
 
 const API_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS.api);
+/** When the daily reconciliation runs (UTC): late enough that Stripe's records of the previous day are complete. */
+const RECONCILIATION_HOUR_UTC = 3;
 const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
+  'daily-schedule': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['daily-schedule']),
   'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
   'table-stream': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['table-stream']),
   'event-delivery-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['event-delivery-queue']),
@@ -922,6 +925,8 @@ export class PayoutsStack extends Stack {
     const options: Record<JobDefinition['trigger'], ExtraFunctionProps> = {
       // EventBridge invokes the planner asynchronously: after Lambda's retries a failed event goes to the failure queue.
       schedule: { onFailure: new SqsDestination(this.plannerFailureQueue), retryAttempts: 2 },
+      // A failed reconciliation is retried by Lambda, then alarmed on (its Errors); the next day's run is independent.
+      'daily-schedule': { retryAttempts: 2 },
       'payout-queue': {
         // The worker queues the next page of a run (plan, release, requeue) on the queue that triggers it, so a large
         // run is a chain Lambda -> SQS -> Lambda of one hop per page. Lambda's recursive loop detection would stop
@@ -967,6 +972,26 @@ export class PayoutsStack extends Stack {
             metricName: 'FailedInvocations',
             dimensionsMap: { RuleName: rule.ruleName },
             period: Duration.minutes(5),
+            statistic: 'Sum',
+          }),
+          threshold: 0,
+        });
+        return;
+      }
+      case 'daily-schedule': {
+        const rule = new Rule(this, `${pascal(job.name)}Schedule`, {
+          description: `Runs ${job.name} daily at ${RECONCILIATION_HOUR_UTC}:00 UTC for the previous day`,
+          schedule: Schedule.cron({ minute: '0', hour: String(RECONCILIATION_HOUR_UTC) }),
+        });
+        rule.addTarget(new LambdaFunction(fn.fn, { retryAttempts: 2, maxEventAge: Duration.hours(6) }));
+        this.overThreshold(`${pascal(job.name)}DiscrepancyAlarm`, {
+          alarmDescription:
+            'Reconciliation found records that differ from Stripe’s: read GET /admin/reconciliation/{date} (docs/runbooks/reconciliation.md).',
+          metric: new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: 'ReconciliationDiscrepancies',
+            dimensionsMap: { service: SERVICE_NAME },
+            period: Duration.hours(1),
             statistic: 'Sum',
           }),
           threshold: 0,
