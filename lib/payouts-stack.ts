@@ -30,6 +30,7 @@ import {
   Alarm,
   type AlarmProps,
   ComparisonOperator,
+  type Dashboard,
   MathExpression,
   Metric,
   Stats,
@@ -88,6 +89,7 @@ import {
   type StripeKey,
 } from '#routes';
 import { ApiFunction, type ApiFunctionProps } from './constructs/api-function.ts';
+import { operationsDashboard } from './constructs/operations-dashboard.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
 import { INDEX_ACTIONS, STRIPE_KEY_SPECS, TABLE_ACTIONS } from './grants.ts';
 import {
@@ -218,6 +220,8 @@ export class PayoutsStack extends Stack {
   readonly stripeWebhookIpSet: CfnIPSet;
   /** Every alarm of the stack, by construct id. */
   readonly alarms = new Map<string, Alarm>();
+  /** The operators' CloudWatch dashboard (lib/constructs/operations-dashboard.ts). */
+  readonly dashboard: Dashboard;
   /** Every function by route/job name. */
   readonly functions = new Map<string, ApiFunction>();
 
@@ -255,6 +259,22 @@ export class PayoutsStack extends Stack {
     for (const job of deployedJobs(config, props.jobs ?? JOBS)) this.addJob(job);
 
     this.createServiceAlarms(routes);
+    this.dashboard = operationsDashboard(this, {
+      dashboardName: `${SERVICE_NAME}-${config.stage}-operations`,
+      namespace: METRICS_NAMESPACE,
+      service: SERVICE_NAME,
+      payoutQueue: this.payoutQueue,
+      payoutDeadLetterQueue: this.payoutDeadLetterQueue,
+      eventDeliveryQueue: this.eventDeliveryQueue,
+      emailQueue: this.emailQueue,
+      eventPublishFailureQueue: this.eventPublishFailureQueue,
+      apiName: this.api.restApiName,
+      stage: config.stage,
+      // The service's own alarms first, then each function's errors and throttles.
+      alarms: [...this.alarms]
+        .sort(([a], [b]) => Number(/(Errors|Throttles)Alarm$/.test(a)) - Number(/(Errors|Throttles)Alarm$/.test(b)))
+        .map(([, alarm]) => alarm),
+    });
     this.createOutputs(routes);
   }
 

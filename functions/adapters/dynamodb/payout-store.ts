@@ -79,7 +79,7 @@ interface StoredEntry extends HeldEntry {
   ref: string;
 }
 
-function payoutItem(payout: Payout): Item {
+export function payoutItem(payout: Payout): Item {
   return {
     ...payoutKey(payout.partnerId, payout.period, payout.id),
     entity: 'payout',
