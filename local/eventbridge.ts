@@ -15,6 +15,8 @@ export interface BusEntry {
   detail: string;
   eventBusName: string;
   time: string;
+  /** When the bus accepted the entry (epoch ms; the latency bench reads it). */
+  acceptedAt: number;
 }
 
 export interface RulePattern {
@@ -76,6 +78,7 @@ export async function startLocalEventBus(options: { port: number }): Promise<Loc
         detail: entry.Detail,
         eventBusName: entry.EventBusName ?? 'default',
         time: new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : (entry.Time ?? Date.now())).toISOString(),
+        acceptedAt: Date.now(),
       };
       archive.push(accepted);
       for (const rule of rules) {
