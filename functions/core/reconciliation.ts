@@ -238,6 +238,9 @@ export const discrepancyEvent = (d: Discrepancy, at: Date): DomainEvent =>
     d.partnerId,
   );
 
+/** Transfers whose records are read concurrently. */
+const COMPARE_BATCH = 25;
+
 const emptyCounts = (): Record<DiscrepancyKind, number> =>
   Object.fromEntries(Object.keys(DISCREPANCY_KINDS).map((kind) => [kind, 0])) as Record<DiscrepancyKind, number>;
 
@@ -259,23 +262,32 @@ export async function reconcileDay(ports: ReconciliationPorts, day: string): Pro
     }
   };
 
-  for await (const transfer of ports.transfers(start / 1000, end / 1000)) {
-    transfersChecked += 1;
-    seenTransfers.add(transfer.id);
-    if (transfer.orderId) {
-      // A seller's share of a multi-seller order: compared with the order by its own checks, not here.
-      continue;
-    }
+  // Our side of each transfer, read for a batch at a time (the reads are independent; Stripe pages by 100).
+  const compare = async (transfer: StripeTransferFact): Promise<Discrepancy[]> => {
+    // A seller's share of a multi-seller order is compared with the order by its own checks, not here.
+    if (transfer.orderId) return [];
     if (transfer.sourceTransaction) {
       const charge = await ports.charge(transfer.sourceTransaction);
       const payment = charge?.paymentId ? await ports.payment(charge.paymentId) : undefined;
-      await note(compareChargeTransfer(date, transfer, charge, payment));
-    } else if (transfer.payoutId && transfer.partnerId) {
-      await note(comparePayoutTransfer(date, transfer, await ports.payout(transfer.partnerId, transfer.payoutId)));
-    } else {
-      await note(comparePayoutTransfer(date, transfer, undefined));
+      return compareChargeTransfer(date, transfer, charge, payment);
     }
+    if (transfer.payoutId && transfer.partnerId) {
+      return comparePayoutTransfer(date, transfer, await ports.payout(transfer.partnerId, transfer.payoutId));
+    }
+    return comparePayoutTransfer(date, transfer, undefined);
+  };
+  let batch: StripeTransferFact[] = [];
+  const flush = async () => {
+    for (const found of await Promise.all(batch.map(compare))) await note(found);
+    batch = [];
+  };
+  for await (const transfer of ports.transfers(start / 1000, end / 1000)) {
+    transfersChecked += 1;
+    seenTransfers.add(transfer.id);
+    batch.push(transfer);
+    if (batch.length >= COMPARE_BATCH) await flush();
   }
+  await flush();
 
   for await (const payout of ports.paidPayouts(start, end)) {
     payoutsChecked += 1;
