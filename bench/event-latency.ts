@@ -121,7 +121,7 @@ try {
   toBus.sort((a, b) => a - b);
   toReceiver.sort((a, b) => a - b);
   const row = (label: string, values: number[]) =>
-    `  ${label.padEnd(24)} p50 ${String(quantile(values, 0.5)).padStart(5)} ms   p99 ${String(quantile(values, 0.99)).padStart(5)} ms   max ${String(values.at(-1)).padStart(5)} ms   (${values.length} events)`;
+    `  ${label.padEnd(26)} p50 ${String(quantile(values, 0.5)).padStart(5)} ms   p99 ${String(quantile(values, 0.99)).padStart(5)} ms   max ${String(values.at(-1)).padStart(5)} ms   (${values.length} events)`;
   console.log(`
 Domain events end to end, local stack (${N} events, one every ${INTERVAL_MS} ms after the previous commit)
 
