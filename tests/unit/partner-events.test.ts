@@ -5,7 +5,7 @@ import { onboardingState } from '#tests/partner-fakes';
 
 const at = new Date('2026-11-30T10:00:00Z');
 const verified = onboardingState({ detailsSubmitted: true, chargesEnabled: true, payoutsEnabled: true });
-const before = (status: Partner['status'], onboarding: OnboardingState | null, version = 4) => ({
+const stored = (status: Partner['status'], onboarding: OnboardingState | null, version = 4) => ({
   id: 'ptn_1',
   status,
   stripeAccountId: 'acct_1',
@@ -13,11 +13,11 @@ const before = (status: Partner['status'], onboarding: OnboardingState | null, v
   onboarding,
   version,
 });
-const after = (status: Partner['status'], state: OnboardingState) => ({ status, accountId: 'acct_1', state });
+const written = (status: Partner['status'], state: OnboardingState) => ({ status, accountId: 'acct_1', state });
 
 describe('partner events', () => {
   it('status_changed when the stored status changes, named by the version it replaces', () => {
-    const events = partnerStateEvents(before('pending_verification', onboardingState()), after('active', verified), at);
+    const events = partnerStateEvents(stored('pending_verification', onboardingState()), written('active', verified), at);
     expect(events).toEqual([
       expect.objectContaining({
         type: 'partner.status_changed',
@@ -26,27 +26,27 @@ describe('partner events', () => {
       }),
     ]);
     // The same change retried names the same event; the status coming back later is a new one.
-    const again = partnerStateEvents(before('pending_verification', onboardingState()), after('active', verified), at);
+    const again = partnerStateEvents(stored('pending_verification', onboardingState()), written('active', verified), at);
     expect(again[0]?.id).toBe(events[0]?.id);
-    const later = partnerStateEvents(before('restricted', verified, 9), after('active', verified), at);
+    const later = partnerStateEvents(stored('restricted', verified, 9), written('active', verified), at);
     expect(later[0]?.id).not.toBe(events[0]?.id);
   });
 
   it('nothing when the state read again is the same', () => {
-    expect(partnerStateEvents(before('active', verified), after('active', verified), at)).toEqual([]);
+    expect(partnerStateEvents(stored('active', verified), written('active', verified), at)).toEqual([]);
   });
 
   it('action_required for requirements due by a deadline, once per set of fields and deadline', () => {
     const due = { ...verified, currentlyDue: ['individual.verification.document'], currentDeadline: 1_800_000_000 };
-    const [event] = partnerStateEvents(before('active', verified), after('active', due), at);
+    const [event] = partnerStateEvents(stored('active', verified), written('active', due), at);
     expect(event).toMatchObject({
       type: 'partner.action_required',
       data: { kind: 'due', fields: ['individual.verification.document'], deadline: '2027-01-15T08:00:00.000Z' },
     });
-    expect(partnerStateEvents(before('active', due), after('active', due), at)).toEqual([]);
+    expect(partnerStateEvents(stored('active', due), written('active', due), at)).toEqual([]);
     // Still onboarding (details not submitted): the partner is in the flow, no event.
     const onboarding = onboardingState({ currentlyDue: ['external_account'] });
-    expect(partnerStateEvents(before('not_set_up', null), after('pending_verification', onboarding), at)).toEqual([
+    expect(partnerStateEvents(stored('not_set_up', null), written('pending_verification', onboarding), at)).toEqual([
       expect.objectContaining({ type: 'partner.status_changed' }),
     ]);
   });
