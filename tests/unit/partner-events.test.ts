@@ -17,7 +17,11 @@ const written = (status: Partner['status'], state: OnboardingState) => ({ status
 
 describe('partner events', () => {
   it('status_changed when the stored status changes, named by the version it replaces', () => {
-    const events = partnerStateEvents(stored('pending_verification', onboardingState()), written('active', verified), at);
+    const events = partnerStateEvents(
+      stored('pending_verification', onboardingState()),
+      written('active', verified),
+      at,
+    );
     expect(events).toEqual([
       expect.objectContaining({
         type: 'partner.status_changed',
@@ -26,7 +30,11 @@ describe('partner events', () => {
       }),
     ]);
     // The same change retried names the same event; the status coming back later is a new one.
-    const again = partnerStateEvents(stored('pending_verification', onboardingState()), written('active', verified), at);
+    const again = partnerStateEvents(
+      stored('pending_verification', onboardingState()),
+      written('active', verified),
+      at,
+    );
     expect(again[0]?.id).toBe(events[0]?.id);
     const later = partnerStateEvents(stored('restricted', verified, 9), written('active', verified), at);
     expect(later[0]?.id).not.toBe(events[0]?.id);
