@@ -127,6 +127,8 @@ function eventRoutes(): RouteDefinition[] {
       table: 'read',
       eventDeliveryQueue: 'send',
     }),
+    // The daily reconciliation's report and discrepancies for one day (`?format=csv`: the discrepancies).
+    route('get-reconciliation', 'GET', '/admin/reconciliation/{date}', { table: 'read' }),
   ];
 }
 
@@ -514,6 +516,7 @@ export interface JobDefinition {
    */
   readonly trigger:
     | 'schedule'
+    | 'daily-schedule'
     | 'payout-queue'
     | 'table-stream'
     | 'event-delivery-queue'
@@ -537,6 +540,13 @@ export const JOBS: readonly JobDefinition[] = [
     handler: 'functions/jobs/plan-monthly-payouts.ts',
     trigger: 'schedule',
     access: { table: 'readwrite', payoutQueue: 'send' },
+  },
+  {
+    // Compares the previous day's Stripe transfers and application fees with our records (read-only at Stripe).
+    name: 'reconcile',
+    handler: 'functions/jobs/reconcile.ts',
+    trigger: 'daily-schedule',
+    access: { table: 'readwrite', stripe: 'readonly' },
   },
   {
     name: 'send-payout',

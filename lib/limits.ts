@@ -7,6 +7,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   api: 10,
   /** The scheduled planner. */
   schedule: 300,
+  /** The daily reconciliation: one day's transfers in one invocation (10,000 transfers: see bench/reconciliation.ts). */
+  'daily-schedule': 900,
   /** Payout queue workers. */
   'payout-queue': 60,
   /** The outbox publisher (table stream → event bus). */

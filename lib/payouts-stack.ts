@@ -31,6 +31,7 @@ import {
   Alarm,
   type AlarmProps,
   ComparisonOperator,
+  type Dashboard,
   MathExpression,
   Metric,
   Stats,
@@ -95,6 +96,7 @@ import {
 } from '#routes';
 import { ApiFunction, type ApiFunctionProps } from './constructs/api-function.ts';
 import { STRIPE_CONNECT_JS_URL, WebHosting } from './constructs/web-hosting.ts';
+import { operationsDashboard } from './constructs/operations-dashboard.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
 import { INDEX_ACTIONS, STRIPE_KEY_SPECS, TABLE_ACTIONS } from './grants.ts';
 import {
@@ -121,8 +123,11 @@ export interface PayoutsStackProps extends StackProps {
 }
 
 const API_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS.api);
+/** When the daily reconciliation runs (UTC): late enough that Stripe's records of the previous day are complete. */
+const RECONCILIATION_HOUR_UTC = 3;
 const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
+  'daily-schedule': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['daily-schedule']),
   'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
   'table-stream': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['table-stream']),
   'event-delivery-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['event-delivery-queue']),
@@ -227,6 +232,8 @@ export class PayoutsStack extends Stack {
   readonly stripeWebhookIpSet: CfnIPSet;
   /** Every alarm of the stack, by construct id. */
   readonly alarms = new Map<string, Alarm>();
+  /** The operators' CloudWatch dashboard (lib/constructs/operations-dashboard.ts). */
+  readonly dashboard: Dashboard;
   /** Every function by route/job name. */
   readonly functions = new Map<string, ApiFunction>();
 
@@ -267,6 +274,22 @@ export class PayoutsStack extends Stack {
     for (const job of deployedJobs(config, props.jobs ?? JOBS)) this.addJob(job);
 
     this.createServiceAlarms(routes);
+    this.dashboard = operationsDashboard(this, {
+      dashboardName: `${SERVICE_NAME}-${config.stage}-operations`,
+      namespace: METRICS_NAMESPACE,
+      service: SERVICE_NAME,
+      payoutQueue: this.payoutQueue,
+      payoutDeadLetterQueue: this.payoutDeadLetterQueue,
+      eventDeliveryQueue: this.eventDeliveryQueue,
+      emailQueue: this.emailQueue,
+      eventPublishFailureQueue: this.eventPublishFailureQueue,
+      apiName: this.api.restApiName,
+      stage: config.stage,
+      // The service's own alarms first, then each function's errors and throttles.
+      alarms: [...this.alarms]
+        .sort(([a], [b]) => Number(/(Errors|Throttles)Alarm$/.test(a)) - Number(/(Errors|Throttles)Alarm$/.test(b)))
+        .map(([, alarm]) => alarm),
+    });
     this.createOutputs(routes);
   }
 
@@ -991,6 +1014,8 @@ export class PayoutsStack extends Stack {
     const options: Record<JobDefinition['trigger'], ExtraFunctionProps> = {
       // EventBridge invokes the planner asynchronously: after Lambda's retries a failed event goes to the failure queue.
       schedule: { onFailure: new SqsDestination(this.plannerFailureQueue), retryAttempts: 2 },
+      // A failed reconciliation is retried by Lambda, then alarmed on (its Errors); the next day's run is independent.
+      'daily-schedule': { retryAttempts: 2 },
       'payout-queue': {
         // The worker queues the next page of a run (plan, release, requeue) on the queue that triggers it, so a large
         // run is a chain Lambda -> SQS -> Lambda of one hop per page. Lambda's recursive loop detection would stop
@@ -1036,6 +1061,26 @@ export class PayoutsStack extends Stack {
             metricName: 'FailedInvocations',
             dimensionsMap: { RuleName: rule.ruleName },
             period: Duration.minutes(5),
+            statistic: 'Sum',
+          }),
+          threshold: 0,
+        });
+        return;
+      }
+      case 'daily-schedule': {
+        const rule = new Rule(this, `${pascal(job.name)}Schedule`, {
+          description: `Runs ${job.name} daily at ${RECONCILIATION_HOUR_UTC}:00 UTC for the previous day`,
+          schedule: Schedule.cron({ minute: '0', hour: String(RECONCILIATION_HOUR_UTC) }),
+        });
+        rule.addTarget(new LambdaFunction(fn.fn, { retryAttempts: 2, maxEventAge: Duration.hours(6) }));
+        this.overThreshold(`${pascal(job.name)}DiscrepancyAlarm`, {
+          alarmDescription:
+            'Reconciliation found records that differ from Stripe’s: read GET /admin/reconciliation/{date} (docs/runbooks/reconciliation.md).',
+          metric: new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: 'ReconciliationDiscrepancies',
+            dimensionsMap: { service: SERVICE_NAME },
+            period: Duration.hours(1),
             statistic: 'Sum',
           }),
           threshold: 0,

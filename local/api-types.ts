@@ -1455,6 +1455,48 @@ export interface KeepPayoutReversalResponse200 {
   kept: number;
 }
 
+export interface GetReconciliationParams {
+  date: string;
+}
+
+export interface GetReconciliationQuery {
+  format?: "json" | "csv";
+}
+
+/**
+ * The day's reconciliation report and every discrepancy found for it.
+ */
+export interface GetReconciliationResponse200 {
+  date: string;
+  /**
+   * The latest run for the day.
+   */
+  report: {
+    date: string;
+    transfersChecked: number;
+    payoutsChecked: number;
+    discrepancies: number;
+    byKind: {
+      [k: string]: number | undefined;
+    };
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+  };
+  discrepancies: {
+    id: string;
+    date: string;
+    kind: "transfer_unknown" | "transfer_missing" | "transfer_mismatch" | "reversal_unrecorded" | "fee_mismatch";
+    stripeId: string | null;
+    recordId: string | null;
+    partnerId: string | null;
+    currency: string | null;
+    expected: number | null;
+    actual: number | null;
+    detail: string;
+  }[];
+}
+
 /**
  * Every webhook endpoint (no secrets).
  */
@@ -3175,6 +3217,7 @@ export interface Operations {
   approvePayoutRun: { method: 'POST'; url: '/admin/payout-runs/{runId}/approve'; params: ApprovePayoutRunParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: ApprovePayoutRunResponse200 } };
   excludePayout: { method: 'POST'; url: '/admin/payouts/{payoutId}/exclude'; params: ExcludePayoutParams; query: Record<string, never>; body: ExcludePayoutBody; responses: { 200: ExcludePayoutResponse200 } };
   keepPayoutReversal: { method: 'POST'; url: '/admin/payouts/{payoutId}/reversal-final'; params: KeepPayoutReversalParams; query: Record<string, never>; body: KeepPayoutReversalBody; responses: { 200: KeepPayoutReversalResponse200 } };
+  getReconciliation: { method: 'GET'; url: '/admin/reconciliation/{date}'; params: GetReconciliationParams; query: GetReconciliationQuery; body: Record<string, never>; responses: { 200: GetReconciliationResponse200 | string } };
   listWebhookEndpoints: { method: 'GET'; url: '/admin/webhook-endpoints'; params: Record<string, never>; query: Record<string, never>; body: Record<string, never>; responses: { 200: ListWebhookEndpointsResponse200 } };
   createWebhookEndpoint: { method: 'POST'; url: '/admin/webhook-endpoints'; params: Record<string, never>; query: Record<string, never>; body: CreateWebhookEndpointBody; responses: { 201: CreateWebhookEndpointResponse201 } };
   deleteWebhookEndpoint: { method: 'DELETE'; url: '/admin/webhook-endpoints/{endpointId}'; params: DeleteWebhookEndpointParams; query: Record<string, never>; body: Record<string, never>; responses: { 200: DeleteWebhookEndpointResponse200 } };
@@ -3245,6 +3288,7 @@ export const OPERATIONS: { readonly [K in OperationId]: Pick<Operations[K], 'met
   approvePayoutRun: { method: 'POST', url: '/admin/payout-runs/{runId}/approve' },
   excludePayout: { method: 'POST', url: '/admin/payouts/{payoutId}/exclude' },
   keepPayoutReversal: { method: 'POST', url: '/admin/payouts/{payoutId}/reversal-final' },
+  getReconciliation: { method: 'GET', url: '/admin/reconciliation/{date}' },
   listWebhookEndpoints: { method: 'GET', url: '/admin/webhook-endpoints' },
   createWebhookEndpoint: { method: 'POST', url: '/admin/webhook-endpoints' },
   deleteWebhookEndpoint: { method: 'DELETE', url: '/admin/webhook-endpoints/{endpointId}' },

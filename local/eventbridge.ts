@@ -15,6 +15,8 @@ export interface BusEntry {
   detail: string;
   eventBusName: string;
   time: string;
+  /** When the bus accepted the entry (epoch ms; the latency bench reads it). */
+  acceptedAt: number;
 }
 
 export interface RulePattern {
@@ -39,6 +41,15 @@ interface PutEventsEntry {
   Detail?: string;
   EventBusName?: string;
   Time?: number | string;
+}
+
+/** The domain event id in an entry's detail (our envelope), if it has one. */
+function detailId(entry: BusEntry): string | undefined {
+  try {
+    return (JSON.parse(entry.detail) as { id?: string }).id;
+  } catch {
+    return undefined;
+  }
 }
 
 const matches = (pattern: RulePattern, entry: BusEntry) =>
@@ -67,6 +78,7 @@ export async function startLocalEventBus(options: { port: number }): Promise<Loc
         detail: entry.Detail,
         eventBusName: entry.EventBusName ?? 'default',
         time: new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : (entry.Time ?? Date.now())).toISOString(),
+        acceptedAt: Date.now(),
       };
       archive.push(accepted);
       for (const rule of rules) {
@@ -82,6 +94,14 @@ export async function startLocalEventBus(options: { port: number }): Promise<Loc
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      // The local archive's read API (tests, the latency bench): `GET /archive[?eventId=ev_…]`.
+      if (request.method === 'GET' && request.url?.startsWith('/archive')) {
+        const eventId = new URL(request.url, 'http://local').searchParams.get('eventId');
+        const entries = eventId ? archive.filter((entry) => detailId(entry) === eventId) : archive;
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(entries));
+        return;
+      }
       const target = String(request.headers['x-amz-target'] ?? '');
       const reply = (status: number, body: unknown) => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });

@@ -11,6 +11,8 @@ export interface StackFile {
   userPool: LocalUserPool;
   /** The capturing SMTP server's read API (`GET {mailUrl}/messages`). */
   mailUrl?: string;
+  /** The environment the local functions run with, for jobs run by hand (`npm run reconcile`). */
+  functionEnv?: Record<string, string>;
   pid: number;
 }
 

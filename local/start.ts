@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { LocalStackError } from './processes.ts';
-import { startLocalStack } from './stack.ts';
+import { functionEnvironment, startLocalStack } from './stack.ts';
 import { removeStackFile, writeStackFile } from './stack-file.ts';
 import { ensureWebBuild } from './web-app.ts';
 
@@ -38,6 +38,10 @@ async function main(): Promise<void> {
     userPool: info.userPool,
     apiUrl: info.apiUrl,
     mailUrl: info.mailUrl,
+    // Local stand-ins' settings and test keys only (the emulator's): what a job run by hand needs to reach them.
+    functionEnv: Object.fromEntries(
+      Object.keys(functionEnvironment(info, '', '')).map((name) => [name, process.env[name] ?? '']),
+    ),
     pid: process.pid,
   });
   const seconds = ((performance.now() - began) / 1000).toFixed(1);

@@ -2,7 +2,9 @@ import { type ConnectedPayout, type ConnectedPayoutStatus, supersedes } from './
 import { hasCode } from './errors.ts';
 import { syncAccountState } from './onboarding.ts';
 import type { PartnerDeps } from './partner-access.ts';
+import { partnerDisconnectedEvent } from './partner-events.ts';
 import type { StripeAccountSnapshot } from './partner-ports.ts';
+import { connectedPayoutEvents } from './payout-events.ts';
 
 /**
  * Connect webhook events, as the webhook adapter normalizes them. Account-shaped events only say "this account
@@ -47,7 +49,9 @@ export async function handleConnectEvent(deps: PartnerDeps, event: ConnectEvent)
     case 'deauthorized': {
       const partner = await deps.partners.findByStripeAccount(event.accountId);
       if (!partner) return 'unknown_account';
-      await deps.partners.markDisconnected(partner.id, event.accountId, deps.clock.now().toISOString(), event.created);
+      const now = deps.clock.now();
+      const events = partner.disconnectedAt ? [] : [partnerDisconnectedEvent(partner, event.accountId, now)];
+      await deps.partners.markDisconnected(partner.id, event.accountId, now.toISOString(), event.created, events);
       return 'disconnected';
     }
     case 'payout':
@@ -112,7 +116,8 @@ async function payoutChanged(
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const stored = await deps.connectedPayouts.get(partner.id, incoming.id);
     if (!supersedes(incoming, stored)) return 'stale';
-    if (await deps.connectedPayouts.putIfUnchanged(incoming, stored?.eventId ?? null)) return 'recorded';
+    const events = connectedPayoutEvents(stored, incoming, deps.clock.now());
+    if (await deps.connectedPayouts.putIfUnchanged(incoming, stored?.eventId ?? null, events)) return 'recorded';
   }
   return 'stale';
 }

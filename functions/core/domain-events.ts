@@ -47,23 +47,61 @@ interface PayoutReferences {
 /** What each event type carries. Amounts are minor units; ids are ours unless the field names Stripe. */
 export interface DomainEventData {
   'partner.status_changed': { partnerId: string; from: string | null; to: string };
-  'partner.action_required': { partnerId: string; fields: string[]; deadline: string | null };
+  'partner.action_required': {
+    partnerId: string;
+    /** `due` now, `overdue` (Stripe's deadline passed), or `upcoming` (announced ahead of time). */
+    kind: 'due' | 'overdue' | 'upcoming';
+    fields: string[];
+    deadline: string | null;
+  };
   'order.paid': MoneyData & ReferenceData & { orderId: string; paymentId: string };
   'order.canceled': ReferenceData & { orderId: string; paymentId: string };
   'order.refunded': MoneyData & ReferenceData & { orderId: string; paymentId: string; amountRefunded: number };
   'payment.paid': MoneyData & ReferenceData & { paymentId: string; orderId: string | null; fee: number; net: number };
   'payment.failed': MoneyData & ReferenceData & { paymentId: string; failureCode: string | null };
   'payment.refunded': MoneyData & ReferenceData & { paymentId: string; amountRefunded: number };
-  'payment.disputed': MoneyData & ReferenceData & { paymentId: string; disputeId: string; reason: string | null };
-  'payment.dispute_closed': MoneyData & ReferenceData & { paymentId: string; disputeId: string; status: string };
-  'earning.recorded': MoneyData & ReferenceData & { entryId: string; source: string; availableAt: string };
+  'payment.disputed': MoneyData & ReferenceData & { paymentId: string; disputeId: string; status: string };
+  'payment.dispute_closed': MoneyData &
+    ReferenceData & {
+      paymentId: string;
+      disputeId: string;
+      status: string;
+      outcome: 'won' | 'lost';
+    };
+  'earning.recorded': MoneyData &
+    ReferenceData & {
+      entryId: string;
+      externalId: string;
+      source: 'recorded' | 'commission';
+      availableAt: string;
+    };
   'earning.available': MoneyData & ReferenceData & { entryId: string };
   'payout.paid': MoneyData & PayoutReferences & { payoutId: string; period: string; transferId: string };
-  'payout.failed': MoneyData & PayoutReferences & { payoutId: string; period: string; reason: string };
+  /**
+   * `stage: transfer`: Stripe refused our monthly payout's transfer (`payoutId` is ours, with its `period`);
+   * `stage: bank_payout`: Stripe's payout from the connected account to the partner's bank failed (`payoutId` is
+   * Stripe's `po_…`, `period` null). `reason` is Stripe's failure code when it gave one.
+   */
+  'payout.failed': MoneyData &
+    PayoutReferences & {
+      payoutId: string;
+      period: string | null;
+      stage: 'transfer' | 'bank_payout';
+      reason: string;
+      message: string | null;
+    };
   'payout.reversed': MoneyData & PayoutReferences & { payoutId: string; period: string; amountReversed: number };
   'payout.awaiting_funds': MoneyData & PayoutReferences & { payoutId: string; period: string };
   'payout.carried_forward': MoneyData & PayoutReferences & { payoutId: string; period: string; reason: string };
-  'payout_run.completed': { runId: string; period: string; paid: number; failed: number; carriedForward: number };
+  'payout_run.completed': {
+    runId: string;
+    period: string;
+    paid: number;
+    failed: number;
+    carriedForward: number;
+    /** What was paid, per currency (minor units); empty when nothing was. */
+    paidAmounts: MoneyData[];
+  };
   'reconciliation.discrepancy': { date: string; kind: string; stripeId: string | null; detail: string };
 }
 

@@ -91,6 +91,11 @@ export const ERROR_CATALOG = {
     message: "The return target is not one of this platform's allowed return targets.",
     description: 'An onboarding returnTo/refreshTo outside the stage allow-list (exact https origins and app schemes)',
   },
+  invalid_date: {
+    kind: 'validation',
+    message: 'date must be a calendar day, YYYY-MM-DD.',
+    description: 'A day that is not a real UTC calendar day in YYYY-MM-DD form',
+  },
   invalid_reference: {
     kind: 'validation',
     message: 'reference must be 1 to 200 characters without control characters.',
@@ -188,6 +193,11 @@ export const ERROR_CATALOG = {
     description: 'Accepting an invitation as another address',
   },
   // 404
+  reconciliation_not_found: {
+    kind: 'not_found',
+    message: 'No reconciliation has run for this day.',
+    description: 'GET /admin/reconciliation/{date} for a day the reconciliation job has not run',
+  },
   route_not_found: { kind: 'not_found', message: 'No such route.', description: 'No route for this method and path' },
   partner_not_found: {
     kind: 'not_found',

@@ -9,6 +9,7 @@ import {
   roleAllows,
 } from './partner.ts';
 import { type Caller, type PartnerContext, type PartnerDeps, requireAllowedCountry } from './partner-access.ts';
+import { partnerStateEvents } from './partner-events.ts';
 import type { BusinessType, StateWrite, StripeAccountSnapshot } from './partner-ports.ts';
 import { allowedReturnTarget, appTargetWith, requireReturnTarget, returnStatusOf } from './return-targets.ts';
 import { signOnboardingState, verifyOnboardingState } from './signed-state.ts';
@@ -87,10 +88,11 @@ export async function ensureAccount(
     throw error;
   }
 
-  const attached = await deps.partners.attachStripeAccount(
-    partner.id,
-    stateWrite(snapshot, stateAsOf, deps.clock.now().toISOString()),
-  );
+  const write = stateWrite(snapshot, stateAsOf, deps.clock.now().toISOString());
+  const attached = await deps.partners.attachStripeAccount(partner.id, {
+    ...write,
+    events: partnerStateEvents(partner, write, deps.clock.now()),
+  });
   if (attached.attached) return { partner: attached.partner, created: true };
   const winner = await deps.partners.get(partner.id);
   if (winner?.disconnectedAt) throw disconnectedError();
@@ -304,12 +306,26 @@ export async function syncAccountState(
     }
     throw error;
   }
-  const result = await deps.partners.saveOnboardingState(
-    partner.id,
-    stateWrite(snapshot, stateAsOf, deps.clock.now().toISOString(), eventCreated),
-  );
-  if (result.written) return { partner: result.partner, outcome: 'synced' };
-  return { partner: (await deps.partners.get(partner.id)) ?? partner, outcome: 'stale' };
+  // The write replaces the version it was decided against (its events say what changed from it): when another
+  // write came first, decide again against the stored partner unless that one holds a later read.
+  let current = partner;
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    const write = stateWrite(snapshot, stateAsOf, deps.clock.now().toISOString(), eventCreated);
+    const result = await deps.partners.saveOnboardingState(partner.id, {
+      ...write,
+      events: partnerStateEvents(current, write, deps.clock.now()),
+      expectedVersion: current.version,
+    });
+    if (result.written) return { partner: result.partner, outcome: 'synced' };
+    const stored = await deps.partners.get(partner.id);
+    if (!stored) return { partner, outcome: 'stale' };
+    const newerStored = stored.stateAsOf !== null && stored.stateAsOf > stateAsOf;
+    if (newerStored || stored.disconnectedAt || stored.stripeAccountId !== snapshot.accountId) {
+      return { partner: stored, outcome: 'stale' };
+    }
+    current = stored;
+  }
+  return { partner: (await deps.partners.get(partner.id)) ?? current, outcome: 'stale' };
 }
 
 /**

@@ -148,7 +148,9 @@ export function renderEmail(
         `Your ${branding.platformName} payout of ${amount} did not go through`,
         'Your payout did not go through',
         [
-          `Hi ${partnerName}, we could not pay out your earnings for ${data.period} (${amount}).`,
+          data.stage === 'bank_payout'
+            ? `Hi ${partnerName}, Stripe could not move ${amount} from your Stripe balance to your bank account.`
+            : `Hi ${partnerName}, we could not pay out your earnings for ${data.period ?? 'this period'} (${amount}).`,
           FAILURE_ADVICE[data.reason] ?? DEFAULT_ADVICE,
           'Your earnings are safe: they stay in your balance until the payout succeeds.',
         ],

@@ -1,4 +1,5 @@
 import type { ConnectedPayout } from './connected-payout.ts';
+import type { DomainEvent } from './domain-events.ts';
 import type { Invitation } from './invitations.ts';
 import type { EmbeddedComponent } from './onboarding.ts';
 import type {
@@ -38,6 +39,10 @@ export interface StateWrite {
   at: string;
   /** Stripe `created` of the Connect event that triggered this read, if one did. */
   eventCreated?: number;
+  /** Domain events of this change, written in the same transaction (the outbox). */
+  events?: DomainEvent[];
+  /** The partner version this write replaces: the write is refused if another write came first. */
+  expectedVersion?: number;
 }
 
 export type StateWriteResult = { written: true; partner: Partner } | { written: false };
@@ -71,6 +76,8 @@ export interface PartnerRepository {
     accountId: string,
     at: string,
     eventCreated: number,
+    /** Written with the change (the outbox); with events, a partner already disconnected is left as it is. */
+    events?: DomainEvent[],
   ): Promise<Partner | undefined>;
   setPayoutPreference(partnerId: string, preference: PayoutPreference, at: string): Promise<Partner>;
   setContactEmail(partnerId: string, email: string, at: string): Promise<Partner>;
@@ -165,7 +172,8 @@ export interface InvitationStore {
 export interface ConnectedPayoutStore {
   get(partnerId: string, payoutId: string): Promise<ConnectedPayout | undefined>;
   /** Writes unless the stored record changed since it was read (`expectedEventId`: its eventId, null if absent). */
-  putIfUnchanged(payout: ConnectedPayout, expectedEventId: string | null): Promise<boolean>;
+  /** With the change's domain events in the same transaction (the outbox). */
+  putIfUnchanged(payout: ConnectedPayout, expectedEventId: string | null, events?: DomainEvent[]): Promise<boolean>;
   list(
     partnerId: string,
     options: { cursor?: string; limit: number },

@@ -1,5 +1,6 @@
+import type { ConnectedPayout } from './connected-payout.ts';
 import { type DomainEvent, domainEvent } from './domain-events.ts';
-import type { Payout } from './payouts.ts';
+import type { Payout, PayoutRun } from './payouts.ts';
 
 /**
  * The domain events of a monthly payout's transitions, written in the same transaction as the transition (the
@@ -45,4 +46,63 @@ export const payoutReversedEvent = (payout: Payout, amountReversed: number, at: 
     { ...money(payout), amountReversed },
     new Date(at),
     payout.partnerId,
+  );
+
+/** Stripe refused the monthly payout's transfer for good: once per payout. */
+export const payoutFailedEvent = (payout: Payout, message: string, at: string): DomainEvent =>
+  domainEvent(
+    'payout.failed',
+    `${payout.id}:failed`,
+    { ...money(payout), stage: 'transfer', reason: 'transfer_refused', message: message.slice(0, 300) },
+    new Date(at),
+    payout.partnerId,
+  );
+
+/**
+ * A payout from a connected account to the partner's bank that failed (Stripe's `payout.failed`): once per Stripe
+ * payout, when the record we replace (if any) was not failed already.
+ */
+export function connectedPayoutEvents(
+  stored: ConnectedPayout | undefined,
+  incoming: ConnectedPayout,
+  at: Date,
+): DomainEvent[] {
+  if (incoming.status !== 'failed' || stored?.status === 'failed') return [];
+  return [
+    domainEvent(
+      'payout.failed',
+      `${incoming.id}:failed`,
+      {
+        payoutId: incoming.id,
+        period: null,
+        amount: incoming.amount,
+        currency: incoming.currency,
+        stage: 'bank_payout',
+        reason: incoming.failureCode ?? 'unknown',
+        message: incoming.failureMessage,
+      },
+      at,
+      incoming.partnerId,
+    ),
+  ];
+}
+
+/** Every payout of the run settled (paid, carried forward or failed): once per run. */
+export const payoutRunCompletedEvent = (run: PayoutRun, at: string): DomainEvent =>
+  domainEvent(
+    'payout_run.completed',
+    `${run.id}:completed`,
+    {
+      runId: run.id,
+      period: run.period,
+      paid: run.counters.paid,
+      failed: run.counters.failed,
+      carriedForward: run.counters.carriedForward,
+      paidAmounts: Object.entries(run.counters.paidAmount)
+        .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] > 0)
+        .map(([currency, amount]) => ({ currency, amount }))
+        .sort((a, b) => a.currency.localeCompare(b.currency)),
+    },
+    new Date(at),
+    null,
   );

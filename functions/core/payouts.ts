@@ -141,7 +141,8 @@ export interface PayoutStore {
   listRuns(page: { cursor?: string; limit: number }): Promise<{ runs: PayoutRun[]; nextCursor: string | null }>;
   markPlanningComplete(runId: string, at: string): Promise<void>;
   approveRun(runId: string, at: string): Promise<boolean>;
-  markRunFinished(runId: string, at: string): Promise<void>;
+  /** Records `finishedAt` once, with the run's `payout_run.completed` event (the outbox). */
+  markRunFinished(run: PayoutRun, at: string): Promise<void>;
   /** One page of (partner, currency) pairs with held entries available by `cutoff`, over every currency. */
   planningPage(cutoff: number, cursor: string | null, limit: number): Promise<PlanningPage>;
   heldEntries(partnerId: string, currency: Currency): Promise<HeldEntry[]>;
@@ -849,7 +850,7 @@ export async function finishRunsIfDone(deps: Pick<PayoutDeps, 'store' | 'clock'>
   for (const runId of new Set(runIds)) {
     const run = await deps.store.getRun(runId);
     if (run && !run.finishedAt && runStatus(run) === 'completed')
-      await deps.store.markRunFinished(runId, deps.clock().toISOString());
+      await deps.store.markRunFinished(run, deps.clock().toISOString());
   }
 }
 

@@ -1,4 +1,10 @@
-import type { EmulatorControlApi, FundBalanceInput, RequestLogFilter, WebhookConfigInput } from './control.ts';
+import type {
+  DiscrepancyInjection,
+  EmulatorControlApi,
+  FundBalanceInput,
+  RequestLogFilter,
+  WebhookConfigInput,
+} from './control.ts';
 import type { FaultRule } from './faults.ts';
 import type { RateLimitConfig, RateLimitUpdate } from './rate-limiter.ts';
 import type { RequestLogEntry } from './request-log.ts';
@@ -112,6 +118,10 @@ export class EmulatorControlClient implements EmulatorControlApi {
 
   async webhookDeliveries(): Promise<Delivery[]> {
     return (await this.call<{ data: Delivery[] }>('GET', '/webhooks/deliveries')).data;
+  }
+
+  injectDiscrepancy(input: DiscrepancyInjection): Promise<{ injected: string }> {
+    return this.call('POST', '/discrepancies', input);
   }
 
   payoutPaid(payoutId: string): Promise<Payout> {

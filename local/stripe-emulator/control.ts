@@ -9,6 +9,7 @@ import { ACCOUNT_STATES, type AccountState, type AccountStateOptions, setAccount
 import { expireDueSessions } from './resources/checkout.ts';
 import { resolvePaymentMethod, runCharge } from './resources/payments.ts';
 import { markPayoutFailed, markPayoutPaid } from './resources/payouts.ts';
+import { reverseTransfer } from './resources/transfers.ts';
 import { PLATFORM } from './store.ts';
 import type { Account, Balance, Payout } from './types.ts';
 import type {
@@ -61,12 +62,25 @@ export interface EmulatorControlApi {
   setDeliveryMode(mode: Partial<DeliveryMode>): Promise<DeliveryMode>;
   flushWebhooks(): Promise<FlushResult>;
   webhookDeliveries(): Promise<Delivery[]>;
+  /**
+   * Makes Stripe's records differ from the backend's, as happens in production, for reconciliation tests:
+   * `reversal_without_webhook` reverses a transfer with its `transfer.reversed` webhook lost; `application_fee` changes a
+   * charge's application fee with no event; `forget_transfer` makes Stripe forget a transfer; `transfer_amount` makes
+   * a transfer's amount differ from what was asked.
+   */
+  injectDiscrepancy(input: DiscrepancyInjection): Promise<{ injected: string }>;
   payoutPaid(payoutId: string): Promise<Payout>;
   payoutFailed(payoutId: string, failureCode?: string): Promise<Payout>;
   /** Where new events go from now on: the webhook endpoints or the EventBridge destination (if configured). */
   setEventDestination(destination: EventDestinationKind): Promise<{ destination: EventDestinationKind }>;
   configureEventBridge(destination: EventBridgeDestination | null): Promise<EventBridgeDestination | null>;
 }
+
+export type DiscrepancyInjection =
+  | { kind: 'reversal_without_webhook'; transferId: string; amount: number }
+  | { kind: 'application_fee'; chargeId: string; amount: number }
+  | { kind: 'forget_transfer'; transferId: string }
+  | { kind: 'transfer_amount'; transferId: string; amount: number };
 
 export interface ControlDeps {
   core: EmulatorCore;
@@ -216,6 +230,36 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
     },
     async webhookDeliveries() {
       return structuredClone(core.webhooks.deliveries);
+    },
+    async injectDiscrepancy(input) {
+      switch (input.kind) {
+        case 'reversal_without_webhook': {
+          const transfer = core.store.transfers.get(input.transferId, PLATFORM);
+          if (!transfer) throw invalidRequest(`No such transfer: ${input.transferId}`, { param: 'transferId' });
+          const reversal = core.withLostWebhooks(() => reverseTransfer(core, transfer, input.amount, {}));
+          return { injected: reversal.id };
+        }
+        case 'application_fee': {
+          const charge = core.store.charges.get(input.chargeId, PLATFORM);
+          if (!charge) throw invalidRequest(`No such charge: ${input.chargeId}`, { param: 'chargeId' });
+          charge.application_fee_amount = input.amount;
+          const fee = charge.application_fee ? core.store.applicationFees.get(charge.application_fee) : undefined;
+          if (fee) fee.amount = input.amount;
+          return { injected: charge.id };
+        }
+        case 'transfer_amount': {
+          const transfer = core.store.transfers.get(input.transferId, PLATFORM);
+          if (!transfer) throw invalidRequest(`No such transfer: ${input.transferId}`, { param: 'transferId' });
+          transfer.amount = input.amount;
+          return { injected: transfer.id };
+        }
+        case 'forget_transfer': {
+          if (!core.store.transfers.remove(input.transferId)) {
+            throw invalidRequest(`No such transfer: ${input.transferId}`, { param: 'transferId' });
+          }
+          return { injected: input.transferId };
+        }
+      }
     },
     async payoutPaid(payoutId) {
       return markPayoutPaid(core, payoutId);
@@ -442,6 +486,33 @@ export async function handleControl(
         status: 200,
         body: await control.configureEventBridge(config as unknown as EventBridgeDestination | null),
       };
+    }
+    if (route === 'POST /discrepancies') {
+      const kind = str(body, 'kind');
+      const amount = typeof body.amount === 'number' ? body.amount : Number.NaN;
+      const id = (key: string) => {
+        const value = str(body, key);
+        if (!value) throw invalidRequest(`${key} is required`, { param: key });
+        return value;
+      };
+      const needAmount = () => {
+        if (!Number.isInteger(amount) || amount < 0)
+          throw invalidRequest('amount must be an integer', { param: 'amount' });
+        return amount;
+      };
+      const input: DiscrepancyInjection =
+        kind === 'reversal_without_webhook'
+          ? { kind, transferId: id('transferId'), amount: needAmount() }
+          : kind === 'application_fee'
+            ? { kind, chargeId: id('chargeId'), amount: needAmount() }
+            : kind === 'forget_transfer'
+              ? { kind, transferId: id('transferId') }
+              : kind === 'transfer_amount'
+                ? { kind, transferId: id('transferId'), amount: needAmount() }
+                : (() => {
+                    throw invalidRequest('kind is not a discrepancy the emulator can inject', { param: 'kind' });
+                  })();
+      return { status: 200, body: await control.injectDiscrepancy(input) };
     }
     const paidMatch = m(/^POST \/payouts\/([^/]+)\/paid$/);
     if (paidMatch) {

@@ -70,6 +70,19 @@ export class EmulatorCore {
    * Records an event and queues its webhook deliveries. Events about a connected account carry `account` and go to
    * the Connect endpoint; the platform's own go to the platform endpoint.
    */
+  /** While set, events are recorded but their webhooks are never sent (a delivery lost for good). */
+  webhooksLost = false;
+
+  /** Runs `change` with its webhooks lost: Stripe has the change and its event, our endpoint never hears of it. */
+  withLostWebhooks<T>(change: () => T): T {
+    this.webhooksLost = true;
+    try {
+      return change();
+    } finally {
+      this.webhooksLost = false;
+    }
+  }
+
   emit(type: string, object: unknown, opts: { account?: string | null; previous?: unknown } = {}): StripeEvent {
     const event: StripeEvent = {
       id: this.id('evt'),
@@ -90,7 +103,7 @@ export class EmulatorCore {
     event.pending_webhooks = this.webhooks.targetsFor(event);
     // Connect events are listed with the connected account's Stripe-Account header, platform events without.
     this.store.events.add(opts.account ?? PLATFORM, event);
-    this.webhooks.enqueue(event);
+    if (!this.webhooksLost) this.webhooks.enqueue(event);
     return event;
   }
 

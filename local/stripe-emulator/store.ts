@@ -64,6 +64,15 @@ export class Collection<T extends Stored> {
     return this.ordered.map((e) => e.obj);
   }
 
+  /** Forgets an object (discrepancy injection: a record Stripe does not have). */
+  remove(id: string): boolean {
+    const entry = this.byId.get(id);
+    if (!entry) return false;
+    this.byId.delete(id);
+    this.ordered.splice(this.ordered.indexOf(entry), 1);
+    return true;
+  }
+
   get size(): number {
     return this.ordered.length;
   }

@@ -297,6 +297,10 @@ export const FIXTURES: Readonly<Record<string, Fixture>> = {
   },
   'list-events-admin': { request: () => ({ query: { limit: '5' } }) },
   'get-event-admin': { request: () => ({ path: { eventId: 'ev_000000000000000000000000' } }), plausible: [404] },
+  'get-reconciliation': {
+    request: () => ({ path: { date: '2001-01-01' }, query: { format: 'csv' } }),
+    plausible: [404],
+  },
   'redeliver-event': {
     request: () => ({ path: { eventId: 'ev_000000000000000000000000' }, body: {} }),
     plausible: [404],

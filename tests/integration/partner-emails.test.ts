@@ -68,7 +68,8 @@ describe('partner emails', () => {
     expect((await startRun(period)).status).toBe(202);
     expect((await settledRun(period)).status).toBe('completed');
     const [transfer] = await transfersOf(`run_${period}`);
-    const mail = await waitForMail(partner.email, 1);
+    // Onboarding to active sent the welcome email first; then the payout's.
+    const mail = (await waitForMail(partner.email, 2)).filter((m) => !m.subject.startsWith("You're all set"));
     expect(mail.map((m) => m.subject)).toEqual(['Local Platform sent you $43.21']);
     expect(mail[0]?.text).toContain(period);
     const ops = await opsToken();
@@ -102,7 +103,7 @@ describe('partner emails', () => {
     await publish(
       'payout.failed',
       'po_mail_2:failed',
-      { ...payout('po_mail_2', 5_000), reason: 'account_closed' },
+      { ...payout('po_mail_2', 5_000), reason: 'account_closed', stage: 'transfer', message: null },
       partner.partnerId,
     );
     const mail = await waitForMail(partner.email, 2);
@@ -137,7 +138,7 @@ describe('partner emails', () => {
     const failed = await publish(
       'payout.failed',
       'po_opt_2:failed',
-      { ...payout('po_opt_2', 700), reason: 'no_account' },
+      { ...payout('po_opt_2', 700), reason: 'no_account', stage: 'transfer', message: null },
       partner.partnerId,
     );
     const mail = await waitForMail(partner.email, 1);
@@ -173,8 +174,18 @@ describe('partner emails', () => {
         ],
       }),
     );
-    await publish('payout.failed', 'po_unv:failed', { ...payout('po_unv', 100), reason: 'x' }, unverified.partnerId);
-    await publish('payout.failed', 'po_ver:failed', { ...payout('po_ver', 100), reason: 'x' }, verified.partnerId);
+    await publish(
+      'payout.failed',
+      'po_unv:failed',
+      { ...payout('po_unv', 100), reason: 'x', stage: 'transfer' as const, message: null },
+      unverified.partnerId,
+    );
+    await publish(
+      'payout.failed',
+      'po_ver:failed',
+      { ...payout('po_ver', 100), reason: 'x', stage: 'transfer' as const, message: null },
+      verified.partnerId,
+    );
     await waitForMail(verified.email, 1);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await mailTo(unverified.email)).toEqual([]);

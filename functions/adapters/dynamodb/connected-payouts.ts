@@ -5,6 +5,8 @@ import { dynamo, tableName } from './client.ts';
 import { isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { CONNECTED_PAYOUT_PREFIX, connectedPayoutKey, partnerPk } from './keys.ts';
+import { outboxPut } from './outbox.ts';
+import { isConditionCancelled, transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -37,20 +39,20 @@ export const dynamoConnectedPayouts: ConnectedPayoutStore = {
     return item ? toPayout(item) : undefined;
   },
 
-  async putIfUnchanged(payout, expectedEventId) {
+  async putIfUnchanged(payout, expectedEventId, events = []) {
+    const put = {
+      TableName: tableName(),
+      Item: { ...connectedPayoutKey(payout.partnerId, payout.id), entity: 'connected-payout', ...payout },
+      ...(expectedEventId === null
+        ? { ConditionExpression: 'attribute_not_exists(PK)' }
+        : {
+            ConditionExpression: 'eventId = :expected',
+            ExpressionAttributeValues: { ':expected': expectedEventId },
+          }),
+    };
     try {
-      await dynamo().send(
-        new PutCommand({
-          TableName: tableName(),
-          Item: { ...connectedPayoutKey(payout.partnerId, payout.id), entity: 'connected-payout', ...payout },
-          ...(expectedEventId === null
-            ? { ConditionExpression: 'attribute_not_exists(PK)' }
-            : {
-                ConditionExpression: 'eventId = :expected',
-                ExpressionAttributeValues: { ':expected': expectedEventId },
-              }),
-        }),
-      );
+      if (events.length === 0) await dynamo().send(new PutCommand(put));
+      else await transactWrite([{ Put: put }, ...events.map(outboxPut)]);
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;

@@ -1,9 +1,11 @@
 import { GetCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { disputeEvents } from '#core/dispute-events';
 import type { DisputeRecord } from '#core/disputes';
 import type { DisputeStore, LedgerRecord } from '#core/payment-ports';
 import { dynamo, tableName } from './client.ts';
-import { isConditionFailed } from './conditions.ts';
+import { failedConditions, isConditionFailed } from './conditions.ts';
 import { ledgerWriteItems } from './ledger-store.ts';
+import { outboxPut } from './outbox.ts';
 import { disputeKey, orderKey } from './payment-keys.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
 
@@ -66,8 +68,19 @@ export const dynamoDisputeStore: DisputeStore = {
             },
           ]
         : [];
+    const changes = [put, ...order, ...entryGroups(entries).flatMap((group) => ledgerWriteItems(group))];
+    const events = disputeEvents({ record, expectedVersion, entries }).map(outboxPut);
     try {
-      await transactWrite([put, ...order, ...entryGroups(entries).flatMap((group) => ledgerWriteItems(group))]);
+      await transactWrite([...changes, ...events]);
+      return true;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      // Only the events were refused: they were written with an earlier change of this dispute (announced once).
+      const failed = failedConditions(error) ?? [];
+      if (events.length === 0 || failed.slice(0, changes.length).some(Boolean)) return false;
+    }
+    try {
+      await transactWrite(changes);
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;

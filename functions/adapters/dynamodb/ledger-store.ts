@@ -1,4 +1,5 @@
 import { BatchGetCommand, type NativeAttributeValue, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { earningRecordedEvent } from '#core/earning-events';
 import { EARNING_TYPES } from '#core/ledger';
 import type { Currency } from '#core/money';
 import type { HeldEarning, LedgerRecord, LedgerStore, LedgerTotals } from '#core/payment-ports';
@@ -6,6 +7,7 @@ import { dynamo, tableName } from './client.ts';
 import { isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { partnerPk } from './keys.ts';
+import { outboxPut } from './outbox.ts';
 import {
   heldAvailableBefore,
   heldEarningKey,
@@ -140,6 +142,7 @@ export const dynamoLedgerStore: LedgerStore = {
           },
         },
         ...ledgerWriteItems([entry]),
+        outboxPut(earningRecordedEvent(earning)),
       ]);
       return { recorded: true };
     } catch (error) {

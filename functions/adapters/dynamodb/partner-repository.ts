@@ -1,4 +1,11 @@
-import { GetCommand, type NativeAttributeValue, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  type NativeAttributeValue,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { DomainEvent } from '#core/domain-events';
 import { fail } from '#core/errors';
 import {
   earliestDeadline,
@@ -30,6 +37,7 @@ import {
   statusIndexPk,
   userPk,
 } from './keys.ts';
+import { outboxPut } from './outbox.ts';
 import { batchGetAll, queryPrefix } from './query.ts';
 import { queryShards } from './sharded-index.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
@@ -129,6 +137,29 @@ export function toMembership(item: Item): Membership {
     partnerName: item.partnerName,
     createdAt: item.createdAt,
   };
+}
+
+type PartnerUpdate = Omit<UpdateCommandInput, 'ReturnValues'> & { Key: Item };
+
+/**
+ * A conditional update of the partner: alone (returning the new item), or with its domain events in one
+ * transaction (then read back consistently). Undefined when a condition refused it (nothing was written).
+ */
+async function updateWithEvents(update: PartnerUpdate, events: readonly DomainEvent[]): Promise<Partner | undefined> {
+  try {
+    if (events.length === 0) {
+      const { Attributes: item } = await dynamo().send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
+      return item ? toPartner(item) : undefined;
+    }
+    await transactWrite([{ Update: update as NonNullable<TransactItem['Update']> }, ...events.map(outboxPut)]);
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+  const { Item: item } = await dynamo().send(
+    new GetCommand({ TableName: tableName(), Key: update.Key, ConsistentRead: true }),
+  );
+  return item ? toPartner(item) : undefined;
 }
 
 const CURSOR_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9_]{1,64}$/;
@@ -376,75 +407,64 @@ export const dynamoPartnerRepository: PartnerRepository = {
   async attachStripeAccount(partnerId, write) {
     const { sets, values, remove } = stateUpdate(partnerId, write);
     const index = accountIndexKeys(write.accountId);
-    try {
-      const { Attributes: item } = await dynamo().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: partnerKey(partnerId),
-          UpdateExpression: `SET stripeAccountId = :acct, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, ${sets.join(', ')}${remove}`,
-          ConditionExpression:
-            'attribute_exists(PK) AND attribute_not_exists(stripeAccountId) AND attribute_not_exists(disconnectedAt)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ...values, ':gsi1pk': index.GSI1PK, ':gsi1sk': index.GSI1SK },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { attached: true, partner: toPartner(item ?? {}) };
-    } catch (error) {
-      if (isConditionFailed(error)) return { attached: false };
-      throw error;
-    }
+    const written = await updateWithEvents(
+      {
+        TableName: tableName(),
+        Key: partnerKey(partnerId),
+        UpdateExpression: `SET stripeAccountId = :acct, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, ${sets.join(', ')}${remove}`,
+        ConditionExpression:
+          'attribute_exists(PK) AND attribute_not_exists(stripeAccountId) AND attribute_not_exists(disconnectedAt)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ...values, ':gsi1pk': index.GSI1PK, ':gsi1sk': index.GSI1SK },
+      },
+      write.events ?? [],
+    );
+    return written ? { attached: true, partner: written } : { attached: false };
   },
 
   async saveOnboardingState(partnerId, write): Promise<StateWriteResult> {
     const { sets, values, remove } = stateUpdate(partnerId, write);
-    try {
-      const { Attributes: item } = await dynamo().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: partnerKey(partnerId),
-          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
-          // A read that began later than this one is already stored: this one is older, drop it.
-          ConditionExpression:
-            'stripeAccountId = :acct AND attribute_not_exists(disconnectedAt) AND (attribute_not_exists(stateAsOf) OR stateAsOf <= :asOf)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { written: true, partner: toPartner(item ?? {}) };
-    } catch (error) {
-      if (isConditionFailed(error)) return { written: false };
-      throw error;
-    }
+    const expected = write.expectedVersion;
+    const written = await updateWithEvents(
+      {
+        TableName: tableName(),
+        Key: partnerKey(partnerId),
+        UpdateExpression: `SET ${sets.join(', ')}${remove}`,
+        // A read that began later than this one is already stored: this one is older, drop it. With an expected
+        // version, the write also replaces exactly the state its events were decided against.
+        ConditionExpression: `stripeAccountId = :acct AND attribute_not_exists(disconnectedAt) AND (attribute_not_exists(stateAsOf) OR stateAsOf <= :asOf)${expected === undefined ? '' : ' AND version = :expected'}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ...values, ...(expected === undefined ? {} : { ':expected': expected }) },
+      },
+      write.events ?? [],
+    );
+    return written ? { written: true, partner: written } : { written: false };
   },
 
-  async markDisconnected(partnerId, accountId, at, eventCreated) {
-    try {
-      const { Attributes: item } = await dynamo().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: partnerKey(partnerId),
-          UpdateExpression:
-            'SET disconnectedAt = if_not_exists(disconnectedAt, :at), #status = :status, GSI2PK = :gsi2pk, updatedAt = :at, lastEventCreated = :created, version = version + :one REMOVE GSI3PK, GSI3SK',
-          ConditionExpression: 'stripeAccountId = :acct',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':acct': accountId,
-            ':at': at,
-            ':status': 'disconnected',
-            ':gsi2pk': statusIndexPk('disconnected', partnerId),
-            ':created': eventCreated,
-            ':one': 1,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return item ? toPartner(item) : undefined;
-    } catch (error) {
-      if (isConditionFailed(error)) return undefined;
-      throw error;
-    }
+  async markDisconnected(partnerId, accountId, at, eventCreated, events = []) {
+    return updateWithEvents(
+      {
+        TableName: tableName(),
+        Key: partnerKey(partnerId),
+        UpdateExpression:
+          'SET disconnectedAt = if_not_exists(disconnectedAt, :at), #status = :status, GSI2PK = :gsi2pk, updatedAt = :at, lastEventCreated = :created, version = version + :one REMOVE GSI3PK, GSI3SK',
+        // With its event, only the first disconnection is written (and announced).
+        ConditionExpression:
+          events.length > 0
+            ? 'stripeAccountId = :acct AND attribute_not_exists(disconnectedAt)'
+            : 'stripeAccountId = :acct',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':acct': accountId,
+          ':at': at,
+          ':status': 'disconnected',
+          ':gsi2pk': statusIndexPk('disconnected', partnerId),
+          ':created': eventCreated,
+          ':one': 1,
+        },
+      },
+      events,
+    );
   },
 
   setContactEmail(partnerId, email, at) {

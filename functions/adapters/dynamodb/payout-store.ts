@@ -12,8 +12,10 @@ import type { LedgerRecord } from '#core/payment-ports';
 import {
   payoutAwaitingFundsEvent,
   payoutCarriedForwardEvent,
+  payoutFailedEvent,
   payoutPaidEvent,
   payoutReversedEvent,
+  payoutRunCompletedEvent,
 } from '#core/payout-events';
 import type { HeldEntry, SkipReason } from '#core/payout-rules';
 import { periodOfPayoutId, SKIP_REASONS } from '#core/payout-rules';
@@ -78,7 +80,7 @@ interface StoredEntry extends HeldEntry {
   ref: string;
 }
 
-function payoutItem(payout: Payout): Item {
+export function payoutItem(payout: Payout): Item {
   return {
     ...payoutKey(payout.partnerId, payout.period, payout.id),
     entity: 'payout',
@@ -460,15 +462,23 @@ export const dynamoPayoutStore: PayoutStore = {
     }
   },
 
-  async markRunFinished(runId, at) {
-    await dynamo().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: payoutRunKey(runId),
-        UpdateExpression: 'SET finishedAt = if_not_exists(finishedAt, :at)',
-        ExpressionAttributeValues: { ':at': at },
-      }),
-    );
+  async markRunFinished(run, at) {
+    try {
+      await transactWrite([
+        {
+          Update: {
+            TableName: tableName(),
+            Key: payoutRunKey(run.id),
+            UpdateExpression: 'SET finishedAt = :at',
+            ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(finishedAt)',
+            ExpressionAttributeValues: { ':at': at },
+          },
+        },
+        outboxPut(payoutRunCompletedEvent(run, at)),
+      ]);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error; // finished already (a concurrent worker): nothing to do
+    }
   },
 
   async planningPage(cutoff, cursor, limit) {
@@ -710,6 +720,7 @@ export const dynamoPayoutStore: PayoutStore = {
 
   async failPayout(payout, message, at, expected) {
     return leaveOpenStatus(payout, [
+      outboxPut(payoutFailedEvent(payout, message, at)),
       payoutTransition(payout, 'failed', at, {
         set: { reason: `stripe_rejected: ${message.slice(0, 300)}` },
         remove: expected.status === 'awaiting_funds' ? ['GSI3PK', 'GSI3SK'] : [],

@@ -1,0 +1,65 @@
+import Stripe from 'stripe';
+import type { ChargeFact, StripeTransferFact } from '#core/reconciliation';
+import { stripe } from './client.ts';
+import { stripeFailure } from './errors.ts';
+
+/** Stripe's side of reconciliation (read-only calls, made in the background lane of the rate budget). */
+const idOf = (value: string | { id: string } | null | undefined): string | null =>
+  value === null || value === undefined ? null : typeof value === 'string' ? value : value.id;
+
+export function transferFact(transfer: Stripe.Transfer): StripeTransferFact {
+  return {
+    id: transfer.id,
+    amount: transfer.amount,
+    currency: transfer.currency,
+    destination: idOf(transfer.destination) ?? '',
+    created: transfer.created,
+    amountReversed: transfer.amount_reversed,
+    payoutId: transfer.metadata?.payoutId ?? null,
+    partnerId: transfer.metadata?.partnerId ?? null,
+    orderId: transfer.metadata?.orderId ?? null,
+    sourceTransaction: idOf(transfer.source_transaction),
+  };
+}
+
+/** Every transfer created in [start, end) (epoch seconds), 100 per page. */
+export async function* transfersCreated(start: number, end: number): AsyncIterable<StripeTransferFact> {
+  const client = await stripe();
+  try {
+    for await (const transfer of client.transfers.list({ created: { gte: start, lt: end }, limit: 100 })) {
+      yield transferFact(transfer);
+    }
+  } catch (error) {
+    throw stripeFailure(error, 'list transfers');
+  }
+}
+
+const isMissing = (error: unknown) =>
+  error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_missing';
+
+export async function transferById(transferId: string): Promise<StripeTransferFact | undefined> {
+  try {
+    return transferFact(await (await stripe()).transfers.retrieve(transferId));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw stripeFailure(error, 'read the transfer');
+  }
+}
+
+/** A charge's application fee and, from its PaymentIntent's metadata, our payment id. */
+export async function chargeFact(chargeId: string): Promise<ChargeFact | undefined> {
+  try {
+    const client = await stripe();
+    const charge = await client.charges.retrieve(chargeId);
+    const intentId = idOf(charge.payment_intent);
+    const intent = intentId ? await client.paymentIntents.retrieve(intentId) : null;
+    return {
+      chargeId: charge.id,
+      paymentId: intent?.metadata?.paymentId ?? null,
+      applicationFee: charge.application_fee_amount ?? null,
+    };
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw stripeFailure(error, 'read the charge');
+  }
+}
