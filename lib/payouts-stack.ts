@@ -95,8 +95,8 @@ import {
   type StripeKey,
 } from '#routes';
 import { ApiFunction, type ApiFunctionProps } from './constructs/api-function.ts';
-import { STRIPE_CONNECT_JS_URL, WebHosting } from './constructs/web-hosting.ts';
 import { operationsDashboard } from './constructs/operations-dashboard.ts';
+import { STRIPE_CONNECT_JS_URL, WebHosting } from './constructs/web-hosting.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from './gateway-responses.ts';
 import { INDEX_ACTIONS, STRIPE_KEY_SPECS, TABLE_ACTIONS } from './grants.ts';
 import {
