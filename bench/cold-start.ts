@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { type Access, JOBS, ROUTES } from '../functions/routes.ts';
-import { LAMBDA_BUNDLING, lambdaBuildOptions } from '../lib/bundling.ts';
+import { lambdaBuildOptions } from '../lib/bundling.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const TARGET_RATIO = 1.2;
@@ -90,18 +90,9 @@ function stubSource(access: Access): { source: string; clients: string[] } {
 async function bundleStub(source: string, outdir: string): Promise<string> {
   const outfile = path.join(outdir, 'index.mjs');
   await build({
+    ...lambdaBuildOptions(),
     stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'js', sourcefile: 'stub.mjs' },
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: LAMBDA_BUNDLING.format,
-    target: LAMBDA_BUNDLING.target,
-    minify: LAMBDA_BUNDLING.minify,
-    sourcemap: LAMBDA_BUNDLING.sourcemap,
-    sourcesContent: LAMBDA_BUNDLING.sourcesContent,
-    mainFields: [...LAMBDA_BUNDLING.mainFields],
-    banner: { js: LAMBDA_BUNDLING.banner },
-    logLevel: 'warning',
   });
   return outfile;
 }
@@ -109,7 +100,7 @@ async function bundleStub(source: string, outdir: string): Promise<string> {
 /** The function's own bundle, as CDK builds it. */
 async function bundleFunction(entry: string, outdir: string): Promise<string> {
   const outfile = path.join(outdir, 'index.mjs');
-  await build(lambdaBuildOptions(path.join(REPO_ROOT, entry), outfile));
+  await build({ ...lambdaBuildOptions(), entryPoints: [path.join(REPO_ROOT, entry)], outfile });
   return outfile;
 }
 

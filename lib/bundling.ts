@@ -22,11 +22,12 @@ export const LAMBDA_BUNDLING = {
   banner: ESM_REQUIRE_BANNER,
 } as const;
 
-/** esbuild's options for one function's entry, as NodejsFunction runs them (plus a metafile to read what went in). */
-export function lambdaBuildOptions(entry: string, outfile: string): BuildOptions & { metafile: true } {
+/**
+ * esbuild's options as NodejsFunction runs them for an entry (add `entryPoints` and `outfile`, or `stdin`; several
+ * entries with `outdir` give one bundle each), plus a metafile to read what went into each bundle.
+ */
+export function lambdaBuildOptions(): BuildOptions & { metafile: true } {
   return {
-    entryPoints: [entry],
-    outfile,
     bundle: true,
     platform: 'node',
     format: LAMBDA_BUNDLING.format,

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { stateSigningKey } from '#adapters/secrets';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { config } from '#config';
 import { isDomainError } from '#core/errors';
 import { completeOnboardingReturn, returnTarget } from '#core/onboarding';
@@ -46,7 +48,7 @@ export const handler = httpHandler(
   async ({ query }) => {
     let partner: Awaited<ReturnType<typeof completeOnboardingReturn>>;
     try {
-      partner = await completeOnboardingReturn(deps(), query.state ?? '');
+      partner = await completeOnboardingReturn(deps({ stripe: stripeConnect, stateSigningKey }), query.state ?? '');
     } catch (error) {
       if (!isDomainError(error)) throw error;
       const { status } = mapError(error);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { createAccountSession, EMBEDDED_COMPONENTS } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler } from '#middleware/http-handler';
@@ -33,7 +34,7 @@ export const handler = httpHandler(
     responses: { 200: Session },
   },
   async ({ identity, body, query }) => {
-    const d = deps();
+    const d = deps({ stripe: stripeConnect });
     const caller = callerOf(identity);
     const context = await resolvePartner(d, caller, query.partnerId, 'manage_onboarding');
     return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { ensureAccount } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler } from '#middleware/http-handler';
@@ -24,7 +25,7 @@ export const handler = httpHandler(
     },
   },
   async ({ identity, body, query }) => {
-    const d = deps();
+    const d = deps({ stripe: stripeConnect });
     const caller = callerOf(identity);
     const context = await resolvePartner(d, caller, query.partnerId, 'manage_onboarding');
     const { partner, created } = await ensureAccount(d, context, caller, body);

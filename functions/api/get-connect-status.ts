@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { isDomainError } from '#core/errors';
 import { getStatus } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
@@ -21,7 +22,7 @@ export const handler = httpHandler(
     responses: { 200: ConnectStatus },
   },
   async ({ identity, query }) => {
-    const d = deps();
+    const d = deps({ stripe: stripeConnect });
     const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'view');
     try {
       return { status: 200, body: await getStatus(d, context, query.refresh === 'true') };
