@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { sqsPayoutQueue } from '#adapters/sqs/payout-queue';
 import { payoutRunView } from '#core/payout-views';
 import { approveRun } from '#core/payouts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { stateSigningKey } from '#adapters/secrets';
 import { stripeConnect } from '#adapters/stripe/connect';
 import { config } from '#config';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { stripeConnect } from '#adapters/stripe/connect';
 import { createDashboardLink } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { stripePayments } from '#adapters/stripe/payments';
 import { PAYMENT_KINDS } from '#core/payment';
 import { startPaymentIntent } from '#core/payments';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { stripeConnect } from '#adapters/stripe/connect';
 import { isDomainError } from '#core/errors';
 import { getStatus } from '#core/onboarding';

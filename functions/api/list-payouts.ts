@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { payoutView } from '#core/payment-views';
 import { httpHandler } from '#middleware/http-handler';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { stripePayments } from '#adapters/stripe/payments';
 import { payRequestWithCheckout } from '#core/payment-requests';
 import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
 import { redeliver } from '#adapters/sqs/event-delivery-queue';
 import { redeliverEvent } from '#core/platform-webhooks';

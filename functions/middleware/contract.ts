@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A handler's contract: what it takes and what it answers, attached by `httpHandler` to the exported handler. The

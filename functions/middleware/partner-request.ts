@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type PartnerGrants, partnerDeps } from '#adapters/partner-deps';
 import type { Caller, Log, PartnerDeps } from '#core/partner-access';
 import type { Identity } from './identity.ts';

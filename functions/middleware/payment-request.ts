@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type PaymentGrants, paymentDeps } from '#adapters/payment-deps';
 import { DomainError } from '#core/errors';
 import type { Log } from '#core/partner-access';

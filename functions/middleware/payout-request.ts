@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type PayoutGrants, payoutDeps } from '#adapters/payout-deps';
 import type { PayoutDeps, PayoutMetrics } from '#core/payouts';
 import { logger, metrics } from './observability.ts';

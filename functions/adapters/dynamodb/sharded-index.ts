@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DomainError } from '#core/errors';
 import { dynamo, tableName } from './client.ts';
 import type { Item } from './query.ts';
