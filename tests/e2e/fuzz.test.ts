@@ -420,8 +420,13 @@ describe('fuzzing every route: no 5xx, the error shape, nothing written when ref
           const change = await tracker.next();
           if (response.status >= 400) {
             if (wrote(change)) violations.refusedButWrote += 1;
-            expect(change.table, `refused but wrote: ${what}`).toEqual({ added: [], removed: [], changed: [] });
-            expect(change.stripeWrites, `refused but called Stripe: ${what}`).toEqual([]);
+            const answer = `${response.status} ${response.text.slice(0, 300)}`;
+            expect(change.table, `refused (${answer}) but wrote: ${what}`).toEqual({
+              added: [],
+              removed: [],
+              changed: [],
+            });
+            expect(change.stripeWrites, `refused (${answer}) but called Stripe: ${what}`).toEqual([]);
           }
         }),
         { numRuns: RUNS_PER_ROUTE, seed: SEED, endOnFailure: true, ...TIME_LIMIT },
