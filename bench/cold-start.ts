@@ -1,8 +1,10 @@
 /**
  * Cold start of every function: its Lambda bundle (bytes) and the bundle's module import time in a fresh Node process,
  * beside a minimal bundle of a stub that imports only the SDK clients the function's `access` says it needs — so
- * bloat shows as a ratio. Target: every function's import time at most 1.2× its stub's. Loopback only, nothing is
- * invoked (import = cold-start init before the first request).
+ * bloat shows as a ratio. Target: every function's import time at most 1.2× its stub's. A second stub adds what
+ * every handler loads whatever its access (middy, Powertools' logger and metrics, zod), so the last column shows what
+ * the function carries beyond its clients and that framework. Loopback only, nothing is invoked (import = cold-start
+ * init before the first request).
  *
  *   npx tsx bench/cold-start.ts [--runs 5] [--only name,name]
  *
@@ -35,10 +37,18 @@ const functions = [
 ].filter(({ name }) => !only || only.has(name));
 
 /** The SDK clients a function needs, from what it may touch (functions/routes.ts). */
-function stubSource(access: Access): { source: string; clients: string[] } {
+function stubSource(access: Access, framework = false): { source: string; clients: string[] } {
   const lines: string[] = [];
   const uses: string[] = [];
   const clients: string[] = [];
+  if (framework) {
+    // What every handler loads whatever its access: middy, Powertools' logger and metrics, zod.
+    lines.push("import middy from '@middy/core';");
+    lines.push("import { Logger } from '@aws-lambda-powertools/logger';");
+    lines.push("import { Metrics } from '@aws-lambda-powertools/metrics';");
+    lines.push("import * as z from 'zod';");
+    uses.push('middy', 'new Logger()', 'new Metrics()', 'z.strictObject({ a: z.string() })');
+  }
   if (access.table) {
     lines.push("import { DynamoDBClient } from '@aws-sdk/client-dynamodb';");
     lines.push("import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';");
@@ -140,16 +150,17 @@ function importOnce(file: string): number {
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? Number.NaN;
 
 /**
- * Median import times of the function and its stub over `runs` each, alternating the two so that load from other
- * processes on the machine weighs on both alike.
+ * Median import times of each file over `runs` rounds, the files taking turns within a round so that load from other
+ * processes on the machine weighs on all of them alike.
  */
-function importMs(bundle: string, stub: string): [number, number] {
-  const [bundleSamples, stubSamples]: [number[], number[]] = [[], []];
+function importMs(files: string[]): number[] {
+  const samples = files.map((): number[] => []);
   for (let i = 0; i < runs; i += 1) {
-    bundleSamples.push(importOnce(bundle));
-    stubSamples.push(importOnce(stub));
+    files.forEach((file, index) => {
+      samples[index]?.push(importOnce(file));
+    });
   }
-  return [median(bundleSamples), median(stubSamples)];
+  return samples.map(median);
 }
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -164,8 +175,13 @@ try {
     const bundle = await bundleFunction(fn.entry, path.join(tmp, fn.name, 'function'));
     const { source, clients } = stubSource(fn.access);
     const stub = await bundleStub(source, path.join(tmp, fn.name, 'stub'));
+    const frameworkStub = await bundleStub(stubSource(fn.access, true).source, path.join(tmp, fn.name, 'framework'));
     const [bundleBytes, stubBytes] = [statSync(bundle).size, statSync(stub).size];
-    const [bundleMs, stubMs] = importMs(bundle, stub);
+    const [bundleMs = Number.NaN, stubMs = Number.NaN, frameworkMs = Number.NaN] = importMs([
+      bundle,
+      stub,
+      frameworkStub,
+    ]);
     if (bundleMs / stubMs > TARGET_RATIO) over.push(fn.name);
     totalBundle += bundleBytes;
     totalStub += stubBytes;
@@ -178,6 +194,8 @@ try {
       `${bundleMs.toFixed(1)} ms`,
       `${stubMs.toFixed(1)} ms`,
       `${(bundleMs / stubMs).toFixed(2)}×`,
+      `${frameworkMs.toFixed(1)} ms`,
+      `${(bundleMs / frameworkMs).toFixed(2)}×`,
     ]);
   }
 } finally {
@@ -193,6 +211,8 @@ const header = [
   'import',
   'stub import',
   'time ratio',
+  'stub+framework',
+  'ratio to it',
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
 const line = (cells: string[]) =>
