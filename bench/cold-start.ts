@@ -1,85 +1,54 @@
 /**
- * Cold start of every function: the bundle CDK builds (bytes) and its module import time in a fresh Node process,
+ * Cold start of every function: its Lambda bundle (bytes) and the bundle's module import time in a fresh Node process,
  * beside a minimal bundle of a stub that imports only the SDK clients the function's `access` says it needs — so
- * bloat shows as a ratio. Loopback only, nothing is invoked (import = cold-start init before the first request).
+ * bloat shows as a ratio. Target: every function's import time at most 1.2× its stub's. A second stub adds what
+ * every handler loads whatever its access (middy, Powertools' logger and metrics, zod), so the last column shows what
+ * the function carries beyond its clients and that framework. Loopback only, nothing is invoked (import = cold-start
+ * init before the first request).
  *
- *   npx tsx bench/cold-start.ts [--runs 5] [--reuse] [--stage dev]
+ *   npx tsx bench/cold-start.ts [--runs 5] [--only name,name]
  *
- * --reuse takes the bundles from an existing cdk.out when it has every function; otherwise `npx cdk synth --quiet`
- * runs once first. Bundles are mapped to functions through the template (aws:cdk:path → aws:asset:path).
+ * Bundles are built by esbuild with the options CDK's NodejsFunction gets (lib/bundling.ts), so this needs no synth.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { type Access, JOBS, ROUTES } from '../functions/routes.ts';
+import { lambdaBuildOptions } from '../lib/bundling.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const TARGET_RATIO = 1.2;
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
-    reuse: { type: 'boolean', default: false },
-    stage: { type: 'string', default: 'dev' },
+    only: { type: 'string' },
   },
 });
 const runs = Math.min(25, Math.max(1, Number(values.runs)));
-const stage = values.stage ?? 'dev';
-const CDK_OUT = path.join(REPO_ROOT, 'cdk.out');
-const TEMPLATE = path.join(CDK_OUT, `ConnectPayouts-${stage}.template.json`);
+const only = values.only ? new Set(values.only.split(',')) : undefined;
 
 const functions = [
-  ...ROUTES.map((r) => ({ name: r.name, access: r.access, kind: `${r.method} ${r.path}` })),
-  ...JOBS.map((j) => ({ name: j.name, access: j.access, kind: `job (${j.trigger})` })),
-];
-const constructId = (name: string) =>
-  `${name
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('')}Fn`;
-
-interface TemplateResource {
-  Type: string;
-  Metadata?: Record<string, unknown>;
-}
-
-function assetDirs(): Map<string, string> | undefined {
-  if (!existsSync(TEMPLATE)) return undefined;
-  const template = JSON.parse(readFileSync(TEMPLATE, 'utf8')) as { Resources: Record<string, TemplateResource> };
-  const dirs = new Map<string, string>();
-  for (const resource of Object.values(template.Resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const cdkPath = String(resource.Metadata?.['aws:cdk:path'] ?? '');
-    const asset = resource.Metadata?.['aws:asset:path'];
-    const id = cdkPath.split('/')[1];
-    if (id && typeof asset === 'string') dirs.set(id, path.join(CDK_OUT, asset));
-  }
-  const complete = functions.every(({ name }) => existsSync(path.join(dirs.get(constructId(name)) ?? '', 'index.mjs')));
-  return complete ? dirs : undefined;
-}
-
-let dirs = values.reuse ? assetDirs() : undefined;
-if (!dirs) {
-  console.log(`synthesizing ConnectPayouts-${stage} (npx cdk synth --quiet)…`);
-  const started = performance.now();
-  const synth = spawnSync('npx', ['cdk', 'synth', '--quiet', '-c', `stage=${stage}`], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 600_000,
-  });
-  if (synth.status !== 0) throw new Error(`cdk synth failed (${synth.status})`);
-  console.log(`  synth took ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  dirs = assetDirs();
-  if (!dirs) throw new Error(`cdk.out has no bundle for some function of functions/routes.ts`);
-}
+  ...ROUTES.map((r) => ({ name: r.name, entry: r.handler, access: r.access, kind: `${r.method} ${r.path}` })),
+  ...JOBS.map((j) => ({ name: j.name, entry: j.handler, access: j.access, kind: `job (${j.trigger})` })),
+].filter(({ name }) => !only || only.has(name));
 
 /** The SDK clients a function needs, from what it may touch (functions/routes.ts). */
-function stubSource(access: Access): { source: string; clients: string[] } {
+function stubSource(access: Access, framework = false): { source: string; clients: string[] } {
   const lines: string[] = [];
   const uses: string[] = [];
   const clients: string[] = [];
+  if (framework) {
+    // What every handler loads whatever its access: middy, Powertools' logger and metrics, zod.
+    lines.push("import middy from '@middy/core';");
+    lines.push("import { Logger } from '@aws-lambda-powertools/logger';");
+    lines.push("import { Metrics } from '@aws-lambda-powertools/metrics';");
+    lines.push("import * as z from 'zod';");
+    uses.push('middy', 'new Logger()', 'new Metrics()', 'z.strictObject({ a: z.string() })');
+  }
   if (access.table) {
     lines.push("import { DynamoDBClient } from '@aws-sdk/client-dynamodb';");
     lines.push("import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';");
@@ -102,6 +71,21 @@ function stubSource(access: Access): { source: string; clients: string[] } {
     uses.push('new SQSClient({})');
     clients.push('sqs');
   }
+  if (access.eventDeliveryQueue && !access.payoutQueue) {
+    lines.push("import { SQSClient } from '@aws-sdk/client-sqs';");
+    uses.push('new SQSClient({})');
+    clients.push('sqs');
+  }
+  if (access.eventBus) {
+    lines.push("import { EventBridgeClient } from '@aws-sdk/client-eventbridge';");
+    uses.push('new EventBridgeClient({})');
+    clients.push('eventbridge');
+  }
+  if (access.email) {
+    lines.push("import { SESv2Client } from '@aws-sdk/client-sesv2';");
+    uses.push('new SESv2Client({})');
+    clients.push('ses');
+  }
   if (access.userPool) {
     lines.push("import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';");
     uses.push('new CognitoIdentityProviderClient({})');
@@ -112,25 +96,21 @@ function stubSource(access: Access): { source: string; clients: string[] } {
   return { source: lines.join('\n'), clients };
 }
 
-/** Same esbuild settings as lib/constructs/api-function.ts (NodejsFunction bundling). */
+/** The stub's bundle, with the same options as every function's (lib/bundling.ts). */
 async function bundleStub(source: string, outdir: string): Promise<string> {
   const outfile = path.join(outdir, 'index.mjs');
   await build({
+    ...lambdaBuildOptions(),
     stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'js', sourcefile: 'stub.mjs' },
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    mainFields: ['module', 'main'],
-    banner: {
-      js: "import{createRequire as __cjsRequire}from'node:module';const require=__cjsRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
   });
+  return outfile;
+}
+
+/** The function's own bundle, as CDK builds it. */
+async function bundleFunction(entry: string, outdir: string): Promise<string> {
+  const outfile = path.join(outdir, 'index.mjs');
+  await build({ ...lambdaBuildOptions(), entryPoints: [path.join(REPO_ROOT, entry)], outfile });
   return outfile;
 }
 
@@ -139,7 +119,7 @@ const LAMBDA_ENV = {
   PATH: process.env.PATH ?? '',
   AWS_REGION: 'us-east-1',
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
-  STAGE: stage,
+  STAGE: 'dev',
   TABLE_NAME: 'bench-table',
   USER_POOL_ID: 'us-east-1_bench',
   PAYOUT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench',
@@ -155,21 +135,32 @@ const LAMBDA_ENV = {
   POWERTOOLS_LOG_LEVEL: 'WARN',
 };
 
-/** Milliseconds to import the bundle in a fresh process (process start excluded), median of `runs`. */
-function importMs(file: string): number {
+/** Milliseconds to import the bundle in a fresh process (process start excluded). */
+function importOnce(file: string): number {
   const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
-  const samples: number[] = [];
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: LAMBDA_ENV,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (child.status !== 0) throw new Error(`importing ${file} failed: ${child.stderr}`);
+  return Number(child.stdout);
+}
+
+const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? Number.NaN;
+
+/**
+ * Median import times of each file over `runs` rounds, the files taking turns within a round so that load from other
+ * processes on the machine weighs on all of them alike.
+ */
+function importMs(files: string[]): number[] {
+  const samples = files.map((): number[] => []);
   for (let i = 0; i < runs; i += 1) {
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: LAMBDA_ENV,
-      encoding: 'utf8',
-      timeout: 30_000,
+    files.forEach((file, index) => {
+      samples[index]?.push(importOnce(file));
     });
-    if (child.status !== 0) throw new Error(`importing ${file} failed: ${child.stderr}`);
-    samples.push(Number(child.stdout));
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
+  return samples.map(median);
 }
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -177,14 +168,21 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'cold-start-'));
 const rows: string[][] = [];
 let totalBundle = 0;
 let totalStub = 0;
+const over: string[] = [];
 try {
   console.log(`Node ${process.version}, median of ${runs} fresh-process imports per bundle\n`);
   for (const fn of functions) {
-    const bundle = path.join(dirs.get(constructId(fn.name)) ?? '', 'index.mjs');
+    const bundle = await bundleFunction(fn.entry, path.join(tmp, fn.name, 'function'));
     const { source, clients } = stubSource(fn.access);
-    const stub = await bundleStub(source, path.join(tmp, fn.name));
+    const stub = await bundleStub(source, path.join(tmp, fn.name, 'stub'));
+    const frameworkStub = await bundleStub(stubSource(fn.access, true).source, path.join(tmp, fn.name, 'framework'));
     const [bundleBytes, stubBytes] = [statSync(bundle).size, statSync(stub).size];
-    const [bundleMs, stubMs] = [importMs(bundle), importMs(stub)];
+    const [bundleMs = Number.NaN, stubMs = Number.NaN, frameworkMs = Number.NaN] = importMs([
+      bundle,
+      stub,
+      frameworkStub,
+    ]);
+    if (bundleMs / stubMs > TARGET_RATIO) over.push(fn.name);
     totalBundle += bundleBytes;
     totalStub += stubBytes;
     rows.push([
@@ -196,6 +194,8 @@ try {
       `${bundleMs.toFixed(1)} ms`,
       `${stubMs.toFixed(1)} ms`,
       `${(bundleMs / stubMs).toFixed(2)}×`,
+      `${frameworkMs.toFixed(1)} ms`,
+      `${(bundleMs / frameworkMs).toFixed(2)}×`,
     ]);
   }
 } finally {
@@ -211,6 +211,8 @@ const header = [
   'import',
   'stub import',
   'time ratio',
+  'stub+framework',
+  'ratio to it',
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
 const line = (cells: string[]) =>
@@ -219,3 +221,8 @@ console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of rows) console.log(line(row));
 console.log(`\n${functions.length} functions: bundles ${kb(totalBundle)} in all, stubs ${kb(totalStub)}.`);
+console.log(
+  over.length === 0
+    ? `every function imports within ${TARGET_RATIO}× its stub's time`
+    : `${over.length} over ${TARGET_RATIO}× its stub's import time: ${over.join(', ')}`,
+);

@@ -91,6 +91,8 @@ const { dynamo, tableName } = await import('#adapters/dynamodb/client');
 const { partnerItem } = await import('#adapters/dynamodb/partner-repository');
 const { dynamoLedgerStore } = await import('#adapters/dynamodb/ledger-store');
 const { payoutDeps } = await import('#adapters/payout-deps');
+const { stripeTransfers } = await import('#adapters/stripe/create-transfer');
+const { sqsPayoutQueue } = await import('#adapters/sqs/payout-queue');
 const { observeStripeWaits, resetStripeRateBudgetsForTests } = await import('#adapters/stripe/rate-budgets');
 const { resetConfigForTests } = await import('#config');
 const { busiestSecond, signPayload } = await import('../local/stripe-emulator/index.ts');
@@ -252,7 +254,7 @@ observeStripeWaits((slot, waited) => {
 });
 await stack.stripe.clearRequestLog();
 
-const deps = await payoutDeps({ count: () => undefined });
+const deps = await payoutDeps({ count: () => undefined }, { transfers: stripeTransfers, queue: sqsPayoutQueue });
 const planningStarted = performance.now();
 const { run } = await startRun(deps, { period: PERIOD, startedBy: 'bench' });
 let current = run;

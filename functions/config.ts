@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EMBEDDED_COMPONENTS } from '#core/onboarding';
 import type { Period } from '#core/period';
 import { RETURN_TARGET_ENTRY_HINT, returnTargetEntry } from '#core/return-targets';

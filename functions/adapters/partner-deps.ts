@@ -6,8 +6,7 @@ import { dynamoConnectedPayouts } from './dynamodb/connected-payouts.ts';
 import { dynamoInvitationStore } from './dynamodb/invitation-store.ts';
 import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
 import { dynamoRateLimiter } from './dynamodb/rate-limiter.ts';
-import { readSecret } from './secrets.ts';
-import { stripeConnect } from './stripe/connect.ts';
+import { notGranted, notGrantedCall } from './not-granted.ts';
 
 /** Partner ids are ours, random and unguessable: `ptn_` + 24 hex characters. */
 export const newPartnerId = () => `ptn_${randomBytes(12).toString('hex')}`;
@@ -18,15 +17,22 @@ export const newInvitationId = () => `inv_${randomBytes(12).toString('hex')}`;
 /** Invitation tokens: 32 random bytes, base64url (only their SHA-256 is stored). */
 export const newInvitationToken = () => randomBytes(32).toString('base64url');
 
-/** The partner use cases wired to DynamoDB and Stripe, built once per execution environment. */
-let cached: PartnerDeps | undefined;
+/**
+ * The ports a partner route has only when its `access` grants them: Stripe (`access.stripe`: `stripeConnect` of
+ * `#adapters/stripe/connect`) and the onboarding state key (`access.secrets: ['stateSigningKey']`: `stateSigningKey`
+ * of `#adapters/secrets`). The handler passes what it was granted; the rest throws when reached (`notGranted`).
+ */
+export type PartnerGrants = Partial<Pick<PartnerDeps, 'stripe' | 'stateSigningKey'>>;
 
-export function partnerDeps(log: Log): PartnerDeps {
+/** The table-backed part, built once per execution environment. */
+let cached: Omit<PartnerDeps, keyof PartnerGrants> | undefined;
+
+/** The partner use cases wired to DynamoDB, with the Stripe and secret ports the route was granted. */
+export function partnerDeps(log: Log, grants: PartnerGrants = {}): PartnerDeps {
   if (!cached) {
     const cfg = config();
     cached = {
       partners: dynamoPartnerRepository,
-      stripe: stripeConnect,
       invitations: dynamoInvitationStore,
       newInvitationToken,
       newInvitationId,
@@ -34,7 +40,6 @@ export function partnerDeps(log: Log): PartnerDeps {
       rateLimiter: dynamoRateLimiter,
       clock: systemClock,
       newPartnerId,
-      stateSigningKey: () => readSecret('stateSigningKey'),
       settings: {
         allowedCountries: cfg.ALLOWED_COUNTRIES.map((country) => country.toUpperCase()),
         platformCountry: cfg.PLATFORM_COUNTRY,
@@ -58,5 +63,10 @@ export function partnerDeps(log: Log): PartnerDeps {
       log,
     };
   }
-  return cached;
+  return {
+    ...cached,
+    stripe: grants.stripe ?? notGranted('stripe', 'Stripe key (access.stripe)'),
+    stateSigningKey:
+      grants.stateSigningKey ?? notGrantedCall('stateSigningKey', "state key (access.secrets: ['stateSigningKey'])"),
+  };
 }

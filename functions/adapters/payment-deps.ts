@@ -9,7 +9,7 @@ import { dynamoLedgerStore } from './dynamodb/ledger-store.ts';
 import { dynamoPartnerRepository } from './dynamodb/partner-repository.ts';
 import { dynamoFeePolicies, dynamoPaymentStore, dynamoPayoutReader } from './dynamodb/payment-store.ts';
 import { dynamoListingStore, dynamoPaymentRequestStore } from './dynamodb/sales-store.ts';
-import { stripePayments } from './stripe/payments.ts';
+import { notGranted } from './not-granted.ts';
 
 /** Our payment and order ids: a prefix + 24 lower-case hex characters, random and unguessable. */
 export const newPaymentId = () => `pay_${randomBytes(12).toString('hex')}`;
@@ -23,10 +23,17 @@ export const requestPaymentId = (requestId: string, attempt: number) =>
 /** How long a Checkout Session may be paid; its order's reservation is released when it expires. */
 export const CHECKOUT_EXPIRY_SECONDS = 30 * 60;
 
-let cached: PaymentDeps | undefined;
+/**
+ * The port a payment route has only when its `access` grants it: Stripe (`access.stripe`: `stripePayments` of
+ * `#adapters/stripe/payments`). The handler passes it when granted; otherwise it throws when reached (`notGranted`).
+ */
+export type PaymentGrants = Partial<Pick<PaymentDeps, 'stripe'>>;
 
-/** The payment, ledger and earnings use cases wired to DynamoDB and Stripe, once per execution environment. */
-export function paymentDeps(log: Log): PaymentDeps {
+/** The table-backed part, built once per execution environment. */
+let cached: Omit<PaymentDeps, keyof PaymentGrants> | undefined;
+
+/** The payment, ledger and earnings use cases wired to DynamoDB, with Stripe when the route was granted it. */
+export function paymentDeps(log: Log, grants: PaymentGrants = {}): PaymentDeps {
   if (!cached) {
     const cfg = config();
     cached = {
@@ -38,7 +45,6 @@ export function paymentDeps(log: Log): PaymentDeps {
       ledger: dynamoLedgerStore,
       payouts: dynamoPayoutReader,
       feePolicies: dynamoFeePolicies,
-      stripe: stripePayments,
       clock: systemClock,
       ids: {
         payment: newPaymentId,
@@ -63,5 +69,5 @@ export function paymentDeps(log: Log): PaymentDeps {
       log,
     };
   }
-  return cached;
+  return { ...cached, stripe: grants.stripe ?? notGranted('stripe', 'Stripe key (access.stripe)') };
 }

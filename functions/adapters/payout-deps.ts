@@ -5,8 +5,7 @@ import type { Partner } from '#core/partner';
 import type { PartnerPayoutProfile, PayoutDeps, PayoutMetrics } from '#core/payouts';
 import { dynamoPartnerRepository, getPartners } from './dynamodb/partner-repository.ts';
 import { dynamoPayoutStore } from './dynamodb/payout-store.ts';
-import { sqsPayoutQueue } from './sqs/payout-queue.ts';
-import { createPayoutTransfer, findPayoutTransfer } from './stripe/create-transfer.ts';
+import { notGranted } from './not-granted.ts';
 
 export function parseMinimums(entries: readonly string[]): Partial<Record<Currency, number>> {
   const minimums: Partial<Record<Currency, number>> = {};
@@ -30,10 +29,27 @@ const payoutProfileOf = (partner: Partner): PartnerPayoutProfile => ({
     : null,
 });
 
-let cached: Promise<PayoutDeps> | undefined;
+/**
+ * The ports a payout function has only when its `access` grants them: Stripe Transfers (`access.stripe: 'transfers'`:
+ * `stripeTransfers` of `#adapters/stripe/create-transfer`) and the payout queue (`access.payoutQueue`:
+ * `sqsPayoutQueue` of `#adapters/sqs/payout-queue`). What is not passed throws when reached (`notGranted`).
+ */
+export type PayoutGrants = Partial<Pick<PayoutDeps, 'transfers' | 'queue'>>;
 
-/** The payout run wired to DynamoDB, SQS and Stripe, once per execution environment. */
-export function payoutDeps(metrics: PayoutMetrics): Promise<PayoutDeps> {
+/** The table-backed part, built once per execution environment. */
+let cached: Promise<Omit<PayoutDeps, keyof PayoutGrants>> | undefined;
+
+/** The payout run wired to DynamoDB, with the Stripe Transfers and SQS ports the function was granted. */
+export async function payoutDeps(metrics: PayoutMetrics, grants: PayoutGrants = {}): Promise<PayoutDeps> {
+  const base = await tableDeps(metrics);
+  return {
+    ...base,
+    transfers: grants.transfers ?? notGranted('transfers', "Stripe key (access.stripe: 'transfers')"),
+    queue: grants.queue ?? notGranted('queue', 'payout queue (access.payoutQueue)'),
+  };
+}
+
+function tableDeps(metrics: PayoutMetrics): Promise<Omit<PayoutDeps, keyof PayoutGrants>> {
   cached ??= (async () => {
     const cfg = config();
     return {
@@ -48,8 +64,6 @@ export function payoutDeps(metrics: PayoutMetrics): Promise<PayoutDeps> {
           return new Map(partners.map((partner) => [partner.id, payoutProfileOf(partner)]));
         },
       },
-      transfers: { create: createPayoutTransfer, findForPayout: findPayoutTransfer },
-      queue: sqsPayoutQueue,
       metrics,
       clock: () => new Date(),
       settings: {

@@ -45,3 +45,6 @@ export async function readSecret(name: RuntimeSecret): Promise<string> {
   if (typeof value !== 'string' || value.length === 0) throw new Error(`Secret ${name} is empty`);
   return value;
 }
+
+/** The key that signs onboarding `state` (routes whose `access.secrets` has `stateSigningKey`). */
+export const stateSigningKey = (): Promise<string> => readSecret('stateSigningKey');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { acceptInvitation } from '#core/invitations';
 import { memberView } from '#core/partner-views';
 import { httpHandler, NoQuery } from '#middleware/http-handler';

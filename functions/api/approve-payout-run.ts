@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { sqsPayoutQueue } from '#adapters/sqs/payout-queue';
 import { payoutRunView } from '#core/payout-views';
 import { approveRun } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
@@ -15,7 +16,7 @@ export const handler = httpHandler(
     responses: { 200: PayoutRun },
   },
   async ({ path }) => {
-    const run = await approveRun(await payoutDepsForRequest(), path.runId);
+    const run = await approveRun(await payoutDepsForRequest({ queue: sqsPayoutQueue }), path.runId);
     return { status: 200, body: payoutRunView(run) };
   },
 );

@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stateSigningKey } from '#adapters/secrets';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { isDomainError } from '#core/errors';
 import { refreshOnboarding } from '#core/onboarding';
 import { mapError } from '#middleware/error-mapper';
@@ -29,7 +31,7 @@ export const handler = httpHandler(
   },
   async ({ query }) => {
     try {
-      const { url } = await refreshOnboarding(deps(), query.state ?? '');
+      const { url } = await refreshOnboarding(deps({ stripe: stripeConnect, stateSigningKey }), query.state ?? '');
       return { status: 302, headers: { location: url } };
     } catch (error) {
       if (!isDomainError(error)) throw error;

@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stateSigningKey } from '#adapters/secrets';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { config } from '#config';
 import { isDomainError } from '#core/errors';
 import { onboardingReturn, returnTarget } from '#core/onboarding';
@@ -52,7 +54,7 @@ export const handler = httpHandler(
   async ({ query }) => {
     let returned: Awaited<ReturnType<typeof onboardingReturn>>;
     try {
-      returned = await onboardingReturn(deps(), query.state ?? '');
+      returned = await onboardingReturn(deps({ stripe: stripeConnect, stateSigningKey }), query.state ?? '');
     } catch (error) {
       if (!isDomainError(error)) throw error;
       const { status, headers } = mapError(error);

@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stateSigningKey } from '#adapters/secrets';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { createAccountSession, EMBEDDED_COMPONENTS } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
@@ -51,7 +53,7 @@ export const handler = httpHandler(
     responses: { 200: Session },
   },
   async ({ identity, body, query }) => {
-    const d = deps();
+    const d = deps({ stripe: stripeConnect, stateSigningKey });
     const caller = callerOf(identity);
     const context = await resolvePartner(d, caller, query.partnerId, 'manage_onboarding');
     return {

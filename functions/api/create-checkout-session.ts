@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stripePayments } from '#adapters/stripe/payments';
 import { startCheckout } from '#core/payments';
 import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
 import { AnyObject, ListingId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
@@ -67,7 +68,7 @@ export const handler = httpHandler(
     refuseClientPrices(body, USE);
     const request = parseWith(Body, body, 'body');
     const result = await startCheckout(
-      paymentDepsForRequest(),
+      paymentDepsForRequest({ stripe: stripePayments }),
       { sub: identity.sub, email: identity.email ?? null },
       request,
     );

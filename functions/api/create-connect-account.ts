@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { ensureAccount } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
@@ -25,7 +26,7 @@ export const handler = httpHandler(
     },
   },
   async ({ identity, body, query }) => {
-    const d = deps();
+    const d = deps({ stripe: stripeConnect });
     const caller = callerOf(identity);
     const context = await resolvePartner(d, caller, query.partnerId, 'manage_onboarding');
     const { partner, created } = await ensureAccount(d, context, caller, body);

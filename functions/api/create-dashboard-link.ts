@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { createDashboardLink } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
@@ -18,7 +19,7 @@ export const handler = httpHandler(
     responses: { 200: DashboardLink },
   },
   async ({ identity, query }) => {
-    const d = deps();
+    const d = deps({ stripe: stripeConnect });
     const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'manage_onboarding');
     return { status: 200, body: await createDashboardLink(d, context) };
   },

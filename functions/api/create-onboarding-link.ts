@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stateSigningKey } from '#adapters/secrets';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { createOnboardingLink } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
@@ -31,7 +33,7 @@ export const handler = httpHandler(
     responses: { 200: OnboardingLink },
   },
   async ({ identity, body, query }) => {
-    const d = deps();
+    const d = deps({ stripe: stripeConnect, stateSigningKey });
     const caller = callerOf(identity);
     const context = await resolvePartner(d, caller, query.partnerId, 'manage_onboarding');
     return { status: 200, body: await createOnboardingLink(d, context, caller, body) };

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stripePayments } from '#adapters/stripe/payments';
 import { PAYMENT_KINDS } from '#core/payment';
 import { startPaymentIntent } from '#core/payments';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
@@ -47,7 +48,7 @@ export const handler = httpHandler(
   },
   async ({ identity, body }) => {
     const result = await startPaymentIntent(
-      paymentDepsForRequest(),
+      paymentDepsForRequest({ stripe: stripePayments }),
       { sub: identity.sub, email: identity.email ?? null },
       body,
     );

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { partnerView } from '#core/partner-views';
 import { createTeam } from '#core/teams';
 import { httpHandler, NoQuery } from '#middleware/http-handler';

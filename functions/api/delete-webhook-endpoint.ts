@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
 import { deleteEndpoint } from '#core/platform-webhooks';
 import { httpHandler, NoQuery } from '#middleware/http-handler';

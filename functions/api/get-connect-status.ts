@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stripeConnect } from '#adapters/stripe/connect';
 import { getStatus } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
@@ -20,7 +21,7 @@ export const handler = httpHandler(
     responses: { 200: ConnectStatus },
   },
   async ({ identity, query }) => {
-    const d = deps();
+    const d = deps({ stripe: stripeConnect });
     const context = await resolvePartner(d, callerOf(identity), query.partnerId, 'view');
     return { status: 200, body: await getStatus(d, context, query.refresh === 'true') };
   },

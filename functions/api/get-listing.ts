@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { publicListing } from '#core/sales';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { notifications } from '#adapters/dynamodb/notifications';
 import { resolvePartner } from '#core/partner-access';
 import { EMAIL_KINDS, REQUIRED_EMAILS } from '#core/partner-emails';

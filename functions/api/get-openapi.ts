@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpHandler } from '#middleware/http-handler';
 import contract from '../../openapi.json' with { type: 'json' };
 

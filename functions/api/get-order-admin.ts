@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fail } from '#core/errors';
 import { adminOrderView } from '#core/payment-views';
 import { httpHandler, NoQuery } from '#middleware/http-handler';

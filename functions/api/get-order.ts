@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { customerOrderView } from '#core/payment-views';
 import { customerOrder } from '#core/payments';
 import { httpHandler, NoQuery } from '#middleware/http-handler';

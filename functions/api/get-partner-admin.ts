@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { partnerMoneyControls } from '#core/operator';
 import { adminPartnerView } from '#core/partner-views';
 import { httpHandler, NoQuery } from '#middleware/http-handler';

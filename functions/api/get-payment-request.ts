@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { payerRequest } from '#core/sales';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PaymentRequestId, paymentDepsForRequest } from '#middleware/payment-request';

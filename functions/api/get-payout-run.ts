@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fail } from '#core/errors';
 import { payoutRunView, runReportRows, toCsv } from '#core/payout-views';
 import type { Payout } from '#core/payouts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dynamoReconciliationStore } from '#adapters/dynamodb/reconciliation-store';
 import { fail } from '#core/errors';
 import { DISCREPANCY_KINDS, discrepanciesCsv, parseDay } from '#core/reconciliation';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpHandler } from '#middleware/http-handler';
 
 const Health = z.strictObject({ status: z.literal('ok') }).describe('The API is up.');

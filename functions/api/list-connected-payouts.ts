@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { listConnectedPayouts } from '#core/partner-queries';
 import { connectedPayoutView } from '#core/partner-views';

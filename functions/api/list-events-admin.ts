@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
 import type { DomainEventType } from '#core/domain-events';
 import { httpHandler } from '#middleware/http-handler';

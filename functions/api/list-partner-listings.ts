@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { publicListings } from '#core/sales';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit, PartnerId } from '#middleware/partner-request';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PARTNER_STATUSES, type PartnerStatus } from '#core/partner';
 import { listPartners, listPartnersDueSoon } from '#core/partner-queries';
 import { adminPartnerView } from '#core/partner-views';

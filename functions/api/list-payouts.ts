@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolvePartner } from '#core/partner-access';
 import { payoutView } from '#core/payment-views';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stripePayments } from '#adapters/stripe/payments';
 import { payRequestWithCheckout } from '#core/payment-requests';
 import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
 import { AnyObject, PaymentRequestId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
@@ -40,7 +41,7 @@ export const handler = httpHandler(
     refuseClientPrices(body, "the amount is the payment request's; send { successUrl, cancelUrl }.");
     const urls = parseWith(Body, body, 'body');
     const result = await payRequestWithCheckout(
-      paymentDepsForRequest(),
+      paymentDepsForRequest({ stripe: stripePayments }),
       { sub: identity.sub, email: identity.email ?? null },
       path.paymentRequestId,
       urls,

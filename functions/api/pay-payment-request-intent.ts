@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { stripePayments } from '#adapters/stripe/payments';
 import { payRequestWithIntent } from '#core/payment-requests';
 import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
 import { AnyObject, PaymentRequestId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
@@ -39,7 +40,7 @@ export const handler = httpHandler(
     refuseClientPrices(body, "the amount is the payment request's; send an empty body.");
     parseWith(z.strictObject({}), body, 'body');
     const result = await payRequestWithIntent(
-      paymentDepsForRequest(),
+      paymentDepsForRequest({ stripe: stripePayments }),
       { sub: identity.sub, email: identity.email ?? null },
       path.paymentRequestId,
     );

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
+import { redeliver } from '#adapters/sqs/event-delivery-queue';
 import { redeliverEvent } from '#core/platform-webhooks';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { EndpointId, EventId } from './schemas-events.ts';
@@ -23,6 +24,6 @@ export const handler = httpHandler(
   },
   async ({ path, body }) => ({
     status: 202,
-    body: await redeliverEvent(platformWebhookDeps(), path.eventId, body.endpointId ?? null),
+    body: await redeliverEvent(platformWebhookDeps({ redeliver }), path.eventId, body.endpointId ?? null),
   }),
 );

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DOMAIN_EVENT_TYPES } from '#core/domain-events';
 
 /** Shapes of the operators' event and webhook-endpoint routes (documented in the API contract). */

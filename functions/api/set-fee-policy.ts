@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fail } from '#core/errors';
 import { BASIS_POINTS } from '#core/money';
 import { httpHandler, NoQuery } from '#middleware/http-handler';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { notifications } from '#adapters/dynamodb/notifications';
 import { fail } from '#core/errors';
 import { resolvePartner } from '#core/partner-access';

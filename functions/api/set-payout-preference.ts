@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { setPayoutPreference } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { partnerView } from '#core/partner-views';

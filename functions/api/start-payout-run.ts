@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { sqsPayoutQueue } from '#adapters/sqs/payout-queue';
 import { payoutRunView } from '#core/payout-views';
 import { dryRun, startRun } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
@@ -39,7 +40,7 @@ export const handler = httpHandler(
     },
   },
   async ({ body, identity }) => {
-    const deps = await payoutDepsForRequest();
+    const deps = await payoutDepsForRequest({ queue: sqsPayoutQueue });
     if (body.dryRun) {
       const result = await dryRun(deps, {
         period: body.period,

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { domainEvents } from '#adapters/dynamodb/outbox';
 import { webhookEndpoints } from '#adapters/dynamodb/webhook-endpoints';
 import { postEvent } from '#adapters/http/post-event';

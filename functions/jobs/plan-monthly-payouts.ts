@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { sqsPayoutQueue } from '#adapters/sqs/payout-queue';
 import { startRun } from '#core/payouts';
 import { isPeriod, previousPeriod } from '#core/period';
 import { logger, metrics } from '#middleware/observability';
@@ -19,7 +20,10 @@ export interface PlanPayoutsDetail {
 async function start(event: EventBridgeEvent<string, PlanPayoutsDetail>): Promise<{ runId: string; created: boolean }> {
   const requested = event.detail?.period;
   const period = requested && isPeriod(requested) ? requested : previousPeriod(new Date(event.time));
-  const { run, created } = await startRun(await payoutDepsForRequest(), { period, startedBy: 'schedule' });
+  const { run, created } = await startRun(await payoutDepsForRequest({ queue: sqsPayoutQueue }), {
+    period,
+    startedBy: 'schedule',
+  });
   logger.info(created ? 'Payout run started' : 'Payout run already exists', { runId: run.id, period });
   return { runId: run.id, created };
 }

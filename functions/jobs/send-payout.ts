@@ -2,7 +2,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
+import { sqsPayoutQueue } from '#adapters/sqs/payout-queue';
+import { stripeTransfers } from '#adapters/stripe/create-transfer';
 import { periodOfPayoutId, runIdFor } from '#core/payout-rules';
 import {
   finishRunsIfDone,
@@ -32,7 +34,7 @@ const Message = z.discriminatedUnion('type', [
  * per batch, after all its records settled (not once per payout).
  */
 async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
-  const deps = await payoutDepsForRequest();
+  const deps = await payoutDepsForRequest({ transfers: stripeTransfers, queue: sqsPayoutQueue });
   const failures: string[] = [];
   /** Runs touched by this batch, with the messages that settled one of their payouts. */
   const touchedRuns = new Map<string, string[]>();

@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type Stripe from 'stripe';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger, metrics } from '#middleware/observability';
 import { connectEvents } from '../webhooks/connect.ts';
 import { platformEvents } from '../webhooks/platform.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { codes, type ErrorCode } from '#core/error-catalog';
 
 /**

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { withStripeLane } from '#adapters/stripe/lane';
 import { type DomainError, domainError, fail } from '#core/errors';
 import type { HandlerAuth, HandlerContract, HandlerOptions } from './contract.ts';

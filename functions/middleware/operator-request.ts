@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { operatorDeps } from '#adapters/operator-deps';
 import type { Operator, OperatorDeps } from '#core/operator';
 import type { Identity } from './identity.ts';

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { partnerDeps } from '#adapters/partner-deps';
+import * as z from 'zod';
+import { type PartnerGrants, partnerDeps } from '#adapters/partner-deps';
 import type { Caller, Log, PartnerDeps } from '#core/partner-access';
 import type { Identity } from './identity.ts';
 import { logger } from './observability.ts';
@@ -11,8 +11,11 @@ const log: Log = {
   warn: (message, details) => logger.warn(message, details ?? {}),
 };
 
-/** The partner use cases' dependencies, wired once per execution environment. */
-export const deps = (): PartnerDeps => partnerDeps(log);
+/**
+ * The partner use cases' dependencies: the table's, plus the ports the route's `access` grants, passed by the
+ * handler (`deps({ stripe: stripeConnect })`); a port not passed throws when reached, and its client is not bundled.
+ */
+export const deps = (grants: PartnerGrants = {}): PartnerDeps => partnerDeps(log, grants);
 
 /** Our partner ids: `ptn_` + 24 lower-case hex characters. */
 export const PartnerId = z.string().regex(/^ptn_[a-f0-9]{24}$/, 'expected a partner id (ptn_…)');

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { paymentDeps } from '#adapters/payment-deps';
+import * as z from 'zod';
+import { type PaymentGrants, paymentDeps } from '#adapters/payment-deps';
 import { fail } from '#core/errors';
 import type { Log } from '#core/partner-access';
 import type { PaymentDeps } from '#core/payment-ports';
@@ -12,7 +12,8 @@ const log: Log = {
   warn: (message, details) => logger.warn(message, details ?? {}),
 };
 
-export const paymentDepsForRequest = (): PaymentDeps => paymentDeps(log);
+/** The table's dependencies, plus Stripe when the route's `access` grants it (`{ stripe: stripePayments }`). */
+export const paymentDepsForRequest = (grants: PaymentGrants = {}): PaymentDeps => paymentDeps(log, grants);
 
 export const PaymentId = z.string().regex(/^pay_[a-f0-9]{24}$/, 'expected a payment id (pay_…)');
 export const OrderId = z.string().regex(/^ord_[a-f0-9]{24}$/, 'expected an order id (ord_…)');

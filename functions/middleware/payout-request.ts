@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { payoutDeps } from '#adapters/payout-deps';
+import * as z from 'zod';
+import { type PayoutGrants, payoutDeps } from '#adapters/payout-deps';
 import type { PayoutDeps, PayoutMetrics } from '#core/payouts';
 import { logger, metrics } from './observability.ts';
 
@@ -7,9 +7,12 @@ const payoutMetrics: PayoutMetrics = {
   count: (name, value = 1) => metrics.addMetric(name, 'Count', value),
 };
 
-/** The payout run's dependencies for jobs, workers and admin routes (metrics: PayoutPaid, PayoutAwaitingFunds, …). */
-export const payoutDepsForRequest = async (): Promise<PayoutDeps> => ({
-  ...(await payoutDeps(payoutMetrics)),
+/**
+ * The payout run's dependencies for jobs, workers and admin routes (metrics: PayoutPaid, PayoutAwaitingFunds, …):
+ * the table's, plus the Transfers and queue ports the function's `access` grants, passed by the handler.
+ */
+export const payoutDepsForRequest = async (grants: PayoutGrants = {}): Promise<PayoutDeps> => ({
+  ...(await payoutDeps(payoutMetrics, grants)),
   log: { error: (message, details) => logger.error(message, details) },
 });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_CAPACITY } from '#core/listings';
 import { PAYMENT_REQUEST_KINDS } from '#core/payment-requests';
 import { PartnerId } from './partner-request.ts';

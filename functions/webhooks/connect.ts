@@ -1,3 +1,4 @@
+import { stripeConnect } from '#adapters/stripe/connect';
 import { toConnectEvent } from '#adapters/stripe/connect-event';
 import { handleConnectEvent } from '#core/connect-events';
 import { logger } from '#middleware/observability';
@@ -11,7 +12,7 @@ export const connectEvents: StripeEventProcessor = {
     const connectEvent = toConnectEvent(event);
     if (connectEvent.kind === 'ignored')
       logger.info('Connect event type not handled; acknowledged', { type: event.type });
-    const outcome = await handleConnectEvent(deps(), connectEvent);
+    const outcome = await handleConnectEvent(deps({ stripe: stripeConnect }), connectEvent);
     if (outcome === 'unknown_account')
       logger.warn('Connect event for an account no partner holds', { type: event.type });
     return outcome;

@@ -1,4 +1,7 @@
 import type Stripe from 'stripe';
+import { sqsPayoutQueue } from '#adapters/sqs/payout-queue';
+import { stripeTransfers } from '#adapters/stripe/create-transfer';
+import { stripePayments } from '#adapters/stripe/payments';
 import { toPlatformEvent } from '#adapters/stripe/platform-event';
 import { handlePayoutReversal, requeueAwaitingFunds } from '#core/payouts';
 import { handlePlatformEvent } from '#core/platform-events';
@@ -7,13 +10,19 @@ import { paymentDepsForRequest } from '#middleware/payment-request';
 import { payoutDepsForRequest } from '#middleware/payout-request';
 import { type StripeEventProcessor, stripeWebhookHandler } from './stripe-webhook.ts';
 
+/** What the platform webhook's `access` grants the payout run: the queue, and Stripe (its settlement key). */
+const PAYOUT_GRANTS = { transfers: stripeTransfers, queue: sqsPayoutQueue };
+
 /** The platform's own events, whichever channel brought them. */
 export const platformEvents: StripeEventProcessor = {
   endpoint: 'platform',
   handle: async (event) => {
     const payoutOutcome = await handlePayoutEvent(event);
     if (payoutOutcome) return payoutOutcome;
-    const outcome = await handlePlatformEvent(paymentDepsForRequest(), toPlatformEvent(event));
+    const outcome = await handlePlatformEvent(
+      paymentDepsForRequest({ stripe: stripePayments }),
+      toPlatformEvent(event),
+    );
     if (outcome === 'ignored') logger.debug('Platform event type not handled; acknowledged', { type: event.type });
     return outcome;
   },
@@ -29,7 +38,7 @@ export const handler = stripeWebhookHandler({ ...platformEvents, secret: 'platfo
 async function handlePayoutEvent(event: Stripe.Event): Promise<string | undefined> {
   if (event.account) return undefined;
   if (event.type === 'balance.available') {
-    const { queued, done } = await requeueAwaitingFunds(await payoutDepsForRequest());
+    const { queued, done } = await requeueAwaitingFunds(await payoutDepsForRequest(PAYOUT_GRANTS));
     if (queued === 0) return 'no payout awaiting funds';
     return done
       ? `requeued ${queued} payouts awaiting funds`
@@ -40,7 +49,7 @@ async function handlePayoutEvent(event: Stripe.Event): Promise<string | undefine
     const { payoutId, partnerId } = transfer.metadata ?? {};
     // Only transfers the payout run sent carry payoutId (destination-charge transfers have a source charge).
     if (!payoutId || !partnerId || transfer.source_transaction) return undefined;
-    return handlePayoutReversal(await payoutDepsForRequest(), {
+    return handlePayoutReversal(await payoutDepsForRequest(PAYOUT_GRANTS), {
       partnerId,
       payoutId,
       transferId: transfer.id,

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { z } from 'zod';
+import * as z from 'zod';
 import { webhookEvents } from '#adapters/dynamodb/webhook-events';
 import { readSecret } from '#adapters/secrets';
 import { constructWebhookEvent } from '#adapters/stripe/construct-webhook-event';

@@ -15,19 +15,13 @@ import {
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_BUNDLING } from '../bundling.ts';
 
 /** Repository root: handler paths in functions/routes.ts are relative to it. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The Lambda runtime of every function; tests run on the same Node major (package.json pins node 24). */
 export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
-
-/**
- * esbuild writes an ESM bundle; some dependencies (parts of the AWS SDK, Stripe) still call `require` for Node
- * built-ins, which does not exist in ESM. This banner gives the bundle a real `require` bound to its own URL.
- */
-const ESM_REQUIRE_BANNER =
-  "import{createRequire as __cjsRequire}from'node:module';const require=__cjsRequire(import.meta.url);";
 
 export interface ApiFunctionProps {
   /** Stable name from the route/job table; used in the construct id, the log group and metrics. */
@@ -107,15 +101,16 @@ export class ApiFunction extends Construct {
         ...props.environment,
       },
       bundling: {
+        // The options of lib/bundling.ts, which the bundle test and the cold-start bench use too.
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        mainFields: ['module', 'main'],
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourcemap,
+        sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+        target: LAMBDA_BUNDLING.target,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
         bundleAwsSDK: true,
         externalModules: [],
-        banner: ESM_REQUIRE_BANNER,
+        banner: LAMBDA_BUNDLING.banner,
         forceDockerBundling: false,
         // Only problems: the per-file size lines of 20+ bundles drown the synth and test output.
         logLevel: LogLevel.WARNING,

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '#local/stripe-emulator/index';
@@ -14,7 +15,7 @@ import {
   victimPartners,
   type World,
 } from '#tests/route-fixtures';
-import { changesSince, markState, type StateMark } from '#tests/table-snapshot';
+import { changesSince, isEmptyDiff, markState, type StateChange, type StateMark } from '#tests/table-snapshot';
 
 /**
  * Fuzzing every route of functions/routes.ts over HTTP with fast-check: generated bodies, query strings, path
@@ -29,7 +30,8 @@ import { changesSince, markState, type StateMark } from '#tests/table-snapshot';
 
 /**
  * The fixed slice `npm test` runs: 15 cases for each of the 60-odd routes (about 1,100 with the webhooks, the size of
- * the slice when the API had half as many routes), so the suite stays within its time; FUZZ_RUNS=<n> runs more.
+ * the slice when the API had half as many routes), so the suite stays within its time; FUZZ_RUNS=<n> runs more
+ * (`npm run fuzz -- --runs <total>` sets it, see local/fuzz-cli.ts).
  */
 const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 15);
 const WEBHOOK_RUNS = Number(process.env.FUZZ_WEBHOOK_RUNS ?? 60);
@@ -37,9 +39,14 @@ const WEBHOOK_RUNS = Number(process.env.FUZZ_WEBHOOK_RUNS ?? 60);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_705);
 /**
  * A route whose cases do not all finish in time fails (rather than passing on the few that ran): a slow machine
- * must not turn the fuzzer into a handful of cases. The counts per route are asserted after each run as well.
+ * must not turn the fuzzer into a handful of cases. The counts per route are asserted after each run as well. The
+ * budget grows with the number of cases (3 s each, at least 45 s), the test's timeout with it.
  */
-const TIME_LIMIT = { interruptAfterTimeLimit: 45_000, markInterruptAsFailure: true } as const;
+const TIME_BUDGET_MS = Math.max(45_000, 3_000 * Math.max(RUNS_PER_ROUTE, WEBHOOK_RUNS));
+const TIME_LIMIT = { interruptAfterTimeLimit: TIME_BUDGET_MS, markInterruptAsFailure: true } as const;
+const TEST_TIMEOUT_MS = TIME_BUDGET_MS + 15_000;
+/** Where the run's figures are written as JSON for `npm run fuzz` (unset in `npm test`). */
+const REPORT_FILE = process.env.FUZZ_REPORT;
 /** Routes whose refusal of a bad `state` is an HTML page for the partner's browser (docs/onboarding.md). */
 const HTML_ROUTES = new Set(['connect-refresh', 'connect-return']);
 
@@ -50,6 +57,10 @@ beforeAll(async () => {
   world = await buildWorld('fuzz');
 }, 60_000);
 
+/** Answers of 5xx, and refusals that changed the table or called Stripe (both must stay 0; the checks fail on the first). */
+const violations = { serverErrors: 0, refusedButWrote: 0 };
+const startedAt = performance.now();
+
 afterAll(() => {
   const lines = [...cases].map(([name, { runs, statuses }]) => {
     const histogram = [...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`);
@@ -57,6 +68,21 @@ afterAll(() => {
   });
   const total = [...cases.values()].reduce((sum, { runs }) => sum + runs, 0);
   console.log(`fuzz cases per route (seed ${SEED}):\n${lines.join('\n')}\n  total ${total}`);
+  if (REPORT_FILE) {
+    const report = {
+      seed: SEED,
+      runsPerRoute: RUNS_PER_ROUTE,
+      webhookRuns: WEBHOOK_RUNS,
+      routes: cases.size,
+      cases: total,
+      ...violations,
+      seconds: (performance.now() - startedAt) / 1000,
+      perRoute: Object.fromEntries(
+        [...cases].map(([name, { runs, statuses }]) => [name, { runs, statuses: Object.fromEntries(statuses) }]),
+      ),
+    };
+    writeFileSync(REPORT_FILE, JSON.stringify(report, null, 2));
+  }
 });
 
 function count(route: string, status: number) {
@@ -336,6 +362,8 @@ class StateTracker {
   }
 }
 
+const wrote = (change: StateChange) => !isEmptyDiff(change.table) || change.stripeWrites.length > 0;
+
 function tokenFor(route: RouteDefinition): string | undefined {
   if (route.auth === 'admin') return world.admin.idToken;
   if (route.auth !== 'partner') return undefined;
@@ -368,7 +396,7 @@ const HTTP_ROUTES = ROUTES.filter((route) => route.auth !== 'webhook');
 describe('fuzzing every route: no 5xx, the error shape, nothing written when refused', () => {
   it.each(HTTP_ROUTES.map((route) => [label(route), route] as const))(
     '%s',
-    { timeout: 60_000 },
+    { timeout: TEST_TIMEOUT_MS },
     async (_name, route) => {
       const partnerId = route.auth === 'partner' ? (victimPartners(route, world)[0] ?? '') : world.victim.partnerId;
       const request = probeOf(route, world, partnerId);
@@ -387,11 +415,18 @@ describe('fuzzing every route: no 5xx, the error shape, nothing written when ref
           });
           count(route.name, response.status);
           const what = describeText(fuzz, url);
+          if (response.status >= 500) violations.serverErrors += 1;
           await expectWellBehaved(route, response, what);
           const change = await tracker.next();
           if (response.status >= 400) {
-            expect(change.table, `refused but wrote: ${what}`).toEqual({ added: [], removed: [], changed: [] });
-            expect(change.stripeWrites, `refused but called Stripe: ${what}`).toEqual([]);
+            if (wrote(change)) violations.refusedButWrote += 1;
+            const answer = `${response.status} ${response.text.slice(0, 300)}`;
+            expect(change.table, `refused (${answer}) but wrote: ${what}`).toEqual({
+              added: [],
+              removed: [],
+              changed: [],
+            });
+            expect(change.stripeWrites, `refused (${answer}) but called Stripe: ${what}`).toEqual([]);
           }
         }),
         { numRuns: RUNS_PER_ROUTE, seed: SEED, endOnFailure: true, ...TIME_LIMIT },
@@ -431,30 +466,37 @@ describe('fuzzing the webhooks: random payloads and signatures → 400, nothing 
       fc.constant((text: string) => signPayload(`${text} `, ownSecret(route), now())),
     );
 
-  it.each(WEBHOOKS.map((route) => [label(route), route] as const))('%s', { timeout: 60_000 }, async (_name, route) => {
-    const tracker = new StateTracker();
-    await tracker.start();
-    await fc.assert(
-      fc.asyncProperty(payload, signature(route), headersCase, async (text, sign, extra) => {
-        const header = typeof sign === 'function' ? sign(text) : sign;
-        const headers: Record<string, string> = { ...extra, 'content-type': 'application/json' };
-        if (header === null) delete headers['stripe-signature'];
-        else headers['stripe-signature'] = header;
-        const response = await api(route.method, route.path, { headers, rawBody: text });
-        count(route.name, response.status);
-        const what = JSON.stringify({ text: text.slice(0, 200), header: header?.slice(0, 120) });
-        expect(response.status, `${what} → ${response.text}`).toBe(400);
-        expect(response.body, what).toMatchObject({
-          error: { code: expect.stringMatching(/^(missing_signature|invalid_signature)$/) },
-        });
-        const change = await tracker.next();
-        expect(change.table, `wrote: ${what}`).toEqual({ added: [], removed: [], changed: [] });
-        expect(change.stripeWrites, what).toEqual([]);
-      }),
-      { numRuns: WEBHOOK_RUNS, seed: SEED, endOnFailure: true, ...TIME_LIMIT },
-    );
-    expect(cases.get(route.name)?.runs ?? 0, 'every generated case ran').toBeGreaterThanOrEqual(WEBHOOK_RUNS);
-  });
+  it.each(WEBHOOKS.map((route) => [label(route), route] as const))(
+    '%s',
+    { timeout: TEST_TIMEOUT_MS },
+    async (_name, route) => {
+      const tracker = new StateTracker();
+      await tracker.start();
+      await fc.assert(
+        fc.asyncProperty(payload, signature(route), headersCase, async (text, sign, extra) => {
+          const header = typeof sign === 'function' ? sign(text) : sign;
+          const headers: Record<string, string> = { ...extra, 'content-type': 'application/json' };
+          if (header === null) delete headers['stripe-signature'];
+          else headers['stripe-signature'] = header;
+          const response = await api(route.method, route.path, { headers, rawBody: text });
+          count(route.name, response.status);
+          const what = JSON.stringify({ text: text.slice(0, 200), header: header?.slice(0, 120) });
+          if (response.status >= 500) violations.serverErrors += 1;
+          // Every webhook case here is refused: a write after any of them is a refused-but-wrote case.
+          const change = await tracker.next();
+          if (wrote(change)) violations.refusedButWrote += 1;
+          expect(response.status, `${what} → ${response.text}`).toBe(400);
+          expect(response.body, what).toMatchObject({
+            error: { code: expect.stringMatching(/^(missing_signature|invalid_signature)$/) },
+          });
+          expect(change.table, `wrote: ${what}`).toEqual({ added: [], removed: [], changed: [] });
+          expect(change.stripeWrites, what).toEqual([]);
+        }),
+        { numRuns: WEBHOOK_RUNS, seed: SEED, endOnFailure: true, ...TIME_LIMIT },
+      );
+      expect(cases.get(route.name)?.runs ?? 0, 'every generated case ran').toBeGreaterThanOrEqual(WEBHOOK_RUNS);
+    },
+  );
 });
 
 function ownSecret(route: RouteDefinition): string {

@@ -109,7 +109,8 @@ export async function balanceOf(partnerId: string, currency = 'usd'): Promise<nu
 /** The real payout adapters, with a queue that only records (so the local workers never see these messages). */
 export async function inProcessDeps(overrides: Partial<import('#core/payouts').PayoutDeps> = {}) {
   const { payoutDeps } = await import('#adapters/payout-deps');
-  const base = await payoutDeps({ count: () => undefined });
+  const { stripeTransfers } = await import('#adapters/stripe/create-transfer');
+  const base = await payoutDeps({ count: () => undefined }, { transfers: stripeTransfers });
   const queued: Array<{ partnerId: string; payoutId: string }> = [];
   const plans: Array<{ runId: string; cursor: string | null }> = [];
   const releases: Array<{ runId: string; cursor: string | null }> = [];

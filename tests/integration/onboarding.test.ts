@@ -285,7 +285,8 @@ describe('a webhook read that began before the return route’s (DynamoDB condit
     const noa = await newPartnerUser('race');
     const link = await api<{ url: string }>('POST', '/connect/onboarding-link', { token: noa.idToken, body: {} });
     const accountId = (await api<PartnerBody>('GET', '/partners/me', { token: noa.idToken })).body.stripeAccountId;
-    const base = partnerDeps({ info: () => undefined, warn: () => undefined });
+    const { stripeConnect } = await import('#adapters/stripe/connect');
+    const base = partnerDeps({ info: () => undefined, warn: () => undefined }, { stripe: stripeConnect });
     // The webhook's handler, held between its Stripe read (the account as created) and its DynamoDB write.
     let readDone: () => void = () => undefined;
     const haveRead = new Promise<void>((resolve) => {

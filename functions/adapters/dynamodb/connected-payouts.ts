@@ -6,7 +6,7 @@ import { isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { CONNECTED_PAYOUT_PREFIX, connectedPayoutKey, partnerPk } from './keys.ts';
 import { outboxPut } from './outbox.ts';
-import { isConditionCancelled, transactWrite } from './transactions.ts';
+import { transactWrite } from './transactions.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 

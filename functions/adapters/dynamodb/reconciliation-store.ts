@@ -2,13 +2,14 @@ import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#core/domain-events';
 import type { Discrepancy, PayoutFact, ReconciliationReport } from '#core/reconciliation';
 import { dynamo, tableName } from './client.ts';
+import { isConditionFailed } from './conditions.ts';
 import { outboxPut } from './outbox.ts';
 import { dynamoPartnerRepository } from './partner-repository.ts';
 import { runPayoutIndexPk } from './payment-keys.ts';
 import { dynamoPaymentStore } from './payment-store.ts';
 import { dynamoPayoutStore } from './payout-store.ts';
 import { type Item, queryPrefix } from './query.ts';
-import { isConditionCancelled, transactWrite } from './transactions.ts';
+import { transactWrite } from './transactions.ts';
 
 /**
  * Reconciliation records: one report per day and one item per discrepancy, each written once with its
@@ -45,7 +46,7 @@ export const dynamoReconciliationStore = {
       ]);
       return true;
     } catch (error) {
-      if (isConditionCancelled(error)) return false; // found by an earlier run of the same day
+      if (isConditionFailed(error)) return false; // found by an earlier run of the same day
       throw error;
     }
   },

@@ -15,9 +15,6 @@ export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems'
  */
 const TRANSIENT_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 
-/** @deprecated Use `isConditionFailed` (./conditions.ts), which also covers single conditional writes. */
-export const isConditionCancelled = isConditionFailed;
-
 export { failedConditions, isConditionFailed };
 
 export interface TransactWriteOptions {

@@ -32,3 +32,7 @@ export const eventDeliveryQueue = {
     );
   },
 };
+
+/** The operators' redelivery port (`access.eventDeliveryQueue`). */
+export const redeliver = (eventId: string, endpointId: string | null): Promise<void> =>
+  eventDeliveryQueue.redeliver({ eventId, endpointId });

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import type { TransferOutcome, TransferRequest } from '#core/payouts';
+import type { TransferGateway, TransferOutcome, TransferRequest } from '#core/payouts';
 import { stripe } from './client.ts';
 
 /** Stripe error codes that mean the destination cannot receive the transfer now (a state, not a bug). */
@@ -64,3 +64,6 @@ export async function findPayoutTransfer(
   }
   return undefined;
 }
+
+/** The payout run's Transfers port (the payout worker's `access.stripe: 'transfers'`). */
+export const stripeTransfers: TransferGateway = { create: createPayoutTransfer, findForPayout: findPayoutTransfer };

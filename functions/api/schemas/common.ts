@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Building blocks of the response schemas (the API contract). Conventions, kept the same everywhere:

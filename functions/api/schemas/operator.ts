@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Operator as OperatorRecord, partnerMoneyControls } from '#core/operator';
 import type { PayoutHoldRecord } from '#core/partner';
 import type { adminPartnerView } from '#core/partner-views';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { invitationView } from '#core/invitations';
 import type { statusView } from '#core/onboarding';
 import type { adminPartnerView, connectedPayoutView, memberView, partnerView } from '#core/partner-views';

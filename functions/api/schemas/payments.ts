@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { earningEntryView, earningsHistory, heldEarningView } from '#core/earnings';
 import type { adminOrderView, adminPaymentView, payoutView } from '#core/payment-views';
 import {

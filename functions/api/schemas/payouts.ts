@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SkipReason } from '#core/payout-rules';
 import type { payoutRunView } from '#core/payout-views';
 import type { DryRunResult } from '#core/payouts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { publicListingView, sellerListingView } from '#core/listings';
 import type { payerRequestView, sellerRequestView } from '#core/payment-requests';
 import type { customerOrderView } from '#core/payment-views';
