@@ -322,6 +322,8 @@ export interface DisputeStore {
 export interface CheckoutSessionView {
   sessionId: string;
   status: 'open' | 'complete' | 'expired';
+  /** Stripe's hosted page (while the session is open). */
+  url: string | null;
   paymentIntentId: string | null;
   metadata: Record<string, string>;
 }

@@ -249,6 +249,15 @@ export async function payRequestWithCheckout(
   const successUrl = requireAllowedRedirect(urls.successUrl, origins, 'successUrl');
   const cancelUrl = requireAllowedRedirect(urls.cancelUrl, origins, 'cancelUrl');
   const { request, payee, payment } = await claimForPayment(deps, customer, requestId, 'checkout');
+  if (payment.stripeCheckoutSessionId !== null) {
+    // This attempt already has its page (an earlier call, perhaps with other URLs): the same page again, never a
+    // second session for the same payment (both could be paid).
+    const existing = await deps.stripe.retrieveCheckoutSession(payment.stripeCheckoutSessionId);
+    if (existing.status !== 'open' || existing.url === null) {
+      fail('payment_request_in_progress', 'This payment request is being paid.', { payMode: 'checkout' });
+    }
+    return { paymentRequestId: request.id, paymentId: payment.id, url: existing.url };
+  }
   const session = await givenUpOnFailure(deps, payment.id, () =>
     deps.stripe.createCheckoutSession({
       orderId: null,

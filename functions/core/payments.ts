@@ -1,4 +1,4 @@
-import { type DomainError, domainError, fail } from './errors.ts';
+import { type DomainError, domainError, fail, hasCode } from './errors.ts';
 import { isOnSale, type Listing, remainingOf } from './listings.ts';
 import type { Currency, FeePolicy } from './money.ts';
 import { sellerShare } from './multi-seller.ts';
@@ -327,6 +327,9 @@ export async function givenUpOnFailure<T>(deps: PaymentDeps, paymentId: string, 
   try {
     return await call();
   } catch (error) {
+    // The same key with other parameters: a concurrent call for this payment got there first, and its session may
+    // be live: the payment is theirs, not ours to cancel.
+    if (hasCode(error, 'idempotency_conflict')) throw error;
     await cancelPayment(deps, paymentId);
     deps.log.warn('Checkout Session not created; payment canceled and its reservation released', { paymentId });
     throw error;

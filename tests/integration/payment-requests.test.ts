@@ -11,6 +11,7 @@ import {
   paymentIntentIdOf,
   paymentRequest,
   paymentWithStatus,
+  payCheckout,
   requestIntent,
   stripeSdk,
 } from '#tests/payments';
@@ -117,6 +118,57 @@ describe('payment requests', () => {
     await deliverWebhooks();
     await paymentWithStatus(retry.body.paymentId, 'paid');
     expect((await view(request.id)).body.status).toBe('paid');
+  });
+
+  it('paying by Checkout again, with other URLs or at the same time, gives the one page and never cancels the payment', async () => {
+    const seller = await activePayee('prq-again');
+    const buyer = await customer('prq-again-buyer');
+    const pay = (requestId: string, suffix: string) =>
+      api<{ url: string; paymentId: string; error?: { code: string } }>(
+        'POST',
+        `/payment-requests/${requestId}/checkout`,
+        {
+          token: buyer.idToken,
+          body: {
+            successUrl: `${checkoutUrls().successUrl}&again=${suffix}`,
+            cancelUrl: `${checkoutUrls().cancelUrl}?again=${suffix}`,
+          },
+        },
+      );
+    const sessionsOf = async (paymentId: string) =>
+      (await stripeSdk().checkout.sessions.list({ limit: 100 })).data.filter(
+        (cs) => cs.metadata?.paymentId === paymentId,
+      );
+
+    // One after the other, the second with other URLs: the first call's page again (one session, payment pending).
+    const sequential = await paymentRequest(seller, 4_500, 'Deposit', 'deposit');
+    const first = await pay(sequential.id, 'a');
+    expect(first.status, first.text).toBe(201);
+    const second = await pay(sequential.id, 'b');
+    expect(second.status, second.text).toBe(201);
+    expect(second.body).toMatchObject({ paymentId: first.body.paymentId, url: first.body.url });
+    expect(await sessionsOf(first.body.paymentId)).toHaveLength(1);
+    await paymentWithStatus(first.body.paymentId, 'pending');
+
+    // At the same time with different URLs: one session; the other call gets it too or 409, and nothing is canceled.
+    const concurrent = await paymentRequest(seller, 4_600, 'Deposit', 'deposit');
+    const answers = await Promise.all([pay(concurrent.id, 'c'), pay(concurrent.id, 'd')]);
+    const created = answers.filter((a) => a.status === 201);
+    expect(created.length, answers.map((a) => a.text).join(' ')).toBeGreaterThanOrEqual(1);
+    for (const refused of answers.filter((a) => a.status !== 201)) {
+      expect(refused.status, refused.text).toBe(409);
+      expect(refused.body.error?.code).toBe('idempotency_conflict');
+    }
+    const paymentId = created[0]?.body.paymentId ?? '';
+    expect(new Set(created.map((a) => a.body.url)).size).toBe(1);
+    expect(await sessionsOf(paymentId)).toHaveLength(1);
+    await paymentWithStatus(paymentId, 'pending');
+    expect((await view(concurrent.id)).body.status).toBe('open');
+    // And the page still works: the buyer pays on it and the request is paid.
+    expect((await payCheckout(created[0]?.body.url ?? '', 'pay')).status).toBe(303);
+    await deliverWebhooks();
+    await paymentWithStatus(paymentId, 'paid');
+    expect((await view(concurrent.id)).body.status).toBe('paid');
   });
 
   it("the payer's view shows only what the payer needs; only the seller's owners and admins list or create", async () => {

@@ -237,9 +237,7 @@ export const dynamoPaymentRequestStore: PaymentRequestStore = {
           TableName: tableName(),
           Key: paymentRequestKey(requestId),
           UpdateExpression: 'SET paymentId = :pid, payMode = :mode, updatedAt = :at',
-          ConditionExpression:
-            '#status = :open AND attempt = :attempt AND ' +
-            '(attribute_type(paymentId, :null) OR (paymentId = :pid AND payMode = :mode))',
+          ConditionExpression: '#status = :open AND attempt = :attempt AND attribute_type(paymentId, :null)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':pid': claim.paymentId,
@@ -254,7 +252,14 @@ export const dynamoPaymentRequestStore: PaymentRequestStore = {
       return { claimed: true };
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
-      return { claimed: false, current: await dynamoPaymentRequestStore.get(requestId) };
+      const current = await dynamoPaymentRequestStore.get(requestId);
+      // Already claimed by this very payment (a retry): claimed, and nothing is written again.
+      const ours =
+        current?.status === 'open' &&
+        current.attempt === claim.attempt &&
+        current.paymentId === claim.paymentId &&
+        current.payMode === claim.payMode;
+      return ours ? { claimed: true } : { claimed: false, current };
     }
   },
 

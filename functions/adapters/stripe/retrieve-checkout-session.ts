@@ -13,6 +13,7 @@ export async function retrieveCheckoutSession(sessionId: string): Promise<Checko
     return {
       sessionId: session.id,
       status,
+      url: session.url ?? null,
       paymentIntentId: typeof intent === 'string' ? intent : (intent?.id ?? null),
       metadata: { ...(session.metadata ?? {}) },
     };
