@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Every suite, in two groups that `npm test` runs side by side as two vitest processes (package.json):
-//   - the projects with tests/helpers/global-setup.ts share one local stack (DynamoDB Local, cognito-local, the
-//     Stripe emulator, fauxqs and the API Gateway stand-in, started on free ports) and run one file at a time;
-//   - every other project needs no shared stack and runs meanwhile (local/test-all.ts).
+// Every suite, in groups that `npm test` runs side by side as vitest processes (local/test-all.ts):
+//   - the projects with tests/helpers/global-setup.ts need a local stack (DynamoDB Local, cognito-local, the Stripe
+//     emulator, fauxqs and the API Gateway stand-in, started on free ports) and run one file at a time; they run in
+//     two lanes, each process with its own stack;
+//   - every other project needs no stack and runs meanwhile.
 // Within one vitest process, files of a one-at-a-time project run after every other group has finished, and on a
 // 2-core machine vitest runs one worker: in one process the two groups would add up instead of overlapping.
 

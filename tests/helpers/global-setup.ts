@@ -15,8 +15,9 @@ declare module 'vitest' {
 /**
  * The handlers run in vitest's main process and read their configuration from `process.env`, which
  * `startLocalStack` sets: one process can host only one local stack. Every project that lists this global setup
- * (integration, e2e) therefore shares the same stack, started by the first and stopped by the last. Their files run
- * one at a time (fileParallelism: false puts them in vitest's single sequential group), so they never overlap.
+ * in one vitest process therefore shares the same stack, started by the first and stopped by the last; `npm test`
+ * runs them in lanes of their own processes (local/test-all.ts), each with its own stack. Their files run one at a
+ * time (fileParallelism: false puts them in vitest's single sequential group), so they never overlap.
  */
 interface SharedStack {
   stack: Promise<LocalStack>;
