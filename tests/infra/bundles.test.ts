@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaBuildOptions } from '#infra/bundling';
+import { ESM_REQUIRE_BANNER, lambdaBuildOptions } from '#infra/bundling';
 import { type Access, JOBS, type JobDefinition, ROUTES } from '#routes';
 
 /**
@@ -68,7 +69,14 @@ const inputsOf = new Map<string, string[]>();
 beforeAll(async () => {
   // One esbuild run over every entry: one bundle per entry (no code splitting), as CDK builds each on its own.
   const entryPoints = Object.fromEntries(FUNCTIONS.map((fn) => [fn.name, path.join(REPO_ROOT, fn.entry)]));
-  const result = await build({ ...lambdaBuildOptions(), entryPoints, outdir: scratch, write: false });
+  // Written outside the repository (the OS temp dir): no node_modules can be found from there, as in Lambda.
+  const result = await build({
+    ...lambdaBuildOptions(),
+    entryPoints,
+    outdir: scratch,
+    outExtension: { '.js': '.mjs' },
+    write: true,
+  });
   const outputs: Metafile['outputs'] = result.metafile.outputs;
   for (const output of Object.values(outputs)) {
     const fn = FUNCTIONS.find(
@@ -79,6 +87,50 @@ beforeAll(async () => {
 });
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Enough of functions/config.ts for a module to load outside Lambda. */
+const FUNCTION_ENV = {
+  STAGE: 'dev',
+  AWS_REGION: 'us-east-1',
+  TABLE_NAME: 'table',
+  USER_POOL_ID: 'us-east-1_pool',
+  PAYOUT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/queue',
+  API_BASE_URL: 'https://api.example.com/dev',
+  POWERTOOLS_DEV: 'true',
+};
+
+describe('every function bundles as Lambda runs it', () => {
+  it('each bundle is minified ESM with the createRequire banner and a source map', () => {
+    for (const { name } of FUNCTIONS) {
+      const bundle = readFileSync(path.join(scratch, `${name}.mjs`), 'utf8');
+      expect(bundle.startsWith(ESM_REQUIRE_BANNER), name).toBe(true);
+      expect(existsSync(path.join(scratch, `${name}.mjs.map`)), name).toBe(true);
+    }
+  });
+
+  it('each bundle holds every dependency, the AWS SDK included: it loads with no node_modules in reach', () => {
+    expect(scratch.startsWith(REPO_ROOT)).toBe(false);
+    const files = FUNCTIONS.map(({ name }) => [name, path.join(scratch, `${name}.mjs`)]);
+    const script = `
+      const results = {};
+      for (const [name, file] of ${JSON.stringify(files)}) {
+        try {
+          const mod = await import(file);
+          results[name] = typeof mod.handler;
+        } catch (error) {
+          results[name] = String(error);
+        }
+      }
+      console.log(JSON.stringify(results));`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: os.tmpdir(),
+      env: { PATH: process.env.PATH, ...FUNCTION_ENV },
+      encoding: 'utf8',
+    });
+    const results = JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
+    expect(results).toEqual(Object.fromEntries(FUNCTIONS.map(({ name }) => [name, 'function'])));
+  });
+});
 
 describe('every function bundles only the SDK clients its access grants', () => {
   it('bundles every function of the route and job tables', () => {

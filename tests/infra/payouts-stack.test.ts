@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema';
-import { REPO_ROOT } from '#infra/constructs/api-function';
+import { ESM_REQUIRE_BANNER } from '#infra/bundling';
+import { ApiFunction, REPO_ROOT } from '#infra/constructs/api-function';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
 import { FUNCTION_TIMEOUT_SECONDS, PAYOUT_QUEUE } from '#infra/limits';
 import { deployedJobs } from '#infra/payouts-stack';
@@ -21,43 +25,28 @@ import {
 } from './route-assertions.ts';
 import { resources, type Synthesized, synth } from './synth.ts';
 
-// Bundling every function takes a few seconds: synthesize once for the whole file.
+// Synthesized once for the whole file, without bundling: every function's bundle is built and loaded by
+// tests/infra/bundles.test.ts with the options CDK gets (lib/bundling.ts); CDK's own bundling is tried on one
+// function below.
 let s: Synthesized;
 beforeAll(() => {
-  s = synth({
-    stage: 'dev',
-    appUrl: 'https://app.example.com/dashboard',
-    payoutScheduleCron: '30 7 2 * ? *',
-    alarmEmail: 'ops@example.com',
-    payoutWorkerMaxConcurrency: '3',
-    holdingPeriodDays: '10',
-    payoutMinimums: 'usd:1000,eur:900',
-    payoutRequireApproval: 'true',
-    stripeRateLimits: '{"global":200,"endpoints":{"POST /v1/transfers":100}}',
-  });
+  s = synth(
+    {
+      stage: 'dev',
+      appUrl: 'https://app.example.com/dashboard',
+      payoutScheduleCron: '30 7 2 * ? *',
+      alarmEmail: 'ops@example.com',
+      payoutWorkerMaxConcurrency: '3',
+      holdingPeriodDays: '10',
+      payoutMinimums: 'usd:1000,eur:900',
+      payoutRequireApproval: 'true',
+      stripeRateLimits: '{"global":200,"endpoints":{"POST /v1/transfers":100}}',
+    },
+    { bundle: false },
+  );
 });
 
 const fnLogicalId = (name: string) => fnId(s, name);
-
-/** [function name, staged asset directory] for every function. The S3 key is `<hash>.zip`; the bundle sits in
- * `asset.<hash>` of the cloud assembly. */
-function* assetDirs(): Generator<[string, string]> {
-  for (const [name, fn] of s.stack.functions) {
-    const hash = String(s.template.toJSON().Resources[logicalId(fn.fn)].Properties.Code.S3Key).replace(/\.zip$/, '');
-    yield [name, path.join(s.assembly.directory, `asset.${hash}`)];
-  }
-}
-
-/** Enough of functions/config.ts for a module to load outside Lambda. */
-const FUNCTION_ENV = {
-  STAGE: 'dev',
-  AWS_REGION: 'us-east-1',
-  TABLE_NAME: 'table',
-  USER_POOL_ID: 'us-east-1_pool',
-  PAYOUT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/queue',
-  API_BASE_URL: 'https://api.example.com/dev',
-  POWERTOOLS_DEV: 'true',
-};
 
 describe('functions', () => {
   it('has exactly one Lambda per route and job, and nothing else runs code', () => {
@@ -78,36 +67,43 @@ describe('functions', () => {
     }
   });
 
-  it('bundles each entry as minified ESM with a createRequire banner and a source map', () => {
-    for (const [name, dir] of assetDirs()) {
-      const bundle = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
-      expect(bundle.startsWith("import{createRequire as __cjsRequire}from'node:module';"), name).toBe(true);
-      expect(existsSync(path.join(dir, 'index.mjs.map')), name).toBe(true);
-    }
-  });
-
-  it('bundles every dependency, the AWS SDK included: each bundle loads with no node_modules in reach', () => {
-    // The cloud assembly lives in the OS temp dir, where no node_modules can be found by walking up -- as in Lambda.
-    const dirs = [...assetDirs()];
-    expect(dirs.every(([, dir]) => !dir.startsWith(REPO_ROOT))).toBe(true);
-    const script = `
-      const results = {};
-      for (const [name, dir] of ${JSON.stringify(dirs)}) {
-        try {
-          const mod = await import(dir + '/index.mjs');
-          results[name] = typeof mod.handler;
-        } catch (error) {
-          results[name] = String(error);
-        }
-      }
-      console.log(JSON.stringify(results));`;
-    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: tmpdir(),
-      env: { PATH: process.env.PATH, ...FUNCTION_ENV },
-      encoding: 'utf8',
+  it("CDK's own bundling (NodejsFunction with lib/bundling.ts's options) gives a loadable ESM bundle", () => {
+    // One function through the whole CDK path (esbuild run by NodejsFunction, staged as an asset outside the repo).
+    const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'connect-payouts-cdk-one-')) });
+    const stack = new Stack(app, 'OneFunction');
+    const health = ROUTES.find((route) => route.name === 'health');
+    const one = new ApiFunction(stack, 'HealthFn', {
+      name: 'health',
+      entry: health?.handler ?? '',
+      environment: {},
+      timeout: Duration.seconds(3),
+      logRetention: RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+      tracing: false,
+      logLevel: 'INFO',
     });
-    const results = JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
-    expect(results).toEqual(Object.fromEntries(dirs.map(([name]) => [name, 'function'])));
+    const assembly = app.synth();
+    const template = assembly.getStackArtifact('OneFunction').template as {
+      Resources: Record<string, { Properties: { Code?: { S3Key?: string } } }>;
+    };
+    const hash = String(
+      template.Resources[stack.getLogicalId(one.fn.node.defaultChild as CfnFunction)]?.Properties.Code?.S3Key,
+    ).replace(/\.zip$/, '');
+    const dir = path.join(assembly.directory, `asset.${hash}`);
+    expect(dir.startsWith(REPO_ROOT)).toBe(false);
+    const bundle = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+    expect(bundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    expect(existsSync(path.join(dir, 'index.mjs.map'))).toBe(true);
+    const output = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(`${dir}/index.mjs`)}); console.log(typeof m.handler);`,
+      ],
+      { cwd: tmpdir(), env: { PATH: process.env.PATH, STAGE: 'dev', AWS_REGION: 'us-east-1' }, encoding: 'utf8' },
+    );
+    expect(output.trim().split('\n').at(-1)).toBe('function');
   });
 
   it('passes the configuration of functions/config.ts and never a secret value', () => {
