@@ -158,10 +158,30 @@ export function createStripeRateBudgets(options: StripeRateBudgetsOptions): Stri
     return found;
   };
   const { plan } = options;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // The global wait after an endpoint's start time differs from one request to the next (other endpoints share the
+  // lane), which could bring two of an endpoint's requests closer than its interval: each also leaves no sooner
+  // than one endpoint interval after the previous request of its endpoint actually left (in this process).
+  const departures = new Map<string, Promise<number>>();
   return {
     async acquire({ endpoint, lane }) {
-      const waited = await budget(`stripe:${plan.mode}:endpoint:${endpoint}`, plan.endpoint(endpoint)).acquire();
-      return waited + (await budget(`stripe:${plan.mode}:global:${lane}`, plan.lanes[lane]).acquire());
+      const started = now();
+      await budget(`stripe:${plan.mode}:endpoint:${endpoint}`, plan.endpoint(endpoint)).acquire();
+      await budget(`stripe:${plan.mode}:global:${lane}`, plan.lanes[lane]).acquire();
+      const previous = departures.get(endpoint) ?? Promise.resolve(Number.NEGATIVE_INFINITY);
+      let left!: (at: number) => void;
+      departures.set(
+        endpoint,
+        new Promise<number>((resolve) => {
+          left = resolve;
+        }),
+      );
+      const wait = (await previous) + intervalMs(plan.endpoint(endpoint)) - now();
+      if (wait > 0) await sleep(wait);
+      const at = now();
+      left(at);
+      return at - started;
     },
   };
 }

@@ -152,4 +152,33 @@ describe('Stripe rate budgets: endpoints and the global budget together (virtual
     // behind the background queue, where the payout workers wait seconds.
     expect(Math.max(...interactiveWaits)).toBeLessThanOrEqual((2 * 1000) / 19 + 1);
   });
+
+  it("an uneven global wait does not bring two of an endpoint's requests closer than its interval", async () => {
+    // Endpoint at 10/s (start times 0 and 100); the first request's global start time comes 80 ms late.
+    let time = 0;
+    let delayed = false;
+    const inner = memoryStore();
+    const budgets = createStripeRateBudgets({
+      plan: planStripeBudgets('live', { endpoints: { 'POST /v1/transfers': 10 / 0.95 }, global: 1000 }),
+      store: {
+        async reserve(name, at, interval, count) {
+          const first = await inner.reserve(name, at, interval, count);
+          if (name.includes(':global:') && !delayed) {
+            delayed = true;
+            return first + 80;
+          }
+          return first;
+        },
+      },
+      now: () => time,
+      sleep: async (ms) => {
+        time += ms;
+      },
+    });
+    const slot = { endpoint: 'POST /v1/transfers', lane: 'background' } as const;
+    const left: number[] = [];
+    await Promise.all([0, 1].map(() => budgets.acquire(slot).then(() => left.push(time))));
+    left.sort((a, b) => a - b);
+    expect(left[1]! - left[0]!).toBeGreaterThanOrEqual(100);
+  });
 });
