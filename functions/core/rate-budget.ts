@@ -44,6 +44,29 @@ export function intervalMs(requestsPerSecond: number): number {
   return 1000 / requestsPerSecond;
 }
 
+/** Starts one request at `notBefore` at the earliest, and `gapMs` after the previous one it started; resolves then. */
+type SpacedStarts = (notBefore: number, gapMs: number) => Promise<number>;
+
+/**
+ * Requests of one process in the order they ask, each started no sooner than its own time and one gap after the
+ * previous one actually started: late wake-ups (a stalled event loop) queue instead of leaving together.
+ */
+function spacedStarts(now: () => number, sleep: (ms: number) => Promise<void>): SpacedStarts {
+  let previous: Promise<number> = Promise.resolve(Number.NEGATIVE_INFINITY);
+  return async (notBefore, gapMs) => {
+    const before = previous;
+    let started!: (at: number) => void;
+    previous = new Promise<number>((resolve) => {
+      started = resolve;
+    });
+    const wait = Math.max(notBefore, (await before) + gapMs) - now();
+    if (wait > 0) await sleep(wait);
+    const at = now();
+    started(at);
+    return at;
+  };
+}
+
 /**
  * Start times are reserved only for callers that are waiting — one write for all the callers waiting together
  * (up to `blockSize`), and callers arriving while a write is in flight share the next one. No start time is
@@ -85,26 +108,17 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
     });
   }
 
-  // The start actually taken by this process's previous request. A stalled event loop (a GC pause, a busy CPU)
-  // wakes several waiting requests at once, and a burst of late requests is what a strict limiter refuses: each
-  // request also starts no sooner than one interval after the previous one actually started. Late requests stay
-  // late by the stall (the schedule they reserved from moves on), but never bunch.
-  let previousStart: Promise<number> = Promise.resolve(Number.NEGATIVE_INFINITY);
+  // A stalled event loop (a GC pause, a busy CPU) wakes several waiting requests at once, and a burst of late
+  // requests is what a strict limiter refuses: each request also starts no sooner than one interval after the
+  // previous one actually started. Late requests stay late by the stall (the schedule they reserved from moves on),
+  // but never bunch.
+  const spaced = spacedStarts(now, sleep);
 
   return {
     async acquire() {
       const started = now();
       const reservedAt = await take();
-      const previous = previousStart;
-      let startTaken!: (at: number) => void;
-      previousStart = new Promise<number>((resolve) => {
-        startTaken = resolve;
-      });
-      const wait = Math.max(reservedAt, (await previous) + interval) - now();
-      if (wait > 0) await sleep(wait);
-      const startedAt = now();
-      startTaken(startedAt);
-      return startedAt - started;
+      return (await spaced(reservedAt, interval)) - started;
     },
   };
 }
@@ -163,25 +177,18 @@ export function createStripeRateBudgets(options: StripeRateBudgetsOptions): Stri
   // The global wait after an endpoint's start time differs from one request to the next (other endpoints share the
   // lane), which could bring two of an endpoint's requests closer than its interval: each also leaves no sooner
   // than one endpoint interval after the previous request of its endpoint actually left (in this process).
-  const departures = new Map<string, Promise<number>>();
+  const departures = new Map<string, SpacedStarts>();
   return {
     async acquire({ endpoint, lane }) {
       const started = now();
       await budget(`stripe:${plan.mode}:endpoint:${endpoint}`, plan.endpoint(endpoint)).acquire();
       await budget(`stripe:${plan.mode}:global:${lane}`, plan.lanes[lane]).acquire();
-      const previous = departures.get(endpoint) ?? Promise.resolve(Number.NEGATIVE_INFINITY);
-      let left!: (at: number) => void;
-      departures.set(
-        endpoint,
-        new Promise<number>((resolve) => {
-          left = resolve;
-        }),
-      );
-      const wait = (await previous) + intervalMs(plan.endpoint(endpoint)) - now();
-      if (wait > 0) await sleep(wait);
-      const at = now();
-      left(at);
-      return at - started;
+      let spaced = departures.get(endpoint);
+      if (!spaced) {
+        spaced = spacedStarts(now, sleep);
+        departures.set(endpoint, spaced);
+      }
+      return (await spaced(now(), intervalMs(plan.endpoint(endpoint)))) - started;
     },
   };
 }
