@@ -2,16 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { dynamoRateBudgetStore } from '#adapters/dynamodb/rate-budget-store';
 import { createRateBudget, type RateBudgetStore } from '#core/rate-budget';
-
-function maxInAnySecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1000) j++;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
-}
+import { maxInAnySecond } from '#tests/rate-budget';
 
 describe('shared Stripe rate budget on DynamoDB Local', () => {
   it.each([

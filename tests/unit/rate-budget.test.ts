@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRateBudget, intervalMs, type RateBudgetStore } from '#core/rate-budget';
-
-/** The store's semantics in memory (the DynamoDB store does the same with two conditional updates). */
-function memoryStore(): RateBudgetStore {
-  const nextAt = new Map<string, number>();
-  return {
-    async reserve(budget, now, interval, count) {
-      const next = nextAt.get(budget);
-      const start = next === undefined || next <= now ? now : next;
-      nextAt.set(budget, start + interval * count);
-      return start;
-    },
-  };
-}
+import { maxInAnySecond, memoryRateBudgetStore } from '#tests/rate-budget';
 
 /** Many workers acquiring concurrently on a virtual clock, each "request" taking `requestMs`. */
 async function simulate(rps: number, workers: number, seconds: number, requestMs = 300, blockSize = 1) {
@@ -22,7 +10,7 @@ async function simulate(rps: number, workers: number, seconds: number, requestMs
   const budget = createRateBudget({
     budget: 'stripe',
     requestsPerSecond: rps,
-    store: memoryStore(),
+    store: memoryRateBudgetStore(),
     blockSize,
     now: () => time,
     sleep,
@@ -53,16 +41,6 @@ async function simulate(rps: number, workers: number, seconds: number, requestMs
   return grants;
 }
 
-function maxInAnySecond(grants: number[]): number {
-  const sorted = [...grants].sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1000) j++;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
-}
-
 describe('rate budget (virtual scheduling)', () => {
   it('spaces requests one interval apart', () => {
     expect(intervalMs(25)).toBe(40);
@@ -84,7 +62,7 @@ describe('rate budget (virtual scheduling)', () => {
   );
 
   it('grants at once when the budget is idle, without a burst allowance', async () => {
-    const store = memoryStore();
+    const store = memoryRateBudgetStore();
     expect(await store.reserve('b', 1_000, 10, 1)).toBe(1_000);
     expect(await store.reserve('b', 1_000, 10, 1)).toBe(1_010);
     expect(await store.reserve('b', 5_000, 10, 1)).toBe(5_000);
@@ -108,7 +86,7 @@ describe('rate budget (virtual scheduling)', () => {
   it('reserves start times only for waiting callers: a batch shares one write, a later caller gets its own, none lapses', async () => {
     let time = 10_000;
     const writes: Array<{ now: number; count: number }> = [];
-    const inner = memoryStore();
+    const inner = memoryRateBudgetStore();
     const store: RateBudgetStore = {
       async reserve(budget, now, interval, count) {
         writes.push({ now, count });
@@ -143,7 +121,7 @@ describe('rate budget (virtual scheduling)', () => {
   it('a stalled event loop does not release its late requests together: each starts an interval after the last', async () => {
     // Four callers reserve 0, 100, 200, 300 (10/s); the loop stalls until 550 while the reservation is in flight.
     let time = 0;
-    const inner = memoryStore();
+    const inner = memoryRateBudgetStore();
     const budget = createRateBudget({
       budget: 'b',
       requestsPerSecond: 10,
@@ -168,7 +146,7 @@ describe('rate budget (virtual scheduling)', () => {
 
   it('a failed reservation fails its callers and the next caller reserves anew', async () => {
     let fail = true;
-    const inner = memoryStore();
+    const inner = memoryRateBudgetStore();
     const budget = createRateBudget({
       budget: 'b',
       requestsPerSecond: 100,

@@ -1,8 +1,9 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { STRIPE_API_VERSION } from '#adapters/stripe/api-version';
-import { createStripeRateBudgets, type RateBudgetStore, type StripeRequestSlot } from '#core/rate-budget';
+import { createStripeRateBudgets, type StripeRequestSlot } from '#core/rate-budget';
 import { keyMode, planStripeBudgets, stripeEndpoint } from '#core/stripe-limits';
+import { maxInAnySecond, memoryRateBudgetStore } from '#tests/rate-budget';
 import { DEFAULT_API_VERSION } from '../../local/stripe-emulator/core.ts';
 
 describe('pinned Stripe API version', () => {
@@ -60,29 +61,6 @@ describe('Stripe limits and budgets', () => {
   });
 });
 
-/** The store's semantics in memory (the DynamoDB store does the same with conditional updates). */
-function memoryStore(): RateBudgetStore {
-  const nextAt = new Map<string, number>();
-  return {
-    async reserve(budget, now, interval, count) {
-      const next = nextAt.get(budget);
-      const start = next === undefined || next <= now ? now : next;
-      nextAt.set(budget, start + interval * count);
-      return start;
-    },
-  };
-}
-
-function maxInAnySecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1000) j++;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
-}
-
 describe('Stripe rate budgets: endpoints and the global budget together (virtual clock)', () => {
   it('a payout run, a webhook storm and interactive routes: no endpoint or global limit exceeded, interactive never waits behind the run', async () => {
     let time = 1_000_000;
@@ -91,7 +69,7 @@ describe('Stripe rate budgets: endpoints and the global budget together (virtual
     // Live key, Stripe's defaults: transfers 25/s, accounts 25/s, global 100/s.
     const budgets = createStripeRateBudgets({
       plan: planStripeBudgets('live'),
-      store: memoryStore(),
+      store: memoryRateBudgetStore(),
       blockSize: 10,
       now: () => time,
       sleep,
@@ -157,7 +135,7 @@ describe('Stripe rate budgets: endpoints and the global budget together (virtual
     // Endpoint at 10/s (start times 0 and 100); the first request's global start time comes 80 ms late.
     let time = 0;
     let delayed = false;
-    const inner = memoryStore();
+    const inner = memoryRateBudgetStore();
     const budgets = createStripeRateBudgets({
       plan: planStripeBudgets('live', { endpoints: { 'POST /v1/transfers': 10 / 0.95 }, global: 1000 }),
       store: {
