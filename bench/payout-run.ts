@@ -89,6 +89,7 @@ const stack = await startLocalStack({
 
 const { dynamo, tableName } = await import('#adapters/dynamodb/client');
 const { partnerItem } = await import('#adapters/dynamodb/partner-repository');
+const { newPartner } = await import('#core/partner-access');
 const { dynamoLedgerStore } = await import('#adapters/dynamodb/ledger-store');
 const { payoutDeps } = await import('#adapters/payout-deps');
 const { stripeTransfers } = await import('#adapters/stripe/create-transfer');
@@ -147,23 +148,19 @@ for (let i = 0; i < N; i += 25) {
         [tableName()]: chunk.map((p) => ({
           PutRequest: {
             Item: partnerItem({
-              id: p.id,
-              kind: 'personal',
-              name: p.id,
-              country: 'US',
-              defaultCurrency: 'usd',
-              payoutPreference: 'stripe',
+              ...newPartner({
+                id: p.id,
+                kind: 'personal',
+                name: p.id,
+                country: 'US',
+                defaultCurrency: 'usd',
+                contactEmail: null,
+                at: now,
+              }),
+              // Onboarded: an active Stripe account.
               stripeAccountId: p.account,
-              onboarding: null,
               stateAsOf: now,
-              lastEventCreated: null,
-              disconnectedAt: null,
-              contactEmail: null,
-              stateVersion: 0,
               status: 'active',
-              createdAt: now,
-              updatedAt: now,
-              version: 1,
             }),
           },
         })),

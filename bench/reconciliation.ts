@@ -42,6 +42,7 @@ const stack = await startLocalStack({
 
 const { dynamo, tableName } = await import('#adapters/dynamodb/client');
 const { partnerItem } = await import('#adapters/dynamodb/partner-repository');
+const { newPartner } = await import('#core/partner-access');
 const { dynamoPayoutStore, payoutItem } = await import('#adapters/dynamodb/payout-store');
 const { reconciliationDeps } = await import('#adapters/reconciliation-deps');
 const { emptyCounters } = await import('#core/payouts');
@@ -105,23 +106,19 @@ try {
   await batchPut(
     partners.map((p) =>
       partnerItem({
-        id: p.id,
-        kind: 'personal',
-        name: p.id,
-        country: 'US',
-        defaultCurrency: 'usd',
-        payoutPreference: 'stripe',
+        ...newPartner({
+          id: p.id,
+          kind: 'personal',
+          name: p.id,
+          country: 'US',
+          defaultCurrency: 'usd',
+          contactEmail: null,
+          at: now,
+        }),
+        // Onboarded: an active Stripe account.
         stripeAccountId: p.account,
-        onboarding: null,
         stateAsOf: now,
-        lastEventCreated: null,
-        disconnectedAt: null,
-        contactEmail: null,
-        stateVersion: 0,
         status: 'active',
-        createdAt: now,
-        updatedAt: now,
-        version: 1,
       }),
     ),
   );
