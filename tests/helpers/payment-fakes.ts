@@ -1,5 +1,7 @@
 import { EARNING_TYPES } from '#core/ledger';
+import { type SellerShare, sellerShare } from '#core/multi-seller';
 import type { Partner } from '#core/partner';
+import type { Order } from '#core/payment';
 import type {
   DisputeStore,
   HeldEarning,
@@ -116,3 +118,38 @@ export function fakePaymentDeps(options: { now: number; partners: Partner[] }): 
     log: { info: () => undefined, warn: () => undefined },
   };
 }
+
+/** A seller's share of an order (its fee at `bps`), with its Transfer. */
+export const sellerOf = (
+  partnerId: string,
+  gross: number,
+  bps: number,
+  transferId: string | null = `tr_${partnerId}`,
+) => ({
+  ...sellerShare({ id: partnerId, stripeAccountId: `acct_${partnerId}` }, gross, { bps }),
+  transferId,
+});
+
+/** A paid order of these sellers (totals summed from their shares). */
+export const paidOrderOf = (sellers: SellerShare[]): Order => ({
+  id: 'ord_1',
+  paymentId: 'pay_1',
+  partnerId: 'platform',
+  customerSub: 'buyer',
+  customerEmail: null,
+  reference: null,
+  metadata: {},
+  currency: 'usd',
+  amount: sellers.reduce((s, x) => s + x.gross, 0),
+  fee: sellers.reduce((s, x) => s + x.fee, 0),
+  net: sellers.reduce((s, x) => s + x.net, 0),
+  status: 'paid',
+  reservation: 'sold',
+  sellers,
+  items: [],
+  successUrl: '',
+  cancelUrl: '',
+  stripeCheckoutSessionId: null,
+  createdAt: '',
+  updatedAt: '',
+});

@@ -15,12 +15,13 @@ import {
   splitFee,
 } from '#core/disputes';
 import { MAXIMUM_TRANSFER } from '#core/money';
-import { type SellerShare, sellerShare } from '#core/multi-seller';
+import type { SellerShare } from '#core/multi-seller';
 import { planAdjustment, planExclusion, planHold, planKeepReversal } from '#core/operator';
 import type { Partner } from '#core/partner';
-import { newPayment, type Order, type Payment } from '#core/payment';
+import { newPayment, type Payment } from '#core/payment';
 import { decidePayout, ineligibility, type PayoutCandidate } from '#core/payout-rules';
 import type { Payout } from '#core/payouts';
+import { paidOrderOf, sellerOf } from '#tests/payment-fakes';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const operator = { sub: 'admin-sub', email: 'ops@example.com' };
@@ -240,32 +241,9 @@ describe('operator plans', () => {
 });
 
 describe('dispute plans for an order of several sellers', () => {
-  const seller = (partnerId: string, gross: number, bps: number, transferId: string | null = `tr_${partnerId}`) => ({
-    ...sellerShare({ id: partnerId, stripeAccountId: `acct_${partnerId}` }, gross, { bps }),
-    transferId,
-  });
-  const orderOf = (sellers: SellerShare[]): Order => ({
-    id: 'ord_1',
-    paymentId: 'pay_1',
-    partnerId: 'platform',
-    customerSub: 'buyer',
-    customerEmail: null,
-    reference: null,
-    metadata: {},
-    currency: 'usd',
-    amount: sellers.reduce((s, x) => s + x.gross, 0),
-    fee: sellers.reduce((s, x) => s + x.fee, 0),
-    net: sellers.reduce((s, x) => s + x.net, 0),
-    status: 'paid',
-    reservation: 'sold',
-    sellers,
-    items: [],
-    successUrl: '',
-    cancelUrl: '',
-    stripeCheckoutSessionId: null,
-    createdAt: '',
-    updatedAt: '',
-  });
+  const seller = sellerOf;
+  const orderOf = paidOrderOf;
+
   const sellers = [seller('a', 10_000, 300), seller('b', 5_000, 500), seller('c', 2_500, 1_000, null)];
   const order = orderOf(sellers);
   const p = { ...payment(17_500), id: 'pay_1', orderId: 'ord_1', split: 'separate' as const, partnerId: 'platform' };

@@ -7,38 +7,12 @@ import {
   planSellerTransfer,
   type SellerShare,
   sellerEarningEntries,
-  sellerShare,
   stillHeldBy,
 } from '#core/multi-seller';
-import type { Order } from '#core/payment';
+import { paidOrderOf, sellerOf } from '#tests/payment-fakes';
 
-const share = (partnerId: string, gross: number, bps: number, transferId: string | null = `tr_${partnerId}`) => ({
-  ...sellerShare({ id: partnerId, stripeAccountId: `acct_${partnerId}` }, gross, { bps }),
-  transferId,
-});
-
-const orderOf = (sellers: SellerShare[]): Order => ({
-  id: 'ord_1',
-  paymentId: 'pay_1',
-  partnerId: 'platform',
-  customerSub: 'buyer',
-  customerEmail: null,
-  currency: 'usd',
-  amount: sellers.reduce((s, x) => s + x.gross, 0),
-  fee: sellers.reduce((s, x) => s + x.fee, 0),
-  net: sellers.reduce((s, x) => s + x.net, 0),
-  status: 'paid',
-  reference: null,
-  metadata: {},
-  reservation: 'sold',
-  sellers,
-  items: [],
-  successUrl: '',
-  cancelUrl: '',
-  stripeCheckoutSessionId: null,
-  createdAt: '',
-  updatedAt: '',
-});
+const share = sellerOf;
+const orderOf = paidOrderOf;
 
 describe('seller shares', () => {
   it('take each seller fee with its own policy (half up)', () => {
