@@ -190,6 +190,9 @@ function entry(
   description: string,
   at: number,
   recordedAt: string,
+  /** `held` (default): held by the platform and available at once, the next payout nets it; `transferred`: moved
+   * by a Transfer (its reversal) already. */
+  settled: 'held' | 'transferred' = 'held',
 ): LedgerRecord {
   const written: LedgerRecord = {
     id: `dispute:${record.id}:${share.partnerId}:${kind}`,
@@ -199,10 +202,11 @@ function entry(
     amount,
     occurredAt: at,
     description,
+    // As every line of the dispute: the payment disputed.
     reference: record.paymentId,
-    // Held by the platform and available at once: the next payout nets it.
-    payoutStatus: 'pending',
-    availableAt: at,
+    ...(settled === 'held'
+      ? { payoutStatus: 'pending' as const, availableAt: at }
+      : { payoutStatus: 'transferred' as const }),
     recordedAt,
   };
   assertValidEntry(written);
@@ -414,21 +418,7 @@ export function planOrderDisputeLoss(
       ['reversed', 'clawback', -share.reversed, `Dispute lost: Order ${order.id}`],
       ['reversal', 'reversal', share.reversed, 'Taken back from the seller by transfer reversal'],
     ] as const) {
-      const written: LedgerRecord = {
-        id: `dispute:${record.id}:${share.partnerId}:${kind}`,
-        partnerId: share.partnerId,
-        currency: share.currency,
-        type,
-        amount,
-        occurredAt: now,
-        description,
-        // As every line of the dispute: the payment disputed.
-        reference: record.paymentId,
-        payoutStatus: 'transferred',
-        recordedAt: at,
-      };
-      assertValidEntry(written);
-      plan.write.entries.push(written);
+      plan.write.entries.push(entry(record, share, kind, type, amount, description, now, at, 'transferred'));
     }
   }
   return {
