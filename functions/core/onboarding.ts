@@ -240,19 +240,7 @@ export async function refreshOnboarding(deps: PartnerDeps, token: string): Promi
   if (partner.disconnectedAt) throw disconnectedError();
   if (!partner.stripeAccountId) throw noLongerValid();
   if (targets.refreshTo !== undefined) return { url: appTargetWith(targets.refreshTo, 'link_expired') };
-  const slot = await deps.rateLimiter.tryAcquire(
-    partner.id,
-    'onboarding-refresh',
-    deps.clock.now(),
-    deps.settings.onboardingRefreshIntervalSeconds,
-  );
-  if (!slot.acquired) {
-    fail(
-      'refresh_rate_limited',
-      `A new onboarding link was issued moments ago; retry in ${slot.retryAfterSeconds} s.`,
-      { retryAfterSeconds: slot.retryAfterSeconds },
-    );
-  }
+  await requireRefreshSlot(deps, partner.id, 'onboarding-refresh', 'A new onboarding link was issued moments ago');
   return { url: (await freshAccountLink(deps, partner, userSub, targets)).url };
 }
 
@@ -438,22 +426,29 @@ export function statusView(partner: Partner): StatusView {
   };
 }
 
+/** One Stripe re-read per partner and interval: the slot, or 429 `refresh_rate_limited` with when to retry. */
+async function requireRefreshSlot(
+  deps: PartnerDeps,
+  partnerId: string,
+  scope: 'onboarding-refresh' | 'status-refresh',
+  what: string,
+): Promise<void> {
+  const interval =
+    scope === 'onboarding-refresh'
+      ? deps.settings.onboardingRefreshIntervalSeconds
+      : deps.settings.statusRefreshIntervalSeconds;
+  const slot = await deps.rateLimiter.tryAcquire(partnerId, scope, deps.clock.now(), interval);
+  if (!slot.acquired) {
+    fail('refresh_rate_limited', `${what}; retry in ${slot.retryAfterSeconds} s.`, {
+      retryAfterSeconds: slot.retryAfterSeconds,
+    });
+  }
+}
+
 /** The stored status; with `refresh`, re-read from Stripe first (once per interval per partner). */
 export async function getStatus(deps: PartnerDeps, { partner }: PartnerContext, refresh: boolean): Promise<StatusView> {
   if (!refresh || !partner.stripeAccountId || partner.disconnectedAt) return statusView(partner);
-  const slot = await deps.rateLimiter.tryAcquire(
-    partner.id,
-    'status-refresh',
-    deps.clock.now(),
-    deps.settings.statusRefreshIntervalSeconds,
-  );
-  if (!slot.acquired) {
-    fail(
-      'refresh_rate_limited',
-      `The status was refreshed from Stripe moments ago; retry in ${slot.retryAfterSeconds} s.`,
-      { retryAfterSeconds: slot.retryAfterSeconds },
-    );
-  }
+  await requireRefreshSlot(deps, partner.id, 'status-refresh', 'The status was refreshed from Stripe moments ago');
   return statusView(await syncAccount(deps, partner));
 }
 
