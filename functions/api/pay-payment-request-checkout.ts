@@ -2,7 +2,13 @@ import * as z from 'zod';
 import { stripePayments } from '#adapters/stripe/payments';
 import { payRequestWithCheckout } from '#core/payment-requests';
 import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
-import { AnyObject, PaymentRequestId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
+import {
+  AnyObject,
+  PAY_REQUEST_ERRORS,
+  PaymentRequestId,
+  paymentDepsForRequest,
+  refuseClientPrices,
+} from '#middleware/payment-request';
 
 const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
 const Body = z.strictObject({ successUrl: z.string().max(2048), cancelUrl: z.string().max(2048) });
@@ -19,18 +25,7 @@ const Created = z
 export const handler = httpHandler(
   {
     auth: 'partner',
-    errors: [
-      'client_price_refused',
-      'payment_request_not_found',
-      'payment_request_not_payable',
-      'payment_request_in_progress',
-      'invalid_redirect_url',
-      'redirect_not_allowed',
-      'self_payment',
-      'payee_not_found',
-      'partner_not_onboarded',
-      'currency_mismatch',
-    ],
+    errors: [...PAY_REQUEST_ERRORS, 'invalid_redirect_url', 'redirect_not_allowed'],
     path: Path,
     body: AnyObject,
     query: NoQuery,

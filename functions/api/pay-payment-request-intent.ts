@@ -2,7 +2,13 @@ import * as z from 'zod';
 import { stripePayments } from '#adapters/stripe/payments';
 import { payRequestWithIntent } from '#core/payment-requests';
 import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
-import { AnyObject, PaymentRequestId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
+import {
+  AnyObject,
+  PAY_REQUEST_ERRORS,
+  PaymentRequestId,
+  paymentDepsForRequest,
+  refuseClientPrices,
+} from '#middleware/payment-request';
 import { PaymentStatus } from './schemas/payments.ts';
 
 const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
@@ -20,16 +26,7 @@ const Created = z
 export const handler = httpHandler(
   {
     auth: 'partner',
-    errors: [
-      'client_price_refused',
-      'payment_request_not_found',
-      'payment_request_not_payable',
-      'payment_request_in_progress',
-      'self_payment',
-      'payee_not_found',
-      'partner_not_onboarded',
-      'currency_mismatch',
-    ],
+    errors: [...PAY_REQUEST_ERRORS],
     path: Path,
     body: AnyObject,
     query: NoQuery,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type PaymentGrants, paymentDeps } from '#adapters/payment-deps';
+import { codes } from '#core/error-catalog';
 import { fail } from '#core/errors';
 import type { Log } from '#core/partner-access';
 import type { PaymentDeps } from '#core/payment-ports';
@@ -32,6 +33,18 @@ export const Metadata = z
 
 export const ListingId = z.string().regex(/^lst_[a-f0-9]{24}$/, 'expected a listing id (lst_…)');
 export const PaymentRequestId = z.string().regex(/^prq_[a-f0-9]{24}$/, 'expected a payment request id (prq_…)');
+
+/** What paying a payment request can answer, either way (Checkout adds its redirect URLs' codes). */
+export const PAY_REQUEST_ERRORS = codes(
+  'client_price_refused',
+  'payment_request_not_found',
+  'payment_request_not_payable',
+  'payment_request_in_progress',
+  'self_payment',
+  'payee_not_found',
+  'partner_not_onboarded',
+  'currency_mismatch',
+);
 
 /** Fields by which a client could try to set a price, a payee or what is bought: never taken from a buyer. */
 const CLIENT_PRICE_FIELDS = new Set([
