@@ -17,6 +17,7 @@ import {
 } from '#core/payouts';
 import { logger, metrics } from '#middleware/observability';
 import { payoutDepsForRequest } from '#middleware/payout-request';
+import { messageJson } from '#middleware/queue-message';
 
 const Message = z.discriminatedUnion('type', [
   z.object({ type: z.literal('payout'), partnerId: z.string().min(1), payoutId: z.string().min(1) }),
@@ -38,7 +39,7 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   /** Runs touched by this batch, with the messages that settled one of their payouts. */
   const touchedRuns = new Map<string, string[]>();
-  const messages = event.Records.map((record) => ({ record, parsed: Message.safeParse(safeJson(record.body)) }));
+  const messages = event.Records.map((record) => ({ record, parsed: Message.safeParse(messageJson(record.body)) }));
   const payoutRefs = messages.flatMap(({ parsed }) =>
     parsed.success && parsed.data.type === 'payout' ? [parsed.data] : [],
   );
@@ -108,11 +109,3 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
 }
 
 export const handler = middy(processBatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));
-
-function safeJson(body: string): unknown {
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    return undefined;
-  }
-}

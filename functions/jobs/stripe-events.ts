@@ -5,6 +5,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type Stripe from 'stripe';
 import * as z from 'zod';
 import { logger, metrics } from '#middleware/observability';
+import { messageJson } from '#middleware/queue-message';
 import { connectEvents } from '../webhooks/connect.ts';
 import { platformEvents } from '../webhooks/platform.ts';
 import { processStripeEvent } from '../webhooks/stripe-webhook.ts';
@@ -61,17 +62,9 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
 
 /** The Stripe event in an SQS message from the EventBridge rule, or null when the message is not one. */
 export function readStripeEventMessage(body: string): Stripe.Event | null {
-  const parsed = Envelope.safeParse(safeJson(body));
+  const parsed = Envelope.safeParse(messageJson(body));
   if (!parsed.success || parsed.data['detail-type'] !== parsed.data.detail.type) return null;
   return parsed.data.detail as unknown as Stripe.Event;
 }
 
 export const handler = middy(processBatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));
-
-function safeJson(body: string): unknown {
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    return undefined;
-  }
-}
