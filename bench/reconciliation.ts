@@ -5,16 +5,18 @@
  *
  * It starts the whole local stack, seeds one payout run whose N payouts were paid today (N partners, N payout
  * records and N Stripe transfers with our metadata, spread over a few connected accounts), then reconciles today
- * through the same code as the daily job and prints the time it took, the Stripe requests it made, the DynamoDB
- * reads per transfer, and what it found (nothing: the seeded day is clean; then, to show the same run finds
- * differences, a few transfers made by hand are added and the day is reconciled again).
+ * as the daily job does — a start message on the reconciliation queue, then one bounded step per message, each
+ * queueing the next — and prints the time it took, the steps and the longest one, the Stripe requests it made, the
+ * DynamoDB reads per transfer, and what it found (nothing: the seeded day is clean; then, to show the same run
+ * finds differences, a few transfers made by hand are added and the day is reconciled again).
  *
  * Seeding runs with the emulator's and the functions' Stripe rate limits lifted; the reconciliation itself runs
  * under them too, so the figure is our side's cost (DynamoDB Local on this machine). Stripe's side is printed as the
  * number of requests and the time they take at Stripe's documented read limits (25/s in test mode, 100/s live).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 
@@ -44,9 +46,9 @@ const { dynamo, tableName } = await import('#adapters/dynamodb/client');
 const { partnerItem } = await import('#adapters/dynamodb/partner-repository');
 const { newPartner } = await import('#core/partner-access');
 const { dynamoPayoutStore, payoutItem } = await import('#adapters/dynamodb/payout-store');
-const { reconciliationDeps } = await import('#adapters/reconciliation-deps');
 const { emptyCounters } = await import('#core/payouts');
-const { reconcileDay } = await import('#core/reconciliation');
+const { dynamoReconciliationStore } = await import('#adapters/dynamodb/reconciliation-store');
+const { queryPrefix } = await import('#adapters/dynamodb/query');
 
 const stripe = new Stripe(stack.info.stripeApiKey, { ...stack.stripe.stripeOptions, maxNetworkRetries: 2 });
 const fmt = (n: number, digits = 1) =>
@@ -163,10 +165,22 @@ try {
   const measure = async () => {
     const before = (await stack.stripe.requestLog()).length;
     const started = performance.now();
-    const report = await reconcileDay(reconciliationDeps(), today);
+    const runId = `bench-${randomUUID()}`;
+    await stack.queues.client.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queues.reconciliationQueueUrl,
+        MessageBody: JSON.stringify({ type: 'start', runId, date: today }),
+      }),
+    );
+    let report = (await dynamoReconciliationStore.get(today)).report;
+    while (report?.runId !== runId) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      report = (await dynamoReconciliationStore.get(today)).report;
+    }
     const ms = performance.now() - started;
     const calls = (await stack.stripe.requestLog()).slice(before);
-    return { report, ms, calls };
+    const steps = (await queryPrefix(`RECONCILIATION#${today}`, `RUN#${runId}#PAGE#`)).length;
+    return { report, ms, calls, steps };
   };
   const clean = await measure();
   for (let i = 0; i < 10; i++) {
@@ -192,7 +206,8 @@ Reconciliation of one day with ${N.toLocaleString('en-US')} transfers (${ACCOUNT
                    at Stripe's read limits: ${fmt(stripeCalls / 25)} s in test mode (25/s), ${fmt(stripeCalls / 100)} s live (100/s)
   DynamoDB reads   per transfer: 1 payout GetItem + 1 partner GetItem (first time a partner is seen), plus the run's
                    payouts paged from its index (${Math.ceil(N / 1000)}+ Query pages)
-  Lambda timeout   900 s (the job runs a day in one invocation)
+  Steps            ${clean.steps} messages on the reconciliation queue (one Stripe page or 100 payout records each),
+                   ${fmt(clean.ms / clean.steps, 0)} ms per step on average; the step timeout is 120 s
 `);
 } finally {
   await stack.stop();

@@ -153,6 +153,8 @@ export const ConfigSchema = z
     EVENT_BUS_NAME: z.string().min(1).optional(),
     /** The queue of event deliveries to the platform's webhook endpoints (worker, and operators' redelivery). */
     EVENT_DELIVERY_QUEUE_URL: z.string().min(1).optional(),
+    /** The queue of reconciliation steps (the daily schedule's start, then one message per step). */
+    RECONCILIATION_QUEUE_URL: z.string().min(1).optional(),
     /** Local stack only: a fixed delay between delivery attempts instead of the 1 min … 6 h backoff. */
     EVENT_DELIVERY_RETRY_SECONDS: z.coerce.number().int().min(0).max(900).optional(),
     EVENTBRIDGE_ENDPOINT: z.url().optional(),

@@ -53,6 +53,8 @@ export interface Access {
   readonly userPool?: 'read';
   /** Send to the event delivery queue (operators' redelivery). */
   readonly eventDeliveryQueue?: 'send';
+  /** Send to the reconciliation queue (each step queues the next). */
+  readonly reconciliationQueue?: 'send';
   /** Put domain events on the stage's event bus (the outbox publisher). */
   readonly eventBus?: 'put';
   /** Send email through SES from the configured sender (partner emails). */
@@ -516,7 +518,7 @@ export interface JobDefinition {
    */
   readonly trigger:
     | 'schedule'
-    | 'daily-schedule'
+    | 'reconciliation-queue'
     | 'payout-queue'
     | 'table-stream'
     | 'event-delivery-queue'
@@ -542,11 +544,12 @@ export const JOBS: readonly JobDefinition[] = [
     access: { table: 'readwrite', payoutQueue: 'send' },
   },
   {
-    // Compares the previous day's Stripe transfers and application fees with our records (read-only at Stripe).
+    // Compares the previous day's Stripe transfers and application fees with our records (read-only at Stripe),
+    // one bounded step per message: the daily schedule puts the start on the reconciliation queue.
     name: 'reconcile',
     handler: 'functions/jobs/reconcile.ts',
-    trigger: 'daily-schedule',
-    access: { table: 'readwrite', stripe: 'readonly' },
+    trigger: 'reconciliation-queue',
+    access: { table: 'readwrite', stripe: 'readonly', reconciliationQueue: 'send' },
   },
   {
     name: 'send-payout',

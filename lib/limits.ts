@@ -7,8 +7,11 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   api: 10,
   /** The scheduled planner. */
   schedule: 300,
-  /** The daily reconciliation: one day's transfers in one invocation (10,000 transfers: see bench/reconciliation.ts). */
-  'daily-schedule': 900,
+  /**
+   * A reconciliation step: one page of 100 Stripe transfers with our side of each (a destination charge's transfer
+   * costs two Stripe reads, paced by the rate budget: about 8 s for a page of them at 25 requests/s per endpoint).
+   */
+  'reconciliation-queue': 120,
   /** Payout queue workers. */
   'payout-queue': 60,
   /** The outbox publisher (table stream → event bus). */
@@ -26,6 +29,12 @@ export const PAYOUT_QUEUE = {
   maxReceiveCount: 5,
   /** AWS guidance for SQS event sources: at least 6x the worker timeout, so a retry never overlaps a running attempt. */
   visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS['payout-queue'],
+} as const;
+
+export const RECONCILIATION_QUEUE = {
+  /** Deliveries of a step before it moves to the dead-letter queue (alarmed on); the day's report then never lands. */
+  maxReceiveCount: 5,
+  visibilityTimeoutSeconds: 6 * FUNCTION_TIMEOUT_SECONDS['reconciliation-queue'],
 } as const;
 
 /** Largest request body any route accepts (httpHandler's MAX_BODY_BYTES); the WAF refuses larger non-webhook bodies. */

@@ -62,7 +62,7 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, EventField, Match, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, RecursiveLoop, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -104,6 +104,7 @@ import {
   FUNCTION_TIMEOUT_SECONDS,
   PAYOUT_QUEUE,
   QUEUE_RETENTION_DAYS,
+  RECONCILIATION_QUEUE,
   REQUEST_BODY_LIMIT_BYTES,
   STRIPE_EVENTS_QUEUE,
 } from './limits.ts';
@@ -127,7 +128,7 @@ const API_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS.api);
 const RECONCILIATION_HOUR_UTC = 3;
 const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
-  'daily-schedule': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['daily-schedule']),
+  'reconciliation-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['reconciliation-queue']),
   'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
   'table-stream': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['table-stream']),
   'event-delivery-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['event-delivery-queue']),
@@ -216,6 +217,9 @@ export class PayoutsStack extends Stack {
   readonly payoutQueue: Queue;
   readonly payoutDeadLetterQueue: Queue;
   readonly plannerFailureQueue: Queue;
+  /** The daily reconciliation's steps (the schedule puts each day's start there), and its dead-letter queue. */
+  readonly reconciliationQueue: Queue;
+  readonly reconciliationDeadLetterQueue: Queue;
   /** Domain events: the bus (with its archive), the delivery and email queues its rules feed, and their DLQs. */
   readonly eventBus: EventBus;
   readonly eventDeliveryQueue: Queue;
@@ -260,6 +264,7 @@ export class PayoutsStack extends Stack {
     this.alarmTopic = this.createAlarmTopic();
     [this.payoutQueue, this.payoutDeadLetterQueue] = this.createPayoutQueues();
     this.plannerFailureQueue = this.createPlannerFailureQueue();
+    [this.reconciliationQueue, this.reconciliationDeadLetterQueue] = this.createReconciliationQueues();
     [this.eventBus, this.eventDeliveryQueue, this.emailQueue, this.eventPublishFailureQueue] =
       this.createEventPipeline();
     const routes = props.routes ?? ROUTES;
@@ -944,6 +949,41 @@ export class PayoutsStack extends Stack {
   }
 
   /**
+   * The reconciliation queue (the daily start, then one message per step) and its dead-letter queue: a step that
+   * failed five times lands there and the day's report never does, so the DLQ alarms.
+   */
+  private createReconciliationQueues(): [Queue, Queue] {
+    const retentionPeriod = Duration.days(QUEUE_RETENTION_DAYS);
+    const deadLetterQueue = new Queue(this, 'ReconciliationDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod,
+    });
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This is the dead-letter queue of the reconciliation queue; an operator redrives it (docs/runbooks/reconciliation.md).',
+    });
+    const queue = new Queue(this, 'ReconciliationQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(RECONCILIATION_QUEUE.visibilityTimeoutSeconds),
+      retentionPeriod,
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: RECONCILIATION_QUEUE.maxReceiveCount },
+    });
+    this.overThreshold('ReconciliationDeadLetterQueueAlarm', {
+      alarmDescription:
+        'A reconciliation step failed 5 times: the day’s report is incomplete. See docs/runbooks/reconciliation.md to redrive.',
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+    });
+    return [queue, deadLetterQueue];
+  }
+
+  /**
    * Domain events out: a custom bus per stage with an archive (replay), and two rules — every event of ours to the
    * delivery queue (the platform's webhook endpoints), the email-worthy types to the email queue. Each queue has a
    * DLQ with an alarm; the publisher's failed stream batches go to their own queue. The rules' targets have DLQs too
@@ -1014,8 +1054,10 @@ export class PayoutsStack extends Stack {
     const options: Record<JobDefinition['trigger'], ExtraFunctionProps> = {
       // EventBridge invokes the planner asynchronously: after Lambda's retries a failed event goes to the failure queue.
       schedule: { onFailure: new SqsDestination(this.plannerFailureQueue), retryAttempts: 2 },
-      // A failed reconciliation is retried by Lambda, then alarmed on (its Errors); the next day's run is independent.
-      'daily-schedule': { retryAttempts: 2 },
+      // Each reconciliation step queues the next on its own trigger: a chain of one hop per page, bounded like the
+      // payout worker's (each step moves its cursor forward and queues at most one step; the last queues none; a
+      // failing step goes to the dead-letter queue after a few receives).
+      'reconciliation-queue': { recursiveLoop: RecursiveLoop.ALLOW },
       'payout-queue': {
         // The worker queues the next page of a run (plan, release, requeue) on the queue that triggers it, so a large
         // run is a chain Lambda -> SQS -> Lambda of one hop per page. Lambda's recursive loop detection would stop
@@ -1067,12 +1109,33 @@ export class PayoutsStack extends Stack {
         });
         return;
       }
-      case 'daily-schedule': {
+      case 'reconciliation-queue': {
+        // The schedule puts the day's start on the queue: the run's id is the schedule event's (stable across
+        // EventBridge's retries), and the day is the one before the event's time.
         const rule = new Rule(this, `${pascal(job.name)}Schedule`, {
-          description: `Runs ${job.name} daily at ${RECONCILIATION_HOUR_UTC}:00 UTC for the previous day`,
+          description: `Starts ${job.name} daily at ${RECONCILIATION_HOUR_UTC}:00 UTC for the previous day`,
           schedule: Schedule.cron({ minute: '0', hour: String(RECONCILIATION_HOUR_UTC) }),
         });
-        rule.addTarget(new LambdaFunction(fn.fn, { retryAttempts: 2, maxEventAge: Duration.hours(6) }));
+        rule.addTarget(
+          new SqsQueue(this.reconciliationQueue, {
+            message: RuleTargetInput.fromObject({
+              type: 'start',
+              runId: EventField.eventId,
+              scheduledAt: EventField.time,
+            }),
+            deadLetterQueue: this.reconciliationDeadLetterQueue,
+            retryAttempts: 185,
+            maxEventAge: Duration.hours(6),
+          }),
+        );
+        fn.fn.addEventSource(
+          new SqsEventSource(this.reconciliationQueue, {
+            batchSize: 1,
+            reportBatchItemFailures: true,
+            // A day's steps form one chain; two lets a re-run of a day proceed beside the scheduled one.
+            maxConcurrency: 2,
+          }),
+        );
         this.overThreshold(`${pascal(job.name)}DiscrepancyAlarm`, {
           alarmDescription:
             'Reconciliation found records that differ from Stripe’s: read GET /admin/reconciliation/{date} (docs/runbooks/reconciliation.md).',
@@ -1311,6 +1374,7 @@ export class PayoutsStack extends Stack {
       PAYOUT_PLANNING_PAGE_SIZE: String(config.payoutPlanningPageSize),
       EVENT_BUS_NAME: this.eventBus.eventBusName,
       EVENT_DELIVERY_QUEUE_URL: this.eventDeliveryQueue.queueUrl,
+      RECONCILIATION_QUEUE_URL: this.reconciliationQueue.queueUrl,
       PLATFORM_NAME: config.platformName,
       ...(config.sesFromEmail ? { EMAIL_FROM: config.sesFromEmail } : {}),
       PLATFORM_LAUNCH_MONTH: config.launchMonth,
@@ -1357,6 +1421,7 @@ export class PayoutsStack extends Stack {
     if (access.stripe) this.stripeKeys[access.stripe].grantRead(fn.fn);
     if (access.payoutQueue === 'send') this.payoutQueue.grantSendMessages(fn.fn);
     if (access.eventDeliveryQueue === 'send') this.eventDeliveryQueue.grantSendMessages(fn.fn);
+    if (access.reconciliationQueue === 'send') this.reconciliationQueue.grantSendMessages(fn.fn);
     if (access.eventBus === 'put') this.eventBus.grantPutEventsTo(fn.fn);
     if (access.email === 'send') {
       // The sender's identity: the address itself, or its domain when the domain is what SES verified.

@@ -1473,6 +1473,10 @@ export interface GetReconciliationResponse200 {
    */
   report: {
     date: string;
+    /**
+     * The run that wrote this report: the schedule event’s id, or `cli-…` for a run by hand.
+     */
+    runId: string;
     transfersChecked: number;
     payoutsChecked: number;
     discrepancies: number;

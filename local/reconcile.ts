@@ -1,59 +1,66 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { EventBridgeEvent } from 'aws-lambda';
-import { JOBS } from '#routes';
-import type { ReconcileDetail } from '../functions/jobs/reconcile.ts';
-import { lambdaContext } from './lambda-context.ts';
-import { importHandler } from './stack.ts';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
 import { readRunningStack } from './stack-file.ts';
 
 /**
- * `npm run reconcile -- --date YYYY-MM-DD [--csv]`: runs the daily reconciliation job for one UTC day against the
- * running local stack (`npm start`), in this process with the functions' environment, and prints its report and
- * discrepancies (`--csv`: the discrepancies as the admin route's CSV). Default day: yesterday.
+ * `npm run reconcile -- --date YYYY-MM-DD [--csv]`: runs the daily reconciliation for one UTC day against the running
+ * local stack (`npm start`) as the daily schedule does in AWS — a start message on the reconciliation queue, then one
+ * bounded step per message — waits for the run's report, and prints it with the day's discrepancies (`--csv`: the
+ * discrepancies as the admin route's CSV). Default day: yesterday.
  */
-const USAGE = 'Usage: npm run reconcile -- [--date YYYY-MM-DD] [--csv]';
+const USAGE = 'Usage: npm run reconcile -- [--date YYYY-MM-DD] [--csv] [--timeout SECONDS]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { date: { type: 'string' }, csv: { type: 'boolean', default: false }, help: { type: 'boolean' } },
+    options: {
+      date: { type: 'string' },
+      csv: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '600' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const running = readRunningStack();
-  if (running.state !== 'running' || !running.stack.functionEnv) {
+  const env = running.state === 'running' ? running.stack.functionEnv : undefined;
+  if (!env?.RECONCILIATION_QUEUE_URL || !env.SQS_ENDPOINT) {
     console.error('No local stack is running: start it with `npm start` in another terminal.');
     return 1;
   }
-  Object.assign(process.env, running.stack.functionEnv);
-  const job = JOBS.find((entry) => entry.name === 'reconcile');
-  if (!job) throw new Error('no reconcile job in functions/routes.ts');
-  type Handler = (event: EventBridgeEvent<string, ReconcileDetail>, context: unknown) => Promise<unknown>;
-  const handler = await importHandler<Handler>(job.handler);
-  const now = new Date();
-  const event = {
-    id: `local-${now.getTime()}`,
-    version: '0',
-    account: '000000000000',
-    time: now.toISOString(),
-    region: 'us-east-1',
-    resources: [],
-    source: 'local',
-    'detail-type': 'Scheduled Event',
-    detail: values.date ? { date: values.date } : {},
-  } satisfies EventBridgeEvent<string, ReconcileDetail>;
-  const report = (await handler(event, lambdaContext('reconcile', event.id, 900_000))) as { date: string };
+  Object.assign(process.env, env);
+  const { parseDay, previousDay, discrepanciesCsv } = await import('#core/reconciliation');
   const { dynamoReconciliationStore } = await import('#adapters/dynamodb/reconciliation-store');
-  const { discrepanciesCsv } = await import('#core/reconciliation');
-  const { discrepancies } = await dynamoReconciliationStore.get(report.date);
+  const { date } = parseDay(values.date ?? previousDay(new Date()));
+  const runId = `cli-${randomUUID()}`;
+  const sqs = new SQSClient({ endpoint: env.SQS_ENDPOINT, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: env.RECONCILIATION_QUEUE_URL,
+      MessageBody: JSON.stringify({ type: 'start', runId, date }),
+    }),
+  );
+  sqs.destroy();
+  const deadline = Date.now() + Number(values.timeout) * 1000;
+  let day = await dynamoReconciliationStore.get(date);
+  while (day.report?.runId !== runId) {
+    if (Date.now() > deadline) {
+      console.error(`The run ${runId} of ${date} has not finished after ${values.timeout} s (see the stack's log).`);
+      return 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    day = await dynamoReconciliationStore.get(date);
+  }
   if (values.csv) {
-    process.stdout.write(discrepanciesCsv(discrepancies));
+    process.stdout.write(discrepanciesCsv(day.discrepancies));
     return 0;
   }
-  console.log(JSON.stringify(report, null, 2));
-  for (const d of discrepancies) console.log(`${d.kind.padEnd(20)} ${d.stripeId ?? '-'}  ${d.detail}`);
-  if (discrepancies.length === 0) console.log('No discrepancies.');
+  console.log(JSON.stringify(day.report, null, 2));
+  for (const d of day.discrepancies) console.log(`${d.kind.padEnd(20)} ${d.stripeId ?? '-'}  ${d.detail}`);
+  if (day.discrepancies.length === 0) console.log('No discrepancies.');
   return 0;
 }
 

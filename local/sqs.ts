@@ -9,7 +9,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { MAX_DELIVERY_ATTEMPTS } from '#core/webhook-endpoints';
-import { PAYOUT_QUEUE, STRIPE_EVENTS_QUEUE } from '#infra/limits';
+import { PAYOUT_QUEUE, RECONCILIATION_QUEUE, STRIPE_EVENTS_QUEUE } from '#infra/limits';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { resolvePort } from './processes.ts';
@@ -31,6 +31,10 @@ export interface LocalQueues {
   stripeEventsQueueUrl: string;
   stripeEventsQueueArn: string;
   stripeEventsDlqUrl: string;
+  /** The reconciliation steps (the daily start, then one message per step), and its DLQ. */
+  reconciliationQueueUrl: string;
+  reconciliationQueueArn: string;
+  reconciliationDlqUrl: string;
   server: FauxqsServer;
   client: SQSClient;
   stop(): Promise<void>;
@@ -83,6 +87,16 @@ export async function startLocalQueues(options: {
       }),
     },
   });
+  const reconciliationDlq = server.createQueue('reconciliation-dlq');
+  const reconciliation = server.createQueue('reconciliation-queue', {
+    attributes: {
+      VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: reconciliationDlq.queueArn,
+        maxReceiveCount: String(RECONCILIATION_QUEUE.maxReceiveCount),
+      }),
+    },
+  });
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
     emailQueueUrl: emailQueue.queueUrl,
@@ -98,6 +112,9 @@ export async function startLocalQueues(options: {
     stripeEventsQueueUrl: events.queueUrl,
     stripeEventsQueueArn: events.queueArn,
     stripeEventsDlqUrl: eventsDlq.queueUrl,
+    reconciliationQueueUrl: reconciliation.queueUrl,
+    reconciliationQueueArn: reconciliation.queueArn,
+    reconciliationDlqUrl: reconciliationDlq.queueUrl,
     server,
     client,
     async stop() {

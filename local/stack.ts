@@ -102,6 +102,8 @@ export interface LocalStackInfo {
   mailUrl: string;
   stripeEventsQueueUrl: string;
   stripeEventsDlqUrl: string;
+  /** The reconciliation queue (`npm run reconcile` puts a day's start there). */
+  reconciliationQueueUrl: string;
   /** The partner event source name the local EventBridge envelopes carry as `source`. */
   stripeEventSourceName: string;
   /** The publishable key the local API hands to Connect.js (accepted by the emulator's stand-in). */
@@ -124,6 +126,8 @@ export interface LocalStack {
   emailWorkers: EventSource;
   /** The Stripe events consumer (EventBridge channel) polling the Stripe events queue. */
   stripeEventWorkers: EventSource;
+  /** The reconciliation queue's consumer (`npm run reconcile`, the daily start in AWS). */
+  reconciliationWorkers: EventSource;
   stop(): Promise<void>;
 }
 
@@ -183,6 +187,7 @@ export function functionEnvironment(
     EVENT_BUS_NAME: LOCAL_EVENT_BUS,
     EVENTBRIDGE_ENDPOINT: info.eventBusEndpoint,
     EVENT_DELIVERY_QUEUE_URL: info.eventDeliveryQueueUrl,
+    RECONCILIATION_QUEUE_URL: info.reconciliationQueueUrl,
     EVENT_DELIVERY_RETRY_SECONDS: '1',
     SMTP_URL: info.smtpUrl,
     PLATFORM_NAME: 'Local Platform',
@@ -336,6 +341,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       mailUrl: mail.url,
       stripeEventsQueueUrl: queues.stripeEventsQueueUrl,
       stripeEventsDlqUrl: queues.stripeEventsDlqUrl,
+      reconciliationQueueUrl: queues.reconciliationQueueUrl,
       stripeEventSourceName,
       stripePublishableKey: 'pk_test_local_connect_payouts',
     };
@@ -387,6 +393,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const deliveryHandler = jobHandler('event-delivery-queue');
     const emailHandler = jobHandler('email-queue');
     const stripeEventsHandler = jobHandler('stripe-events-queue');
+    const reconciliationHandler = jobHandler('reconciliation-queue');
     const payoutWorkers = startEventSource({
       client: queues.client,
       queueUrl: queues.payoutQueueUrl,
@@ -439,6 +446,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       functionName: 'connect-payouts-local-stripe-events',
     });
     started.push(stripeEventWorkers);
+    const reconciliationWorkers = startEventSource({
+      client: queues.client,
+      queueUrl: queues.reconciliationQueueUrl,
+      queueArn: queues.reconciliationQueueArn,
+      loadHandler: () => importHandler(reconciliationHandler),
+      batchSize: 1,
+      maxConcurrency: 2,
+      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['reconciliation-queue'] * 1000,
+      functionName: 'connect-payouts-local-reconcile',
+    });
+    started.push(reconciliationWorkers);
     return {
       mail,
       emailWorkers,
@@ -453,6 +471,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       eventStream,
       eventDeliveries,
       stripeEventWorkers,
+      reconciliationWorkers,
       stop: stopAll,
     };
   } catch (error) {

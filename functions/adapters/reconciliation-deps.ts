@@ -1,18 +1,23 @@
 import type { ReconciliationPorts } from '#core/reconciliation';
 import { dynamoReconciliationStore as store } from './dynamodb/reconciliation-store.ts';
-import { chargeFact, transferById, transfersCreated } from './stripe/reconciliation.ts';
+import { chargeFact, transferById, transferPage } from './stripe/reconciliation.ts';
 
-/** Reconciliation's ports: Stripe's read-only calls and our table. One set per run (its partner account cache). */
+/** Reconciliation's ports: Stripe's read-only calls and our table. One set per invocation (its partner account cache). */
 export function reconciliationDeps(clock: () => Date = () => new Date()): ReconciliationPorts {
   const accounts = new Map<string, string | null>();
   return {
-    transfers: transfersCreated,
+    transferPage,
     transfer: transferById,
     charge: chargeFact,
     payout: (partnerId, payoutId) => store.payout(partnerId, payoutId, accounts),
     payment: (paymentId) => store.payment(paymentId),
-    paidPayouts: (start, end) => store.paidPayouts(start, end, accounts),
+    paidPayoutPage: (start, end, cursor, limit) => store.paidPayoutPage(start, end, cursor, limit, accounts),
+    markListed: (runId, transferIds) => store.markListed(runId, transferIds),
+    listed: (runId, transferIds) => store.listed(runId, transferIds),
     record: (discrepancy, event) => store.record(discrepancy, event),
+    beginRun: (run) => store.beginRun(run),
+    countPage: (runId, date, pageKey, counts) => store.countPage(runId, date, pageKey, counts),
+    finishRun: (runId, date, finishedAt) => store.finishRun(runId, date, finishedAt),
     saveReport: (report) => store.saveReport(report),
     clock,
   };

@@ -18,6 +18,9 @@ const Report = z
     report: z
       .strictObject({
         date: z.string(),
+        runId: z
+          .string()
+          .describe('The run that wrote this report: the schedule event’s id, or `cli-…` for a run by hand.'),
         transfersChecked: z.number().int(),
         payoutsChecked: z.number().int(),
         discrepancies: z.number().int(),

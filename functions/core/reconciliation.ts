@@ -6,15 +6,17 @@ import { fail } from './errors.ts';
  * stored once, counted and announced (`reconciliation.discrepancy`). Stripe is the source of truth for what moved;
  * a discrepancy is for an operator to investigate (docs/runbooks/reconciliation.md), never corrected here.
  *
- * The day's Stripe transfers are walked once:
+ * A day is reconciled by a run of bounded steps (`reconcileStep`), first over Stripe's transfers of the day, then
+ * over our payouts recorded as paid that day:
  * - a transfer for a monthly payout (our `metadata.payoutId`) is compared with the payout record: the record must
  *   exist and name this transfer, with the same amount, currency and destination, and Stripe's reversed amount must
  *   be what our ledger holds (a reversal whose webhook was lost shows here);
  * - a transfer of a destination charge (`source_transaction`) is compared with the payment: Stripe's application fee
  *   must be the payment's fee (sellers' transfers of multi-seller orders, `metadata.orderId`, are not compared here);
  * - any other transfer — made by hand in the Dashboard, or whose metadata names nothing of ours — is unknown.
- * Then the payouts we recorded as paid that day whose transfer is not among Stripe's are looked up one by one: a
- * transfer Stripe does not have at all is missing (one created on another day is compared by that day's run).
+ * Then the payouts we recorded as paid that day whose transfer is not among Stripe's (the run notes the payout
+ * transfers it was listed) are looked up one by one: a transfer Stripe does not have at all is missing (one created
+ * on another day is compared by that day's run).
  */
 export type DiscrepancyKind =
   | 'transfer_unknown'
@@ -91,24 +93,55 @@ export interface Discrepancy {
   detail: string;
 }
 
+/** One page of a listing: its items and the cursor of the next page (null: this was the last). */
+export interface FactPage<T> {
+  items: T[];
+  next: string | null;
+}
+
 export interface ReconciliationPorts {
-  /** Every transfer Stripe created in [start, end) (epoch seconds), with reversals' totals. */
-  transfers(start: number, end: number): AsyncIterable<StripeTransferFact>;
+  /** Up to `limit` transfers Stripe created in [start, end) (epoch seconds), with reversals' totals; one list call. */
+  transferPage(start: number, end: number, cursor: string | null, limit: number): Promise<FactPage<StripeTransferFact>>;
   /** One transfer by id; undefined when Stripe has none. */
   transfer(transferId: string): Promise<StripeTransferFact | undefined>;
   charge(chargeId: string): Promise<ChargeFact | undefined>;
   payout(partnerId: string, payoutId: string): Promise<PayoutFact | undefined>;
   payment(paymentId: string): Promise<PaymentFact | undefined>;
-  /** Payouts we recorded as paid (their transfer created) in [start, end) (epoch ms). */
-  paidPayouts(start: number, end: number): AsyncIterable<PayoutFact>;
+  /** Up to `limit` payouts we recorded as paid (their transfer created) in [start, end) (epoch ms). */
+  paidPayoutPage(start: number, end: number, cursor: string | null, limit: number): Promise<FactPage<PayoutFact>>;
+  /** Notes, for this run, the payout transfers Stripe listed for the day. */
+  markListed(runId: string, transferIds: readonly string[]): Promise<void>;
+  /** Which of these transfers this run found in Stripe's listing of the day. */
+  listed(runId: string, transferIds: readonly string[]): Promise<Set<string>>;
   /** Stores the discrepancy with its event unless already stored; true when it was new. */
   record(discrepancy: Discrepancy, event: DomainEvent): Promise<boolean>;
+  /** Creates the run (with zero counts) unless it exists; true when it was created. */
+  beginRun(run: ReconciliationRunStart): Promise<boolean>;
+  /** Adds one page's counts to the run, once per page key (a redelivered page adds nothing); true the first time. */
+  countPage(runId: string, date: string, pageKey: string, counts: PageCounts): Promise<boolean>;
+  /** Marks the run finished (the first finish time is kept) and returns its counts. */
+  finishRun(runId: string, date: string, finishedAt: string): Promise<ReconciliationReport>;
   saveReport(report: ReconciliationReport): Promise<void>;
   clock(): Date;
 }
 
+export interface ReconciliationRunStart {
+  runId: string;
+  date: string;
+  startedAt: string;
+}
+
+/** What one page adds to its run's counts. */
+export interface PageCounts {
+  transfersChecked: number;
+  payoutsChecked: number;
+  byKind: Record<DiscrepancyKind, number>;
+}
+
 export interface ReconciliationReport {
   date: string;
+  /** The run that wrote this report (the day's latest finished run). */
+  runId: string;
   transfersChecked: number;
   payoutsChecked: number;
   discrepancies: number;
@@ -241,28 +274,92 @@ export const discrepancyEvent = (d: Discrepancy, at: Date): DomainEvent =>
 /** Transfers whose records are read concurrently. */
 const COMPARE_BATCH = 25;
 
-const emptyCounts = (): Record<DiscrepancyKind, number> =>
+/** Items per step: one Stripe list page (Stripe's maximum is 100), or as many of our payout records. */
+export const RECONCILIATION_PAGE_SIZE = 100;
+
+export const emptyCounts = (): Record<DiscrepancyKind, number> =>
   Object.fromEntries(Object.keys(DISCREPANCY_KINDS).map((kind) => [kind, 0])) as Record<DiscrepancyKind, number>;
 
 /**
- * Reconciles one day. Every discrepancy found is stored (once) with its event; the report counts what was found in
- * this run (a re-run of a day reports the same discrepancies, stored once).
+ * One bounded step of a day's reconciliation run: one page of Stripe's transfers of the day (`transfers`), then one
+ * page of the payouts we recorded as paid that day (`payouts`). Each step reads at most `pageSize` items and names
+ * the next, so a day of any size is a chain of short invocations (the reconciliation queue), never one long one.
  */
-export async function reconcileDay(ports: ReconciliationPorts, day: string): Promise<ReconciliationReport> {
-  const { date, start, end } = parseDay(day);
-  const startedAt = ports.clock();
-  const byKind = emptyCounts();
-  const seenTransfers = new Set<string>();
-  let transfersChecked = 0;
-  let payoutsChecked = 0;
-  const note = async (found: Discrepancy[]) => {
+export interface ReconciliationStep {
+  runId: string;
+  date: string;
+  phase: 'transfers' | 'payouts';
+  /** The page's number within its phase: with the run, it keys the page's counts (a redelivery counts once). */
+  page: number;
+  cursor: string | null;
+  pageSize: number;
+}
+
+const RUN_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** The first step of a run of `day` (400 `invalid_date` for a day that is not one). */
+export function firstStep(runId: string, day: string, pageSize = RECONCILIATION_PAGE_SIZE): ReconciliationStep {
+  const { date } = parseDay(day);
+  if (!RUN_ID.test(runId)) fail('bad_request', 'A reconciliation run id is 1–100 letters, digits or _.:-');
+  const size = Number.isInteger(pageSize) ? Math.min(Math.max(pageSize, 1), RECONCILIATION_PAGE_SIZE) : 100;
+  return { runId, date, phase: 'transfers', page: 0, cursor: null, pageSize: size };
+}
+
+/** Starts a run: records it (once: starting the same run again changes nothing) and returns its first step. */
+export async function startReconciliation(
+  ports: ReconciliationPorts,
+  step: ReconciliationStep,
+): Promise<{ created: boolean; step: ReconciliationStep }> {
+  const created = await ports.beginRun({
+    runId: step.runId,
+    date: step.date,
+    startedAt: ports.clock().toISOString(),
+  });
+  return { created, step };
+}
+
+export type StepOutcome = { next: ReconciliationStep; report?: never } | { next: null; report: ReconciliationReport };
+
+/**
+ * Runs one step and returns the next, or, after the last, the run's report (saved as the day's). Every write of a step is
+ * idempotent — discrepancies are stored once per day, the listed transfers are a set, the counts are added once per
+ * page — so a step delivered twice, or again after a crash, leaves the same records and report.
+ */
+export async function reconcileStep(ports: ReconciliationPorts, step: ReconciliationStep): Promise<StepOutcome> {
+  const { date, start, end } = parseDay(step.date);
+  const counts: PageCounts = { transfersChecked: 0, payoutsChecked: 0, byKind: emptyCounts() };
+  const note = async (found: readonly Discrepancy[]) => {
     for (const d of found) {
-      byKind[d.kind] += 1;
+      counts.byKind[d.kind] += 1;
       await ports.record(d, discrepancyEvent(d, ports.clock()));
     }
   };
+  const next =
+    step.phase === 'transfers'
+      ? await transfersPage(ports, step, date, start, end, counts, note)
+      : await payoutsPage(ports, step, date, start, end, counts, note);
+  await ports.countPage(step.runId, date, `${step.phase}#${step.page}`, counts);
+  if (next !== null) return { next: { ...step, page: step.page + 1, cursor: next } };
+  if (step.phase === 'transfers') return { next: { ...step, phase: 'payouts', page: 0, cursor: null } };
+  const report = await ports.finishRun(step.runId, date, ports.clock().toISOString());
+  await ports.saveReport(report);
+  return { next: null, report };
+}
 
-  // Our side of each transfer, read for a batch at a time (the reads are independent; Stripe pages by 100).
+type Note = (found: readonly Discrepancy[]) => Promise<void>;
+
+/** One page of Stripe's transfers, each compared with our record of it; the payout transfers are noted as listed. */
+async function transfersPage(
+  ports: ReconciliationPorts,
+  step: ReconciliationStep,
+  date: string,
+  start: number,
+  end: number,
+  counts: PageCounts,
+  note: Note,
+): Promise<string | null> {
+  const page = await ports.transferPage(start / 1000, end / 1000, step.cursor, step.pageSize);
+  counts.transfersChecked = page.items.length;
   const compare = async (transfer: StripeTransferFact): Promise<Discrepancy[]> => {
     // A seller's share of a multi-seller order is compared with the order by its own checks, not here.
     if (transfer.orderId) return [];
@@ -276,50 +373,70 @@ export async function reconcileDay(ports: ReconciliationPorts, day: string): Pro
     }
     return comparePayoutTransfer(date, transfer, undefined);
   };
-  let batch: StripeTransferFact[] = [];
-  const flush = async () => {
-    for (const found of await Promise.all(batch.map(compare))) await note(found);
-    batch = [];
-  };
-  for await (const transfer of ports.transfers(start / 1000, end / 1000)) {
-    transfersChecked += 1;
-    seenTransfers.add(transfer.id);
-    batch.push(transfer);
-    if (batch.length >= COMPARE_BATCH) await flush();
+  // Our side of each transfer, read a batch at a time (the reads are independent).
+  for (let i = 0; i < page.items.length; i += COMPARE_BATCH) {
+    for (const found of await Promise.all(page.items.slice(i, i + COMPARE_BATCH).map(compare))) await note(found);
   }
-  await flush();
+  const payoutTransfers = page.items.filter((t) => t.payoutId !== null).map((t) => t.id);
+  if (payoutTransfers.length > 0) await ports.markListed(step.runId, payoutTransfers);
+  return page.next;
+}
 
-  for await (const payout of ports.paidPayouts(start, end)) {
-    payoutsChecked += 1;
-    if (!payout.transferId || seenTransfers.has(payout.transferId)) continue;
-    // Created on another day (around midnight; it is compared with the run of its own day), or not at all.
-    if (await ports.transfer(payout.transferId)) continue;
+/**
+ * One page of the payouts we recorded as paid that day: a payout whose transfer Stripe did not list for the day is
+ * looked up by id — created on another day (around midnight; compared by that day's run), or missing.
+ */
+async function payoutsPage(
+  ports: ReconciliationPorts,
+  step: ReconciliationStep,
+  date: string,
+  start: number,
+  end: number,
+  counts: PageCounts,
+  note: Note,
+): Promise<string | null> {
+  const page = await ports.paidPayoutPage(start, end, step.cursor, step.pageSize);
+  counts.payoutsChecked = page.items.length;
+  const withTransfer = page.items.filter((payout) => payout.transferId !== null);
+  const listed = await ports.listed(
+    step.runId,
+    withTransfer.map((payout) => payout.transferId as string),
+  );
+  for (const payout of withTransfer) {
+    const transferId = payout.transferId as string;
+    if (listed.has(transferId) || (await ports.transfer(transferId))) continue;
     await note([
       discrepancy(date, 'transfer_missing', payout.payoutId, {
-        stripeId: payout.transferId,
+        stripeId: transferId,
         recordId: payout.payoutId,
         partnerId: payout.partnerId,
         currency: payout.currency,
         expected: payout.amount,
         actual: null,
-        detail: `Payout ${payout.payoutId} records transfer ${payout.transferId}, which Stripe does not have.`,
+        detail: `Payout ${payout.payoutId} records transfer ${transferId}, which Stripe does not have.`,
       }),
     ]);
   }
+  return page.next;
+}
 
-  const finishedAt = ports.clock();
-  const report: ReconciliationReport = {
-    date,
-    transfersChecked,
-    payoutsChecked,
-    discrepancies: Object.values(byKind).reduce((sum, n) => sum + n, 0),
-    byKind,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-  };
-  await ports.saveReport(report);
-  return report;
+/**
+ * Reconciles one day in this process, step after step (the local CLI, tests and the benchmark; deployed, each step
+ * is one invocation on the reconciliation queue). Every discrepancy found is stored (once) with its event; the
+ * report counts what this run found (a re-run of a day reports the same discrepancies, stored once).
+ */
+export async function reconcileDay(
+  ports: ReconciliationPorts,
+  day: string,
+  runId: string,
+  pageSize?: number,
+): Promise<ReconciliationReport> {
+  let { step } = await startReconciliation(ports, firstStep(runId, day, pageSize));
+  for (;;) {
+    const outcome = await reconcileStep(ports, step);
+    if (outcome.next === null) return outcome.report;
+    step = outcome.next;
+  }
 }
 
 const CSV_COLUMNS = [

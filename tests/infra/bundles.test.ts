@@ -58,7 +58,7 @@ const RULES: Rule[] = [
     client: 'the SQS client',
     marker: /node_modules\/@aws-sdk\/client-sqs\//,
     granted: (fn) =>
-      Boolean(fn.access.payoutQueue || fn.access.eventDeliveryQueue) ||
+      Boolean(fn.access.payoutQueue || fn.access.eventDeliveryQueue || fn.access.reconciliationQueue) ||
       (fn.trigger !== undefined && DELAYS_OWN_MESSAGES.has(fn.trigger)),
   },
 ];

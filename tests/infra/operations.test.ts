@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
+import { FUNCTION_TIMEOUT_SECONDS, RECONCILIATION_QUEUE } from '#infra/limits';
 import { fnLogicalId } from './route-assertions.ts';
 import { type Synthesized, synth } from './synth.ts';
 
@@ -58,13 +58,57 @@ describe('operations dashboard', () => {
 });
 
 describe('daily reconciliation', () => {
-  it('runs the reconcile job every day at 03:00 UTC, with the time to do a day in one invocation', () => {
+  it('puts a start on the reconciliation queue every day at 03:00 UTC; the job takes one bounded step per message', () => {
     const fn = fnLogicalId(s, 'reconcile');
-    s.template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'cron(0 3 * * ? *)',
-      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] } })]),
+    const resources = s.template.toJSON().Resources;
+    const queue = s.stack.resolve(s.stack.reconciliationQueue.queueArn) as { 'Fn::GetAtt': [string, string] };
+    const queueId = queue['Fn::GetAtt'][0];
+    // The rule's target is the queue, with the schedule event's id as the run's and its time for the day.
+    const rules = Object.values(
+      s.template.findResources('AWS::Events::Rule', {
+        Properties: { ScheduleExpression: 'cron(0 3 * * ? *)' },
+      }),
+    );
+    expect(rules).toHaveLength(1);
+    const targets = (rules[0]?.Properties.Targets ?? []) as Array<{
+      Arn: unknown;
+      InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string };
+    }>;
+    expect(targets).toHaveLength(1);
+    const { Arn, InputTransformer } = targets[0] as (typeof targets)[number];
+    expect(Arn).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+    // The template with each <placeholder> replaced by the event path it reads.
+    const input = InputTransformer.InputTemplate.replace(
+      /<([\w-]+)>/g,
+      (_, name: string) => `"${InputTransformer.InputPathsMap[name] ?? name}"`,
+    );
+    expect(JSON.parse(input)).toEqual({
+      type: 'start',
+      runId: '$.id',
+      scheduledAt: '$.time',
     });
-    expect(s.template.toJSON().Resources[fn].Properties.Timeout).toBe(FUNCTION_TIMEOUT_SECONDS['daily-schedule']);
+    // No rule invokes the function directly: one step per message, each bounded by the step timeout.
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: Match.anyValue(),
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(resources[fn].Properties.Timeout).toBe(FUNCTION_TIMEOUT_SECONDS['reconciliation-queue']);
+    expect(resources[fn].Properties.RecursiveLoop).toBe('Allow');
+    // A step that keeps failing lands in the dead-letter queue, which alarms.
+    const dlq = s.stack.resolve(s.stack.reconciliationDeadLetterQueue.queueArn) as { 'Fn::GetAtt': [string, string] };
+    expect(resources[queueId].Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlq['Fn::GetAtt'][0], 'Arn'] },
+      maxReceiveCount: RECONCILIATION_QUEUE.maxReceiveCount,
+    });
+    expect(resources[queueId].Properties.VisibilityTimeout).toBe(RECONCILIATION_QUEUE.visibilityTimeoutSeconds);
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq['Fn::GetAtt'][0], 'QueueName'] } }],
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      AlarmActions: Match.anyValue(),
+    });
   });
 
   it('alarms as soon as a day has a discrepancy', () => {

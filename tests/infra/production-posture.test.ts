@@ -405,7 +405,13 @@ describe.each(Object.keys(STAGES) as (keyof typeof STAGES)[])('%s stage', (stage
 
   describe('7. the rest', () => {
     it('keeps queued work 14 days', () => {
-      for (const queue of [s().stack.payoutQueue, s().stack.payoutDeadLetterQueue, s().stack.plannerFailureQueue]) {
+      for (const queue of [
+        s().stack.payoutQueue,
+        s().stack.payoutDeadLetterQueue,
+        s().stack.plannerFailureQueue,
+        s().stack.reconciliationQueue,
+        s().stack.reconciliationDeadLetterQueue,
+      ]) {
         expect(all(s())[logicalId(queue)]!.Properties.MessageRetentionPeriod).toBe(QUEUE_RETENTION_DAYS * 86_400);
       }
     });

@@ -93,7 +93,13 @@ function policyOf(s: Synthesized, name: string): Statement[] {
 }
 
 /** Job triggers that are SQS event sources (the function consumes its queue). */
-const SQS_TRIGGERS = new Set(['payout-queue', 'event-delivery-queue', 'email-queue', 'stripe-events-queue']);
+const SQS_TRIGGERS = new Set([
+  'payout-queue',
+  'event-delivery-queue',
+  'email-queue',
+  'stripe-events-queue',
+  'reconciliation-queue',
+]);
 
 /** The function's role allows exactly what `access` declares (plus writing its own logs, X-Ray when tracing is on,
  * and, for the worker, consuming the payout queue through its event source). */
@@ -136,7 +142,9 @@ export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (Route
     }
 
     // SQS, action by action: sending (its own queue), consuming (its event source) — nothing else, e.g. no PurgeQueue.
-    const sends = access.payoutQueue === 'send' || access.eventDeliveryQueue === 'send' || (readsStream as boolean);
+    const sendsToQueue =
+      access.payoutQueue === 'send' || access.eventDeliveryQueue === 'send' || access.reconciliationQueue === 'send';
+    const sends = sendsToQueue || (readsStream as boolean);
     const consumes = 'trigger' in entry && SQS_TRIGGERS.has(entry.trigger);
     expect([...new Set(about('sqs:').flatMap(actions))].sort(), `${entry.name} sqs actions`).toEqual(
       [
@@ -161,7 +169,7 @@ export function expectGrantsMatchAccess(s: Synthesized, entries: readonly (Route
     }
     expect(all.includes('sqs:SendMessage'), `${entry.name} sqs send`).toBe(
       // The stream publisher sends the batches it could not publish to its failure queue.
-      access.payoutQueue === 'send' || access.eventDeliveryQueue === 'send' || readsStream,
+      sendsToQueue || readsStream,
     );
     expect(all.includes('events:PutEvents'), `${entry.name} events`).toBe(access.eventBus === 'put');
     expect(all.includes('ses:SendEmail'), `${entry.name} ses`).toBe(access.email === 'send');

@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { queryPrefix } from '#adapters/dynamodb/query';
 import { reconciliationDeps } from '#adapters/reconciliation-deps';
-import { type Discrepancy, type DiscrepancyKind, reconcileDay } from '#core/reconciliation';
+import { type Discrepancy, type DiscrepancyKind, type ReconciliationReport, reconcileDay } from '#core/reconciliation';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
 import type { StoredEvent } from '#tests/event-receiver';
-import { api } from '#tests/local';
+import { api, stackInfo } from '#tests/local';
 import { activePayee, admin, customer, emulator, eventually, paidIntent, stripeSdk } from '#tests/payments';
 import { freshPeriod, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
 
@@ -15,7 +19,7 @@ const day = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10);
 
 interface ReconciliationBody {
   date: string;
-  report: { transfersChecked: number; discrepancies: number };
+  report: ReconciliationReport;
   discrepancies: Discrepancy[];
 }
 
@@ -64,7 +68,7 @@ describe('reconciliation', () => {
     const ours = (list: readonly Discrepancy[]) =>
       list.filter((d) => mine.has(d.stripeId ?? '') || mine.has(d.partnerId ?? ''));
     const reconcile = async () => {
-      for (const date of days) await reconcileDay(reconciliationDeps(), date);
+      for (const date of days) await reconcileDay(reconciliationDeps(), date, `inline-${randomUUID()}`);
       const found: Discrepancy[] = [];
       for (const date of days) {
         const read = await api<ReconciliationBody>('GET', `/admin/reconciliation/${date}`, { token: ops });
@@ -79,7 +83,7 @@ describe('reconciliation', () => {
     const checked = await api<ReconciliationBody>('GET', `/admin/reconciliation/${days[0]}`, { token: ops });
     expect(checked.body.report.transfersChecked).toBeGreaterThanOrEqual(4);
     // ...and a day with nothing at Stripe is clean too.
-    const empty = await reconcileDay(reconciliationDeps(), '2001-01-01');
+    const empty = await reconcileDay(reconciliationDeps(), '2001-01-01', `inline-${randomUUID()}`);
     expect(empty).toMatchObject({ transfersChecked: 0, discrepancies: 0 });
 
     // The differences, made at Stripe as they happen in production.
@@ -154,9 +158,36 @@ describe('reconciliation', () => {
     expect(csv.text.split('\r\n')[0]).toBe('date,kind,stripeId,recordId,partnerId,currency,expected,actual,detail');
     expect(csv.text).toContain(`,transfer_unknown,${manual.id},`);
 
+    // Deployed, the day runs on the reconciliation queue, one bounded step per message: two transfers per step here.
+    const date = days[0] as string;
+    const inline = await reconcileDay(reconciliationDeps(), date, `inline-${randomUUID()}`);
+    const runId = `queue-${randomUUID()}`;
+    const info = stackInfo();
+    const sqs = new SQSClient({ endpoint: info.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const start = JSON.stringify({ type: 'start', runId, date, pageSize: 2 });
+    // The start delivered twice (EventBridge and SQS both deliver at least once): one run, counted once.
+    await sqs.send(new SendMessageCommand({ QueueUrl: info.reconciliationQueueUrl, MessageBody: start }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: info.reconciliationQueueUrl, MessageBody: start }));
+    sqs.destroy();
+    const queued = await eventually(
+      async () => (await api<ReconciliationBody>('GET', `/admin/reconciliation/${date}`, { token: ops })).body.report,
+      (report) => report?.runId === runId,
+      20_000,
+    );
+    const counts = ({ transfersChecked, payoutsChecked, discrepancies, byKind }: ReconciliationReport) => ({
+      transfersChecked,
+      payoutsChecked,
+      discrepancies,
+      byKind,
+    });
+    expect(counts(queued)).toEqual(counts(inline));
+    expect(inline.discrepancies).toBeGreaterThanOrEqual(4);
+    const transferSteps = await queryPrefix(`RECONCILIATION#${date}`, `RUN#${runId}#PAGE#transfers#`);
+    expect(transferSteps).toHaveLength(Math.ceil(inline.transfersChecked / 2));
+
     // A day never run, and a day that is not a date.
     expect((await api('GET', '/admin/reconciliation/2001-02-03', { token: ops })).status).toBe(404);
     const bad = await api<{ error: { code: string } }>('GET', '/admin/reconciliation/2001-02-30', { token: ops });
     expect(bad.status).toBe(400);
-  });
+  }, 60_000);
 });

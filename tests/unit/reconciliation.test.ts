@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import {
   type ChargeFact,
   type Discrepancy,
+  type DiscrepancyKind,
   discrepanciesCsv,
+  emptyCounts,
+  firstStep,
   type PaymentFact,
   type PayoutFact,
   parseDay,
   type ReconciliationPorts,
   type ReconciliationReport,
   reconcileDay,
+  reconcileStep,
   type StripeTransferFact,
+  startReconciliation,
 } from '#core/reconciliation';
 
 const DAY = '2026-11-29';
@@ -42,7 +47,17 @@ const payout = (overrides: Partial<PayoutFact> = {}): PayoutFact => ({
   ...overrides,
 });
 
-/** In-memory ports: Stripe's transfers and charges, our payouts and payments; records what the run stores. */
+/** A page of `items` after `cursor` (an index), as the ports page them. */
+function pageOf<T>(items: readonly T[], cursor: string | null, limit: number) {
+  const from = cursor === null ? 0 : Number(cursor);
+  const next = from + limit < items.length ? String(from + limit) : null;
+  return { items: items.slice(from, from + limit), next };
+}
+
+/**
+ * In-memory ports: Stripe's transfers and charges, our payouts and payments; records what the run stores, its
+ * counts per page (once per page key, as the table's page markers do) and every Stripe call.
+ */
 function ports(world: {
   transfers: StripeTransferFact[];
   payouts: PayoutFact[];
@@ -52,30 +67,80 @@ function ports(world: {
 }) {
   const stored = new Map<string, Discrepancy>();
   const reports: ReconciliationReport[] = [];
+  const runs = new Map<string, ReconciliationReport>();
+  const pages = new Set<string>();
+  const listed = new Map<string, Set<string>>();
+  const calls = { transferPages: [] as number[], transferReads: [] as string[] };
   const deps: ReconciliationPorts = {
-    async *transfers(start, end) {
-      yield* world.transfers.filter((t) => t.created >= start && t.created < end);
+    transferPage: async (start, end, cursor, limit) => {
+      const page = pageOf(
+        world.transfers.filter((t) => t.created >= start && t.created < end),
+        cursor,
+        limit,
+      );
+      calls.transferPages.push(page.items.length);
+      return page;
     },
-    transfer: async (id) => world.transfers.find((t) => t.id === id),
+    transfer: async (id) => {
+      calls.transferReads.push(id);
+      return world.transfers.find((t) => t.id === id);
+    },
     charge: async (id) => world.charges?.find((c) => c.chargeId === id),
     payout: async (partnerId, payoutId) =>
       world.payouts.find((p) => p.partnerId === partnerId && p.payoutId === payoutId),
     payment: async (id) => world.payments?.find((p) => p.paymentId === id),
-    async *paidPayouts() {
-      yield* world.paid ?? [];
+    paidPayoutPage: async (_start, _end, cursor, limit) => pageOf(world.paid ?? [], cursor, limit),
+    markListed: async (runId, ids) => {
+      const set = listed.get(runId) ?? new Set<string>();
+      for (const id of ids) set.add(id);
+      listed.set(runId, set);
     },
+    listed: async (runId, ids) => new Set(ids.filter((id) => listed.get(runId)?.has(id))),
     record: async (d) => {
       if (stored.has(d.id)) return false;
       stored.set(d.id, d);
       return true;
+    },
+    beginRun: async ({ runId, date, startedAt }) => {
+      if (runs.has(runId)) return false;
+      runs.set(runId, {
+        date,
+        runId,
+        transfersChecked: 0,
+        payoutsChecked: 0,
+        discrepancies: 0,
+        byKind: emptyCounts(),
+        startedAt,
+        finishedAt: startedAt,
+        durationMs: 0,
+      });
+      return true;
+    },
+    countPage: async (runId, _date, pageKey, counts) => {
+      const run = runs.get(runId);
+      if (!run) throw new Error(`no run ${runId}`);
+      if (pages.has(`${runId}#${pageKey}`)) return false;
+      pages.add(`${runId}#${pageKey}`);
+      run.transfersChecked += counts.transfersChecked;
+      run.payoutsChecked += counts.payoutsChecked;
+      for (const [kind, n] of Object.entries(counts.byKind)) run.byKind[kind as DiscrepancyKind] += n;
+      run.discrepancies = Object.values(run.byKind).reduce((sum, n) => sum + n, 0);
+      return true;
+    },
+    finishRun: async (runId) => {
+      const run = runs.get(runId);
+      if (!run) throw new Error(`no run ${runId}`);
+      return structuredClone(run);
     },
     saveReport: async (report) => {
       reports.push(report);
     },
     clock: () => new Date('2026-11-30T03:00:00Z'),
   };
-  return { deps, stored, reports };
+  return { deps, stored, reports, calls };
 }
+
+let runs = 0;
 
 describe('reconciliation', () => {
   it('finds nothing when Stripe and our records agree', async () => {
@@ -91,7 +156,7 @@ describe('reconciliation', () => {
       payments: [{ paymentId: 'pay_1', partnerId: 'ptn_3', fee: 500, currency: 'usd' }],
       paid: [p],
     });
-    const report = await reconcileDay(deps, DAY);
+    const report = await reconcileDay(deps, DAY, `run-${++runs}`);
     expect(report).toMatchObject({ date: DAY, transfersChecked: 3, payoutsChecked: 1, discrepancies: 0 });
     expect(stored.size).toBe(0);
     expect(reports).toHaveLength(1);
@@ -114,7 +179,7 @@ describe('reconciliation', () => {
       payments: [{ paymentId: 'pay_1', partnerId: 'ptn_3', fee: 100, currency: 'usd' }],
       paid: [payout({ payoutId: 'po_gone', transferId: 'tr_gone' }), payout({ transferId: 'tr_other_day' })],
     });
-    const report = await reconcileDay(deps, DAY);
+    const report = await reconcileDay(deps, DAY, `run-${++runs}`);
     expect(report.byKind).toEqual({
       transfer_unknown: 1,
       transfer_missing: 1,
@@ -129,8 +194,84 @@ describe('reconciliation', () => {
     expect(byKind.fee_mismatch).toMatchObject({ recordId: 'pay_1', expected: 100, actual: 120 });
     expect(byKind.transfer_missing).toMatchObject({ stripeId: 'tr_gone', recordId: 'po_gone' });
     // Run again: the same discrepancies, stored once.
-    await reconcileDay(deps, DAY);
+    await reconcileDay(deps, DAY, `run-${++runs}`);
     expect(stored.size).toBe(5);
+  });
+
+  /** Five kinds of difference, a clean payout, a destination charge and a transfer of another day. */
+  const busyDay = () => {
+    const clean = payout({ payoutId: 'po_ok', transferId: 'tr_ok' });
+    return ports({
+      transfers: [
+        transfer({ id: 'tr_ok', payoutId: 'po_ok' }),
+        transfer({ id: 'tr_hand', payoutId: null, partnerId: null }),
+        transfer({ id: 'tr_rev', payoutId: 'po_rev', amountReversed: 300 }),
+        transfer({ id: 'tr_amt', payoutId: 'po_amt', amount: 999 }),
+        transfer({ id: 'tr_dest', payoutId: null, partnerId: null, sourceTransaction: 'ch_1' }),
+        transfer({ id: 'tr_other_day', created: created - 86_400 }),
+      ],
+      payouts: [
+        clean,
+        payout({ payoutId: 'po_rev', transferId: 'tr_rev' }),
+        payout({ payoutId: 'po_amt', transferId: 'tr_amt' }),
+      ],
+      charges: [{ chargeId: 'ch_1', paymentId: 'pay_1', applicationFee: 120 }],
+      payments: [{ paymentId: 'pay_1', partnerId: 'ptn_3', fee: 100, currency: 'usd' }],
+      paid: [
+        clean,
+        payout({ payoutId: 'po_rev', transferId: 'tr_rev' }),
+        payout({ payoutId: 'po_gone', transferId: 'tr_gone' }),
+        payout({ transferId: 'tr_other_day' }),
+      ],
+    });
+  };
+
+  it('walks a day in bounded steps: the same findings at any page size, no step reading more than its page', async () => {
+    const whole = busyDay();
+    const wholeReport = await reconcileDay(whole.deps, DAY, 'whole');
+    for (const size of [1, 2, 3]) {
+      const paged = busyDay();
+      const report = await reconcileDay(paged.deps, DAY, `paged-${size}`, size);
+      expect({ ...report, runId: 'x' }, `page size ${size}`).toEqual({ ...wholeReport, runId: 'x' });
+      expect([...paged.stored.keys()].sort()).toEqual([...whole.stored.keys()].sort());
+      expect(Math.max(...paged.calls.transferPages), `page size ${size}`).toBeLessThanOrEqual(size);
+      expect(paged.calls.transferPages.length).toBe(Math.ceil(5 / size));
+    }
+    expect(wholeReport).toMatchObject({ transfersChecked: 5, payoutsChecked: 4, discrepancies: 5 });
+  });
+
+  it('looks up at Stripe only the paid payouts whose transfer the day did not list', async () => {
+    const day = busyDay();
+    await reconcileDay(day.deps, DAY, 'lookups', 2);
+    // tr_ok and tr_rev were listed (pages 1 and 2): only the forgotten one and the other day's are read by id.
+    expect(day.calls.transferReads.sort()).toEqual(['tr_gone', 'tr_other_day']);
+  });
+
+  it('counts a step once however often it is delivered, and finds the same after a step fails and is retried', async () => {
+    const reference = await reconcileDay(busyDay().deps, DAY, 'reference', 2);
+    const day = busyDay();
+    // A charge read that fails once: its step fails, and is delivered again.
+    const charge = day.deps.charge;
+    let failures = 1;
+    day.deps.charge = async (id) => {
+      if (failures-- > 0) throw new Error('Stripe is unavailable');
+      return charge(id);
+    };
+    let { step } = await startReconciliation(day.deps, firstStep('dup', DAY, 2));
+    for (;;) {
+      const first = await reconcileStep(day.deps, step).catch(() => null);
+      // Delivered again (the failure's retry, or SQS's duplicate) — and once more for good measure.
+      const again = await reconcileStep(day.deps, step);
+      if (first) expect(again).toEqual(first);
+      await startReconciliation(day.deps, firstStep('dup', DAY, 2)); // the start delivered twice changes nothing
+      if (again.next === null) {
+        expect({ ...again.report, runId: 'x' }).toEqual({ ...reference, runId: 'x' });
+        break;
+      }
+      step = again.next;
+    }
+    expect(failures).toBeLessThan(0);
+    expect(day.stored.size).toBe(5);
   });
 
   it('takes only a calendar day', () => {

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import type { ChargeFact, StripeTransferFact } from '#core/reconciliation';
+import type { ChargeFact, FactPage, StripeTransferFact } from '#core/reconciliation';
 import { stripe } from './client.ts';
 import { stripeFailure } from './errors.ts';
 
@@ -22,13 +22,22 @@ export function transferFact(transfer: Stripe.Transfer): StripeTransferFact {
   };
 }
 
-/** Every transfer created in [start, end) (epoch seconds), 100 per page. */
-export async function* transfersCreated(start: number, end: number): AsyncIterable<StripeTransferFact> {
+/** One page of the transfers created in [start, end) (epoch seconds): one list call, after `cursor` (a transfer id). */
+export async function transferPage(
+  start: number,
+  end: number,
+  cursor: string | null,
+  limit: number,
+): Promise<FactPage<StripeTransferFact>> {
   const client = await stripe();
   try {
-    for await (const transfer of client.transfers.list({ created: { gte: start, lt: end }, limit: 100 })) {
-      yield transferFact(transfer);
-    }
+    const page = await client.transfers.list({
+      created: { gte: start, lt: end },
+      limit,
+      ...(cursor ? { starting_after: cursor } : {}),
+    });
+    const last = page.data.at(-1);
+    return { items: page.data.map(transferFact), next: page.has_more && last ? last.id : null };
   } catch (error) {
     throw stripeFailure(error, 'list transfers');
   }
