@@ -46,7 +46,8 @@ export async function ensureWebBuild(options: { quiet?: boolean } = {}): Promise
 export function ensureWebBuildSync(): boolean {
   if (!webBuildIsStale()) return false;
   const newest = newestSource(WEB_ROOT);
-  const vite = createRequire(import.meta.url).resolve('vite/bin/vite.js');
+  // Vite's package exports do not list its command-line entry: find it from the package's own directory.
+  const vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
   execFileSync(
     process.execPath,
     [vite, 'build', '--config', path.join(WEB_ROOT, 'vite.config.ts'), '--logLevel', 'error'],

@@ -10,6 +10,7 @@ export function reconciliationDeps(clock: () => Date = () => new Date()): Reconc
     transfer: transferById,
     charge: chargeFact,
     payout: (partnerId, payoutId) => store.payout(partnerId, payoutId, accounts),
+    sellerTransfer: (orderId, partnerId) => store.sellerTransfer(orderId, partnerId),
     payment: (paymentId) => store.payment(paymentId),
     paidPayoutPage: (start, end, cursor, limit) => store.paidPayoutPage(start, end, cursor, limit, accounts),
     markListed: (runId, transferIds) => store.markListed(runId, transferIds),

@@ -11,8 +11,10 @@ import { fail } from './errors.ts';
  * - a transfer for a monthly payout (our `metadata.payoutId`) is compared with the payout record: the record must
  *   exist and name this transfer, with the same amount, currency and destination, and Stripe's reversed amount must
  *   be what our ledger holds (a reversal whose webhook was lost shows here);
+ * - a seller's transfer of a multi-seller order (`metadata.orderId`) is compared with the order's record of that
+ *   seller's share in the same way (transfer, amount, currency, account, reversed amount);
  * - a transfer of a destination charge (`source_transaction`) is compared with the payment: Stripe's application fee
- *   must be the payment's fee (sellers' transfers of multi-seller orders, `metadata.orderId`, are not compared here);
+ *   must be the payment's fee;
  * - any other transfer — made by hand in the Dashboard, or whose metadata names nothing of ours — is unknown.
  * Then the payouts we recorded as paid that day whose transfer is not among Stripe's (the run notes the payout
  * transfers it was listed) are looked up one by one: a transfer Stripe does not have at all is missing (one created
@@ -28,8 +30,9 @@ export type DiscrepancyKind =
 export const DISCREPANCY_KINDS: Readonly<Record<DiscrepancyKind, string>> = {
   transfer_unknown: 'A Stripe transfer we have no record of (made outside this backend, e.g. in the Dashboard).',
   transfer_missing: 'A payout we recorded as paid whose transfer Stripe does not have.',
-  transfer_mismatch: 'A payout transfer whose amount, currency or destination differs from our record.',
-  reversal_unrecorded: 'Stripe reversed more of a payout transfer than our ledger holds (a reversal event was lost).',
+  transfer_mismatch: 'A payout or seller transfer whose amount, currency or destination differs from our record.',
+  reversal_unrecorded:
+    'Stripe reversed more of a payout or seller transfer than our ledger holds (a reversal event was lost).',
   fee_mismatch: 'A destination charge whose application fee or transferred net differs from the payment record.',
 };
 
@@ -106,6 +109,8 @@ export interface ReconciliationPorts {
   transfer(transferId: string): Promise<StripeTransferFact | undefined>;
   charge(chargeId: string): Promise<ChargeFact | undefined>;
   payout(partnerId: string, payoutId: string): Promise<PayoutFact | undefined>;
+  /** A seller's share of a multi-seller order as we recorded it; undefined when there is no such order or seller. */
+  sellerTransfer(orderId: string, partnerId: string): Promise<SellerTransferFact | undefined>;
   payment(paymentId: string): Promise<PaymentFact | undefined>;
   /** Up to `limit` payouts we recorded as paid (their transfer created) in [start, end) (epoch ms). */
   paidPayoutPage(start: number, end: number, cursor: string | null, limit: number): Promise<FactPage<PayoutFact>>;
@@ -174,55 +179,108 @@ function discrepancy(
   return { id: `${date}:${kind}:${subject}`, date, kind, ...fields };
 }
 
+/** What we recorded for a seller's transfer of a multi-seller order (separate charges and transfers). */
+export interface SellerTransferFact {
+  orderId: string;
+  partnerId: string;
+  currency: string;
+  /** The seller's connected account. */
+  destination: string;
+  transferId: string | null;
+  /** The amount sent (or fixed to be sent); null when none is fixed yet. */
+  amount: number | null;
+  /** What refunds and lost disputes have reversed of it, in our records. */
+  reversedAmount: number;
+}
+
 /** The differences between one Stripe payout transfer and our payout record (none when they agree). */
 export function comparePayoutTransfer(
   date: string,
   transfer: StripeTransferFact,
   payout: PayoutFact | undefined,
 ): Discrepancy[] {
+  return compareRecordedTransfer(
+    date,
+    transfer,
+    payout && { ...payout, recordId: payout.payoutId },
+    transfer.payoutId ? `payout ${transfer.payoutId}` : null,
+  );
+}
+
+/** The differences between a seller's Stripe transfer and the order's record of that seller's share. */
+export function compareSellerTransfer(
+  date: string,
+  transfer: StripeTransferFact,
+  seller: SellerTransferFact | undefined,
+): Discrepancy[] {
+  return compareRecordedTransfer(
+    date,
+    transfer,
+    seller && { ...seller, recordId: seller.orderId, amount: seller.amount ?? 0 },
+    `order ${transfer.orderId}'s seller ${transfer.partnerId ?? 'none'}`,
+  );
+}
+
+interface RecordedTransfer {
+  recordId: string;
+  partnerId: string;
+  amount: number;
+  currency: string;
+  destination: string | null;
+  transferId: string | null;
+  reversedAmount: number;
+}
+
+function compareRecordedTransfer(
+  date: string,
+  transfer: StripeTransferFact,
+  record: RecordedTransfer | undefined,
+  /** What the transfer's metadata names (null: nothing of ours). */
+  subject: string | null,
+): Discrepancy[] {
   const base = { stripeId: transfer.id, partnerId: transfer.partnerId, currency: transfer.currency };
-  if (!payout || payout.transferId !== transfer.id) {
+  if (!record || record.transferId !== transfer.id) {
     return [
       discrepancy(date, 'transfer_unknown', transfer.id, {
         ...base,
-        recordId: payout?.payoutId ?? null,
+        recordId: record?.recordId ?? null,
         expected: null,
         actual: transfer.amount,
-        detail: payout
-          ? `Transfer names payout ${payout.payoutId}, which records transfer ${payout.transferId ?? 'none'}.`
-          : `Transfer names payout ${transfer.payoutId}, which we have no record of.`,
+        detail:
+          subject === null
+            ? 'The transfer names nothing of ours (made outside this backend, e.g. in the Dashboard).'
+            : record
+              ? `Transfer names ${subject}, which records transfer ${record.transferId ?? 'none'}.`
+              : `Transfer names ${subject}, which we have no record of.`,
       }),
     ];
   }
   const found: Discrepancy[] = [];
   const differences = [
-    payout.amount !== transfer.amount ? `amount ${payout.amount} ≠ ${transfer.amount}` : null,
-    payout.currency !== transfer.currency ? `currency ${payout.currency} ≠ ${transfer.currency}` : null,
-    payout.destination !== null && payout.destination !== transfer.destination
-      ? `destination ${payout.destination} ≠ ${transfer.destination}`
+    record.amount !== transfer.amount ? `amount ${record.amount} ≠ ${transfer.amount}` : null,
+    record.currency !== transfer.currency ? `currency ${record.currency} ≠ ${transfer.currency}` : null,
+    record.destination !== null && record.destination !== transfer.destination
+      ? `destination ${record.destination} ≠ ${transfer.destination}`
       : null,
   ].filter((d): d is string => d !== null);
+  const fields = { ...base, recordId: record.recordId, partnerId: record.partnerId };
   if (differences.length > 0) {
     found.push(
       discrepancy(date, 'transfer_mismatch', transfer.id, {
-        ...base,
-        recordId: payout.payoutId,
-        partnerId: payout.partnerId,
-        expected: payout.amount,
+        ...fields,
+        expected: record.amount,
         actual: transfer.amount,
-        detail: `Our payout record and Stripe's transfer differ: ${differences.join('; ')}.`,
+        detail: `Our record of ${subject ?? 'the transfer'} and Stripe's transfer differ: ${differences.join('; ')}.`,
       }),
     );
   }
-  if (transfer.amountReversed > payout.reversedAmount) {
+  if (transfer.amountReversed > record.reversedAmount) {
     found.push(
       discrepancy(date, 'reversal_unrecorded', transfer.id, {
-        ...base,
-        recordId: payout.payoutId,
-        partnerId: payout.partnerId,
-        expected: payout.reversedAmount,
+        ...fields,
+        expected: record.reversedAmount,
         actual: transfer.amountReversed,
-        detail: `Stripe reversed ${transfer.amountReversed} of the transfer; our ledger has ${payout.reversedAmount}.`,
+        detail: `Stripe reversed ${transfer.amountReversed} of the transfer; our ledger has ${record.reversedAmount}.`,
       }),
     );
   }
@@ -361,8 +419,10 @@ async function transfersPage(
   const page = await ports.transferPage(start / 1000, end / 1000, step.cursor, step.pageSize);
   counts.transfersChecked = page.items.length;
   const compare = async (transfer: StripeTransferFact): Promise<Discrepancy[]> => {
-    // A seller's share of a multi-seller order is compared with the order by its own checks, not here.
-    if (transfer.orderId) return [];
+    if (transfer.orderId) {
+      const seller = transfer.partnerId ? await ports.sellerTransfer(transfer.orderId, transfer.partnerId) : undefined;
+      return compareSellerTransfer(date, transfer, seller);
+    }
     if (transfer.sourceTransaction) {
       const charge = await ports.charge(transfer.sourceTransaction);
       const payment = charge?.paymentId ? await ports.payment(charge.paymentId) : undefined;

@@ -48,10 +48,11 @@ describe.each(Object.keys(STAGES) as (keyof typeof STAGES)[])('%s stage', (stage
   const config = () => s().config;
 
   describe('1. payout chains survive Lambda recursive loop detection', () => {
-    it('lets only the payout worker (which re-queues the next page to its own queue) recurse', () => {
-      expect(fnProps(s(), 'send-payout').RecursiveLoop).toBe('Allow');
+    it('lets only the payout worker and reconciliation (each queues its next page to its own queue) recurse', () => {
+      const chains = ['send-payout', 'reconcile'];
+      for (const name of chains) expect(fnProps(s(), name).RecursiveLoop, name).toBe('Allow');
       for (const name of s().stack.functions.keys()) {
-        if (name !== 'send-payout') expect(fnProps(s(), name).RecursiveLoop, name).toBe('Terminate');
+        if (!chains.includes(name)) expect(fnProps(s(), name).RecursiveLoop, name).toBe('Terminate');
       }
     });
 

@@ -1,11 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
+import { dynamoReconciliationStore } from '#adapters/dynamodb/reconciliation-store';
+import { reconciliationDeps } from '#adapters/reconciliation-deps';
+import { type Discrepancy, reconcileDay } from '#core/reconciliation';
 import { api } from '#tests/local';
 import {
   activePayee,
   admin,
   customer,
   deliverWebhooks,
+  emulator,
   eventually,
   ledgerOf,
   payCheckout,
@@ -121,6 +126,32 @@ describe('a cart across sellers', () => {
     const again = await transfersOf(orderId);
     expect(again.map((t) => t.amount_reversed).sort()).toEqual(after.map((t) => t.amount_reversed).sort());
     for (const listing of listings) expect((await expectCountersMatchOrders(listing.id)).sold).toBeGreaterThan(0);
+
+    // The daily reconciliation compares each seller's transfer with the order's record of it: nothing differs...
+    const mine = new Set(after.map((t) => t.id));
+    const reconcile = async () => {
+      const found: Discrepancy[] = [];
+      for (const date of new Set(after.map((t) => new Date(t.created * 1000).toISOString().slice(0, 10)))) {
+        await reconcileDay(reconciliationDeps(), date, `inline-${randomUUID()}`);
+        found.push(
+          ...(await dynamoReconciliationStore.get(date)).discrepancies.filter((d) => mine.has(d.stripeId ?? '')),
+        );
+      }
+      return found;
+    };
+    expect(await reconcile()).toEqual([]);
+    // ...and a seller's reversal Stripe made without its event is found (the positive control).
+    const first = after.find((t) => t.destination === sellers[0]?.accountId);
+    await emulator().injectDiscrepancy({ kind: 'reversal_without_webhook', transferId: first?.id ?? '', amount: 100 });
+    expect(await reconcile()).toEqual([
+      expect.objectContaining({
+        kind: 'reversal_unrecorded',
+        stripeId: first?.id,
+        recordId: orderId,
+        expected: 0,
+        actual: 100,
+      }),
+    ]);
 
     // One earning per seller, in that seller's own ledger only.
     for (const seller of sellers) {

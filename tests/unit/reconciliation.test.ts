@@ -13,6 +13,7 @@ import {
   type ReconciliationReport,
   reconcileDay,
   reconcileStep,
+  type SellerTransferFact,
   type StripeTransferFact,
   startReconciliation,
 } from '#core/reconciliation';
@@ -47,6 +48,17 @@ const payout = (overrides: Partial<PayoutFact> = {}): PayoutFact => ({
   ...overrides,
 });
 
+const seller = (overrides: Partial<SellerTransferFact> = {}): SellerTransferFact => ({
+  orderId: 'ord_1',
+  partnerId: 'ptn_2',
+  currency: 'usd',
+  destination: 'acct_1',
+  transferId: 'tr_seller',
+  amount: 1_000,
+  reversedAmount: 0,
+  ...overrides,
+});
+
 /** A page of `items` after `cursor` (an index), as the ports page them. */
 function pageOf<T>(items: readonly T[], cursor: string | null, limit: number) {
   const from = cursor === null ? 0 : Number(cursor);
@@ -64,6 +76,7 @@ function ports(world: {
   charges?: ChargeFact[];
   payments?: PaymentFact[];
   paid?: PayoutFact[];
+  sellers?: SellerTransferFact[];
 }) {
   const stored = new Map<string, Discrepancy>();
   const reports: ReconciliationReport[] = [];
@@ -88,6 +101,8 @@ function ports(world: {
     charge: async (id) => world.charges?.find((c) => c.chargeId === id),
     payout: async (partnerId, payoutId) =>
       world.payouts.find((p) => p.partnerId === partnerId && p.payoutId === payoutId),
+    sellerTransfer: async (orderId, partnerId) =>
+      world.sellers?.find((seller) => seller.orderId === orderId && seller.partnerId === partnerId),
     payment: async (id) => world.payments?.find((p) => p.paymentId === id),
     paidPayoutPage: async (_start, _end, cursor, limit) => pageOf(world.paid ?? [], cursor, limit),
     markListed: async (runId, ids) => {
@@ -155,6 +170,7 @@ describe('reconciliation', () => {
       charges: [{ chargeId: 'ch_1', paymentId: 'pay_1', applicationFee: 500 }],
       payments: [{ paymentId: 'pay_1', partnerId: 'ptn_3', fee: 500, currency: 'usd' }],
       paid: [p],
+      sellers: [seller()],
     });
     const report = await reconcileDay(deps, DAY, `run-${++runs}`);
     expect(report).toMatchObject({ date: DAY, transfersChecked: 3, payoutsChecked: 1, discrepancies: 0 });
@@ -196,6 +212,45 @@ describe('reconciliation', () => {
     // Run again: the same discrepancies, stored once.
     await reconcileDay(deps, DAY, `run-${++runs}`);
     expect(stored.size).toBe(5);
+  });
+
+  it('compares a seller’s transfer of a multi-seller order with the order’s record of that seller', async () => {
+    const sellerTransfer = (overrides: Partial<StripeTransferFact>) =>
+      transfer({ orderId: 'ord_1', payoutId: null, partnerId: 'ptn_2', id: 'tr_seller', ...overrides });
+    const { deps, stored } = ports({
+      transfers: [
+        sellerTransfer({}), // agrees
+        sellerTransfer({ id: 'tr_s_amount', partnerId: 'ptn_4', amount: 900 }),
+        sellerTransfer({ id: 'tr_s_reversed', partnerId: 'ptn_5', amountReversed: 400 }),
+        sellerTransfer({ id: 'tr_s_stranger', partnerId: 'ptn_6' }), // no such seller on the order
+        sellerTransfer({ id: 'tr_s_other', partnerId: 'ptn_7' }), // the order records another transfer
+      ],
+      payouts: [],
+      sellers: [
+        seller(),
+        seller({ partnerId: 'ptn_4', transferId: 'tr_s_amount' }),
+        seller({ partnerId: 'ptn_5', transferId: 'tr_s_reversed', reversedAmount: 100 }),
+        seller({ partnerId: 'ptn_7', transferId: 'tr_s_first' }),
+      ],
+    });
+    const report = await reconcileDay(deps, DAY, `run-${++runs}`);
+    expect(report.byKind).toMatchObject({ transfer_unknown: 2, transfer_mismatch: 1, reversal_unrecorded: 1 });
+    const found = [...stored.values()].map(({ kind, stripeId, recordId, expected, actual }) => ({
+      kind,
+      stripeId,
+      recordId,
+      expected,
+      actual,
+    }));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { kind: 'transfer_mismatch', stripeId: 'tr_s_amount', recordId: 'ord_1', expected: 1_000, actual: 900 },
+        { kind: 'reversal_unrecorded', stripeId: 'tr_s_reversed', recordId: 'ord_1', expected: 100, actual: 400 },
+        { kind: 'transfer_unknown', stripeId: 'tr_s_stranger', recordId: null, expected: null, actual: 1_000 },
+        { kind: 'transfer_unknown', stripeId: 'tr_s_other', recordId: 'ord_1', expected: null, actual: 1_000 },
+      ]),
+    );
+    expect(stored.size).toBe(4);
   });
 
   /** Five kinds of difference, a clean payout, a destination charge and a transfer of another day. */

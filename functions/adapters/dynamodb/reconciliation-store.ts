@@ -10,6 +10,7 @@ import {
   type PayoutFact,
   type ReconciliationReport,
   type ReconciliationRunStart,
+  type SellerTransferFact,
 } from '#core/reconciliation';
 import { dynamo, tableName } from './client.ts';
 import { isConditionFailed } from './conditions.ts';
@@ -252,6 +253,22 @@ export const dynamoReconciliationStore = {
       destination: await accountOf(partnerId, accounts),
       transferId: payout.stripeTransferId,
       reversedAmount: payout.reversedAmount,
+    };
+  },
+
+  /** A seller's share of a multi-seller order as reconciliation compares it with the seller's transfer. */
+  async sellerTransfer(orderId: string, partnerId: string): Promise<SellerTransferFact | undefined> {
+    const order = await dynamoPaymentStore.getOrder(orderId);
+    const share = order?.sellers?.find((seller) => seller.partnerId === partnerId);
+    if (!order || !share) return undefined;
+    return {
+      orderId: order.id,
+      partnerId,
+      currency: order.currency,
+      destination: share.stripeAccountId,
+      transferId: share.transferId,
+      amount: share.transferred ?? share.transferPlan?.amount ?? null,
+      reversedAmount: share.transferReversed + (share.disputeReversed ?? 0),
     };
   },
 
