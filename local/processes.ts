@@ -51,7 +51,11 @@ export function assertJavaAvailable(): void {
   }
 }
 
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls `probe` until it answers true. The default allows a slow start (a JVM on a loaded 2-core machine can take
+ * most of a minute); a child that exits during its start is reported at once by `serveChild`, not after the wait.
+ */
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
