@@ -16,10 +16,11 @@ import {
   type OperatorAction,
   type Payout,
   type PayoutExpectation,
+  type PayoutRun,
   type PayoutStatus,
 } from './payout-model.ts';
 import type { TransferOutcome } from './payout-ports.ts';
-import type { SkipReason } from './payout-rules.ts';
+import { type HeldEntry, payoutIdFor, type SkipReason } from './payout-rules.ts';
 
 /**
  * The payout state machine as pure plans. Each plan says everything one transition writes — the payout's change and
@@ -90,6 +91,39 @@ const NO_ENTRIES: CoveredEntries = { move: 'none' };
 const leavingAwait = (from: PayoutStatus): Pick<PayoutChange, 'awaitingFunds'> =>
   from === 'awaiting_funds' ? { awaitingFunds: 'leave' } : {};
 const awaitingDelta = (from: PayoutStatus): CounterDelta => (from === 'awaiting_funds' ? { awaitingFunds: -1 } : {});
+
+/**
+ * A new payout for what the rules decided to pay (`decision`), covering exactly the held entries it names, and the
+ * run's counters for it (considered, queued, planned amount). Its id is derived from partner, period and currency.
+ */
+export function planPayout(
+  run: Pick<PayoutRun, 'id' | 'period'>,
+  partnerId: string,
+  currency: Currency,
+  decision: { amount: number; entryIds: readonly string[] },
+  held: readonly HeldEntry[],
+  at: string,
+): { payout: Payout; counters: CounterDelta } {
+  const payout: Payout = {
+    id: payoutIdFor(partnerId, run.period, currency),
+    runId: run.id,
+    partnerId,
+    period: run.period,
+    currency,
+    amount: decision.amount,
+    status: 'planned',
+    entries: held.filter((entry) => decision.entryIds.includes(entry.id)),
+    attempt: 0,
+    stripeTransferId: null,
+    reason: null,
+    attemptStartedAt: null,
+    reversedAmount: 0,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  };
+  return { payout, counters: { considered: 1, queued: 1, plannedAmount: { [currency]: decision.amount } } };
+}
 
 /**
  * Marking the current attempt's key as sent (first time only): null when it is recorded already (a redelivery).

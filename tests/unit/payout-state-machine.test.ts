@@ -10,6 +10,7 @@ import {
   planCompletion,
   planFailure,
   planKeptReversal,
+  planPayout,
   planReversal,
   planSending,
   planSkip,
@@ -396,6 +397,30 @@ describe('planReversal', () => {
       expect.objectContaining({ type: 'adjustment', amount: -3_000, payoutStatus: 'pending', availableAt: NOW }),
     ]);
     expect(plan.action).toBe(action);
+  });
+});
+
+describe('planPayout', () => {
+  it('a new payout covers exactly the entries the rules chose, planned, first attempt, and counts as queued', () => {
+    const { payout: planned, counters } = planPayout(
+      { id: 'run_2026-10', period: '2026-10' },
+      'ptn_a',
+      'usd',
+      { amount: 7_000, entryIds: ['le_a'] },
+      entries,
+      AT,
+    );
+    expect(planned).toMatchObject({
+      id: 'po_2026-10_usd_ptn_a',
+      status: 'planned',
+      amount: 7_000,
+      attempt: 0,
+      stripeTransferId: null,
+      reversedAmount: 0,
+      version: 1,
+    });
+    expect(planned.entries.map((entry) => entry.id)).toEqual(['le_a']);
+    expect(counters).toEqual({ considered: 1, queued: 1, plannedAmount: { usd: 7_000 } });
   });
 });
 
