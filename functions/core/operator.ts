@@ -5,9 +5,8 @@ import type { Currency } from './money.ts';
 import type { Partner, PayoutHoldRecord } from './partner.ts';
 import { parseCurrency } from './payment.ts';
 import type { HeldEarning, LedgerRecord } from './payment-ports.ts';
-import type { KeepReversalPlan, OperatorAction, Payout, PayoutExpectation } from './payout-model.ts';
-import type { PayoutStore } from './payout-ports.ts';
 import { periodOfPayoutId } from './payout-rules.ts';
+import type { KeepReversalPlan, OperatorAction, Payout, PayoutExpectation, PayoutStore } from './payouts.ts';
 
 /**
  * Operator controls over a partner's money — the fraud response: hold the partner's payouts, take a payout out of
