@@ -517,6 +517,7 @@ export interface JobDefinition {
   readonly trigger:
     | 'schedule'
     | 'daily-schedule'
+    | 'sweep-schedule'
     | 'payout-queue'
     | 'table-stream'
     | 'event-delivery-queue'
@@ -524,6 +525,9 @@ export interface JobDefinition {
     | 'stripe-events-queue';
   readonly access: Access;
 }
+
+/** How often the availability sweep runs: an earning's `earning.available` comes at most this long after its time. */
+export const EARNINGS_SWEEP_MINUTES = 15;
 
 /** Stripe events per consumer invocation (EventBridge channel); processed one after another. */
 export const STRIPE_EVENTS_BATCH_SIZE = 10;
@@ -547,6 +551,13 @@ export const JOBS: readonly JobDefinition[] = [
     handler: 'functions/jobs/reconcile.ts',
     trigger: 'daily-schedule',
     access: { table: 'readwrite', stripe: 'readonly' },
+  },
+  {
+    // Stores the transition to available (with its earning.available event) of held earnings past their holding period.
+    name: 'earnings-available',
+    handler: 'functions/jobs/earnings-available.ts',
+    trigger: 'sweep-schedule',
+    access: { table: 'readwrite' },
   },
   {
     name: 'send-payout',

@@ -9,6 +9,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   schedule: 300,
   /** The daily reconciliation: one day's transfers in one invocation (10,000 transfers: see bench/reconciliation.ts). */
   'daily-schedule': 900,
+  /** The availability sweep: at most 50 pages of 100 transitions, stopping 30 s before this limit. */
+  'sweep-schedule': 180,
   /** Payout queue workers. */
   'payout-queue': 60,
   /** The outbox publisher (table stream → event bus). */

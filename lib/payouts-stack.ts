@@ -84,6 +84,7 @@ import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
 import { MAX_DELIVERY_ATTEMPTS } from '#core/webhook-endpoints';
 import {
   type Access,
+  EARNINGS_SWEEP_MINUTES,
   JOBS,
   type JobDefinition,
   PAYOUT_BATCH_SIZE,
@@ -128,6 +129,7 @@ const RECONCILIATION_HOUR_UTC = 3;
 const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
   'daily-schedule': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['daily-schedule']),
+  'sweep-schedule': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['sweep-schedule']),
   'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
   'table-stream': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['table-stream']),
   'event-delivery-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['event-delivery-queue']),
@@ -1016,6 +1018,8 @@ export class PayoutsStack extends Stack {
       schedule: { onFailure: new SqsDestination(this.plannerFailureQueue), retryAttempts: 2 },
       // A failed reconciliation is retried by Lambda, then alarmed on (its Errors); the next day's run is independent.
       'daily-schedule': { retryAttempts: 2 },
+      // A failed sweep is retried by Lambda; the next run (minutes later) takes up whatever is left anyway.
+      'sweep-schedule': { retryAttempts: 2 },
       'payout-queue': {
         // The worker queues the next page of a run (plan, release, requeue) on the queue that triggers it, so a large
         // run is a chain Lambda -> SQS -> Lambda of one hop per page. Lambda's recursive loop detection would stop
@@ -1081,6 +1085,27 @@ export class PayoutsStack extends Stack {
             metricName: 'ReconciliationDiscrepancies',
             dimensionsMap: { service: SERVICE_NAME },
             period: Duration.hours(1),
+            statistic: 'Sum',
+          }),
+          threshold: 0,
+        });
+        return;
+      }
+      case 'sweep-schedule': {
+        const rule = new Rule(this, `${pascal(job.name)}Schedule`, {
+          description: `Runs ${job.name} every ${EARNINGS_SWEEP_MINUTES} minutes`,
+          schedule: Schedule.rate(Duration.minutes(EARNINGS_SWEEP_MINUTES)),
+        });
+        rule.addTarget(
+          new LambdaFunction(fn.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(EARNINGS_SWEEP_MINUTES) }),
+        );
+        this.overThreshold(`${pascal(job.name)}ScheduleFailedAlarm`, {
+          alarmDescription: `EventBridge could not invoke ${job.name}: earnings are not made available.`,
+          metric: new Metric({
+            namespace: 'AWS/Events',
+            metricName: 'FailedInvocations',
+            dimensionsMap: { RuleName: rule.ruleName },
+            period: Duration.minutes(5),
             statistic: 'Sum',
           }),
           threshold: 0,
