@@ -1012,6 +1012,21 @@ export class PayoutsStack extends Stack {
     return [bus, delivery, email, publishFailures];
   }
 
+  /** Alarms as soon as EventBridge fails to invoke a scheduled job's function. */
+  private scheduleFailedAlarm(jobName: string, rule: Rule, alarmDescription: string): void {
+    this.overThreshold(`${pascal(jobName)}ScheduleFailedAlarm`, {
+      alarmDescription,
+      metric: new Metric({
+        namespace: 'AWS/Events',
+        metricName: 'FailedInvocations',
+        dimensionsMap: { RuleName: rule.ruleName },
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      }),
+      threshold: 0,
+    });
+  }
+
   private addJob(job: JobDefinition): void {
     const options: Record<JobDefinition['trigger'], ExtraFunctionProps> = {
       // EventBridge invokes the planner asynchronously: after Lambda's retries a failed event goes to the failure queue.
@@ -1058,17 +1073,7 @@ export class PayoutsStack extends Stack {
             deadLetterQueue: this.plannerFailureQueue,
           }),
         );
-        this.overThreshold(`${pascal(job.name)}ScheduleFailedAlarm`, {
-          alarmDescription: `EventBridge could not invoke ${job.name}.`,
-          metric: new Metric({
-            namespace: 'AWS/Events',
-            metricName: 'FailedInvocations',
-            dimensionsMap: { RuleName: rule.ruleName },
-            period: Duration.minutes(5),
-            statistic: 'Sum',
-          }),
-          threshold: 0,
-        });
+        this.scheduleFailedAlarm(job.name, rule, `EventBridge could not invoke ${job.name}.`);
         return;
       }
       case 'daily-schedule': {
@@ -1099,17 +1104,11 @@ export class PayoutsStack extends Stack {
         rule.addTarget(
           new LambdaFunction(fn.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(EARNINGS_SWEEP_MINUTES) }),
         );
-        this.overThreshold(`${pascal(job.name)}ScheduleFailedAlarm`, {
-          alarmDescription: `EventBridge could not invoke ${job.name}: earnings are not made available.`,
-          metric: new Metric({
-            namespace: 'AWS/Events',
-            metricName: 'FailedInvocations',
-            dimensionsMap: { RuleName: rule.ruleName },
-            period: Duration.minutes(5),
-            statistic: 'Sum',
-          }),
-          threshold: 0,
-        });
+        this.scheduleFailedAlarm(
+          job.name,
+          rule,
+          `EventBridge could not invoke ${job.name}: earnings are not made available (docs/runbooks/events.md).`,
+        );
         return;
       }
       case 'stripe-events-queue':

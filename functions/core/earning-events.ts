@@ -9,17 +9,26 @@ export function earningRecordedEvent(earning: HeldEarning): DomainEvent {
   return domainEvent(
     'earning.recorded',
     `${earning.externalId}:recorded`,
-    {
-      entryId: earning.entryId,
-      externalId: earning.externalId,
-      source: earning.externalId.startsWith('commission:') ? 'commission' : 'recorded',
-      amount: earning.amount,
-      currency: earning.currency,
-      availableAt: new Date(earning.availableAt).toISOString(),
-    },
+    heldEarningData(earning.entryId, earning.externalId, earning),
     new Date(earning.recordedAt),
     earning.partnerId,
   );
+}
+
+/** What both earning events say of the held earning (its external id is the ledger entry's `reference`). */
+function heldEarningData(
+  entryId: string,
+  externalId: string,
+  money: { amount: number; currency: string; availableAt: number },
+) {
+  return {
+    entryId,
+    externalId,
+    source: externalId.startsWith('commission:') ? ('commission' as const) : ('recorded' as const),
+    amount: money.amount,
+    currency: money.currency,
+    availableAt: new Date(money.availableAt).toISOString(),
+  };
 }
 
 /**
@@ -32,12 +41,7 @@ export function earningAvailableEvent(entry: LedgerRecord, at: Date): DomainEven
     'earning.available',
     `${entry.id}:available`,
     {
-      entryId: entry.id,
-      externalId: entry.reference,
-      source: entry.reference.startsWith('commission:') ? 'commission' : 'recorded',
-      amount: entry.amount,
-      currency: entry.currency,
-      availableAt: new Date(entry.availableAt ?? at.getTime()).toISOString(),
+      ...heldEarningData(entry.id, entry.reference, { ...entry, availableAt: entry.availableAt ?? at.getTime() }),
       reference: entry.platformReference ?? null,
     },
     at,

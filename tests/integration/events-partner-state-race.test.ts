@@ -54,35 +54,26 @@ describe('first writes of a partner’s account state', () => {
     const partner = await stored(person.partnerId);
     return { person, partner, accountId: partner.stripeAccountId ?? '' };
   };
-  /** Stripe ports whose account reads wait, after reading, until released (a handler between its read and write). */
-  const heldReads = () => {
-    let reads = 0;
-    let readers: () => void = () => undefined;
-    const allRead = (count: number) =>
-      new Promise<void>((resolve) => {
-        readers = () => {
-          if (reads >= count) resolve();
-        };
-      });
+  /**
+   * A gate for Stripe calls: each call made through `hold` returns its result only once `release()` is called (a
+   * handler held between its Stripe call and its write); `reached(n)` resolves once n calls have returned from Stripe.
+   */
+  const gate = () => {
+    let calls = 0;
+    const waiters: Array<{ count: number; resolve: () => void }> = [];
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const base = deps();
-    const held: PartnerDeps = {
-      ...base,
-      stripe: {
-        ...stripe,
-        retrieveAccount: async (id: string) => {
-          const snapshot = await stripe.retrieveAccount(id);
-          reads += 1;
-          readers();
-          await released;
-          return snapshot;
-        },
-      },
+    const hold = async <T>(call: Promise<T>): Promise<T> => {
+      const result = await call;
+      calls += 1;
+      for (const waiter of waiters) if (calls >= waiter.count) waiter.resolve();
+      await released;
+      return result;
     };
-    return { held, allRead, release };
+    const reached = (count: number) => new Promise<void>((resolve) => waiters.push({ count, resolve }));
+    return { hold, reached, release };
   };
 
   beforeAll(async () => {
@@ -134,8 +125,12 @@ describe('first writes of a partner’s account state', () => {
       const { person, partner, accountId } = await attached('first-race');
       await emulator().setAccountState(accountId, 'verified');
       const before = await statusEvents(person.partnerId);
-      const { held, allRead, release } = heldReads();
-      const bothRead = allRead(2);
+      const { hold, reached, release } = gate();
+      const held: PartnerDeps = {
+        ...deps(),
+        stripe: { ...stripe, retrieveAccount: (id: string) => hold(stripe.retrieveAccount(id)) },
+      };
+      const bothRead = reached(2);
       const racing = [syncAccountState(held, partner), syncAccountState(held, partner)];
       await bothRead;
       release();
@@ -165,26 +160,11 @@ describe('first writes of a partner’s account state', () => {
       const person = await newPartnerUser('first-attach');
       const partner = await stored(person.partnerId);
       // The account creation waits at Stripe while the partner changes (a new payout preference: a new version).
-      let created: () => void = () => undefined;
-      const creating = new Promise<void>((resolve) => {
-        created = resolve;
-      });
-      let release: () => void = () => undefined;
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const base = deps();
+      const { hold, reached, release } = gate();
+      const creating = reached(1);
       const held: PartnerDeps = {
-        ...base,
-        stripe: {
-          ...stripe,
-          createExpressAccount: async (request) => {
-            const snapshot = await stripe.createExpressAccount(request);
-            created();
-            await released;
-            return snapshot;
-          },
-        },
+        ...deps(),
+        stripe: { ...stripe, createExpressAccount: (request) => hold(stripe.createExpressAccount(request)) },
       };
       const attaching = ensureAccount(held, { partner, role: 'owner' }, { sub: person.sub, email: person.email }, {});
       await creating;
