@@ -183,4 +183,38 @@ describe('earning.available', () => {
     // Neither is waiting any longer: a sweep reads past them.
     expect(await sweep()).toMatchObject({ madeAvailable: 0, alreadyAvailable: 0 });
   });
+
+  it('an earning written before the sweep existed gets its one event once the backfill puts it in the index', async () => {
+    const { dynamo, tableName } = await import('#adapters/dynamodb/client');
+    const { ledgerEntryKey } = await import('#adapters/dynamodb/payment-keys');
+    const { backfillAvailabilityIndex } = await import('#adapters/dynamodb/availability-backfill');
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const partner = await newPartnerUser('avail-legacy');
+    const due = await recordHeld(partner.partnerId, 990, new Date(Date.now() - MINUTE).toISOString());
+    const [entry] = await heldEntries(partner.partnerId);
+    if (!entry) throw new Error('no held entry');
+    // As the code before the sweep wrote it: held (GSI3), without the availability index keys.
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: ledgerEntryKey(entry.partnerId, true, entry.occurredAt, entry.id),
+        UpdateExpression: 'REMOVE GSI2PK, GSI2SK',
+      }),
+    );
+    await sweep();
+    expect(await available(partner.partnerId)).toEqual([]);
+
+    const options = { client: dynamo(), table: tableName() };
+    expect((await backfillAvailabilityIndex({ ...options, dryRun: true })).indexed).toBeGreaterThanOrEqual(1);
+    expect((await backfillAvailabilityIndex(options)).indexed).toBeGreaterThanOrEqual(1);
+    // Run again: nothing left to index.
+    expect(await backfillAvailabilityIndex(options)).toEqual({ indexed: 0, skipped: 0 });
+    await sweep();
+    const events = await eventually(
+      () => available(partner.partnerId),
+      (found) => found.length > 0,
+      20_000,
+    );
+    expect(events.map((e) => e.data.externalId)).toEqual([due]);
+  });
 });
