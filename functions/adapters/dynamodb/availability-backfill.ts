@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CURRENCIES, type Currency } from '#core/money';
-import { isConditionFailed } from './conditions.ts';
+import { writtenUnlessConditionFailed } from './conditions.ts';
 import { availabilityIndexKeys, heldIndexPartitions } from './payment-keys.ts';
 import type { Item } from './query.ts';
 
@@ -73,8 +73,8 @@ export async function backfillAvailabilityIndex(
 
 async function indexItem(client: DynamoDBDocumentClient, table: string, item: Item): Promise<boolean> {
   const keys = availabilityIndexKeys(Number(item.availableAt), String(item.partnerId), String(item.id));
-  try {
-    await client.send(
+  return writtenUnlessConditionFailed(() =>
+    client.send(
       new UpdateCommand({
         TableName: table,
         Key: { PK: item.PK, SK: item.SK },
@@ -83,10 +83,6 @@ async function indexItem(client: DynamoDBDocumentClient, table: string, item: It
           'attribute_exists(GSI3PK) AND attribute_not_exists(GSI2PK) AND attribute_not_exists(availableSince)',
         ExpressionAttributeValues: { ':pk': keys.GSI2PK, ':sk': keys.GSI2SK },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }

@@ -1,6 +1,6 @@
 import type { AvailabilityStore } from '#core/earning-availability';
 import { tableName } from './client.ts';
-import { isConditionFailed } from './conditions.ts';
+import { writtenUnlessConditionFailed } from './conditions.ts';
 import { toLedgerRecord } from './ledger-store.ts';
 import { outboxPut } from './outbox.ts';
 import { availabilityIndexPartitions, heldAvailableBefore, ledgerEntryKey } from './payment-keys.ts';
@@ -29,8 +29,8 @@ export const dynamoAvailabilityStore: AvailabilityStore = {
   },
 
   async markAvailable({ entry, availableSince, event }) {
-    try {
-      await transactWrite([
+    return writtenUnlessConditionFailed(() =>
+      transactWrite([
         {
           Update: {
             TableName: tableName(),
@@ -41,11 +41,7 @@ export const dynamoAvailabilityStore: AvailabilityStore = {
           },
         },
         outboxPut(event),
-      ]);
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+      ]),
+    );
   },
 };
