@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { backfillAvailabilityIndex } from '#adapters/dynamodb/availability-backfill';
 import { backfillIndexShards } from '#adapters/dynamodb/index-backfill';
 
 /**
@@ -10,6 +11,9 @@ import { backfillIndexShards } from '#adapters/dynamodb/index-backfill';
  *
  *   npm run backfill:index-shards -- --table <name> [--region eu-west-1] [--endpoint http://…] \
  *     [--page-size 100] [--max-moves 10000] [--dry-run]
+ *
+ * With `--availability` it instead puts held earnings written before the availability sweep existed in the sweep's
+ * index (functions/adapters/dynamodb/availability-backfill.ts), so they get their `earning.available`.
  *
  * Credentials come from the usual AWS chain. Idempotent and resumable: stop it at any time and run it again.
  */
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     'page-size': { type: 'string', default: '100' },
     'max-moves': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    availability: { type: 'boolean', default: false },
   },
 });
 const table = values.table ?? process.env.TABLE_NAME;
@@ -44,6 +49,17 @@ const client = DynamoDBDocumentClient.from(
   }),
 );
 const pageSize = positive(values['page-size'], 'page-size');
+if (values.availability) {
+  const indexed = await backfillAvailabilityIndex({
+    client,
+    table,
+    dryRun: values['dry-run'],
+    ...(pageSize ? { pageSize } : {}),
+    onProgress: (line) => console.error(line),
+  });
+  console.log(JSON.stringify({ table, dryRun: values['dry-run'], ...indexed }));
+  process.exit(0);
+}
 const maxMoves = positive(values['max-moves'], 'max-moves');
 const result = await backfillIndexShards({
   client,

@@ -519,6 +519,7 @@ export interface JobDefinition {
   readonly trigger:
     | 'schedule'
     | 'reconciliation-queue'
+    | 'sweep-schedule'
     | 'payout-queue'
     | 'table-stream'
     | 'event-delivery-queue'
@@ -526,6 +527,9 @@ export interface JobDefinition {
     | 'stripe-events-queue';
   readonly access: Access;
 }
+
+/** How often the availability sweep runs: an earning's `earning.available` comes at most this long after its time. */
+export const EARNINGS_SWEEP_MINUTES = 15;
 
 /** Stripe events per consumer invocation (EventBridge channel); processed one after another. */
 export const STRIPE_EVENTS_BATCH_SIZE = 10;
@@ -550,6 +554,13 @@ export const JOBS: readonly JobDefinition[] = [
     handler: 'functions/jobs/reconcile.ts',
     trigger: 'reconciliation-queue',
     access: { table: 'readwrite', stripe: 'readonly', reconciliationQueue: 'send' },
+  },
+  {
+    // Stores the transition to available (with its earning.available event) of held earnings past their holding period.
+    name: 'earnings-available',
+    handler: 'functions/jobs/earnings-available.ts',
+    trigger: 'sweep-schedule',
+    access: { table: 'readwrite' },
   },
   {
     name: 'send-payout',

@@ -12,6 +12,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
    * costs two Stripe reads, paced by the rate budget: about 8 s for a page of them at 25 requests/s per endpoint).
    */
   'reconciliation-queue': 120,
+  /** The availability sweep: at most 50 pages of 100 transitions, stopping 30 s before this limit. */
+  'sweep-schedule': 180,
   /** Payout queue workers. */
   'payout-queue': 60,
   /** The outbox publisher (table stream → event bus). */

@@ -84,6 +84,7 @@ import { EMAIL_EVENT_TYPES } from '#core/partner-emails';
 import { MAX_DELIVERY_ATTEMPTS } from '#core/webhook-endpoints';
 import {
   type Access,
+  EARNINGS_SWEEP_MINUTES,
   JOBS,
   type JobDefinition,
   PAYOUT_BATCH_SIZE,
@@ -129,6 +130,7 @@ const RECONCILIATION_HOUR_UTC = 3;
 const TIMEOUTS: Record<JobDefinition['trigger'], Duration> = {
   schedule: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.schedule),
   'reconciliation-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['reconciliation-queue']),
+  'sweep-schedule': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['sweep-schedule']),
   'payout-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['payout-queue']),
   'table-stream': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['table-stream']),
   'event-delivery-queue': Duration.seconds(FUNCTION_TIMEOUT_SECONDS['event-delivery-queue']),
@@ -1050,6 +1052,21 @@ export class PayoutsStack extends Stack {
     return [bus, delivery, email, publishFailures];
   }
 
+  /** Alarms as soon as EventBridge fails to invoke a scheduled job's function. */
+  private scheduleFailedAlarm(jobName: string, rule: Rule, alarmDescription: string): void {
+    this.overThreshold(`${pascal(jobName)}ScheduleFailedAlarm`, {
+      alarmDescription,
+      metric: new Metric({
+        namespace: 'AWS/Events',
+        metricName: 'FailedInvocations',
+        dimensionsMap: { RuleName: rule.ruleName },
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      }),
+      threshold: 0,
+    });
+  }
+
   private addJob(job: JobDefinition): void {
     const options: Record<JobDefinition['trigger'], ExtraFunctionProps> = {
       // EventBridge invokes the planner asynchronously: after Lambda's retries a failed event goes to the failure queue.
@@ -1058,6 +1075,8 @@ export class PayoutsStack extends Stack {
       // payout worker's (each step moves its cursor forward and queues at most one step; the last queues none; a
       // failing step goes to the dead-letter queue after a few receives).
       'reconciliation-queue': { recursiveLoop: RecursiveLoop.ALLOW },
+      // A failed sweep is retried by Lambda; the next run (minutes later) takes up whatever is left anyway.
+      'sweep-schedule': { retryAttempts: 2 },
       'payout-queue': {
         // The worker queues the next page of a run (plan, release, requeue) on the queue that triggers it, so a large
         // run is a chain Lambda -> SQS -> Lambda of one hop per page. Lambda's recursive loop detection would stop
@@ -1096,17 +1115,7 @@ export class PayoutsStack extends Stack {
             deadLetterQueue: this.plannerFailureQueue,
           }),
         );
-        this.overThreshold(`${pascal(job.name)}ScheduleFailedAlarm`, {
-          alarmDescription: `EventBridge could not invoke ${job.name}.`,
-          metric: new Metric({
-            namespace: 'AWS/Events',
-            metricName: 'FailedInvocations',
-            dimensionsMap: { RuleName: rule.ruleName },
-            period: Duration.minutes(5),
-            statistic: 'Sum',
-          }),
-          threshold: 0,
-        });
+        this.scheduleFailedAlarm(job.name, rule, `EventBridge could not invoke ${job.name}.`);
         return;
       }
       case 'reconciliation-queue': {
@@ -1148,6 +1157,21 @@ export class PayoutsStack extends Stack {
           }),
           threshold: 0,
         });
+        return;
+      }
+      case 'sweep-schedule': {
+        const rule = new Rule(this, `${pascal(job.name)}Schedule`, {
+          description: `Runs ${job.name} every ${EARNINGS_SWEEP_MINUTES} minutes`,
+          schedule: Schedule.rate(Duration.minutes(EARNINGS_SWEEP_MINUTES)),
+        });
+        rule.addTarget(
+          new LambdaFunction(fn.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(EARNINGS_SWEEP_MINUTES) }),
+        );
+        this.scheduleFailedAlarm(
+          job.name,
+          rule,
+          `EventBridge could not invoke ${job.name}: earnings are not made available (docs/runbooks/events.md).`,
+        );
         return;
       }
       case 'stripe-events-queue':

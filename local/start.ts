@@ -1,6 +1,8 @@
 import path from 'node:path';
+import { JOBS } from '#routes';
+import { lambdaContext } from './lambda-context.ts';
 import { LocalStackError } from './processes.ts';
-import { functionEnvironment, startLocalStack } from './stack.ts';
+import { functionEnvironment, importHandler, startLocalStack } from './stack.ts';
 import { removeStackFile, writeStackFile } from './stack-file.ts';
 import { ensureWebBuild } from './web-app.ts';
 
@@ -11,6 +13,36 @@ function portFromEnv(name: string, fallback: number): number {
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new LocalStackError(`${name} must be a port number`);
   return port;
+}
+
+/** How often the local stack runs the availability sweep (the deployed schedule runs every 15 minutes). */
+const LOCAL_SWEEP_SECONDS = 30;
+
+/**
+ * The scheduled availability sweep, run in this process on a timer (EventBridge's schedule in AWS): held earnings
+ * past their holding period become available with their `earning.available` event. Returns the stop function.
+ */
+async function scheduleAvailabilitySweep(): Promise<() => void> {
+  const job = JOBS.find((entry) => entry.trigger === 'sweep-schedule');
+  if (!job) throw new LocalStackError('no sweep-schedule job in functions/routes.ts');
+  const handler = await importHandler(job.handler);
+  let running = false;
+  let runs = 0;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    runs += 1;
+    const time = new Date().toISOString();
+    handler(
+      { id: `local-sweep-${runs}`, 'detail-type': 'Scheduled Event', source: 'aws.events', time, detail: {} },
+      lambdaContext(job.name, `local-sweep-${runs}`, 180_000),
+    )
+      .catch((error: unknown) => console.error('The availability sweep failed:', error))
+      .finally(() => {
+        running = false;
+      });
+  }, LOCAL_SWEEP_SECONDS * 1000);
+  return () => clearInterval(timer);
 }
 
 async function main(): Promise<void> {
@@ -44,6 +76,7 @@ async function main(): Promise<void> {
     ),
     pid: process.pid,
   });
+  const stopSweep = await scheduleAvailabilitySweep();
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
   console.log(`
 connect-payouts local stack is up (${seconds} s)
@@ -58,6 +91,7 @@ connect-payouts local stack is up (${seconds} s)
                               Stripe events queue + DLQ (EventBridge channel), consumer polling it
   Stripe events via           ${process.env.STRIPE_EVENTS === 'eventbridge' ? 'EventBridge envelope -> Stripe events queue' : 'webhooks'} (STRIPE_EVENTS=webhooks|eventbridge)
   Connect.js stand-in         ${info.stripeUrl}/connect-js/v1.0/connect.js (publishable key ${info.stripePublishableKey})
+  Availability sweep          every ${LOCAL_SWEEP_SECONDS} s: held earnings past their holding period -> earning.available
 
 Get a token:   npm run token -- alice@example.com [--admin]
 Try it:        curl -H "Authorization: $(npm run -s token -- alice@example.com)" ${info.apiUrl}/me
@@ -71,6 +105,7 @@ Ctrl-C stops everything.
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping the local stack...`);
+    stopSweep();
     stack
       .stop()
       .then(() => {

@@ -75,7 +75,14 @@ export interface DomainEventData {
       source: 'recorded' | 'commission';
       availableAt: string;
     };
-  'earning.available': MoneyData & ReferenceData & { entryId: string };
+  'earning.available': MoneyData &
+    ReferenceData & {
+      entryId: string;
+      externalId: string;
+      source: 'recorded' | 'commission';
+      /** When the holding period ended (the event's `occurredAt` is when the transition was stored). */
+      availableAt: string;
+    };
   'payout.paid': MoneyData & PayoutReferences & { payoutId: string; period: string; transferId: string };
   /**
    * `stage: transfer`: Stripe refused our monthly payout's transfer (`payoutId` is ours, with its `period`);

@@ -11,7 +11,8 @@ import { factTime } from './settlement.ts';
  * Platform-held earnings (commissions, operator-recorded earnings) and the partner's earnings history.
  *
  * A held earning is an `earning` entry the platform keeps until a monthly payout moves it: `pending` until its
- * `availableAt` (end of the holding period), then `available` (derived at read time, nothing rewrites it), then
+ * `availableAt` (end of the holding period), then `available` (the availability sweep stores the transition with its
+ * `earning.available` event, see earning-availability.ts; reads also derive it from `availableAt`), then
  * `in_payout` and `paid` as the payout run attaches and settles it. Amounts never change after they are written;
  * only the payout annotations (`payoutStatus`, `payoutId`) progress.
  */
@@ -272,13 +273,21 @@ export async function syncCommission(
   throw new Error(`Commission clawback of ${externalId} kept conflicting`);
 }
 
-/** `available` is not stored: a pending held earning is available once its holding period is over. */
+/**
+ * A pending held earning is available once its holding period is over, or once the transition to `available` is
+ * stored (`availableSince`, written by the availability sweep with the `earning.available` event). The sweep stores
+ * it only for entries past `availableAt`, so the two agree: an entry whose event was written always reads as
+ * available (whatever the reader's clock), and one past its holding period reads as available until the sweep,
+ * at most one schedule interval later, stores it. The payout run keeps its own state (`in_payout`, `paid`).
+ */
 export function payoutStatusOf(
-  entry: Pick<LedgerRecord, 'payoutStatus' | 'availableAt'>,
+  entry: Pick<LedgerRecord, 'payoutStatus' | 'availableAt' | 'availableSince'>,
   now: number,
 ): EntryPayoutState {
   const status = entry.payoutStatus ?? 'transferred';
-  if (status === 'pending' && entry.availableAt !== undefined && entry.availableAt <= now) return 'available';
+  if (status !== 'pending') return status;
+  if (entry.availableSince !== undefined) return 'available';
+  if (entry.availableAt !== undefined && entry.availableAt <= now) return 'available';
   return status;
 }
 

@@ -54,6 +54,11 @@ export interface LedgerEntry {
   readonly payoutStatus?: EntryPayoutState;
   /** Platform-held earnings: when they may be paid out (end of the holding period). */
   readonly availableAt?: number;
+  /**
+   * Held earnings: when the transition to `available` was stored (epoch ms), with its `earning.available` event
+   * (functions/core/earning-availability.ts). Absent until then.
+   */
+  readonly availableSince?: number;
   readonly payoutId?: string;
 }
 

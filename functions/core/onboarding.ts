@@ -39,7 +39,12 @@ export function accountCapabilities(
 
 const disconnectedError = () => domainError('account_disconnected');
 
-function stateWrite(snapshot: StripeAccountSnapshot, stateAsOf: string, at: string, eventCreated?: number): StateWrite {
+function stateWrite(
+  snapshot: StripeAccountSnapshot,
+  stateAsOf: string,
+  at: string,
+  eventCreated?: number,
+): Omit<StateWrite, 'expectedVersion'> {
   return {
     accountId: snapshot.accountId,
     country: snapshot.country,
@@ -88,23 +93,33 @@ export async function ensureAccount(
     throw error;
   }
 
-  const write = stateWrite(snapshot, stateAsOf, deps.clock.now().toISOString());
-  const attached = await deps.partners.attachStripeAccount(partner.id, {
-    ...write,
-    events: partnerStateEvents(partner, write, deps.clock.now()),
-  });
-  if (attached.attached) return { partner: attached.partner, created: true };
-  const winner = await deps.partners.get(partner.id);
-  if (winner?.disconnectedAt) throw disconnectedError();
-  if (!winner?.stripeAccountId) throw new Error(`Partner ${partner.id}: account attach refused but none stored`);
-  if (winner.stripeAccountId !== snapshot.accountId) {
-    deps.log.warn('A second Stripe account was created for a partner; it is not used', {
-      partnerId: partner.id,
-      kept: winner.stripeAccountId,
-      orphan: snapshot.accountId,
+  // The attach replaces the version it was decided against (its events name that version): when the partner
+  // changed since it was read (a member, a profile field) without an account being attached, decide again.
+  let current = partner;
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    const write = stateWrite(snapshot, stateAsOf, deps.clock.now().toISOString());
+    const attached = await deps.partners.attachStripeAccount(partner.id, {
+      ...write,
+      events: partnerStateEvents(current, write, deps.clock.now()),
+      expectedVersion: current.version,
     });
+    if (attached.attached) return { partner: attached.partner, created: true };
+    const stored = await deps.partners.get(partner.id);
+    if (stored?.disconnectedAt) throw disconnectedError();
+    if (!stored) throw new Error(`Partner ${partner.id}: account attach refused and the partner is gone`);
+    if (stored.stripeAccountId) {
+      if (stored.stripeAccountId !== snapshot.accountId) {
+        deps.log.warn('A second Stripe account was created for a partner; it is not used', {
+          partnerId: partner.id,
+          kept: stored.stripeAccountId,
+          orphan: snapshot.accountId,
+        });
+      }
+      return { partner: stored, created: false };
+    }
+    current = stored;
   }
-  return { partner: winner, created: false };
+  throw new Error(`Partner ${partner.id}: attaching the account kept conflicting with concurrent writes`);
 }
 
 /**

@@ -41,8 +41,12 @@ export interface StateWrite {
   eventCreated?: number;
   /** Domain events of this change, written in the same transaction (the outbox). */
   events?: DomainEvent[];
-  /** The partner version this write replaces: the write is refused if another write came first. */
-  expectedVersion?: number;
+  /**
+   * The partner version this write replaces: the write is refused if another write came first. Every state write
+   * carries one, the first (attaching the account) included, so two writes decided against the same partner never
+   * both land and each event names the version it was decided against.
+   */
+  expectedVersion: number;
 }
 
 export type StateWriteResult = { written: true; partner: Partner } | { written: false };
@@ -65,7 +69,10 @@ export interface PartnerRepository {
   addMember(partner: Partner, member: NewMember, at: string): Promise<Membership>;
   /** Throws `member_not_found` when the user is not (or no longer) a member with that role. */
   removeMember(partnerId: string, userSub: string, expectedRole: Role): Promise<void>;
-  /** Stores the account id once: `{ attached: false }` when another request attached one first. */
+  /**
+   * Stores the account id once, on the partner version the write was decided against: `{ attached: false }` when
+   * another request attached one first or changed the partner since (the caller re-reads and decides again).
+   */
   attachStripeAccount(
     partnerId: string,
     write: StateWrite,

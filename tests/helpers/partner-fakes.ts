@@ -116,7 +116,9 @@ export class MemoryPartners implements PartnerRepository {
   }
   async attachStripeAccount(partnerId: string, write: Parameters<PartnerRepository['attachStripeAccount']>[1]) {
     const p = this.partners.get(partnerId);
-    if (!p || p.stripeAccountId || p.disconnectedAt) return { attached: false as const };
+    if (!p || p.stripeAccountId || p.disconnectedAt || p.version !== write.expectedVersion) {
+      return { attached: false as const };
+    }
     Object.assign(p, {
       stripeAccountId: write.accountId,
       country: write.country,
@@ -132,6 +134,7 @@ export class MemoryPartners implements PartnerRepository {
     const p = this.partners.get(partnerId);
     if (!p || p.stripeAccountId !== write.accountId || p.disconnectedAt) return { written: false as const };
     if (p.stateAsOf !== null && p.stateAsOf > write.stateAsOf) return { written: false as const };
+    if (p.version !== write.expectedVersion) return { written: false as const };
     Object.assign(p, {
       onboarding: clone(write.state),
       stateAsOf: write.stateAsOf,

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_TIMEOUT_SECONDS, RECONCILIATION_QUEUE } from '#infra/limits';
+import { EARNINGS_SWEEP_MINUTES } from '#routes';
 import { fnLogicalId } from './route-assertions.ts';
 import { type Synthesized, synth } from './synth.ts';
 
@@ -117,6 +118,28 @@ describe('daily reconciliation', () => {
       Namespace: 'ConnectPayouts',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: Match.anyValue(),
+    });
+  });
+});
+
+describe('earnings availability sweep', () => {
+  it(`runs the earnings-available job every ${EARNINGS_SWEEP_MINUTES} minutes, alarmed when EventBridge cannot invoke it`, () => {
+    const fn = fnLogicalId(s, 'earnings-available');
+    const rules = s.template.findResources('AWS::Events::Rule', {
+      Properties: {
+        ScheduleExpression: `rate(${EARNINGS_SWEEP_MINUTES} minutes)`,
+        Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] } })]),
+      },
+    });
+    const [ruleId, ...others] = Object.keys(rules);
+    expect(others).toEqual([]);
+    expect(s.template.toJSON().Resources[fn].Properties.Timeout).toBe(FUNCTION_TIMEOUT_SECONDS['sweep-schedule']);
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FailedInvocations',
+      Namespace: 'AWS/Events',
+      Dimensions: [{ Name: 'RuleName', Value: { Ref: ruleId } }],
+      Threshold: 0,
       AlarmActions: Match.anyValue(),
     });
   });

@@ -271,6 +271,7 @@ describe('Connect events', () => {
       status: 'active',
       stateAsOf: '2000-01-01T00:00:00.000Z',
       at: new Date().toISOString(),
+      expectedVersion: stored?.version ?? 0,
     });
     expect(result.written).toBe(false);
   });

@@ -30,3 +30,14 @@ export function failedConditions(error: unknown): boolean[] | undefined {
   if (!codes?.includes('ConditionalCheckFailed')) return undefined;
   return codes.map((code) => code === 'ConditionalCheckFailed');
 }
+
+/** Sends a conditional write: true when it was written, false when its condition did not hold; anything else throws. */
+export async function writtenUnlessConditionFailed(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}

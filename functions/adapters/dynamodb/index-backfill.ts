@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CURRENCIES, type Currency } from '#core/money';
 import { PARTNER_STATUSES } from '#core/partner';
-import { isConditionFailed } from './conditions.ts';
+import { writtenUnlessConditionFailed } from './conditions.ts';
 import { statusIndexPk } from './keys.ts';
 import { heldIndexPk, PAYMENTS_INDEX_PREFIX, paymentIndexKeys } from './payment-keys.ts';
 import type { Item } from './query.ts';
@@ -135,8 +135,8 @@ async function moveItem(
   to: string,
   item: Item,
 ): Promise<boolean> {
-  try {
-    await client.send(
+  return writtenUnlessConditionFailed(() =>
+    client.send(
       new UpdateCommand({
         TableName: table,
         Key: { PK: item.PK, SK: item.SK },
@@ -145,10 +145,6 @@ async function moveItem(
         ExpressionAttributeNames: { '#pk': pkName },
         ExpressionAttributeValues: { ':from': from, ':to': to },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }

@@ -1,4 +1,5 @@
 import { BatchGetCommand, type NativeAttributeValue, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { awaitsAvailability } from '#core/earning-availability';
 import { earningRecordedEvent } from '#core/earning-events';
 import { EARNING_TYPES } from '#core/ledger';
 import type { Currency } from '#core/money';
@@ -9,6 +10,7 @@ import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
 import { partnerPk } from './keys.ts';
 import { outboxPut } from './outbox.ts';
 import {
+  availabilityIndexKeys,
   heldAvailableBefore,
   heldEarningKey,
   heldIndexKeys,
@@ -29,7 +31,8 @@ type Item = Record<string, NativeAttributeValue>;
 
 /**
  * Ledger entries are written with `attribute_not_exists` and never updated by this module: amounts are immutable.
- * (The payout run updates only the payout annotations: `payoutStatus`, `payoutId`, and removes the GSI3 keys.)
+ * (The payout run updates only the payout annotations: `payoutStatus`, `payoutId`, and removes the GSI3 keys; the
+ * availability sweep sets `availableSince` and removes the GSI2 keys, ./availability-store.ts.)
  */
 export function ledgerEntryItem(entry: LedgerRecord): Item {
   const visible = EARNING_TYPES.has(entry.type);
@@ -39,6 +42,7 @@ export function ledgerEntryItem(entry: LedgerRecord): Item {
     entity: 'ledger-entry',
     ...entry,
     ...(held ? heldIndexKeys(entry.currency, entry.availableAt as number, entry.partnerId, entry.id) : {}),
+    ...(awaitsAvailability(entry) ? availabilityIndexKeys(entry.availableAt as number, entry.partnerId, entry.id) : {}),
   };
 }
 
@@ -56,6 +60,7 @@ export function toLedgerRecord(item: Item): LedgerRecord {
     recordedAt: item.recordedAt,
     ...(item.payoutStatus ? { payoutStatus: item.payoutStatus } : {}),
     ...(item.availableAt !== undefined ? { availableAt: Number(item.availableAt) } : {}),
+    ...(item.availableSince !== undefined ? { availableSince: Number(item.availableSince) } : {}),
     ...(item.payoutId ? { payoutId: item.payoutId } : {}),
     ...(item.gross !== undefined ? { gross: Number(item.gross) } : {}),
     ...(item.fee !== undefined ? { fee: Number(item.fee) } : {}),

@@ -412,10 +412,16 @@ export const dynamoPartnerRepository: PartnerRepository = {
         TableName: tableName(),
         Key: partnerKey(partnerId),
         UpdateExpression: `SET stripeAccountId = :acct, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, ${sets.join(', ')}${remove}`,
+        // The first state write, like every later one, replaces exactly the version it was decided against.
         ConditionExpression:
-          'attribute_exists(PK) AND attribute_not_exists(stripeAccountId) AND attribute_not_exists(disconnectedAt)',
+          'attribute_exists(PK) AND attribute_not_exists(stripeAccountId) AND attribute_not_exists(disconnectedAt) AND version = :expected',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ...values, ':gsi1pk': index.GSI1PK, ':gsi1sk': index.GSI1SK },
+        ExpressionAttributeValues: {
+          ...values,
+          ':gsi1pk': index.GSI1PK,
+          ':gsi1sk': index.GSI1SK,
+          ':expected': write.expectedVersion,
+        },
       },
       write.events ?? [],
     );
@@ -424,17 +430,18 @@ export const dynamoPartnerRepository: PartnerRepository = {
 
   async saveOnboardingState(partnerId, write): Promise<StateWriteResult> {
     const { sets, values, remove } = stateUpdate(partnerId, write);
-    const expected = write.expectedVersion;
     const written = await updateWithEvents(
       {
         TableName: tableName(),
         Key: partnerKey(partnerId),
         UpdateExpression: `SET ${sets.join(', ')}${remove}`,
-        // A read that began later than this one is already stored: this one is older, drop it. With an expected
-        // version, the write also replaces exactly the state its events were decided against.
-        ConditionExpression: `stripeAccountId = :acct AND attribute_not_exists(disconnectedAt) AND (attribute_not_exists(stateAsOf) OR stateAsOf <= :asOf)${expected === undefined ? '' : ' AND version = :expected'}`,
+        // A read that began later than this one is already stored: this one is older, drop it. The write also
+        // replaces exactly the version its events were decided against, the first write after the attach included
+        // (no stateAsOf check can order two reads that began at the same instant).
+        ConditionExpression:
+          'stripeAccountId = :acct AND attribute_not_exists(disconnectedAt) AND (attribute_not_exists(stateAsOf) OR stateAsOf <= :asOf) AND version = :expected',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ...values, ...(expected === undefined ? {} : { ':expected': expected }) },
+        ExpressionAttributeValues: { ...values, ':expected': write.expectedVersion },
       },
       write.events ?? [],
     );

@@ -13,6 +13,10 @@
  * | Ledger entry (visible)   | PARTNER#<partnerId> | LEDGER#E#<occurredAt ISO>#<entryId>  | GSI3 HELD#<currency>#<shard> /              |
  * |                          |                     |                                      | <availableAt ISO>#<partnerId>#<entryId>     |
  * |                          |                     |                                      | (sparse: platform-held, not yet in a payout)|
+ * |                          |                     |                                      | GSI2 AVAILABILITY#<shard> / <availableAt    |
+ * |                          |                     |                                      | ISO>#<partnerId>#<entryId> (sparse: held    |
+ * |                          |                     |                                      | earnings until their transition to          |
+ * |                          |                     |                                      | available is stored)                        |
  * | Ledger entry (movement)  | PARTNER#<partnerId> | LEDGER#M#<occurredAt ISO>#<entryId>  | GSI3 as above for held negative entries     |
  * | Ledger totals            | PARTNER#<partnerId> | TOTALS#<currency>                    |                                             |
  * | Held earning (guard)     | EARNING#<externalId>| EARNING                              |                                             |
@@ -96,6 +100,18 @@ export const heldIndexKeys = (currency: Currency, availableAt: number, partnerId
 });
 /** Exclusive upper bound of the held entries available at or before `at`. */
 export const heldAvailableBefore = (at: number) => new Date(at + 1).toISOString();
+
+/**
+ * GSI2 (sparse): held earnings waiting for their transition to `available` (functions/core/earning-availability.ts),
+ * by `availableAt`, write-sharded by partner id over `AVAILABILITY#<shard>`. An earning enters the index when it is
+ * written and leaves it when the sweep stores its transition, so the sweep reads only work left to do.
+ */
+export const AVAILABILITY_INDEX_PREFIX = 'AVAILABILITY';
+export const availabilityIndexPartitions = () => shardPartitions(AVAILABILITY_INDEX_PREFIX, INDEX_SHARDS.availability);
+export const availabilityIndexKeys = (availableAt: number, partnerId: string, entryId: string) => ({
+  GSI2PK: shardedPartitionOf(AVAILABILITY_INDEX_PREFIX, partnerId, INDEX_SHARDS.availability),
+  GSI2SK: `${new Date(availableAt).toISOString()}#${partnerId}#${entryId}`,
+});
 
 export const totalsKey = (partnerId: string, currency: Currency): Key => ({
   PK: `${PARTNER}${partnerId}`,

@@ -21,6 +21,8 @@ export const INDEX_SHARDS = {
   partners: 4,
   /** GSI2 `EVENTS#<shard>`: every domain event (operators' list), by event id. */
   events: 8,
+  /** GSI2 `AVAILABILITY#<shard>`: held earnings waiting for their transition to available (the sweep), by partner id. */
+  availability: 8,
 } as const satisfies Record<string, number>;
 
 export type ShardedIndex = keyof typeof INDEX_SHARDS;
