@@ -4,7 +4,9 @@ import { isAdmin, onSessionChange, session, signOut } from './auth.ts';
 import { loadConfig } from './config.ts';
 import { AuthCallback, SignIn, SignUp } from './pages/auth.tsx';
 import { ConsolePartners, ConsolePayments, PayoutRunDetail, PayoutRuns } from './pages/console.tsx';
-import { ConsoleEvents, ConsoleOrder, ConsolePartner } from './pages/console-more.tsx';
+import { ConsoleEvent, ConsoleEvents, ConsoleWebhooks } from './pages/console-events.tsx';
+import { ConsoleAdjustments, ConsoleReconciliation } from './pages/console-money.tsx';
+import { ConsoleOrder, ConsolePartner } from './pages/console-more.tsx';
 import { CheckoutReturn, ListingPage, OrderPage, PayRequestPage } from './pages/customer.tsx';
 import { EmbeddedOnboarding } from './pages/embedded.tsx';
 import { Earnings, PartnerHome, Payouts } from './pages/partner.tsx';
@@ -52,6 +54,10 @@ const PAGES: Array<[string, (p: Params) => JSX.Element]> = [
   ['/console/partners/:partnerId', (p) => <ConsolePartner partnerId={p.partnerId ?? ''} />],
   ['/console/orders/:orderId', (p) => <ConsoleOrder orderId={p.orderId ?? ''} />],
   ['/console/events', () => <ConsoleEvents />],
+  ['/console/events/:eventId', (p) => <ConsoleEvent eventId={p.eventId ?? ''} />],
+  ['/console/webhooks', () => <ConsoleWebhooks />],
+  ['/console/adjustments', () => <ConsoleAdjustments />],
+  ['/console/reconciliation', () => <ConsoleReconciliation />],
 ];
 
 function route(path: string, admin: boolean) {
@@ -94,7 +100,10 @@ function Nav(props: { path: string; admin: boolean }) {
       ['/console', 'Payout runs'],
       ['/console/partners', 'Partners'],
       ['/console/payments', 'Payments'],
+      ['/console/adjustments', 'Adjustments'],
       ['/console/events', 'Events'],
+      ['/console/webhooks', 'Webhooks'],
+      ['/console/reconciliation', 'Reconciliation'],
     );
   }
   const current = (to: string) =>

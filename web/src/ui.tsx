@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
+import { href } from './router.ts';
 
 /** A page: its title is the document's and the h1, which takes focus on navigation (screen readers hear it). */
 export function Page(props: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
@@ -103,6 +104,7 @@ export function ActionButton(props: {
   children: ComponentChildren;
   class?: string;
   disabled?: boolean;
+  'aria-label'?: string;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -111,6 +113,7 @@ export function ActionButton(props: {
       <button
         type="button"
         class={props.class}
+        aria-label={props['aria-label']}
         disabled={busy || props.disabled}
         aria-busy={busy}
         onClick={() => {
@@ -126,5 +129,86 @@ export function ActionButton(props: {
       </button>
       <ErrorNote error={error} />
     </>
+  );
+}
+
+/**
+ * The load / error / table steps every data page repeats: the error, "Loading…" until the first answer, then
+ * `children` with the data (kept on screen while a reload runs).
+ */
+export function Load<T>(props: { state: Loaded<T>; what?: string; children: (data: T) => ComponentChildren }) {
+  const { state } = props;
+  return (
+    <>
+      <ErrorNote error={state.error} />
+      {state.loading && state.data === undefined && <Loading what={props.what} />}
+      {state.data !== undefined && props.children(state.data)}
+    </>
+  );
+}
+
+export interface Column<T> {
+  head: string;
+  cell: (row: T) => ComponentChildren;
+  /** Right-aligned, tabular figures. */
+  num?: boolean;
+}
+
+/** A data table: column headers, a caption for screen readers, sideways scrolling inside its box on a phone. */
+export function Table<T>(props: {
+  caption: string;
+  rows: readonly T[];
+  columns: ReadonlyArray<Column<T>>;
+  rowKey: (row: T) => string;
+  empty?: string;
+  rowAttrs?: (row: T) => Record<string, string>;
+}) {
+  if (props.rows.length === 0) return <p class="muted">{props.empty ?? 'Nothing yet.'}</p>;
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption class="sr-only">{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th key={c.head} scope="col" class={c.num ? 'num' : undefined}>
+                {c.head}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr key={props.rowKey(row)} {...(props.rowAttrs?.(row) ?? {})}>
+              {props.columns.map((c) => (
+                <td key={c.head} class={c.num ? 'num' : undefined}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Offers `text` as a file download (the run and reconciliation CSVs). */
+export function saveText(text: string, filename: string, type = 'text/csv'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A partner id as a link to the partner's console page. */
+export function PartnerLink(props: { id: string | null }) {
+  if (!props.id) return <>—</>;
+  return (
+    <a href={href(`/console/partners/${encodeURIComponent(props.id)}`)}>
+      <code>{props.id}</code>
+    </a>
   );
 }
