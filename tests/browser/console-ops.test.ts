@@ -282,7 +282,7 @@ describe('operator console: money', () => {
       partnerId: `ptn_${'0'.repeat(24)}`,
       amount: 100,
       currency: 'usd',
-      reason: 'r',
+      reason: 'Not an operator',
       externalId: 'web-refused',
     };
     expect((await api('POST', '/admin/adjustments', { token: someone.idToken, body })).status).toBe(403);
