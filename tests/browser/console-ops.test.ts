@@ -95,7 +95,7 @@ describe('operator console: webhook endpoints and events', () => {
   it('rotating shows a new secret once; deleting (confirmed) removes the endpoint', async () => {
     await openApp(page, '/console/webhooks', 'Webhook endpoints');
     await row()
-      .getByRole('button', { name: /Rotate the secret/ })
+      .getByRole('button', { name: /^Rotate secret/ })
       .click();
     const rotated = (await page.getByTestId('secret-value').textContent()) ?? '';
     expect(rotated).toMatch(/^cpwhsec_/);
@@ -193,7 +193,7 @@ describe('operator console: money', () => {
     await openApp(page, `/console/runs/run_${period}`, `Payout run ${period}`);
     const row = page.locator(`tr[data-partner="${partner.partnerId}"]`);
     await expect.poll(() => row.locator('.badge').textContent()).toBe('planned');
-    await row.getByRole('button', { name: /Exclude the payout/ }).click();
+    await row.getByRole('button', { name: /^Exclude/ }).click();
     // Focus moves to the reason, so the keyboard user types it at once.
     await page.keyboard.type('Disputed invoice');
     await page.getByRole('button', { name: 'Confirm' }).click();
@@ -224,7 +224,7 @@ describe('operator console: money', () => {
     await openApp(page, `/console/runs/run_${period}`, `Payout run ${period}`);
     const row = page.locator(`tr[data-partner="${partner.partnerId}"]`);
     await expect.poll(() => row.locator('.badge').textContent()).toBe('reversed');
-    await row.getByRole('button', { name: /Keep the reversed money/ }).click();
+    await row.getByRole('button', { name: /^Keep reversal/ }).click();
     await page.getByLabel(/^Reason/).fill('Fraud confirmed');
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByRole('status').filter({ hasText: 'kept by the platform' }).waitFor();

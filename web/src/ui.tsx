@@ -104,7 +104,6 @@ export function ActionButton(props: {
   children: ComponentChildren;
   class?: string;
   disabled?: boolean;
-  'aria-label'?: string;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -113,7 +112,6 @@ export function ActionButton(props: {
       <button
         type="button"
         class={props.class}
-        aria-label={props['aria-label']}
         disabled={busy || props.disabled}
         aria-busy={busy}
         onClick={() => {

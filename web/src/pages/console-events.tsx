@@ -304,7 +304,6 @@ export function ConsoleWebhooks() {
                   cell: (e) => (
                     <div class="row">
                       <ActionButton
-                        aria-label={`Rotate the secret of ${e.url}`}
                         onClick={async () => {
                           const rotated = await post<RotateWebhookSecretResponse200>(
                             `/admin/webhook-endpoints/${encodeURIComponent(e.id)}/rotate-secret`,
@@ -321,10 +320,10 @@ export function ConsoleWebhooks() {
                           endpoints.reload();
                         }}
                       >
-                        Rotate secret
+                        Rotate secret<span class="sr-only"> of {e.url}</span>
                       </ActionButton>
-                      <button type="button" aria-label={`Delete ${e.url}`} onClick={() => setDeleting(e)}>
-                        Delete…
+                      <button type="button" onClick={() => setDeleting(e)}>
+                        Delete<span class="sr-only"> {e.url}</span>
                       </button>
                     </div>
                   ),

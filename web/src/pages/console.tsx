@@ -339,13 +339,13 @@ interface RunPayout {
 type PayoutDecision = 'exclude' | 'keep';
 const DECISION: Record<PayoutDecision, { button: string; title: string; route: string; done: string }> = {
   exclude: {
-    button: 'Exclude…',
+    button: 'Exclude',
     title: 'Exclude the payout from this run',
     route: 'exclude',
     done: 'Excluded from the run: its earnings carry forward to the next one.',
   },
   keep: {
-    button: 'Keep reversal…',
+    button: 'Keep reversal',
     title: 'Keep the reversed money for the platform',
     route: 'reversal-final',
     done: 'The reversed money is kept by the platform: no run pays it again.',
@@ -411,7 +411,6 @@ function RunPayouts(props: { path: string; run: Run; onChange: () => void }) {
                   return (
                     <button
                       type="button"
-                      aria-label={`${DECISION[decision].title}: ${r.partnerId}, ${money(r.amount, r.currency)}`}
                       onClick={() => {
                         setActing({ payout: r, decision });
                         setReason('');
@@ -419,6 +418,10 @@ function RunPayouts(props: { path: string; run: Run; onChange: () => void }) {
                       }}
                     >
                       {DECISION[decision].button}
+                      <span class="sr-only">
+                        {' '}
+                        {r.partnerId} {money(r.amount, r.currency)}
+                      </span>
                     </button>
                   );
                 },
