@@ -157,9 +157,6 @@ describe('operator console: money', () => {
       await shown.waitFor();
       return shown;
     };
-    // Positive control: without the hold the partner is paid.
-    expect(await (await preview()).textContent()).toContain(partner.partnerId);
-
     await openApp(page, `/console/partners/${partner.partnerId}`, /.+/);
     await page.getByLabel('Reason').fill('Chargeback investigation');
     await page.getByLabel('Until (optional)').fill('2099-01-31');
@@ -170,13 +167,13 @@ describe('operator console: money', () => {
     expect(await held.getByRole('list', { name: 'Skipped partners by reason' }).textContent()).toMatch(
       /operator hold: 1/,
     );
-    // Nothing was started by the previews.
+    // Nothing was started by the preview.
     expect((await adminGet(`/admin/payout-runs/run_${period}`)).status).toBe(404);
-
-    await openApp(page, `/console/partners/${partner.partnerId}`, /.+/);
-    await page.getByLabel('Reason').fill('Cleared');
-    await page.getByRole('button', { name: 'Lift hold' }).click();
-    await page.getByText('Payouts are not held.').waitFor();
+    // Positive control: the hold lifted (its page flow is in the operator suite), the partner is in the preview.
+    const lifted = await api('DELETE', `/admin/partners/${partner.partnerId}/payout-hold?reason=Cleared`, {
+      token: ops.idToken,
+    });
+    expect(lifted.status).toBe(200);
     expect(await (await preview()).textContent()).toContain(partner.partnerId);
   });
 

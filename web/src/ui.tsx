@@ -210,3 +210,37 @@ export function PartnerLink(props: { id: string | null }) {
     </a>
   );
 }
+
+/** A labelled input, with a hint it is described by when one is given. */
+export function TextField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  hint?: string;
+  type?: 'text' | 'date' | 'url';
+  inputMode?: 'decimal';
+  maxLength?: number;
+}) {
+  const hint = props.hint ? `${props.id}-hint` : undefined;
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        // Preact types an input by its `type` (a date input takes no `inputMode`): one of the three, as text.
+        type={(props.type ?? 'text') as 'text'}
+        value={props.value}
+        inputMode={props.inputMode}
+        maxLength={props.maxLength}
+        aria-describedby={hint}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      {hint && (
+        <span id={hint} class="muted">
+          {props.hint}
+        </span>
+      )}
+    </>
+  );
+}

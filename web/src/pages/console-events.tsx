@@ -11,7 +11,7 @@ import type {
 import { del, get, post } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { href, navigate } from '../router.ts';
-import { ActionButton, Badge, Load, Page, PartnerLink, Table, useLoad } from '../ui.tsx';
+import { ActionButton, Badge, Load, Page, PartnerLink, Table, TextField, useLoad } from '../ui.tsx';
 
 type EventType = NonNullable<ListEventsAdminQuery['type']>;
 type StoredEvent = ListEventsAdminResponse200['events'][number];
@@ -84,8 +84,7 @@ export function ConsoleEvents() {
             </option>
           ))}
         </select>
-        <label for="event-partner">Partner ID</label>
-        <input id="event-partner" value={partnerId} onInput={(e) => setPartnerId(e.currentTarget.value)} />
+        <TextField id="event-partner" label="Partner ID" value={partnerId} onInput={setPartnerId} />
         <button type="submit">Filter</button>
       </form>
       <Load state={first} what="events">
@@ -357,14 +356,13 @@ export function ConsoleWebhooks() {
       <section class="card" aria-labelledby="new-endpoint-title">
         <h2 id="new-endpoint-title">Add an endpoint</h2>
         <form class="stack" onSubmit={(e) => e.preventDefault()}>
-          <label for="endpoint-url">URL (https)</label>
-          <input id="endpoint-url" type="url" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
-          <label for="endpoint-description">Description (optional)</label>
-          <input
+          <TextField id="endpoint-url" label="URL (https)" type="url" value={url} onInput={setUrl} />
+          <TextField
             id="endpoint-description"
+            label="Description (optional)"
             value={description}
             maxLength={200}
-            onInput={(e) => setDescription(e.currentTarget.value)}
+            onInput={setDescription}
           />
           <fieldset>
             <legend>Events</legend>

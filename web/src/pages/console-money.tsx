@@ -8,7 +8,7 @@ import type {
 import { ApiError, apiText, get, post } from '../api.ts';
 import { dateTime, label, money, toMinor } from '../format.ts';
 import { href, navigate } from '../router.ts';
-import { ActionButton, Load, Page, PartnerLink, saveText, Table, useLoad } from '../ui.tsx';
+import { ActionButton, Load, Page, PartnerLink, saveText, Table, TextField, useLoad } from '../ui.tsx';
 
 type Adjustment = RecordAdjustmentResponse201['adjustment'] | RecordAdjustmentResponse200['adjustment'];
 
@@ -44,8 +44,7 @@ export function ConsoleAdjustments() {
       <section class="card" aria-labelledby="adjust-title">
         <h2 id="adjust-title">Record an adjustment</h2>
         <form class="stack narrow" onSubmit={(e) => e.preventDefault()}>
-          <label for="adjust-partner">Partner ID</label>
-          <input id="adjust-partner" value={partnerId} onInput={(e) => setPartnerId(e.currentTarget.value)} />
+          <TextField id="adjust-partner" label="Partner ID" value={partnerId} onInput={setPartnerId} />
           <fieldset>
             <legend>Direction</legend>
             <label>
@@ -67,37 +66,30 @@ export function ConsoleAdjustments() {
               Debit (take money back)
             </label>
           </fieldset>
-          <label for="adjust-amount">Amount</label>
-          <input
+          <TextField
             id="adjust-amount"
+            label="Amount"
             inputMode="decimal"
             value={amount}
-            aria-describedby="adjust-amount-hint"
-            onInput={(e) => setAmount(e.currentTarget.value)}
+            onInput={setAmount}
+            hint="In the currency's major unit, e.g. 12.50"
           />
-          <span id="adjust-amount-hint" class="muted">
-            In the currency's major unit, e.g. 12.50
-          </span>
-          <label for="adjust-currency">Currency</label>
-          <input
+          <TextField
             id="adjust-currency"
+            label="Currency"
             value={currency}
             maxLength={3}
-            onInput={(e) => setCurrency(e.currentTarget.value.toLowerCase())}
+            onInput={(v) => setCurrency(v.toLowerCase())}
           />
-          <label for="adjust-reason">Reason</label>
-          <input id="adjust-reason" value={reason} maxLength={500} onInput={(e) => setReason(e.currentTarget.value)} />
-          <label for="adjust-available">Netted from (optional)</label>
-          <input
+          <TextField id="adjust-reason" label="Reason" value={reason} maxLength={500} onInput={setReason} />
+          <TextField
             id="adjust-available"
+            label="Netted from (optional)"
             type="date"
             value={availableAt}
-            aria-describedby="adjust-available-hint"
-            onInput={(e) => setAvailableAt(e.currentTarget.value)}
+            onInput={setAvailableAt}
+            hint="Empty: the next run nets it"
           />
-          <span id="adjust-available-hint" class="muted">
-            Empty: the next run nets it
-          </span>
           <ActionButton
             class="primary"
             disabled={!ready}

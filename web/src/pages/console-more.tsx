@@ -3,7 +3,7 @@ import type { GetOrderAdminResponse200, GetPartnerAdminResponse200 } from '../..
 import { del, get, put } from '../api.ts';
 import { dateTime, field, label, money } from '../format.ts';
 import { href } from '../router.ts';
-import { ActionButton, Badge, Load, Page, useLoad } from '../ui.tsx';
+import { ActionButton, Badge, Load, Page, TextField, useLoad } from '../ui.tsx';
 
 /** A partner as the operator sees it: status, what Stripe needs, the payout hold, and every operator action. */
 export function ConsolePartner(props: { partnerId: string }) {
@@ -53,22 +53,16 @@ export function ConsolePartner(props: { partnerId: string }) {
                 <p class="muted">Payouts are not held.</p>
               )}
               <form class="inline" onSubmit={(e) => e.preventDefault()}>
-                <label for="hold-reason">Reason</label>
-                <input id="hold-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+                <TextField id="hold-reason" label="Reason" value={reason} onInput={setReason} />
                 {!hold && (
-                  <>
-                    <label for="hold-until">Until (optional)</label>
-                    <input
-                      id="hold-until"
-                      type="date"
-                      value={until}
-                      aria-describedby="hold-until-hint"
-                      onInput={(e) => setUntil(e.currentTarget.value)}
-                    />
-                    <span id="hold-until-hint" class="muted">
-                      Empty: until an operator lifts it
-                    </span>
-                  </>
+                  <TextField
+                    id="hold-until"
+                    label="Until (optional)"
+                    type="date"
+                    value={until}
+                    onInput={setUntil}
+                    hint="Empty: until an operator lifts it"
+                  />
                 )}
                 {hold ? (
                   <ActionButton
