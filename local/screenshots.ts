@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import Stripe from 'stripe';
 import { cognitoClient, type LocalUser, signIn } from './cognito.ts';
 import { startLocalStack } from './stack.ts';
 import { ensureWebBuild } from './web-app.ts';
@@ -143,6 +144,51 @@ try {
   console.log('  docs/screenshots/console-run.png');
   await shot(consolePage, '/console/partners', 'console-partners', 'table');
   await shot(consolePage, '/console/payments', 'console-payments', 'table');
+  await api('POST', '/admin/adjustments', ops.idToken, {
+    partnerId: me.id,
+    amount: 1_500,
+    currency: 'usd',
+    reason: 'Missed referral bonus',
+    externalId: 'screenshots-adjustment',
+  });
+  await shot(consolePage, `/console/partners/${me.id}`, 'console-partner', '#hold-title');
+
+  await consolePage.goto('/app/console/webhooks');
+  await consolePage.getByLabel('URL (https)').fill('https://hooks.example.com/payouts');
+  await consolePage.getByLabel('Description (optional)').fill('Accounting sync');
+  await consolePage.getByRole('button', { name: 'Add endpoint' }).click();
+  await consolePage.getByTestId('secret').waitFor();
+  await consolePage.locator('tr[data-endpoint]').first().waitFor();
+  await consolePage.screenshot({ path: path.join(OUT, 'console-webhooks.png'), fullPage: true });
+  console.log('  docs/screenshots/console-webhooks.png');
+  await shot(consolePage, '/console/events', 'console-events', 'tr[data-event]');
+  const events = await api<{ events: Array<{ id: string }> }>('GET', '/admin/events?type=payout.paid', ops.idToken);
+  await shot(consolePage, `/console/events/${events.events[0]?.id ?? ''}`, 'console-event', '#deliveries-title');
+  await consolePage.goto(`/app/console/adjustments?partnerId=${me.id}`);
+  await consolePage.getByLabel('Amount').fill('15');
+  await consolePage.getByLabel('Reason').fill('Missed referral bonus');
+  await consolePage.screenshot({ path: path.join(OUT, 'console-adjustments.png'), fullPage: true });
+  console.log('  docs/screenshots/console-adjustments.png');
+
+  // A transfer sent by hand at Stripe, which the day's reconciliation reports.
+  const stripe = new Stripe(stack.info.stripeApiKey, {
+    host: '127.0.0.1',
+    port: stack.info.stripePort,
+    protocol: 'http',
+  });
+  const account = (await api<{ stripeAccountId: string }>('GET', '/partners/me', partner.idToken)).stripeAccountId;
+  const manual = await stripe.transfers.create({
+    amount: 700,
+    currency: 'usd',
+    destination: account,
+    description: 'Sent by hand from the Dashboard',
+  });
+  const day = new Date(manual.created * 1000).toISOString().slice(0, 10);
+  // The daily job, run here in-process against the stack (imported once the stack has set the environment).
+  const { reconcileDay } = await import('#core/reconciliation');
+  const { reconciliationDeps } = await import('#adapters/reconciliation-deps');
+  await reconcileDay(reconciliationDeps(), day);
+  await shot(consolePage, `/console/reconciliation?date=${day}`, 'console-reconciliation', '[data-kind]');
 
   await shot(portal, '/earnings', 'earnings', 'table');
   await shot(portal, '/payouts', 'payouts', 'table');

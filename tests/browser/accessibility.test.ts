@@ -50,6 +50,15 @@ async function expectAccessible(page: Page, path: string, heading: string | RegE
   ).toEqual([]);
 }
 
+/** How far the page scrolls sideways (0 when it fits the viewport's width). */
+const sidewaysOverflow = (page: Page) =>
+  page.evaluate(() => {
+    const doc = (
+      globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+    ).document.documentElement;
+    return doc.scrollWidth - doc.clientWidth;
+  });
+
 describe('accessibility (axe-core, WCAG 2.1 A/AA): no serious or critical violation on any page', () => {
   it('sign-in and sign-up', async () => {
     const page = await newPage();
@@ -86,6 +95,35 @@ describe('accessibility (axe-core, WCAG 2.1 A/AA): no serious or critical violat
     await expectAccessible(outsider, '/console', 'Operator console');
   });
 
+  it('the console pages for money and integrations: adjustments, webhooks (secret shown), events, an event, reconciliation', async () => {
+    const { reconcileDay } = await import('#core/reconciliation');
+    const { reconciliationDeps } = await import('#adapters/reconciliation-deps');
+    const today = new Date().toISOString().slice(0, 10);
+    await reconcileDay(reconciliationDeps(), today);
+    const events = await api<{ events: Array<{ id: string }> }>('GET', `/admin/events?partnerId=${seller.partnerId}`, {
+      token: ops.idToken,
+    });
+    const eventId = events.body.events[0]?.id ?? '';
+    const page = await newPage({ as: ops });
+    await expectAccessible(page, '/console/adjustments', 'Adjustments');
+    await expectAccessible(page, `/console/events?partnerId=${seller.partnerId}`, 'Events');
+    await expectAccessible(page, `/console/events/${eventId}`, /^Event /);
+    await expectAccessible(page, `/console/reconciliation?date=${today}`, 'Reconciliation');
+    await expectAccessible(page, '/console/webhooks', 'Webhook endpoints');
+    // With a secret on screen (created here, removed at once: it receives nothing).
+    await page.getByLabel('URL (https)').fill('http://127.0.0.1:9/a11y');
+    await page.getByLabel('All events').uncheck();
+    await page.getByLabel('payout_run.completed').check();
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByTestId('secret').waitFor();
+    expect((await seriousViolations(page)).map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+    const listed = await api<{ endpoints: Array<{ id: string; url: string }> }>('GET', '/admin/webhook-endpoints', {
+      token: ops.idToken,
+    });
+    for (const e of listed.body.endpoints.filter((x) => x.url === 'http://127.0.0.1:9/a11y'))
+      await api('DELETE', `/admin/webhook-endpoints/${e.id}`, { token: ops.idToken });
+  });
+
   it('on a phone-width screen the pages fit without sideways scrolling', async () => {
     const page = await newPage({ as: seller, viewport: PHONE });
     for (const [path, heading] of [
@@ -95,13 +133,18 @@ describe('accessibility (axe-core, WCAG 2.1 A/AA): no serious or critical violat
       [`/buy/${listingId}`, 'Accessible ticket'],
     ] as const) {
       await openApp(page, path, heading);
-      const overflow = await page.evaluate(() => {
-        const doc = (
-          globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
-        ).document.documentElement;
-        return doc.scrollWidth - doc.clientWidth;
-      });
-      expect(overflow, path).toBeLessThanOrEqual(0);
+      expect(await sidewaysOverflow(page), path).toBeLessThanOrEqual(0);
+    }
+    const phoneConsole = await newPage({ as: ops, viewport: PHONE });
+    for (const [path, heading] of [
+      [`/console/runs/${runId}`, /Payout run/],
+      ['/console/adjustments', 'Adjustments'],
+      ['/console/webhooks', 'Webhook endpoints'],
+      ['/console/events', 'Events'],
+      ['/console/reconciliation', 'Reconciliation'],
+    ] as const) {
+      await openApp(phoneConsole, path, heading);
+      expect(await sidewaysOverflow(phoneConsole), path).toBeLessThanOrEqual(0);
     }
   });
 });

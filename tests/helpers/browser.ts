@@ -20,10 +20,14 @@ export const DESKTOP = { width: 1280, height: 860 } as const;
 
 /** A fresh browser context (its own storage), optionally signed in as `user` without the sign-in form. */
 export async function newPage(
-  options: { as?: LocalUser; viewport?: { width: number; height: number } } = {},
+  options: { as?: LocalUser; viewport?: { width: number; height: number }; bypassCSP?: boolean } = {},
 ): Promise<Page> {
   browser ??= await chromium.connect(inject('browserWsEndpoint'));
-  const context = await browser.newContext({ viewport: options.viewport ?? DESKTOP, baseURL: stackInfo().apiUrl });
+  const context = await browser.newContext({
+    viewport: options.viewport ?? DESKTOP,
+    baseURL: stackInfo().apiUrl,
+    bypassCSP: options.bypassCSP ?? false,
+  });
   contexts.push(context);
   if (options.as) {
     const { idToken, email, sub } = options.as;

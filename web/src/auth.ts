@@ -208,6 +208,8 @@ export async function signOut(): Promise<void> {
   const auth = appConfig().auth;
   setSession(null);
   if (auth.mode === 'oidc') {
+    // oidc-client-ts keeps its own copy of the tokens, the refresh token too: forget it before leaving the app.
+    await (await oidcManager()).removeUser();
     const base = `${location.origin}${import.meta.env.BASE_URL}`;
     location.assign(`${auth.domain}/logout?client_id=${auth.clientId}&logout_uri=${encodeURIComponent(base)}`);
   }

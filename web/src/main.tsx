@@ -3,15 +3,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { isAdmin, onSessionChange, session, signOut } from './auth.ts';
 import { loadConfig } from './config.ts';
 import { AuthCallback, SignIn, SignUp } from './pages/auth.tsx';
-import { ConsolePartners, ConsolePayments, PayoutRunDetail, PayoutRuns } from './pages/console.tsx';
-import { ConsoleEvents, ConsoleOrder, ConsolePartner } from './pages/console-more.tsx';
 import { CheckoutReturn, ListingPage, OrderPage, PayRequestPage } from './pages/customer.tsx';
 import { EmbeddedOnboarding } from './pages/embedded.tsx';
 import { Earnings, PartnerHome, Payouts } from './pages/partner.tsx';
 import { AcceptInvitation, Sales, Team } from './pages/team.tsx';
 import { setScopedPartner, useScope } from './partner-scope.ts';
 import { href, match, navigate, onLinkClick, usePath } from './router.ts';
-import { Page } from './ui.tsx';
+import { Load, Page, useLoad } from './ui.tsx';
 import './styles.css';
 
 function useSession() {
@@ -29,6 +27,19 @@ const PUBLIC = ['/signin', '/signup', '/auth/callback', '/buy/:listingId', '/pay
 
 type Params = Record<string, string>;
 
+/** The console's pages come in their own chunk, loaded the first time an operator opens one. */
+const loadConsole = () => import('./pages/console-index.ts');
+type ConsolePages = Awaited<ReturnType<typeof loadConsole>>;
+
+function Console(props: { page: (pages: ConsolePages) => JSX.Element }) {
+  const pages = useLoad(loadConsole, []);
+  return (
+    <Load state={pages} what="the console">
+      {props.page}
+    </Load>
+  );
+}
+
 /** Every page: path pattern → page. The console's pages are only rendered for the admin group. */
 const PAGES: Array<[string, (p: Params) => JSX.Element]> = [
   ['/signin', () => <SignIn />],
@@ -45,13 +56,17 @@ const PAGES: Array<[string, (p: Params) => JSX.Element]> = [
   ['/payouts', () => <Payouts />],
   ['/team', () => <Team />],
   ['/sales', () => <Sales />],
-  ['/console', () => <PayoutRuns />],
-  ['/console/runs/:runId', (p) => <PayoutRunDetail runId={p.runId ?? ''} />],
-  ['/console/partners', () => <ConsolePartners />],
-  ['/console/payments', () => <ConsolePayments />],
-  ['/console/partners/:partnerId', (p) => <ConsolePartner partnerId={p.partnerId ?? ''} />],
-  ['/console/orders/:orderId', (p) => <ConsoleOrder orderId={p.orderId ?? ''} />],
-  ['/console/events', () => <ConsoleEvents />],
+  ['/console', () => <Console page={(c) => <c.PayoutRuns />} />],
+  ['/console/runs/:runId', (p) => <Console page={(c) => <c.PayoutRunDetail runId={p.runId ?? ''} />} />],
+  ['/console/partners', () => <Console page={(c) => <c.ConsolePartners />} />],
+  ['/console/payments', () => <Console page={(c) => <c.ConsolePayments />} />],
+  ['/console/partners/:partnerId', (p) => <Console page={(c) => <c.ConsolePartner partnerId={p.partnerId ?? ''} />} />],
+  ['/console/orders/:orderId', (p) => <Console page={(c) => <c.ConsoleOrder orderId={p.orderId ?? ''} />} />],
+  ['/console/events', () => <Console page={(c) => <c.ConsoleEvents />} />],
+  ['/console/events/:eventId', (p) => <Console page={(c) => <c.ConsoleEvent eventId={p.eventId ?? ''} />} />],
+  ['/console/webhooks', () => <Console page={(c) => <c.ConsoleWebhooks />} />],
+  ['/console/adjustments', () => <Console page={(c) => <c.ConsoleAdjustments />} />],
+  ['/console/reconciliation', () => <Console page={(c) => <c.ConsoleReconciliation />} />],
 ];
 
 function route(path: string, admin: boolean) {
@@ -94,7 +109,10 @@ function Nav(props: { path: string; admin: boolean }) {
       ['/console', 'Payout runs'],
       ['/console/partners', 'Partners'],
       ['/console/payments', 'Payments'],
+      ['/console/adjustments', 'Adjustments'],
       ['/console/events', 'Events'],
+      ['/console/webhooks', 'Webhooks'],
+      ['/console/reconciliation', 'Reconciliation'],
     );
   }
   const current = (to: string) =>

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
+import { href } from './router.ts';
 
 /** A page: its title is the document's and the h1, which takes focus on navigation (screen readers hear it). */
 export function Page(props: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
@@ -125,6 +126,121 @@ export function ActionButton(props: {
         {props.children}
       </button>
       <ErrorNote error={error} />
+    </>
+  );
+}
+
+/**
+ * The load / error / table steps every data page repeats: the error, "Loading…" until the first answer, then
+ * `children` with the data (kept on screen while a reload runs).
+ */
+export function Load<T>(props: { state: Loaded<T>; what?: string; children: (data: T) => ComponentChildren }) {
+  const { state } = props;
+  return (
+    <>
+      <ErrorNote error={state.error} />
+      {state.loading && state.data === undefined && <Loading what={props.what} />}
+      {state.data !== undefined && props.children(state.data)}
+    </>
+  );
+}
+
+export interface Column<T> {
+  head: string;
+  cell: (row: T) => ComponentChildren;
+  /** Right-aligned, tabular figures. */
+  num?: boolean;
+}
+
+/** A data table: column headers, a caption for screen readers, sideways scrolling inside its box on a phone. */
+export function Table<T>(props: {
+  caption: string;
+  rows: readonly T[];
+  columns: ReadonlyArray<Column<T>>;
+  rowKey: (row: T) => string;
+  empty?: string;
+  rowAttrs?: (row: T) => Record<string, string>;
+}) {
+  if (props.rows.length === 0) return <p class="muted">{props.empty ?? 'Nothing yet.'}</p>;
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption class="sr-only">{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th key={c.head} scope="col" class={c.num ? 'num' : undefined}>
+                {c.head}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr key={props.rowKey(row)} {...(props.rowAttrs?.(row) ?? {})}>
+              {props.columns.map((c) => (
+                <td key={c.head} class={c.num ? 'num' : undefined}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Offers `text` as a file download (the run and reconciliation CSVs). */
+export function saveText(text: string, filename: string, type = 'text/csv'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A partner id as a link to the partner's console page. */
+export function PartnerLink(props: { id: string | null }) {
+  if (!props.id) return <>—</>;
+  return (
+    <a href={href(`/console/partners/${encodeURIComponent(props.id)}`)}>
+      <code>{props.id}</code>
+    </a>
+  );
+}
+
+/** A labelled input, with a hint it is described by when one is given. */
+export function TextField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  hint?: string;
+  type?: 'text' | 'date' | 'url';
+  inputMode?: 'decimal';
+  maxLength?: number;
+}) {
+  const hint = props.hint ? `${props.id}-hint` : undefined;
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        // Preact types an input by its `type` (a date input takes no `inputMode`): one of the three, as text.
+        type={(props.type ?? 'text') as 'text'}
+        value={props.value}
+        inputMode={props.inputMode}
+        maxLength={props.maxLength}
+        aria-describedby={hint}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      {hint && (
+        <span id={hint} class="muted">
+          {props.hint}
+        </span>
+      )}
     </>
   );
 }

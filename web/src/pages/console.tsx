@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type {
   GetPayoutRunResponse200,
   ListPartnersAdminResponse200,
@@ -8,9 +8,9 @@ import type {
   StartPayoutRunResponse202,
 } from '../../../local/api-types.ts';
 import { apiText, get, post } from '../api.ts';
-import { date, dateTime, field, label, money } from '../format.ts';
+import { date, dateTime, field, label, money, parseCsv } from '../format.ts';
 import { href, navigate } from '../router.ts';
-import { ActionButton, Badge, ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
+import { ActionButton, Badge, ErrorNote, Load, Loading, Page, PartnerLink, saveText, Table, useLoad } from '../ui.tsx';
 
 type Run = GetPayoutRunResponse200;
 type DryRun = Extract<StartPayoutRunResponse200, { dryRun: true }>;
@@ -90,51 +90,41 @@ export function PayoutRuns() {
               {preview.complete ? '' : ' (first page only)'}
             </p>
             <SkipReasons skipped={preview.skipped} />
-            {preview.payouts.length > 0 && (
-              <div class="table-wrap">
-                <table>
-                  <caption class="sr-only">Payouts the run would send</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Partner</th>
-                      <th scope="col">Currency</th>
-                      <th scope="col" class="num">
-                        Amount
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {preview.payouts.map((p) => (
-                      <tr key={`${p.partnerId}-${p.currency}`}>
-                        <td>
-                          <code>{p.partnerId}</code>
-                        </td>
-                        <td>{p.currency.toUpperCase()}</td>
-                        <td class="num">{money(p.amount, p.currency)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+            <Table
+              caption="Payouts the run would send"
+              rows={preview.payouts}
+              rowKey={(p) => `${p.partnerId}-${p.currency}`}
+              empty="No payout would be sent."
+              columns={[
+                { head: 'Partner', cell: (p) => <PartnerLink id={p.partnerId} /> },
+                { head: 'Currency', cell: (p) => p.currency.toUpperCase() },
+                { head: 'Amount', num: true, cell: (p) => money(p.amount, p.currency) },
+              ]}
+            />
           </div>
         )}
       </section>
       <section class="card" aria-labelledby="runs-title">
         <h2 id="runs-title">Runs</h2>
-        <ErrorNote error={runs.error} />
-        {runs.loading && !runs.data && <Loading what="runs" />}
-        {runs.data && runs.data.runs.length === 0 && <p class="muted">No runs yet.</p>}
-        <ul class="plain">
-          {runs.data?.runs.map((r) => (
-            <li key={r.id}>
-              <a href={href(`/console/runs/${encodeURIComponent(r.id)}`)}>{r.period}</a> <Badge value={r.status} />{' '}
-              <span class="muted">
-                {r.totals.paid}/{r.totals.queued} paid · started {dateTime(r.startedAt)}
-              </span>
-            </li>
-          ))}
-        </ul>
+        <Load state={runs} what="runs">
+          {(data) =>
+            data.runs.length === 0 ? (
+              <p class="muted">No runs yet.</p>
+            ) : (
+              <ul class="plain">
+                {data.runs.map((r) => (
+                  <li key={r.id}>
+                    <a href={href(`/console/runs/${encodeURIComponent(r.id)}`)}>{r.period}</a>{' '}
+                    <Badge value={r.status} />{' '}
+                    <span class="muted">
+                      {r.totals.paid}/{r.totals.queued} paid · started {dateTime(r.startedAt)}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            )
+          }
+        </Load>
       </section>
     </Page>
   );
@@ -167,15 +157,8 @@ export function PayoutRunDetail(props: { runId: string }) {
       clearTimeout(timer);
     };
   }, [path, tick]);
-  const download = async () => {
-    const csv = await apiText(`${path}?format=csv`);
-    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `payout-run-${run?.period ?? props.runId}.csv`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  };
+  const download = async () =>
+    saveText(await apiText(`${path}?format=csv`), `payout-run-${run?.period ?? props.runId}.csv`);
   return (
     <Page title={run ? `Payout run ${run.period}` : 'Payout run'}>
       <p>
@@ -235,6 +218,7 @@ export function PayoutRunDetail(props: { runId: string }) {
           </div>
         </section>
       )}
+      {run && <RunPayouts path={path} run={run} onChange={() => setTick((t) => t + 1)} />}
     </Page>
   );
 }
@@ -262,43 +246,37 @@ export function ConsolePartners() {
           <option value="disconnected">Disconnected</option>
         </select>
       </form>
-      <ErrorNote error={partners.error} />
-      {partners.loading && !partners.data && <Loading what="partners" />}
-      {partners.data && (
-        <div class="table-wrap">
-          <table>
-            <caption class="sr-only">Partners</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Needs</th>
-                <th scope="col">Payouts</th>
-              </tr>
-            </thead>
-            <tbody>
-              {partners.data.partners.map((p) => (
-                <tr key={p.id}>
-                  <td>
+      <Load state={partners} what="partners">
+        {(data) => (
+          <Table
+            caption="Partners"
+            rows={data.partners}
+            rowKey={(p) => p.id}
+            empty="No partner matches."
+            columns={[
+              {
+                head: 'Name',
+                cell: (p) => (
+                  <>
                     <a href={href(`/console/partners/${encodeURIComponent(p.id)}`)}>{p.name}</a>
                     <br />
                     <code class="muted">{p.id}</code>
-                  </td>
-                  <td>
-                    <Badge value={p.status} />
-                  </td>
-                  <td>
-                    {p.actionRequired
-                      ? `${label(p.actionRequired.kind)}${p.actionRequired.deadline ? ` by ${date(p.actionRequired.deadline)}` : ''}: ${p.actionRequired.fields.map(field).join(', ')}`
-                      : '—'}
-                  </td>
-                  <td>{p.payoutPreference}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+                  </>
+                ),
+              },
+              { head: 'Status', cell: (p) => <Badge value={p.status} /> },
+              {
+                head: 'Needs',
+                cell: (p) =>
+                  p.actionRequired
+                    ? `${label(p.actionRequired.kind)}${p.actionRequired.deadline ? ` by ${date(p.actionRequired.deadline)}` : ''}: ${p.actionRequired.fields.map(field).join(', ')}`
+                    : '—',
+              },
+              { head: 'Payouts', cell: (p) => p.payoutPreference },
+            ]}
+          />
+        )}
+      </Load>
     </Page>
   );
 }
@@ -307,52 +285,189 @@ export function ConsolePayments() {
   const payments = useLoad(() => get<ListPaymentsAdminResponse200>('/admin/payments'), []);
   return (
     <Page title="Payments">
-      <ErrorNote error={payments.error} />
-      {payments.loading && !payments.data && <Loading what="payments" />}
-      {payments.data && (
-        <div class="table-wrap">
-          <table>
-            <caption class="sr-only">Payments, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Date</th>
-                <th scope="col">Description</th>
-                <th scope="col" class="num">
-                  Amount
-                </th>
-                <th scope="col" class="num">
-                  Fee
-                </th>
-                <th scope="col">Status</th>
-                <th scope="col">Order</th>
-              </tr>
-            </thead>
-            <tbody>
-              {payments.data.payments.map((p) => (
-                <tr key={p.id}>
-                  <td>{dateTime(p.createdAt)}</td>
-                  <td>{p.description}</td>
-                  <td class="num">{money(p.amount, p.currency)}</td>
-                  <td class="num">{money(p.fee, p.currency)}</td>
-                  <td>
+      <Load state={payments} what="payments">
+        {(data) => (
+          <Table
+            caption="Payments, newest first"
+            rows={data.payments}
+            rowKey={(p) => p.id}
+            empty="No payments yet."
+            columns={[
+              { head: 'Date', cell: (p) => dateTime(p.createdAt) },
+              { head: 'Description', cell: (p) => p.description },
+              { head: 'Amount', num: true, cell: (p) => money(p.amount, p.currency) },
+              { head: 'Fee', num: true, cell: (p) => money(p.fee, p.currency) },
+              {
+                head: 'Status',
+                cell: (p) => (
+                  <>
                     <Badge value={p.status} />
                     {p.disputed ? ' disputed' : ''}
-                  </td>
-                  <td>
-                    {p.orderId ? (
-                      <a href={href(`/console/orders/${encodeURIComponent(p.orderId)}`)}>
-                        <code>{p.orderId}</code>
-                      </a>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+                  </>
+                ),
+              },
+              {
+                head: 'Order',
+                cell: (p) =>
+                  p.orderId ? (
+                    <a href={href(`/console/orders/${encodeURIComponent(p.orderId)}`)}>
+                      <code>{p.orderId}</code>
+                    </a>
+                  ) : (
+                    '—'
+                  ),
+              },
+            ]}
+          />
+        )}
+      </Load>
     </Page>
+  );
+}
+
+interface RunPayout {
+  partnerId: string;
+  currency: string;
+  amount: number;
+  status: string;
+  payoutId: string;
+  transferId: string;
+  reason: string;
+}
+
+/** The operator decisions on one payout of a run, by the payout's status. */
+type PayoutDecision = 'exclude' | 'keep';
+const DECISION: Record<PayoutDecision, { button: string; title: string; route: string; done: string }> = {
+  exclude: {
+    button: 'Exclude',
+    title: 'Exclude the payout from this run',
+    route: 'exclude',
+    done: 'Excluded from the run: its earnings carry forward to the next one.',
+  },
+  keep: {
+    button: 'Keep reversal',
+    title: 'Keep the reversed money for the platform',
+    route: 'reversal-final',
+    done: 'The reversed money is kept by the platform: no run pays it again.',
+  },
+};
+const decisionFor = (status: string): PayoutDecision | null =>
+  status === 'planned' || status === 'awaiting_funds' ? 'exclude' : status === 'reversed' ? 'keep' : null;
+
+/**
+ * Every partner and currency of the run (from the run's CSV, the API's one listing of a run's payouts), with the
+ * operator's decisions: exclude a payout not sent yet, keep the money of a reversed one.
+ */
+function RunPayouts(props: { path: string; run: Run; onChange: () => void }) {
+  const { run } = props;
+  const [tick, setTick] = useState(0);
+  const rows = useLoad(
+    async () =>
+      parseCsv(await apiText(`${props.path}?format=csv`)).map(
+        (r): RunPayout => ({
+          partnerId: r.partner_id ?? '',
+          currency: r.currency ?? '',
+          amount: Number(r.amount_minor_units ?? 0),
+          status: r.status ?? '',
+          payoutId: r.payout_id ?? '',
+          transferId: r.stripe_transfer_id ?? '',
+          reason: r.reason ?? '',
+        }),
+      ),
+    [props.path, run.status, run.totals.paid, run.totals.failed, run.totals.carriedForward, tick],
+  );
+  const [acting, setActing] = useState<{ payout: RunPayout; decision: PayoutDecision } | null>(null);
+  const [reason, setReason] = useState('');
+  const [done, setDone] = useState('');
+  const reasonInput = useRef<HTMLInputElement>(null);
+  useEffect(() => reasonInput.current?.focus(), [acting]);
+  return (
+    <section class="card" aria-labelledby="run-payouts-title">
+      <h2 id="run-payouts-title">Partners in this run</h2>
+      {done && (
+        <p class="notice info" role="status">
+          {done}
+        </p>
+      )}
+      <Load state={rows} what="the run's payouts">
+        {(data) => (
+          <Table
+            caption="Partners in this run, by currency"
+            rows={data}
+            rowKey={(r) => `${r.partnerId}-${r.currency}-${r.payoutId}`}
+            empty="No partner was considered."
+            rowAttrs={(r) => ({ 'data-partner': r.partnerId })}
+            columns={[
+              { head: 'Partner', cell: (r) => <PartnerLink id={r.partnerId} /> },
+              { head: 'Amount', num: true, cell: (r) => money(r.amount, r.currency) },
+              { head: 'Status', cell: (r) => <Badge value={r.status} /> },
+              { head: 'Reason', cell: (r) => (r.reason ? label(r.reason) : '—') },
+              { head: 'Transfer', cell: (r) => (r.transferId ? <code>{r.transferId}</code> : '—') },
+              {
+                head: 'Action',
+                cell: (r) => {
+                  const decision = decisionFor(r.status);
+                  if (!decision) return '—';
+                  return (
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setActing({ payout: r, decision });
+                        setReason('');
+                        setDone('');
+                      }}
+                    >
+                      {DECISION[decision].button}
+                      <span class="sr-only">
+                        {' '}
+                        {r.partnerId} {money(r.amount, r.currency)}
+                      </span>
+                    </button>
+                  );
+                },
+              },
+            ]}
+          />
+        )}
+      </Load>
+      {acting && (
+        <form class="stack narrow" onSubmit={(e) => e.preventDefault()} aria-labelledby="decision-title">
+          <h3 id="decision-title">{DECISION[acting.decision].title}</h3>
+          <p>
+            <code>{acting.payout.payoutId}</code> · <PartnerLink id={acting.payout.partnerId} /> ·{' '}
+            {money(acting.payout.amount, acting.payout.currency)}
+          </p>
+          <label for="decision-reason">Reason (kept in the partner's operator actions)</label>
+          <input
+            id="decision-reason"
+            ref={reasonInput}
+            value={reason}
+            maxLength={500}
+            onInput={(e) => setReason(e.currentTarget.value)}
+          />
+          <div class="row">
+            <ActionButton
+              class="primary"
+              disabled={reason.trim() === ''}
+              onClick={async () => {
+                await post(
+                  `/admin/payouts/${encodeURIComponent(acting.payout.payoutId)}/${DECISION[acting.decision].route}`,
+                  { reason: reason.trim() },
+                );
+                setDone(DECISION[acting.decision].done);
+                setActing(null);
+                setTick((t) => t + 1);
+                props.onChange();
+              }}
+            >
+              Confirm
+            </ActionButton>
+            <button type="button" onClick={() => setActing(null)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
   );
 }

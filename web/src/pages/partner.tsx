@@ -12,7 +12,7 @@ import { appConfig } from '../config.ts';
 import { date, field, label, money } from '../format.ts';
 import { scope, useScope } from '../partner-scope.ts';
 import { href } from '../router.ts';
-import { ActionButton, Badge, ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
+import { ActionButton, Badge, ErrorNote, Load, Loading, Page, Table, useLoad } from '../ui.tsx';
 
 type Status = GetConnectStatusResponse200;
 
@@ -254,40 +254,31 @@ export function Earnings() {
           </section>
         ) : null,
       )}
-      {first.data && pages.length === 0 && <p class="muted">No earnings yet.</p>}
-      {pages.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <caption class="sr-only">Earnings history</caption>
-            <thead>
-              <tr>
-                <th scope="col">Date</th>
-                <th scope="col">Description</th>
-                <th scope="col">Type</th>
-                <th scope="col" class="num">
-                  Amount
-                </th>
-                <th scope="col">Payout</th>
-              </tr>
-            </thead>
-            <tbody>
-              {pages.map((e) => (
-                <tr key={e.id} data-entry={e.reference}>
-                  <td>{date(e.date)}</td>
-                  <td>{e.description}</td>
-                  <td>{label(e.type)}</td>
-                  <td class="num">{money(e.amount, e.currency)}</td>
-                  <td>
-                    <Badge value={e.payoutStatus} />
-                    {e.payoutStatus === 'pending' && e.availableAt ? (
-                      <span class="muted"> from {date(e.availableAt)}</span>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {first.data && (
+        <Table
+          caption="Earnings history"
+          rows={pages}
+          rowKey={(e) => e.id}
+          empty="No earnings yet."
+          rowAttrs={(e) => ({ 'data-entry': e.reference })}
+          columns={[
+            { head: 'Date', cell: (e) => date(e.date) },
+            { head: 'Description', cell: (e) => e.description },
+            { head: 'Type', cell: (e) => label(e.type) },
+            { head: 'Amount', num: true, cell: (e) => money(e.amount, e.currency) },
+            {
+              head: 'Payout',
+              cell: (e) => (
+                <>
+                  <Badge value={e.payoutStatus} />
+                  {e.payoutStatus === 'pending' && e.availableAt ? (
+                    <span class="muted"> from {date(e.availableAt)}</span>
+                  ) : null}
+                </>
+              ),
+            },
+          ]}
+        />
       )}
       {cursor && (
         <ActionButton
@@ -311,45 +302,32 @@ export function Payouts() {
   const payouts = useLoad(() => get<ListPayoutsResponse200>(`/payouts${scope()}`), [partnerId]);
   return (
     <Page title="Payouts">
-      <ErrorNote error={payouts.error} />
-      {payouts.loading && !payouts.data && <Loading what="payouts" />}
-      {payouts.data && payouts.data.payouts.length === 0 && <p class="muted">No payouts yet.</p>}
-      {payouts.data && payouts.data.payouts.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <caption class="sr-only">Payouts from the platform</caption>
-            <thead>
-              <tr>
-                <th scope="col">Period</th>
-                <th scope="col" class="num">
-                  Amount
-                </th>
-                <th scope="col">Status</th>
-                <th scope="col">Transfer</th>
-                <th scope="col" class="num">
-                  Entries
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {payouts.data.payouts.map((p) => (
-                <tr key={p.id} data-payout={p.id}>
-                  <td>{p.period}</td>
-                  <td class="num">{money(p.amount, p.currency)}</td>
-                  <td>
+      <Load state={payouts} what="payouts">
+        {(data) => (
+          <Table
+            caption="Payouts from the platform"
+            rows={data.payouts}
+            rowKey={(p) => p.id}
+            empty="No payouts yet."
+            rowAttrs={(p) => ({ 'data-payout': p.id })}
+            columns={[
+              { head: 'Period', cell: (p) => p.period },
+              { head: 'Amount', num: true, cell: (p) => money(p.amount, p.currency) },
+              {
+                head: 'Status',
+                cell: (p) => (
+                  <>
                     <Badge value={p.status} />
                     {p.reason ? <span class="muted"> {label(p.reason)}</span> : null}
-                  </td>
-                  <td>
-                    <code>{p.stripeTransferId ?? '—'}</code>
-                  </td>
-                  <td class="num">{p.entryCount}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+                  </>
+                ),
+              },
+              { head: 'Transfer', cell: (p) => <code>{p.stripeTransferId ?? '—'}</code> },
+              { head: 'Entries', num: true, cell: (p) => p.entryCount },
+            ]}
+          />
+        )}
+      </Load>
     </Page>
   );
 }
