@@ -187,7 +187,7 @@ try {
   // The daily job, run here in-process against the stack (imported once the stack has set the environment).
   const { reconcileDay } = await import('#core/reconciliation');
   const { reconciliationDeps } = await import('#adapters/reconciliation-deps');
-  await reconcileDay(reconciliationDeps(), day);
+  await reconcileDay(reconciliationDeps(), day, `screenshots-${Date.now()}`);
   await shot(consolePage, `/console/reconciliation?date=${day}`, 'console-reconciliation', '[data-kind]');
 
   await shot(portal, '/earnings', 'earnings', 'table');

@@ -99,7 +99,7 @@ describe('accessibility (axe-core, WCAG 2.1 A/AA): no serious or critical violat
     const { reconcileDay } = await import('#core/reconciliation');
     const { reconciliationDeps } = await import('#adapters/reconciliation-deps');
     const today = new Date().toISOString().slice(0, 10);
-    await reconcileDay(reconciliationDeps(), today);
+    await reconcileDay(reconciliationDeps(), today, `inline-${Date.now()}`);
     const events = await api<{ events: Array<{ id: string }> }>('GET', `/admin/events?partnerId=${seller.partnerId}`, {
       token: ops.idToken,
     });

@@ -244,7 +244,7 @@ describe('operator console: money', () => {
       description: 'Sent by hand from the Dashboard',
     });
     const day = new Date(manual.created * 1000).toISOString().slice(0, 10);
-    await reconcileDay(reconciliationDeps(), day);
+    await reconcileDay(reconciliationDeps(), day, `inline-${Date.now()}`);
     await openApp(page, `/console/reconciliation?date=${day}`, 'Reconciliation');
     const found = page.locator('tr[data-kind="transfer_unknown"]', { hasText: manual.id });
     await expect.poll(() => found.textContent()).toContain('$6.50');
