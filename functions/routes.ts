@@ -193,10 +193,6 @@ function operatorRoutes(): RouteDefinition[] {
   ];
 }
 
-/**
- * Payments, the platform webhook, the ledger and earnings. Stripe's key only where Stripe is called
- * (creating payments, and the webhook, which re-reads each payment); reads are read-only on the table.
- */
 /** The monthly payout run's operator routes (admin group). */
 function payoutRunRoutes(): RouteDefinition[] {
   const path = '/admin/payout-runs';
@@ -236,6 +232,10 @@ function payoutRunRoutes(): RouteDefinition[] {
   ];
 }
 
+/**
+ * Payments, the platform webhook, the ledger and earnings. Stripe's key only where Stripe is called
+ * (creating payments, and the webhook, which re-reads each payment); reads are read-only on the table.
+ */
 function paymentRoutes(): RouteDefinition[] {
   return [
     {
