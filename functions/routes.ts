@@ -525,14 +525,8 @@ export interface JobDefinition {
   readonly access: Access;
 }
 
-/** Stripe events per consumer invocation (EventBridge channel); processed one after another. */
-export const STRIPE_EVENTS_BATCH_SIZE = 10;
-
-/**
- * Payout messages per worker invocation (the SQS event source's batch size). The worker reserves this many Stripe
- * rate-budget start times per write, one per payout of a batch.
- */
-export const PAYOUT_BATCH_SIZE = 10;
+/** The SQS batch sizes of the payout worker and the Stripe events consumer (functions/batch-sizes.ts). */
+export { PAYOUT_BATCH_SIZE, STRIPE_EVENTS_BATCH_SIZE } from './batch-sizes.ts';
 
 export const JOBS: readonly JobDefinition[] = [
   {
