@@ -1,18 +1,9 @@
-import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_EVENT_TYPES, toPlatformEvent } from '#adapters/stripe/platform-event';
 import type { PlatformEvent, PlatformEventKind } from '#core/platform-events';
+import { stripeEvent } from '#tests/stripe-event';
 
-const event = (type: string, object: Record<string, unknown>, account?: string) =>
-  ({
-    id: 'evt_1',
-    object: 'event',
-    type,
-    created: 1_700_000_000,
-    ...(account ? { account } : {}),
-    data: { object },
-    livemode: false,
-  }) as unknown as Stripe.Event;
+const event = stripeEvent;
 
 const base = { id: 'evt_1', created: 1_700_000_000 };
 
