@@ -40,7 +40,7 @@ export const LIMITS = {
   /** EventBridge PutEvents: 10,000 transactions/s in us-east-1, us-west-2 and eu-west-1 (2,400 in us-east-2, lower
    * in smaller Regions); adjustable. */
   eventBridgePutEvents: 10_000,
-  /** SQS standard queues: nearly unlimited API calls per second (no binding figure). */
+  // SQS standard queues: nearly unlimited API calls per second (no binding figure, so none here).
   /** Stripe: 100 requests/s in live mode, 25 in a sandbox, over all requests; 25 requests/s per endpoint unless
    * raised (docs.stripe.com/rate-limits). Raised on request, large increases with 6 weeks' notice. */
   stripeGlobalLive: 100,

@@ -195,10 +195,6 @@ function operatorRoutes(): RouteDefinition[] {
   ];
 }
 
-/**
- * Payments, the platform webhook, the ledger and earnings. Stripe's key only where Stripe is called
- * (creating payments, and the webhook, which re-reads each payment); reads are read-only on the table.
- */
 /** The monthly payout run's operator routes (admin group). */
 function payoutRunRoutes(): RouteDefinition[] {
   const path = '/admin/payout-runs';
@@ -238,6 +234,10 @@ function payoutRunRoutes(): RouteDefinition[] {
   ];
 }
 
+/**
+ * Payments, the platform webhook, the ledger and earnings. Stripe's key only where Stripe is called
+ * (creating payments, and the webhook, which re-reads each payment); reads are read-only on the table.
+ */
 function paymentRoutes(): RouteDefinition[] {
   return [
     {
@@ -531,14 +531,8 @@ export interface JobDefinition {
 /** How often the availability sweep runs: an earning's `earning.available` comes at most this long after its time. */
 export const EARNINGS_SWEEP_MINUTES = 15;
 
-/** Stripe events per consumer invocation (EventBridge channel); processed one after another. */
-export const STRIPE_EVENTS_BATCH_SIZE = 10;
-
-/**
- * Payout messages per worker invocation (the SQS event source's batch size). The worker reserves this many Stripe
- * rate-budget start times per write, one per payout of a batch.
- */
-export const PAYOUT_BATCH_SIZE = 10;
+/** The SQS batch sizes of the payout worker and the Stripe events consumer (functions/batch-sizes.ts). */
+export { PAYOUT_BATCH_SIZE, STRIPE_EVENTS_BATCH_SIZE } from './batch-sizes.ts';
 
 export const JOBS: readonly JobDefinition[] = [
   {

@@ -1505,7 +1505,6 @@ export class PayoutsStack extends Stack {
     return topic;
   }
 
-  /** An alarm that notifies the alarm topic when it fires and, unless `ok: false`, when it recovers. */
   /** An alarm when the metric goes over the threshold in one period; no data is fine (nothing happened). */
   private overThreshold(
     id: string,
@@ -1524,6 +1523,7 @@ export class PayoutsStack extends Stack {
     );
   }
 
+  /** An alarm that notifies the alarm topic when it fires and, unless `ok: false`, when it recovers. */
   private alarm(
     id: string,
     props: AlarmProps,

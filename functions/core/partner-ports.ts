@@ -178,8 +178,10 @@ export interface InvitationStore {
 
 export interface ConnectedPayoutStore {
   get(partnerId: string, payoutId: string): Promise<ConnectedPayout | undefined>;
-  /** Writes unless the stored record changed since it was read (`expectedEventId`: its eventId, null if absent). */
-  /** With the change's domain events in the same transaction (the outbox). */
+  /**
+   * Writes unless the stored record changed since it was read (`expectedEventId`: its eventId, null if absent), with
+   * the change's domain events in the same transaction (the outbox).
+   */
   putIfUnchanged(payout: ConnectedPayout, expectedEventId: string | null, events?: DomainEvent[]): Promise<boolean>;
   list(
     partnerId: string,

@@ -1,15 +1,15 @@
 import { type DomainEvent, domainEvent } from './domain-events.ts';
 import type { Payment } from './payment.ts';
 
+/** Statuses of a payment whose money was captured (a refund can follow in the same read). */
+const SETTLED: ReadonlySet<Payment['status']> = new Set(['paid', 'partially_refunded', 'refunded']);
+
 /**
  * The domain events of a payment's settlement: what changed between the stored payment and the one about to be
  * written. Written in the same transaction as the payment (the outbox), so they exist exactly when it changed.
  * Each occurrence is named by what it reached — a status (statuses only move forward) or a cumulative refunded
  * amount (it only grows) — so a re-planned settlement cannot produce a second event for the same change.
  */
-/** Statuses of a payment whose money was captured (a refund can follow in the same read). */
-const SETTLED: ReadonlySet<Payment['status']> = new Set(['paid', 'partially_refunded', 'refunded']);
-
 export function paymentEvents(before: Payment, after: Payment, at: Date): DomainEvent[] {
   const events: DomainEvent[] = [];
   // The platform's reference travels in every event about the payment and its order.

@@ -4,11 +4,11 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type Stripe from 'stripe';
 import * as z from 'zod';
+import { connectEventProcessor } from '#middleware/connect-events';
 import { logger, metrics } from '#middleware/observability';
+import { platformEventProcessor } from '#middleware/platform-events';
 import { messageJson } from '#middleware/queue-message';
-import { connectEvents } from '../webhooks/connect.ts';
-import { platformEvents } from '../webhooks/platform.ts';
-import { processStripeEvent } from '../webhooks/stripe-webhook.ts';
+import { processStripeEvent } from '#middleware/stripe-events';
 
 /**
  * Stripe's partner event source puts each event on EventBridge as `{ "detail-type": <event type>, "source":
@@ -47,7 +47,8 @@ async function processBatch(event: SQSEvent): Promise<SQSBatchResponse> {
       continue;
     }
     try {
-      await processStripeEvent(stripeEvent.account ? connectEvents : platformEvents, stripeEvent, 'eventbridge');
+      const processor = stripeEvent.account ? connectEventProcessor : platformEventProcessor;
+      await processStripeEvent(processor, stripeEvent, 'eventbridge');
     } catch (error) {
       logger.error('Stripe event failed; it will be retried', {
         messageId: record.messageId,

@@ -66,10 +66,6 @@ export class EmulatorCore {
     return this.ids.next(prefix, length);
   }
 
-  /**
-   * Records an event and queues its webhook deliveries. Events about a connected account carry `account` and go to
-   * the Connect endpoint; the platform's own go to the platform endpoint.
-   */
   /** While set, events are recorded but their webhooks are never sent (a delivery lost for good). */
   webhooksLost = false;
 
@@ -83,6 +79,10 @@ export class EmulatorCore {
     }
   }
 
+  /**
+   * Records an event and queues its webhook deliveries. Events about a connected account carry `account` and go to
+   * the Connect endpoint; the platform's own go to the platform endpoint.
+   */
   emit(type: string, object: unknown, opts: { account?: string | null; previous?: unknown } = {}): StripeEvent {
     const event: StripeEvent = {
       id: this.id('evt'),

@@ -2,17 +2,9 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { toConnectEvent } from '#adapters/stripe/connect-event';
 import { constructWebhookEvent } from '#adapters/stripe/construct-webhook-event';
+import { stripeEvent } from '#tests/stripe-event';
 
-const event = (type: string, object: Record<string, unknown>, account?: string) =>
-  ({
-    id: 'evt_1',
-    object: 'event',
-    type,
-    created: 1_700_000_000,
-    account,
-    data: { object },
-    livemode: false,
-  }) as unknown as Stripe.Event;
+const event = stripeEvent;
 
 describe('toConnectEvent', () => {
   it('maps account-shaped events to "account changed"', () => {

@@ -5,8 +5,7 @@ const idOf = (value: string | { id: string } | null | undefined): string | null 
   value === null || value === undefined ? null : typeof value === 'string' ? value : value.id;
 
 /**
- * The event types the platform endpoint subscribes to (Stripe's `enabled_events`): exactly what the handler acts on
- * — the types mapped below, plus `balance.available` and payout transfers' `transfer.reversed` (the payout run).
+ * The event types the platform endpoint subscribes to (Stripe's `enabled_events`): exactly the types mapped below.
  * Subscribing to more only makes Stripe call (and bill Lambda for) events that are acknowledged and dropped.
  */
 export const PLATFORM_EVENT_TYPES = [
@@ -25,7 +24,10 @@ export const PLATFORM_EVENT_TYPES = [
   'balance.available',
 ] as const satisfies readonly Stripe.Event.Type[];
 
-/** Maps a verified platform event to what the domain handles; everything else is `ignored` (answered 200). */
+/**
+ * Maps a verified platform event to the domain event it is (`#core/platform-events` dispatches it); everything else,
+ * and every event of a connected account, is `ignored` (answered 200).
+ */
 export function toPlatformEvent(event: Stripe.Event): PlatformEvent {
   const base = { id: event.id, type: event.type, created: event.created };
   const ignored: PlatformEvent = { kind: 'ignored', ...base };
@@ -52,9 +54,21 @@ export function toPlatformEvent(event: Stripe.Event): PlatformEvent {
         : { kind: 'charge', ...base, chargeId: charge.id };
     }
     case 'transfer.reversed': {
-      // Reversals of destination-charge transfers; transfers we send ourselves (payouts) have no source charge.
-      const chargeId = idOf(event.data.object.source_transaction);
-      return chargeId ? { kind: 'charge', ...base, chargeId } : ignored;
+      const transfer = event.data.object;
+      // Reversals of destination-charge transfers name their source charge.
+      const chargeId = idOf(transfer.source_transaction);
+      if (chargeId) return { kind: 'charge', ...base, chargeId };
+      // Transfers the payout run sends have no source charge and carry our payout's ids.
+      const { payoutId, partnerId } = transfer.metadata ?? {};
+      if (!payoutId || !partnerId) return ignored;
+      return {
+        kind: 'transfer_payout_reversed',
+        ...base,
+        partnerId,
+        payoutId,
+        transferId: transfer.id,
+        amountReversed: transfer.amount_reversed,
+      };
     }
     case 'charge.dispute.created':
     case 'charge.dispute.updated':
@@ -68,6 +82,8 @@ export function toPlatformEvent(event: Stripe.Event): PlatformEvent {
         dispute: { id: dispute.id, status: dispute.status, reason: dispute.reason ?? null, amount: dispute.amount },
       };
     }
+    case 'balance.available':
+      return { kind: 'funds_available', ...base };
     default:
       return ignored;
   }

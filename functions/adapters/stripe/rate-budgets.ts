@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { config } from '#config';
 import { createStripeRateBudgets, type StripeRateBudgets, type StripeRequestSlot } from '#core/rate-budget';
 import { type DeclaredStripeLimits, type KeyMode, planStripeBudgets, stripeEndpoint } from '#core/stripe-limits';
-import { PAYOUT_BATCH_SIZE } from '#routes';
+import { PAYOUT_BATCH_SIZE } from '../../batch-sizes.ts';
 import { dynamoRateBudgetStore } from '../dynamodb/rate-budget-store.ts';
 import { currentStripeLane } from './lane.ts';
 
