@@ -119,11 +119,19 @@ export class MemoryPayoutStore implements PayoutStore {
   readonly events = new Map<string, DomainEvent>();
   readonly actions = new Map<string, OperatorAction>();
   private readonly chunkSize: number;
-  private readonly step: (label: string) => void | Promise<void>;
+  protected readonly step: (label: string) => void | Promise<void>;
 
   constructor(options: MemoryPayoutStoreOptions = {}) {
     this.chunkSize = options.chunkSize ?? 90;
     this.step = options.step ?? (() => undefined);
+  }
+
+  /**
+   * The same store (the same data) seen by one caller with its own `step`: the simulation gives each invocation its
+   * own view, so a crash or an interleaving point belongs to the caller that reached it.
+   */
+  withStep(step: (label: string) => void | Promise<void>): this {
+    return Object.create(this, { step: { value: step } });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -827,61 +835,68 @@ export class MemoryPayoutStore implements PayoutStore {
   // -------------------------------------------------------------------------------------------------------------
   // The ledger the payout run works on (the `LedgerStore` methods the earnings functions use)
 
-  readonly ledger = {
-    recordHeld: async (earning: HeldEarning, entry: LedgerRecord) => {
-      await this.step('recordHeld');
-      try {
-        this.transact([
-          {
-            check: () => !this.held.has(earning.externalId),
-            apply: () => {
-              this.held.set(earning.externalId, { ...earning });
-            },
+  /** The `LedgerStore` methods of this view (bound to it). */
+  get ledger() {
+    return {
+      recordHeld: (earning: HeldEarning, entry: LedgerRecord) => this.recordHeld(earning, entry),
+      getHeld: (externalIds: readonly string[]) => this.getHeld(externalIds),
+      clawBack: (earning: HeldEarning, entry: LedgerRecord) => this.clawBack(earning, entry),
+    };
+  }
+
+  async recordHeld(earning: HeldEarning, entry: LedgerRecord) {
+    await this.step('recordHeld');
+    try {
+      this.transact([
+        {
+          check: () => !this.held.has(earning.externalId),
+          apply: () => {
+            this.held.set(earning.externalId, { ...earning });
           },
-          ...this.ledgerOps([entry]),
-        ]);
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const existing = this.held.get(earning.externalId);
-        if (!existing) throw error;
-        return { recorded: false as const, existing: { ...existing } };
-      }
-      await this.step('recordHeld:done');
-      return { recorded: true as const };
-    },
-    getHeld: async (externalIds: readonly string[]) => {
-      await this.step('getHeld');
-      const found = new Map<string, HeldEarning>();
-      for (const id of externalIds) {
-        const earning = this.held.get(id);
-        if (earning) found.set(id, { ...earning });
-      }
-      return found;
-    },
-    clawBack: async (earning: HeldEarning, entry: LedgerRecord) => {
-      await this.step('clawBack');
-      try {
-        this.transact([
-          {
-            check: () => this.held.get(earning.externalId)?.version === earning.version,
-            apply: () => {
-              this.held.set(earning.externalId, {
-                ...earning,
-                clawedBack: earning.clawedBack - entry.amount,
-                version: earning.version + 1,
-              });
-            },
+        },
+        ...this.ledgerOps([entry]),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = this.held.get(earning.externalId);
+      if (!existing) throw error;
+      return { recorded: false as const, existing: { ...existing } };
+    }
+    await this.step('recordHeld:done');
+    return { recorded: true as const };
+  }
+  async getHeld(externalIds: readonly string[]) {
+    await this.step('getHeld');
+    const found = new Map<string, HeldEarning>();
+    for (const id of externalIds) {
+      const earning = this.held.get(id);
+      if (earning) found.set(id, { ...earning });
+    }
+    return found;
+  }
+  async clawBack(earning: HeldEarning, entry: LedgerRecord) {
+    await this.step('clawBack');
+    try {
+      this.transact([
+        {
+          check: () => this.held.get(earning.externalId)?.version === earning.version,
+          apply: () => {
+            this.held.set(earning.externalId, {
+              ...earning,
+              clawedBack: earning.clawedBack - entry.amount,
+              version: earning.version + 1,
+            });
           },
-          ...this.ledgerOps([entry]),
-        ]);
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
-      await this.step('clawBack:done');
-      return true;
-    },
-  };
+        },
+        ...this.ledgerOps([entry]),
+      ]);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+    await this.step('clawBack:done');
+    return true;
+  }
 
   // -------------------------------------------------------------------------------------------------------------
   // Read-outs for checks (no step: they are the observer, not the code under test)

@@ -1,10 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { commissionExternalId, REFERRER_METADATA_KEY, syncCommission } from '#core/earnings';
 import { isDomainError } from '#core/errors';
 import type { Currency } from '#core/money';
 import { excludePayout, holdPayouts, keepReversal, liftPayoutHold, type OperatorDeps } from '#core/operator';
 import type { Partner, PartnerStatus } from '#core/partner';
-import type { PaymentDeps, StripePaymentView } from '#core/payment-ports';
+import type { LedgerStore, PaymentDeps, StripePaymentView } from '#core/payment-ports';
 import { periodOfPayoutId, runIdFor } from '#core/payout-rules';
 import {
   approveRun,
@@ -12,7 +11,7 @@ import {
   handlePayoutReversal,
   type PartnerPayoutProfile,
   type PayoutDeps,
-  type PayoutQueue,
+  type PayoutSettings,
   type PrefetchedPayout,
   planPage,
   prefetchPayouts,
@@ -137,7 +136,6 @@ interface PendingWebhook {
 class World {
   now: number;
   readonly random: Random;
-  readonly als = new AsyncLocalStorage<Invocation>();
   readonly store: MemoryPayoutStore;
   readonly stripe: FakeStripeTransfers;
   readonly partners: Partner[] = [];
@@ -146,8 +144,6 @@ class World {
   readonly charges: Charge[] = [];
   readonly webhooks: PendingWebhook[] = [];
   readonly trace: string[] = [];
-  readonly deps: PayoutDeps;
-  readonly operatorDeps: OperatorDeps;
   /** Periods a run was started for (the scheduler and operators start them again). */
   readonly periods = new Set<Period>();
   crashRate: number;
@@ -165,7 +161,7 @@ class World {
     // Somewhere in 2026, a few days into a month.
     this.now = Date.UTC(2026, int(r, 0, 9), int(r, 2, 20), int(r, 0, 23));
     this.crashRate = pick(r, [0, 0.1, 0.25, 0.4]);
-    this.store = new MemoryPayoutStore({ chunkSize: int(r, 1, 3), step: (label) => this.step(label) });
+    this.store = new MemoryPayoutStore({ chunkSize: int(r, 1, 3) });
     this.stripe = new FakeStripeTransfers(
       () => this.now,
       () => this.yieldSome(),
@@ -202,25 +198,30 @@ class World {
       });
     }
     const transfers = this.stripe.gateway;
-    const wrapped = options.wrapTransfers ? options.wrapTransfers(transfers) : transfers;
-    const queue: PayoutQueue = {
-      enqueuePayouts: async (refs) => {
-        await this.step('queue.enqueuePayouts');
-        for (const ref of refs) this.send({ type: 'payout', partnerId: ref.partnerId, payoutId: ref.payoutId });
-      },
-      enqueuePlanning: async (runId, cursor) => {
-        await this.step('queue.enqueuePlanning');
-        this.send({ type: 'plan', runId, cursor });
-      },
-      enqueueRelease: async (runId, cursor) => {
-        await this.step('queue.enqueueRelease');
-        this.send({ type: 'release', runId, cursor });
-      },
-      enqueueRequeue: async (before, cursor) => {
-        await this.step('queue.enqueueRequeue');
-        this.send({ type: 'requeue', before, cursor });
-      },
+    this.transfers = options.wrapTransfers ? options.wrapTransfers(transfers) : transfers;
+    this.settings = {
+      rules: { minimumPayout: {}, defaultMinimum: pick(r, [1, 100, 1_000]) },
+      holdingPeriodDays: pick(r, [0, 3, 7, 14]),
+      requireApproval: chance(r, 0.3),
+      keyTrustMs: 23 * 3_600_000,
+      planningPageSize: int(r, 1, 3),
+      launchMonth: '2025-01',
     };
+    const base = fakePaymentDeps({ now: this.now, partners: this.partners });
+    this.paymentBase = { ...base, clock: { now: () => new Date(this.now) } };
+  }
+
+  private readonly transfers: TransferGateway;
+  private readonly settings: PayoutSettings;
+  private readonly paymentBase: PaymentDeps;
+
+  /**
+   * The ports one invocation sees: the shared world, with every call passing through `step` for this invocation
+   * (a crash belongs to the invocation that reached it; a Lambda that died does nothing more).
+   */
+  depsFor(invocation: Invocation | null) {
+    const step = (label: string) => this.step(invocation, label);
+    const store = this.store.withStep(step);
     const profileOf = (partner: Partner): PartnerPayoutProfile => ({
       partnerId: partner.id,
       status: partner.status,
@@ -233,16 +234,17 @@ class World {
           }
         : null,
     });
-    this.deps = {
-      store: this.store,
+    const transfers = this.transfers;
+    const payout: PayoutDeps = {
+      store,
       partners: {
         payoutProfile: async (partnerId) => {
-          await this.step('partners.payoutProfile');
+          await step('partners.payoutProfile');
           const partner = this.partner(partnerId);
           return partner ? profileOf(partner) : undefined;
         },
         payoutProfiles: async (partnerIds) => {
-          await this.step('partners.payoutProfiles');
+          await step('partners.payoutProfiles');
           return new Map(
             partnerIds.flatMap((id) => {
               const partner = this.partner(id);
@@ -253,33 +255,51 @@ class World {
       },
       transfers: {
         create: async (request) => {
-          await this.step('transfers.create');
-          const outcome = await wrapped.create(request);
-          await this.step('transfers.create:done');
+          await step('transfers.create');
+          const outcome = await transfers.create(request);
+          await step('transfers.create:done');
           return outcome;
         },
         findForPayout: async (group, payoutId, destination) => {
-          await this.step('transfers.findForPayout');
-          return wrapped.findForPayout(group, payoutId, destination);
+          await step('transfers.findForPayout');
+          return transfers.findForPayout(group, payoutId, destination);
         },
       },
-      queue,
+      queue: {
+        enqueuePayouts: async (refs) => {
+          await step('queue.enqueuePayouts');
+          for (const ref of refs) this.send({ type: 'payout', partnerId: ref.partnerId, payoutId: ref.payoutId });
+        },
+        enqueuePlanning: async (runId, cursor) => {
+          await step('queue.enqueuePlanning');
+          this.send({ type: 'plan', runId, cursor });
+        },
+        enqueueRelease: async (runId, cursor) => {
+          await step('queue.enqueueRelease');
+          this.send({ type: 'release', runId, cursor });
+        },
+        enqueueRequeue: async (before, cursor) => {
+          await step('queue.enqueueRequeue');
+          this.send({ type: 'requeue', before, cursor });
+        },
+      },
       metrics: { count: () => undefined },
       clock: () => new Date(this.now),
-      settings: {
-        rules: { minimumPayout: {}, defaultMinimum: pick(r, [1, 100, 1_000]) },
-        holdingPeriodDays: pick(r, [0, 3, 7, 14]),
-        requireApproval: chance(r, 0.3),
-        keyTrustMs: 23 * 3_600_000,
-        planningPageSize: int(r, 1, 3),
-        launchMonth: '2025-01',
+      // The 429 backoff waits on the virtual clock, with the seed's jitter.
+      timing: {
+        random: () => this.random(),
+        sleep: async (ms) => {
+          this.now += Math.round(ms);
+          await this.yieldSome();
+        },
       },
+      settings: this.settings,
     };
-    this.operatorDeps = {
+    const operator: OperatorDeps = {
       partners: { get: async (id) => this.partner(id) },
       holds: {
         set: async (partnerId, hold, action) => {
-          await this.step('holds.set');
+          await step('holds.set');
           const partner = this.partner(partnerId);
           if (!partner) throw new Error(`no partner ${partnerId}`);
           partner.payoutHold = hold;
@@ -293,10 +313,13 @@ class World {
         get: async () => undefined,
       },
       actions: { list: async (partnerId) => [...this.store.actions.values()].filter((a) => a.partnerId === partnerId) },
-      payouts: this.store,
+      payouts: store,
       clock: () => new Date(this.now),
       payoutCurrencies: CURRENCIES,
     };
+    const ledger = Object.assign(Object.create(this.paymentBase.ledger) as LedgerStore, store.ledger);
+    const payments: PaymentDeps = { ...this.paymentBase, ledger };
+    return { payout, operator, payments };
   }
 
   partner(id: string): Partner | undefined {
@@ -316,8 +339,7 @@ class World {
   }
 
   /** Every port call of an invocation passes here: the place it may crash, and where callers interleave. */
-  async step(label: string) {
-    const invocation = this.als.getStore();
+  async step(invocation: Invocation | null, label: string) {
     if (invocation) {
       invocation.steps += 1;
       if (invocation.crashed) throw new Crash(label);
@@ -332,12 +354,12 @@ class World {
   }
 
   /** Runs one invocation (a Lambda) that may crash at a random step; true when it finished without throwing. */
-  async invoke(name: string, work: () => Promise<unknown>): Promise<boolean> {
+  async invoke(name: string, work: (deps: ReturnType<World['depsFor']>) => Promise<unknown>): Promise<boolean> {
     this.invocations += 1;
     const crashAt = this.faultsOn && chance(this.random, this.crashRate) ? int(this.random, 1, 14) : null;
     const invocation: Invocation = { name, crashAt, steps: 0, crashed: false };
     try {
-      await this.als.run(invocation, work);
+      await work(this.depsFor(invocation));
       return !invocation.crashed;
     } catch (error) {
       if (!(error instanceof Crash)) this.log(`  ${name}: threw ${error instanceof Error ? error.message : error}`);
@@ -348,8 +370,7 @@ class World {
   // ---------------------------------------------------------------------------------------------------------------
   // The queue worker (functions/jobs/send-payout.ts): one batch per invocation
 
-  private async processBatch(messages: Message[]): Promise<Set<number>> {
-    const deps = this.deps;
+  private async processBatch(deps: PayoutDeps, messages: Message[]): Promise<Set<number>> {
     const failures = new Set<number>();
     const touchedRuns = new Map<string, number[]>();
     const payoutRefs = messages.flatMap((m) => (m.body.type === 'payout' ? [m.body] : []));
@@ -414,8 +435,8 @@ class World {
     const outcomes = await Promise.all(
       Array.from({ length: copies }, async () => {
         let failed = new Set<number>(batch.map((m) => m.id));
-        const ok = await this.invoke('worker', async () => {
-          failed = await this.processBatch(batch);
+        const ok = await this.invoke('worker', async ({ payout }) => {
+          failed = await this.processBatch(payout, batch);
         });
         return ok ? failed : new Set<number>(batch.map((m) => m.id));
       }),
@@ -435,7 +456,7 @@ class World {
 
   async startRun(period: Period) {
     this.periods.add(period);
-    const ok = await this.invoke('startRun', () => startRun(this.deps, { period, startedBy: 'sim' }));
+    const ok = await this.invoke('startRun', ({ payout }) => startRun(payout, { period, startedBy: 'sim' }));
     this.log(`startRun ${period}${ok ? '' : ' (failed)'}`);
   }
 
@@ -443,19 +464,10 @@ class World {
     for (const stored of this.store.runs.values()) {
       const run = this.store.runs.get(stored.run.id);
       if (!run?.run.requireApproval || run.run.approved || !run.run.planningComplete) continue;
-      const ok = await this.invoke('approve', () => approveRun(this.deps, stored.run.id));
-      this.log(`approve ${stored.run.id}${ok ? '' : ' (failed)'}`);
+      // An operator whose approval failed (a 5xx) approves again until it goes through.
+      await this.invokeUntilDone('approve', ({ payout }) => approveRun(payout, stored.run.id));
+      this.log(`approve ${stored.run.id}`);
     }
-  }
-
-  private payments: PaymentDeps | undefined;
-  /** What the earnings functions need, on the same in-memory ledger as the payout store. */
-  paymentDeps(): PaymentDeps {
-    if (this.payments) return this.payments;
-    const deps = fakePaymentDeps({ now: this.now, partners: this.partners });
-    Object.assign(deps.ledger, this.store.ledger);
-    this.payments = { ...deps, clock: { now: () => new Date(this.now) } };
-    return this.payments;
   }
 
   /** A platform charge referred by a partner, or a change to it (refund, lost dispute): the commission follows. */
@@ -478,8 +490,8 @@ class World {
       transferReversed: 0,
       description: null,
     };
-    const outcome = await this.invokeUntilDone('commission', () =>
-      syncCommission(this.paymentDeps(), view, Math.floor(this.now / 1000), charge.lost),
+    const outcome = await this.invokeUntilDone('commission', ({ payments }) =>
+      syncCommission(payments, view, Math.floor(this.now / 1000), charge.lost),
     );
     this.log(
       `commission ${commissionExternalId(charge.paymentIntentId)} ${charge.currency} ${charge.amount} refunded ${charge.refunded} lost ${charge.lost}: ${outcome}`,
@@ -487,12 +499,15 @@ class World {
   }
 
   /** Stripe redelivers a webhook until it is answered 2xx: retried (after a crash) until it goes through. */
-  async invokeUntilDone<T>(name: string, work: () => Promise<T>): Promise<T | undefined> {
+  async invokeUntilDone<T>(
+    name: string,
+    work: (deps: ReturnType<World['depsFor']>) => Promise<T>,
+  ): Promise<T | undefined> {
     for (let attempt = 0; attempt < 20; attempt++) {
       let result: T | undefined;
       if (
-        await this.invoke(name, async () => {
-          result = await work();
+        await this.invoke(name, async (deps) => {
+          result = await work(deps);
         })
       )
         return result;
@@ -500,26 +515,34 @@ class World {
     throw new Error(`${name} never succeeded in 20 attempts`);
   }
 
+  /** Delivers the pending webhooks; one whose handler fails (a 5xx) is sent again by Stripe later. */
   async deliverWebhooks(duplicate: boolean, shuffle: boolean) {
     const pending = this.webhooks.splice(0);
     if (shuffle) pending.sort(() => this.random() - 0.5);
     const deliveries = duplicate ? pending.flatMap((w) => [w, w]) : pending;
+    const again = new Set<PendingWebhook>();
     for (const webhook of deliveries) {
-      const outcome = await this.invokeUntilDone('transfer.reversed', () =>
-        handlePayoutReversal(this.deps, {
+      let outcome = '';
+      const ok = await this.invoke('transfer.reversed', async ({ payout }) => {
+        outcome = await handlePayoutReversal(payout, {
           partnerId: webhook.partnerId,
           payoutId: webhook.payoutId,
           transferId: webhook.transferId,
           amountReversed: webhook.amountReversed,
           reversalId: `${webhook.transferId}_${webhook.amountReversed}`,
-        }),
+        });
+      });
+      if (ok) again.delete(webhook);
+      else again.add(webhook);
+      this.log(
+        `transfer.reversed ${webhook.transferId} (${webhook.amountReversed} reversed in all): ${ok ? outcome : 'failed, sent again later'}`,
       );
-      this.log(`transfer.reversed ${webhook.transferId} (${webhook.amountReversed} reversed in all): ${outcome}`);
     }
+    this.webhooks.push(...again);
   }
 
   async balanceAvailable() {
-    await this.invokeUntilDone('balance.available', () => requeueAwaitingFunds(this.deps));
+    await this.invokeUntilDone('balance.available', ({ payout }) => requeueAwaitingFunds(payout));
     this.log('balance.available');
   }
 }
@@ -577,12 +600,12 @@ async function randomAction(world: World): Promise<void> {
     world.log(`${partner.stripeAccountId} at Stripe → ${state}`);
   } else if (roll < 0.75) {
     if (partner.payoutHold && chance(r, 0.6)) {
-      await world.invokeUntilDone('lift', () => liftPayoutHold(world.operatorDeps, partner.id, 'sim', OPERATOR));
+      await world.invokeUntilDone('lift', ({ operator }) => liftPayoutHold(operator, partner.id, 'sim', OPERATOR));
       world.log(`${partner.id} hold lifted`);
     } else {
       const until = chance(r, 0.5) ? new Date(world.now + int(r, 1, 40) * DAY).toISOString() : undefined;
-      await world.invokeUntilDone('hold', () =>
-        holdPayouts(world.operatorDeps, partner.id, { reason: 'sim', until }, OPERATOR),
+      await world.invokeUntilDone('hold', ({ operator }) =>
+        holdPayouts(operator, partner.id, { reason: 'sim', until }, OPERATOR),
       );
       world.log(`${partner.id} held${until ? ` until ${until}` : ''}`);
     }
@@ -621,8 +644,8 @@ async function randomAction(world: World): Promise<void> {
     if (payouts.length === 0) return;
     const payout = pick(r, payouts);
     const name = chance(r, 0.5) ? 'exclude' : 'keep';
-    const outcome = await world.invokeUntilDone(name, () =>
-      (name === 'exclude' ? excludePayout : keepReversal)(world.operatorDeps, payout.id, 'sim', OPERATOR).then(
+    const outcome = await world.invokeUntilDone(name, ({ operator }) =>
+      (name === 'exclude' ? excludePayout : keepReversal)(operator, payout.id, 'sim', OPERATOR).then(
         () => 'done',
         (error: unknown) => {
           if (isDomainError(error)) return error.code;
@@ -656,6 +679,7 @@ async function drain(world: World): Promise<string | null> {
     // Nothing queued: runs that still wait for approval are approved, a run whose start crashed before its first
     // page was queued is started again (as the scheduler's retry or an operator would), then look again.
     const before = world.invocations;
+    if (world.webhooks.length > 0) await world.deliverWebhooks(false, false);
     await world.approveAll();
     for (const stored of world.store.runs.values()) {
       if (!stored.run.planningComplete) {
@@ -665,7 +689,7 @@ async function drain(world: World): Promise<string | null> {
     }
     if (world.invocations === before && world.queue.length === 0) return null;
   }
-  return `the queue did not drain (${world.queue.length} messages left)`;
+  return `the schedule did not drain (${world.queue.length} messages, ${world.webhooks.length} webhooks left)`;
 }
 
 // -------------------------------------------------------------------------------------------------------------------
