@@ -6,6 +6,7 @@ import type { Partner, PayoutHoldRecord } from './partner.ts';
 import { parseCurrency } from './payment.ts';
 import type { HeldEarning, LedgerRecord } from './payment-ports.ts';
 import { periodOfPayoutId } from './payout-rules.ts';
+import { finishRunsIfDone } from './payout-run.ts';
 import type { KeepReversalPlan, OperatorAction, Payout, PayoutExpectation, PayoutStore } from './payouts.ts';
 
 /**
@@ -37,7 +38,7 @@ export interface OperatorDeps {
     get(guardId: string): Promise<HeldEarning | undefined>;
   };
   actions: { list(partnerId: string): Promise<OperatorAction[]> };
-  payouts: Pick<PayoutStore, 'getPayout' | 'carryForward' | 'keepReversal'>;
+  payouts: Pick<PayoutStore, 'getPayout' | 'carryForward' | 'keepReversal' | 'getRun' | 'markRunFinished'>;
   clock: () => Date;
   /** Currencies the platform can transfer besides each partner's own. */
   payoutCurrencies: readonly string[];
@@ -299,6 +300,8 @@ export async function excludePayout(deps: OperatorDeps, payoutId: string, reason
       status: now.status,
     });
   }
+  // It may have been the run's last open payout (one awaiting funds): then the run is complete now.
+  await finishRunsIfDone({ store: deps.payouts, clock: deps.clock }, [payout.runId]);
   return { payoutId, status: 'carried_forward' as const, reason: 'operator_excluded' };
 }
 

@@ -128,7 +128,12 @@ export async function planPage(
 ): Promise<{ planned: number; done: boolean }> {
   const run = await deps.store.getRun(runId);
   if (!run) fail('run_not_found', `No payout run ${runId}.`);
-  if (run.planningComplete) return { planned: 0, done: true };
+  if (run.planningComplete) {
+    // A redelivery after a crash between marking planning complete and the check below: check it now (a run
+    // with nothing to send is finished by nobody else).
+    await finishRunsIfDone(deps, [run.id]);
+    return { planned: 0, done: true };
+  }
   // A redelivered page may follow an attempt that planned payouts and crashed before queueing them. Those partners
   // no longer show up as held, so this page cannot find them again: sweep the run's planned payouts instead (page
   // by page, on the queue). A payout queued twice is sent once.
@@ -245,6 +250,9 @@ export async function approveRun(
   await deps.store.approveRun(runId, deps.clock().toISOString());
   // The workers queue the planned payouts page by page: approving a run of any size is one message.
   await deps.queue.enqueueRelease(runId, null);
+  // A run with nothing to send (every partner skipped, or every payout closed before approval) is complete now:
+  // no worker will settle one of its payouts and record it.
+  await finishRunsIfDone(deps, [runId]);
   return (await deps.store.getRun(runId)) ?? run;
 }
 

@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { excludePayout, type OperatorDeps } from '#core/operator';
+import type { LedgerRecord } from '#core/payment-ports';
+import {
+  approveRun,
+  handlePayoutReversal,
+  type PayoutDeps,
+  planPage,
+  sendPayout,
+  startRun,
+  type TransferRequest,
+} from '#core/payouts';
+import { MemoryPayoutStore } from '#tests/memory-payout-store';
+
+/**
+ * Cases the payout simulation found (tests/helpers/payout-simulation.ts), each reduced to its few steps on the
+ * in-memory store: a run that is never recorded finished, and a reversal event that arrives before the payout has
+ * recorded its transfer.
+ */
+
+const PARTNER = 'ptn_0123456789abcdef01234567';
+const NOW = Date.parse('2026-11-05T10:00:00Z');
+
+function world(options: { requireApproval: boolean; crashAt?: string }) {
+  let crashed = false;
+  const store = new MemoryPayoutStore({
+    step: (label) => {
+      if (crashed || label === options.crashAt) {
+        crashed = true;
+        throw new Error(`crash at ${label}`);
+      }
+    },
+  });
+  const queued: TransferRequest[] = [];
+  const messages: string[] = [];
+  const deps: PayoutDeps = {
+    store,
+    partners: {
+      payoutProfile: async (partnerId) => ({
+        partnerId,
+        status: 'active',
+        payoutPreference: 'stripe',
+        stripeAccountId: 'acct_1',
+        hold: null,
+      }),
+      payoutProfiles: async (ids) =>
+        new Map(
+          ids.map((partnerId) => [
+            partnerId,
+            { partnerId, status: 'active', payoutPreference: 'stripe', stripeAccountId: 'acct_1', hold: null },
+          ]),
+        ),
+    },
+    transfers: {
+      create: async (request) => {
+        queued.push(request);
+        return { kind: 'insufficient_funds' };
+      },
+      findForPayout: async () => undefined,
+    },
+    queue: {
+      enqueuePayouts: async (refs) => void messages.push(...refs.map((ref) => `payout ${ref.payoutId}`)),
+      enqueuePlanning: async (runId) => void messages.push(`plan ${runId}`),
+      enqueueRelease: async (runId) => void messages.push(`release ${runId}`),
+      enqueueRequeue: async () => undefined,
+    },
+    metrics: { count: () => undefined },
+    clock: () => new Date(NOW),
+    settings: {
+      rules: { minimumPayout: {}, defaultMinimum: 1 },
+      holdingPeriodDays: 0,
+      requireApproval: options.requireApproval,
+      keyTrustMs: 23 * 3_600_000,
+      planningPageSize: 10,
+      launchMonth: '2025-01',
+    },
+  };
+  const uncrash = () => {
+    crashed = false;
+    options.crashAt = undefined;
+  };
+  return { store, deps, queued, messages, uncrash };
+}
+
+const earning = (amount: number): LedgerRecord => ({
+  id: `held:e${amount}`,
+  partnerId: PARTNER,
+  currency: 'usd',
+  type: 'earning',
+  amount,
+  occurredAt: Date.parse('2026-10-01T00:00:00Z'),
+  description: 'earning',
+  reference: `e${amount}`,
+  payoutStatus: 'pending',
+  availableAt: Date.parse('2026-10-02T00:00:00Z'),
+  recordedAt: '2026-10-01T00:00:00Z',
+});
+
+async function record(store: MemoryPayoutStore, amount: number) {
+  await store.recordHeld(
+    {
+      externalId: `e${amount}`,
+      partnerId: PARTNER,
+      amount,
+      currency: 'usd',
+      description: 'earning',
+      availableAt: Date.parse('2026-10-02T00:00:00Z'),
+      entryId: `held:e${amount}`,
+      fingerprint: 'f',
+      clawedBack: 0,
+      recordedAt: '2026-10-01T00:00:00Z',
+      version: 1,
+    },
+    earning(amount),
+  );
+}
+
+const completedEvents = (store: MemoryPayoutStore) =>
+  [...store.events.values()].filter((event) => event.type === 'payout_run.completed');
+
+describe('a payout run is recorded finished however it ends', () => {
+  it('when approval finds nothing to send (every partner skipped)', async () => {
+    const { store, deps } = world({ requireApproval: true });
+    await startRun(deps, { period: '2026-10', startedBy: 'test' });
+    await planPage(deps, 'run_2026-10', null);
+    expect((await store.getRun('run_2026-10'))?.finishedAt).toBeNull(); // it waits for approval
+    await approveRun(deps, 'run_2026-10');
+    expect((await store.getRun('run_2026-10'))?.finishedAt).toBe(new Date(NOW).toISOString());
+    expect(completedEvents(store)).toHaveLength(1);
+  });
+
+  it('when the planner crashed between marking planning complete and checking, and its page is redelivered', async () => {
+    const w = world({ requireApproval: false, crashAt: 'markPlanningComplete:done' });
+    await startRun(w.deps, { period: '2026-10', startedBy: 'test' });
+    await expect(planPage(w.deps, 'run_2026-10', null)).rejects.toThrow('crash at markPlanningComplete:done');
+    w.uncrash();
+    expect((await w.store.getRun('run_2026-10'))?.planningComplete).toBe(true);
+    await planPage(w.deps, 'run_2026-10', null, { redelivered: true });
+    expect((await w.store.getRun('run_2026-10'))?.finishedAt).toBe(new Date(NOW).toISOString());
+    expect(completedEvents(w.store)).toHaveLength(1);
+  });
+
+  it("when an operator excludes the run's last open payout (awaiting funds)", async () => {
+    const { store, deps } = world({ requireApproval: false });
+    await record(store, 5_000);
+    await startRun(deps, { period: '2026-10', startedBy: 'test' });
+    await planPage(deps, 'run_2026-10', null);
+    const payoutId = `po_2026-10_usd_${PARTNER}`;
+    expect(await sendPayout(deps, { partnerId: PARTNER, payoutId })).toBe('awaiting_funds');
+    expect((await store.getRun('run_2026-10'))?.finishedAt).toBeNull();
+    const operatorDeps: OperatorDeps = {
+      partners: { get: async () => undefined },
+      holds: { set: async () => undefined },
+      adjustments: { record: async () => ({ recorded: true }), get: async () => undefined },
+      actions: { list: async () => [] },
+      payouts: store,
+      clock: () => new Date(NOW),
+      payoutCurrencies: [],
+    };
+    await excludePayout(operatorDeps, payoutId, 'fraud', { sub: 'op', email: null });
+    expect((await store.getPayout(PARTNER, payoutId))?.status).toBe('carried_forward');
+    expect((await store.getRun('run_2026-10'))?.finishedAt).toBe(new Date(NOW).toISOString());
+    expect(completedEvents(store)).toHaveLength(1);
+  });
+});
+
+describe('a transfer reversal that arrives before the payout recorded its transfer', () => {
+  it('is not acknowledged while the payout is sending, and applies once the transfer is recorded', async () => {
+    const { store, deps } = world({ requireApproval: false });
+    await record(store, 5_000);
+    await startRun(deps, { period: '2026-10', startedBy: 'test' });
+    await planPage(deps, 'run_2026-10', null);
+    const payoutId = `po_2026-10_usd_${PARTNER}`;
+    // Stripe made the transfer, but the answer was lost: the payout is still sending.
+    const ambiguous: PayoutDeps = {
+      ...deps,
+      transfers: { ...deps.transfers, create: async () => ({ kind: 'ambiguous', message: 'timeout' }) },
+    };
+    expect(await sendPayout(ambiguous, { partnerId: PARTNER, payoutId })).toBe('retry_later');
+    const event = { partnerId: PARTNER, payoutId, transferId: 'tr_1', amountReversed: 1_500, reversalId: 'tr_1_1500' };
+    await expect(handlePayoutReversal(deps, event)).rejects.toThrow('has not recorded its transfer yet');
+    // The redelivered message replays the same key: Stripe answers with the transfer, which is recorded.
+    const replay: PayoutDeps = {
+      ...deps,
+      transfers: { ...deps.transfers, create: async () => ({ kind: 'created', transferId: 'tr_1' }) },
+    };
+    expect(await sendPayout(replay, { partnerId: PARTNER, payoutId })).toBe('paid');
+    // Stripe delivers the event again: now it applies.
+    expect(await handlePayoutReversal(deps, event)).toBe('reversed');
+    const payout = await store.getPayout(PARTNER, payoutId);
+    expect(payout).toMatchObject({ status: 'reversed', reversedAmount: 1_500 });
+    expect(store.totals(PARTNER)).toEqual([expect.objectContaining({ balance: 1_500 })]);
+  });
+});
