@@ -292,6 +292,10 @@ export function planExclusion(
  */
 export async function excludePayout(deps: OperatorDeps, payoutId: string, reason: string, operator: Operator) {
   const payout = await requirePayout(deps, payoutId);
+  // A retry after an exclusion that closed the payout but crashed before the run's check below: check it, then
+  // refuse as for any closed payout.
+  if (payout.status !== 'planned' && payout.status !== 'awaiting_funds')
+    await finishRunsIfDone({ store: deps.payouts, clock: deps.clock }, [payout.runId]);
   const { expected, action } = planExclusion(payout, reason, operator, deps.clock());
   const excluded = await deps.payouts.carryForward(payout, 'operator_excluded', action.at, expected, action);
   if (!excluded) {

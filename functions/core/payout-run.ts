@@ -7,6 +7,7 @@ import type {
   PayoutPlanningStore,
   PayoutRecordReader,
   PayoutRunStore,
+  PayoutSendStore,
 } from './payout-ports.ts';
 import { decidePayout, payoutIdFor, runIdFor } from './payout-rules.ts';
 import { currentPeriod, isPeriod, nextPeriod, type Period, periodBounds, periodOutOfRange } from './period.ts';
@@ -26,7 +27,10 @@ export const isCollision = (error: unknown): boolean =>
 
 type StartDeps = PayoutDepsWith<PayoutRunStore & PayoutRecordReader, 'queue' | 'clock' | 'settings'>;
 type PlanDeps = PayoutDepsWith<
-  PayoutRunStore & PayoutPlanningStore,
+  PayoutRunStore &
+    PayoutPlanningStore &
+    Pick<PayoutRecordReader, 'getPayout'> &
+    Pick<PayoutSendStore, 'ensureAttached'>,
   'queue' | 'clock' | 'settings' | 'partners' | 'log'
 >;
 /** What deciding a partner's payout reads: the partner and its held entries. */
@@ -212,7 +216,12 @@ async function planPartner(
     plannedAmount: { [currency]: decision.amount },
   });
   // `exists`: a concurrent planner created it a moment ago; queueing it again is harmless (workers are idempotent).
-  void created;
+  // That planner may have crashed between the chunks of the payout's entries, leaving the rest held — and held
+  // entries would be planned again by the next run while this payout pays them too: attach them now.
+  if (created === 'exists') {
+    const stored = await deps.store.getPayout(partnerId, payoutId);
+    if (stored) await deps.store.ensureAttached(stored);
+  }
   return { queue: true, payoutId };
 }
 

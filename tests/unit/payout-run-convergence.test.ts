@@ -21,9 +21,10 @@ import { MemoryPayoutStore } from '#tests/memory-payout-store';
 const PARTNER = 'ptn_0123456789abcdef01234567';
 const NOW = Date.parse('2026-11-05T10:00:00Z');
 
-function world(options: { requireApproval: boolean; crashAt?: string }) {
+function world(options: { requireApproval: boolean; crashAt?: string; chunkSize?: number }) {
   let crashed = false;
   const store = new MemoryPayoutStore({
+    ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
     step: (label) => {
       if (crashed || label === options.crashAt) {
         crashed = true;
@@ -79,7 +80,10 @@ function world(options: { requireApproval: boolean; crashAt?: string }) {
     crashed = false;
     options.crashAt = undefined;
   };
-  return { store, deps, queued, messages, uncrash };
+  const crashAt = (label: string) => {
+    options.crashAt = label;
+  };
+  return { store, deps, queued, messages, uncrash, crashAt };
 }
 
 const earning = (amount: number): LedgerRecord => ({
@@ -115,6 +119,17 @@ async function record(store: MemoryPayoutStore, amount: number) {
   );
 }
 
+const OPERATOR = { sub: 'op', email: null };
+const operatorDepsOf = (store: MemoryPayoutStore): OperatorDeps => ({
+  partners: { get: async () => undefined },
+  holds: { set: async () => undefined },
+  adjustments: { record: async () => ({ recorded: true }), get: async () => undefined },
+  actions: { list: async () => [] },
+  payouts: store,
+  clock: () => new Date(NOW),
+  payoutCurrencies: [],
+});
+
 const completedEvents = (store: MemoryPayoutStore) =>
   [...store.events.values()].filter((event) => event.type === 'payout_run.completed');
 
@@ -148,19 +163,46 @@ describe('a payout run is recorded finished however it ends', () => {
     const payoutId = `po_2026-10_usd_${PARTNER}`;
     expect(await sendPayout(deps, { partnerId: PARTNER, payoutId })).toBe('awaiting_funds');
     expect((await store.getRun('run_2026-10'))?.finishedAt).toBeNull();
-    const operatorDeps: OperatorDeps = {
-      partners: { get: async () => undefined },
-      holds: { set: async () => undefined },
-      adjustments: { record: async () => ({ recorded: true }), get: async () => undefined },
-      actions: { list: async () => [] },
-      payouts: store,
-      clock: () => new Date(NOW),
-      payoutCurrencies: [],
-    };
-    await excludePayout(operatorDeps, payoutId, 'fraud', { sub: 'op', email: null });
+    await excludePayout(operatorDepsOf(store), payoutId, 'fraud', OPERATOR);
     expect((await store.getPayout(PARTNER, payoutId))?.status).toBe('carried_forward');
     expect((await store.getRun('run_2026-10'))?.finishedAt).toBe(new Date(NOW).toISOString());
     expect(completedEvents(store)).toHaveLength(1);
+  });
+});
+
+describe('an exclusion retried after a crash before the run check', () => {
+  it('records the run finished on the retry, which is refused as the payout is closed', async () => {
+    const w = world({ requireApproval: false });
+    await record(w.store, 5_000);
+    await startRun(w.deps, { period: '2026-10', startedBy: 'test' });
+    await planPage(w.deps, 'run_2026-10', null);
+    const payoutId = `po_2026-10_usd_${PARTNER}`;
+    expect(await sendPayout(w.deps, { partnerId: PARTNER, payoutId })).toBe('awaiting_funds');
+    const operatorDeps = operatorDepsOf(w.store);
+    w.crashAt('markRunFinished');
+    await expect(excludePayout(operatorDeps, payoutId, 'fraud', OPERATOR)).rejects.toThrow('crash at markRunFinished');
+    w.uncrash();
+    expect((await w.store.getRun('run_2026-10'))?.finishedAt).toBeNull();
+    await expect(excludePayout(operatorDeps, payoutId, 'fraud', OPERATOR)).rejects.toThrow(/cannot be excluded/);
+    expect((await w.store.getRun('run_2026-10'))?.finishedAt).toBe(new Date(NOW).toISOString());
+  });
+});
+
+describe('a planner that crashed between the chunks of a payout', () => {
+  it('leaves no entry held: the redelivered page attaches the rest to the payout it created', async () => {
+    const w = world({ requireApproval: true, chunkSize: 1 });
+    for (const amount of [1_000, 2_000, 3_000]) await record(w.store, amount);
+    await startRun(w.deps, { period: '2026-10', startedBy: 'test' });
+    w.crashAt('createPayout:chunk');
+    // The crash kills the invocation: planPage goes on to its later steps, which crash too.
+    await expect(planPage(w.deps, 'run_2026-10', null)).rejects.toThrow(/crash at/);
+    w.uncrash();
+    const held = () => w.store.entriesOf(PARTNER).filter((entry) => entry.payoutStatus === 'pending');
+    expect(held()).toHaveLength(2); // the first chunk was attached with the payout, the rest not yet
+    await planPage(w.deps, 'run_2026-10', null, { redelivered: true });
+    expect(held()).toEqual([]);
+    const payoutId = `po_2026-10_usd_${PARTNER}`;
+    expect(w.store.entriesOf(PARTNER).map((entry) => entry.payoutId)).toEqual([payoutId, payoutId, payoutId]);
   });
 });
 
