@@ -356,7 +356,7 @@ class World {
   /** Runs one invocation (a Lambda) that may crash at a random step; true when it finished without throwing. */
   async invoke(name: string, work: (deps: ReturnType<World['depsFor']>) => Promise<unknown>): Promise<boolean> {
     this.invocations += 1;
-    const crashAt = this.faultsOn && chance(this.random, this.crashRate) ? int(this.random, 1, 14) : null;
+    const crashAt = this.faultsOn && chance(this.random, this.crashRate) ? int(this.random, 1, 10) : null;
     const invocation: Invocation = { name, crashAt, steps: 0, crashed: false };
     try {
       await work(this.depsFor(invocation));
