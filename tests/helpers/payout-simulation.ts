@@ -610,7 +610,11 @@ async function randomAction(world: World): Promise<void> {
       world.log(`${partner.id} held${until ? ` until ${until}` : ''}`);
     }
   } else if (roll < 0.8) {
-    const faults = Array.from({ length: int(r, 1, 4) }, () => pick(r, FAULTS));
+    // Random faults, or a burst of timeouts after commit that outlasts the client's retries (the transfer exists,
+    // the worker does not know it: the payout stays sending).
+    const faults = chance(r, 0.4)
+      ? Array.from({ length: 3 * int(r, 1, 2) }, (): TransferFault => 'timeout_after_commit')
+      : Array.from({ length: int(r, 1, 4) }, () => pick(r, FAULTS));
     world.stripe.faults.push(...faults);
     world.log(`Stripe faults next: ${faults.join(', ')}`);
   } else if (roll < 0.83) {
