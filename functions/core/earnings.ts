@@ -1,5 +1,5 @@
 import { domainError, fail } from './errors.ts';
-import { type EarningsSummary, isTimeZone, type PayoutStatus, summarizeEarnings, windowStarts } from './ledger.ts';
+import { type EarningsSummary, type EntryPayoutState, isTimeZone, summarizeEarnings, windowStarts } from './ledger.ts';
 import { type Currency, isCurrency, ledgerAmountProblem, platformFee } from './money.ts';
 import type { Partner } from './partner.ts';
 import { parseCurrency } from './payment.ts';
@@ -273,7 +273,10 @@ export async function syncCommission(
 }
 
 /** `available` is not stored: a pending held earning is available once its holding period is over. */
-export function payoutStatusOf(entry: Pick<LedgerRecord, 'payoutStatus' | 'availableAt'>, now: number): PayoutStatus {
+export function payoutStatusOf(
+  entry: Pick<LedgerRecord, 'payoutStatus' | 'availableAt'>,
+  now: number,
+): EntryPayoutState {
   const status = entry.payoutStatus ?? 'transferred';
   if (status === 'pending' && entry.availableAt !== undefined && entry.availableAt <= now) return 'available';
   return status;

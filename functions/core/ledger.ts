@@ -31,8 +31,11 @@ export type EntryType =
   | 'hold'
   | 'release';
 
-/** Where a partner-visible entry stands on its way to the partner's bank. */
-export type PayoutStatus = 'transferred' | 'pending' | 'available' | 'in_payout' | 'paid';
+/**
+ * Where a partner-visible entry stands on its way to the partner's bank: its payout state (stored and shown as
+ * `payoutStatus`), not the status of a payout (`PayoutStatus`) nor of Stripe's bank payout (`ConnectedPayoutStatus`).
+ */
+export type EntryPayoutState = 'transferred' | 'pending' | 'available' | 'in_payout' | 'paid';
 
 export interface LedgerEntry {
   readonly id: string;
@@ -48,7 +51,7 @@ export interface LedgerEntry {
   readonly reference: string;
   /** The platform's own reference of what caused it (its payment request's, order's or earning's), when it gave one. */
   readonly platformReference?: string;
-  readonly payoutStatus?: PayoutStatus;
+  readonly payoutStatus?: EntryPayoutState;
   /** Platform-held earnings: when they may be paid out (end of the holding period). */
   readonly availableAt?: number;
   readonly payoutId?: string;

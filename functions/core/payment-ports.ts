@@ -9,7 +9,7 @@ import type { Log } from './partner-access.ts';
 import type { Clock } from './partner-ports.ts';
 import type { Dispute, Order, Payment } from './payment.ts';
 import type { PaymentRequest } from './payment-requests.ts';
-import type { PayoutStatus } from './payouts.ts';
+import type { PayoutStatus } from './payout-model.ts';
 import type { ReservationMove } from './reservations.ts';
 
 /** What the payment, ledger and earnings use cases need from the outside world (DynamoDB, Stripe). */

@@ -1,6 +1,6 @@
 import type { ConnectedPayout } from './connected-payout.ts';
 import { type DomainEvent, domainEvent } from './domain-events.ts';
-import type { Payout, PayoutRun } from './payouts.ts';
+import type { Payout, PayoutRun } from './payout-model.ts';
 
 /**
  * The domain events of a monthly payout's transitions, written in the same transaction as the transition (the

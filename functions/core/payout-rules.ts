@@ -62,10 +62,12 @@ const PREFERENCE_BLOCKER: Readonly<Record<PayoutPreference, SkipReason | null>> 
 };
 
 /**
- * Why the partner cannot be paid by Transfer now, or null. An operator hold comes first (it is the operator's word
- * and the partner cannot lift it), then the partner's own preference, then the account's status.
+ * Why the partner cannot be paid by Transfer now, or null: the one eligibility rule of the planner, the dry run and
+ * the sender. A partner we have no record of is not onboarded. An operator hold comes first (it is the operator's
+ * word and the partner cannot lift it), then the partner's own preference, then the account's status.
  */
-export function ineligibility(partner: PayoutEligibility, now: number): SkipReason | null {
+export function ineligibility(partner: PayoutEligibility | undefined, now: number): SkipReason | null {
+  if (!partner) return 'not_onboarded';
   if (holdInForce(partner.hold, now)) return 'operator_hold';
   return PREFERENCE_BLOCKER[partner.payoutPreference] ?? STATUS_BLOCKER[partner.status];
 }

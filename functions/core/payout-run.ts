@@ -10,6 +10,7 @@ import type {
   PayoutSendStore,
 } from './payout-ports.ts';
 import { decidePayout, payoutIdFor, runIdFor } from './payout-rules.ts';
+import { planPayout } from './payout-transitions.ts';
 import { currentPeriod, isPeriod, nextPeriod, type Period, periodBounds, periodOutOfRange } from './period.ts';
 
 /**
@@ -191,30 +192,8 @@ async function planPartner(
     await deps.store.recordSkip(run.id, partnerId, currency, decision.reason, decision.amount, now);
     return { queue: false, payoutId };
   }
-  const entries = held.filter((entry) => decision.entryIds.includes(entry.id));
-  const payout: Payout = {
-    id: payoutId,
-    runId: run.id,
-    partnerId,
-    period: run.period,
-    currency,
-    amount: decision.amount,
-    status: 'planned',
-    entries,
-    attempt: 0,
-    stripeTransferId: null,
-    reason: null,
-    attemptStartedAt: null,
-    reversedAmount: 0,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  };
-  const created = await deps.store.createPayout(payout, {
-    considered: 1,
-    queued: 1,
-    plannedAmount: { [currency]: decision.amount },
-  });
+  const { payout, counters } = planPayout(run, partnerId, currency, decision, held, now);
+  const created = await deps.store.createPayout(payout, counters);
   // `exists`: a concurrent planner created it a moment ago; queueing it again is harmless (workers are idempotent).
   // That planner may have crashed between the chunks of the payout's entries, leaving the rest held — and held
   // entries would be planned again by the next run while this payout pays them too: attach them now.

@@ -12,8 +12,9 @@ import {
   type PayoutSendStore,
   systemTiming,
 } from './payout-ports.ts';
-import { ineligibility as eligibilityBlocker, periodOfPayoutId, runIdFor } from './payout-rules.ts';
+import { ineligibility, periodOfPayoutId, runIdFor } from './payout-rules.ts';
 import { finishRunsIfDone } from './payout-run.ts';
+import { transferOutcomeStep } from './payout-transitions.ts';
 
 /**
  * Sending one payout's Transfer (the queue worker). Each payout's Transfer carries an idempotency key derived from
@@ -109,7 +110,7 @@ async function sendOne(
   const now = deps.clock();
   const transferGroup = payout.runId;
   const profile = known ? known.profile : await deps.partners.payoutProfile(payout.partnerId);
-  const reason = profile ? (eligibilityBlocker(profile, now.getTime()) ?? undefined) : 'not_onboarded';
+  const reason = ineligibility(profile, now.getTime()) ?? undefined;
 
   // Not payable (any more): close it — but only a payout no transfer can exist for. `planned` was never sent;
   // `awaiting_funds` only ever got balance_insufficient for its key (earlier keys were proven unused). A `sending`
@@ -159,32 +160,29 @@ async function sendOne(
       transferGroup,
       idempotencyKey: transferIdempotencyKey(payout),
     });
-    switch (outcome.kind) {
-      case 'created':
-        return recordPaid(deps, payout, outcome.transferId);
-      case 'insufficient_funds':
+    const step = transferOutcomeStep(outcome, tries);
+    switch (step.kind) {
+      case 'complete':
+        return recordPaid(deps, payout, step.transferId);
+      case 'await_funds':
         if (await deps.store.awaitFunds(payout, deps.clock().toISOString(), sent))
           deps.metrics.count('PayoutAwaitingFunds');
         return 'awaiting_funds';
-      case 'destination_unavailable':
-        if (await deps.store.carryForward(payout, 'restricted', deps.clock().toISOString(), sent))
+      case 'carry_forward':
+        if (await deps.store.carryForward(payout, step.reason, deps.clock().toISOString(), sent))
           deps.metrics.count('PayoutCarriedForward');
         return 'carried_forward';
-      case 'rate_limited':
-        // Same key: a 429 created nothing. Back off a little, then give the message back to the queue.
-        if (tries < 3) {
-          const timing = deps.timing ?? systemTiming;
-          await timing.sleep(rateLimitBackoffMs(tries, timing.random()));
-          continue;
-        }
+      case 'back_off': {
+        const timing = deps.timing ?? systemTiming;
+        await timing.sleep(rateLimitBackoffMs(tries, timing.random()));
+        continue;
+      }
+      case 'retry_later':
+        if (step.ambiguous) deps.metrics.count('PayoutAmbiguous');
         return 'retry_later';
-      case 'ambiguous':
-        // The SDK already retried with the same key. Leave it to the queue's redelivery, again with the same key.
-        deps.metrics.count('PayoutAmbiguous');
-        return 'retry_later';
-      case 'rejected':
-        // Retrying cannot help (Stripe refused the request itself): record it, count it, carry the money forward.
-        if (await deps.store.failPayout(payout, outcome.message, deps.clock().toISOString(), sent))
+      case 'fail':
+        // Record it, count it, carry the money forward.
+        if (await deps.store.failPayout(payout, step.message, deps.clock().toISOString(), sent))
           deps.metrics.count('PayoutFailed');
         return 'failed';
     }

@@ -1,6 +1,6 @@
 import type { Currency } from './money.ts';
+import { type Payout, type PayoutRun, runStatus } from './payout-model.ts';
 import type { SkipReason } from './payout-rules.ts';
-import { type Payout, type PayoutRun, runStatus } from './payouts.ts';
 
 /** What operators see of a run: status and totals (considered, paid, skipped by reason, failed, amounts). */
 export function payoutRunView(run: PayoutRun) {

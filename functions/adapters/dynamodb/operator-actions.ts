@@ -1,5 +1,5 @@
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import type { OperatorAction } from '#core/payouts';
+import type { OperatorAction } from '#core/payout-model';
 import { tableName } from './client.ts';
 import { OPERATOR_ACTION_PREFIX, operatorActionKey } from './payment-keys.ts';
 import { queryPrefix } from './query.ts';

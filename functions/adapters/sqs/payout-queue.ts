@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { config } from '#config';
-import type { PayoutQueue } from '#core/payouts';
+import type { PayoutQueue } from '#core/payout-ports';
 import { sqs } from './client.ts';
 
 /**

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import type { TransferGateway, TransferOutcome, TransferRequest } from '#core/payouts';
+import type { TransferGateway, TransferOutcome, TransferRequest } from '#core/payout-ports';
 import { stripe } from './client.ts';
 
 /** Stripe error codes that mean the destination cannot receive the transfer now (a state, not a bug). */
