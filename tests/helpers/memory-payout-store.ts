@@ -4,20 +4,31 @@ import type { DomainEvent } from '#core/domain-events';
 import { EARNING_TYPES } from '#core/ledger';
 import { CURRENCIES, type Currency } from '#core/money';
 import type { HeldEarning, LedgerRecord, LedgerTotals } from '#core/payment-ports';
-import {
-  payoutAwaitingFundsEvent,
-  payoutCarriedForwardEvent,
-  payoutFailedEvent,
-  payoutPaidEvent,
-  payoutReversedEvent,
-  payoutRunCompletedEvent,
-} from '#core/payout-events';
+import { payoutRunCompletedEvent } from '#core/payout-events';
 import { type HeldEntry, periodOfPayoutId, type SkipReason } from '#core/payout-rules';
+import {
+  afterSendingRace,
+  type CoveredEntries,
+  completionRetry,
+  type PayoutChange,
+  type PayoutPlan,
+  planAwaitFunds,
+  planCarryForward,
+  planCompletion,
+  planFailure,
+  planKeptReversal,
+  planReversal,
+  planSending,
+  planSkip,
+  releasesEntries,
+} from '#core/payout-transitions';
 import {
   type CounterDelta,
   emptyCounters,
+  type KeepReversalPlan,
   type OperatorAction,
   type Payout,
+  type PayoutExpectation,
   type PayoutRun,
   type PayoutStatus,
   type PayoutStore,
@@ -77,7 +88,6 @@ interface Op {
   apply: () => void;
 }
 
-const OPEN: readonly PayoutStatus[] = ['planned', 'sending', 'awaiting_funds'];
 const CURRENCY_LIST = Object.keys(CURRENCIES) as Currency[];
 
 export const conditionFailed = () =>
@@ -292,37 +302,75 @@ export class MemoryPayoutStore implements PayoutStore {
     return counters;
   }
 
-  /** `payoutTransition`: the status change, conditioned on `from` (default: any open status), version, attempt. */
-  private transitionOp(
-    payout: Payout,
-    status: PayoutStatus,
-    at: string,
-    extra: {
-      set?: Partial<Payout>;
-      awaiting?: 'set' | 'remove';
-      awaitingKey?: string;
-      from?: PayoutStatus;
-      version?: number;
-      attempt?: number;
-    } = {},
-  ): Op {
+  /** `payoutChangeItem`: the plan's change to the payout record, only while the stored payout matches its guard. */
+  private changeOp(payout: Payout, change: PayoutChange): Op {
     const stored = () => this.payouts.get(payout.id);
     return {
       check: () => {
         const s = stored()?.payout;
         if (!s || s.partnerId !== payout.partnerId) return false;
-        if (extra.from ? s.status !== extra.from : !OPEN.includes(s.status)) return false;
-        if (extra.version !== undefined && s.version !== extra.version) return false;
-        if (extra.attempt !== undefined && s.attempt !== extra.attempt) return false;
+        const { guard } = change;
+        if (guard.status && !guard.status.includes(s.status)) return false;
+        if (guard.attempt !== undefined && s.attempt !== guard.attempt) return false;
+        if (guard.version !== undefined && s.version !== guard.version) return false;
+        if (guard.stripeTransferId !== undefined && s.stripeTransferId !== guard.stripeTransferId) return false;
+        if (guard.reversedAmount !== undefined && s.reversedAmount !== guard.reversedAmount) return false;
+        if (guard.keptAmount !== undefined && (s.keptAmount ?? 0) !== guard.keptAmount) return false;
         return true;
       },
       apply: () => {
         const s = stored() as StoredPayout;
-        s.payout = { ...s.payout, ...extra.set, status, updatedAt: at, version: s.payout.version + 1 };
-        if (extra.awaiting === 'remove') s.awaitingKey = null;
-        if (extra.awaiting === 'set') s.awaitingKey = extra.awaitingKey ?? null;
+        // `paidAt` is stored by the adapter but is not part of the payout it reads back.
+        const { paidAt: _, ...set } = change.set;
+        const defined = Object.fromEntries(Object.entries(set).filter(([, value]) => value !== undefined));
+        s.payout = {
+          ...s.payout,
+          ...defined,
+          ...(change.to ? { status: change.to } : {}),
+          ...(change.clearReason ? { reason: null } : {}),
+          updatedAt: change.at,
+          version: change.bumpVersion ? s.payout.version + 1 : s.payout.version,
+        };
+        if (change.awaitingFunds === 'enter') s.awaitingKey = `${change.at}#${payout.id}`;
+        if (change.awaitingFunds === 'leave') s.awaitingKey = null;
       },
     };
+  }
+
+  /** `coveredEntryItems`: the moves of every entry the payout covers, as the plan says. */
+  private coveredOps(payout: Payout, entries: CoveredEntries): Op[] {
+    if (entries.move === 'settle') return payout.entries.map((entry) => this.settleOp(payout, entry));
+    if (entries.move === 'release') return payout.entries.map((entry) => this.releaseOp(payout, entry, entries.from));
+    return [];
+  }
+
+  /**
+   * `writePayoutPlan`: the action, the event, the payout's change, the ledger entries, the counters and the first
+   * chunk of the covered entries in one transaction; the rest of the entries after it, one by one.
+   */
+  private async writePlan(payout: Payout, plan: PayoutPlan, label: string): Promise<void> {
+    const moves = this.coveredOps(payout, plan.entries);
+    this.transact([
+      ...(plan.action ? [this.actionOp(plan.action)] : []),
+      ...(plan.event ? [this.outboxOp(plan.event)] : []),
+      this.changeOp(payout, plan.change),
+      ...this.ledgerOps(plan.ledger),
+      this.counterOp(payout.runId, plan.counters),
+      ...moves.slice(0, this.chunkSize),
+    ]);
+    await this.step(`${label}:done`);
+    await this.each(moves.slice(this.chunkSize), label);
+  }
+
+  /** `applyPayoutPlan`: false instead of the condition failure (then nothing was written). */
+  private async applyPlan(payout: Payout, plan: PayoutPlan, label: string): Promise<boolean> {
+    try {
+      await this.writePlan(payout, plan, label);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -483,7 +531,7 @@ export class MemoryPayoutStore implements PayoutStore {
             map.set(key, { partnerId, currency, reason, amount });
           },
         },
-        this.counterOp(runId, { considered: 1, skipped: { [reason]: 1 } }),
+        this.counterOp(runId, planSkip({ runId, partnerId, currency, reason, amount, at: '' }).counters),
       ]);
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -533,172 +581,68 @@ export class MemoryPayoutStore implements PayoutStore {
 
   async markSending(payout: Payout, at: string): Promise<Payout> {
     await this.step('markSending');
-    if (payout.status === 'sending' && payout.attemptStartedAt !== null) return payout;
-    const attemptStartedAt = payout.attemptStartedAt ?? at;
-    const wasAwaiting = payout.status === 'awaiting_funds';
+    const planned = planSending(payout, at);
+    if (!planned) return payout;
     try {
-      this.transact([
-        this.transitionOp(payout, 'sending', at, {
-          set: { attempt: payout.attempt, attemptStartedAt, ...(wasAwaiting ? { reason: null } : {}) },
-          ...(wasAwaiting ? { awaiting: 'remove' as const } : {}),
-          version: payout.version,
-        }),
-        ...(wasAwaiting ? [this.counterOp(payout.runId, { awaitingFunds: -1 })] : []),
-      ]);
+      await this.writePlan(payout, planned.plan, 'markSending');
+      return planned.sending;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const latest = this.read(payout.partnerId, payout.id);
       if (!latest) throw error;
-      return latest.attempt >= payout.attempt ? latest : { ...latest, attempt: payout.attempt };
+      return afterSendingRace(latest, payout);
     }
-    await this.step('markSending:done');
-    return { ...payout, status: 'sending', attemptStartedAt, version: payout.version + 1 };
   }
 
   async completePayout(payout: Payout, transferId: string, at: string) {
     await this.step('completePayout');
-    const settle = payout.entries.map((entry) => this.settleOp(payout, entry));
-    let known: PayoutStatus = payout.status;
+    let known = payout.status;
     for (let tries = 0; ; tries++) {
-      const entry: LedgerRecord = {
-        id: `le_payout_${payout.id}`,
-        partnerId: payout.partnerId,
-        currency: payout.currency,
-        type: 'payout',
-        amount: -payout.amount,
-        occurredAt: Date.parse(at),
-        description: `Payout for ${payout.period}`,
-        reference: payout.id,
-        payoutId: payout.id,
-        payoutStatus: 'paid',
-        recordedAt: at,
-      };
-      const wasAwaiting = known === 'awaiting_funds';
+      const plan = planCompletion(payout, known, transferId, at);
       try {
-        this.transact([
-          this.transitionOp(payout, 'paid', at, {
-            set: { stripeTransferId: transferId, reason: null },
-            ...(wasAwaiting ? { awaiting: 'remove' as const } : {}),
-            from: known,
-          }),
-          ...this.ledgerOps([entry]),
-          this.counterOp(payout.runId, {
-            paid: 1,
-            paidAmount: { [payout.currency]: payout.amount },
-            ...(wasAwaiting ? { awaitingFunds: -1 } : {}),
-          }),
-          this.outboxOp(payoutPaidEvent(payout, transferId, at)),
-          ...settle.slice(0, this.chunkSize),
-        ]);
+        await this.writePlan(payout, plan, 'completePayout');
+        return 'completed' as const;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const latest = this.read(payout.partnerId, payout.id);
-        if (latest?.status === 'paid') {
-          await this.each(settle, 'completePayout');
+        const next = completionRetry(this.read(payout.partnerId, payout.id), known, tries);
+        if (next.kind === 'give_up') throw error;
+        if (next.kind === 'already') {
+          await this.each(this.coveredOps(payout, plan.entries), 'completePayout');
           return 'already' as const;
         }
-        if (!latest || !OPEN.includes(latest.status) || latest.status === known || tries >= 2) throw error;
-        known = latest.status;
-        continue;
+        known = next.known;
       }
-      await this.step('completePayout:done');
-      await this.each(settle.slice(this.chunkSize), 'completePayout');
-      return 'completed' as const;
     }
-  }
-
-  /** `leaveOpenStatus`: the transition and its companions with the first chunk of releases, the rest after. */
-  private async leaveOpenStatus(payout: Payout, ops: Op[], label: string): Promise<boolean> {
-    const releases = payout.entries.map((entry) => this.releaseOp(payout, entry, 'in_payout'));
-    try {
-      this.transact([...ops, ...releases.slice(0, this.chunkSize)]);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-    await this.step(`${label}:done`);
-    await this.each(releases.slice(this.chunkSize), label);
-    return true;
   }
 
   async carryForward(
     payout: Payout,
     reason: SkipReason,
     at: string,
-    expected: { status: PayoutStatus; attempt: number },
+    expected: PayoutExpectation,
     action?: OperatorAction,
   ) {
     await this.step('carryForward');
-    const fromAwaiting = expected.status === 'awaiting_funds';
-    return this.leaveOpenStatus(
-      payout,
-      [
-        ...(action ? [this.actionOp(action)] : []),
-        this.outboxOp(payoutCarriedForwardEvent(payout, reason, at)),
-        this.transitionOp(payout, 'carried_forward', at, {
-          set: { reason },
-          ...(fromAwaiting ? { awaiting: 'remove' as const } : {}),
-          from: expected.status,
-          attempt: expected.attempt,
-        }),
-        this.counterOp(payout.runId, {
-          carriedForward: 1,
-          skipped: { [reason]: 1 },
-          ...(fromAwaiting ? { awaitingFunds: -1 } : {}),
-        }),
-      ],
-      'carryForward',
-    );
+    return this.applyPlan(payout, planCarryForward(payout, reason, at, expected, action), 'carryForward');
   }
 
-  async failPayout(payout: Payout, message: string, at: string, expected: { status: PayoutStatus; attempt: number }) {
+  async failPayout(payout: Payout, message: string, at: string, expected: PayoutExpectation) {
     await this.step('failPayout');
-    const fromAwaiting = expected.status === 'awaiting_funds';
-    return this.leaveOpenStatus(
-      payout,
-      [
-        this.outboxOp(payoutFailedEvent(payout, message, at)),
-        this.transitionOp(payout, 'failed', at, {
-          set: { reason: `stripe_rejected: ${message.slice(0, 300)}` },
-          ...(fromAwaiting ? { awaiting: 'remove' as const } : {}),
-          from: expected.status,
-          attempt: expected.attempt,
-        }),
-        this.counterOp(payout.runId, { failed: 1, ...(fromAwaiting ? { awaitingFunds: -1 } : {}) }),
-      ],
-      'failPayout',
-    );
+    return this.applyPlan(payout, planFailure(payout, message, at, expected), 'failPayout');
   }
 
   async ensureReleased(payout: Payout) {
     await this.step('ensureReleased');
-    if (payout.status !== 'carried_forward' && payout.status !== 'failed') return;
+    if (!releasesEntries(payout)) return;
     await this.each(
       payout.entries.slice(this.chunkSize).map((entry) => this.releaseOp(payout, entry, 'in_payout')),
       'ensureReleased',
     );
   }
 
-  async awaitFunds(payout: Payout, at: string, expected: { status: PayoutStatus; attempt: number }) {
+  async awaitFunds(payout: Payout, at: string, expected: PayoutExpectation) {
     await this.step('awaitFunds');
-    try {
-      this.transact([
-        this.transitionOp(payout, 'awaiting_funds', at, {
-          set: { reason: 'awaiting_funds' },
-          awaiting: 'set',
-          awaitingKey: `${at}#${payout.id}`,
-          from: expected.status,
-          attempt: expected.attempt,
-        }),
-        this.counterOp(payout.runId, { awaitingFunds: 1 }),
-        this.outboxOp(payoutAwaitingFundsEvent(payout, expected.attempt, at)),
-      ]);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-    await this.step('awaitFunds:done');
-    return true;
+    return this.applyPlan(payout, planAwaitFunds(payout, at, expected), 'awaitFunds');
   }
 
   async listAwaitingFunds({ before, cursor, limit }: { before: string; cursor?: string; limit: number }) {
@@ -726,110 +670,14 @@ export class MemoryPayoutStore implements PayoutStore {
 
   async reversePayout(payout: Payout, amountReversed: number, reversalId: string, at: string) {
     await this.step('reversePayout');
-    const now = Date.parse(at);
-    const total = Math.min(amountReversed, payout.amount);
-    const returned = total - payout.reversedAmount;
-    const full = payout.reversedAmount === 0 && total === payout.amount;
-    const entry: LedgerRecord = {
-      id: `le_reversal_${reversalId}`,
-      partnerId: payout.partnerId,
-      currency: payout.currency,
-      type: 'reversal',
-      amount: returned,
-      occurredAt: now,
-      description: `Transfer of payout ${payout.period} reversed`,
-      reference: payout.id,
-      recordedAt: at,
-      ...(full ? {} : { payoutStatus: 'pending' as const, availableAt: now }),
-    };
-    const releases = full ? payout.entries.map((held) => this.releaseOp(payout, held, 'paid')) : [];
-    const stored = () => this.payouts.get(payout.id);
-    try {
-      this.transact([
-        {
-          check: () => {
-            const s = stored()?.payout;
-            return (
-              s !== undefined &&
-              s.partnerId === payout.partnerId &&
-              (s.status === 'paid' || s.status === 'reversed') &&
-              s.stripeTransferId === payout.stripeTransferId &&
-              s.reversedAmount === payout.reversedAmount
-            );
-          },
-          apply: () => {
-            const s = stored() as StoredPayout;
-            // As the adapter: no version bump on a reversal.
-            s.payout = {
-              ...s.payout,
-              status: 'reversed',
-              updatedAt: at,
-              reversedAmount: total,
-              reason: 'transfer_reversed',
-            };
-          },
-        },
-        ...this.ledgerOps([entry]),
-        this.outboxOp(payoutReversedEvent(payout, total, at)),
-        ...releases.slice(0, this.chunkSize),
-      ]);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-    await this.step('reversePayout:done');
-    await this.each(releases.slice(this.chunkSize), 'reversePayout');
-    return true;
+    const transferId = payout.stripeTransferId;
+    const plan = transferId ? planReversal(payout, { transferId, amountReversed, reversalId }, at) : null;
+    return plan ? this.applyPlan(payout, plan, 'reversePayout') : false;
   }
 
-  async keepReversal(
-    payout: Payout,
-    plan: { kept: number; keptTotal: number; entry: { id: string; amount: number; description: string } },
-    action: OperatorAction,
-  ) {
+  async keepReversal(payout: Payout, plan: KeepReversalPlan, action: OperatorAction) {
     await this.step('keepReversal');
-    const at = action.at;
-    const now = Date.parse(at);
-    const entry: LedgerRecord = {
-      id: plan.entry.id,
-      partnerId: payout.partnerId,
-      currency: payout.currency,
-      type: 'adjustment',
-      amount: plan.entry.amount,
-      occurredAt: now,
-      description: plan.entry.description,
-      reference: payout.id,
-      payoutStatus: 'pending',
-      availableAt: now,
-      recordedAt: at,
-    };
-    const stored = () => this.payouts.get(payout.id);
-    try {
-      this.transact([
-        {
-          check: () => {
-            const s = stored()?.payout;
-            return (
-              s !== undefined &&
-              s.partnerId === payout.partnerId &&
-              s.reversedAmount === payout.reversedAmount &&
-              (s.keptAmount ?? 0) === (payout.keptAmount ?? 0)
-            );
-          },
-          apply: () => {
-            const s = stored() as StoredPayout;
-            s.payout = { ...s.payout, keptAmount: plan.keptTotal, updatedAt: at, version: s.payout.version + 1 };
-          },
-        },
-        ...this.ledgerOps([entry]),
-        this.actionOp(action),
-      ]);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-    await this.step('keepReversal:done');
-    return true;
+    return this.applyPlan(payout, planKeptReversal(payout, plan, action), 'keepReversal');
   }
 
   // -------------------------------------------------------------------------------------------------------------
