@@ -573,10 +573,13 @@ export class MemoryPayoutStore implements PayoutStore {
 
   async ensureAttached(payout: Payout) {
     await this.step('ensureAttached');
-    await this.each(
-      payout.entries.slice(this.chunkSize).map((entry) => this.attachOp(payout, entry)),
-      'ensureAttached',
-    );
+    let all = true;
+    for (const op of payout.entries.slice(this.chunkSize).map((entry) => this.attachOp(payout, entry))) {
+      await this.step('ensureAttached:chunk');
+      if (op.check()) op.apply();
+      else all = false;
+    }
+    return all;
   }
 
   async markSending(payout: Payout, at: string): Promise<Payout> {

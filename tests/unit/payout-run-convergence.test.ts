@@ -206,6 +206,35 @@ describe('a planner that crashed between the chunks of a payout', () => {
   });
 });
 
+describe('a payout whose entries another run took after its planner crashed between chunks', () => {
+  it('is never sent: it is closed (planning_failed) and only its own entries carry forward', async () => {
+    const w = world({ requireApproval: false, chunkSize: 1 });
+    for (const amount of [1_000, 2_000, 3_000]) await record(w.store, amount);
+    await startRun(w.deps, { period: '2026-10', startedBy: 'test' });
+    w.crashAt('createPayout:chunk');
+    await expect(planPage(w.deps, 'run_2026-10', null)).rejects.toThrow(/crash at/);
+    w.uncrash();
+    // Its page is not planned again before the next run plans the entries it left held.
+    await startRun(w.deps, { period: '2026-11', startedBy: 'test' });
+    await planPage(w.deps, 'run_2026-11', null);
+    const october = `po_2026-10_usd_${PARTNER}`;
+    const november = `po_2026-11_usd_${PARTNER}`;
+    expect((await w.store.getPayout(PARTNER, november))?.amount).toBe(5_000);
+    expect(await sendPayout(w.deps, { partnerId: PARTNER, payoutId: october })).toBe('carried_forward');
+    expect(w.queued.map((request) => request.payoutId)).toEqual([]);
+    expect(await w.store.getPayout(PARTNER, october)).toMatchObject({
+      status: 'carried_forward',
+      reason: 'planning_failed',
+    });
+    // Each entry belongs to one payout: the October one's own (1,000) is held again, November's pays the rest.
+    expect(w.store.entriesOf(PARTNER).map((e) => [e.amount, e.payoutStatus, e.payoutId ?? null])).toEqual([
+      [1_000, 'pending', null],
+      [2_000, 'in_payout', november],
+      [3_000, 'in_payout', november],
+    ]);
+  });
+});
+
 describe('a transfer reversal that arrives before the payout recorded its transfer', () => {
   it('is not acknowledged while the payout is sending, and applies once the transfer is recorded', async () => {
     const { store, deps } = world({ requireApproval: false });
