@@ -173,6 +173,27 @@ export function payoutStoreContract(name: string, subject: () => ContractSubject
       expect(counts(await s.store.getRun(runId)).queued).toBe(1);
     });
 
+    it('ensureAttached attaches what a crashed planner left held, and reports an entry another payout holds', async () => {
+      const s = subject();
+      const { partnerId, period, runId, payout } = await planned(s);
+      await seedHeld(s, partnerId, [4_000], AVAILABLE + 1);
+      const [left] = await s.store.heldEntries(partnerId, 'usd');
+      // Only entries past the first transaction's chunk (90 in the adapter) are attached after the payout.
+      const padding = Array.from({ length: 90 }, () => payout.entries[0] as HeldEntry);
+      const other = { ...payout, id: payoutIdFor(partnerId, period, 'eur') };
+      expect(await s.store.ensureAttached({ ...other, entries: [...padding, payout.entries[1] as HeldEntry] })).toBe(
+        false,
+      );
+      expect(await s.store.ensureAttached({ ...payout, entries: [...padding, left as HeldEntry] })).toBe(true);
+      expect(annotations(await s.entries(partnerId)).find(([amount]) => amount === 4_000)).toEqual([
+        4_000,
+        'in_payout',
+        payout.id,
+      ]);
+      expect(await s.store.ensureAttached({ ...payout, entries: [...padding, left as HeldEntry] })).toBe(true);
+      expect(counts(await s.store.getRun(runId)).queued).toBe(1);
+    });
+
     it('the planning page lists partners with held entries available by the cutoff, page by page', async () => {
       const s = subject();
       const { partnerId } = fixture();
