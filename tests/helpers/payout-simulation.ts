@@ -1,27 +1,22 @@
+import { payoutProfileOf } from '#adapters/payout-deps';
 import { commissionExternalId, REFERRER_METADATA_KEY, syncCommission } from '#core/earnings';
 import { isDomainError } from '#core/errors';
 import type { Currency } from '#core/money';
 import { excludePayout, holdPayouts, keepReversal, liftPayoutHold, type OperatorDeps } from '#core/operator';
 import type { Partner, PartnerStatus } from '#core/partner';
 import type { LedgerStore, PaymentDeps, StripePaymentView } from '#core/payment-ports';
-import { periodOfPayoutId, runIdFor } from '#core/payout-rules';
+import { type PayoutBatchLog, type PayoutMessage, processPayoutBatch } from '#core/payout-worker';
 import {
   approveRun,
-  finishRunsIfDone,
   handlePayoutReversal,
-  type PartnerPayoutProfile,
   type PayoutDeps,
   type PayoutSettings,
-  type PrefetchedPayout,
-  planPage,
-  prefetchPayouts,
-  releasePage,
   requeueAwaitingFunds,
-  sendPayout,
   startRun,
   type TransferGateway,
 } from '#core/payouts';
 import { type Period, previousPeriod } from '#core/period';
+import { seededRandom } from '#local/stripe-emulator/ids';
 import { type AccountState, FakeStripeTransfers, type TransferFault } from './fake-stripe-transfers.ts';
 import { MemoryPayoutStore } from './memory-payout-store.ts';
 import { fakePaymentDeps } from './payment-fakes.ts';
@@ -64,18 +59,6 @@ export interface SimulationResult {
 
 export type Random = () => number;
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const int = (random: Random, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const chance = (random: Random, p: number) => random() < p;
@@ -106,11 +89,7 @@ interface Invocation {
 
 interface Message {
   id: number;
-  body:
-    | { type: 'payout'; partnerId: string; payoutId: string }
-    | { type: 'plan'; runId: string; cursor: string | null }
-    | { type: 'release'; runId: string; cursor: string | null }
-    | { type: 'requeue'; before: string; cursor: string };
+  body: PayoutMessage;
   receives: number;
   visibleAt: number;
 }
@@ -212,6 +191,14 @@ class World {
   }
 
   private readonly transfers: TransferGateway;
+  /** The worker's log: outcomes and failures go to the trace (a crash is already traced where it happened). */
+  private readonly batchLog: PayoutBatchLog = {
+    info: (_message, details) => this.log(`    ${String(details.payoutId).slice(0, 40)} → ${String(details.result)}`),
+    warn: (message) => this.log(`    ${message}`),
+    error: (message, details) => {
+      if (!(details.error instanceof Crash)) this.log(`    ${message}: ${(details.error as Error)?.message}`);
+    },
+  };
   private readonly settings: PayoutSettings;
   private readonly paymentBase: PaymentDeps;
 
@@ -222,18 +209,6 @@ class World {
   depsFor(invocation: Invocation | null) {
     const step = (label: string) => this.step(invocation, label);
     const store = this.store.withStep(step);
-    const profileOf = (partner: Partner): PartnerPayoutProfile => ({
-      partnerId: partner.id,
-      status: partner.status,
-      payoutPreference: partner.payoutPreference,
-      stripeAccountId: partner.stripeAccountId,
-      hold: partner.payoutHold
-        ? {
-            reason: partner.payoutHold.reason,
-            until: partner.payoutHold.until === null ? null : Date.parse(partner.payoutHold.until),
-          }
-        : null,
-    });
     const transfers = this.transfers;
     const payout: PayoutDeps = {
       store,
@@ -241,14 +216,14 @@ class World {
         payoutProfile: async (partnerId) => {
           await step('partners.payoutProfile');
           const partner = this.partner(partnerId);
-          return partner ? profileOf(partner) : undefined;
+          return partner ? payoutProfileOf(partner) : undefined;
         },
         payoutProfiles: async (partnerIds) => {
           await step('partners.payoutProfiles');
           return new Map(
             partnerIds.flatMap((id) => {
               const partner = this.partner(id);
-              return partner ? [[id, profileOf(partner)] as const] : [];
+              return partner ? [[id, payoutProfileOf(partner)] as const] : [];
             }),
           );
         },
@@ -368,59 +343,7 @@ class World {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // The queue worker (functions/jobs/send-payout.ts): one batch per invocation
-
-  private async processBatch(deps: PayoutDeps, messages: Message[]): Promise<Set<number>> {
-    const failures = new Set<number>();
-    const touchedRuns = new Map<string, number[]>();
-    const payoutRefs = messages.flatMap((m) => (m.body.type === 'payout' ? [m.body] : []));
-    const known = await prefetchPayouts(deps, payoutRefs).catch((error: unknown) => {
-      if (error instanceof Crash) throw error;
-      return new Map<string, PrefetchedPayout>();
-    });
-    await Promise.all(
-      messages.map(async (message) => {
-        const body = message.body;
-        try {
-          if (body.type === 'plan') {
-            await planPage(deps, body.runId, body.cursor, { redelivered: message.receives > 1 });
-            return;
-          }
-          if (body.type === 'release') {
-            await releasePage(deps, body.runId, body.cursor);
-            return;
-          }
-          if (body.type === 'requeue') {
-            await requeueAwaitingFunds(deps, { before: body.before, cursor: body.cursor });
-            return;
-          }
-          const prefetched = known.get(body.payoutId);
-          const result = await sendPayout(deps, body, {
-            checkRunFinished: false,
-            ...(prefetched ? { known: prefetched } : {}),
-          });
-          this.log(`    ${body.payoutId.slice(0, 40)} → ${result}`);
-          if (result === 'retry_later') failures.add(message.id);
-          const period = periodOfPayoutId(body.payoutId);
-          if (period && result !== 'retry_later' && result !== 'not_found') {
-            const runId = runIdFor(period);
-            touchedRuns.set(runId, [...(touchedRuns.get(runId) ?? []), message.id]);
-          }
-        } catch (error) {
-          if (!(error instanceof Crash)) this.log(`    message ${message.id} failed: ${(error as Error).message}`);
-          failures.add(message.id);
-        }
-      }),
-    );
-    for (const [runId, ids] of touchedRuns) {
-      try {
-        await finishRunsIfDone(deps, [runId]);
-      } catch {
-        for (const id of ids) failures.add(id);
-      }
-    }
-    return failures;
-  }
+  // The queue worker (functions/jobs/send-payout.ts): one batch per invocation, through `processPayoutBatch`
 
   /** Delivers up to `max` visible messages in one batch; `duplicate`: SQS hands the same batch to two workers. */
   async deliver(max: number, duplicate: boolean): Promise<number> {
@@ -436,7 +359,8 @@ class World {
       Array.from({ length: copies }, async () => {
         let failed = new Set<number>(batch.map((m) => m.id));
         const ok = await this.invoke('worker', async ({ payout }) => {
-          failed = await this.processBatch(payout, batch);
+          const records = batch.map((m) => ({ id: String(m.id), message: m.body, receiveCount: m.receives }));
+          failed = new Set((await processPayoutBatch(payout, records, this.batchLog)).map(Number));
         });
         return ok ? failed : new Set<number>(batch.map((m) => m.id));
       }),
