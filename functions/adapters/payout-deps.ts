@@ -17,7 +17,8 @@ export function parseMinimums(entries: readonly string[]): Partial<Record<Curren
   return minimums;
 }
 
-const payoutProfileOf = (partner: Partner): PartnerPayoutProfile => ({
+/** What the payout run reads of a partner. */
+export const payoutProfileOf = (partner: Partner): PartnerPayoutProfile => ({
   partnerId: partner.id,
   status: partner.status,
   payoutPreference: partner.payoutPreference,

@@ -6,6 +6,7 @@ import type { Partner, PayoutHoldRecord } from './partner.ts';
 import { parseCurrency } from './payment.ts';
 import type { HeldEarning, LedgerRecord } from './payment-ports.ts';
 import { periodOfPayoutId } from './payout-rules.ts';
+import { finishRunsIfDone } from './payout-run.ts';
 import type { KeepReversalPlan, OperatorAction, Payout, PayoutExpectation, PayoutStore } from './payouts.ts';
 
 /**
@@ -37,7 +38,7 @@ export interface OperatorDeps {
     get(guardId: string): Promise<HeldEarning | undefined>;
   };
   actions: { list(partnerId: string): Promise<OperatorAction[]> };
-  payouts: Pick<PayoutStore, 'getPayout' | 'carryForward' | 'keepReversal'>;
+  payouts: Pick<PayoutStore, 'getPayout' | 'carryForward' | 'keepReversal' | 'getRun' | 'markRunFinished'>;
   clock: () => Date;
   /** Currencies the platform can transfer besides each partner's own. */
   payoutCurrencies: readonly string[];
@@ -291,6 +292,10 @@ export function planExclusion(
  */
 export async function excludePayout(deps: OperatorDeps, payoutId: string, reason: string, operator: Operator) {
   const payout = await requirePayout(deps, payoutId);
+  // A retry after an exclusion that closed the payout but crashed before the run's check below: check it, then
+  // refuse as for any closed payout.
+  if (payout.status !== 'planned' && payout.status !== 'awaiting_funds')
+    await finishRunsIfDone({ store: deps.payouts, clock: deps.clock }, [payout.runId]);
   const { expected, action } = planExclusion(payout, reason, operator, deps.clock());
   const excluded = await deps.payouts.carryForward(payout, 'operator_excluded', action.at, expected, action);
   if (!excluded) {
@@ -299,6 +304,8 @@ export async function excludePayout(deps: OperatorDeps, payoutId: string, reason
       status: now.status,
     });
   }
+  // It may have been the run's last open payout (one awaiting funds): then the run is complete now.
+  await finishRunsIfDone({ store: deps.payouts, clock: deps.clock }, [payout.runId]);
   return { payoutId, status: 'carried_forward' as const, reason: 'operator_excluded' };
 }
 

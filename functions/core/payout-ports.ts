@@ -74,8 +74,11 @@ export interface PayoutRecordReader {
 
 /** The sender's transitions of one open payout (the worker), each conditional on the state it was read in. */
 export interface PayoutSendStore {
-  /** Makes sure every entry the payout lists is attached to it (a planner crash between chunks). */
-  ensureAttached(payout: Payout): Promise<void>;
+  /**
+   * Makes sure every entry the payout lists is attached to it (a planner crash between chunks): false when one is
+   * held by another payout, or paid (the payout cannot be paid as planned).
+   */
+  ensureAttached(payout: Payout): Promise<boolean>;
   /** Records that the current attempt's key is being sent (first time only). */
   markSending(payout: Payout, at: string): Promise<Payout>;
   completePayout(payout: Payout, transferId: string, at: string): Promise<'completed' | 'already'>;

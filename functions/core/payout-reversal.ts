@@ -10,6 +10,11 @@ export async function handlePayoutReversal(
   input: { partnerId: string; payoutId: string; transferId: string; amountReversed: number; reversalId: string },
 ): Promise<'reversed' | 'ignored'> {
   const payout = await deps.store.getPayout(input.partnerId, input.payoutId);
+  if (payout?.status === 'sending' && payout.stripeTransferId === null) {
+    // Stripe made the transfer but the worker has not recorded it yet (a timeout after commit, a crash): the
+    // reversal applies once it is recorded. Thrown so the event is delivered again, never acknowledged and lost.
+    throw new Error(`payout ${payout.id} has not recorded its transfer yet; the reversal event is retried`);
+  }
   // Only the transfer we recorded for the payout: metadata alone could be copied onto another transfer.
   if (!payout || (payout.status !== 'paid' && payout.status !== 'reversed')) return 'ignored';
   if (payout.stripeTransferId !== input.transferId) return 'ignored';

@@ -7,6 +7,7 @@ import type {
   PayoutPlanningStore,
   PayoutRecordReader,
   PayoutRunStore,
+  PayoutSendStore,
 } from './payout-ports.ts';
 import { decidePayout, payoutIdFor, runIdFor } from './payout-rules.ts';
 import { planPayout } from './payout-transitions.ts';
@@ -27,7 +28,10 @@ export const isCollision = (error: unknown): boolean =>
 
 type StartDeps = PayoutDepsWith<PayoutRunStore & PayoutRecordReader, 'queue' | 'clock' | 'settings'>;
 type PlanDeps = PayoutDepsWith<
-  PayoutRunStore & PayoutPlanningStore,
+  PayoutRunStore &
+    PayoutPlanningStore &
+    Pick<PayoutRecordReader, 'getPayout'> &
+    Pick<PayoutSendStore, 'ensureAttached'>,
   'queue' | 'clock' | 'settings' | 'partners' | 'log'
 >;
 /** What deciding a partner's payout reads: the partner and its held entries. */
@@ -129,7 +133,12 @@ export async function planPage(
 ): Promise<{ planned: number; done: boolean }> {
   const run = await deps.store.getRun(runId);
   if (!run) fail('run_not_found', `No payout run ${runId}.`);
-  if (run.planningComplete) return { planned: 0, done: true };
+  if (run.planningComplete) {
+    // A redelivery after a crash between marking planning complete and the check below: check it now (a run
+    // with nothing to send is finished by nobody else).
+    await finishRunsIfDone(deps, [run.id]);
+    return { planned: 0, done: true };
+  }
   // A redelivered page may follow an attempt that planned payouts and crashed before queueing them. Those partners
   // no longer show up as held, so this page cannot find them again: sweep the run's planned payouts instead (page
   // by page, on the queue). A payout queued twice is sent once.
@@ -186,7 +195,12 @@ async function planPartner(
   const { payout, counters } = planPayout(run, partnerId, currency, decision, held, now);
   const created = await deps.store.createPayout(payout, counters);
   // `exists`: a concurrent planner created it a moment ago; queueing it again is harmless (workers are idempotent).
-  void created;
+  // That planner may have crashed between the chunks of the payout's entries, leaving the rest held — and held
+  // entries would be planned again by the next run while this payout pays them too: attach them now.
+  if (created === 'exists') {
+    const stored = await deps.store.getPayout(partnerId, payoutId);
+    if (stored) await deps.store.ensureAttached(stored);
+  }
   return { queue: true, payoutId };
 }
 
@@ -224,6 +238,9 @@ export async function approveRun(
   await deps.store.approveRun(runId, deps.clock().toISOString());
   // The workers queue the planned payouts page by page: approving a run of any size is one message.
   await deps.queue.enqueueRelease(runId, null);
+  // A run with nothing to send (every partner skipped, or every payout closed before approval) is complete now:
+  // no worker will settle one of its payouts and record it.
+  await finishRunsIfDone(deps, [runId]);
   return (await deps.store.getRun(runId)) ?? run;
 }
 

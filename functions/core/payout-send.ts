@@ -106,11 +106,14 @@ async function sendOne(
   if (!isOpenPayout(payout.status)) return 'already_done';
   if (!(await runGateOpen(deps, payout.runId))) return 'already_done'; // queued by mistake: approval queues it
 
-  await deps.store.ensureAttached(payout);
+  // Every entry the payout pays must be its own. One another payout took (a later run planned it while this
+  // payout's planner had crashed between chunks) would be paid twice: such a payout is never sent, it is closed and
+  // its own entries carry forward. (A sending payout had all of them when it was first sent.)
+  const complete = await deps.store.ensureAttached(payout);
   const now = deps.clock();
   const transferGroup = payout.runId;
   const profile = known ? known.profile : await deps.partners.payoutProfile(payout.partnerId);
-  const reason = ineligibility(profile, now.getTime()) ?? undefined;
+  const reason = complete ? (ineligibility(profile, now.getTime()) ?? undefined) : 'planning_failed';
 
   // Not payable (any more): close it — but only a payout no transfer can exist for. `planned` was never sent;
   // `awaiting_funds` only ever got balance_insufficient for its key (earlier keys were proven unused). A `sending`

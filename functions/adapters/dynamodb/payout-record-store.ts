@@ -18,6 +18,7 @@ import {
   applyPayoutPlan,
   coveredEntryItems,
   ENTRIES_PER_TRANSACTION,
+  transactOrUpdate,
   updateEntries,
   writePayoutPlan,
 } from './payout-writes.ts';
@@ -30,7 +31,16 @@ export const dynamoPayoutSendStore: PayoutSendStore = {
   async ensureAttached(payout) {
     // Entries up to the first chunk were attached in the transaction that created the payout; only the rest can
     // have been left behind by a planner that crashed between chunks.
-    await updateEntries(payout.entries.slice(ENTRIES_PER_TRANSACTION).map((entry) => attachEntry(payout, entry)));
+    let all = true;
+    for (const entry of payout.entries.slice(ENTRIES_PER_TRANSACTION)) {
+      try {
+        await transactOrUpdate([attachEntry(payout, entry)]);
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+        all = false; // another payout's (or paid): never ours again
+      }
+    }
+    return all;
   },
 
   async markSending(payout, at) {
