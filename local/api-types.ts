@@ -1022,6 +1022,10 @@ export interface ListPayoutRunsResponse200 {
 export interface StartPayoutRunBody {
   period: string;
   dryRun?: boolean;
+  /**
+   * Plan the run, then wait for POST /admin/payout-runs/{runId}/approve before sending (always so where the stage requires approval). Ignored when the run already exists.
+   */
+  requireApproval?: boolean;
   cursor?: string;
 }
 

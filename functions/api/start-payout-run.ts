@@ -15,6 +15,12 @@ const Started = (created: boolean) =>
 const Body = z.strictObject({
   period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM'),
   dryRun: z.boolean().default(false),
+  requireApproval: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Plan the run, then wait for POST /admin/payout-runs/{runId}/approve before sending (always so where the stage requires approval). Ignored when the run already exists.',
+    ),
   /** Dry runs of many partners continue from where the previous page stopped. */
   cursor: z.string().max(2_000).optional(),
 });
@@ -23,8 +29,9 @@ const Body = z.strictObject({
 const DRY_RUN_BUDGET_MS = 6_000;
 
 /**
- * `POST /admin/payout-runs { period, dryRun }`: starts the period's run (the same run the schedule starts — starting
- * it twice changes nothing), or computes exactly what it would pay and writes nothing.
+ * `POST /admin/payout-runs { period, dryRun, requireApproval }`: starts the period's run (the same run the schedule
+ * starts — starting it twice changes nothing), optionally held for an operator's approval, or computes exactly what it
+ * would pay and writes nothing.
  */
 export const handler = httpHandler(
   {
@@ -49,7 +56,11 @@ export const handler = httpHandler(
       });
       return { status: 200, body: { dryRun: true, ...result, cutoff: new Date(result.cutoff).toISOString() } };
     }
-    const { run, created } = await startRun(deps, { period: body.period, startedBy: identity.sub });
+    const { run, created } = await startRun(deps, {
+      period: body.period,
+      startedBy: identity.sub,
+      requireApproval: body.requireApproval,
+    });
     return { status: created ? 202 : 200, body: { created, run: payoutRunView(run) } };
   },
 );

@@ -65,7 +65,8 @@ export function requireRunPeriod(
 
 export async function startRun(
   deps: StartDeps,
-  input: { period: string; startedBy: string },
+  /** `requireApproval`: this run waits for an operator's approval even where the stage does not require it. */
+  input: { period: string; startedBy: string; requireApproval?: boolean },
 ): Promise<{ run: PayoutRun; created: boolean }> {
   const now = deps.clock();
   requireRunPeriod(deps, input.period, now);
@@ -75,7 +76,7 @@ export async function startRun(
   const run: PayoutRun = {
     id: runIdFor(input.period),
     period: input.period,
-    requireApproval: deps.settings.requireApproval,
+    requireApproval: deps.settings.requireApproval || input.requireApproval === true,
     approved: false,
     cutoff: cutoffFor(input.period, now),
     planningComplete: false,

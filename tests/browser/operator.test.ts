@@ -3,7 +3,7 @@ import { newPage, openApp } from '#tests/browser';
 import { deliverWebhooks, emulator } from '#tests/connect';
 import { api } from '#tests/local';
 import { activePayee, admin, customer } from '#tests/payments';
-import { freshPeriod, inProcessDeps, opsToken, recordHeld, transfersOf } from '#tests/payouts';
+import { freshPeriod, opsToken, recordHeld, transfersOf } from '#tests/payouts';
 
 describe('operator console in a browser', () => {
   it('the operator previews, starts and follows a run; the partner then sees the payout and the earning paid', async () => {
@@ -47,21 +47,22 @@ describe('operator console in a browser', () => {
     await expect.poll(() => entry.locator('.badge').textContent()).toBe('paid');
   });
 
-  it('a run waiting for approval is approved from the console and then pays', async () => {
-    const { planPage, startRun } = await import('#core/payouts');
+  it('an operator starts a run that waits for approval, previews it, approves it, and it then pays', async () => {
     const partner = await activePayee('web-approval');
     const { period, inside } = await freshPeriod();
     await recordHeld(partner.partnerId, 2_500, inside);
-    // The shared test stack pays without approval; this run is planned in-process with the gate on (as a stage with
-    // payoutRequireApproval would), then approved through the console.
-    const { deps, plans } = await inProcessDeps();
-    const gated = { ...deps, settings: { ...deps.settings, requireApproval: true } };
-    await startRun(gated, { period, startedBy: 'test' });
-    await planPage(gated, plans[0]?.runId ?? '', null);
-
+    // The shared test stack pays without approval: the operator asks for it for this run, by clicking.
     const page = await newPage({ as: await admin() });
-    await openApp(page, `/console/runs/run_${period}`, `Payout run ${period}`);
-    await expect.poll(() => page.getByTestId('run').locator('.badge').first().textContent()).toBe('awaiting approval');
+    await openApp(page, '/console', 'Payout runs');
+    await page.getByLabel('Period (YYYY-MM)').fill(period);
+    await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+    await expect.poll(() => page.getByTestId('dry-run').textContent()).toContain(partner.partnerId);
+    await page.getByLabel('Wait for my approval before sending').check();
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/app\/console\/runs\//);
+    await expect
+      .poll(() => page.getByTestId('run').locator('.badge').first().textContent(), { timeout: 20_000 })
+      .toBe('awaiting approval');
     expect(await transfersOf(`run_${period}`)).toHaveLength(0);
     await page.getByRole('button', { name: 'Approve run' }).click();
     await expect.poll(() => page.getByTestId('paid-count').textContent(), { timeout: 20_000 }).toBe('1');

@@ -252,6 +252,40 @@ describe('approval gate', () => {
     expect(await transfersOf(`run_${period}`)).toHaveLength(1);
   });
 
+  it('an operator asks one run to wait for approval (the stage does not require it): planned, nothing sent, then paid', async () => {
+    const partner = await activePayee('payout-ask-approval');
+    const { period, inside } = await freshPeriod();
+    await recordHeld(partner.partnerId, 6_000, inside);
+    const ops = await opsToken();
+    const started = await api<{ run: { status: string } }>('POST', '/admin/payout-runs', {
+      token: ops,
+      body: { period, requireApproval: true },
+    });
+    expect(started.status).toBe(202);
+    const waiting = await eventually(
+      async () =>
+        (
+          await api<{ status: string; totals: { queued: number } }>('GET', `/admin/payout-runs/run_${period}`, {
+            token: ops,
+          })
+        ).body,
+      (run) => run.status === 'awaiting_approval',
+    );
+    expect(waiting.totals.queued).toBe(1);
+    expect(await transfersOf(`run_${period}`)).toHaveLength(0);
+    // Starting it again without the option changes nothing: the run keeps what it started with.
+    const again = await api<{ run: { status: string } }>('POST', '/admin/payout-runs', {
+      token: ops,
+      body: { period },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.run.status).toBe('awaiting_approval');
+    const approved = await api('POST', `/admin/payout-runs/run_${period}/approve`, { token: ops });
+    expect(approved.status).toBe(200);
+    expect(await settledRun(period)).toMatchObject({ status: 'completed', totals: { paid: 1 } });
+    expect(await transfersOf(`run_${period}`)).toHaveLength(1);
+  });
+
   it('approval queues the planned payouts page by page through the queue, each exactly once', async () => {
     const { inProcessDeps } = await import('#tests/payouts');
     const { approveRun, planPage, releasePage, startRun: startRunCore } = await import('#core/payouts');

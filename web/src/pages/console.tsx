@@ -45,6 +45,7 @@ export function PayoutRuns() {
   const runs = useLoad(() => get<ListPayoutRunsResponse200>('/admin/payout-runs'), []);
   const [period, setPeriod] = useState(previousMonth());
   const [preview, setPreview] = useState<DryRun | null>(null);
+  const [requireApproval, setRequireApproval] = useState(false);
   return (
     <Page title="Payout runs">
       <section class="card" aria-labelledby="new-run-title">
@@ -74,12 +75,21 @@ export function PayoutRuns() {
             onClick={async () => {
               const started = await post<StartPayoutRunResponse200 | StartPayoutRunResponse202>('/admin/payout-runs', {
                 period,
+                requireApproval,
               });
               if ('run' in started) navigate(`/console/runs/${encodeURIComponent(started.run.id)}`);
             }}
           >
             Start run
           </ActionButton>
+          <label>
+            <input
+              type="checkbox"
+              checked={requireApproval}
+              onChange={(e) => setRequireApproval(e.currentTarget.checked)}
+            />{' '}
+            Wait for my approval before sending
+          </label>
         </form>
         {preview && (
           <div data-testid="dry-run">
