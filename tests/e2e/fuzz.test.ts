@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
 import { signPayload } from '#local/stripe-emulator/index';
 import { ROUTES, type RouteDefinition } from '#routes';
-import { emulator, stripeSdk } from '#tests/connect';
+import { stripeSdk } from '#tests/connect';
 import { api, stackInfo } from '#tests/local';
 import {
   buildWorld,
@@ -19,7 +19,7 @@ import {
   victimPartners,
   type World,
 } from '#tests/route-fixtures';
-import { isEmptyDiff, type StateChange, stripeCallsSince, stripeLogMark, TableWatch } from '#tests/table-snapshot';
+import { isEmptyDiff, type StateChange, StateTracker, TableWatch } from '#tests/table-snapshot';
 
 /**
  * Fuzzing every route of functions/routes.ts over HTTP with fast-check: generated bodies, query strings, path
@@ -28,7 +28,8 @@ import { isEmptyDiff, type StateChange, stripeCallsSince, stripeLogMark, TableWa
  *
  * Every answer: never a 5xx; a refusal is `{ error: { code, message } }` (JSON) — except the two browser-facing
  * onboarding redirects, which answer a bad `state` with an HTML page by design; a refused request writes nothing
- * (full table scan and the emulator's Stripe write log after each refusal). Webhooks: random payloads and
+ * (the table's stream and the emulator's Stripe write log after each refusal; the stream-fed copy of the
+ * table is checked against a full scan after each route). Webhooks: random payloads and
  * signatures → 400, nothing written.
  */
 
@@ -352,33 +353,6 @@ function urlFor(route: RouteDefinition, request: RouteRequest, fuzz: FuzzCase): 
 
 // ---------------------------------------------------------------------------------------------------------------
 // Checks
-
-/**
- * Walks the state forward: after each request, what changed since the previous one. The table side is the stream-fed
- * copy of `TableWatch` (what a full consistent scan before and after would show, without the scans); the copy is
- * checked against a real full scan at the end of every route.
- */
-class StateTracker {
-  private stripe: string | null | undefined;
-  constructor(private readonly table: TableWatch) {}
-  async start() {
-    await this.rebase();
-  }
-  /** The changes made by the request just answered (and re-bases on the new state). */
-  async next(): Promise<StateChange> {
-    if (this.stripe === undefined) throw new Error('start() first');
-    await emulator().flushWebhooks();
-    const [table, writes] = await Promise.all([this.table.changes(), stripeCallsSince(this.stripe)]);
-    await this.rebase();
-    return { table, stripeWrites: writes.map(({ method, path, status }) => ({ method, path, status })) };
-  }
-  /** Like `markState`: webhooks delivered, then the table and Stripe log positions taken as the new base. */
-  private async rebase() {
-    await emulator().flushWebhooks();
-    const [, stripe] = await Promise.all([this.table.changes(), stripeLogMark()]);
-    this.stripe = stripe;
-  }
-}
 
 const wrote = (change: StateChange) => !isEmptyDiff(change.table) || change.stripeWrites.length > 0;
 

@@ -318,3 +318,30 @@ export class TableWatch {
     return stableJson(Item);
   }
 }
+
+/**
+ * `markState`/`changesSince` walking forward on a `TableWatch`: after each request (or batch of requests), what changed
+ * since the previous call — what a full consistent scan before and after would show, without the scans. Check the
+ * watch against a real scan (`verify()`) when done.
+ */
+export class StateTracker {
+  private stripe: string | null | undefined;
+  constructor(private readonly table: TableWatch) {}
+  async start() {
+    await this.rebase();
+  }
+  /** The changes made by the request just answered (and re-bases on the new state). */
+  async next(): Promise<StateChange> {
+    if (this.stripe === undefined) throw new Error('start() first');
+    await emulator().flushWebhooks();
+    const [table, writes] = await Promise.all([this.table.changes(), stripeCallsSince(this.stripe)]);
+    await this.rebase();
+    return { table, stripeWrites: writes.map(({ method, path, status }) => ({ method, path, status })) };
+  }
+  /** Like `markState`: webhooks delivered, then the table and Stripe log positions taken as the new base. */
+  private async rebase() {
+    await emulator().flushWebhooks();
+    const [, stripe] = await Promise.all([this.table.changes(), stripeLogMark()]);
+    this.stripe = stripe;
+  }
+}
