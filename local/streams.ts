@@ -15,6 +15,9 @@ import { lambdaContext } from './lambda-context.ts';
  * source mapping does: records in order per shard, batches, and on a reported batch item failure the same shard is
  * read again from the failed record (after a short pause), so nothing is skipped.
  */
+/** How often the shards are listed again while none has closed (new shards only follow a closed one). */
+const SHARD_LISTING_MS = 1_000;
+
 type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | undefined>;
 
 export interface StreamSourceOptions {
@@ -103,15 +106,24 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
       }
     }
     iterators.set(shardId, page.NextShardIterator ?? null);
+    if (!page.NextShardIterator) shardClosed = true;
     return records.length > 0;
   };
 
+  // Shards are listed again when one closes (its children hold the newer records) and otherwise at most once a
+  // second: listing them on every poll doubled the requests the idle stack makes to DynamoDB Local.
+  let listedAt = 0;
+  let shardClosed = false;
   const loop = async () => {
     while (!stopped) {
       busy = true;
       let progressed = false;
       try {
-        await discoverShards();
+        if (shardClosed || Date.now() - listedAt >= SHARD_LISTING_MS) {
+          shardClosed = false;
+          listedAt = Date.now();
+          await discoverShards();
+        }
         for (const [shardId, iterator] of iterators) {
           if (stopped || !iterator) continue;
           if (await pollShard(shardId, iterator)) progressed = true;

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type RouteDefinition } from '#routes';
 import { forgedVariants, resignedUnchanged } from '#tests/forged-tokens';
 import { api } from '#tests/local';
@@ -17,7 +17,7 @@ import {
   victimPartners,
   type World,
 } from '#tests/route-fixtures';
-import { changesSince, markState, NO_CHANGE, type StateChange } from '#tests/table-snapshot';
+import { NO_CHANGE, type StateChange, StateTracker, TableWatch } from '#tests/table-snapshot';
 
 /**
  * The authorization matrix, generated from ROUTES: a route added to functions/routes.ts is in every row below
@@ -28,10 +28,17 @@ import { changesSince, markState, NO_CHANGE, type StateChange } from '#tests/tab
 
 let world: World;
 let forged: Record<string, string>;
+/** The table as full consistent scans would see it, kept from its stream (checked against a real scan at the end). */
+let table: TableWatch;
 
 beforeAll(async () => {
   world = await buildWorld('matrix');
   forged = forgedVariants(world.victim.idToken);
+  table = await TableWatch.start();
+}, 60_000);
+
+afterAll(async () => {
+  await table.verify();
 }, 60_000);
 
 async function send(route: RouteDefinition, request: RouteRequest, token?: string) {
@@ -42,9 +49,10 @@ async function send(route: RouteDefinition, request: RouteRequest, token?: strin
 }
 
 async function expectNothingWritten(run: () => Promise<void>) {
-  const before = await markState();
+  const state = new StateTracker(table);
+  await state.start();
   await run();
-  const change: StateChange = await changesSince(before);
+  const change: StateChange = await state.next();
   expect(change, 'table items and Stripe writes after the refused requests').toEqual(NO_CHANGE);
 }
 
@@ -145,13 +153,14 @@ describe('admin routes with a partner token → 403, nothing written', () => {
 
 describe('the proof of "nothing written" works (control)', () => {
   it('sees a table write and a Stripe write made by a rightful request', async () => {
-    const before = await markState();
+    const state = new StateTracker(table);
+    await state.start();
     const link = await api('POST', `/connect/onboarding-link?partnerId=${world.teamId}`, {
       token: world.victim.idToken,
       body: {},
     });
     expect(link.status, link.text).toBe(200);
-    const change = await changesSince(before);
+    const change = await state.next();
     expect(change.table.changed).toContain(`PARTNER#${world.teamId}|PROFILE`);
     expect(change.stripeWrites.map((call) => `${call.method} ${call.path}`)).toEqual(
       expect.arrayContaining(['POST /v1/accounts', 'POST /v1/account_links']),

@@ -1,8 +1,12 @@
 import { writeFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
 import { signPayload } from '#local/stripe-emulator/index';
 import { ROUTES, type RouteDefinition } from '#routes';
+import { stripeSdk } from '#tests/connect';
 import { api, stackInfo } from '#tests/local';
 import {
   buildWorld,
@@ -15,7 +19,7 @@ import {
   victimPartners,
   type World,
 } from '#tests/route-fixtures';
-import { changesSince, isEmptyDiff, markState, type StateChange, type StateMark } from '#tests/table-snapshot';
+import { isEmptyDiff, type StateChange, StateTracker, TableWatch } from '#tests/table-snapshot';
 
 /**
  * Fuzzing every route of functions/routes.ts over HTTP with fast-check: generated bodies, query strings, path
@@ -24,7 +28,8 @@ import { changesSince, isEmptyDiff, markState, type StateChange, type StateMark 
  *
  * Every answer: never a 5xx; a refusal is `{ error: { code, message } }` (JSON) — except the two browser-facing
  * onboarding redirects, which answer a bad `state` with an HTML page by design; a refused request writes nothing
- * (full table scan and the emulator's Stripe write log after each refusal). Webhooks: random payloads and
+ * (the table's stream and the emulator's Stripe write log after each refusal; the stream-fed copy of the
+ * table is checked against a full scan after each route). Webhooks: random payloads and
  * signatures → 400, nothing written.
  */
 
@@ -51,10 +56,12 @@ const REPORT_FILE = process.env.FUZZ_REPORT;
 const HTML_ROUTES = new Set(['connect-refresh', 'connect-return']);
 
 let world: World;
+let table: TableWatch;
 const cases = new Map<string, { runs: number; statuses: Map<number, number> }>();
 
 beforeAll(async () => {
   world = await buildWorld('fuzz');
+  table = await TableWatch.start();
 }, 60_000);
 
 /** Answers of 5xx, and refusals that changed the table or called Stripe (both must stay 0; the checks fail on the first). */
@@ -347,21 +354,6 @@ function urlFor(route: RouteDefinition, request: RouteRequest, fuzz: FuzzCase): 
 // ---------------------------------------------------------------------------------------------------------------
 // Checks
 
-/** Walks the state forward: after each request, what changed since the previous one. */
-class StateTracker {
-  private mark: StateMark | undefined;
-  async start() {
-    this.mark = await markState();
-  }
-  /** The changes made by the request just answered (and re-bases on the new state). */
-  async next() {
-    if (!this.mark) throw new Error('start() first');
-    const change = await changesSince(this.mark);
-    this.mark = await markState();
-    return change;
-  }
-}
-
 const wrote = (change: StateChange) => !isEmptyDiff(change.table) || change.stripeWrites.length > 0;
 
 function tokenFor(route: RouteDefinition): string | undefined {
@@ -391,6 +383,43 @@ const describeText = (fuzz: FuzzCase, url: string) =>
     spoilToken: fuzz.spoilToken,
   });
 
+describe('the "nothing written" detector', () => {
+  it('sees a put, an update and a delete of an item, and a Stripe write (positive control)', async () => {
+    const info = stackInfo();
+    const documents = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: info.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    );
+    const tracker = new StateTracker(table);
+    await tracker.start();
+    const Key = { PK: `FUZZ_CONTROL#${SEED}`, SK: 'ITEM' };
+    const id = `${Key.PK}|${Key.SK}`;
+    const empty = { added: [], removed: [], changed: [] };
+    try {
+      expect(await tracker.next(), 'nothing done').toEqual({ table: empty, stripeWrites: [] });
+      await documents.send(new PutCommand({ TableName: info.tableName, Item: { ...Key, n: 1 } }));
+      expect((await tracker.next()).table, 'a put').toEqual({ ...empty, added: [id] });
+      await documents.send(
+        new UpdateCommand({
+          TableName: info.tableName,
+          Key,
+          UpdateExpression: 'SET n = :n',
+          ExpressionAttributeValues: { ':n': 2 },
+        }),
+      );
+      expect((await tracker.next()).table, 'an update').toEqual({ ...empty, changed: [id] });
+      await documents.send(new DeleteCommand({ TableName: info.tableName, Key }));
+      expect((await tracker.next()).table, 'a delete').toEqual({ ...empty, removed: [id] });
+      await stripeSdk().accounts.createLoginLink(world.victim.accountId);
+      expect((await tracker.next()).stripeWrites, 'a Stripe write').toEqual([
+        { method: 'POST', path: `/v1/accounts/${world.victim.accountId}/login_links`, status: 200 },
+      ]);
+      await table.verify();
+    } finally {
+      documents.destroy();
+    }
+  });
+});
+
 const HTTP_ROUTES = ROUTES.filter((route) => route.auth !== 'webhook');
 
 describe('fuzzing every route: no 5xx, the error shape, nothing written when refused', () => {
@@ -401,7 +430,7 @@ describe('fuzzing every route: no 5xx, the error shape, nothing written when ref
       const partnerId = route.auth === 'partner' ? (victimPartners(route, world)[0] ?? '') : world.victim.partnerId;
       const request = probeOf(route, world, partnerId);
       const token = tokenFor(route);
-      const tracker = new StateTracker();
+      const tracker = new StateTracker(table);
       await tracker.start();
       await fc.assert(
         fc.asyncProperty(caseFor(route, request), async (fuzz) => {
@@ -432,6 +461,7 @@ describe('fuzzing every route: no 5xx, the error shape, nothing written when ref
         { numRuns: RUNS_PER_ROUTE, seed: SEED, endOnFailure: true, ...TIME_LIMIT },
       );
       expect(cases.get(route.name)?.runs ?? 0, 'every generated case ran').toBeGreaterThanOrEqual(RUNS_PER_ROUTE);
+      await table.verify();
     },
   );
 });
@@ -470,7 +500,7 @@ describe('fuzzing the webhooks: random payloads and signatures → 400, nothing 
     '%s',
     { timeout: TEST_TIMEOUT_MS },
     async (_name, route) => {
-      const tracker = new StateTracker();
+      const tracker = new StateTracker(table);
       await tracker.start();
       await fc.assert(
         fc.asyncProperty(payload, signature(route), headersCase, async (text, sign, extra) => {
@@ -495,6 +525,7 @@ describe('fuzzing the webhooks: random payloads and signatures → 400, nothing 
         { numRuns: WEBHOOK_RUNS, seed: SEED, endOnFailure: true, ...TIME_LIMIT },
       );
       expect(cases.get(route.name)?.runs ?? 0, 'every generated case ran').toBeGreaterThanOrEqual(WEBHOOK_RUNS);
+      await table.verify();
     },
   );
 });
