@@ -207,6 +207,34 @@ console.log(
 
 // ---------------------------------------------------------------------------------------------------------------
 // Count DynamoDB reads and writes (items) from here on.
+/** What a request is about, for attributing it: its key's prefix (`PARTNER`, `RATE_BUDGET`, …) or its index. */
+function itemKind(input: object): string {
+  const i = input as {
+    Key?: { PK?: unknown };
+    Item?: { PK?: unknown };
+    IndexName?: string;
+    ExpressionAttributeValues?: Record<string, unknown>;
+    TransactItems?: Array<Record<string, { Key?: { PK?: unknown }; Item?: { PK?: unknown } }>>;
+    RequestItems?: Record<string, { Keys?: Array<{ PK?: unknown }> } | unknown[]>;
+  };
+  const prefix = (pk: unknown) => (typeof pk === 'string' ? (pk.split('#')[0] ?? '') : '?');
+  const pk = i.Key?.PK ?? i.Item?.PK;
+  // A rate budget: which one (an endpoint's, a global lane's).
+  if (typeof pk === 'string' && pk.startsWith('RATE_BUDGET#'))
+    return pk.replace(/^RATE_BUDGET#stripe:\w+:/, 'RATE_BUDGET ');
+  if (i.Key || i.Item) return prefix(pk);
+  if (i.TransactItems)
+    return [
+      ...new Set(i.TransactItems.map((t) => Object.values(t)[0]).map((op) => prefix(op?.Key?.PK ?? op?.Item?.PK))),
+    ].join('+');
+  if (i.RequestItems) {
+    const first = Object.values(i.RequestItems)[0];
+    return prefix(Array.isArray(first) ? undefined : first?.Keys?.[0]?.PK);
+  }
+  const value = Object.values(i.ExpressionAttributeValues ?? {}).find((v) => typeof v === 'string');
+  return `${i.IndexName ?? 'table'} ${prefix(value)}`;
+}
+
 // Every request also asks for its consumed capacity (what AWS would bill), summed per command.
 const ops = { reads: 0, writes: 0, requests: 0 };
 const byCommand = new Map<string, { requests: number; capacity: number }>();
@@ -222,8 +250,9 @@ client.middlewareStack.add(
     const requested = Object.values(input.RequestItems ?? {});
     input.ReturnConsumedCapacity ??= 'TOTAL';
     ops.requests += 1;
-    const command = byCommand.get(name) ?? { requests: 0, capacity: 0 };
-    byCommand.set(name, command);
+    const label = `${name.replace(/Command$/, '')} ${itemKind(argsIn.input)}`;
+    const command = byCommand.get(label) ?? { requests: 0, capacity: 0 };
+    byCommand.set(label, command);
     command.requests += 1;
     if (/^BatchGet/.test(name))
       ops.reads += requested.reduce((n, r) => n + (Array.isArray(r) ? r.length : (r.Keys?.length ?? 0)), 0);
@@ -232,7 +261,15 @@ client.middlewareStack.add(
     else if (/^BatchWrite/.test(name))
       ops.writes += requested.reduce((n, r) => n + (Array.isArray(r) ? r.length : 0), 0);
     else ops.writes += 1;
-    const result = await next(argsIn);
+    let result: Awaited<ReturnType<typeof next>>;
+    try {
+      result = await next(argsIn);
+    } catch (error) {
+      const failed = byCommand.get(`${label} (refused)`) ?? { requests: 0, capacity: 0 };
+      byCommand.set(`${label} (refused)`, failed);
+      failed.requests += 1;
+      throw error;
+    }
     const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] })
       .ConsumedCapacity;
     for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : [])
