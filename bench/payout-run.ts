@@ -312,6 +312,7 @@ const planningOps = { ...ops };
 const planningCommands = commandTotals();
 console.log(`planned ${current.counters.queued} payouts in ${fmt(planningSeconds)} s; approving the run`);
 const runStarted = performance.now();
+const streamAtStart = stack.eventStream.requests();
 const profiler: CpuProfiler | undefined = args['cpu-profile'] ? await startCpuProfiler() : undefined;
 const cpuAtStart = { java: processCpuMs(javaPid), node: ownCpuMs() };
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -374,6 +375,9 @@ const webhookStatuses = await Promise.all(deliveries);
 observeStripeWaits(undefined);
 const cpu = { java: (processCpuMs(javaPid) - cpuAtStart.java) / 1000, node: (ownCpuMs() - cpuAtStart.node) / 1000 };
 const cpuShares = await profiler?.stop(args['cpu-profile-file']);
+const streamRequests = Object.entries(stack.eventStream.requests()).map(
+  ([name, count]) => [name, count - (streamAtStart[name] ?? 0)] as const,
+);
 const sendingCommands = [...commandTotals()]
   .map(([name, c]) => {
     const before = planningCommands.get(name) ?? { requests: 0, capacity: 0 };
@@ -467,6 +471,7 @@ ${busiest.map((b) => `  busiest second, endpoint      ${String(b.count).padStart
 ${shareLines}
     DynamoDB requests           ${per(sendingOps.requests)} per transfer (${per(sendingOps.reads)} items read, ${per(sendingOps.writes)} items written), ${per(sendingCommands.reduce((n, c) => n + c.capacity, 0))} capacity units
 ${sendingCommands.map((c) => `      ${per(c.requests).padStart(6)}  ${c.name} (${per(c.capacity)} capacity units)`).join('\n')}
+    table stream stand-in       ${streamRequests.map(([name, count]) => `${per(count)} ${name}`).join(', ')} per transfer (DynamoDB Local's Streams API; in AWS Lambda's pollers)
     Stripe requests             ${per(fullLog.length)} per transfer
 ${[...stripeByEndpoint].map(([endpoint, count]) => `      ${per(count).padStart(6)}  ${endpoint}`).join('\n')}
   DynamoDB per partner paid     ${fmt(opsDuringRun.reads / Math.max(paid, 1), 2)} reads, ${fmt(opsDuringRun.writes / Math.max(paid, 1), 2)} writes (items; planning ${fmt(planningOps.reads / Math.max(paid, 1), 2)}/${fmt(planningOps.writes / Math.max(paid, 1), 2)}, sending ${fmt(sendingOps.reads / Math.max(paid, 1), 2)}/${fmt(sendingOps.writes / Math.max(paid, 1), 2)} incl. rate-budget slots and the webhooks' work)
