@@ -16,6 +16,12 @@
  * prints transfers/s and the ratio to the binding limit, the busiest second per endpoint and globally (every request
  * Stripe saw, refused ones included), 429s, the webhook handlers' wait for a Stripe start time (p50/p99), doubles,
  * DynamoDB work per partner and the projection for 1,000,000 partners. Loopback only; bounded in count and time.
+ *
+ * Throughput depends on how busy the machine is; the cost per transfer paid does not, so it prints that too: CPU ms
+ * of this process and of this stack's DynamoDB Local JVM, DynamoDB requests per operation and item (with consumed
+ * capacity), the table-stream poller's Streams API requests and Stripe requests per endpoint. `--cpu-profile` splits
+ * this process's CPU by component (`--cpu-profile-file` keeps the profile); `--webhooks-per-second 0` leaves the
+ * webhook load's work out of the per-transfer figures.
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
