@@ -16,14 +16,20 @@
  * prints transfers/s and the ratio to the binding limit, the busiest second per endpoint and globally (every request
  * Stripe saw, refused ones included), 429s, the webhook handlers' wait for a Stripe start time (p50/p99), doubles,
  * DynamoDB work per partner and the projection for 1,000,000 partners. Loopback only; bounded in count and time.
+ *
+ * Throughput depends on how busy the machine is; the cost per transfer paid does not, so it prints that too: CPU ms
+ * of this process and of this stack's DynamoDB Local JVM, DynamoDB requests per operation and item (with consumed
+ * capacity), the table-stream poller's Streams API requests and Stripe requests per endpoint. `--cpu-profile` splits
+ * this process's CPU by component (`--cpu-profile-file` keeps the profile); `--webhooks-per-second 0` leaves the
+ * webhook load's work out of the per-transfer figures.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
+import { type CpuProfiler, javaPidForPort, ownCpuMs, processCpuMs, startCpuProfiler } from './process-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,6 +39,10 @@ const { values: args } = parseArgs({
     'webhooks-per-second': { type: 'string', default: '20' },
     workers: { type: 'string', default: '8' },
     'timeout-s': { type: 'string', default: '900' },
+    /** Sample this process while sending and split its CPU by component (adds a little CPU of its own). */
+    'cpu-profile': { type: 'boolean', default: false },
+    /** Where to write that profile (.cpuprofile, for Chrome DevTools), if anywhere. */
+    'cpu-profile-file': { type: 'string' },
   },
 });
 
@@ -103,14 +113,8 @@ const stripe = new Stripe(stack.info.stripeApiKey, { ...stack.stripe.stripeOptio
 const fmt = (n: number, digits = 1) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** CPU seconds used so far by DynamoDB Local (the only Java process here); NaN where `ps` is unavailable. */
-function javaCpuSeconds(): number {
-  try {
-    return Number(execFileSync('ps', ['-C', 'java', '-o', 'cputimes='], { encoding: 'utf8' }).trim().split(/\s+/)[0]);
-  } catch {
-    return Number.NaN;
-  }
-}
+/** This stack's DynamoDB Local JVM (by its port: other stacks' JVMs may run beside it). */
+const javaPid = javaPidForPort(Number(new URL(stack.info.dynamoEndpoint).port));
 
 async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -209,16 +213,53 @@ console.log(
 
 // ---------------------------------------------------------------------------------------------------------------
 // Count DynamoDB reads and writes (items) from here on.
+/** What a request is about, for attributing it: its key's prefix (`PARTNER`, `RATE_BUDGET`, …) or its index. */
+function itemKind(input: object): string {
+  const i = input as {
+    Key?: { PK?: unknown };
+    Item?: { PK?: unknown };
+    IndexName?: string;
+    ExpressionAttributeValues?: Record<string, unknown>;
+    TransactItems?: Array<Record<string, { Key?: { PK?: unknown }; Item?: { PK?: unknown } }>>;
+    RequestItems?: Record<string, { Keys?: Array<{ PK?: unknown }> } | unknown[]>;
+  };
+  const prefix = (pk: unknown) => (typeof pk === 'string' ? (pk.split('#')[0] ?? '') : '?');
+  const pk = i.Key?.PK ?? i.Item?.PK;
+  // A rate budget: which one (an endpoint's, a global lane's).
+  if (typeof pk === 'string' && pk.startsWith('RATE_BUDGET#'))
+    return pk.replace(/^RATE_BUDGET#stripe:\w+:/, 'RATE_BUDGET ');
+  if (i.Key || i.Item) return prefix(pk);
+  if (i.TransactItems)
+    return [
+      ...new Set(i.TransactItems.map((t) => Object.values(t)[0]).map((op) => prefix(op?.Key?.PK ?? op?.Item?.PK))),
+    ].join('+');
+  if (i.RequestItems) {
+    const first = Object.values(i.RequestItems)[0];
+    return prefix(Array.isArray(first) ? undefined : first?.Keys?.[0]?.PK);
+  }
+  const value = Object.values(i.ExpressionAttributeValues ?? {}).find((v) => typeof v === 'string');
+  return `${i.IndexName ?? 'table'} ${prefix(value)}`;
+}
+
+// Every request also asks for its consumed capacity (what AWS would bill), summed per command.
 const ops = { reads: 0, writes: 0, requests: 0 };
+const byCommand = new Map<string, { requests: number; capacity: number }>();
+const commandTotals = () => new Map([...byCommand].map(([name, c]) => [name, { ...c }] as const));
 client.middlewareStack.add(
   (next, context) => async (argsIn) => {
     const input = argsIn.input as {
       TransactItems?: unknown[];
       RequestItems?: Record<string, unknown[] | { Keys?: unknown[] }>;
+      ReturnConsumedCapacity?: string;
     };
     const name = context.commandName ?? '';
     const requested = Object.values(input.RequestItems ?? {});
+    input.ReturnConsumedCapacity ??= 'TOTAL';
     ops.requests += 1;
+    const label = `${name.replace(/Command$/, '')} ${itemKind(argsIn.input)}`;
+    const command = byCommand.get(label) ?? { requests: 0, capacity: 0 };
+    byCommand.set(label, command);
+    command.requests += 1;
     if (/^BatchGet/.test(name))
       ops.reads += requested.reduce((n, r) => n + (Array.isArray(r) ? r.length : (r.Keys?.length ?? 0)), 0);
     else if (/^(Get|Query|Scan)/.test(name)) ops.reads += 1;
@@ -226,7 +267,20 @@ client.middlewareStack.add(
     else if (/^BatchWrite/.test(name))
       ops.writes += requested.reduce((n, r) => n + (Array.isArray(r) ? r.length : 0), 0);
     else ops.writes += 1;
-    return next(argsIn);
+    let result: Awaited<ReturnType<typeof next>>;
+    try {
+      result = await next(argsIn);
+    } catch (error) {
+      const failed = byCommand.get(`${label} (refused)`) ?? { requests: 0, capacity: 0 };
+      byCommand.set(`${label} (refused)`, failed);
+      failed.requests += 1;
+      throw error;
+    }
+    const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] })
+      .ConsumedCapacity;
+    for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : [])
+      command.capacity += c.CapacityUnits ?? 0;
+    return result;
   },
   { step: 'initialize', name: 'benchOpCounter' },
 );
@@ -261,9 +315,12 @@ while (performance.now() - planningStarted < TIMEOUT_MS && !current.planningComp
 }
 const planningSeconds = (performance.now() - planningStarted) / 1000;
 const planningOps = { ...ops };
+const planningCommands = commandTotals();
 console.log(`planned ${current.counters.queued} payouts in ${fmt(planningSeconds)} s; approving the run`);
 const runStarted = performance.now();
-const cpuAtStart = { java: javaCpuSeconds(), node: process.cpuUsage() };
+const streamAtStart = stack.eventStream.requests();
+const profiler: CpuProfiler | undefined = args['cpu-profile'] ? await startCpuProfiler() : undefined;
+const cpuAtStart = { java: processCpuMs(javaPid), node: ownCpuMs() };
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 await approveRun(deps, run.id);
@@ -322,8 +379,18 @@ loopDelay.disable();
 await webhookLoad;
 const webhookStatuses = await Promise.all(deliveries);
 observeStripeWaits(undefined);
-const nodeCpu = process.cpuUsage(cpuAtStart.node);
-const cpu = { java: javaCpuSeconds() - cpuAtStart.java, node: (nodeCpu.user + nodeCpu.system) / 1e6 };
+const cpu = { java: (processCpuMs(javaPid) - cpuAtStart.java) / 1000, node: (ownCpuMs() - cpuAtStart.node) / 1000 };
+const cpuShares = await profiler?.stop(args['cpu-profile-file']);
+const streamRequests = Object.entries(stack.eventStream.requests()).map(
+  ([name, count]) => [name, count - (streamAtStart[name] ?? 0)] as const,
+);
+const sendingCommands = [...commandTotals()]
+  .map(([name, c]) => {
+    const before = planningCommands.get(name) ?? { requests: 0, capacity: 0 };
+    return { name, requests: c.requests - before.requests, capacity: c.capacity - before.capacity };
+  })
+  .filter((c) => c.requests > 0)
+  .sort((a, b) => b.requests - a.requests);
 const opsDuringRun = { ...ops };
 const sendingOps = {
   reads: ops.reads - planningOps.reads,
@@ -367,6 +434,19 @@ const percentile = (values: number[], p: number) => {
 };
 
 const paid = current.counters.paid;
+const per = (n: number, digits = 2) => fmt(n / Math.max(paid, 1), digits);
+const stripeByEndpoint = new Map<string, number>();
+for (const entry of fullLog) {
+  const endpoint = entry.endpoint ?? '(other)';
+  stripeByEndpoint.set(endpoint, (stripeByEndpoint.get(endpoint) ?? 0) + 1);
+}
+const nodeMs = cpu.node * 1000;
+const shareLines = cpuShares
+  ? [...cpuShares]
+      .filter(([, share]) => share >= 0.005)
+      .map(([who, share]) => `      ${per(share * nodeMs).padStart(6)}  ${who} (${fmt(100 * share, 0)} %)`)
+      .join('\n')
+  : '      (run with --cpu-profile to split it by component)';
 const maxInvocation = Math.max(0, ...invocations) / 1000;
 const projectionSeconds = 1_000_000 / transfersPerSecond;
 const limitsLine = `global ${PROFILE.limits.global}/s, each endpoint ${ENDPOINT_DEFAULT}/s${Object.entries(
@@ -391,6 +471,15 @@ ${busiest.map((b) => `  busiest second, endpoint      ${String(b.count).padStart
   event-loop delay              p99 ${fmt(loopDelay.percentile(99) / 1e6, 0)} ms, max ${fmt(loopDelay.max / 1e6, 0)} ms (a stalled loop releases waiting requests together)
   CPU while sending             DynamoDB Local ${fmt(cpu.java / runSeconds, 2)} cores, this process (workers, webhooks, emulator, SQS) ${fmt(cpu.node / runSeconds, 2)} cores, of ${availableParallelism()}
   double transfers              ${doubles}
+  per transfer paid (fixed work, independent of the machine's load; includes the webhook load's share: ${per(webhookStatuses.length)} webhooks per transfer)
+    CPU ms per transfer         ${per(nodeMs)} this process (workers, webhooks, emulator, SQS) / ${per(cpu.java * 1000)} DynamoDB Local (pid ${javaPid ?? 'not found'})
+    this process, by component (main thread, sampled; GC helpers and libuv threads left out)
+${shareLines}
+    DynamoDB requests           ${per(sendingOps.requests)} per transfer (${per(sendingOps.reads)} items read, ${per(sendingOps.writes)} items written), ${per(sendingCommands.reduce((n, c) => n + c.capacity, 0))} capacity units
+${sendingCommands.map((c) => `      ${per(c.requests).padStart(6)}  ${c.name} (${per(c.capacity)} capacity units)`).join('\n')}
+    table stream stand-in       ${streamRequests.map(([name, count]) => `${per(count)} ${name}`).join(', ')} per transfer (DynamoDB Local's Streams API; in AWS Lambda's pollers)
+    Stripe requests             ${per(fullLog.length)} per transfer
+${[...stripeByEndpoint].map(([endpoint, count]) => `      ${per(count).padStart(6)}  ${endpoint}`).join('\n')}
   DynamoDB per partner paid     ${fmt(opsDuringRun.reads / Math.max(paid, 1), 2)} reads, ${fmt(opsDuringRun.writes / Math.max(paid, 1), 2)} writes (items; planning ${fmt(planningOps.reads / Math.max(paid, 1), 2)}/${fmt(planningOps.writes / Math.max(paid, 1), 2)}, sending ${fmt(sendingOps.reads / Math.max(paid, 1), 2)}/${fmt(sendingOps.writes / Math.max(paid, 1), 2)} incl. rate-budget slots and the webhooks' work)
   longest worker invocation     ${fmt(maxInvocation, 2)} s over ${invocations.length} invocations (Lambda limit 900 s)
   projection, 1,000,000         ${fmt(projectionSeconds / 3600, 2)} h of sending at this rate (${fmt(1_000_000 / (BINDING * 0.95) / 3600, 2)} h at exactly 95 % of ${BINDING}/s)

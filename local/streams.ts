@@ -15,9 +15,6 @@ import { lambdaContext } from './lambda-context.ts';
  * source mapping does: records in order per shard, batches, and on a reported batch item failure the same shard is
  * read again from the failed record (after a short pause), so nothing is skipped.
  */
-/** How often the shards are listed again while none has closed (new shards only follow a closed one). */
-const SHARD_LISTING_MS = 1_000;
-
 type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | undefined>;
 
 export interface StreamSourceOptions {
@@ -32,6 +29,8 @@ export interface StreamSourceOptions {
 export interface StreamSource {
   /** Resolves once every record written so far has been handed to the handler successfully. */
   drained(): Promise<void>;
+  /** Requests this source has sent to the Streams API so far, by operation (benchmarks report them). */
+  requests(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +43,15 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
   const table = await options.dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = table.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`Table ${options.tableName} has no stream`);
+  const sent: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = (context.commandName ?? '?').replace(/Command$/, '');
+      sent[name] = (sent[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'localStreamRequestCounter' },
+  );
   const batchSize = options.batchSize ?? 100;
   const pollMs = options.pollMs ?? 50;
   /** Shard id → iterator (or null once the shard is closed and fully read). */
@@ -52,8 +60,20 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
   let busy = false;
   let caughtUp = false;
   let waiters: (() => void)[] = [];
+  /**
+   * Shards are listed (DescribeStream) when the source starts, when a shard it reads closes (its children are to be
+   * read next), when a caller waits for the stream to drain, and otherwise at most once per `discoverMs`: not before
+   * every read, which while records flow (a payout run writes several items per payout) would be a DescribeStream
+   * per GetRecords, paid by this process and DynamoDB Local alike.
+   */
+  const discoverMs = 1_000;
+  let discoveredAt = Number.NEGATIVE_INFINITY;
+  let rediscover = true;
 
   const discoverShards = async () => {
+    if (!rediscover && performance.now() - discoveredAt < discoverMs) return;
+    rediscover = false;
+    discoveredAt = performance.now();
     const stream = await client.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of stream.StreamDescription?.Shards ?? []) {
       if (!shard.ShardId || iterators.has(shard.ShardId)) continue;
@@ -106,24 +126,16 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
       }
     }
     iterators.set(shardId, page.NextShardIterator ?? null);
-    if (!page.NextShardIterator) shardClosed = true;
+    if (!page.NextShardIterator) rediscover = true; // the shard closed: its children are read next
     return records.length > 0;
   };
 
-  // Shards are listed again when one closes (its children hold the newer records) and otherwise at most once a
-  // second: listing them on every poll doubled the requests the idle stack makes to DynamoDB Local.
-  let listedAt = 0;
-  let shardClosed = false;
   const loop = async () => {
     while (!stopped) {
       busy = true;
       let progressed = false;
       try {
-        if (shardClosed || Date.now() - listedAt >= SHARD_LISTING_MS) {
-          shardClosed = false;
-          listedAt = Date.now();
-          await discoverShards();
-        }
+        await discoverShards(); // lists the shards only when due (see above)
         for (const [shardId, iterator] of iterators) {
           if (stopped || !iterator) continue;
           if (await pollShard(shardId, iterator)) progressed = true;
@@ -143,8 +155,11 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
   const running = loop();
 
   return {
+    requests: () => ({ ...sent }),
     async drained() {
-      // Two quiet rounds after the call: everything written before it has been read and handled.
+      // Two quiet rounds after the call, with the shards listed afresh: everything written before it has been read
+      // and handled.
+      rediscover = true;
       for (let round = 0; round < 2; round++) {
         caughtUp = false;
         await new Promise<void>((resolve) => waiters.push(resolve));

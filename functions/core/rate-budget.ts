@@ -15,9 +15,10 @@ import type { StripeBudgetPlan, StripeLane } from './stripe-limits.ts';
 export interface RateBudgetStore {
   /**
    * Reserves `count` consecutive start times (epoch ms) of `budget`, `intervalMs` apart, the first at or after
-   * `now`; returns the first.
+   * `now`; returns the first. `expectIdle` is the caller's guess that the budget is idle (its `nextAt` has passed):
+   * a hint of which write to try first, never a change to what is reserved.
    */
-  reserve(budget: string, now: number, intervalMs: number, count: number): Promise<number>;
+  reserve(budget: string, now: number, intervalMs: number, count: number, expectIdle?: boolean): Promise<number>;
 }
 
 export interface RateBudgetOptions {
@@ -79,15 +80,23 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const waiting: Array<{ resolve(startAt: number): void; reject(error: unknown): void }> = [];
   let writing = false;
+  /**
+   * Where this process's last reservation left the budget's next start time. Other processes only ever move it
+   * later, so once it has passed the budget is probably idle (below its rate, as the global lanes usually are):
+   * the store then tries the idle write first.
+   */
+  let lastNextAt = Number.NEGATIVE_INFINITY;
 
   function pump(): void {
     if (writing || waiting.length === 0) return;
     writing = true;
     const callers = waiting.splice(0, block);
+    const at = now();
     options.store
-      .reserve(options.budget, now(), interval, callers.length)
+      .reserve(options.budget, at, interval, callers.length, lastNextAt <= at)
       .then(
         (first) => {
+          lastNextAt = first + callers.length * interval;
           for (const [i, caller] of callers.entries()) caller.resolve(first + i * interval);
         },
         (error: unknown) => {

@@ -10,6 +10,7 @@ import { eventDeliveryQueue } from '#adapters/sqs/event-delivery-queue';
 import { config } from '#config';
 import type { DomainEvent } from '#core/domain-events';
 import { afterAttempt, deliveryRequests, isDelivered } from '#core/event-delivery';
+import { subscribes } from '#core/webhook-endpoints';
 import { logger, metrics } from '#middleware/observability';
 
 /** A bus event (the rule's target body) or an operator's redelivery. */
@@ -52,8 +53,12 @@ async function deliverOne(record: SQSRecord): Promise<'done' | 'retry'> {
     return 'done';
   }
   const endpoints = await webhookEndpoints.list();
+  // When no endpoint subscribes to the event there is nothing to deliver and no earlier delivery to look up: the
+  // deliveries query is skipped (one query per event, most events on a platform without endpoints for them).
   const delivered = new Set(
-    (await webhookEndpoints.deliveries(event.id)).filter((d) => d.status === 'delivered').map((d) => d.endpointId),
+    !endpoints.some((endpoint) => subscribes(endpoint, event))
+      ? []
+      : (await webhookEndpoints.deliveries(event.id)).filter((d) => d.status === 'delivered').map((d) => d.endpointId),
   );
   const attempt = Number(record.attributes.ApproximateReceiveCount ?? '1');
   const requests = deliveryRequests(event, endpoints, delivered, redeliver, new Date());

@@ -29,11 +29,12 @@ interface Stored {
 
 /** Objects of one kind, each owned by an account context, kept in creation order. */
 export class Collection<T extends Stored> {
-  private readonly byId = new Map<string, { owner: string; obj: T }>();
-  private readonly ordered: Array<{ owner: string; obj: T }> = [];
+  private readonly byId = new Map<string, { owner: string; obj: T; seq: number }>();
+  private readonly ordered: Array<{ owner: string; obj: T; seq: number }> = [];
+  private added = 0;
 
   add(owner: string, obj: T): T {
-    const entry = { owner, obj };
+    const entry = { owner, obj, seq: this.added++ };
     this.byId.set(obj.id, entry);
     this.ordered.push(entry);
     return obj;
@@ -46,6 +47,11 @@ export class Collection<T extends Stored> {
     return e.obj;
   }
 
+  /** The order objects were added in (for sorting a few of them as `list` would, without listing all). */
+  addedOrder(id: string): number {
+    return this.byId.get(id)?.seq ?? -1;
+  }
+
   ownerOf(id: string): string | undefined {
     return this.byId.get(id)?.owner;
   }
@@ -54,7 +60,7 @@ export class Collection<T extends Stored> {
   list(owner: string, filter: (obj: T) => boolean = () => true): T[] {
     const out: T[] = [];
     for (let i = this.ordered.length - 1; i >= 0; i--) {
-      const e = this.ordered[i] as { owner: string; obj: T };
+      const e = this.ordered[i] as { owner: string; obj: T; seq: number };
       if (e.owner === owner && filter(e.obj)) out.push(e.obj);
     }
     return out;
@@ -126,17 +132,21 @@ export interface CheckoutRecord {
 interface Book {
   available: Map<string, number>;
   pending: BalanceTransaction[];
+  /** When the book was opened, among all books (settling reports owners in that order). */
+  order: number;
 }
 
 /** Balances per account context, derived from immutable balance transactions (available vs pending by date). */
 export class Ledger {
   private readonly books = new Map<string, Book>();
+  /** Owners with pending funds: settling (before every request) looks at those, not at every account's book. */
+  private readonly withPending = new Set<string>();
   readonly transactions = new Collection<BalanceTransaction>();
 
   private book(owner: string): Book {
     let b = this.books.get(owner);
     if (!b) {
-      b = { available: new Map(), pending: [] };
+      b = { available: new Map(), pending: [], order: this.books.size };
       this.books.set(owner, b);
     }
     return b;
@@ -191,7 +201,10 @@ export class Ledger {
     this.transactions.add(owner, bt);
     const book = this.book(owner);
     if (available) book.available.set(txn.currency, (book.available.get(txn.currency) ?? 0) + bt.net);
-    else book.pending.push(bt);
+    else {
+      book.pending.push(bt);
+      this.withPending.add(owner);
+    }
     return bt;
   }
 
@@ -202,8 +215,15 @@ export class Ledger {
   /** Moves matured pending funds to available; returns the owners whose available balance grew. */
   settle(nowSec: number): string[] {
     const owners: string[] = [];
-    for (const [owner, book] of this.books) {
-      if (book.pending.length === 0) continue;
+    const settling = [...this.withPending].sort(
+      (a, b) => (this.books.get(a)?.order ?? 0) - (this.books.get(b)?.order ?? 0),
+    );
+    for (const owner of settling) {
+      const book = this.books.get(owner);
+      if (!book || book.pending.length === 0) {
+        this.withPending.delete(owner);
+        continue;
+      }
       const still: BalanceTransaction[] = [];
       let moved = false;
       for (const bt of book.pending) {
@@ -214,6 +234,7 @@ export class Ledger {
         } else still.push(bt);
       }
       book.pending = still;
+      if (still.length === 0) this.withPending.delete(owner);
       if (moved) owners.push(owner);
     }
     return owners;
@@ -249,6 +270,11 @@ export class Ledger {
 export class Store {
   readonly accounts = new Collection<Account>();
   readonly accountMeta = new Map<string, AccountMeta>();
+  /**
+   * Accounts whose `requirements` or `future_requirements` carry a deadline (every account change registers the
+   * account if so), so that applying deadlines on each request looks at those few accounts, not at every account.
+   */
+  readonly accountsWithDeadlines = new Set<string>();
   readonly accountLinks = new Map<string, AccountLinkRecord>();
   readonly accountSessions = new Map<string, AccountSessionRecord>();
   readonly transfers = new Collection<Transfer>();

@@ -17,8 +17,8 @@ describe('shared Stripe rate budget on DynamoDB Local', () => {
       let writes = 0;
       // The real store, observed: the start times each reservation got.
       const observed: RateBudgetStore = {
-        async reserve(budget, now, interval, count) {
-          const at = await dynamoRateBudgetStore.reserve(budget, now, interval, count);
+        async reserve(budget, now, interval, count, expectIdle) {
+          const at = await dynamoRateBudgetStore.reserve(budget, now, interval, count, expectIdle);
           writes += 1;
           for (let i = 0; i < count; i++) reserved.push(at + i * interval);
           return at;
@@ -62,4 +62,18 @@ describe('shared Stripe rate budget on DynamoDB Local', () => {
       expect(writes).toBeLessThanOrEqual(reserved.length);
     },
   );
+
+  it('reserves the same start times whichever write the caller expects first (idle or busy)', async () => {
+    const name = `test-hint-${Date.now()}`;
+    const now = Date.now();
+    // Idle (never used), guessed busy: the busy write is refused, the idle one starts now.
+    expect(await dynamoRateBudgetStore.reserve(name, now, 40, 2, false)).toBe(now);
+    // Busy (nextAt = now + 80), guessed idle: the idle write is refused, the busy one queues behind.
+    expect(await dynamoRateBudgetStore.reserve(name, now, 40, 1, true)).toBe(now + 80);
+    // Guessed right, busy: queues behind again.
+    expect(await dynamoRateBudgetStore.reserve(name, now, 40, 1, false)).toBe(now + 120);
+    // Idle again a second later, guessed right: starts then.
+    expect(await dynamoRateBudgetStore.reserve(name, now + 1_000, 40, 1, true)).toBe(now + 1_000);
+    expect(await dynamoRateBudgetStore.reserve(name, now + 1_000, 40, 1, true)).toBe(now + 1_040);
+  });
 });

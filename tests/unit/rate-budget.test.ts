@@ -83,6 +83,32 @@ describe('rate budget (virtual scheduling)', () => {
     },
   );
 
+  it('guesses idle or busy from where its own last reservation left the budget, and passes the guess to the store', async () => {
+    let time = 10_000;
+    const guesses: boolean[] = [];
+    const inner = memoryRateBudgetStore();
+    const store: RateBudgetStore = {
+      async reserve(budget, now, interval, count, expectIdle) {
+        guesses.push(expectIdle === true);
+        return inner.reserve(budget, now, interval, count);
+      },
+    };
+    const budget = createRateBudget({
+      budget: 'b',
+      requestsPerSecond: 100,
+      store,
+      now: () => time,
+      sleep: async (ms) => {
+        time += ms;
+      },
+    });
+    await budget.acquire(); // nothing known yet: idle
+    await budget.acquire(); // the start time it took is now, the next one 10 ms on: busy
+    time += 1_000;
+    await budget.acquire(); // a second later that has passed: idle
+    expect(guesses).toEqual([true, false, true]);
+  });
+
   it('reserves start times only for waiting callers: a batch shares one write, a later caller gets its own, none lapses', async () => {
     let time = 10_000;
     const writes: Array<{ now: number; count: number }> = [];

@@ -230,6 +230,7 @@ export function changeAccount(core: EmulatorCore, account: Account, mutate: () =
     Object.assign(account, structuredClone(before));
     throw e;
   }
+  if (hasDeadline(account)) core.store.accountsWithDeadlines.add(account.id);
   for (const [name, status] of Object.entries(account.capabilities)) {
     const old = before.capabilities[name];
     if (old !== status) {
@@ -625,6 +626,10 @@ function platformAccount(core: EmulatorCore): Record<string, FormValue | boolean
 
 const union = (a: string[], b: string[]) => [...new Set([...a, ...b])].sort();
 
+function hasDeadline(account: Account): boolean {
+  return account.requirements.current_deadline !== null || account.future_requirements.current_deadline !== null;
+}
+
 /**
  * Deadlines passing on the emulator clock, as Stripe applies them: at `future_requirements.current_deadline` the
  * future requirements become the account's requirements (and `future_requirements` empties); at
@@ -635,7 +640,21 @@ const union = (a: string[], b: string[]) => [...new Set([...a, ...b])].sort();
  */
 export function applyRequirementDeadlines(core: EmulatorCore): void {
   const now = core.now();
-  for (const account of core.store.accounts.list(PLATFORM, () => true)) {
+  const registered = core.store.accountsWithDeadlines;
+  if (registered.size === 0) return;
+  // Newest first, as the full list would be (the order events are emitted in).
+  const accounts: Account[] = [];
+  for (const id of registered) {
+    const account = core.store.accounts.get(id, PLATFORM);
+    if (account) accounts.push(account);
+    else registered.delete(id);
+  }
+  accounts.sort((a, b) => core.store.accounts.addedOrder(b.id) - core.store.accounts.addedOrder(a.id));
+  for (const account of accounts) {
+    if (!hasDeadline(account)) {
+      registered.delete(account.id);
+      continue;
+    }
     const meta = core.store.accountMeta.get(account.id);
     if (!meta || meta.deleted || meta.deauthorized) continue;
     const future = account.future_requirements;
