@@ -1,4 +1,5 @@
 import { config } from '#config';
+import { systemClock } from '#core/clock';
 import type { OperatorDeps } from '#core/operator';
 import { tableName } from './dynamodb/client.ts';
 import { isConditionFailed } from './dynamodb/conditions.ts';
@@ -52,6 +53,6 @@ export const operatorDeps = (): OperatorDeps => ({
   },
   actions: { list: listOperatorActions },
   payouts: dynamoPayoutStore,
-  clock: () => new Date(),
+  clock: systemClock,
   payoutCurrencies: config().PAYOUT_CURRENCIES,
 });

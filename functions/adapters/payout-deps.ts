@@ -1,4 +1,5 @@
 import { config } from '#config';
+import { systemClock } from '#core/clock';
 import type { Currency } from '#core/money';
 import { isCurrency } from '#core/money';
 import type { Partner } from '#core/partner';
@@ -67,7 +68,7 @@ function tableDeps(metrics: PayoutMetrics): Promise<Omit<PayoutDeps, keyof Payou
         },
       },
       metrics,
-      clock: () => new Date(),
+      clock: systemClock,
       settings: {
         rules: { minimumPayout: parseMinimums(cfg.PAYOUT_MINIMUMS), defaultMinimum: cfg.PAYOUT_DEFAULT_MINIMUM },
         holdingPeriodDays: cfg.HOLDING_PERIOD_DAYS,

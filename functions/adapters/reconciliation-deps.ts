@@ -1,9 +1,10 @@
+import { type Clock, systemClock } from '#core/clock';
 import type { ReconciliationPorts } from '#core/reconciliation';
 import { dynamoReconciliationStore as store } from './dynamodb/reconciliation-store.ts';
 import { chargeFact, transferById, transferPage } from './stripe/reconciliation.ts';
 
 /** Reconciliation's ports: Stripe's read-only calls and our table. One set per invocation (its partner account cache). */
-export function reconciliationDeps(clock: () => Date = () => new Date()): ReconciliationPorts {
+export function reconciliationDeps(clock: Clock = systemClock): ReconciliationPorts {
   const accounts = new Map<string, string | null>();
   return {
     transferPage,

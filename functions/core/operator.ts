@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Clock } from './clock.ts';
 import { requireLedgerAmount, requirePayableCurrency } from './earnings.ts';
 import { domainError, fail } from './errors.ts';
 import type { Currency } from './money.ts';
@@ -39,7 +40,7 @@ export interface OperatorDeps {
   };
   actions: { list(partnerId: string): Promise<OperatorAction[]> };
   payouts: Pick<PayoutStore, 'getPayout' | 'carryForward' | 'keepReversal' | 'getRun' | 'markRunFinished'>;
-  clock: () => Date;
+  clock: Clock;
   /** Currencies the platform can transfer besides each partner's own. */
   payoutCurrencies: readonly string[];
 }
@@ -100,7 +101,7 @@ export function planHold(
  */
 export async function holdPayouts(deps: OperatorDeps, partnerId: string, input: HoldInput, operator: Operator) {
   await requirePartner(deps, partnerId);
-  const { hold, action } = planHold(partnerId, input, operator, deps.clock());
+  const { hold, action } = planHold(partnerId, input, operator, deps.clock.now());
   await deps.holds.set(partnerId, hold, action);
   return { partnerId, payoutHold: hold };
 }
@@ -109,7 +110,7 @@ export async function holdPayouts(deps: OperatorDeps, partnerId: string, input: 
 export async function liftPayoutHold(deps: OperatorDeps, partnerId: string, reason: string, operator: Operator) {
   const partner = await requirePartner(deps, partnerId);
   if (!partner.payoutHold) return { partnerId, payoutHold: null, lifted: false };
-  const at = deps.clock().toISOString();
+  const at = deps.clock.now().toISOString();
   await deps.holds.set(partnerId, null, {
     id: actionId('lift', partnerId, at, operator.sub),
     partnerId,
@@ -216,7 +217,7 @@ export async function recordAdjustment(deps: OperatorDeps, input: AdjustmentInpu
   requireLedgerAmount(input.amount, true);
   const partner = await requirePartner(deps, input.partnerId);
   requirePayableCurrency(partner, currency, deps.payoutCurrencies);
-  const planned = planAdjustment(input, currency, operator, deps.clock());
+  const planned = planAdjustment(input, currency, operator, deps.clock.now());
   const existing = await deps.adjustments.get(planned.guard.externalId);
   const sameBody = (stored: HeldEarning) => stored.fingerprint === planned.guard.fingerprint;
   const conflict = () =>
@@ -296,7 +297,7 @@ export async function excludePayout(deps: OperatorDeps, payoutId: string, reason
   // refuse as for any closed payout.
   if (payout.status !== 'planned' && payout.status !== 'awaiting_funds')
     await finishRunsIfDone({ store: deps.payouts, clock: deps.clock }, [payout.runId]);
-  const { expected, action } = planExclusion(payout, reason, operator, deps.clock());
+  const { expected, action } = planExclusion(payout, reason, operator, deps.clock.now());
   const excluded = await deps.payouts.carryForward(payout, 'operator_excluded', action.at, expected, action);
   if (!excluded) {
     const now = await requirePayout(deps, payoutId);
@@ -362,7 +363,7 @@ export function planKeepReversal(
  */
 export async function keepReversal(deps: OperatorDeps, payoutId: string, reason: string, operator: Operator) {
   const payout = await requirePayout(deps, payoutId);
-  const { plan, action } = planKeepReversal(payout, reason, operator, deps.clock());
+  const { plan, action } = planKeepReversal(payout, reason, operator, deps.clock.now());
   if (!(await deps.payouts.keepReversal(payout, plan, action))) {
     fail('payout_changed');
   }

@@ -23,8 +23,8 @@ export async function dryRun(
   deps: PayoutDepsWith<Pick<PayoutPlanningStore, 'planningPage' | 'heldEntries'>, 'partners' | 'clock' | 'settings'>,
   input: { period: string; cursor?: string | null; deadline?: number },
 ): Promise<DryRunResult> {
-  requireRunPeriod(deps, input.period, deps.clock());
-  const cutoff = cutoffFor(input.period, deps.clock());
+  requireRunPeriod(deps, input.period, deps.clock.now());
+  const cutoff = cutoffFor(input.period, deps.clock.now());
   const result: DryRunResult = {
     period: input.period,
     cutoff,
@@ -63,7 +63,7 @@ export async function dryRun(
       }
     }
     cursor = page.nextCursor;
-  } while (cursor && (input.deadline === undefined || deps.clock().getTime() < input.deadline));
+  } while (cursor && (input.deadline === undefined || deps.clock.now().getTime() < input.deadline));
   result.complete = cursor === null;
   result.nextCursor = cursor;
   return result;

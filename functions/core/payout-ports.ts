@@ -1,3 +1,4 @@
+import type { Clock } from './clock.ts';
 import type { Currency } from './money.ts';
 import type {
   CounterDelta,
@@ -205,7 +206,7 @@ export interface PayoutDeps {
   transfers: TransferGateway;
   queue: PayoutQueue;
   metrics: PayoutMetrics;
-  clock: () => Date;
+  clock: Clock;
   /** Randomness and waiting (default: `systemTiming`). */
   timing?: PayoutTiming;
   settings: PayoutSettings;

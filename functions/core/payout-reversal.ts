@@ -19,7 +19,12 @@ export async function handlePayoutReversal(
   if (!payout || (payout.status !== 'paid' && payout.status !== 'reversed')) return 'ignored';
   if (payout.stripeTransferId !== input.transferId) return 'ignored';
   if (Math.min(input.amountReversed, payout.amount) <= payout.reversedAmount) return 'ignored'; // applied already
-  return (await deps.store.reversePayout(payout, input.amountReversed, input.reversalId, deps.clock().toISOString()))
+  return (await deps.store.reversePayout(
+    payout,
+    input.amountReversed,
+    input.reversalId,
+    deps.clock.now().toISOString(),
+  ))
     ? 'reversed'
     : 'ignored';
 }

@@ -68,7 +68,7 @@ export async function startRun(
   /** `requireApproval`: this run waits for an operator's approval even where the stage does not require it. */
   input: { period: string; startedBy: string; requireApproval?: boolean },
 ): Promise<{ run: PayoutRun; created: boolean }> {
-  const now = deps.clock();
+  const now = deps.clock.now();
   requireRunPeriod(deps, input.period, now);
   if (periodBounds(input.period).start > now.getTime()) {
     fail('period_in_future', `The period ${input.period} has not started yet.`);
@@ -155,7 +155,7 @@ export async function planPage(
       if (outcome.queue) toQueue.push({ partnerId: candidate.partnerId, payoutId: outcome.payoutId });
     } catch (error) {
       if (isCollision(error)) throw error; // a transient DynamoDB collision: the page is delivered again
-      const at = deps.clock().toISOString();
+      const at = deps.clock.now().toISOString();
       await deps.store
         .recordSkip(run.id, candidate.partnerId, candidate.currency, 'planning_failed', 0, at)
         .catch(() => undefined);
@@ -172,7 +172,7 @@ export async function planPage(
     await deps.queue.enqueuePlanning(run.id, page.nextCursor);
     return { planned: toQueue.length, done: false };
   }
-  await deps.store.markPlanningComplete(run.id, deps.clock().toISOString());
+  await deps.store.markPlanningComplete(run.id, deps.clock.now().toISOString());
   await finishRunsIfDone(deps, [run.id]);
   return { planned: toQueue.length, done: true };
 }
@@ -186,7 +186,7 @@ async function planPartner(
   const payoutId = payoutIdFor(partnerId, run.period, currency);
   // A payout already planned (a second planner, a redelivered page) holds its entries, so they no longer show up
   // as held here; the conditional put below is the guard against a planner planning at the same moment.
-  const now = deps.clock().toISOString();
+  const now = deps.clock.now().toISOString();
   const { held, decision } = await decideFor(deps, partnerId, currency, run.cutoff);
   if (held.length === 0) return { queue: false, payoutId };
   if (decision.kind === 'skip') {
@@ -222,7 +222,7 @@ export async function decideFor(deps: DecideDeps, partnerId: string, currency: C
     },
     cutoff,
     deps.settings.rules,
-    deps.clock().getTime(),
+    deps.clock.now().getTime(),
   );
   return { held, decision };
 }
@@ -236,7 +236,7 @@ export async function approveRun(
   if (!run) fail('run_not_found', `No payout run ${runId}.`);
   if (!run.requireApproval) fail('approval_not_required');
   if (!run.planningComplete) fail('run_still_planning');
-  await deps.store.approveRun(runId, deps.clock().toISOString());
+  await deps.store.approveRun(runId, deps.clock.now().toISOString());
   // The workers queue the planned payouts page by page: approving a run of any size is one message.
   await deps.queue.enqueueRelease(runId, null);
   // A run with nothing to send (every partner skipped, or every payout closed before approval) is complete now:
@@ -292,7 +292,7 @@ export async function requeueAwaitingFunds(
   deps: PayoutDepsWith<PayoutRecordReader, 'queue' | 'clock'>,
   sweep: { before?: string; cursor?: string | null; pageSize?: number } = {},
 ): Promise<{ queued: number; done: boolean }> {
-  const before = sweep.before ?? deps.clock().toISOString();
+  const before = sweep.before ?? deps.clock.now().toISOString();
   const page = await deps.store.listAwaitingFunds({
     before,
     limit: sweep.pageSize ?? REQUEUE_PAGE_SIZE,
@@ -309,6 +309,6 @@ export async function finishRunsIfDone(
   for (const runId of new Set(runIds)) {
     const run = await deps.store.getRun(runId);
     if (run && !run.finishedAt && runStatus(run) === 'completed')
-      await deps.store.markRunFinished(run, deps.clock().toISOString());
+      await deps.store.markRunFinished(run, deps.clock.now().toISOString());
   }
 }

@@ -110,7 +110,7 @@ async function sendOne(
   // payout's planner had crashed between chunks) would be paid twice: such a payout is never sent, it is closed and
   // its own entries carry forward. (A sending payout had all of them when it was first sent.)
   const complete = await deps.store.ensureAttached(payout);
-  const now = deps.clock();
+  const now = deps.clock.now();
   const transferGroup = payout.runId;
   const profile = known ? known.profile : await deps.partners.payoutProfile(payout.partnerId);
   const reason = complete ? (ineligibility(profile, now.getTime()) ?? undefined) : 'planning_failed';
@@ -168,11 +168,11 @@ async function sendOne(
       case 'complete':
         return recordPaid(deps, payout, step.transferId);
       case 'await_funds':
-        if (await deps.store.awaitFunds(payout, deps.clock().toISOString(), sent))
+        if (await deps.store.awaitFunds(payout, deps.clock.now().toISOString(), sent))
           deps.metrics.count('PayoutAwaitingFunds');
         return 'awaiting_funds';
       case 'carry_forward':
-        if (await deps.store.carryForward(payout, step.reason, deps.clock().toISOString(), sent))
+        if (await deps.store.carryForward(payout, step.reason, deps.clock.now().toISOString(), sent))
           deps.metrics.count('PayoutCarriedForward');
         return 'carried_forward';
       case 'back_off': {
@@ -185,7 +185,7 @@ async function sendOne(
         return 'retry_later';
       case 'fail':
         // Record it, count it, carry the money forward.
-        if (await deps.store.failPayout(payout, step.message, deps.clock().toISOString(), sent))
+        if (await deps.store.failPayout(payout, step.message, deps.clock.now().toISOString(), sent))
           deps.metrics.count('PayoutFailed');
         return 'failed';
     }
@@ -208,7 +208,7 @@ async function runGateOpen(deps: SendDeps, runId: string): Promise<boolean> {
 }
 
 async function recordPaid(deps: SendDeps, payout: Payout, transferId: string): Promise<SendResult> {
-  const result = await deps.store.completePayout(payout, transferId, deps.clock().toISOString());
+  const result = await deps.store.completePayout(payout, transferId, deps.clock.now().toISOString());
   if (result === 'completed') deps.metrics.count('PayoutPaid');
   return result === 'completed' ? 'paid' : 'already_done';
 }

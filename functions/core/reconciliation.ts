@@ -1,3 +1,4 @@
+import type { Clock } from './clock.ts';
 import { type DomainEvent, domainEvent } from './domain-events.ts';
 import { fail } from './errors.ts';
 
@@ -127,7 +128,7 @@ export interface ReconciliationPorts {
   /** Marks the run finished (the first finish time is kept) and returns its counts. */
   finishRun(runId: string, date: string, finishedAt: string): Promise<ReconciliationReport>;
   saveReport(report: ReconciliationReport): Promise<void>;
-  clock(): Date;
+  clock: Clock;
 }
 
 export interface ReconciliationRunStart {
@@ -371,7 +372,7 @@ export async function startReconciliation(
   const created = await ports.beginRun({
     runId: step.runId,
     date: step.date,
-    startedAt: ports.clock().toISOString(),
+    startedAt: ports.clock.now().toISOString(),
   });
   return { created, step };
 }
@@ -389,7 +390,7 @@ export async function reconcileStep(ports: ReconciliationPorts, step: Reconcilia
   const note = async (found: readonly Discrepancy[]) => {
     for (const d of found) {
       counts.byKind[d.kind] += 1;
-      await ports.record(d, discrepancyEvent(d, ports.clock()));
+      await ports.record(d, discrepancyEvent(d, ports.clock.now()));
     }
   };
   const next =
@@ -399,7 +400,7 @@ export async function reconcileStep(ports: ReconciliationPorts, step: Reconcilia
   await ports.countPage(step.runId, date, `${step.phase}#${step.page}`, counts);
   if (next !== null) return { next: { ...step, page: step.page + 1, cursor: next } };
   if (step.phase === 'transfers') return { next: { ...step, phase: 'payouts', page: 0, cursor: null } };
-  const report = await ports.finishRun(step.runId, date, ports.clock().toISOString());
+  const report = await ports.finishRun(step.runId, date, ports.clock.now().toISOString());
   await ports.saveReport(report);
   return { next: null, report };
 }

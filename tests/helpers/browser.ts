@@ -55,6 +55,7 @@ export async function newPage(
 /** Opens an app path and waits for its page heading. */
 export async function openApp(page: Page, path: string, heading?: string | RegExp): Promise<void> {
   await page.goto(`/app${path}`);
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText() (the rendered text), not the DOM property
   if (heading) await expect.poll(() => page.locator('h1').innerText(), { timeout: 15_000 }).toMatch(heading);
 }
 

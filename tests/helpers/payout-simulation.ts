@@ -259,7 +259,7 @@ class World {
         },
       },
       metrics: { count: () => undefined },
-      clock: () => new Date(this.now),
+      clock: { now: () => new Date(this.now) },
       // The 429 backoff waits on the virtual clock, with the seed's jitter.
       timing: {
         random: () => this.random(),
@@ -289,7 +289,7 @@ class World {
       },
       actions: { list: async (partnerId) => [...this.store.actions.values()].filter((a) => a.partnerId === partnerId) },
       payouts: store,
-      clock: () => new Date(this.now),
+      clock: { now: () => new Date(this.now) },
       payoutCurrencies: CURRENCIES,
     };
     const ledger = Object.assign(Object.create(this.paymentBase.ledger) as LedgerStore, store.ledger);

@@ -8,10 +8,10 @@ import {
   customer,
   deliverWebhooks,
   emulator,
+  payCheckout,
   paymentIntentIdOf,
   paymentRequest,
   paymentWithStatus,
-  payCheckout,
   requestIntent,
   stripeSdk,
 } from '#tests/payments';

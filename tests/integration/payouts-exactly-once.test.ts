@@ -190,7 +190,7 @@ describe('exactly one transfer per payout, whatever fails', () => {
     expect(plans).toHaveLength(0);
     // Started again once the run has been quiet for PLANNING_STALL_MS: the first page is queued.
     const later = new Date(Date.now() + PLANNING_STALL_MS);
-    await startRunCore({ ...deps, clock: () => later }, { period, startedBy: 'test' });
+    await startRunCore({ ...deps, clock: { now: () => later } }, { period, startedBy: 'test' });
     expect(plans).toEqual([{ runId, cursor: null }]);
     await planPage(deps, runId, null);
     // (starting a run also re-queues other runs' payouts awaiting funds: only this period's count here)
@@ -198,7 +198,7 @@ describe('exactly one transfer per payout, whatever fails', () => {
       partner.partnerId,
     ]);
     // Once planning has begun, starting it again queues no second chain.
-    await startRunCore({ ...deps, clock: () => later }, { period, startedBy: 'test' });
+    await startRunCore({ ...deps, clock: { now: () => later } }, { period, startedBy: 'test' });
     expect(plans).toHaveLength(1);
   });
 

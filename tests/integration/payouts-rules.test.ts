@@ -135,7 +135,7 @@ describe('payout rules: who is paid, and what carries forward', () => {
       } while (cursor);
       return { candidates, nextCursor: null };
     };
-    const atLater = { ...deps, clock: () => later, store: { ...deps.store, planningPage: planning } };
+    const atLater = { ...deps, clock: { now: () => later }, store: { ...deps.store, planningPage: planning } };
     await startRunCore(atLater, { period, startedBy: 'test' });
     const runId = `run_${period}`;
     expect(plans.map((p) => p.runId)).toContain(runId);
@@ -347,7 +347,7 @@ describe('approval gate', () => {
         const again = queued.find((r) => mine.has(r.payoutId));
         if (!again) throw new Error('the first page holds none of ours');
         const later = new Date(Date.now() + 60_000);
-        expect(await sendPayout({ ...deps, clock: () => later }, again)).toBe('awaiting_funds');
+        expect(await sendPayout({ ...deps, clock: { now: () => later } }, again)).toBe('awaiting_funds');
       }
       await requeueAwaitingFunds(deps, { before: next.before, cursor: next.cursor, pageSize: 2 });
     }

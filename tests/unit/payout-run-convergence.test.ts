@@ -66,7 +66,7 @@ function world(options: { requireApproval: boolean; crashAt?: string; chunkSize?
       enqueueRequeue: async () => undefined,
     },
     metrics: { count: () => undefined },
-    clock: () => new Date(NOW),
+    clock: { now: () => new Date(NOW) },
     settings: {
       rules: { minimumPayout: {}, defaultMinimum: 1 },
       holdingPeriodDays: 0,
@@ -126,7 +126,7 @@ const operatorDepsOf = (store: MemoryPayoutStore): OperatorDeps => ({
   adjustments: { record: async () => ({ recorded: true }), get: async () => undefined },
   actions: { list: async () => [] },
   payouts: store,
-  clock: () => new Date(NOW),
+  clock: { now: () => new Date(NOW) },
   payoutCurrencies: [],
 });
 

@@ -150,7 +150,7 @@ function ports(world: {
     saveReport: async (report) => {
       reports.push(report);
     },
-    clock: () => new Date('2026-11-30T03:00:00Z'),
+    clock: { now: () => new Date('2026-11-30T03:00:00Z') },
   };
   return { deps, stored, reports, calls };
 }
