@@ -161,8 +161,17 @@ describe('managed login (authorization code + PKCE) against a real OpenID Connec
     expect(latest).not.toBe(first);
 
     // Sign-out: the login domain's /logout, then back to the app, signed out, with no token left in the tab.
+    // (The app may show its sign-in route before it leaves for /logout: wait for the provider's answer, then for the
+    // sign-in page it leads back to.)
+    const loggedOut = page.waitForResponse((r) => r.url().startsWith(`${issuer}/logout?`));
+    const backInApp = page.waitForResponse(
+      (r) => r.url() === `${stackInfo().apiUrl}/app/` && r.request().isNavigationRequest(),
+    );
     await page.getByRole('button', { name: 'Sign out' }).click();
+    expect((await loggedOut).status()).toBe(302);
+    await backInApp;
     await page.waitForURL(/\/app\/signin/);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     expect(logouts.at(-1)?.get('client_id')).toBe(CLIENT_ID);
     expect(await session()).toBeNull();
     const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }));
