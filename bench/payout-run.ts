@@ -80,6 +80,8 @@ process.env.PAYOUT_REQUIRE_APPROVAL = 'true';
 const { startLocalStack } = await import('../local/stack.ts');
 const invocations: number[] = [];
 const stack = await startLocalStack({
+  // Minutes of steady load: DynamoDB Local's JVM with its own (throughput) defaults, not the short-run options.
+  dynamoJvmOptions: [],
   apiPort: 0,
   dynamoPort: 0,
   cognitoPort: 0,

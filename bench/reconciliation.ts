@@ -31,6 +31,8 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
 const { startLocalStack } = await import('../local/stack.ts');
 const stack = await startLocalStack({
+  // Minutes of steady load: DynamoDB Local's JVM with its own (throughput) defaults, not the short-run options.
+  dynamoJvmOptions: [],
   apiPort: 0,
   dynamoPort: 0,
   cognitoPort: 0,

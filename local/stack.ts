@@ -66,6 +66,8 @@ export interface LocalStackOptions {
   /** SQS stand-in port (0 = any free port) and the payout queue's visibility timeout (short locally). */
   sqsPort?: number;
   payoutVisibilityTimeoutSeconds?: number;
+  /** DynamoDB Local's JVM options (default: tuned for short runs; benchmarks pass `[]` for the JVM's defaults). */
+  dynamoJvmOptions?: readonly string[];
   /** Like the event source mapping's maximum concurrency. */
   payoutWorkerConcurrency?: number;
   onPayoutInvocation?: (ms: number, records: number) => void;
@@ -220,6 +222,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       startDynamoDbLocal({
         port: options.dynamoPort,
         ...(options.dataDir ? { dataDir: path.join(options.dataDir, 'dynamodb') } : {}),
+        ...(options.dynamoJvmOptions ? { jvmOptions: options.dynamoJvmOptions } : {}),
       }).then((d) => {
         started.push(d);
         return d;
