@@ -842,34 +842,47 @@ export class PayoutsStack extends Stack {
   // ---------------------------------------------------------------------------------------------------------------
   // Jobs and queues
 
-  private createPayoutQueues(): [Queue, Queue] {
+  /**
+   * A work queue and its dead-letter queue (14 days each: a stalled consumer has two weeks before any work is lost),
+   * with an alarm as soon as a message lands in the dead-letter queue.
+   */
+  private workQueues(
+    name: string,
+    options: { visibilityTimeout: Duration; maxReceiveCount: number; deadLetterReason: string; alarm: string },
+  ): [Queue, Queue] {
     const retentionPeriod = Duration.days(QUEUE_RETENTION_DAYS);
-    const deadLetterQueue = new Queue(this, 'PayoutDeadLetterQueue', {
+    const deadLetterQueue = new Queue(this, `${name}DeadLetterQueue`, {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod,
     });
-    Validations.of(deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This is the dead-letter queue of the payout queue; its messages are inspected and redriven by an operator.',
-    });
-    const queue = new Queue(this, 'PayoutQueue', {
+    Validations.of(deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: options.deadLetterReason });
+    const queue = new Queue(this, `${name}Queue`, {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: PAYOUT_QUEUE_VISIBILITY,
-      // As long as SQS allows: a stalled worker (the age alarm below) has two weeks before any work is lost.
+      visibilityTimeout: options.visibilityTimeout,
       retentionPeriod,
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: PAYOUT_MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: options.maxReceiveCount },
     });
-    this.overThreshold('PayoutDeadLetterQueueAlarm', {
-      alarmDescription:
-        'Payout messages failed 5 times and landed in the dead-letter queue: see docs/runbooks/payout-run.md to redrive.',
+    this.overThreshold(`${name}DeadLetterQueueAlarm`, {
+      alarmDescription: options.alarm,
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: 'Maximum',
       }),
       threshold: 0,
+    });
+    return [queue, deadLetterQueue];
+  }
+
+  private createPayoutQueues(): [Queue, Queue] {
+    const [queue, deadLetterQueue] = this.workQueues('Payout', {
+      visibilityTimeout: PAYOUT_QUEUE_VISIBILITY,
+      maxReceiveCount: PAYOUT_MAX_RECEIVE_COUNT,
+      deadLetterReason:
+        'This is the dead-letter queue of the payout queue; its messages are inspected and redriven by an operator.',
+      alarm:
+        'Payout messages failed 5 times and landed in the dead-letter queue: see docs/runbooks/payout-run.md to redrive.',
     });
     this.renotifyWhileMessagesRemain(deadLetterQueue);
     this.overThreshold('PayoutQueueAgeAlarm', {
@@ -955,34 +968,14 @@ export class PayoutsStack extends Stack {
    * failed five times lands there and the day's report never does, so the DLQ alarms.
    */
   private createReconciliationQueues(): [Queue, Queue] {
-    const retentionPeriod = Duration.days(QUEUE_RETENTION_DAYS);
-    const deadLetterQueue = new Queue(this, 'ReconciliationDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod,
-    });
-    Validations.of(deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This is the dead-letter queue of the reconciliation queue; an operator redrives it (docs/runbooks/reconciliation.md).',
-    });
-    const queue = new Queue(this, 'ReconciliationQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    return this.workQueues('Reconciliation', {
       visibilityTimeout: Duration.seconds(RECONCILIATION_QUEUE.visibilityTimeoutSeconds),
-      retentionPeriod,
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: RECONCILIATION_QUEUE.maxReceiveCount },
-    });
-    this.overThreshold('ReconciliationDeadLetterQueueAlarm', {
-      alarmDescription:
+      maxReceiveCount: RECONCILIATION_QUEUE.maxReceiveCount,
+      deadLetterReason:
+        'This is the dead-letter queue of the reconciliation queue; an operator redrives it (docs/runbooks/reconciliation.md).',
+      alarm:
         'A reconciliation step failed 5 times: the day’s report is incomplete. See docs/runbooks/reconciliation.md to redrive.',
-      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
     });
-    return [queue, deadLetterQueue];
   }
 
   /**

@@ -393,10 +393,8 @@ export async function reconcileStep(ports: ReconciliationPorts, step: Reconcilia
       await ports.record(d, discrepancyEvent(d, ports.clock.now()));
     }
   };
-  const next =
-    step.phase === 'transfers'
-      ? await transfersPage(ports, step, date, start, end, counts, note)
-      : await payoutsPage(ports, step, date, start, end, counts, note);
+  const work: PageWork = { ports, step, date, start, end, counts, note };
+  const next = step.phase === 'transfers' ? await transfersPage(work) : await payoutsPage(work);
   await ports.countPage(step.runId, date, `${step.phase}#${step.page}`, counts);
   if (next !== null) return { next: { ...step, page: step.page + 1, cursor: next } };
   if (step.phase === 'transfers') return { next: { ...step, phase: 'payouts', page: 0, cursor: null } };
@@ -405,18 +403,20 @@ export async function reconcileStep(ports: ReconciliationPorts, step: Reconcilia
   return { next: null, report };
 }
 
-type Note = (found: readonly Discrepancy[]) => Promise<void>;
+/** What a step's page works with: the day (`start`/`end` in epoch ms), the counts it adds to, and `note`. */
+interface PageWork {
+  ports: ReconciliationPorts;
+  step: ReconciliationStep;
+  date: string;
+  start: number;
+  end: number;
+  counts: PageCounts;
+  /** Stores what was found (once) and counts it. */
+  note: (found: readonly Discrepancy[]) => Promise<void>;
+}
 
 /** One page of Stripe's transfers, each compared with our record of it; the payout transfers are noted as listed. */
-async function transfersPage(
-  ports: ReconciliationPorts,
-  step: ReconciliationStep,
-  date: string,
-  start: number,
-  end: number,
-  counts: PageCounts,
-  note: Note,
-): Promise<string | null> {
+async function transfersPage({ ports, step, date, start, end, counts, note }: PageWork): Promise<string | null> {
   const page = await ports.transferPage(start / 1000, end / 1000, step.cursor, step.pageSize);
   counts.transfersChecked = page.items.length;
   const compare = async (transfer: StripeTransferFact): Promise<Discrepancy[]> => {
@@ -447,15 +447,7 @@ async function transfersPage(
  * One page of the payouts we recorded as paid that day: a payout whose transfer Stripe did not list for the day is
  * looked up by id — created on another day (around midnight; compared by that day's run), or missing.
  */
-async function payoutsPage(
-  ports: ReconciliationPorts,
-  step: ReconciliationStep,
-  date: string,
-  start: number,
-  end: number,
-  counts: PageCounts,
-  note: Note,
-): Promise<string | null> {
+async function payoutsPage({ ports, step, date, start, end, counts, note }: PageWork): Promise<string | null> {
   const page = await ports.paidPayoutPage(start, end, step.cursor, step.pageSize);
   counts.payoutsChecked = page.items.length;
   const withTransfer = page.items.filter((payout) => payout.transferId !== null);
