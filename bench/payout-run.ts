@@ -27,9 +27,9 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { type CpuProfiler, javaPidForPort, ownCpuMs, processCpuMs, startCpuProfiler } from './process-cpu.ts';
+import { seedOnboardedPartners } from './seed.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -99,9 +99,7 @@ const stack = await startLocalStack({
   onPayoutInvocation: (ms) => invocations.push(ms),
 });
 
-const { dynamo, tableName } = await import('#adapters/dynamodb/client');
-const { partnerItem } = await import('#adapters/dynamodb/partner-repository');
-const { newPartner } = await import('#core/partner-access');
+const { dynamo } = await import('#adapters/dynamodb/client');
 const { dynamoLedgerStore } = await import('#adapters/dynamodb/ledger-store');
 const { payoutDeps } = await import('#adapters/payout-deps');
 const { stripeTransfers } = await import('#adapters/stripe/create-transfer');
@@ -145,35 +143,7 @@ await pool(
   },
 );
 const now = new Date().toISOString();
-const client: DynamoDBDocumentClient = dynamo();
-for (let i = 0; i < N; i += 25) {
-  const chunk = partners.slice(i, i + 25);
-  await client.send(
-    new BatchWriteCommand({
-      RequestItems: {
-        [tableName()]: chunk.map((p) => ({
-          PutRequest: {
-            Item: partnerItem({
-              ...newPartner({
-                id: p.id,
-                kind: 'personal',
-                name: p.id,
-                country: 'US',
-                defaultCurrency: 'usd',
-                contactEmail: null,
-                at: now,
-              }),
-              // Onboarded: an active Stripe account.
-              stripeAccountId: p.account,
-              stateAsOf: now,
-              status: 'active',
-            }),
-          },
-        })),
-      },
-    }),
-  );
-}
+await seedOnboardedPartners(partners.slice(0, N), now);
 const availableAt = Date.UTC(2026, 9, 5);
 await pool(partners.slice(0, N), 32, async (p) => {
   const entryId = `le_bench_${p.id}`;
@@ -247,7 +217,7 @@ function itemKind(input: object): string {
 const ops = { reads: 0, writes: 0, requests: 0 };
 const byCommand = new Map<string, { requests: number; capacity: number }>();
 const commandTotals = () => new Map([...byCommand].map(([name, c]) => [name, { ...c }] as const));
-client.middlewareStack.add(
+dynamo().middlewareStack.add(
   (next, context) => async (argsIn) => {
     const input = argsIn.input as {
       TransactItems?: unknown[];

@@ -17,8 +17,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
+import { seedOnboardedPartners } from './seed.ts';
 
 const { values: args } = parseArgs({
   options: { transfers: { type: 'string', default: '10000' }, accounts: { type: 'string', default: '20' } },
@@ -44,13 +44,10 @@ const stack = await startLocalStack({
   stripeRequestLogCapacity: 2 * N + 10_000,
 });
 
-const { dynamo, tableName } = await import('#adapters/dynamodb/client');
-const { partnerItem } = await import('#adapters/dynamodb/partner-repository');
-const { newPartner } = await import('#core/partner-access');
 const { dynamoPayoutStore, payoutItem } = await import('#adapters/dynamodb/payout-store');
 const { emptyCounters } = await import('#core/payouts');
 const { dynamoReconciliationStore } = await import('#adapters/dynamodb/reconciliation-store');
-const { queryPrefix } = await import('#adapters/dynamodb/query');
+const { batchPutAll, queryPrefix } = await import('#adapters/dynamodb/query');
 
 const stripe = new Stripe(stack.info.stripeApiKey, { ...stack.stripe.stripeOptions, maxNetworkRetries: 2 });
 const fmt = (n: number, digits = 1) =>
@@ -63,16 +60,6 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
       while (next < items.length) await work(items[next++] as T);
     }),
   );
-}
-
-async function batchPut(items: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 25) {
-    let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (pending.length > 0) {
-      const result = await dynamo().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending } }));
-      pending = (result.UnprocessedItems?.[tableName()] ?? []) as typeof pending;
-    }
-  }
 }
 
 try {
@@ -107,25 +94,7 @@ try {
     id: `ptn_${randomBytes(12).toString('hex')}`,
     account: accounts[i % ACCOUNTS] as string,
   }));
-  await batchPut(
-    partners.map((p) =>
-      partnerItem({
-        ...newPartner({
-          id: p.id,
-          kind: 'personal',
-          name: p.id,
-          country: 'US',
-          defaultCurrency: 'usd',
-          contactEmail: null,
-          at: now,
-        }),
-        // Onboarded: an active Stripe account.
-        stripeAccountId: p.account,
-        stateAsOf: now,
-        status: 'active',
-      }),
-    ),
-  );
+  await seedOnboardedPartners(partners, now);
   const transferIds = new Map<string, string>();
   await pool(partners, 32, async (p) => {
     const payoutId = `po_${period}_usd_${p.id}`;
@@ -138,7 +107,7 @@ try {
     });
     transferIds.set(p.id, transfer.id);
   });
-  await batchPut(
+  await batchPutAll(
     partners.map((p) => ({
       ...payoutItem({
         id: `po_${period}_usd_${p.id}`,

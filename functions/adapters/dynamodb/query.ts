@@ -1,5 +1,6 @@
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   type NativeAttributeValue,
   QueryCommand,
   type QueryCommandInput,
@@ -30,8 +31,13 @@ export function queryPrefix(pk: string, prefix: string): Promise<Item[]> {
   });
 }
 
-/** BatchGetItem takes at most 100 keys per request. */
+/** BatchGetItem takes at most 100 keys per request, BatchWriteItem 25 items. */
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+
+/** A short growing pause before asking DynamoDB again for what it left unprocessed (throttling). */
+const unprocessedBackoff = (round: number) =>
+  round > 0 ? new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** round))) : undefined;
 
 /**
  * The items at `keys` (missing ones are simply absent), read consistently, 100 keys per request; keys DynamoDB
@@ -42,7 +48,7 @@ export async function batchGetAll(keys: readonly Item[]): Promise<Item[]> {
   for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
     let pending: Item[] = keys.slice(i, i + BATCH_GET_LIMIT);
     for (let round = 0; pending.length > 0; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** round)));
+      await unprocessedBackoff(round);
       const page = await dynamo().send(
         new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }),
       );
@@ -51,4 +57,19 @@ export async function batchGetAll(keys: readonly Item[]): Promise<Item[]> {
     }
   }
   return items;
+}
+
+/**
+ * Puts `items` unconditionally, 25 per request; items DynamoDB leaves unprocessed (throttling) are sent again after
+ * a short back-off. Only for writes that need no condition (idempotent marks, seeding).
+ */
+export async function batchPutAll(items: readonly Item[]): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT) {
+    let pending = items.slice(i, i + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; pending.length > 0; round++) {
+      await unprocessedBackoff(round);
+      const result = await dynamo().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending } }));
+      pending = (result.UnprocessedItems?.[tableName()] ?? []) as typeof pending;
+    }
+  }
 }

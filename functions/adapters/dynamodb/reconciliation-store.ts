@@ -1,4 +1,4 @@
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#core/domain-events';
 import {
   DISCREPANCY_KINDS,
@@ -20,7 +20,7 @@ import { dynamoPartnerRepository } from './partner-repository.ts';
 import { runPayoutIndexPk } from './payment-keys.ts';
 import { dynamoPaymentStore } from './payment-store.ts';
 import { dynamoPayoutStore } from './payout-store.ts';
-import { batchGetAll, type Item, queryPrefix } from './query.ts';
+import { batchGetAll, batchPutAll, type Item, queryPrefix } from './query.ts';
 import { transactWrite } from './transactions.ts';
 
 /**
@@ -46,8 +46,6 @@ const listedPk = (runId: string) => `RECONCILIATION_LISTED#${runId}`;
 /** How long a run's page markers and listed transfers are kept (TTL): long after any redelivery. */
 const WORKING_ITEM_SECONDS = 35 * 86_400;
 const workingTtl = () => Math.ceil(Date.now() / 1000) + WORKING_ITEM_SECONDS;
-/** BatchWriteItem takes at most 25 items per request. */
-const BATCH_WRITE_LIMIT = 25;
 
 /** Where the payouts phase is: the runs left to read (the first is current), which status, and the index key. */
 interface PaidPayoutCursor {
@@ -194,16 +192,7 @@ export const dynamoReconciliationStore = {
 
   async markListed(runId: string, transferIds: readonly string[]): Promise<void> {
     const ttl = workingTtl();
-    for (let i = 0; i < transferIds.length; i += BATCH_WRITE_LIMIT) {
-      let pending = transferIds.slice(i, i + BATCH_WRITE_LIMIT).map((id) => ({
-        PutRequest: { Item: { PK: listedPk(runId), SK: id, entity: 'reconciliation-listed', ttl } },
-      }));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** round)));
-        const result = await dynamo().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending } }));
-        pending = (result.UnprocessedItems?.[tableName()] ?? []) as typeof pending;
-      }
-    }
+    await batchPutAll(transferIds.map((id) => ({ PK: listedPk(runId), SK: id, entity: 'reconciliation-listed', ttl })));
   },
 
   async listed(runId: string, transferIds: readonly string[]): Promise<Set<string>> {
