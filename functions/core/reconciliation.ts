@@ -360,7 +360,9 @@ const RUN_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 export function firstStep(runId: string, day: string, pageSize = RECONCILIATION_PAGE_SIZE): ReconciliationStep {
   const { date } = parseDay(day);
   if (!RUN_ID.test(runId)) fail('bad_request', 'A reconciliation run id is 1–100 letters, digits or _.:-');
-  const size = Number.isInteger(pageSize) ? Math.min(Math.max(pageSize, 1), RECONCILIATION_PAGE_SIZE) : 100;
+  const size = Number.isInteger(pageSize)
+    ? Math.min(Math.max(pageSize, 1), RECONCILIATION_PAGE_SIZE)
+    : RECONCILIATION_PAGE_SIZE;
   return { runId, date, phase: 'transfers', page: 0, cursor: null, pageSize: size };
 }
 

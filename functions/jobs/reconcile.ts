@@ -9,6 +9,7 @@ import {
   firstStep,
   previousDay,
   RECONCILIATION_PAGE_SIZE,
+  type ReconciliationPorts,
   type ReconciliationStep,
   reconcileStep,
   startReconciliation,
@@ -36,13 +37,10 @@ const Message = z.discriminatedUnion('type', [
 ]);
 
 /** The step a message asks for: a start records the run (once) and is its first step. */
-async function stepOf(message: z.infer<typeof Message>): Promise<ReconciliationStep> {
+async function stepOf(ports: ReconciliationPorts, message: z.infer<typeof Message>): Promise<ReconciliationStep> {
   if (message.type === 'step') return message.step;
   const date = message.date ?? previousDay(new Date(message.scheduledAt ?? Date.now()));
-  const { created, step } = await startReconciliation(
-    reconciliationDeps(),
-    firstStep(message.runId, date, message.pageSize),
-  );
+  const { created, step } = await startReconciliation(ports, firstStep(message.runId, date, message.pageSize));
   logger.info(created ? 'Reconciliation run started' : 'Reconciliation run started again', {
     runId: step.runId,
     date: step.date,
@@ -66,7 +64,8 @@ async function reconcile(event: SQSEvent): Promise<SQSBatchResponse> {
       continue;
     }
     try {
-      const outcome = await reconcileStep(reconciliationDeps(), await stepOf(parsed.data));
+      const ports = reconciliationDeps();
+      const outcome = await reconcileStep(ports, await stepOf(ports, parsed.data));
       if (outcome.next) {
         await sendReconciliationMessage({ type: 'step', step: outcome.next } satisfies ReconciliationMessage);
         continue;
