@@ -97,6 +97,29 @@ export async function paidIntent(
   return { ...created.body, paymentIntentId: paymentIntentIdOf(created.body.clientSecret) };
 }
 
+/**
+ * A payment confirmed with Stripe's dispute test card (`pm_card_createDispute`): paid, then disputed at once, with the
+ * webhooks delivered. Returns the payee, our payment, its PaymentIntent and Stripe's dispute (`needs_response`).
+ */
+export async function disputedPayment(prefix: string, amount = 10_000, description = 'Disputed job') {
+  const payee = await activePayee(prefix);
+  const buyer = await customer();
+  const created = await createIntent(buyer.idToken, {
+    payeeId: payee.partnerId,
+    amount,
+    currency: 'usd',
+    kind: 'milestone',
+    description,
+  });
+  expect(created.status).toBe(201);
+  const paymentIntentId = paymentIntentIdOf(created.body.clientSecret);
+  await confirm(created.body.clientSecret, 'pm_card_createDispute');
+  await deliverWebhooks();
+  const [dispute] = (await stripeSdk().disputes.list({ payment_intent: paymentIntentId })).data;
+  if (!dispute) throw new Error('the dispute test card made no dispute');
+  return { payee, paymentId: created.body.paymentId, paymentIntentId, dispute };
+}
+
 export interface AdminPayment {
   id: string;
   status: string;

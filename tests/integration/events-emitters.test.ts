@@ -18,10 +18,8 @@ import { api, stackInfo } from '#tests/local';
 import {
   activePayee,
   admin,
-  confirm,
-  createIntent,
-  customer,
   deliverWebhooks,
+  disputedPayment,
   emulator,
   eventually,
   platformEvents,
@@ -201,24 +199,11 @@ describe('domain event emitters', () => {
   });
 
   it('payment.disputed and payment.dispute_closed, once each, whatever Stripe replays', async () => {
-    const payee = await activePayee('ev-dispute');
-    const buyer = await customer();
     const since = Math.floor(Date.now() / 1000) - 1;
-    const created = await createIntent(buyer.idToken, {
-      payeeId: payee.partnerId,
-      amount: 6_000,
-      currency: 'usd',
-      kind: 'milestone',
-      description: 'Disputed with events',
-    });
-    expect(created.status).toBe(201);
-    const paymentIntentId = created.body.clientSecret.split('_secret_')[0] ?? '';
-    await confirm(created.body.clientSecret, 'pm_card_createDispute');
-    await deliverWebhooks();
+    const { payee, paymentId, dispute } = await disputedPayment('ev-dispute', 6_000, 'Disputed with events');
     const [opened] = await oneOf(payee.partnerId, 'payment.disputed');
-    const [dispute] = (await stripeSdk().disputes.list({ payment_intent: paymentIntentId })).data;
     expect(opened?.data).toMatchObject({
-      paymentId: created.body.paymentId,
+      paymentId,
       disputeId: dispute?.id,
       amount: 6_000,
       currency: 'usd',

@@ -7,10 +7,8 @@ import { dryRun, planPage, sendPayout, startRun as startRunCore } from '#core/pa
 import { api } from '#tests/local';
 import {
   activePayee,
-  confirm,
-  createIntent,
-  customer,
   deliverWebhooks,
+  disputedPayment,
   earnings,
   eventually,
   expectBalanced,
@@ -61,28 +59,13 @@ const adjust = async (body: Record<string, unknown>) =>
 
 const externalId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
-async function disputedPayment(prefix: string, amount = 10_000) {
-  const payee = await activePayee(prefix);
-  const buyer = await customer();
-  const created = await createIntent(buyer.idToken, {
-    payeeId: payee.partnerId,
-    amount,
-    currency: 'usd',
-    kind: 'milestone',
-    description: 'Disputed job',
-  });
-  expect(created.status).toBe(201);
-  const paymentIntentId = created.body.clientSecret.split('_secret_')[0] ?? '';
-  await confirm(created.body.clientSecret, 'pm_card_createDispute');
-  await deliverWebhooks();
-  const [dispute] = (await stripeSdk().disputes.list({ payment_intent: paymentIntentId })).data;
-  if (!dispute) throw new Error('the dispute test card made no dispute');
-  return { payee, paymentIntentId, disputeId: dispute.id };
-}
-
 describe('disputes: the partner’s share is held while open, released when won', () => {
   it('holds the share on charge.dispute.created (netted against platform-held earnings), then releases it when won', async () => {
-    const { payee, paymentIntentId, disputeId } = await disputedPayment('ms-dispute-won');
+    const {
+      payee,
+      paymentIntentId,
+      dispute: { id: disputeId },
+    } = await disputedPayment('ms-dispute-won');
     const visible = async () => (await earnings(payee.idToken)).body.entries.map((e) => [e.type, e.amount]);
     await eventually(visible, (entries) => entries.some(([type]) => type === 'hold'));
     expect(await visible()).toEqual(

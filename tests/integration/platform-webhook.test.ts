@@ -9,6 +9,7 @@ import {
   createIntent,
   customer,
   deliverWebhooks,
+  disputedPayment,
   earnings,
   emulator,
   expectBalanced,
@@ -215,23 +216,10 @@ describe('duplicates, late and reordered events', () => {
 describe('disputes', () => {
   it('flags the payment from Stripe’s dispute, and an older dispute event delivered late changes nothing', async () => {
     // Stripe's dispute test card: the charge is disputed once it succeeds; the evidence token decides the outcome.
-    const payee = await activePayee('wh-dispute');
-    const buyer = await customer();
     const ops = await admin();
     const since = Math.floor(Date.now() / 1000) - 1;
-    const created = await createIntent(buyer.idToken, {
-      payeeId: payee.partnerId,
-      amount: 7_000,
-      currency: 'usd',
-      kind: 'milestone',
-      description: 'Disputed job',
-    });
-    expect(created.status).toBe(201);
-    const paymentIntentId = created.body.clientSecret.split('_secret_')[0] ?? '';
-    await confirm(created.body.clientSecret, 'pm_card_createDispute');
-    await deliverWebhooks();
-    const [dispute] = (await stripeSdk().disputes.list({ payment_intent: paymentIntentId })).data;
-    expect(dispute?.status).toBe('needs_response');
+    const { payee, paymentId, dispute } = await disputedPayment('wh-dispute', 7_000);
+    expect(dispute.status).toBe('needs_response');
     await stripeSdk().disputes.update(String(dispute?.id), { evidence: { uncategorized_text: 'losing_evidence' } });
     await deliverWebhooks();
     const [opened] = await platformEvents([String(dispute?.id)], since);
@@ -240,7 +228,7 @@ describe('disputes', () => {
     expect((await postPlatformWebhook(reissue(opened as Stripe.Event))).status).toBe(200);
 
     const page = await api<{ payments: AdminPayment[] }>('GET', '/admin/payments?limit=100', { token: ops.idToken });
-    const payment = page.body.payments.find((p) => p.id === created.body.paymentId);
+    const payment = page.body.payments.find((p) => p.id === paymentId);
     expect(payment).toMatchObject({
       status: 'paid',
       disputed: true,
