@@ -222,15 +222,8 @@ export function compareSellerTransfer(
   );
 }
 
-interface RecordedTransfer {
-  recordId: string;
-  partnerId: string;
-  amount: number;
-  currency: string;
-  destination: string | null;
-  transferId: string | null;
-  reversedAmount: number;
-}
+/** Our record of a transfer, payout or seller share alike: a payout's fields, named by its record's id. */
+type RecordedTransfer = Omit<PayoutFact, 'payoutId'> & { recordId: string };
 
 function compareRecordedTransfer(
   date: string,
