@@ -139,13 +139,14 @@ export function ConsoleEvent(props: { eventId: string }) {
   const [queued, setQueued] = useState('');
   const urlOf = (id: string) => endpoints.data?.endpoints.find((e) => e.id === id)?.url ?? id;
   const { reload } = view;
-  // After a redelivery, re-read the attempts for a while (delivery is asynchronous).
+  // After a redelivery, re-read the attempts every second for half a minute (delivery is asynchronous: the queue,
+  // then the endpoint's answer; ten seconds was sometimes not enough locally).
   useEffect(() => {
     if (!queued) return;
     let n = 0;
     const timer = setInterval(() => {
       reload();
-      if (++n >= 10) clearInterval(timer);
+      if (++n >= 30) clearInterval(timer);
     }, 1000);
     return () => clearInterval(timer);
   }, [queued, reload]);
