@@ -21,7 +21,9 @@ const csv = z.string().transform((value) =>
 /**
  * Stripe's rate limits for the account, as a stage declares them once Stripe raised them: `global` (requests/s over
  * every endpoint; unset = 100 live, 25 test), `endpoints` (per named operation, e.g. `"POST /v1/transfers": 100`;
- * every other endpoint is `endpointDefault`, 25/s unless set) and `interactiveShare` (of the global budget, reserved for API routes; default 0.2).
+ * every other endpoint is `endpointDefault`, 25/s unless set), `interactiveShare` (of the global budget, reserved for
+ * API routes; default 0.2) and `reconciliationShare` (of the background lane, the most reconciliation may use; default
+ * 0.2).
  * The functions budget 95 % of each limit (`#core/stripe-limits`).
  */
 export const StripeRateLimitsSchema = z.strictObject({
@@ -34,6 +36,7 @@ export const StripeRateLimitsSchema = z.strictObject({
     .optional(),
   endpointDefault: z.number().positive().max(100_000).optional(),
   interactiveShare: z.number().gt(0).max(0.5).optional(),
+  reconciliationShare: z.number().gt(0).max(1).optional(),
 });
 
 const jsonObject = z.string().transform((value, ctx) => {

@@ -1,15 +1,25 @@
 import { type Clock, systemClock } from '#core/clock';
 import type { ReconciliationPorts } from '#core/reconciliation';
 import { dynamoReconciliationStore as store } from './dynamodb/reconciliation-store.ts';
+import { withStripeShare } from './stripe/lane.ts';
 import { chargeFact, transferById, transferPage } from './stripe/reconciliation.ts';
 
-/** Reconciliation's ports: Stripe's read-only calls and our table. One set per invocation (its partner account cache). */
+/** A Stripe read made in reconciliation's own share of the rate budget (see core/stripe-limits.ts). */
+const inShare =
+  <A extends unknown[], R>(read: (...args: A) => Promise<R>) =>
+  (...args: A): Promise<R> =>
+    withStripeShare('reconciliation', () => read(...args));
+
+/**
+ * Reconciliation's ports: Stripe's read-only calls, each in reconciliation's share of the rate budget, and our table.
+ * One set per invocation (its partner account cache).
+ */
 export function reconciliationDeps(clock: Clock = systemClock): ReconciliationPorts {
   const accounts = new Map<string, string | null>();
   return {
-    transferPage,
-    transfer: transferById,
-    charge: chargeFact,
+    transferPage: inShare(transferPage),
+    transfer: inShare(transferById),
+    charge: inShare(chargeFact),
     payout: (partnerId, payoutId) => store.payout(partnerId, payoutId, accounts),
     sellerTransfer: (orderId, partnerId) => store.sellerTransfer(orderId, partnerId),
     payment: (paymentId) => store.payment(paymentId),

@@ -1,4 +1,4 @@
-import type { StripeBudgetPlan, StripeLane } from './stripe-limits.ts';
+import type { StripeBudgetPlan, StripeLane, StripeShare } from './stripe-limits.ts';
 
 /**
  * A shared budget of requests per second across every concurrent caller in any number of functions, so they stay
@@ -132,16 +132,20 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
   };
 }
 
-/** A Stripe request's place in the budgets: the endpoint it calls and the lane of the global budget it uses. */
+/**
+ * A Stripe request's place in the budgets: the endpoint it calls, the lane of the global budget it uses and, for a
+ * job with a share of its own (reconciliation), that share.
+ */
 export interface StripeRequestSlot {
   endpoint: string;
   lane: StripeLane;
+  share?: StripeShare;
 }
 
 export interface StripeRateBudgets {
   /**
-   * Waits for a start time in the request's endpoint budget, then in its lane of the global budget; resolves with
-   * the total wait (ms). Call it when the request is ready to go.
+   * Waits for a start time in the request's endpoint budget, then in its job's share (if it has one), then in its
+   * lane of the global budget; resolves with the total wait (ms). Call it when the request is ready to go.
    */
   acquire(slot: StripeRequestSlot): Promise<number>;
 }
@@ -155,10 +159,11 @@ export interface StripeRateBudgetsOptions {
 }
 
 /**
- * Every Stripe request of a process goes through one of these. Budgets are made on first use, one per endpoint
- * and one per global lane, each in the shared store (so every function of the stage shares them).
+ * Every Stripe request of a process goes through one of these. Budgets are made on first use, one per endpoint,
+ * one per job share and one per global lane, each in the shared store (so every function of the stage shares them).
  *
- * Order: the endpoint first, then the global lane, each reserved only once the previous wait is over. The request
+ * Order: the endpoint first, then the job's share, then the global lane, each reserved only once the previous wait
+ * is over (a share's requests never hold a place in the lane while they wait for their share). The request
  * leaves at its global start time, so the global budget (the one every caller shares) is kept exactly; its lanes
  * are sized with room to spare for the endpoints that bind (see docs/payouts.md), so the global wait is near zero
  * and requests also leave at their endpoint's start times.
@@ -188,9 +193,10 @@ export function createStripeRateBudgets(options: StripeRateBudgetsOptions): Stri
   // than one endpoint interval after the previous request of its endpoint actually left (in this process).
   const departures = new Map<string, SpacedStarts>();
   return {
-    async acquire({ endpoint, lane }) {
+    async acquire({ endpoint, lane, share }) {
       const started = now();
       await budget(`stripe:${plan.mode}:endpoint:${endpoint}`, plan.endpoint(endpoint)).acquire();
+      if (share) await budget(`stripe:${plan.mode}:share:${share}`, plan.shares[share]).acquire();
       await budget(`stripe:${plan.mode}:global:${lane}`, plan.lanes[lane]).acquire();
       let spaced = departures.get(endpoint);
       if (!spaced) {

@@ -11,7 +11,9 @@
  * of the global budget. The global budget is split in two lanes that add up to it: `interactive` (API routes a
  * person waits on) gets a reserved share, `background` (payout workers, webhook handlers' re-reads) the rest, so a
  * payout run or a webhook storm can use the whole background lane without ever making a partner wait behind it,
- * and the two together never exceed the global budget.
+ * and the two together never exceed the global budget. A background job that reads in bulk (reconciliation) also
+ * takes its start times from a **share** of its own, a slice of the background lane it cannot go beyond: however much
+ * it has to read, it never takes more of the lane from the payout run and the webhooks than that.
  */
 
 /** What Stripe documents (requests per second). */
@@ -26,8 +28,13 @@ export const BUDGET_SHARE = 0.95;
 /** Share of the global budget reserved for interactive requests unless the stage says otherwise. */
 export const DEFAULT_INTERACTIVE_SHARE = 0.2;
 
+/** Share of the background lane reconciliation may use unless the stage says otherwise. */
+export const DEFAULT_RECONCILIATION_SHARE = 0.2;
+
 export type KeyMode = 'live' | 'test';
 export type StripeLane = 'interactive' | 'background';
+/** A job with a share of its own inside the background lane (see `StripeBudgetPlan.shares`). */
+export type StripeShare = 'reconciliation';
 
 /** Limits a stage declares (Stripe's limits for its account, not budgets); anything unset is Stripe's default. */
 export interface DeclaredStripeLimits {
@@ -39,12 +46,16 @@ export interface DeclaredStripeLimits {
   endpointDefault?: number;
   /** Share of the global budget reserved for interactive requests (0..0.5). */
   interactiveShare?: number;
+  /** Share of the background lane reconciliation may use (0..1). */
+  reconciliationShare?: number;
 }
 
 export interface StripeBudgetPlan {
   mode: KeyMode;
   /** Requests/s of each global lane; they add up to 95 % of the global limit. */
   lanes: Record<StripeLane, number>;
+  /** Requests/s of each job's own share; its requests take a start time from it and then from their lane. */
+  shares: Record<StripeShare, number>;
   /** Requests/s budgeted for an endpoint (95 % of its limit). */
   endpoint(name: string): number;
   /** The limits the plan was made from (for logs and docs). */
@@ -61,12 +72,17 @@ export function planStripeBudgets(mode: KeyMode, declared: DeclaredStripeLimits 
   const global = declared.global ?? STRIPE_DOCUMENTED_LIMITS.global[mode];
   const share = declared.interactiveShare ?? DEFAULT_INTERACTIVE_SHARE;
   if (!(share > 0 && share <= 0.5)) throw new RangeError('interactiveShare must be in (0, 0.5]');
+  const reconciliationShare = declared.reconciliationShare ?? DEFAULT_RECONCILIATION_SHARE;
+  if (!(reconciliationShare > 0 && reconciliationShare <= 1))
+    throw new RangeError('reconciliationShare must be in (0, 1]');
   const endpointLimit = (name: string) =>
     declared.endpoints?.[name] ?? declared.endpointDefault ?? STRIPE_DOCUMENTED_LIMITS.endpoint;
   const globalBudget = global * BUDGET_SHARE;
+  const background = globalBudget * (1 - share);
   return {
     mode,
-    lanes: { interactive: globalBudget * share, background: globalBudget * (1 - share) },
+    lanes: { interactive: globalBudget * share, background },
+    shares: { reconciliation: background * reconciliationShare },
     endpoint: (name) => endpointLimit(name) * BUDGET_SHARE,
     limits: { global, endpoint: endpointLimit },
   };

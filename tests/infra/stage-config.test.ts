@@ -193,6 +193,8 @@ describe('stage configuration', () => {
     [{ stripeRateLimits: '{"global":0}' }, /stripeRateLimits/],
     [{ stripeRateLimits: '{"endpoints":{"/v1/transfers":100}}' }, /stripeRateLimits\.endpoints/],
     [{ stripeRateLimits: '{"interactiveShare":0.9}' }, /stripeRateLimits/],
+    [{ stripeRateLimits: '{"reconciliationShare":0}' }, /stripeRateLimits/],
+    [{ stripeRateLimits: '{"reconciliationShare":1.5}' }, /stripeRateLimits/],
     [{ stripeRateLimits: 'global=100' }, /stripeRateLimits.*JSON/],
     [{ stripeRequestsPerSecond: '60' }, /stripeRequestsPerSecond was replaced by stripeRateLimits/],
     [{ stages: { dev: { stripeRequestsPerSecond: 60 } } }, /stripeRequestsPerSecond was replaced by stripeRateLimits/],

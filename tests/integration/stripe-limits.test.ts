@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconciliationDeps } from '#adapters/reconciliation-deps';
 import { STRIPE_API_VERSION } from '#adapters/stripe/api-version';
 import { observeStripeWaits, resetStripeRateBudgetsForTests } from '#adapters/stripe/rate-budgets';
 import { resetConfigForTests } from '#config';
@@ -11,6 +12,8 @@ import {
   sendPayout,
   startRun as startRunCore,
 } from '#core/payouts';
+import { firstStep, type ReconciliationStep, reconcileStep, startReconciliation } from '#core/reconciliation';
+import { planStripeBudgets } from '#core/stripe-limits';
 import { busiestSecond, type RequestLogEntry, signPayload } from '#local/stripe-emulator/index';
 import { lambdaContext, proxyEvent } from '#tests/events';
 import { TEST_SUITE_STRIPE_LIMITS } from '#tests/global-setup';
@@ -110,6 +113,8 @@ describe('Stripe rate limits as documented: a payout run under a webhook storm',
   let period: string;
   let partners: Array<Awaited<ReturnType<typeof activePayee>>>;
   let accounts: Stripe.Account[];
+  /** The day (Stripe's clock) the run's transfers were created, once the first scenario has paid them. */
+  let paidDay: string | undefined;
 
   beforeAll(async () => {
     const fresh = await freshPeriod();
@@ -167,6 +172,7 @@ describe('Stripe rate limits as documented: a payout run under a webhook storm',
     const settled = await deps.store.getRun(run.id);
     expect(settled?.counters.paid).toBe(PARTNERS);
     const transfers = await transfersOf(run.id);
+    paidDay = new Date((transfers[0]?.created ?? 0) * 1000).toISOString().slice(0, 10);
     for (const partner of partners) {
       const payoutId = `po_${period}_usd_${partner.partnerId}`;
       expect(
@@ -202,4 +208,29 @@ describe('Stripe rate limits as documented: a payout run under a webhook storm',
     expect(longestBackground).toBeGreaterThan(1_000);
     for (const waited of waits('interactive')) expect(waited).toBeLessThan(longestBackground / 2);
   }, 240_000);
+
+  it("reconciliation reads Stripe in its own share of the background lane, spaced by the share's rate", async () => {
+    // Test mode's defaults: the background lane is 19/s, reconciliation's share 20 % of it, 3.8/s (263 ms apart).
+    const share = planStripeBudgets('test').shares.reconciliation;
+    expect(share).toBeCloseTo(3.8);
+    const sent: Array<{ endpoint: string; lane: string; share?: string; at: number }> = [];
+    observeStripeWaits((slot) => sent.push({ ...slot, at: performance.timeOrigin + performance.now() }));
+    // Six steps of the paid day, one transfer per page: six list requests, one after another as fast as the steps go.
+    const ports = reconciliationDeps();
+    let { step } = await startReconciliation(ports, firstStep(`share-${Date.now()}`, paidDay ?? '', 1));
+    for (let i = 0; i < 6; i++) {
+      const outcome = await reconcileStep(ports, step);
+      expect(outcome.next?.phase).toBe('transfers');
+      step = outcome.next as ReconciliationStep;
+    }
+    observeStripeWaits(undefined);
+
+    expect(sent.map((s) => `${s.endpoint} ${s.lane} ${s.share}`)).toEqual(
+      Array.from({ length: 6 }, () => 'GET /v1/transfers background reconciliation'),
+    );
+    // Each left at least one share interval after the previous one (a little less for timer rounding); in the lane
+    // alone (19/s) they would have left as fast as the steps went, well under 100 ms apart on a quiet machine.
+    const gaps = sent.slice(1).map((s, i) => s.at - (sent[i]?.at ?? 0));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1000 / share - 15);
+  }, 60_000);
 });

@@ -47,6 +47,18 @@ describe('Stripe limits and budgets', () => {
     expect(() => planStripeBudgets('live', { interactiveShare: 0.9 })).toThrow(RangeError);
   });
 
+  it("gives reconciliation a share of the background lane: 20 % by default, or the stage's", () => {
+    expect(planStripeBudgets('live').shares.reconciliation).toBeCloseTo(15.2);
+    expect(planStripeBudgets('test').shares.reconciliation).toBeCloseTo(3.8);
+    expect(planStripeBudgets('live', { global: 200, reconciliationShare: 0.5 }).shares.reconciliation).toBeCloseTo(76);
+    // A share is a ceiling inside the lane: the lanes still add up to the global budget.
+    const plan = planStripeBudgets('live', { reconciliationShare: 1 });
+    expect(plan.lanes.interactive + plan.lanes.background).toBeCloseTo(95);
+    expect(plan.shares.reconciliation).toBeCloseTo(plan.lanes.background);
+    for (const reconciliationShare of [0, -0.1, 1.5])
+      expect(() => planStripeBudgets('live', { reconciliationShare })).toThrow(RangeError);
+  });
+
   it.each([
     ['POST', '/v1/transfers', 'POST /v1/transfers'],
     ['GET', '/v1/transfers?transfer_group=run_1&limit=100', 'GET /v1/transfers'],
@@ -61,60 +73,74 @@ describe('Stripe limits and budgets', () => {
   });
 });
 
-describe('Stripe rate budgets: endpoints and the global budget together (virtual clock)', () => {
-  it('a payout run, a webhook storm and interactive routes: no endpoint or global limit exceeded, interactive never waits behind the run', async () => {
-    let time = 1_000_000;
-    const timers: Array<{ at: number; resolve: () => void }> = [];
-    const sleep = (ms: number) => new Promise<void>((resolve) => timers.push({ at: time + ms, resolve }));
-    // Live key, Stripe's defaults: transfers 25/s, accounts 25/s, global 100/s.
-    const budgets = createStripeRateBudgets({
-      plan: planStripeBudgets('live'),
-      store: memoryRateBudgetStore(),
-      blockSize: 10,
-      now: () => time,
-      sleep,
-    });
-    const end = time + 10_000;
-    const sent: Array<StripeRequestSlot & { at: number }> = [];
-    const interactiveWaits: number[] = [];
-    const caller = (slot: StripeRequestSlot, pauseMs: number) => async () => {
+/**
+ * Callers of one set of budgets on a virtual clock: each caller loops — acquire, note when it left, pause — until
+ * `durationMs` has passed; resolves with every request sent (its slot, when it left, how long it waited).
+ */
+async function simulateCallers(
+  plan: ReturnType<typeof planStripeBudgets>,
+  callers: ReadonlyArray<{ slot: StripeRequestSlot; pauseMs: number }>,
+  durationMs: number,
+): Promise<Array<StripeRequestSlot & { at: number; waited: number }>> {
+  let time = 1_000_000;
+  const timers: Array<{ at: number; resolve: () => void }> = [];
+  const sleep = (ms: number) => new Promise<void>((resolve) => timers.push({ at: time + ms, resolve }));
+  const budgets = createStripeRateBudgets({
+    plan,
+    store: memoryRateBudgetStore(),
+    blockSize: 10,
+    now: () => time,
+    sleep,
+  });
+  const end = time + durationMs;
+  const sent: Array<StripeRequestSlot & { at: number; waited: number }> = [];
+  const running = Promise.all(
+    callers.map(async ({ slot, pauseMs }) => {
       while (time < end) {
         const waited = await budgets.acquire(slot);
         if (time >= end) break;
-        sent.push({ ...slot, at: time });
-        if (slot.lane === 'interactive') interactiveWaits.push(waited);
+        sent.push({ ...slot, at: time, waited });
         await sleep(pauseMs);
       }
-    };
-    const running = Promise.all(
+    }),
+  );
+  let done = false;
+  void running.then(() => {
+    done = true;
+  });
+  while (!done) {
+    await new Promise((resolve) => setImmediate(resolve));
+    timers.sort((a, b) => a.at - b.at);
+    const next = timers.shift();
+    if (!next) continue;
+    time = Math.max(time, next.at);
+    next.resolve();
+  }
+  return sent;
+}
+
+const callers = (count: number, slot: StripeRequestSlot, pauseMs: number) =>
+  Array.from({ length: count }, () => ({ slot, pauseMs }));
+
+describe('Stripe rate budgets: endpoints and the global budget together (virtual clock)', () => {
+  it('a payout run, a webhook storm and interactive routes: no endpoint or global limit exceeded, interactive never waits behind the run', async () => {
+    // Live key, Stripe's defaults: transfers 25/s, accounts 25/s, global 100/s.
+    const sent = await simulateCallers(
+      planStripeBudgets('live'),
       [
         // 40 payout workers busy 300 ms a transfer: far more than 25/s of demand.
-        ...Array.from({ length: 40 }, () => caller({ endpoint: 'POST /v1/transfers', lane: 'background' }, 300)),
+        ...callers(40, { endpoint: 'POST /v1/transfers', lane: 'background' }, 300),
         // A webhook storm re-reading accounts as fast as it can.
-        ...Array.from({ length: 30 }, () => caller({ endpoint: 'GET /v1/accounts/:id', lane: 'background' }, 200)),
+        ...callers(30, { endpoint: 'GET /v1/accounts/:id', lane: 'background' }, 200),
         // Other background reads on three more endpoints, about 12/s.
-        ...Array.from({ length: 6 }, (_, i) =>
-          caller(
-            { endpoint: ['GET /v1/transfers', 'GET /v1/balance', 'GET /v1/events'][i % 3] ?? '', lane: 'background' },
-            500,
-          ),
+        ...['GET /v1/transfers', 'GET /v1/balance', 'GET /v1/events'].flatMap((endpoint) =>
+          callers(2, { endpoint, lane: 'background' }, 500),
         ),
         // A few people clicking: an onboarding link now and then.
-        ...Array.from({ length: 3 }, () => caller({ endpoint: 'POST /v1/account_links', lane: 'interactive' }, 400)),
-      ].map((start) => start()),
+        ...callers(3, { endpoint: 'POST /v1/account_links', lane: 'interactive' }, 400),
+      ],
+      10_000,
     );
-    let done = false;
-    void running.then(() => {
-      done = true;
-    });
-    while (!done) {
-      await new Promise((resolve) => setImmediate(resolve));
-      timers.sort((a, b) => a.at - b.at);
-      const next = timers.shift();
-      if (!next) continue;
-      time = Math.max(time, next.at);
-      next.resolve();
-    }
     const at = (filter: (s: (typeof sent)[number]) => boolean) => sent.filter(filter).map((s) => s.at);
     expect(maxInAnySecond(at(() => true))).toBeLessThanOrEqual(100);
     for (const endpoint of [
@@ -128,7 +154,40 @@ describe('Stripe rate budgets: endpoints and the global budget together (virtual
     expect(at((s) => s.endpoint === 'POST /v1/transfers').length).toBeGreaterThanOrEqual(225);
     // Interactive requests waited only behind each other (3 callers: at most 2 spacings of their 19/s lane), never
     // behind the background queue, where the payout workers wait seconds.
+    const interactiveWaits = sent.filter((s) => s.lane === 'interactive').map((s) => s.waited);
     expect(Math.max(...interactiveWaits)).toBeLessThanOrEqual((2 * 1000) / 19 + 1);
+  });
+
+  it('reconciliation reads no faster than its share of the background lane, and the run keeps the rest', async () => {
+    // Transfers raised to 100/s with the global limit at 100/s: the background lane (76/s) binds the run, so what
+    // reconciliation takes of it is what the run loses. Reconciliation's share: 20 % of the lane, 15.2/s.
+    const plan = planStripeBudgets('live', { endpoints: { 'POST /v1/transfers': 100 } });
+    expect(plan.shares.reconciliation).toBeCloseTo(15.2);
+    const run = callers(100, { endpoint: 'POST /v1/transfers', lane: 'background' }, 300);
+    // Reconciliation reading on three endpoints with many requests in flight, as fast as Stripe lets it.
+    const reconciliation = (share?: 'reconciliation') =>
+      ['GET /v1/transfers', 'GET /v1/transfers/:id', 'GET /v1/charges/:id'].flatMap((endpoint) =>
+        callers(20, { endpoint, lane: 'background', ...(share ? { share } : {}) }, 0),
+      );
+    const count = (sent: Array<StripeRequestSlot & { at: number }>, transfers: boolean) =>
+      sent.filter((s) => (s.endpoint === 'POST /v1/transfers') === transfers).map((s) => s.at);
+
+    const shared = await simulateCallers(plan, [...run, ...reconciliation('reconciliation')], 10_000);
+    expect(maxInAnySecond(count(shared, false))).toBeLessThanOrEqual(16);
+    // The run kept the rest of the lane (≥ 95 % of 60.8/s over 10 s). Reconciliation, which waits for its share and
+    // then in the lane behind the run's reservations, kept going at more than half its share: a ceiling, not a
+    // reservation — it is a background job, and when no run is on it reads at its whole share.
+    expect(count(shared, true).length).toBeGreaterThanOrEqual(577);
+    expect(count(shared, false).length).toBeGreaterThanOrEqual(76);
+    const alone = await simulateCallers(plan, reconciliation('reconciliation'), 10_000);
+    expect(alone.length).toBeGreaterThanOrEqual(144);
+    expect(maxInAnySecond(alone.map((s) => s.at))).toBeLessThanOrEqual(16);
+    expect(maxInAnySecond(shared.map((s) => s.at))).toBeLessThanOrEqual(100);
+
+    // The positive control: the same reads without the share take far more of the lane from the run.
+    const unshared = await simulateCallers(plan, [...run, ...reconciliation()], 10_000);
+    expect(maxInAnySecond(count(unshared, false))).toBeGreaterThan(16);
+    expect(count(unshared, true).length).toBeLessThan(count(shared, true).length - 100);
   });
 
   it("an uneven global wait does not bring two of an endpoint's requests closer than its interval", async () => {

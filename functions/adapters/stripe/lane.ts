@@ -1,17 +1,29 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { StripeLane } from '#core/stripe-limits';
+import type { StripeLane, StripeShare } from '#core/stripe-limits';
 
 /**
- * Which lane of the global Stripe rate budget the requests of the current call chain use. API routes run their use
- * case in the interactive lane (httpHandler does it); everything else — webhook handlers, payout workers, scripts —
- * is background by default. Kept apart from the Stripe client so routes that never call Stripe do not bundle it.
+ * Where the requests of the current call chain sit in the Stripe rate budgets: which lane of the global budget they
+ * use and, for a job with a share of its own, that share. API routes run their use case in the interactive lane
+ * (httpHandler does it); reconciliation runs its steps in its share of the background lane (the reconcile job does
+ * it); everything else — webhook handlers, payout workers, scripts — is background by default. Kept apart from the
+ * Stripe client so routes that never call Stripe do not bundle it.
  */
-const lane = new AsyncLocalStorage<StripeLane>();
-
-export function withStripeLane<T>(which: StripeLane, run: () => Promise<T>): Promise<T> {
-  return lane.run(which, run);
+export interface StripeCallContext {
+  lane: StripeLane;
+  share?: StripeShare;
 }
 
-export function currentStripeLane(): StripeLane {
-  return lane.getStore() ?? 'background';
+const context = new AsyncLocalStorage<StripeCallContext>();
+
+export function withStripeLane<T>(which: StripeLane, run: () => Promise<T>): Promise<T> {
+  return context.run({ lane: which }, run);
+}
+
+/** Runs `run` with its Stripe requests in `share` of the background lane. */
+export function withStripeShare<T>(share: StripeShare, run: () => Promise<T>): Promise<T> {
+  return context.run({ lane: 'background', share }, run);
+}
+
+export function currentStripeContext(): StripeCallContext {
+  return context.getStore() ?? { lane: 'background' };
 }

@@ -4,7 +4,7 @@ import { createStripeRateBudgets, type StripeRateBudgets, type StripeRequestSlot
 import { type DeclaredStripeLimits, type KeyMode, planStripeBudgets, stripeEndpoint } from '#core/stripe-limits';
 import { PAYOUT_BATCH_SIZE } from '../../batch-sizes.ts';
 import { dynamoRateBudgetStore } from '../dynamodb/rate-budget-store.ts';
-import { currentStripeLane } from './lane.ts';
+import { currentStripeContext } from './lane.ts';
 
 /** The stage's declared limits (`STRIPE_RATE_LIMITS`, JSON); `{}` = Stripe's documented defaults. */
 export function declaredStripeLimits(): DeclaredStripeLimits {
@@ -50,7 +50,7 @@ export function pacedHttpClient(mode: KeyMode): NonNullable<Stripe.StripeConfig[
   return {
     getClientName: () => inner.getClientName(),
     async makeRequest(host, port, path, method, headers, requestData, protocol, timeout) {
-      const slot: StripeRequestSlot = { endpoint: stripeEndpoint(method, path), lane: currentStripeLane() };
+      const slot: StripeRequestSlot = { endpoint: stripeEndpoint(method, path), ...currentStripeContext() };
       const waited = await stripeRateBudgets(mode).acquire(slot);
       observer?.(slot, waited);
       return inner.makeRequest(host, port, path, method, headers, requestData, protocol, timeout);

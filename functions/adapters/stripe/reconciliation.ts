@@ -3,7 +3,7 @@ import type { ChargeFact, FactPage, StripeTransferFact } from '#core/reconciliat
 import { stripe } from './client.ts';
 import { stripeFailure } from './errors.ts';
 
-/** Stripe's side of reconciliation (read-only calls, made in the background lane of the rate budget). */
+/** Stripe's side of reconciliation (read-only calls; reconciliation-deps makes them in reconciliation's share of the rate budget). */
 const idOf = (value: string | { id: string } | null | undefined): string | null =>
   value === null || value === undefined ? null : typeof value === 'string' ? value : value.id;
 
