@@ -10,13 +10,12 @@ import { sendMail } from './mail/mailer.ts';
 export function emailDeps(): EmailDeps {
   const cfg = config();
   return {
-    partnerName: async (partnerId) => (await dynamoPartnerRepository.get(partnerId))?.name,
+    mailingOf: (partnerId) => notifications.mailing(partnerId),
     ownersOf: async (partnerId) =>
       (await dynamoPartnerRepository.membersOf(partnerId))
         .filter((member) => member.role === 'owner')
         .map((member) => member.userSub),
     verifiedEmailOf,
-    optedOut: (partnerId) => notifications.optedOut(partnerId),
     claim: (partnerId, eventId, userSub, at) => notifications.claim(partnerId, eventId, userSub, at),
     release: (partnerId, eventId, userSub) => notifications.release(partnerId, eventId, userSub),
     send: sendMail,

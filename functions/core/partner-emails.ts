@@ -182,12 +182,12 @@ export function renderEmail(
 
 /** What the email worker needs from the outside world. */
 export interface EmailDeps {
-  partnerName(partnerId: string): Promise<string | undefined>;
+  /** The partner's name and the kinds of email it opted out of (read together); undefined: no such partner. */
+  mailingOf(partnerId: string): Promise<{ name: string; optedOut: ReadonlySet<EmailKind> } | undefined>;
   /** The partner's owners (user subs). */
   ownersOf(partnerId: string): Promise<string[]>;
   /** The user's email if Cognito has it verified; null otherwise (never mail an unverified address). */
   verifiedEmailOf(userSub: string): Promise<string | null>;
-  optedOut(partnerId: string): Promise<ReadonlySet<EmailKind>>;
   /** Claims the (event, recipient) pair; false when it was already sent (a redelivered event). */
   claim(partnerId: string, eventId: string, userSub: string, at: Date): Promise<boolean>;
   release(partnerId: string, eventId: string, userSub: string): Promise<void>;
@@ -209,10 +209,10 @@ export async function emailsForEvent(deps: EmailDeps, event: DomainEvent): Promi
   const kind = emailKindOf(event);
   if (!kind) return 'no_email';
   const partnerId = event.partnerId;
-  const name = partnerId ? await deps.partnerName(partnerId) : undefined;
-  if (!partnerId || name === undefined) return 'no_partner';
-  if (!REQUIRED_EMAILS.has(kind) && (await deps.optedOut(partnerId)).has(kind)) return 'opted_out';
-  const email = renderEmail(kind, event, deps.branding, name);
+  const mailing = partnerId ? await deps.mailingOf(partnerId) : undefined;
+  if (!partnerId || mailing === undefined) return 'no_partner';
+  if (!REQUIRED_EMAILS.has(kind) && mailing.optedOut.has(kind)) return 'opted_out';
+  const email = renderEmail(kind, event, deps.branding, mailing.name);
   let sent = 0;
   let skippedUnverified = 0;
   for (const owner of await deps.ownersOf(partnerId)) {

@@ -2,7 +2,8 @@ import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { EmailKind } from '#core/partner-emails';
 import { dynamo, tableName } from './client.ts';
 import { isConditionFailed } from './conditions.ts';
-import { partnerPk } from './keys.ts';
+import { partnerKey, partnerPk } from './keys.ts';
+import { batchGetAll } from './query.ts';
 
 /**
  * A partner's email preferences and the record of emails sent, in the partner's partition.
@@ -18,12 +19,23 @@ const sentKey = (partnerId: string, eventId: string, userSub: string) => ({
   SK: `EMAIL#${eventId}#${userSub}`,
 });
 
+const optOutOf = (item: Record<string, unknown> | undefined): Set<EmailKind> =>
+  new Set((item?.optOut as EmailKind[] | undefined) ?? []);
+
 export const notifications = {
   async optedOut(partnerId: string): Promise<Set<EmailKind>> {
     const { Item: item } = await dynamo().send(
       new GetCommand({ TableName: tableName(), Key: preferencesKey(partnerId), ConsistentRead: true }),
     );
-    return new Set((item?.optOut as EmailKind[] | undefined) ?? []);
+    return optOutOf(item);
+  },
+
+  /** The partner's name and the kinds of email it opted out of, in one read; undefined when there is no partner. */
+  async mailing(partnerId: string): Promise<{ name: string; optedOut: Set<EmailKind> } | undefined> {
+    const items = await batchGetAll([partnerKey(partnerId), preferencesKey(partnerId)]);
+    const profile = items.find((item) => item.SK === 'PROFILE');
+    if (typeof profile?.name !== 'string') return undefined;
+    return { name: profile.name, optedOut: optOutOf(items.find((item) => item.SK === 'NOTIFICATIONS')) };
   },
 
   async setOptedOut(partnerId: string, optOut: readonly EmailKind[], at: string): Promise<void> {
