@@ -23,3 +23,31 @@ export function maxInAnySecond(times: readonly number[]): number {
   }
   return max;
 }
+
+/**
+ * A virtual clock for callers of rate budgets: `sleep` parks a caller until the clock reaches its time, and `drive`
+ * moves the clock from one parked caller to the next until `running` settles — seconds of traffic in milliseconds.
+ */
+export function virtualClock(start = 1_000_000) {
+  let time = start;
+  const timers: Array<{ at: number; resolve: () => void }> = [];
+  return {
+    now: () => time,
+    sleep: (ms: number) => new Promise<void>((resolve) => timers.push({ at: time + ms, resolve })),
+    async drive(running: Promise<unknown>): Promise<void> {
+      let done = false;
+      void running.then(() => {
+        done = true;
+      });
+      while (!done) {
+        await new Promise((resolve) => setImmediate(resolve));
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers.shift();
+        if (!next) continue;
+        time = Math.max(time, next.at);
+        next.resolve();
+      }
+      await running;
+    },
+  };
+}

@@ -1,43 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { createRateBudget, intervalMs, type RateBudgetStore } from '#core/rate-budget';
-import { maxInAnySecond, memoryRateBudgetStore } from '#tests/rate-budget';
+import { maxInAnySecond, memoryRateBudgetStore, virtualClock } from '#tests/rate-budget';
 
 /** Many workers acquiring concurrently on a virtual clock, each "request" taking `requestMs`. */
 async function simulate(rps: number, workers: number, seconds: number, requestMs = 300, blockSize = 1) {
-  let time = 1_000_000;
-  const timers: Array<{ at: number; resolve: () => void }> = [];
-  const sleep = (ms: number) => new Promise<void>((resolve) => timers.push({ at: time + ms, resolve }));
+  const clock = virtualClock();
   const budget = createRateBudget({
     budget: 'stripe',
     requestsPerSecond: rps,
     store: memoryRateBudgetStore(),
     blockSize,
-    now: () => time,
-    sleep,
+    now: clock.now,
+    sleep: clock.sleep,
   });
-  const start = time;
+  const start = clock.now();
   const end = start + seconds * 1000;
   const grants: number[] = [];
   const worker = async () => {
-    while (time < end) {
+    while (clock.now() < end) {
       await budget.acquire();
-      if (time < end) grants.push(time - start);
-      await sleep(requestMs);
+      if (clock.now() < end) grants.push(clock.now() - start);
+      await clock.sleep(requestMs);
     }
   };
-  const running = Promise.all(Array.from({ length: workers }, worker));
-  let done = false;
-  void running.then(() => {
-    done = true;
-  });
-  while (!done) {
-    await new Promise((resolve) => setImmediate(resolve));
-    timers.sort((a, b) => a.at - b.at);
-    const next = timers.shift();
-    if (!next) continue;
-    time = Math.max(time, next.at);
-    next.resolve();
-  }
+  await clock.drive(Promise.all(Array.from({ length: workers }, worker)));
   return grants;
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { STRIPE_API_VERSION } from '#adapters/stripe/api-version';
 import { createStripeRateBudgets, type StripeRequestSlot } from '#core/rate-budget';
 import { keyMode, planStripeBudgets, stripeEndpoint } from '#core/stripe-limits';
-import { maxInAnySecond, memoryRateBudgetStore } from '#tests/rate-budget';
+import { maxInAnySecond, memoryRateBudgetStore, virtualClock } from '#tests/rate-budget';
 import { DEFAULT_API_VERSION } from '../../local/stripe-emulator/core.ts';
 
 describe('pinned Stripe API version', () => {
@@ -82,40 +82,28 @@ async function simulateCallers(
   callers: ReadonlyArray<{ slot: StripeRequestSlot; pauseMs: number }>,
   durationMs: number,
 ): Promise<Array<StripeRequestSlot & { at: number; waited: number }>> {
-  let time = 1_000_000;
-  const timers: Array<{ at: number; resolve: () => void }> = [];
-  const sleep = (ms: number) => new Promise<void>((resolve) => timers.push({ at: time + ms, resolve }));
+  const clock = virtualClock();
   const budgets = createStripeRateBudgets({
     plan,
     store: memoryRateBudgetStore(),
     blockSize: 10,
-    now: () => time,
-    sleep,
+    now: clock.now,
+    sleep: clock.sleep,
   });
-  const end = time + durationMs;
+  const end = clock.now() + durationMs;
   const sent: Array<StripeRequestSlot & { at: number; waited: number }> = [];
-  const running = Promise.all(
-    callers.map(async ({ slot, pauseMs }) => {
-      while (time < end) {
-        const waited = await budgets.acquire(slot);
-        if (time >= end) break;
-        sent.push({ ...slot, at: time, waited });
-        await sleep(pauseMs);
-      }
-    }),
+  await clock.drive(
+    Promise.all(
+      callers.map(async ({ slot, pauseMs }) => {
+        while (clock.now() < end) {
+          const waited = await budgets.acquire(slot);
+          if (clock.now() >= end) break;
+          sent.push({ ...slot, at: clock.now(), waited });
+          await clock.sleep(pauseMs);
+        }
+      }),
+    ),
   );
-  let done = false;
-  void running.then(() => {
-    done = true;
-  });
-  while (!done) {
-    await new Promise((resolve) => setImmediate(resolve));
-    timers.sort((a, b) => a.at - b.at);
-    const next = timers.shift();
-    if (!next) continue;
-    time = Math.max(time, next.at);
-    next.resolve();
-  }
   return sent;
 }
 
