@@ -45,7 +45,8 @@ export const DISCREPANCY_KINDS: Readonly<Record<DiscrepancyKind, string>> = {
   fee_mismatch: 'A destination charge whose application fee or transferred net differs from the payment record.',
   connected_payout_mismatch:
     "A connected account's bank payout we hold as open that Stripe has made final (an event was lost), or whose amount or currency differ.",
-  connected_payout_missing: "A connected account's bank payout we hold as open that Stripe does not have on that account.",
+  connected_payout_missing:
+    "A connected account's bank payout we hold as open that Stripe does not have on that account.",
 };
 
 export interface StripeTransferFact {
@@ -151,7 +152,11 @@ export interface ReconciliationPorts {
    * Up to `limit` connected payouts we hold as open (pending or in transit) whose arrival date is on or before
    * `through` (a UTC day), from the sparse work index of open payouts.
    */
-  openConnectedPayoutPage(through: string, cursor: string | null, limit: number): Promise<FactPage<ConnectedPayoutFact>>;
+  openConnectedPayoutPage(
+    through: string,
+    cursor: string | null,
+    limit: number,
+  ): Promise<FactPage<ConnectedPayoutFact>>;
   /**
    * A connected account's payout by id, read on that account; undefined when Stripe has none there,
    * `account_unreachable` when Stripe refuses to read the account (no longer connected to the platform).

@@ -329,7 +329,8 @@ function str(body: Record<string, unknown>, key: string): string | undefined {
 
 /** The final status a lost-webhook payout injection gives: `paid` or `failed`. */
 function payoutStatus(value: string | undefined): 'paid' | 'failed' {
-  if (value !== 'paid' && value !== 'failed') throw invalidRequest('status must be paid or failed', { param: 'status' });
+  if (value !== 'paid' && value !== 'failed')
+    throw invalidRequest('status must be paid or failed', { param: 'status' });
   return value;
 }
 
