@@ -54,19 +54,14 @@ const client = DynamoDBDocumentClient.from(
   }),
 );
 const pageSize = positive(values['page-size'], 'page-size');
-if (values.availability) {
-  const indexed = await backfillAvailabilityIndex({
-    client,
-    table,
-    dryRun: values['dry-run'],
-    ...(pageSize ? { pageSize } : {}),
-    onProgress: (line) => console.error(line),
-  });
-  console.log(JSON.stringify({ table, dryRun: values['dry-run'], ...indexed }));
-  process.exit(0);
-}
-if (values['connected-payouts']) {
-  const indexed = await backfillOpenConnectedPayouts({
+// The one-off index backfills that put missing items in a sparse index (instead of moving keys to their shards).
+const indexBackfill = values.availability
+  ? backfillAvailabilityIndex
+  : values['connected-payouts']
+    ? backfillOpenConnectedPayouts
+    : null;
+if (indexBackfill) {
+  const indexed = await indexBackfill({
     client,
     table,
     dryRun: values['dry-run'],

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import { CONNECTED_PAYOUT_OPEN, type ConnectedPayoutStatus } from './connected-payout.ts';
+import { CONNECTED_PAYOUT_OPEN, type ConnectedPayout, type ConnectedPayoutStatus } from './connected-payout.ts';
 import { type DomainEvent, domainEvent } from './domain-events.ts';
 import { fail } from './errors.ts';
 
@@ -93,17 +93,11 @@ export interface PaymentFact {
   currency: string;
 }
 
-/** A connected account's bank payout as we recorded it (from its Connect events). */
-export interface ConnectedPayoutFact {
-  payoutId: string;
-  partnerId: string;
-  accountId: string;
-  amount: number;
-  currency: string;
-  status: ConnectedPayoutStatus;
-  /** Epoch seconds (null: no event told us). */
-  arrivalDate: number | null;
-}
+/** A connected account's bank payout as we recorded it (from its Connect events), named by Stripe's payout id. */
+export type ConnectedPayoutFact = Pick<
+  ConnectedPayout,
+  'partnerId' | 'accountId' | 'amount' | 'currency' | 'status' | 'arrivalDate'
+> & { payoutId: string };
 
 /** The same payout as Stripe has it on the connected account. */
 export interface StripeConnectedPayoutFact {

@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { PARTNER_STATUSES } from '#core/partner';
-import { writtenUnlessConditionFailed } from './conditions.ts';
+import { setIndexKeys } from './index-backfill.ts';
 import { CONNECTED_PAYOUT_PREFIX, openConnectedPayoutIndexKeys, statusIndexPartitions } from './keys.ts';
 import type { Item } from './query.ts';
 
@@ -91,21 +91,17 @@ export async function backfillOpenConnectedPayouts(
   return result;
 }
 
-async function indexPayout(client: DynamoDBDocumentClient, table: string, item: Item): Promise<boolean> {
-  const keys = openConnectedPayoutIndexKeys({
-    id: String(item.id),
-    arrivalDate: item.arrivalDate ?? null,
-    eventCreated: Number(item.eventCreated),
-  });
-  return writtenUnlessConditionFailed(() =>
-    client.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { PK: item.PK, SK: item.SK },
-        UpdateExpression: 'SET GSI2PK = :pk, GSI2SK = :sk',
-        ConditionExpression: 'eventId = :event AND attribute_not_exists(GSI2PK)',
-        ExpressionAttributeValues: { ':pk': keys.GSI2PK, ':sk': keys.GSI2SK, ':event': item.eventId },
-      }),
-    ),
+/** Indexes an open payout, conditional on its record being unchanged (same event) and still unindexed. */
+const indexPayout = (client: DynamoDBDocumentClient, table: string, item: Item): Promise<boolean> =>
+  setIndexKeys(
+    client,
+    table,
+    item,
+    openConnectedPayoutIndexKeys({
+      id: String(item.id),
+      arrivalDate: item.arrivalDate ?? null,
+      eventCreated: Number(item.eventCreated),
+    }),
+    'eventId = :event AND attribute_not_exists(GSI2PK)',
+    { ':event': item.eventId },
   );
-}
