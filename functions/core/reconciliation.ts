@@ -366,9 +366,9 @@ const isOpenStatus = (status: string): boolean =>
 
 /**
  * The differences between an open connected payout of ours and Stripe's (none when they agree). Pending and in
- * transit count as the same status: both are open, and Stripe announces no event between them. A payout Stripe
- * made final (paid, failed, canceled) while we hold it open means its event never reached us: the partner was not
- * told.
+ * transit count as the same status: both are open, a step on the way rather than an outcome the partner must hear
+ * of. A payout Stripe made final (paid, failed, canceled) while we hold it open means its event never reached us:
+ * the partner was not told.
  */
 export function compareConnectedPayout(
   date: string,
