@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { backfillAvailabilityIndex } from '#adapters/dynamodb/availability-backfill';
+import { backfillOpenConnectedPayouts } from '#adapters/dynamodb/connected-payout-backfill';
 import { backfillIndexShards } from '#adapters/dynamodb/index-backfill';
 
 /**
@@ -15,6 +16,9 @@ import { backfillIndexShards } from '#adapters/dynamodb/index-backfill';
  * With `--availability` it instead puts held earnings written before the availability sweep existed in the sweep's
  * index (functions/adapters/dynamodb/availability-backfill.ts), so they get their `earning.available`.
  *
+ * With `--connected-payouts` it instead puts connected payouts recorded open (pending or in transit) before
+ * reconciliation compared them in its work index (functions/adapters/dynamodb/connected-payout-backfill.ts).
+ *
  * Credentials come from the usual AWS chain. Idempotent and resumable: stop it at any time and run it again.
  */
 const { values } = parseArgs({
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     'max-moves': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     availability: { type: 'boolean', default: false },
+    'connected-payouts': { type: 'boolean', default: false },
   },
 });
 const table = values.table ?? process.env.TABLE_NAME;
@@ -49,8 +54,14 @@ const client = DynamoDBDocumentClient.from(
   }),
 );
 const pageSize = positive(values['page-size'], 'page-size');
-if (values.availability) {
-  const indexed = await backfillAvailabilityIndex({
+// The one-off index backfills that put missing items in a sparse index (instead of moving keys to their shards).
+const indexBackfill = values.availability
+  ? backfillAvailabilityIndex
+  : values['connected-payouts']
+    ? backfillOpenConnectedPayouts
+    : null;
+if (indexBackfill) {
+  const indexed = await indexBackfill({
     client,
     table,
     dryRun: values['dry-run'],

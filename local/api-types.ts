@@ -1483,6 +1483,7 @@ export interface GetReconciliationResponse200 {
     runId: string;
     transfersChecked: number;
     payoutsChecked: number;
+    connectedPayoutsChecked: number;
     discrepancies: number;
     byKind: {
       [k: string]: number | undefined;
@@ -1494,7 +1495,14 @@ export interface GetReconciliationResponse200 {
   discrepancies: {
     id: string;
     date: string;
-    kind: "transfer_unknown" | "transfer_missing" | "transfer_mismatch" | "reversal_unrecorded" | "fee_mismatch";
+    kind:
+      | "transfer_unknown"
+      | "transfer_missing"
+      | "transfer_mismatch"
+      | "reversal_unrecorded"
+      | "fee_mismatch"
+      | "connected_payout_mismatch"
+      | "connected_payout_missing";
     stripeId: string | null;
     recordId: string | null;
     partnerId: string | null;

@@ -2,7 +2,7 @@ import { type Clock, systemClock } from '#core/clock';
 import type { ReconciliationPorts } from '#core/reconciliation';
 import { dynamoReconciliationStore as store } from './dynamodb/reconciliation-store.ts';
 import { withStripeShare } from './stripe/lane.ts';
-import { chargeFact, transferById, transferPage } from './stripe/reconciliation.ts';
+import { chargeFact, connectedPayoutById, transferById, transferPage } from './stripe/reconciliation.ts';
 
 /** A Stripe read made in reconciliation's own share of the rate budget (see core/stripe-limits.ts). */
 const inShare =
@@ -20,6 +20,8 @@ export function reconciliationDeps(clock: Clock = systemClock): ReconciliationPo
     transferPage: inShare(transferPage),
     transfer: inShare(transferById),
     charge: inShare(chargeFact),
+    connectedPayout: inShare(connectedPayoutById),
+    openConnectedPayoutPage: (through, cursor, limit) => store.openConnectedPayoutPage(through, cursor, limit),
     payout: (partnerId, payoutId) => store.payout(partnerId, payoutId, accounts),
     sellerTransfer: (orderId, partnerId) => store.sellerTransfer(orderId, partnerId),
     payment: (paymentId) => store.payment(paymentId),

@@ -23,6 +23,7 @@ const Report = z
           .describe('The run that wrote this report: the schedule event’s id, or `cli-…` for a run by hand.'),
         transfersChecked: z.number().int(),
         payoutsChecked: z.number().int(),
+        connectedPayoutsChecked: z.number().int(),
         discrepancies: z.number().int(),
         byKind: z.record(z.string(), z.number().int()),
         startedAt: z.string(),

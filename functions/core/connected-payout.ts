@@ -23,12 +23,36 @@ export interface ConnectedPayout {
 }
 
 /**
- * Whether an incoming event should replace the stored record. Newer events win. At the same second, `failed` wins:
- * a paid payout can still fail (the bank returns it), a failed payout never becomes paid.
+ * Whether a payout is still on its way (Stripe can still pay, fail or cancel it): only open payouts are in
+ * reconciliation's work index, and a record leaves it with the event that makes it final.
+ */
+export const CONNECTED_PAYOUT_OPEN: Readonly<Record<ConnectedPayoutStatus, boolean>> = {
+  pending: true,
+  in_transit: true,
+  paid: false,
+  failed: false,
+  canceled: false,
+};
+
+/**
+ * How far along a payout is, for events of the same second: a later stage wins. `failed` is last: a paid payout can
+ * still fail (the bank returns it), a failed payout never becomes paid.
+ */
+const STAGE: Readonly<Record<ConnectedPayoutStatus, number>> = {
+  pending: 0,
+  in_transit: 1,
+  paid: 2,
+  canceled: 2,
+  failed: 3,
+};
+
+/**
+ * Whether an incoming event should replace the stored record. Newer events win. At the same second (Stripe's
+ * `created` is in seconds: `payout.created` and `payout.paid` can share one), the later stage wins (STAGE).
  */
 export function supersedes(incoming: ConnectedPayout, stored: ConnectedPayout | undefined): boolean {
   if (!stored) return true;
   if (incoming.eventId === stored.eventId) return false;
   if (incoming.eventCreated !== stored.eventCreated) return incoming.eventCreated > stored.eventCreated;
-  return incoming.status === 'failed' && stored.status !== 'failed';
+  return STAGE[incoming.status] > STAGE[stored.status];
 }

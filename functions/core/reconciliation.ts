@@ -1,4 +1,5 @@
 import type { Clock } from './clock.ts';
+import { CONNECTED_PAYOUT_OPEN, type ConnectedPayout, type ConnectedPayoutStatus } from './connected-payout.ts';
 import { type DomainEvent, domainEvent } from './domain-events.ts';
 import { fail } from './errors.ts';
 
@@ -20,13 +21,20 @@ import { fail } from './errors.ts';
  * Then the payouts we recorded as paid that day whose transfer is not among Stripe's (the run notes the payout
  * transfers it was listed) are looked up one by one: a transfer Stripe does not have at all is missing (one created
  * on another day is compared by that day's run).
+ * Last, the connected accounts' bank payouts we still hold as open (pending or in transit) whose arrival date is on
+ * or before the day are read at Stripe one by one, on their account: one Stripe made final without our hearing of
+ * it (a lost `payout.paid`/`payout.failed`/`payout.canceled`), or whose amount or currency differ, is a mismatch;
+ * one Stripe does not have on that account is missing. Stripe lists payouts per connected account only, so a payout
+ * whose every event was lost (we have no record of it) is not found here.
  */
 export type DiscrepancyKind =
   | 'transfer_unknown'
   | 'transfer_missing'
   | 'transfer_mismatch'
   | 'reversal_unrecorded'
-  | 'fee_mismatch';
+  | 'fee_mismatch'
+  | 'connected_payout_mismatch'
+  | 'connected_payout_missing';
 
 export const DISCREPANCY_KINDS: Readonly<Record<DiscrepancyKind, string>> = {
   transfer_unknown: 'A Stripe transfer we have no record of (made outside this backend, e.g. in the Dashboard).',
@@ -35,6 +43,10 @@ export const DISCREPANCY_KINDS: Readonly<Record<DiscrepancyKind, string>> = {
   reversal_unrecorded:
     'Stripe reversed more of a payout or seller transfer than our ledger holds (a reversal event was lost).',
   fee_mismatch: 'A destination charge whose application fee or transferred net differs from the payment record.',
+  connected_payout_mismatch:
+    "A connected account's bank payout we hold as open that Stripe has made final (an event was lost), or whose amount or currency differ.",
+  connected_payout_missing:
+    "A connected account's bank payout we hold as open that Stripe does not have on that account.",
 };
 
 export interface StripeTransferFact {
@@ -81,6 +93,21 @@ export interface PaymentFact {
   currency: string;
 }
 
+/** A connected account's bank payout as we recorded it (from its Connect events), named by Stripe's payout id. */
+export type ConnectedPayoutFact = Pick<
+  ConnectedPayout,
+  'partnerId' | 'accountId' | 'amount' | 'currency' | 'status' | 'arrivalDate'
+> & { payoutId: string };
+
+/** The same payout as Stripe has it on the connected account. */
+export interface StripeConnectedPayoutFact {
+  id: string;
+  amount: number;
+  currency: string;
+  /** Stripe's status, as Stripe writes it (a status we do not know is a mismatch). */
+  status: string;
+}
+
 export interface Discrepancy {
   /** Stable per day, kind and subject: a re-run finds the same discrepancy and stores nothing new. */
   id: string;
@@ -115,6 +142,23 @@ export interface ReconciliationPorts {
   payment(paymentId: string): Promise<PaymentFact | undefined>;
   /** Up to `limit` payouts we recorded as paid (their transfer created) in [start, end) (epoch ms). */
   paidPayoutPage(start: number, end: number, cursor: string | null, limit: number): Promise<FactPage<PayoutFact>>;
+  /**
+   * Up to `limit` connected payouts we hold as open (pending or in transit) whose arrival date is on or before
+   * `through` (a UTC day), from the sparse work index of open payouts.
+   */
+  openConnectedPayoutPage(
+    through: string,
+    cursor: string | null,
+    limit: number,
+  ): Promise<FactPage<ConnectedPayoutFact>>;
+  /**
+   * A connected account's payout by id, read on that account; undefined when Stripe has none there,
+   * `account_unreachable` when Stripe refuses to read the account (no longer connected to the platform).
+   */
+  connectedPayout(
+    accountId: string,
+    payoutId: string,
+  ): Promise<StripeConnectedPayoutFact | 'account_unreachable' | undefined>;
   /** Notes, for this run, the payout transfers Stripe listed for the day. */
   markListed(runId: string, transferIds: readonly string[]): Promise<void>;
   /** Which of these transfers this run found in Stripe's listing of the day. */
@@ -141,6 +185,7 @@ export interface ReconciliationRunStart {
 export interface PageCounts {
   transfersChecked: number;
   payoutsChecked: number;
+  connectedPayoutsChecked: number;
   byKind: Record<DiscrepancyKind, number>;
 }
 
@@ -150,6 +195,8 @@ export interface ReconciliationReport {
   runId: string;
   transfersChecked: number;
   payoutsChecked: number;
+  /** Open connected payouts read at Stripe (0 in reports written before this phase existed). */
+  connectedPayoutsChecked: number;
   discrepancies: number;
   byKind: Record<DiscrepancyKind, number>;
   startedAt: string;
@@ -314,6 +361,55 @@ export function compareChargeTransfer(
   ];
 }
 
+const isOpenStatus = (status: string): boolean =>
+  Object.hasOwn(CONNECTED_PAYOUT_OPEN, status) && CONNECTED_PAYOUT_OPEN[status as ConnectedPayoutStatus];
+
+/**
+ * The differences between an open connected payout of ours and Stripe's (none when they agree). Pending and in
+ * transit count as the same status: both are open, a step on the way rather than an outcome the partner must hear
+ * of. A payout Stripe made final (paid, failed, canceled) while we hold it open means its event never reached us:
+ * the partner was not told.
+ */
+export function compareConnectedPayout(
+  date: string,
+  ours: ConnectedPayoutFact,
+  stripe: StripeConnectedPayoutFact | 'account_unreachable' | undefined,
+): Discrepancy[] {
+  const fields = {
+    stripeId: ours.payoutId,
+    recordId: ours.payoutId,
+    partnerId: ours.partnerId,
+    currency: ours.currency,
+    expected: ours.amount,
+  };
+  if (stripe === undefined || stripe === 'account_unreachable') {
+    return [
+      discrepancy(date, 'connected_payout_missing', ours.payoutId, {
+        ...fields,
+        actual: null,
+        detail:
+          stripe === undefined
+            ? `We hold payout ${ours.payoutId} of account ${ours.accountId} as ${ours.status}; Stripe has no such payout on that account.`
+            : `We hold payout ${ours.payoutId} of account ${ours.accountId} as ${ours.status}; Stripe refuses to read that account (no longer connected?).`,
+      }),
+    ];
+  }
+  const sameStatus = stripe.status === ours.status || (isOpenStatus(stripe.status) && isOpenStatus(ours.status));
+  const differences = [
+    sameStatus ? null : `status ${ours.status} ≠ ${stripe.status}`,
+    ours.amount !== stripe.amount ? `amount ${ours.amount} ≠ ${stripe.amount}` : null,
+    ours.currency !== stripe.currency ? `currency ${ours.currency} ≠ ${stripe.currency}` : null,
+  ].filter((d): d is string => d !== null);
+  if (differences.length === 0) return [];
+  return [
+    discrepancy(date, 'connected_payout_mismatch', ours.payoutId, {
+      ...fields,
+      actual: stripe.amount,
+      detail: `Our record of payout ${ours.payoutId} of account ${ours.accountId} and Stripe's differ: ${differences.join('; ')}.`,
+    }),
+  ];
+}
+
 export const discrepancyEvent = (d: Discrepancy, at: Date): DomainEvent =>
   domainEvent(
     'reconciliation.discrepancy',
@@ -326,21 +422,34 @@ export const discrepancyEvent = (d: Discrepancy, at: Date): DomainEvent =>
 /** Transfers whose records are read concurrently. */
 const COMPARE_BATCH = 25;
 
-/** Items per step: one Stripe list page (Stripe's maximum is 100), or as many of our payout records. */
+/** Items per step: one Stripe list page (Stripe's maximum is 100), or as many of our payout records (or Stripe reads). */
 export const RECONCILIATION_PAGE_SIZE = 100;
 
 export const emptyCounts = (): Record<DiscrepancyKind, number> =>
   Object.fromEntries(Object.keys(DISCREPANCY_KINDS).map((kind) => [kind, 0])) as Record<DiscrepancyKind, number>;
 
+/** The phases of a run, in order. */
+export const RECONCILIATION_PHASES = ['transfers', 'payouts', 'connected-payouts'] as const;
+export type ReconciliationPhase = (typeof RECONCILIATION_PHASES)[number];
+
+/** The phase after each (null: the run is finished). */
+const NEXT_PHASE: Readonly<Record<ReconciliationPhase, ReconciliationPhase | null>> = {
+  transfers: 'payouts',
+  payouts: 'connected-payouts',
+  'connected-payouts': null,
+};
+
 /**
  * One bounded step of a day's reconciliation run: one page of Stripe's transfers of the day (`transfers`), then one
- * page of the payouts we recorded as paid that day (`payouts`). Each step reads at most `pageSize` items and names
- * the next, so a day of any size is a chain of short invocations (the reconciliation queue), never one long one.
+ * page of the payouts we recorded as paid that day (`payouts`), then one page of the connected accounts' bank
+ * payouts we hold as open that should have arrived by the day (`connected-payouts`). Each step reads at most
+ * `pageSize` items and names the next, so a day of any size is a chain of short invocations (the reconciliation
+ * queue), never one long one.
  */
 export interface ReconciliationStep {
   runId: string;
   date: string;
-  phase: 'transfers' | 'payouts';
+  phase: ReconciliationPhase;
   /** The page's number within its phase: with the run, it keys the page's counts (a redelivery counts once). */
   page: number;
   cursor: string | null;
@@ -381,7 +490,12 @@ export type StepOutcome = { next: ReconciliationStep; report?: never } | { next:
  */
 export async function reconcileStep(ports: ReconciliationPorts, step: ReconciliationStep): Promise<StepOutcome> {
   const { date, start, end } = parseDay(step.date);
-  const counts: PageCounts = { transfersChecked: 0, payoutsChecked: 0, byKind: emptyCounts() };
+  const counts: PageCounts = {
+    transfersChecked: 0,
+    payoutsChecked: 0,
+    connectedPayoutsChecked: 0,
+    byKind: emptyCounts(),
+  };
   const note = async (found: readonly Discrepancy[]) => {
     for (const d of found) {
       counts.byKind[d.kind] += 1;
@@ -389,10 +503,11 @@ export async function reconcileStep(ports: ReconciliationPorts, step: Reconcilia
     }
   };
   const work: PageWork = { ports, step, date, start, end, counts, note };
-  const next = step.phase === 'transfers' ? await transfersPage(work) : await payoutsPage(work);
+  const next = await PAGE[step.phase](work);
   await ports.countPage(step.runId, date, `${step.phase}#${step.page}`, counts);
   if (next !== null) return { next: { ...step, page: step.page + 1, cursor: next } };
-  if (step.phase === 'transfers') return { next: { ...step, phase: 'payouts', page: 0, cursor: null } };
+  const phase = NEXT_PHASE[step.phase];
+  if (phase !== null) return { next: { ...step, phase, page: 0, cursor: null } };
   const report = await ports.finishRun(step.runId, date, ports.clock.now().toISOString());
   await ports.saveReport(report);
   return { next: null, report };
@@ -467,6 +582,28 @@ async function payoutsPage({ ports, step, date, start, end, counts, note }: Page
   }
   return page.next;
 }
+
+/**
+ * One page of the connected payouts we hold as open whose arrival date is on or before the day, each read at Stripe
+ * on its account and compared (a batch at a time; the reads are independent).
+ */
+async function connectedPayoutsPage({ ports, step, date, counts, note }: PageWork): Promise<string | null> {
+  const page = await ports.openConnectedPayoutPage(date, step.cursor, step.pageSize);
+  counts.connectedPayoutsChecked = page.items.length;
+  const compare = async (ours: ConnectedPayoutFact) =>
+    compareConnectedPayout(date, ours, await ports.connectedPayout(ours.accountId, ours.payoutId));
+  for (let i = 0; i < page.items.length; i += COMPARE_BATCH) {
+    for (const found of await Promise.all(page.items.slice(i, i + COMPARE_BATCH).map(compare))) await note(found);
+  }
+  return page.next;
+}
+
+/** Each phase's page. */
+const PAGE: Readonly<Record<ReconciliationPhase, (work: PageWork) => Promise<string | null>>> = {
+  transfers: transfersPage,
+  payouts: payoutsPage,
+  'connected-payouts': connectedPayoutsPage,
+};
 
 /**
  * Reconciles one day in this process, step after step (the local CLI, tests and the benchmark; deployed, each step

@@ -9,6 +9,7 @@ import {
   firstStep,
   previousDay,
   RECONCILIATION_PAGE_SIZE,
+  RECONCILIATION_PHASES,
   type ReconciliationPorts,
   type ReconciliationStep,
   reconcileStep,
@@ -20,7 +21,7 @@ import { messageJson } from '#middleware/queue-message';
 const Step = z.strictObject({
   runId: z.string().min(1).max(100),
   date: z.string().length(10),
-  phase: z.enum(['transfers', 'payouts']),
+  phase: z.enum(RECONCILIATION_PHASES),
   page: z.number().int().min(0),
   cursor: z.string().min(1).max(4_096).nullable(),
   pageSize: z.number().int().min(1).max(RECONCILIATION_PAGE_SIZE),
@@ -73,6 +74,7 @@ async function reconcile(event: SQSEvent): Promise<SQSBatchResponse> {
       const { report } = outcome;
       metrics.addMetric('ReconciliationDiscrepancies', 'Count', report.discrepancies);
       metrics.addMetric('ReconciliationTransfersChecked', 'Count', report.transfersChecked);
+      metrics.addMetric('ReconciliationConnectedPayoutsChecked', 'Count', report.connectedPayoutsChecked);
       (report.discrepancies > 0 ? logger.warn : logger.info).call(logger, 'Reconciliation finished', { ...report });
     } catch (error) {
       logger.error('A reconciliation step failed; it will be retried', { error: error as Error });

@@ -124,6 +124,10 @@ export class EmulatorControlClient implements EmulatorControlApi {
     return this.call('POST', '/discrepancies', input);
   }
 
+  payoutInTransit(payoutId: string): Promise<Payout> {
+    return this.call('POST', `/payouts/${encodeURIComponent(payoutId)}/in_transit`);
+  }
+
   payoutPaid(payoutId: string): Promise<Payout> {
     return this.call('POST', `/payouts/${encodeURIComponent(payoutId)}/paid`);
   }

@@ -8,7 +8,7 @@ import type { RequestLog, RequestLogEntry } from './request-log.ts';
 import { ACCOUNT_STATES, type AccountState, type AccountStateOptions, setAccountState } from './resources/accounts.ts';
 import { expireDueSessions } from './resources/checkout.ts';
 import { resolvePaymentMethod, runCharge } from './resources/payments.ts';
-import { markPayoutFailed, markPayoutPaid } from './resources/payouts.ts';
+import { markPayoutFailed, markPayoutInTransit, markPayoutPaid } from './resources/payouts.ts';
 import { reverseTransfer } from './resources/transfers.ts';
 import { PLATFORM } from './store.ts';
 import type { Account, Balance, Payout } from './types.ts';
@@ -69,6 +69,7 @@ export interface EmulatorControlApi {
    * a transfer's amount differ from what was asked.
    */
   injectDiscrepancy(input: DiscrepancyInjection): Promise<{ injected: string }>;
+  payoutInTransit(payoutId: string): Promise<Payout>;
   payoutPaid(payoutId: string): Promise<Payout>;
   payoutFailed(payoutId: string, failureCode?: string): Promise<Payout>;
   /** Where new events go from now on: the webhook endpoints or the EventBridge destination (if configured). */
@@ -80,7 +81,10 @@ export type DiscrepancyInjection =
   | { kind: 'reversal_without_webhook'; transferId: string; amount: number }
   | { kind: 'application_fee'; chargeId: string; amount: number }
   | { kind: 'forget_transfer'; transferId: string }
-  | { kind: 'transfer_amount'; transferId: string; amount: number };
+  | { kind: 'transfer_amount'; transferId: string; amount: number }
+  /** A payout paid or failed at the bank whose events are never delivered (they are still in `/v1/events`). */
+  | { kind: 'payout_status_without_webhook'; payoutId: string; status: 'paid' | 'failed' }
+  | { kind: 'payout_amount'; payoutId: string; amount: number };
 
 export interface ControlDeps {
   core: EmulatorCore;
@@ -253,6 +257,21 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
           transfer.amount = input.amount;
           return { injected: transfer.id };
         }
+        case 'payout_status_without_webhook': {
+          if (!core.store.payouts.get(input.payoutId)) {
+            throw invalidRequest(`No such payout: ${input.payoutId}`, { param: 'payoutId' });
+          }
+          const payout = core.withLostWebhooks(() =>
+            input.status === 'paid' ? markPayoutPaid(core, input.payoutId) : markPayoutFailed(core, input.payoutId),
+          );
+          return { injected: payout.id };
+        }
+        case 'payout_amount': {
+          const payout = core.store.payouts.get(input.payoutId);
+          if (!payout) throw invalidRequest(`No such payout: ${input.payoutId}`, { param: 'payoutId' });
+          payout.amount = input.amount;
+          return { injected: payout.id };
+        }
         case 'forget_transfer': {
           if (!core.store.transfers.remove(input.transferId)) {
             throw invalidRequest(`No such transfer: ${input.transferId}`, { param: 'transferId' });
@@ -260,6 +279,9 @@ export function createControl(deps: ControlDeps): EmulatorControlApi {
           return { injected: input.transferId };
         }
       }
+    },
+    async payoutInTransit(payoutId) {
+      return markPayoutInTransit(core, payoutId);
     },
     async payoutPaid(payoutId) {
       return markPayoutPaid(core, payoutId);
@@ -303,6 +325,13 @@ function str(body: Record<string, unknown>, key: string): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw invalidRequest(`${key} must be a string`, { param: key });
   return v;
+}
+
+/** The final status a lost-webhook payout injection gives: `paid` or `failed`. */
+function payoutStatus(value: string | undefined): 'paid' | 'failed' {
+  if (value !== 'paid' && value !== 'failed')
+    throw invalidRequest('status must be paid or failed', { param: 'status' });
+  return value;
 }
 
 function endpointConfig(v: unknown, key: string): WebhookEndpointConfig | null | undefined {
@@ -509,10 +538,18 @@ export async function handleControl(
               ? { kind, transferId: id('transferId') }
               : kind === 'transfer_amount'
                 ? { kind, transferId: id('transferId'), amount: needAmount() }
-                : (() => {
-                    throw invalidRequest('kind is not a discrepancy the emulator can inject', { param: 'kind' });
-                  })();
+                : kind === 'payout_status_without_webhook'
+                  ? { kind, payoutId: id('payoutId'), status: payoutStatus(str(body, 'status')) }
+                  : kind === 'payout_amount'
+                    ? { kind, payoutId: id('payoutId'), amount: needAmount() }
+                    : (() => {
+                        throw invalidRequest('kind is not a discrepancy the emulator can inject', { param: 'kind' });
+                      })();
       return { status: 200, body: await control.injectDiscrepancy(input) };
+    }
+    const inTransitMatch = m(/^POST \/payouts\/([^/]+)\/in_transit$/);
+    if (inTransitMatch) {
+      return { status: 200, body: await control.payoutInTransit(decodeURIComponent(inTransitMatch[1] ?? '')) };
     }
     const paidMatch = m(/^POST \/payouts\/([^/]+)\/paid$/);
     if (paidMatch) {

@@ -242,7 +242,7 @@ describe('payouts of connected accounts', () => {
     await deliverWebhooks();
     const paid = await eventually(
       () => api<{ payouts: Array<{ id: string; status: string }> }>('GET', '/connect/payouts', { token: idToken }),
-      (r) => r.body.payouts.some((p) => p.id === payout.id),
+      (r) => r.body.payouts.some((p) => p.id === payout.id && p.status === 'paid'),
     );
     expect(paid.body.payouts).toEqual([
       expect.objectContaining({ id: payout.id, amount: 2_500, currency: 'usd', status: 'paid', failureCode: null }),

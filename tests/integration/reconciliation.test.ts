@@ -1,14 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { dynamo, tableName } from '#adapters/dynamodb/client';
+import { backfillOpenConnectedPayouts } from '#adapters/dynamodb/connected-payout-backfill';
+import { dynamoConnectedPayouts } from '#adapters/dynamodb/connected-payouts';
 import { queryPrefix } from '#adapters/dynamodb/query';
 import { reconciliationDeps } from '#adapters/reconciliation-deps';
 import { type Discrepancy, type DiscrepancyKind, type ReconciliationReport, reconcileDay } from '#core/reconciliation';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb';
 import type { StoredEvent } from '#tests/event-receiver';
 import { api, stackInfo } from '#tests/local';
-import { activePayee, admin, customer, emulator, eventually, paidIntent, stripeSdk } from '#tests/payments';
+import {
+  activePayee,
+  admin,
+  customer,
+  deliverWebhooks,
+  emulator,
+  eventually,
+  paidIntent,
+  stripeSdk,
+  tableItem,
+} from '#tests/payments';
 import { freshPeriod, recordHeld, settledRun, startRun, transfersOf } from '#tests/payouts';
+import { stripeCallsSince, stripeLogMark } from '#tests/table-snapshot';
 
 /**
  * Reconciliation against the Stripe emulator: a clean day has no discrepancy; each kind of difference injected at
@@ -174,20 +189,173 @@ describe('reconciliation', () => {
       (report) => report?.runId === runId,
       20_000,
     );
-    const counts = ({ transfersChecked, payoutsChecked, discrepancies, byKind }: ReconciliationReport) => ({
+    const counts = ({
       transfersChecked,
       payoutsChecked,
+      connectedPayoutsChecked,
       discrepancies,
       byKind,
-    });
+    }: ReconciliationReport) => ({ transfersChecked, payoutsChecked, connectedPayoutsChecked, discrepancies, byKind });
     expect(counts(queued)).toEqual(counts(inline));
     expect(inline.discrepancies).toBeGreaterThanOrEqual(4);
     const transferSteps = await queryPrefix(`RECONCILIATION#${date}`, `RUN#${runId}#PAGE#transfers#`);
     expect(transferSteps).toHaveLength(Math.ceil(inline.transfersChecked / 2));
+    // The third phase ran too, one step per page of open connected payouts (at least its one, possibly empty, page).
+    const bankSteps = await queryPrefix(`RECONCILIATION#${date}`, `RUN#${runId}#PAGE#connected-payouts#`);
+    expect(bankSteps).toHaveLength(Math.max(1, Math.ceil(inline.connectedPayoutsChecked / 2)));
 
     // A day never run, and a day that is not a date.
     expect((await api('GET', '/admin/reconciliation/2001-02-03', { token: ops })).status).toBe(404);
     const bad = await api<{ error: { code: string } }>('GET', '/admin/reconciliation/2001-02-30', { token: ops });
     expect(bad.status).toBe(400);
   }, 60_000);
+
+  it('compares the open bank payouts of connected accounts due by the day: a lost event is reported once', async () => {
+    const ops = (await admin()).idToken;
+    const [partner, other] = await Promise.all([activePayee('recon-bank'), activePayee('recon-bank-other')]);
+    const { accountId, partnerId } = partner;
+    await emulator().fundBalance({ amount: 10_000, currency: 'usd', account: accountId });
+    const create = (amount: number) =>
+      stripeSdk().payouts.create({ amount, currency: 'usd' }, { stripeAccount: accountId });
+    const lost = await create(2_500); // in transit, then paid at Stripe with its events lost
+    const clean = await create(1_500); // stays pending at Stripe and here
+    const final = await create(1_000); // paid, its events delivered
+    await emulator().payoutInTransit(lost.id);
+    await deliverWebhooks();
+    const record = (payoutId: string) => tableItem(`PARTNER#${partnerId}`, `STRIPE_PAYOUT#${payoutId}`);
+    const recorded = async (payoutId: string, status: string) =>
+      eventually(
+        () => record(payoutId),
+        (item) => item?.status === status,
+        20_000,
+      );
+    // Recorded through the Connect webhook, open: each in the sparse index of open payouts, by arrival day.
+    for (const [payout, status] of [
+      [lost, 'in_transit'],
+      [clean, 'pending'],
+      [final, 'pending'],
+    ] as const) {
+      const item = await recorded(payout.id, status);
+      expect(item?.GSI2PK).toMatch(/^CONNECTED_PAYOUT_OPEN#\d{2}$/);
+      expect(item?.GSI2SK).toBe(`${day(payout.arrival_date * 1000)}#${payout.id}`);
+    }
+    // Final through its webhook: out of the index (the index is sparse).
+    await emulator().payoutPaid(final.id);
+    await deliverWebhooks();
+    const paid = await recorded(final.id, 'paid');
+    expect(paid?.GSI2PK).toBeUndefined();
+    expect(paid?.GSI2SK).toBeUndefined();
+
+    // Stripe pays `lost` and none of its events reaches us.
+    await emulator().injectDiscrepancy({ kind: 'payout_status_without_webhook', payoutId: lost.id, status: 'paid' });
+    await deliverWebhooks();
+    expect((await stripeSdk().payouts.retrieve(lost.id, {}, { stripeAccount: accountId })).status).toBe('paid');
+    expect((await record(lost.id))?.status).toBe('in_transit');
+    // A record of `clean` on another partner's account (as if its events named that account): Stripe has no such
+    // payout there (404 on that account), so it is missing.
+    const misplaced = {
+      id: clean.id,
+      partnerId: other.partnerId,
+      accountId: other.accountId,
+      amount: 1_500,
+      currency: 'usd',
+      status: 'pending' as const,
+      arrivalDate: clean.arrival_date,
+      failureCode: null,
+      failureMessage: null,
+      eventCreated: clean.created,
+      eventId: `evt_misplaced_${randomUUID()}`,
+      updatedAt: new Date().toISOString(),
+    };
+    expect(await dynamoConnectedPayouts.putIfUnchanged(misplaced, null)).toBe(true);
+
+    const arrival = lost.arrival_date * 1000;
+    const mine = (list: readonly Discrepancy[]) =>
+      list.filter((d) => d.partnerId === partnerId || d.partnerId === other.partnerId);
+    const reconcile = async (date: string) => {
+      const mark = await stripeLogMark();
+      const report = await reconcileDay(reconciliationDeps(), date, `inline-${randomUUID()}`);
+      const reads = (await stripeCallsSince(mark, false)).filter(
+        (call) => call.account === accountId || call.account === other.accountId,
+      );
+      const read = await api<ReconciliationBody>('GET', `/admin/reconciliation/${date}`, { token: ops });
+      expect(read.status, read.text).toBe(200);
+      return {
+        report,
+        reads: reads.map((call) => `${call.account} ${call.path}`).sort(),
+        found: mine(read.body.discrepancies),
+      };
+    };
+
+    // The day before they arrive: none of them is due, none is read at Stripe, nothing is found.
+    const before = await reconcile(day(arrival - 86_400_000));
+    expect(before.reads).toEqual([]);
+    expect(before.found).toEqual([]);
+
+    // Their arrival day, run twice: each open one read once per run on its account; `final` no longer read.
+    const arrivalDay = day(arrival);
+    const first = await reconcile(arrivalDay);
+    const again = await reconcile(arrivalDay);
+    const expectedReads = [
+      `${accountId} /v1/payouts/${clean.id}`,
+      `${accountId} /v1/payouts/${lost.id}`,
+      `${other.accountId} /v1/payouts/${clean.id}`,
+    ].sort();
+    expect(first.reads).toEqual(expectedReads);
+    expect(again.reads).toEqual(expectedReads);
+    expect(first.report.connectedPayoutsChecked).toBeGreaterThanOrEqual(3);
+    expect(again.found).toEqual(first.found);
+    expect(first.found).toHaveLength(2);
+    const byKind = (kind: DiscrepancyKind) => first.found.filter((d) => d.kind === kind);
+    expect(byKind('connected_payout_mismatch')).toEqual([
+      expect.objectContaining({
+        id: `${arrivalDay}:connected_payout_mismatch:${lost.id}`,
+        stripeId: lost.id,
+        recordId: lost.id,
+        partnerId,
+        currency: 'usd',
+        expected: 2_500,
+        actual: 2_500,
+        detail: expect.stringContaining('status in_transit ≠ paid'),
+      }),
+    ]);
+    expect(byKind('connected_payout_missing')).toEqual([
+      expect.objectContaining({ stripeId: clean.id, partnerId: other.partnerId, expected: 1_500, actual: null }),
+    ]);
+    expect(first.report.byKind.connected_payout_mismatch).toBeGreaterThanOrEqual(1);
+
+    // One event per discrepancy, however often the day is run.
+    const events = await eventually(
+      async () =>
+        (
+          await api<{ events: StoredEvent[] }>('GET', '/admin/events?type=reconciliation.discrepancy&limit=100', {
+            token: ops,
+          })
+        ).body.events.filter((e) => first.found.some((d) => d.stripeId === e.data.stripeId && d.kind === e.data.kind)),
+      (list) => list.length >= 2,
+    );
+    expect(events.map((e) => e.data.kind).sort()).toEqual(['connected_payout_mismatch', 'connected_payout_missing']);
+    const csv = await api<string>('GET', `/admin/reconciliation/${arrivalDay}?format=csv`, { token: ops });
+    expect(csv.text).toContain(
+      `${arrivalDay},connected_payout_mismatch,${lost.id},${lost.id},${partnerId},usd,2500,2500,`,
+    );
+
+    // A payout recorded open before the index existed (no index keys): the backfill puts it in, once; a final one
+    // stays out.
+    const indexed = await record(lost.id);
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: `PARTNER#${partnerId}`, SK: `STRIPE_PAYOUT#${lost.id}` },
+        UpdateExpression: 'REMOVE GSI2PK, GSI2SK',
+      }),
+    );
+    const options = { client: dynamo(), table: tableName() };
+    expect((await backfillOpenConnectedPayouts({ ...options, dryRun: true })).indexed).toBeGreaterThanOrEqual(1);
+    expect((await record(lost.id))?.GSI2PK).toBeUndefined();
+    expect((await backfillOpenConnectedPayouts(options)).indexed).toBeGreaterThanOrEqual(1);
+    expect(await record(lost.id)).toMatchObject({ GSI2PK: indexed?.GSI2PK, GSI2SK: indexed?.GSI2SK });
+    expect(await backfillOpenConnectedPayouts(options)).toEqual({ indexed: 0, skipped: 0 });
+    expect((await record(final.id))?.GSI2PK).toBeUndefined();
+  }, 90_000);
 });

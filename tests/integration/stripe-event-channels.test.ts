@@ -129,7 +129,8 @@ describe.each<[Channel]>([['webhooks'], ['eventbridge']])('Stripe events through
         api<{ payouts: Array<{ id: string; amount: number; status: string }> }>('GET', '/connect/payouts', {
           token: partner.idToken,
         }),
-      (r) => r.body.payouts.some((p) => p.id === payout.id),
+      // payout.created records it pending first; payout.paid (its own delivery) makes it paid.
+      (r) => r.body.payouts.some((p) => p.id === payout.id && p.status === 'paid'),
       20_000,
     );
 

@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { toConnectEvent } from '#adapters/stripe/connect-event';
 import { constructWebhookEvent } from '#adapters/stripe/construct-webhook-event';
+import { type ConnectedPayout, type ConnectedPayoutStatus, supersedes } from '#core/connected-payout';
 import { stripeEvent } from '#tests/stripe-event';
 
 const event = stripeEvent;
@@ -49,6 +50,43 @@ describe('toConnectEvent', () => {
       payout: { id: 'po_1', amount: 500, status: 'failed', failureCode: 'account_closed' },
     });
     expect(toConnectEvent(event('payout.paid', { ...payout, status: 'paid' }))).toMatchObject({ kind: 'ignored' });
+    // The open stages are recorded too (reconciliation compares the open ones with Stripe's), and a cancellation.
+    for (const [type, status, expected] of [
+      ['payout.created', 'pending', 'pending'],
+      ['payout.updated', 'in_transit', 'in_transit'],
+      ['payout.canceled', 'canceled', 'canceled'],
+      ['payout.canceled', 'pending', 'canceled'],
+    ] as const) {
+      expect(toConnectEvent(event(type, { ...payout, status }, 'acct_5')), type).toMatchObject({
+        kind: 'payout',
+        payout: { id: 'po_1', status: expected },
+      });
+    }
+  });
+
+  it('keeps the furthest stage of a payout when two events share a second; a newer event always wins', () => {
+    const record = (status: ConnectedPayoutStatus, eventCreated = 100, eventId = `evt_${status}`): ConnectedPayout => ({
+      id: 'po_1',
+      partnerId: 'ptn_1',
+      accountId: 'acct_1',
+      amount: 500,
+      currency: 'usd',
+      status,
+      arrivalDate: 200,
+      failureCode: null,
+      failureMessage: null,
+      eventCreated,
+      eventId,
+      updatedAt: '2026-11-30T00:00:00.000Z',
+    });
+    expect(supersedes(record('paid'), record('pending'))).toBe(true);
+    expect(supersedes(record('pending'), record('paid'))).toBe(false);
+    expect(supersedes(record('in_transit'), record('pending'))).toBe(true);
+    expect(supersedes(record('failed'), record('paid'))).toBe(true);
+    expect(supersedes(record('paid'), record('failed'))).toBe(false);
+    expect(supersedes(record('paid', 100, 'evt_other'), record('paid'))).toBe(false);
+    expect(supersedes(record('pending', 101), record('paid'))).toBe(true);
+    expect(supersedes(record('pending'), undefined)).toBe(true);
   });
 
   it('ignores everything else', () => {

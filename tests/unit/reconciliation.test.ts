@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ChargeFact,
+  type ConnectedPayoutFact,
+  compareConnectedPayout,
   type Discrepancy,
   type DiscrepancyKind,
   discrepanciesCsv,
@@ -14,6 +16,7 @@ import {
   reconcileDay,
   reconcileStep,
   type SellerTransferFact,
+  type StripeConnectedPayoutFact,
   type StripeTransferFact,
   startReconciliation,
 } from '#core/reconciliation';
@@ -59,6 +62,27 @@ const seller = (overrides: Partial<SellerTransferFact> = {}): SellerTransferFact
   ...overrides,
 });
 
+const openPayout = (overrides: Partial<ConnectedPayoutFact> = {}): ConnectedPayoutFact => ({
+  payoutId: 'po_bank_1',
+  partnerId: 'ptn_1',
+  accountId: 'acct_1',
+  amount: 2_500,
+  currency: 'usd',
+  status: 'in_transit',
+  arrivalDate: created,
+  ...overrides,
+});
+
+/** Stripe's side of an open payout of ours, as it agrees with it unless overridden. */
+const stripePayout = (ours: ConnectedPayoutFact, overrides: Partial<StripeConnectedPayoutFact> = {}) => ({
+  id: ours.payoutId,
+  amount: ours.amount,
+  currency: ours.currency,
+  status: ours.status as string,
+  accountId: ours.accountId,
+  ...overrides,
+});
+
 /** A page of `items` after `cursor` (an index), as the ports page them. */
 function pageOf<T>(items: readonly T[], cursor: string | null, limit: number) {
   const from = cursor === null ? 0 : Number(cursor);
@@ -77,13 +101,21 @@ function ports(world: {
   payments?: PaymentFact[];
   paid?: PayoutFact[];
   sellers?: SellerTransferFact[];
+  /** Our open connected payouts (any arrival day) and Stripe's payouts, each on its account. */
+  openPayouts?: ConnectedPayoutFact[];
+  stripePayouts?: Array<StripeConnectedPayoutFact & { accountId: string }>;
 }) {
   const stored = new Map<string, Discrepancy>();
   const reports: ReconciliationReport[] = [];
   const runs = new Map<string, ReconciliationReport>();
   const pages = new Set<string>();
   const listed = new Map<string, Set<string>>();
-  const calls = { transferPages: [] as number[], transferReads: [] as string[] };
+  const calls = {
+    transferPages: [] as number[],
+    transferReads: [] as string[],
+    openPayoutPages: [] as number[],
+    payoutReads: [] as string[],
+  };
   const deps: ReconciliationPorts = {
     transferPage: async (start, end, cursor, limit) => {
       const page = pageOf(
@@ -105,6 +137,21 @@ function ports(world: {
       world.sellers?.find((seller) => seller.orderId === orderId && seller.partnerId === partnerId),
     payment: async (id) => world.payments?.find((p) => p.paymentId === id),
     paidPayoutPage: async (_start, _end, cursor, limit) => pageOf(world.paid ?? [], cursor, limit),
+    openConnectedPayoutPage: async (through, cursor, limit) => {
+      const endOfDay = Date.parse(`${through}T00:00:00Z`) / 1000 + 86_400;
+      const page = pageOf(
+        (world.openPayouts ?? []).filter((p) => (p.arrivalDate ?? 0) < endOfDay),
+        cursor,
+        limit,
+      );
+      calls.openPayoutPages.push(page.items.length);
+      return page;
+    },
+    connectedPayout: async (accountId, payoutId) => {
+      calls.payoutReads.push(payoutId);
+      const found = world.stripePayouts?.find((p) => p.id === payoutId && p.accountId === accountId);
+      return found && { id: found.id, amount: found.amount, currency: found.currency, status: found.status };
+    },
     markListed: async (runId, ids) => {
       const set = listed.get(runId) ?? new Set<string>();
       for (const id of ids) set.add(id);
@@ -123,6 +170,7 @@ function ports(world: {
         runId,
         transfersChecked: 0,
         payoutsChecked: 0,
+        connectedPayoutsChecked: 0,
         discrepancies: 0,
         byKind: emptyCounts(),
         startedAt,
@@ -138,6 +186,7 @@ function ports(world: {
       pages.add(`${runId}#${pageKey}`);
       run.transfersChecked += counts.transfersChecked;
       run.payoutsChecked += counts.payoutsChecked;
+      run.connectedPayoutsChecked += counts.connectedPayoutsChecked;
       for (const [kind, n] of Object.entries(counts.byKind)) run.byKind[kind as DiscrepancyKind] += n;
       run.discrepancies = Object.values(run.byKind).reduce((sum, n) => sum + n, 0);
       return true;
@@ -202,6 +251,8 @@ describe('reconciliation', () => {
       transfer_mismatch: 1,
       reversal_unrecorded: 1,
       fee_mismatch: 1,
+      connected_payout_mismatch: 0,
+      connected_payout_missing: 0,
     });
     const byKind = Object.fromEntries([...stored.values()].map((d) => [d.kind, d]));
     expect(byKind.transfer_unknown).toMatchObject({ stripeId: 'tr_hand', actual: 1_000 });
@@ -253,7 +304,19 @@ describe('reconciliation', () => {
     expect(stored.size).toBe(4);
   });
 
-  /** Five kinds of difference, a clean payout, a destination charge and a transfer of another day. */
+  /**
+   * Open connected payouts: one Stripe agrees with, one Stripe paid (event lost), one pending that Stripe has in
+   * transit (no discrepancy), one Stripe does not have, and one arriving after the day (not read).
+   */
+  const busyOpenPayouts = [
+    openPayout({ payoutId: 'po_bank_ok' }),
+    openPayout({ payoutId: 'po_bank_paid' }),
+    openPayout({ payoutId: 'po_bank_pending', status: 'pending', arrivalDate: created - 3 * 86_400 }),
+    openPayout({ payoutId: 'po_bank_gone' }),
+    openPayout({ payoutId: 'po_bank_later', arrivalDate: created + 86_400 }),
+  ];
+
+  /** Seven kinds of difference, a clean payout, a destination charge and a transfer of another day. */
   const busyDay = () => {
     const clean = payout({ payoutId: 'po_ok', transferId: 'tr_ok' });
     return ports({
@@ -278,6 +341,13 @@ describe('reconciliation', () => {
         payout({ payoutId: 'po_gone', transferId: 'tr_gone' }),
         payout({ transferId: 'tr_other_day' }),
       ],
+      openPayouts: busyOpenPayouts,
+      stripePayouts: [
+        stripePayout(busyOpenPayouts[0] as ConnectedPayoutFact),
+        stripePayout(busyOpenPayouts[1] as ConnectedPayoutFact, { status: 'paid' }),
+        stripePayout(busyOpenPayouts[2] as ConnectedPayoutFact, { status: 'in_transit' }),
+        stripePayout(busyOpenPayouts[4] as ConnectedPayoutFact, { status: 'failed' }),
+      ],
     });
   };
 
@@ -291,8 +361,16 @@ describe('reconciliation', () => {
       expect([...paged.stored.keys()].sort()).toEqual([...whole.stored.keys()].sort());
       expect(Math.max(...paged.calls.transferPages), `page size ${size}`).toBeLessThanOrEqual(size);
       expect(paged.calls.transferPages.length).toBe(Math.ceil(5 / size));
+      expect(Math.max(...paged.calls.openPayoutPages), `page size ${size}`).toBeLessThanOrEqual(size);
+      expect(paged.calls.openPayoutPages.length).toBe(Math.ceil(4 / size));
     }
-    expect(wholeReport).toMatchObject({ transfersChecked: 5, payoutsChecked: 4, discrepancies: 5 });
+    expect(wholeReport).toMatchObject({
+      transfersChecked: 5,
+      payoutsChecked: 4,
+      connectedPayoutsChecked: 4,
+      discrepancies: 7,
+    });
+    expect(wholeReport.byKind).toMatchObject({ connected_payout_mismatch: 1, connected_payout_missing: 1 });
   });
 
   it('looks up at Stripe only the paid payouts whose transfer the day did not list', async () => {
@@ -326,7 +404,68 @@ describe('reconciliation', () => {
       step = again.next;
     }
     expect(failures).toBeLessThan(0);
-    expect(day.stored.size).toBe(5);
+    expect(day.stored.size).toBe(7);
+  });
+
+  it('reads at Stripe, on its account, only the open bank payouts due by the day', async () => {
+    const day = busyDay();
+    await reconcileDay(day.deps, DAY, 'bank-payouts', 2);
+    expect(day.calls.payoutReads.sort()).toEqual(['po_bank_gone', 'po_bank_ok', 'po_bank_paid', 'po_bank_pending']);
+    const found = [...day.stored.values()].filter((d) => d.kind.startsWith('connected_payout'));
+    expect(found).toEqual([
+      {
+        id: `${DAY}:connected_payout_mismatch:po_bank_paid`,
+        date: DAY,
+        kind: 'connected_payout_mismatch',
+        stripeId: 'po_bank_paid',
+        recordId: 'po_bank_paid',
+        partnerId: 'ptn_1',
+        currency: 'usd',
+        expected: 2_500,
+        actual: 2_500,
+        detail: "Our record of payout po_bank_paid of account acct_1 and Stripe's differ: status in_transit ≠ paid.",
+      },
+      expect.objectContaining({ kind: 'connected_payout_missing', stripeId: 'po_bank_gone', actual: null }),
+    ]);
+    // The day after, the later payout is due: read, and the first day's findings are found again under the new day.
+    const next = busyDay();
+    const report = await reconcileDay(next.deps, '2026-11-30', 'bank-payouts-next', 2);
+    expect(next.calls.payoutReads).toContain('po_bank_later');
+    expect(report.connectedPayoutsChecked).toBe(5);
+    // Stripe failed po_bank_later (its event lost too): a second mismatch.
+    expect(report.byKind).toMatchObject({ connected_payout_mismatch: 2, connected_payout_missing: 1 });
+  });
+
+  it('compares an open bank payout with Stripe’s: a final status, an amount or a currency differ; open ≈ open', () => {
+    const ours = openPayout();
+    expect(compareConnectedPayout(DAY, ours, stripePayout(ours))).toEqual([]);
+    expect(compareConnectedPayout(DAY, ours, stripePayout(ours, { status: 'pending' }))).toEqual([]);
+    const differing: Array<[Partial<StripeConnectedPayoutFact>, string]> = [
+      [{ status: 'paid' }, 'status in_transit ≠ paid'],
+      [{ status: 'failed' }, 'status in_transit ≠ failed'],
+      [{ status: 'canceled' }, 'status in_transit ≠ canceled'],
+      [{ status: 'something_new' }, 'status in_transit ≠ something_new'],
+      [{ amount: 2_400 }, 'amount 2500 ≠ 2400'],
+      [{ currency: 'eur' }, 'currency usd ≠ eur'],
+      [{ status: 'paid', amount: 1 }, 'status in_transit ≠ paid; amount 2500 ≠ 1'],
+    ];
+    for (const [change, difference] of differing) {
+      const found = compareConnectedPayout(DAY, ours, stripePayout(ours, change));
+      expect(found, difference).toHaveLength(1);
+      expect(found[0]).toMatchObject({
+        id: `${DAY}:connected_payout_mismatch:po_bank_1`,
+        kind: 'connected_payout_mismatch',
+        expected: 2_500,
+        actual: change.amount ?? 2_500,
+      });
+      expect(found[0]?.detail).toContain(difference);
+    }
+    expect(compareConnectedPayout(DAY, ours, undefined)).toEqual([
+      expect.objectContaining({ kind: 'connected_payout_missing', expected: 2_500, actual: null }),
+    ]);
+    const unreachable = compareConnectedPayout(DAY, ours, 'account_unreachable');
+    expect(unreachable).toEqual([expect.objectContaining({ kind: 'connected_payout_missing' })]);
+    expect(unreachable[0]?.detail).toContain('refuses to read that account');
   });
 
   it('takes only a calendar day', () => {

@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CURRENCIES, type Currency } from '#core/money';
-import { writtenUnlessConditionFailed } from './conditions.ts';
+import { setIndexKeys } from './index-backfill.ts';
 import { availabilityIndexKeys, heldIndexPartitions } from './payment-keys.ts';
 import type { Item } from './query.ts';
 
@@ -71,18 +71,11 @@ export async function backfillAvailabilityIndex(
   return result;
 }
 
-async function indexItem(client: DynamoDBDocumentClient, table: string, item: Item): Promise<boolean> {
-  const keys = availabilityIndexKeys(Number(item.availableAt), String(item.partnerId), String(item.id));
-  return writtenUnlessConditionFailed(() =>
-    client.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { PK: item.PK, SK: item.SK },
-        UpdateExpression: 'SET GSI2PK = :pk, GSI2SK = :sk',
-        ConditionExpression:
-          'attribute_exists(GSI3PK) AND attribute_not_exists(GSI2PK) AND attribute_not_exists(availableSince)',
-        ExpressionAttributeValues: { ':pk': keys.GSI2PK, ':sk': keys.GSI2SK },
-      }),
-    ),
+const indexItem = (client: DynamoDBDocumentClient, table: string, item: Item): Promise<boolean> =>
+  setIndexKeys(
+    client,
+    table,
+    item,
+    availabilityIndexKeys(Number(item.availableAt), String(item.partnerId), String(item.id)),
+    'attribute_exists(GSI3PK) AND attribute_not_exists(GSI2PK) AND attribute_not_exists(availableSince)',
   );
-}

@@ -1,10 +1,10 @@
 import { GetCommand, type NativeAttributeValue, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { ConnectedPayout } from '#core/connected-payout';
+import { CONNECTED_PAYOUT_OPEN, type ConnectedPayout } from '#core/connected-payout';
 import type { ConnectedPayoutStore } from '#core/partner-ports';
 import { dynamo, tableName } from './client.ts';
 import { isConditionFailed } from './conditions.ts';
 import { decodeTextCursor, encodeTextCursor } from './cursor.ts';
-import { CONNECTED_PAYOUT_PREFIX, connectedPayoutKey, partnerPk } from './keys.ts';
+import { CONNECTED_PAYOUT_PREFIX, connectedPayoutKey, openConnectedPayoutIndexKeys, partnerPk } from './keys.ts';
 import { outboxPut } from './outbox.ts';
 import { transactWrite } from './transactions.ts';
 
@@ -39,10 +39,20 @@ export const dynamoConnectedPayouts: ConnectedPayoutStore = {
     return item ? toPayout(item) : undefined;
   },
 
+  /**
+   * The record replaces the stored one whole: an open payout carries its keys in the work index of open payouts
+   * (./keys.ts), a final one does not, so the event that makes a payout final takes it out of the index in the same
+   * conditional write.
+   */
   async putIfUnchanged(payout, expectedEventId, events = []) {
     const put = {
       TableName: tableName(),
-      Item: { ...connectedPayoutKey(payout.partnerId, payout.id), entity: 'connected-payout', ...payout },
+      Item: {
+        ...connectedPayoutKey(payout.partnerId, payout.id),
+        entity: 'connected-payout',
+        ...payout,
+        ...(CONNECTED_PAYOUT_OPEN[payout.status] ? openConnectedPayoutIndexKeys(payout) : {}),
+      },
       ...(expectedEventId === null
         ? { ConditionExpression: 'attribute_not_exists(PK)' }
         : {

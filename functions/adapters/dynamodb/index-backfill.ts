@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { CURRENCIES, type Currency } from '#core/money';
 import { PARTNER_STATUSES } from '#core/partner';
 import { writtenUnlessConditionFailed } from './conditions.ts';
@@ -127,24 +132,47 @@ export async function backfillIndexShards(options: BackfillOptions): Promise<Bac
   }
 }
 
-async function moveItem(
+/** The fields of a backfill's conditional update of one item (its key and table aside). */
+type ItemUpdate = Pick<
+  UpdateCommandInput,
+  'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+>;
+
+/** One conditional update of an item found by a backfill: false when the condition failed (it changed, or is gone). */
+const updateItem = (client: DynamoDBDocumentClient, table: string, item: Item, update: ItemUpdate) =>
+  writtenUnlessConditionFailed(() =>
+    client.send(new UpdateCommand({ TableName: table, Key: { PK: item.PK, SK: item.SK }, ...update })),
+  );
+
+/**
+ * Sets an item's GSI2 keys, conditional on `condition` (with `values`): a sparse-index backfill's one write per item.
+ * False when the condition failed (the item changed meanwhile, or is gone).
+ */
+export const setIndexKeys = (
+  client: DynamoDBDocumentClient,
+  table: string,
+  item: Item,
+  keys: { GSI2PK: string; GSI2SK: string },
+  condition: string,
+  values: Record<string, unknown> = {},
+): Promise<boolean> =>
+  updateItem(client, table, item, {
+    UpdateExpression: 'SET GSI2PK = :pk, GSI2SK = :sk',
+    ConditionExpression: condition,
+    ExpressionAttributeValues: { ':pk': keys.GSI2PK, ':sk': keys.GSI2SK, ...values },
+  });
+
+const moveItem = (
   client: DynamoDBDocumentClient,
   table: string,
   pkName: string,
   from: string,
   to: string,
   item: Item,
-): Promise<boolean> {
-  return writtenUnlessConditionFailed(() =>
-    client.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { PK: item.PK, SK: item.SK },
-        UpdateExpression: 'SET #pk = :to',
-        ConditionExpression: '#pk = :from',
-        ExpressionAttributeNames: { '#pk': pkName },
-        ExpressionAttributeValues: { ':from': from, ':to': to },
-      }),
-    ),
-  );
-}
+): Promise<boolean> =>
+  updateItem(client, table, item, {
+    UpdateExpression: 'SET #pk = :to',
+    ConditionExpression: '#pk = :from',
+    ExpressionAttributeNames: { '#pk': pkName },
+    ExpressionAttributeValues: { ':from': from, ':to': to },
+  });

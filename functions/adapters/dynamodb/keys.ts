@@ -13,7 +13,9 @@
  * | Personal-partner guard       | USER#<userSub>          | PERSONAL                   |                                              |
  * | Team invitation              | PARTNER#<partnerId>     | INVITATION#<invitationId>  |                                              |
  * | Invitation token lookup      | INVITATION_TOKEN#<sha256> | INVITATION_TOKEN         | ttl                                          |
- * | Connected-account payout     | PARTNER#<partnerId>     | STRIPE_PAYOUT#<po_id>      |                                              |
+ * | Connected-account payout     | PARTNER#<partnerId>     | STRIPE_PAYOUT#<po_id>      | GSI2 (sparse, while pending or in transit)   |
+ * |                              |                         |                            | CONNECTED_PAYOUT_OPEN#<shard> /              |
+ * |                              |                         |                            | <arrival day>#<po_id>                        |
  * | Rate-limit slot              | PARTNER#<partnerId>     | RATE#<scope>               | ttl                                          |
  * | Processed webhook event      | EVENT#<evt_id>          | EVENT                      | ttl                                          |
  * | Stripe rate budget           | RATE_BUDGET#<budget>    | BUDGET                     |                                              |
@@ -63,6 +65,25 @@ export const connectedPayoutKey = (partnerId: string, payoutId: string): Key => 
   SK: `STRIPE_PAYOUT#${payoutId}`,
 });
 export const CONNECTED_PAYOUT_PREFIX = 'STRIPE_PAYOUT#';
+
+/**
+ * GSI2 (sparse): connected payouts still open (pending or in transit), by arrival day, write-sharded by payout id —
+ * reconciliation's work list. A record carries these keys while open; the write that makes it final drops them.
+ * Without an arrival date (no event gave one), the day of the event stands in.
+ */
+export const CONNECTED_PAYOUT_OPEN_PREFIX = 'CONNECTED_PAYOUT_OPEN';
+export const openConnectedPayoutPartitions = () =>
+  shardPartitions(CONNECTED_PAYOUT_OPEN_PREFIX, INDEX_SHARDS.openConnectedPayouts);
+export const openConnectedPayoutIndexKeys = (payout: {
+  id: string;
+  arrivalDate: number | null;
+  eventCreated: number;
+}) => ({
+  GSI2PK: shardedPartitionOf(CONNECTED_PAYOUT_OPEN_PREFIX, payout.id, INDEX_SHARDS.openConnectedPayouts),
+  GSI2SK: `${new Date((payout.arrivalDate ?? payout.eventCreated) * 1000).toISOString().slice(0, 10)}#${payout.id}`,
+});
+/** Inclusive upper bound of the open payouts arriving on or before `day` (payout ids sort below `~`). */
+export const openConnectedPayoutsThrough = (day: string) => `${day}#~`;
 
 export const rateLimitKey = (partnerId: string, scope: string): Key => ({
   PK: `${PARTNER}${partnerId}`,

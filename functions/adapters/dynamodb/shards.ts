@@ -23,6 +23,8 @@ export const INDEX_SHARDS = {
   events: 8,
   /** GSI2 `AVAILABILITY#<shard>`: held earnings waiting for their transition to available (the sweep), by partner id. */
   availability: 8,
+  /** GSI2 `CONNECTED_PAYOUT_OPEN#<shard>`: connected payouts still pending or in transit (reconciliation), by payout id. */
+  openConnectedPayouts: 4,
 } as const satisfies Record<string, number>;
 
 export type ShardedIndex = keyof typeof INDEX_SHARDS;

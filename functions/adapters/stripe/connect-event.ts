@@ -15,8 +15,11 @@ export const CONNECT_EVENT_TYPES = [
   'account.external_account.updated',
   'account.external_account.deleted',
   'account.application.deauthorized',
+  'payout.created',
+  'payout.updated',
   'payout.paid',
   'payout.failed',
+  'payout.canceled',
 ] as const satisfies readonly Stripe.Event.Type[];
 
 /** Maps a verified Connect event to what the domain handles; everything else is `ignored` (answered 200, logged). */
@@ -39,8 +42,11 @@ export function toConnectEvent(event: Stripe.Event): ConnectEvent {
     }
     case 'account.application.deauthorized':
       return event.account ? { kind: 'deauthorized', ...base, accountId: event.account } : ignored();
+    case 'payout.created':
+    case 'payout.updated':
     case 'payout.paid':
-    case 'payout.failed': {
+    case 'payout.failed':
+    case 'payout.canceled': {
       // Only payouts of connected accounts (the event names the account); platform payouts are not ours to show.
       if (!event.account) return ignored();
       const payout = event.data.object;
@@ -53,7 +59,7 @@ export function toConnectEvent(event: Stripe.Event): ConnectEvent {
           id: payout.id,
           amount: payout.amount,
           currency: payout.currency,
-          status: event.type === 'payout.failed' ? 'failed' : status,
+          status: event.type === 'payout.failed' ? 'failed' : event.type === 'payout.canceled' ? 'canceled' : status,
           arrivalDate: payout.arrival_date ?? null,
           failureCode: payout.failure_code ?? null,
           failureMessage: payout.failure_message ?? null,

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import type { ChargeFact, FactPage, StripeTransferFact } from '#core/reconciliation';
+import type { ChargeFact, FactPage, StripeConnectedPayoutFact, StripeTransferFact } from '#core/reconciliation';
 import { stripe } from './client.ts';
 import { stripeFailure } from './errors.ts';
 
@@ -70,5 +70,23 @@ export async function chargeFact(chargeId: string): Promise<ChargeFact | undefin
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw stripeFailure(error, 'read the charge');
+  }
+}
+
+/**
+ * A connected account's bank payout, read on that account (`Stripe-Account`): undefined when Stripe has no such
+ * payout there, `account_unreachable` when Stripe refuses to read the account (it left the platform).
+ */
+export async function connectedPayoutById(
+  accountId: string,
+  payoutId: string,
+): Promise<StripeConnectedPayoutFact | 'account_unreachable' | undefined> {
+  try {
+    const payout = await (await stripe()).payouts.retrieve(payoutId, {}, { stripeAccount: accountId });
+    return { id: payout.id, amount: payout.amount, currency: payout.currency, status: payout.status };
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    if (error instanceof Stripe.errors.StripePermissionError) return 'account_unreachable';
+    throw stripeFailure(error, 'read the connected payout');
   }
 }

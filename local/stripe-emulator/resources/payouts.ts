@@ -87,6 +87,19 @@ function payoutAccount(owner: string | undefined): string | null {
   return owner && owner !== PLATFORM ? owner : null;
 }
 
+/** Control operation: the payout was submitted to the bank (`pending` → `in_transit`; Stripe sends `payout.updated`). */
+export function markPayoutInTransit(core: EmulatorCore, id: string): Payout {
+  const payout = core.store.payouts.get(id);
+  if (!payout) throw resourceMissing('payout', id);
+  if (payout.status !== 'pending') {
+    throw invalidRequest(`Payout ${id} is ${payout.status}; only pending payouts go in transit.`);
+  }
+  const previous = { status: payout.status };
+  payout.status = 'in_transit';
+  core.emit('payout.updated', payout, { account: payoutAccount(core.store.payouts.ownerOf(id)), previous });
+  return payout;
+}
+
 /** Control operation: the bank accepted the payout. */
 export function markPayoutPaid(core: EmulatorCore, id: string): Payout {
   const payout = core.store.payouts.get(id);

@@ -167,6 +167,8 @@ export function ConsoleReconciliation() {
                   <dd>{data.report.transfersChecked}</dd>
                   <dt>Payouts checked</dt>
                   <dd>{data.report.payoutsChecked}</dd>
+                  <dt>Connected payouts checked</dt>
+                  <dd>{data.report.connectedPayoutsChecked}</dd>
                   <dt>Discrepancies</dt>
                   <dd data-testid="discrepancy-count">{data.report.discrepancies}</dd>
                   {Object.entries(data.report.byKind).map(([kind, n]) => (
