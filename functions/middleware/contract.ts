@@ -10,6 +10,11 @@ export type HandlerAuth = 'public' | 'webhook' | 'partner' | 'admin';
 
 type AnySchema = z.ZodType;
 
+/** A route that takes no body: any JSON body other than `{}` is refused, so typos don't pass silently. */
+export const NoBody = z.strictObject({});
+/** A route that takes no query string parameters. */
+export const NoQuery = z.strictObject({});
+
 /**
  * What a route answers, by status: a zod schema for a JSON body, a non-JSON content type (CSV, HTML), a redirect,
  * or no body at all (204). A status answered in several content types (JSON or CSV) lists each. Error statuses are
@@ -50,6 +55,21 @@ export interface HandlerContract {
   readonly summary: string | undefined;
   readonly responses: ResponseSpecs;
   readonly errors: readonly ErrorCode[];
+}
+
+/** The contract of a handler built with these options (a webhook reads its raw body: it has no body schema). */
+export function handlerContract<A extends HandlerAuth, B extends AnySchema, Q extends AnySchema, P extends AnySchema>(
+  options: HandlerOptions<A, B, Q, P>,
+): HandlerContract {
+  return {
+    auth: options.auth,
+    body: options.auth === 'webhook' ? undefined : (options.body ?? NoBody),
+    query: options.query,
+    path: options.path,
+    summary: options.summary,
+    responses: options.responses ?? {},
+    errors: options.errors ?? [],
+  };
 }
 
 /** A member acting on a partner (`resolvePartner`): an unknown partner, or not a member, or a role that does not allow it. */
