@@ -14,22 +14,6 @@ const Body = z.strictObject({
   ),
 });
 
-const Session = z
-  .strictObject({
-    clientSecret: z
-      .string()
-      .describe("The Account Session's client secret, for Connect.js in the partner's browser (never stored)."),
-    expiresAt: Instant.describe('When the session expires.'),
-    publishableKey: z.string().describe("The platform's Stripe publishable key, to initialise Connect.js."),
-    returnUrl: z
-      .string()
-      .nullable()
-      .describe(
-        'With `returnTo`: open it when the embedded onboarding exits; it re-reads the account from Stripe and ends at the target with `?status=active|pending|restricted`. Null otherwise.',
-      ),
-  })
-  .describe('A fresh Account Session for the requested embedded components (not cacheable).');
-
 /**
  * Embedded onboarding and account management: ensures the connected account, then a fresh Account Session for the
  * requested Connect embedded components → `{ clientSecret, expiresAt, publishableKey }`. The client secret is
@@ -50,7 +34,24 @@ export const handler = httpHandler(
     body: Body,
     query: PartnerQuery,
     summary: 'An Account Session for Connect embedded components',
-    responses: { 200: Session },
+    responses: () => {
+      const Session = z
+        .strictObject({
+          clientSecret: z
+            .string()
+            .describe("The Account Session's client secret, for Connect.js in the partner's browser (never stored)."),
+          expiresAt: Instant.describe('When the session expires.'),
+          publishableKey: z.string().describe("The platform's Stripe publishable key, to initialise Connect.js."),
+          returnUrl: z
+            .string()
+            .nullable()
+            .describe(
+              'With `returnTo`: open it when the embedded onboarding exits; it re-reads the account from Stripe and ends at the target with `?status=active|pending|restricted`. Null otherwise.',
+            ),
+        })
+        .describe('A fresh Account Session for the requested embedded components (not cacheable).');
+      return { 200: Session };
+    },
   },
   async ({ identity, body, query }) => {
     const d = deps({ stripe: stripeConnect, stateSigningKey });
