@@ -5,7 +5,7 @@ import { createAccountSession, EMBEDDED_COMPONENTS } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery, ReturnTarget } from '#middleware/partner-request';
-import { Instant } from './schemas/common.ts';
+import { commonSchemas } from './schemas/common.ts';
 
 const Body = z.strictObject({
   components: z.array(z.enum(EMBEDDED_COMPONENTS)).min(1).max(EMBEDDED_COMPONENTS.length),
@@ -35,6 +35,7 @@ export const handler = httpHandler(
     query: PartnerQuery,
     summary: 'An Account Session for Connect embedded components',
     responses: () => {
+      const { Instant } = commonSchemas();
       const Session = z
         .strictObject({
           clientSecret: z

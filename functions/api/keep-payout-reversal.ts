@@ -3,13 +3,14 @@ import { keepReversal } from '#core/operator';
 import { lazily } from '#middleware/contract';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { operatorDepsForRequest, operatorOf, PayoutId, Reason } from '#middleware/operator-request';
-import { type Described, MinorUnits } from './schemas/common.ts';
+import { commonSchemas, type Described } from './schemas/common.ts';
 import { paymentSchemas } from './schemas/payments.ts';
 
 const Path = z.strictObject({ payoutId: PayoutId });
 const Body = z.strictObject({ reason: Reason });
 
 const Kept = lazily(() => {
+  const { MinorUnits } = commonSchemas();
   const { PartnerPayout } = paymentSchemas();
   return z
     .strictObject({

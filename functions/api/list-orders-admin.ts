@@ -4,7 +4,7 @@ import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { Reference } from '#middleware/sales-request';
-import { NextCursor } from './schemas/common.ts';
+import { commonSchemas } from './schemas/common.ts';
 import { paymentSchemas } from './schemas/payments.ts';
 
 const Query = z.strictObject({
@@ -23,6 +23,7 @@ export const handler = httpHandler(
     query: Query,
     summary: "Orders by the platform's reference",
     responses: () => {
+      const { NextCursor } = commonSchemas();
       const { AdminOrder } = paymentSchemas();
       const Orders = z
         .strictObject({ orders: z.array(AdminOrder), nextCursor: NextCursor })

@@ -3,7 +3,7 @@ import { publicListings } from '#core/sales';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit, PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
-import { NextCursor } from './schemas/common.ts';
+import { commonSchemas } from './schemas/common.ts';
 import { salesSchemas } from './schemas/sales.ts';
 
 const Path = z.strictObject({ partnerId: PartnerId });
@@ -17,6 +17,7 @@ export const handler = httpHandler(
     query: Query,
     summary: "A seller's listings (public)",
     responses: () => {
+      const { NextCursor } = commonSchemas();
       const { PublicListing } = salesSchemas();
       const Listings = z
         .strictObject({ listings: z.array(PublicListing), nextCursor: NextCursor })

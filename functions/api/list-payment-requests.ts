@@ -4,7 +4,7 @@ import { sellerRequests } from '#core/sales';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
-import { NextCursor } from './schemas/common.ts';
+import { commonSchemas } from './schemas/common.ts';
 import { salesSchemas } from './schemas/sales.ts';
 
 const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
@@ -17,6 +17,7 @@ export const handler = httpHandler(
     query: Query,
     summary: "The seller's payment requests",
     responses: () => {
+      const { NextCursor } = commonSchemas();
       const { SellerRequest } = salesSchemas();
       const Requests = z
         .strictObject({ paymentRequests: z.array(SellerRequest), nextCursor: NextCursor })

@@ -4,7 +4,7 @@ import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { Reference } from '#middleware/sales-request';
-import { NextCursor } from './schemas/common.ts';
+import { commonSchemas } from './schemas/common.ts';
 import { paymentSchemas } from './schemas/payments.ts';
 
 const Query = z.strictObject({
@@ -25,6 +25,7 @@ export const handler = httpHandler(
     query: Query,
     summary: 'Every payment, newest first',
     responses: () => {
+      const { NextCursor } = commonSchemas();
       const { AdminPayment } = paymentSchemas();
       const Payments = z
         .strictObject({ payments: z.array(AdminPayment), nextCursor: NextCursor })

@@ -3,7 +3,7 @@ import { payoutRunView } from '#core/payout-views';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit } from '#middleware/partner-request';
 import { payoutDepsForRequest } from '#middleware/payout-request';
-import { NextCursor } from './schemas/common.ts';
+import { commonSchemas } from './schemas/common.ts';
 import { payoutSchemas } from './schemas/payouts.ts';
 
 const Query = z.strictObject({ cursor: Cursor.optional(), limit: Limit });
@@ -15,6 +15,7 @@ export const handler = httpHandler(
     query: Query,
     summary: 'Payout runs, newest first',
     responses: () => {
+      const { NextCursor } = commonSchemas();
       const { PayoutRun } = payoutSchemas();
       const Runs = z
         .strictObject({ runs: z.array(PayoutRun), nextCursor: NextCursor })

@@ -4,7 +4,7 @@ import { payoutView } from '#core/payment-views';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
-import { NextCursor } from './schemas/common.ts';
+import { commonSchemas } from './schemas/common.ts';
 import { paymentSchemas } from './schemas/payments.ts';
 
 const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
@@ -17,6 +17,7 @@ export const handler = httpHandler(
     query: Query,
     summary: "The platform's monthly payouts to the partner",
     responses: () => {
+      const { NextCursor } = commonSchemas();
       const { PartnerPayout } = paymentSchemas();
       const Payouts = z
         .strictObject({ payouts: z.array(PartnerPayout), nextCursor: NextCursor })

@@ -5,7 +5,7 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { operatorDepsForRequest, operatorOf, Reason } from '#middleware/operator-request';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, MinorUnits } from '#middleware/payment-request';
-import { MinorUnits as Amount, Currency, type Described, Instant } from './schemas/common.ts';
+import { commonSchemas, type Described } from './schemas/common.ts';
 import { operatorSchemas } from './schemas/operator.ts';
 
 const Body = z.strictObject({
@@ -18,8 +18,9 @@ const Body = z.strictObject({
   availableAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-const Adjustment = lazily(() =>
-  z.strictObject({
+const Adjustment = lazily(() => {
+  const { MinorUnits: Amount, Currency, Instant } = commonSchemas();
+  return z.strictObject({
     externalId: z.string().describe('The caller’s id of the adjustment: a replay with it answers the stored one.'),
     entryId: z.string().describe('The ledger entry (`adj:<externalId>`).'),
     partnerId: z.string(),
@@ -28,8 +29,8 @@ const Adjustment = lazily(() =>
     reason: z.string(),
     availableAt: Instant.describe('From when a payout run nets it.'),
     recordedAt: Instant,
-  }),
-);
+  });
+});
 const RecordedAdjustment = lazily(() =>
   Adjustment().extend({
     recordedBy: operatorSchemas().Operator.describe(

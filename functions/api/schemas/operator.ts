@@ -4,11 +4,12 @@ import type { PayoutHoldRecord } from '#core/partner';
 import type { adminPartnerView } from '#core/partner-views';
 import type { OperatorAction as OperatorActionRecord } from '#core/payouts';
 import { lazily } from '#middleware/contract';
-import { type Described, Instant } from './common.ts';
+import { commonSchemas, type Described } from './common.ts';
 import { partnerSchemas } from './partners.ts';
 
 /** Response schemas of the operator controls over a partner's money (the shapes of `#core/operator`). */
 export const operatorSchemas = lazily(() => {
+  const { Instant } = commonSchemas();
   const { AdminPartner } = partnerSchemas();
 
   const Operator = z

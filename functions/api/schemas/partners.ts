@@ -3,13 +3,14 @@ import type { invitationView } from '#core/invitations';
 import type { statusView } from '#core/onboarding';
 import type { adminPartnerView, connectedPayoutView, memberView, partnerView } from '#core/partner-views';
 import { lazily } from '#middleware/contract';
-import { Currency, type Described, Instant, MinorUnits, NextCursor } from './common.ts';
+import { commonSchemas, type Described } from './common.ts';
 
 /**
  * Response schemas of the partner, team and onboarding routes (the shapes of `#core/partner-views`, and of
  * `#core/invitations` for team invitations).
  */
 export const partnerSchemas = lazily(() => {
+  const { Currency, Instant, MinorUnits, NextCursor } = commonSchemas();
   const PartnerStatus = z
     .enum(['not_set_up', 'pending_verification', 'restricted', 'active', 'disconnected'])
     .describe('Where the partner stands with Stripe: only `active` partners can be paid.');

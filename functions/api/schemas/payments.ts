@@ -2,18 +2,11 @@ import * as z from 'zod';
 import type { earningEntryView, earningsHistory, heldEarningView } from '#core/earnings';
 import type { adminOrderView, adminPaymentView, payoutView } from '#core/payment-views';
 import { lazily } from '#middleware/contract';
-import {
-  Currency,
-  type Described,
-  Instant,
-  MinorUnits,
-  NextCursor,
-  PlatformMetadata,
-  PlatformReference,
-} from './common.ts';
+import { commonSchemas, type Described } from './common.ts';
 
 /** Response schemas of the payment, earnings and partner-payout routes (the shapes of `#core/payment-views`). */
 export const paymentSchemas = lazily(() => {
+  const { Currency, Instant, MinorUnits, NextCursor, PlatformMetadata, PlatformReference } = commonSchemas();
   const PaymentStatus = z
     .enum(['pending', 'failed', 'canceled', 'paid', 'partially_refunded', 'refunded'])
     .describe('Set by Stripe webhooks only, never by a browser redirect.');

@@ -3,10 +3,11 @@ import type { SkipReason } from '#core/payout-rules';
 import type { payoutRunView } from '#core/payout-views';
 import type { DryRunResult } from '#core/payouts';
 import { lazily } from '#middleware/contract';
-import { Currency, type Described, Instant, MinorUnits } from './common.ts';
+import { commonSchemas, type Described } from './common.ts';
 
 /** Response schemas of the payout-run routes (the shapes of `#core/payout-views`). */
 export const payoutSchemas = lazily(() => {
+  const { Currency, Instant, MinorUnits } = commonSchemas();
   const SkipCounts = z
     .strictObject({
       below_minimum: z.number().int(),

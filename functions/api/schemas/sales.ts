@@ -3,7 +3,7 @@ import type { publicListingView, sellerListingView } from '#core/listings';
 import type { payerRequestView, sellerRequestView } from '#core/payment-requests';
 import type { customerOrderView } from '#core/payment-views';
 import { lazily } from '#middleware/contract';
-import { Currency, type Described, Instant, MinorUnits, PlatformMetadata, PlatformReference } from './common.ts';
+import { commonSchemas, type Described } from './common.ts';
 import { paymentSchemas } from './payments.ts';
 
 /**
@@ -11,6 +11,7 @@ import { paymentSchemas } from './payments.ts';
  * shapes of `#core/listings`, `#core/payment-requests` and `customerOrderView`).
  */
 export const salesSchemas = lazily(() => {
+  const { Currency, Instant, MinorUnits, PlatformMetadata, PlatformReference } = commonSchemas();
   const { PaymentStatus } = paymentSchemas();
 
   const publicListingFields = {
