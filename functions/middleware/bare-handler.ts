@@ -1,14 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { domainError } from '#core/errors';
 import { mapError } from './error-mapper.ts';
-import {
-  errorResponse,
-  type HandlerResult,
-  lowerCaseHeaders,
-  parseJsonBody,
-  rawBodyOf,
-  toResponse,
-} from './http-basics.ts';
+import { errorResponse, type HandlerResult, parseJsonBody, requestOf, toResponse } from './http-basics.ts';
 import { type Identity, identityFromEvent } from './identity.ts';
 
 /**
@@ -24,8 +17,7 @@ export function bareHandler<A extends 'public' | 'partner'>(
 ): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
     try {
-      const headers = lowerCaseHeaders(event);
-      const rawBody = rawBodyOf(event);
+      const { headers, rawBody } = requestOf(event);
       const identity = (auth === 'partner' ? identityFromEvent(event) : undefined) as A extends 'partner'
         ? Identity
         : undefined;

@@ -24,6 +24,12 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
 };
 
+/** What a handler reads of the raw event: its headers (lower-cased names) and its body exactly as received. */
+export const requestOf = (event: APIGatewayProxyEvent) => ({
+  headers: lowerCaseHeaders(event),
+  rawBody: rawBodyOf(event),
+});
+
 /** Request headers with lower-cased names. */
 export function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string> {
   const headers: Record<string, string> = {};

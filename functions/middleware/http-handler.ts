@@ -7,14 +7,7 @@ import { withStripeLane } from '#adapters/stripe/lane';
 import { type DomainError, domainError } from '#core/errors';
 import { type HandlerAuth, type HandlerOptions, handlerContract, NoBody } from './contract.ts';
 import { mapError } from './error-mapper.ts';
-import {
-  errorResponse,
-  type HandlerResult,
-  lowerCaseHeaders,
-  parseJsonBody,
-  rawBodyOf,
-  toResponse,
-} from './http-basics.ts';
+import { errorResponse, type HandlerResult, parseJsonBody, requestOf, toResponse } from './http-basics.ts';
 import { type Identity, identityFromEvent, requireAdmin } from './identity.ts';
 import { logger, metrics } from './observability.ts';
 
@@ -76,8 +69,7 @@ export function httpHandler<
 >(options: HandlerOptions<A, B, Q, P>, run: (input: HandlerInput<A, B, Q, P>) => Promise<HandlerResult>) {
   const core = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     try {
-      const headers = lowerCaseHeaders(event);
-      const rawBody = rawBodyOf(event);
+      const { headers, rawBody } = requestOf(event);
       let identity: Identity | undefined;
       if (options.auth === 'partner' || options.auth === 'admin') {
         identity = identityFromEvent(event);
