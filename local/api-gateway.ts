@@ -8,10 +8,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { ErrorCode } from '#core/error-catalog';
 import { GATEWAY_RESPONSES, type GatewayResponseKind, gatewayResponseBody } from '#infra/gateway-responses';
 import { FUNCTION_TIMEOUT_SECONDS } from '#infra/limits';
-import { contractOf, type HandlerContract } from '#middleware/contract';
+import type { HandlerContract } from '#middleware/contract';
 import type { RouteDefinition } from '#routes';
 import type { LocalUserPool } from './cognito.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { routeContract } from './openapi/build.ts';
 import { serveDocs } from './openapi/docs-page.ts';
 import { contractViolation } from './openapi/enforce.ts';
 import { errorCodesOf } from './openapi/error-codes.ts';
@@ -193,6 +194,15 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     }
     return loaded;
   };
+  const contracts = new Map<string, Promise<HandlerContract | undefined>>();
+  const loadContract = (route: RouteDefinition, handler: ProxyHandler): Promise<HandlerContract | undefined> => {
+    let loaded = contracts.get(route.handler);
+    if (!loaded) {
+      loaded = routeContract(route, handler);
+      contracts.set(route.handler, loaded);
+    }
+    return loaded;
+  };
 
   const sendGatewayResponse = (response: ServerResponse, kind: GatewayResponseKind) => {
     response.writeHead(GATEWAY_RESPONSES[kind].status, { 'content-type': 'application/json' });
@@ -306,7 +316,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     let contract: HandlerContract | undefined;
     try {
       const handler = await loadHandler(route);
-      contract = contractOf(handler);
+      contract = await loadContract(route, handler);
       result = await handler(
         event,
         lambdaContext(`connect-payouts-local-${route.name}`, requestId, FUNCTION_TIMEOUT_MS),
@@ -321,7 +331,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       ? undefined
       : contract
         ? contractViolation(contract, result, errorCodesOf(route, contract))
-        : 'the handler was not built with httpHandler, so it has no contract';
+        : 'the handler has no contract (not built with httpHandler, no sibling .contract.ts)';
     if (problem) {
       contractViolations.push({ route: route.name, status: result.statusCode, problem });
       console.error(`[api] ${route.name} broke its contract: ${problem}`);

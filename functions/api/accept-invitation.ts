@@ -3,7 +3,7 @@ import { acceptInvitation } from '#core/invitations';
 import { memberView } from '#core/partner-views';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
-import { Member } from './schemas/partners.ts';
+import { partnerSchemas } from './schemas/partners.ts';
 
 /** Any token-shaped value: a wrong one is `404 invitation_not_found`, like one that never existed. */
 const Path = z.strictObject({ token: z.string().min(1).max(128) });
@@ -27,7 +27,10 @@ export const handler = httpHandler(
     query: NoQuery,
     path: Path,
     summary: 'Accept an invitation (the invitee, with their verified email)',
-    responses: { 201: Member.describe('The caller joined the team: their new membership.') },
+    responses: () => {
+      const { Member } = partnerSchemas();
+      return { 201: Member.describe('The caller joined the team: their new membership.') };
+    },
   },
   async ({ identity, path }) => {
     const member = await acceptInvitation(deps(), callerOf(identity), path.token);

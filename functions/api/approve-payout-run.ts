@@ -4,7 +4,7 @@ import { payoutRunView } from '#core/payout-views';
 import { approveRun } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
 import { payoutDepsForRequest, RunId } from '#middleware/payout-request';
-import { PayoutRun } from './schemas/payouts.ts';
+import { payoutSchemas } from './schemas/payouts.ts';
 
 /** `POST /admin/payout-runs/{runId}/approve`: releases a run that waits as awaiting_approval. */
 export const handler = httpHandler(
@@ -13,7 +13,10 @@ export const handler = httpHandler(
     errors: ['run_not_found', 'approval_not_required', 'run_still_planning'],
     path: z.strictObject({ runId: RunId }),
     summary: 'Release a run waiting for approval',
-    responses: { 200: PayoutRun },
+    responses: () => {
+      const { PayoutRun } = payoutSchemas();
+      return { 200: PayoutRun };
+    },
   },
   async ({ path }) => {
     const run = await approveRun(await payoutDepsForRequest({ queue: sqsPayoutQueue }), path.runId);

@@ -15,7 +15,7 @@ export const handler = httpHandler(
     path: Path,
     query: NoQuery,
     summary: 'Archive a listing (never on sale again; orders keep their snapshot)',
-    responses: { 204: { empty: true, description: 'The listing is archived.' } },
+    responses: () => ({ 204: { empty: true, description: 'The listing is archived.' } }),
   },
   async ({ identity, path }) => {
     const payments = paymentDepsForRequest();

@@ -4,7 +4,7 @@ import { cancelPaymentRequest, readPaymentRequest } from '#core/payment-requests
 import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
 import { PaymentRequestId, paymentDepsForRequest } from '#middleware/payment-request';
-import { SellerRequest } from './schemas/sales.ts';
+import { salesSchemas } from './schemas/sales.ts';
 
 const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
 
@@ -21,7 +21,10 @@ export const handler = httpHandler(
     path: Path,
     query: NoQuery,
     summary: 'Cancel an open payment request nobody is paying',
-    responses: { 200: SellerRequest.describe('The payment request, now canceled.') },
+    responses: () => {
+      const { SellerRequest } = salesSchemas();
+      return { 200: SellerRequest.describe('The payment request, now canceled.') };
+    },
   },
   async ({ identity, path }) => {
     const payments = paymentDepsForRequest();

@@ -20,14 +20,14 @@ export const handler = httpHandler(
     errors: ['invalid_state', 'expired_state', 'account_disconnected', 'refresh_rate_limited'],
     query: Query,
     summary: 'Expired onboarding link: redirect to a fresh one (signed state)',
-    responses: {
+    responses: () => ({
       302: {
         redirect: true,
         description:
           "To a fresh Account Link on Stripe's hosted onboarding, or — when the app asked to handle refresh itself — to its `refreshTo?status=link_expired`.",
       },
       ...ONBOARDING_ERROR_PAGES,
-    },
+    }),
   },
   async ({ query }) => {
     try {

@@ -38,7 +38,7 @@ export const handler = httpHandler(
     errors: ['invalid_state', 'expired_state'],
     query: Query,
     summary: 'Back from Stripe: re-reads the account, then redirects to the app',
-    responses: {
+    responses: () => ({
       200: {
         contentType: 'text/html; charset=utf-8',
         description: 'No app URL is configured: a page with the onboarding status.',
@@ -49,7 +49,7 @@ export const handler = httpHandler(
           "To the app's own target (`returnTo?status=active|pending|restricted`), else `APP_URL?stripe=return&status=…&partnerId=…`.",
       },
       ...ONBOARDING_ERROR_PAGES,
-    },
+    }),
   },
   async ({ query }) => {
     let returned: Awaited<ReturnType<typeof onboardingReturn>>;

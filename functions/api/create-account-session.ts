@@ -5,7 +5,7 @@ import { createAccountSession, EMBEDDED_COMPONENTS } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery, ReturnTarget } from '#middleware/partner-request';
-import { Instant } from './schemas/common.ts';
+import { commonSchemas } from './schemas/common.ts';
 
 const Body = z.strictObject({
   components: z.array(z.enum(EMBEDDED_COMPONENTS)).min(1).max(EMBEDDED_COMPONENTS.length),
@@ -13,22 +13,6 @@ const Body = z.strictObject({
     'An allowed return target: the answer then carries `returnUrl`, to open when the embedded onboarding exits.',
   ),
 });
-
-const Session = z
-  .strictObject({
-    clientSecret: z
-      .string()
-      .describe("The Account Session's client secret, for Connect.js in the partner's browser (never stored)."),
-    expiresAt: Instant.describe('When the session expires.'),
-    publishableKey: z.string().describe("The platform's Stripe publishable key, to initialise Connect.js."),
-    returnUrl: z
-      .string()
-      .nullable()
-      .describe(
-        'With `returnTo`: open it when the embedded onboarding exits; it re-reads the account from Stripe and ends at the target with `?status=active|pending|restricted`. Null otherwise.',
-      ),
-  })
-  .describe('A fresh Account Session for the requested embedded components (not cacheable).');
 
 /**
  * Embedded onboarding and account management: ensures the connected account, then a fresh Account Session for the
@@ -50,7 +34,25 @@ export const handler = httpHandler(
     body: Body,
     query: PartnerQuery,
     summary: 'An Account Session for Connect embedded components',
-    responses: { 200: Session },
+    responses: () => {
+      const { Instant } = commonSchemas();
+      const Session = z
+        .strictObject({
+          clientSecret: z
+            .string()
+            .describe("The Account Session's client secret, for Connect.js in the partner's browser (never stored)."),
+          expiresAt: Instant.describe('When the session expires.'),
+          publishableKey: z.string().describe("The platform's Stripe publishable key, to initialise Connect.js."),
+          returnUrl: z
+            .string()
+            .nullable()
+            .describe(
+              'With `returnTo`: open it when the embedded onboarding exits; it re-reads the account from Stripe and ends at the target with `?status=active|pending|restricted`. Null otherwise.',
+            ),
+        })
+        .describe('A fresh Account Session for the requested embedded components (not cacheable).');
+      return { 200: Session };
+    },
   },
   async ({ identity, body, query }) => {
     const d = deps({ stripe: stripeConnect, stateSigningKey });

@@ -5,14 +5,6 @@ import { httpHandler, NoQuery, parseWith } from '#middleware/http-handler';
 import { AnyObject, ListingId, paymentDepsForRequest, refuseClientPrices } from '#middleware/payment-request';
 import { PlatformMetadataBody, Reference } from '#middleware/sales-request';
 
-const Created = z
-  .strictObject({
-    orderId: z.string(),
-    paymentId: z.string(),
-    url: z.string().describe("Stripe Checkout's hosted page: send the customer there."),
-  })
-  .describe('The order and its pending payment were recorded and the Checkout Session created.');
-
 const Item = z.strictObject({
   listingId: ListingId,
   quantity: z.number().int().min(1).max(999),
@@ -62,7 +54,16 @@ export const handler = httpHandler(
     body: AnyObject,
     query: NoQuery,
     summary: 'Buy listings on Stripe Checkout (prices from the listings)',
-    responses: { 201: Created },
+    responses: () => {
+      const Created = z
+        .strictObject({
+          orderId: z.string(),
+          paymentId: z.string(),
+          url: z.string().describe("Stripe Checkout's hosted page: send the customer there."),
+        })
+        .describe('The order and its pending payment were recorded and the Checkout Session created.');
+      return { 201: Created };
+    },
   },
   async ({ identity, body }) => {
     refuseClientPrices(body, USE);

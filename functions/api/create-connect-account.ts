@@ -4,13 +4,7 @@ import { ensureAccount } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { AccountBody, callerOf, deps, PartnerQuery } from '#middleware/partner-request';
-import { PartnerStatus } from './schemas/partners.ts';
-
-const Account = z.strictObject({
-  accountId: z.string().describe('The Express connected account id (`acct_…`).'),
-  status: PartnerStatus,
-  created: z.boolean().describe('True when this call created the account.'),
-});
+import { partnerSchemas } from './schemas/partners.ts';
 
 /** Creates the partner's Express account if missing; calling again returns the existing one. */
 export const handler = httpHandler(
@@ -20,9 +14,17 @@ export const handler = httpHandler(
     body: AccountBody,
     query: PartnerQuery,
     summary: 'Create the Express connected account (idempotent)',
-    responses: {
-      200: Account.describe('The partner already had an account: the existing one.'),
-      201: Account.describe('The account was created.'),
+    responses: () => {
+      const { PartnerStatus } = partnerSchemas();
+      const Account = z.strictObject({
+        accountId: z.string().describe('The Express connected account id (`acct_…`).'),
+        status: PartnerStatus,
+        created: z.boolean().describe('True when this call created the account.'),
+      });
+      return {
+        200: Account.describe('The partner already had an account: the existing one.'),
+        201: Account.describe('The account was created.'),
+      };
     },
   },
   async ({ identity, body, query }) => {

@@ -5,10 +5,6 @@ import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 
-const DashboardLink = z
-  .strictObject({ url: z.string().describe('Single-use login link to the Express Dashboard.') })
-  .describe('An Express Dashboard login link.');
-
 /** A single-use Express Dashboard login link; 409 `onboarding_incomplete` before details are submitted. */
 export const handler = httpHandler(
   {
@@ -16,7 +12,12 @@ export const handler = httpHandler(
     errors: [...PARTNER_ACCESS_ERRORS, 'account_disconnected', 'onboarding_incomplete'],
     query: PartnerQuery,
     summary: 'Express Dashboard login link',
-    responses: { 200: DashboardLink },
+    responses: () => {
+      const DashboardLink = z
+        .strictObject({ url: z.string().describe('Single-use login link to the Express Dashboard.') })
+        .describe('An Express Dashboard login link.');
+      return { 200: DashboardLink };
+    },
   },
   async ({ identity, query }) => {
     const d = deps({ stripe: stripeConnect });

@@ -2,22 +2,12 @@ import * as z from 'zod';
 import { createInvitation, invitationView } from '#core/invitations';
 import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
-import { Invitation } from './schemas/partners.ts';
+import { partnerSchemas } from './schemas/partners.ts';
 
 const Body = z.strictObject({
   email: z.email().max(254),
   role: z.enum(['admin', 'member']).default('member'),
 });
-
-const Created = z
-  .strictObject({
-    invitation: Invitation,
-    token: z
-      .string()
-      .describe('The single-use token, answered this once (only its hash is stored): send it to the invitee.'),
-    acceptPath: z.string().describe('Where the invitee accepts: `POST /invitations/{token}/accept`.'),
-  })
-  .describe('The invitation was created; its token is never shown again.');
 
 /**
  * `POST /partners/{partnerId}/invitations`: an owner or admin invites an email address to the team. The answer
@@ -31,7 +21,19 @@ export const handler = httpHandler(
     query: NoQuery,
     path: z.strictObject({ partnerId: PartnerId }),
     summary: 'Invite an email address to the team (owner or admin)',
-    responses: { 201: Created },
+    responses: () => {
+      const { Invitation } = partnerSchemas();
+      const Created = z
+        .strictObject({
+          invitation: Invitation,
+          token: z
+            .string()
+            .describe('The single-use token, answered this once (only its hash is stored): send it to the invitee.'),
+          acceptPath: z.string().describe('Where the invitee accepts: `POST /invitations/{token}/accept`.'),
+        })
+        .describe('The invitation was created; its token is never shown again.');
+      return { 201: Created };
+    },
   },
   async ({ identity, body, path }) => {
     const d = deps();

@@ -4,7 +4,7 @@ import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-ha
 import { callerOf, deps } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { NewListingBody } from '#middleware/sales-request';
-import { SellerListing } from './schemas/sales.ts';
+import { salesSchemas } from './schemas/sales.ts';
 
 /** `POST /listings`: a partner's fixed-price listing (owner/admin of a team; the caller's personal partner by default). */
 export const handler = httpHandler(
@@ -21,7 +21,10 @@ export const handler = httpHandler(
     body: NewListingBody,
     query: NoQuery,
     summary: 'Create a fixed-price listing',
-    responses: { 201: SellerListing.describe('The listing was created.') },
+    responses: () => {
+      const { SellerListing } = salesSchemas();
+      return { 201: SellerListing.describe('The listing was created.') };
+    },
   },
   async ({ identity, body }) => {
     const { partnerId, ...input } = body;

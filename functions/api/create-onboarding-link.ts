@@ -6,13 +6,6 @@ import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, OnboardingLinkBody, PartnerQuery } from '#middleware/partner-request';
 
-const OnboardingLink = z
-  .strictObject({
-    url: z.string().describe("Stripe's hosted onboarding page (single use)."),
-    expiresAt: z.iso.datetime({ offset: true }),
-  })
-  .describe('A fresh Account Link to Stripe-hosted onboarding.');
-
 /**
  * Ensures the Express account, then returns a fresh Account Link to Stripe's hosted onboarding. With `returnTo` /
  * `refreshTo` (allowed return targets), onboarding ends in the app instead of the stage's app URL.
@@ -30,7 +23,15 @@ export const handler = httpHandler(
     body: OnboardingLinkBody,
     query: PartnerQuery,
     summary: 'A fresh Stripe-hosted onboarding link',
-    responses: { 200: OnboardingLink },
+    responses: () => {
+      const OnboardingLink = z
+        .strictObject({
+          url: z.string().describe("Stripe's hosted onboarding page (single use)."),
+          expiresAt: z.iso.datetime({ offset: true }),
+        })
+        .describe('A fresh Account Link to Stripe-hosted onboarding.');
+      return { 200: OnboardingLink };
+    },
   },
   async ({ identity, body, query }) => {
     const d = deps({ stripe: stripeConnect, stateSigningKey });

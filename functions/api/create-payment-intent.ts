@@ -6,15 +6,7 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, Metadata, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
 import { Reference } from '#middleware/sales-request';
-import { PaymentStatus } from './schemas/payments.ts';
-
-const Created = z
-  .strictObject({
-    paymentId: z.string(),
-    clientSecret: z.string().describe("The PaymentIntent's client secret, for Stripe.js in the customer's browser."),
-    status: PaymentStatus,
-  })
-  .describe('The payment was recorded (pending) and its PaymentIntent created.');
+import { paymentSchemas } from './schemas/payments.ts';
 
 const Body = z.strictObject({
   payeeId: PartnerId,
@@ -44,7 +36,19 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: 'Pay a partner: destination-charge PaymentIntent',
-    responses: { 201: Created },
+    responses: () => {
+      const { PaymentStatus } = paymentSchemas();
+      const Created = z
+        .strictObject({
+          paymentId: z.string(),
+          clientSecret: z
+            .string()
+            .describe("The PaymentIntent's client secret, for Stripe.js in the customer's browser."),
+          status: PaymentStatus,
+        })
+        .describe('The payment was recorded (pending) and its PaymentIntent created.');
+      return { 201: Created };
+    },
   },
   async ({ identity, body }) => {
     const result = await startPaymentIntent(

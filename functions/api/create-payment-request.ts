@@ -4,7 +4,7 @@ import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-ha
 import { callerOf, deps } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { NewPaymentRequestBody } from '#middleware/sales-request';
-import { SellerRequest } from './schemas/sales.ts';
+import { salesSchemas } from './schemas/sales.ts';
 
 /** `POST /payment-requests`: an amount the seller sets for one customer (owner/admin roles). */
 export const handler = httpHandler(
@@ -22,7 +22,10 @@ export const handler = httpHandler(
     body: NewPaymentRequestBody,
     query: NoQuery,
     summary: 'Ask one customer for an amount the seller sets',
-    responses: { 201: SellerRequest.describe('The payment request was created (open).') },
+    responses: () => {
+      const { SellerRequest } = salesSchemas();
+      return { 201: SellerRequest.describe('The payment request was created (open).') };
+    },
   },
   async ({ identity, body }) => {
     const { partnerId, ...input } = body;

@@ -3,7 +3,7 @@ import { partnerView } from '#core/partner-views';
 import { createTeam } from '#core/teams';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { Country, callerOf, deps } from '#middleware/partner-request';
-import { Partner } from './schemas/partners.ts';
+import { partnerSchemas } from './schemas/partners.ts';
 
 const Body = z.strictObject({ name: z.string().trim().min(1).max(100), country: Country.optional() });
 
@@ -15,7 +15,10 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: 'Create a team partner (the caller owns it)',
-    responses: { 201: Partner },
+    responses: () => {
+      const { Partner } = partnerSchemas();
+      return { 201: Partner };
+    },
   },
   async ({ identity, body }) => {
     const { partner, role } = await createTeam(deps(), callerOf(identity), body);

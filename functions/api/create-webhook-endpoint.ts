@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
 import { createEndpoint } from '#core/platform-webhooks';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
-import { EndpointView, EventTypeName } from './schemas-events.ts';
+import { EventTypeName, eventSchemas } from './schemas-events.ts';
 
 const Body = z.strictObject({
   url: z.string().min(1).max(2048),
@@ -13,10 +13,6 @@ const Body = z.strictObject({
   description: z.string().max(200).optional(),
 });
 
-const Created = EndpointView.extend({
-  secret: z.string().describe('The signing secret, shown only now: store it.'),
-}).describe('The endpoint and its signing secret (shown once).');
-
 /** `POST /admin/webhook-endpoints` (admin group): where the platform wants our events, signed. */
 export const handler = httpHandler(
   {
@@ -25,7 +21,13 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: 'Add a webhook endpoint for domain events (its secret is shown once)',
-    responses: { 201: Created },
+    responses: () => {
+      const { EndpointView } = eventSchemas();
+      const Created = EndpointView.extend({
+        secret: z.string().describe('The signing secret, shown only now: store it.'),
+      }).describe('The endpoint and its signing secret (shown once).');
+      return { 201: Created };
+    },
   },
   async ({ identity, body }) => ({
     status: 201,

@@ -5,8 +5,6 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { EndpointId } from './schemas-events.ts';
 
 const Path = z.strictObject({ endpointId: EndpointId });
-const Deleted = z.strictObject({ id: z.string(), deleted: z.literal(true) }).describe('The endpoint was removed.');
-
 /** `DELETE /admin/webhook-endpoints/{endpointId}` (admin group): no further deliveries to it. */
 export const handler = httpHandler(
   {
@@ -15,7 +13,12 @@ export const handler = httpHandler(
     path: Path,
     query: NoQuery,
     summary: 'Remove a webhook endpoint',
-    responses: { 200: Deleted },
+    responses: () => {
+      const Deleted = z
+        .strictObject({ id: z.string(), deleted: z.literal(true) })
+        .describe('The endpoint was removed.');
+      return { 200: Deleted };
+    },
   },
   async ({ path }) => {
     await deleteEndpoint(platformWebhookDeps(), path.endpointId);

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { excludePayout } from '#core/operator';
+import { lazily } from '#middleware/contract';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { operatorDepsForRequest, operatorOf, PayoutId, Reason } from '#middleware/operator-request';
 import type { Described } from './schemas/common.ts';
@@ -7,14 +8,16 @@ import type { Described } from './schemas/common.ts';
 const Path = z.strictObject({ payoutId: PayoutId });
 const Body = z.strictObject({ reason: Reason });
 
-const Excluded = z
-  .strictObject({
-    payoutId: z.string(),
-    status: z.literal('carried_forward'),
-    reason: z.string().describe('`operator_excluded`.'),
-  })
-  .describe('The payout left its run; its entries carry forward to the next one.');
-export type ExcludedBody = Described<typeof Excluded, Awaited<ReturnType<typeof excludePayout>>>;
+const Excluded = lazily(() => {
+  return z
+    .strictObject({
+      payoutId: z.string(),
+      status: z.literal('carried_forward'),
+      reason: z.string().describe('`operator_excluded`.'),
+    })
+    .describe('The payout left its run; its entries carry forward to the next one.');
+});
+export type ExcludedBody = Described<ReturnType<typeof Excluded>, Awaited<ReturnType<typeof excludePayout>>>;
 
 /**
  * `POST /admin/payouts/{payoutId}/exclude { reason }` (admin group): takes a planned (or awaiting-funds) payout out of
@@ -28,7 +31,7 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: 'Take a planned payout out of its run (admin)',
-    responses: { 200: Excluded },
+    responses: () => ({ 200: Excluded() }),
   },
   async ({ path, body, identity }) => ({
     status: 200,

@@ -4,7 +4,7 @@ import { getStatus } from '#core/onboarding';
 import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
-import { ConnectStatus } from './schemas/partners.ts';
+import { partnerSchemas } from './schemas/partners.ts';
 
 const Query = z.strictObject({
   partnerId: PartnerId.optional(),
@@ -18,7 +18,10 @@ export const handler = httpHandler(
     errors: [...PARTNER_ACCESS_ERRORS, 'refresh_rate_limited'],
     query: Query,
     summary: 'Onboarding status and requirements (`?refresh=true` reads Stripe, rate-limited)',
-    responses: { 200: ConnectStatus },
+    responses: () => {
+      const { ConnectStatus } = partnerSchemas();
+      return { 200: ConnectStatus };
+    },
   },
   async ({ identity, query }) => {
     const d = deps({ stripe: stripeConnect });

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { publicListing } from '#core/sales';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';
-import { PublicListing } from './schemas/sales.ts';
+import { salesSchemas } from './schemas/sales.ts';
 
 const Path = z.strictObject({ listingId: ListingId });
 
@@ -14,7 +14,10 @@ export const handler = httpHandler(
     path: Path,
     query: NoQuery,
     summary: 'A listing (public)',
-    responses: { 200: PublicListing },
+    responses: () => {
+      const { PublicListing } = salesSchemas();
+      return { 200: PublicListing };
+    },
   },
   async ({ path }) => ({
     status: 200,

@@ -2,21 +2,25 @@ import * as z from 'zod';
 import { notifications } from '#adapters/dynamodb/notifications';
 import { resolvePartner } from '#core/partner-access';
 import { EMAIL_KINDS, REQUIRED_EMAILS } from '#core/partner-emails';
+import { lazily } from '#middleware/contract';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
 
-export const NotificationPreferences = z
-  .strictObject({
-    partnerId: z.string(),
-    emails: z.array(
-      z.strictObject({
-        kind: z.enum(EMAIL_KINDS as [string, ...string[]]),
-        enabled: z.boolean(),
-        required: z.boolean().describe('Service messages that keep payouts working cannot be turned off.'),
-      }),
-    ),
-  })
-  .describe("The partner's email preferences.");
+/** Built when a contract is read (never at a function's cold start). */
+export const NotificationPreferences = lazily(() =>
+  z
+    .strictObject({
+      partnerId: z.string(),
+      emails: z.array(
+        z.strictObject({
+          kind: z.enum(EMAIL_KINDS as [string, ...string[]]),
+          enabled: z.boolean(),
+          required: z.boolean().describe('Service messages that keep payouts working cannot be turned off.'),
+        }),
+      ),
+    })
+    .describe("The partner's email preferences."),
+);
 
 export async function preferencesOf(partnerId: string) {
   const optedOut = await notifications.optedOut(partnerId);
@@ -37,7 +41,7 @@ export const handler = httpHandler(
     errors: [...PARTNER_ACCESS_ERRORS],
     query: PartnerQuery,
     summary: "The partner's email preferences",
-    responses: { 200: NotificationPreferences },
+    responses: () => ({ 200: NotificationPreferences() }),
   },
   async ({ identity, query }) => {
     const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');

@@ -3,7 +3,7 @@ import { fail } from '#core/errors';
 import { adminOrderView } from '#core/payment-views';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { OrderId, paymentDepsForRequest } from '#middleware/payment-request';
-import { AdminOrder } from './schemas/payments.ts';
+import { paymentSchemas } from './schemas/payments.ts';
 
 const Path = z.strictObject({ orderId: OrderId });
 
@@ -15,7 +15,10 @@ export const handler = httpHandler(
     path: Path,
     query: NoQuery,
     summary: 'An order, its items and its payment',
-    responses: { 200: AdminOrder },
+    responses: () => {
+      const { AdminOrder } = paymentSchemas();
+      return { 200: AdminOrder };
+    },
   },
   async ({ path }) => {
     const d = paymentDepsForRequest();

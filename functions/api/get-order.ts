@@ -3,7 +3,7 @@ import { customerOrderView } from '#core/payment-views';
 import { customerOrder } from '#core/payments';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { OrderId, paymentDepsForRequest } from '#middleware/payment-request';
-import { CustomerOrder } from './schemas/sales.ts';
+import { salesSchemas } from './schemas/sales.ts';
 
 const Path = z.strictObject({ orderId: OrderId });
 
@@ -15,7 +15,10 @@ export const handler = httpHandler(
     path: Path,
     query: NoQuery,
     summary: "The customer's own order",
-    responses: { 200: CustomerOrder },
+    responses: () => {
+      const { CustomerOrder } = salesSchemas();
+      return { 200: CustomerOrder };
+    },
   },
   async ({ identity, path }) => {
     const order = await customerOrder(

@@ -4,7 +4,7 @@ import { adminPartnerView } from '#core/partner-views';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { operatorDepsForRequest } from '#middleware/operator-request';
 import { PartnerId } from '#middleware/partner-request';
-import { PartnerMoneyControls } from './schemas/operator.ts';
+import { operatorSchemas } from './schemas/operator.ts';
 
 const Path = z.strictObject({ partnerId: PartnerId });
 
@@ -19,7 +19,10 @@ export const handler = httpHandler(
     path: Path,
     query: NoQuery,
     summary: 'A partner, its payout hold and operator actions (admin)',
-    responses: { 200: PartnerMoneyControls },
+    responses: () => {
+      const { PartnerMoneyControls } = operatorSchemas();
+      return { 200: PartnerMoneyControls };
+    },
   },
   async ({ path }) => {
     const view = await partnerMoneyControls(operatorDepsForRequest(), path.partnerId);

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { payerRequest } from '#core/sales';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PaymentRequestId, paymentDepsForRequest } from '#middleware/payment-request';
-import { PayerRequest } from './schemas/sales.ts';
+import { salesSchemas } from './schemas/sales.ts';
 
 const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
 
@@ -14,7 +14,10 @@ export const handler = httpHandler(
     path: Path,
     query: NoQuery,
     summary: 'A payment request, as its payer sees it (public, with the id)',
-    responses: { 200: PayerRequest },
+    responses: () => {
+      const { PayerRequest } = salesSchemas();
+      return { 200: PayerRequest };
+    },
   },
   async ({ path }) => ({
     status: 200,

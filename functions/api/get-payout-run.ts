@@ -4,7 +4,7 @@ import { payoutRunView, runReportRows, toCsv } from '#core/payout-views';
 import type { Payout } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
 import { payoutDepsForRequest, RunId } from '#middleware/payout-request';
-import { PayoutRun } from './schemas/payouts.ts';
+import { payoutSchemas } from './schemas/payouts.ts';
 
 const Path = z.strictObject({ runId: RunId });
 const Query = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
@@ -17,16 +17,19 @@ export const handler = httpHandler(
     path: Path,
     query: Query,
     summary: "A run's status and totals (`?format=csv`: one line per partner)",
-    responses: {
-      200: [
-        PayoutRun,
-        {
-          contentType: 'text/csv; charset=utf-8',
-          description:
-            '`?format=csv`: one line per partner and currency considered (partner_id, currency, ' +
-            'amount_minor_units, status, payout_id, stripe_transfer_id, reason).',
-        },
-      ],
+    responses: () => {
+      const { PayoutRun } = payoutSchemas();
+      return {
+        200: [
+          PayoutRun,
+          {
+            contentType: 'text/csv; charset=utf-8',
+            description:
+              '`?format=csv`: one line per partner and currency considered (partner_id, currency, ' +
+              'amount_minor_units, status, payout_id, stripe_transfer_id, reason).',
+          },
+        ],
+      };
     },
   },
   async ({ path, query }) => {

@@ -11,43 +11,6 @@ const Path = z.strictObject({
     .describe('A UTC day, YYYY-MM-DD.'),
 });
 const Query = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
-const Kind = z.enum(Object.keys(DISCREPANCY_KINDS) as [keyof typeof DISCREPANCY_KINDS]);
-const Report = z
-  .strictObject({
-    date: z.string(),
-    report: z
-      .strictObject({
-        date: z.string(),
-        runId: z
-          .string()
-          .describe('The run that wrote this report: the schedule event’s id, or `cli-…` for a run by hand.'),
-        transfersChecked: z.number().int(),
-        payoutsChecked: z.number().int(),
-        connectedPayoutsChecked: z.number().int(),
-        discrepancies: z.number().int(),
-        byKind: z.record(z.string(), z.number().int()),
-        startedAt: z.string(),
-        finishedAt: z.string(),
-        durationMs: z.number(),
-      })
-      .describe('The latest run for the day.'),
-    discrepancies: z.array(
-      z.strictObject({
-        id: z.string(),
-        date: z.string(),
-        kind: Kind,
-        stripeId: z.string().nullable(),
-        recordId: z.string().nullable(),
-        partnerId: z.string().nullable(),
-        currency: z.string().nullable(),
-        expected: z.number().nullable(),
-        actual: z.number().nullable(),
-        detail: z.string(),
-      }),
-    ),
-  })
-  .describe("The day's reconciliation report and every discrepancy found for it.");
-
 /** `GET /admin/reconciliation/{date}[?format=csv]` (admin group). */
 export const handler = httpHandler(
   {
@@ -56,16 +19,55 @@ export const handler = httpHandler(
     path: Path,
     query: Query,
     summary: "A day's reconciliation report and discrepancies (`?format=csv`: the discrepancies)",
-    responses: {
-      200: [
-        Report,
-        {
-          contentType: 'text/csv; charset=utf-8',
-          description:
-            '`?format=csv`: one line per discrepancy (date, kind, stripeId, recordId, partnerId, currency, ' +
-            'expected, actual, detail).',
-        },
-      ],
+    responses: () => {
+      const Kind = z.enum(Object.keys(DISCREPANCY_KINDS) as [keyof typeof DISCREPANCY_KINDS]);
+
+      const Report = z
+        .strictObject({
+          date: z.string(),
+          report: z
+            .strictObject({
+              date: z.string(),
+              runId: z
+                .string()
+                .describe('The run that wrote this report: the schedule event’s id, or `cli-…` for a run by hand.'),
+              transfersChecked: z.number().int(),
+              payoutsChecked: z.number().int(),
+              connectedPayoutsChecked: z.number().int(),
+              discrepancies: z.number().int(),
+              byKind: z.record(z.string(), z.number().int()),
+              startedAt: z.string(),
+              finishedAt: z.string(),
+              durationMs: z.number(),
+            })
+            .describe('The latest run for the day.'),
+          discrepancies: z.array(
+            z.strictObject({
+              id: z.string(),
+              date: z.string(),
+              kind: Kind,
+              stripeId: z.string().nullable(),
+              recordId: z.string().nullable(),
+              partnerId: z.string().nullable(),
+              currency: z.string().nullable(),
+              expected: z.number().nullable(),
+              actual: z.number().nullable(),
+              detail: z.string(),
+            }),
+          ),
+        })
+        .describe("The day's reconciliation report and every discrepancy found for it.");
+      return {
+        200: [
+          Report,
+          {
+            contentType: 'text/csv; charset=utf-8',
+            description:
+              '`?format=csv`: one line per discrepancy (date, kind, stripeId, recordId, partnerId, currency, ' +
+              'expected, actual, detail).',
+          },
+        ],
+      };
     },
   },
   async ({ path, query }) => {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { liftPayoutHold } from '#core/operator';
+import { lazily } from '#middleware/contract';
 import { httpHandler } from '#middleware/http-handler';
 import { operatorDepsForRequest, operatorOf, Reason } from '#middleware/operator-request';
 import { PartnerId } from '#middleware/partner-request';
@@ -9,14 +10,16 @@ const Path = z.strictObject({ partnerId: PartnerId });
 /** DELETE carries no body here: the reason is a query parameter (`?reason=`). */
 const Query = z.strictObject({ reason: Reason });
 
-const Lifted = z
-  .strictObject({
-    partnerId: z.string(),
-    payoutHold: z.null().describe('No hold is in force now.'),
-    lifted: z.boolean().describe('False when there was no hold to lift (nothing was written).'),
-  })
-  .describe('The partner has no payout hold.');
-export type LiftedBody = Described<typeof Lifted, Awaited<ReturnType<typeof liftPayoutHold>>>;
+const Lifted = lazily(() => {
+  return z
+    .strictObject({
+      partnerId: z.string(),
+      payoutHold: z.null().describe('No hold is in force now.'),
+      lifted: z.boolean().describe('False when there was no hold to lift (nothing was written).'),
+    })
+    .describe('The partner has no payout hold.');
+});
+export type LiftedBody = Described<ReturnType<typeof Lifted>, Awaited<ReturnType<typeof liftPayoutHold>>>;
 
 /** `DELETE /admin/partners/{partnerId}/payout-hold?reason=…` (admin group): lifts the hold (idempotent). */
 export const handler = httpHandler(
@@ -26,7 +29,7 @@ export const handler = httpHandler(
     path: Path,
     query: Query,
     summary: "Lift the partner's payout hold (admin)",
-    responses: { 200: Lifted },
+    responses: () => ({ 200: Lifted() }),
   },
   async ({ path, query, identity }) => ({
     status: 200,

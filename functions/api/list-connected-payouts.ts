@@ -4,7 +4,7 @@ import { listConnectedPayouts } from '#core/partner-queries';
 import { connectedPayoutView } from '#core/partner-views';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
-import { ConnectedPayoutPage } from './schemas/partners.ts';
+import { partnerSchemas } from './schemas/partners.ts';
 
 const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
 
@@ -15,7 +15,10 @@ export const handler = httpHandler(
     errors: [...PARTNER_ACCESS_ERRORS],
     query: Query,
     summary: "Stripe payouts from the connected account to the partner's bank",
-    responses: { 200: ConnectedPayoutPage },
+    responses: () => {
+      const { ConnectedPayoutPage } = partnerSchemas();
+      return { 200: ConnectedPayoutPage };
+    },
   },
   async ({ identity, query }) => {
     const d = deps();

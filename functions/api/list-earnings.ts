@@ -4,7 +4,7 @@ import { resolvePartner } from '#core/partner-access';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, paymentDepsForRequest } from '#middleware/payment-request';
-import { Earnings } from './schemas/payments.ts';
+import { paymentSchemas } from './schemas/payments.ts';
 
 const Query = z.strictObject({
   partnerId: PartnerId.optional(),
@@ -26,7 +26,10 @@ export const handler = httpHandler(
     errors: [...PARTNER_ACCESS_ERRORS, 'invalid_time_zone', 'unsupported_currency'],
     query: Query,
     summary: 'Ledger entries, each with its payout status, and totals',
-    responses: { 200: Earnings },
+    responses: () => {
+      const { Earnings } = paymentSchemas();
+      return { 200: Earnings };
+    },
   },
   async ({ identity, query }) => {
     const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');

@@ -3,7 +3,7 @@ import { platformWebhookDeps } from '#adapters/platform-webhook-deps';
 import type { DomainEventType } from '#core/domain-events';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit, PartnerId } from '#middleware/partner-request';
-import { DomainEventSchema, EventTypeName } from './schemas-events.ts';
+import { EventTypeName, eventSchemas } from './schemas-events.ts';
 
 const Query = z.strictObject({
   type: EventTypeName.optional(),
@@ -11,13 +11,20 @@ const Query = z.strictObject({
   cursor: Cursor.optional(),
   limit: Limit,
 });
-const Page = z
-  .strictObject({ events: z.array(DomainEventSchema), nextCursor: z.string().nullable() })
-  .describe('Events, newest first.');
-
 /** `GET /admin/events?type=&partnerId=&cursor=` (admin group): the domain events of the last 30 days. */
 export const handler = httpHandler(
-  { auth: 'admin', query: Query, summary: 'List domain events, newest first', responses: { 200: Page } },
+  {
+    auth: 'admin',
+    query: Query,
+    summary: 'List domain events, newest first',
+    responses: () => {
+      const { DomainEventSchema } = eventSchemas();
+      const Page = z
+        .strictObject({ events: z.array(DomainEventSchema), nextCursor: z.string().nullable() })
+        .describe('Events, newest first.');
+      return { 200: Page };
+    },
+  },
   async ({ query }) => ({
     status: 200,
     body: await platformWebhookDeps().events.list({

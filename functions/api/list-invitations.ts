@@ -2,11 +2,7 @@ import * as z from 'zod';
 import { invitationView, listInvitations } from '#core/invitations';
 import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
-import { Invitation } from './schemas/partners.ts';
-
-const Invitations = z
-  .strictObject({ invitations: z.array(Invitation) })
-  .describe("The team's invitations, newest first.");
+import { partnerSchemas } from './schemas/partners.ts';
 
 /** `GET /partners/{partnerId}/invitations`: the team's invitations, newest first (never their tokens). */
 export const handler = httpHandler(
@@ -16,7 +12,13 @@ export const handler = httpHandler(
     query: NoQuery,
     path: z.strictObject({ partnerId: PartnerId }),
     summary: "The team's invitations (owner or admin)",
-    responses: { 200: Invitations },
+    responses: () => {
+      const { Invitation } = partnerSchemas();
+      const Invitations = z
+        .strictObject({ invitations: z.array(Invitation) })
+        .describe("The team's invitations, newest first.");
+      return { 200: Invitations };
+    },
   },
   async ({ identity, path }) => {
     const d = deps();

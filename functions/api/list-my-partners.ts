@@ -3,11 +3,7 @@ import { partnerView } from '#core/partner-views';
 import { listMyPartners } from '#core/teams';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { callerOf, deps } from '#middleware/partner-request';
-import { Partner } from './schemas/partners.ts';
-
-const Partners = z
-  .strictObject({ partners: z.array(Partner) })
-  .describe('Every partner the caller belongs to, with the caller’s role in each.');
+import { partnerSchemas } from './schemas/partners.ts';
 
 /** Every partner the caller belongs to, with the caller's role in each. */
 export const handler = httpHandler(
@@ -15,7 +11,13 @@ export const handler = httpHandler(
     auth: 'partner',
     query: NoQuery,
     summary: 'Partners the caller belongs to',
-    responses: { 200: Partners },
+    responses: () => {
+      const { Partner } = partnerSchemas();
+      const Partners = z
+        .strictObject({ partners: z.array(Partner) })
+        .describe('Every partner the caller belongs to, with the caller’s role in each.');
+      return { 200: Partners };
+    },
   },
   async ({ identity }) => {
     const partners = await listMyPartners(deps(), callerOf(identity));

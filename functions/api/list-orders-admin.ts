@@ -4,12 +4,8 @@ import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { Reference } from '#middleware/sales-request';
-import { NextCursor } from './schemas/common.ts';
-import { AdminOrder } from './schemas/payments.ts';
-
-const Orders = z
-  .strictObject({ orders: z.array(AdminOrder), nextCursor: NextCursor })
-  .describe('A page of the orders carrying the reference, newest first, each with its payment.');
+import { commonSchemas } from './schemas/common.ts';
+import { paymentSchemas } from './schemas/payments.ts';
 
 const Query = z.strictObject({
   reference: Reference.describe("The platform's own id of the order (a store order number)."),
@@ -22,7 +18,19 @@ const Query = z.strictObject({
  * and payments — one query of the sparse reference index, never a scan.
  */
 export const handler = httpHandler(
-  { auth: 'admin', query: Query, summary: "Orders by the platform's reference", responses: { 200: Orders } },
+  {
+    auth: 'admin',
+    query: Query,
+    summary: "Orders by the platform's reference",
+    responses: () => {
+      const { NextCursor } = commonSchemas();
+      const { AdminOrder } = paymentSchemas();
+      const Orders = z
+        .strictObject({ orders: z.array(AdminOrder), nextCursor: NextCursor })
+        .describe('A page of the orders carrying the reference, newest first, each with its payment.');
+      return { 200: Orders };
+    },
+  },
   async ({ query }) => {
     const d = paymentDepsForRequest();
     const page = await d.payments.ordersByReference(query.reference, {

@@ -3,9 +3,7 @@ import { memberView } from '#core/partner-views';
 import { listMembers } from '#core/teams';
 import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
-import { Member } from './schemas/partners.ts';
-
-const Members = z.strictObject({ members: z.array(Member) }).describe('The members of the partner.');
+import { partnerSchemas } from './schemas/partners.ts';
 
 /** Members of a partner, for its owner and admins. */
 export const handler = httpHandler(
@@ -15,7 +13,11 @@ export const handler = httpHandler(
     query: NoQuery,
     path: z.strictObject({ partnerId: PartnerId }),
     summary: 'Team members',
-    responses: { 200: Members },
+    responses: () => {
+      const { Member } = partnerSchemas();
+      const Members = z.strictObject({ members: z.array(Member) }).describe('The members of the partner.');
+      return { 200: Members };
+    },
   },
   async ({ identity, path }) => {
     const members = await listMembers(deps(), callerOf(identity), path.partnerId);

@@ -4,7 +4,7 @@ import { listPartners, listPartnersDueSoon } from '#core/partner-queries';
 import { adminPartnerView } from '#core/partner-views';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, deps, Limit } from '#middleware/partner-request';
-import { PartnerPage } from './schemas/partners.ts';
+import { partnerSchemas } from './schemas/partners.ts';
 
 const Query = z
   .strictObject({
@@ -24,7 +24,15 @@ const Query = z
  * deadline soon, soonest first; paginated with an opaque cursor. Admin group only.
  */
 export const handler = httpHandler(
-  { auth: 'admin', query: Query, summary: 'Every partner (operators)', responses: { 200: PartnerPage } },
+  {
+    auth: 'admin',
+    query: Query,
+    summary: 'Every partner (operators)',
+    responses: () => {
+      const { PartnerPage } = partnerSchemas();
+      return { 200: PartnerPage };
+    },
+  },
   async ({ query }) => {
     const d = deps();
     const page = query.attention === 'due_soon' ? await listPartnersDueSoon(d, query) : await listPartners(d, query);

@@ -4,12 +4,8 @@ import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 import { Reference } from '#middleware/sales-request';
-import { NextCursor } from './schemas/common.ts';
-import { AdminPayment } from './schemas/payments.ts';
-
-const Payments = z
-  .strictObject({ payments: z.array(AdminPayment), nextCursor: NextCursor })
-  .describe('A page of payments, newest first.');
+import { commonSchemas } from './schemas/common.ts';
+import { paymentSchemas } from './schemas/payments.ts';
 
 const Query = z.strictObject({
   cursor: Cursor.optional(),
@@ -24,7 +20,19 @@ const Query = z.strictObject({
  * `?reference=`, the payments carrying that platform reference (one query of the sparse reference index).
  */
 export const handler = httpHandler(
-  { auth: 'admin', query: Query, summary: 'Every payment, newest first', responses: { 200: Payments } },
+  {
+    auth: 'admin',
+    query: Query,
+    summary: 'Every payment, newest first',
+    responses: () => {
+      const { NextCursor } = commonSchemas();
+      const { AdminPayment } = paymentSchemas();
+      const Payments = z
+        .strictObject({ payments: z.array(AdminPayment), nextCursor: NextCursor })
+        .describe('A page of payments, newest first.');
+      return { 200: Payments };
+    },
+  },
   async ({ query }) => {
     const payments = paymentDepsForRequest().payments;
     const pageOf = { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };

@@ -3,18 +3,26 @@ import { payoutRunView } from '#core/payout-views';
 import { httpHandler } from '#middleware/http-handler';
 import { Cursor, Limit } from '#middleware/partner-request';
 import { payoutDepsForRequest } from '#middleware/payout-request';
-import { NextCursor } from './schemas/common.ts';
-import { PayoutRun } from './schemas/payouts.ts';
-
-const Runs = z
-  .strictObject({ runs: z.array(PayoutRun), nextCursor: NextCursor })
-  .describe('A page of payout runs, newest first.');
+import { commonSchemas } from './schemas/common.ts';
+import { payoutSchemas } from './schemas/payouts.ts';
 
 const Query = z.strictObject({ cursor: Cursor.optional(), limit: Limit });
 
 /** `GET /admin/payout-runs`: runs, newest first. */
 export const handler = httpHandler(
-  { auth: 'admin', query: Query, summary: 'Payout runs, newest first', responses: { 200: Runs } },
+  {
+    auth: 'admin',
+    query: Query,
+    summary: 'Payout runs, newest first',
+    responses: () => {
+      const { NextCursor } = commonSchemas();
+      const { PayoutRun } = payoutSchemas();
+      const Runs = z
+        .strictObject({ runs: z.array(PayoutRun), nextCursor: NextCursor })
+        .describe('A page of payout runs, newest first.');
+      return { 200: Runs };
+    },
+  },
   async ({ query }) => {
     const deps = await payoutDepsForRequest();
     const page = await deps.store.listRuns({ limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });

@@ -4,12 +4,8 @@ import { payoutView } from '#core/payment-views';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { Cursor, callerOf, deps, Limit, PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
-import { NextCursor } from './schemas/common.ts';
-import { PartnerPayout } from './schemas/payments.ts';
-
-const Payouts = z
-  .strictObject({ payouts: z.array(PartnerPayout), nextCursor: NextCursor })
-  .describe('A page of the platform’s payouts to the partner, newest period first.');
+import { commonSchemas } from './schemas/common.ts';
+import { paymentSchemas } from './schemas/payments.ts';
 
 const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
 
@@ -20,7 +16,14 @@ export const handler = httpHandler(
     errors: [...PARTNER_ACCESS_ERRORS],
     query: Query,
     summary: "The platform's monthly payouts to the partner",
-    responses: { 200: Payouts },
+    responses: () => {
+      const { NextCursor } = commonSchemas();
+      const { PartnerPayout } = paymentSchemas();
+      const Payouts = z
+        .strictObject({ payouts: z.array(PartnerPayout), nextCursor: NextCursor })
+        .describe('A page of the platform’s payouts to the partner, newest period first.');
+      return { 200: Payouts };
+    },
   },
   async ({ identity, query }) => {
     const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'view_earnings');

@@ -13,14 +13,6 @@ import {
 const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
 const Body = z.strictObject({ successUrl: z.string().max(2048), cancelUrl: z.string().max(2048) });
 
-const Created = z
-  .strictObject({
-    paymentRequestId: z.string(),
-    paymentId: z.string().describe("The attempt's payment (pending until Stripe's webhook settles it)."),
-    url: z.string().describe("Stripe Checkout's hosted page: send the customer there."),
-  })
-  .describe('The payment request is claimed for this attempt and its Checkout Session created.');
-
 /** `POST /payment-requests/{paymentRequestId}/checkout`: a Stripe Checkout page for the amount the seller set. */
 export const handler = httpHandler(
   {
@@ -30,7 +22,16 @@ export const handler = httpHandler(
     body: AnyObject,
     query: NoQuery,
     summary: 'Pay a payment request on Stripe Checkout',
-    responses: { 201: Created },
+    responses: () => {
+      const Created = z
+        .strictObject({
+          paymentRequestId: z.string(),
+          paymentId: z.string().describe("The attempt's payment (pending until Stripe's webhook settles it)."),
+          url: z.string().describe("Stripe Checkout's hosted page: send the customer there."),
+        })
+        .describe('The payment request is claimed for this attempt and its Checkout Session created.');
+      return { 201: Created };
+    },
   },
   async ({ identity, path, body }) => {
     refuseClientPrices(body, "the amount is the payment request's; send { successUrl, cancelUrl }.");

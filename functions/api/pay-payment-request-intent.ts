@@ -9,18 +9,9 @@ import {
   paymentDepsForRequest,
   refuseClientPrices,
 } from '#middleware/payment-request';
-import { PaymentStatus } from './schemas/payments.ts';
+import { paymentSchemas } from './schemas/payments.ts';
 
 const Path = z.strictObject({ paymentRequestId: PaymentRequestId });
-
-const Created = z
-  .strictObject({
-    paymentRequestId: z.string(),
-    paymentId: z.string().describe("The attempt's payment."),
-    clientSecret: z.string().describe("The PaymentIntent's client secret, for Stripe.js in the customer's browser."),
-    status: PaymentStatus,
-  })
-  .describe('The payment request is claimed for this attempt and its PaymentIntent created.');
 
 /** `POST /payment-requests/{paymentRequestId}/intent`: a PaymentIntent for the amount the seller set. */
 export const handler = httpHandler(
@@ -31,7 +22,20 @@ export const handler = httpHandler(
     body: AnyObject,
     query: NoQuery,
     summary: 'Pay a payment request with a PaymentIntent',
-    responses: { 201: Created },
+    responses: () => {
+      const { PaymentStatus } = paymentSchemas();
+      const Created = z
+        .strictObject({
+          paymentRequestId: z.string(),
+          paymentId: z.string().describe("The attempt's payment."),
+          clientSecret: z
+            .string()
+            .describe("The PaymentIntent's client secret, for Stripe.js in the customer's browser."),
+          status: PaymentStatus,
+        })
+        .describe('The payment request is claimed for this attempt and its PaymentIntent created.');
+      return { 201: Created };
+    },
   },
   async ({ identity, path, body }) => {
     refuseClientPrices(body, "the amount is the payment request's; send an empty body.");

@@ -1,11 +1,12 @@
 import * as z from 'zod';
 import { recordAdjustment } from '#core/operator';
+import { lazily } from '#middleware/contract';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { operatorDepsForRequest, operatorOf, Reason } from '#middleware/operator-request';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, MinorUnits } from '#middleware/payment-request';
-import { MinorUnits as Amount, Currency, type Described, Instant } from './schemas/common.ts';
-import { Operator } from './schemas/operator.ts';
+import { commonSchemas, type Described } from './schemas/common.ts';
+import { operatorSchemas } from './schemas/operator.ts';
 
 const Body = z.strictObject({
   partnerId: PartnerId,
@@ -17,22 +18,29 @@ const Body = z.strictObject({
   availableAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-const Adjustment = z.strictObject({
-  externalId: z.string().describe('The caller’s id of the adjustment: a replay with it answers the stored one.'),
-  entryId: z.string().describe('The ledger entry (`adj:<externalId>`).'),
-  partnerId: z.string(),
-  amount: Amount.describe('Signed: negative takes money back.'),
-  currency: Currency,
-  reason: z.string(),
-  availableAt: Instant.describe('From when a payout run nets it.'),
-  recordedAt: Instant,
+const Adjustment = lazily(() => {
+  const { MinorUnits: Amount, Currency, Instant } = commonSchemas();
+  return z.strictObject({
+    externalId: z.string().describe('The caller’s id of the adjustment: a replay with it answers the stored one.'),
+    entryId: z.string().describe('The ledger entry (`adj:<externalId>`).'),
+    partnerId: z.string(),
+    amount: Amount.describe('Signed: negative takes money back.'),
+    currency: Currency,
+    reason: z.string(),
+    availableAt: Instant.describe('From when a payout run nets it.'),
+    recordedAt: Instant,
+  });
 });
-const RecordedAdjustment = Adjustment.extend({
-  recordedBy: Operator.describe('The operator who recorded it (answered when it is recorded, not on a replay).'),
-});
+const RecordedAdjustment = lazily(() =>
+  Adjustment().extend({
+    recordedBy: operatorSchemas().Operator.describe(
+      'The operator who recorded it (answered when it is recorded, not on a replay).',
+    ),
+  }),
+);
 type AdjustmentView = Awaited<ReturnType<typeof recordAdjustment>>['adjustment'];
-export type RecordedAdjustmentBody = Described<typeof RecordedAdjustment, Required<AdjustmentView>>;
-export type ReplayedAdjustmentBody = Described<typeof Adjustment, Omit<AdjustmentView, 'recordedBy'>>;
+export type RecordedAdjustmentBody = Described<ReturnType<typeof RecordedAdjustment>, Required<AdjustmentView>>;
+export type ReplayedAdjustmentBody = Described<ReturnType<typeof Adjustment>, Omit<AdjustmentView, 'recordedBy'>>;
 
 /**
  * `POST /admin/adjustments` (admin group): a signed ledger correction, idempotent on `externalId` (201 recorded,
@@ -51,14 +59,14 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: 'Record a ledger adjustment for a partner (admin)',
-    responses: {
+    responses: () => ({
       200: z
-        .strictObject({ adjustment: Adjustment })
+        .strictObject({ adjustment: Adjustment() })
         .describe('Replayed: this externalId was recorded before with the same body; the stored adjustment.'),
       201: z
-        .strictObject({ adjustment: RecordedAdjustment })
+        .strictObject({ adjustment: RecordedAdjustment() })
         .describe('The adjustment was recorded; the next payout run nets it.'),
-    },
+    }),
   },
   async ({ body, identity }) => {
     const result = await recordAdjustment(operatorDepsForRequest(), body, operatorOf(identity));

@@ -4,9 +4,7 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
 import { CurrencyCode, MinorUnits, paymentDepsForRequest } from '#middleware/payment-request';
 import { Reference } from '#middleware/sales-request';
-import { HeldEarning } from './schemas/payments.ts';
-
-const Recorded = z.strictObject({ earnings: z.array(HeldEarning) });
+import { paymentSchemas } from './schemas/payments.ts';
 
 const Earning = z.strictObject({
   partnerId: PartnerId,
@@ -40,9 +38,13 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: 'Record platform-held earnings (idempotent on `externalId`)',
-    responses: {
-      200: Recorded.describe('Every earning had been recorded before: the stored earnings.'),
-      201: Recorded.describe('At least one earning was recorded.'),
+    responses: () => {
+      const { HeldEarning } = paymentSchemas();
+      const Recorded = z.strictObject({ earnings: z.array(HeldEarning) });
+      return {
+        200: Recorded.describe('Every earning had been recorded before: the stored earnings.'),
+        201: Recorded.describe('At least one earning was recorded.'),
+      };
     },
   },
   async ({ body }) => {

@@ -7,10 +7,6 @@ import { EndpointId, EventId } from './schemas-events.ts';
 
 const Path = z.strictObject({ eventId: EventId });
 const Body = z.strictObject({ endpointId: EndpointId.optional() });
-const Queued = z
-  .strictObject({ eventId: z.string(), endpointId: z.string().nullable(), queued: z.literal(true) })
-  .describe('The event is queued for delivery again.');
-
 /** `POST /admin/events/{eventId}/redeliver` (admin group): deliver again, to every subscribed endpoint or one. */
 export const handler = httpHandler(
   {
@@ -20,7 +16,12 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: 'Deliver an event again',
-    responses: { 202: Queued },
+    responses: () => {
+      const Queued = z
+        .strictObject({ eventId: z.string(), endpointId: z.string().nullable(), queued: z.literal(true) })
+        .describe('The event is queued for delivery again.');
+      return { 202: Queued };
+    },
   },
   async ({ path, body }) => ({
     status: 202,

@@ -13,7 +13,7 @@ export const handler = httpHandler(
     query: NoQuery,
     path: Path,
     summary: 'Remove a member (owner), or leave a team',
-    responses: { 204: { empty: true, description: 'The member was removed (no body).' } },
+    responses: () => ({ 204: { empty: true, description: 'The member was removed (no body).' } }),
   },
   async ({ identity, path }) => {
     await removeMember(deps(), callerOf(identity), path.partnerId, path.userSub);

@@ -16,7 +16,7 @@ export const handler = httpHandler(
     query: NoQuery,
     path: Path,
     summary: 'Revoke a pending invitation (owner or admin)',
-    responses: { 204: { empty: true, description: 'The invitation was revoked (no body).' } },
+    responses: () => ({ 204: { empty: true, description: 'The invitation was revoked (no body).' } }),
   },
   async ({ identity, path }) => {
     await revokeInvitation(deps(), callerOf(identity), path.partnerId, path.invitationId);

@@ -3,7 +3,7 @@ import { partnerView } from '#core/partner-views';
 import { setContactEmail } from '#core/teams';
 import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerId } from '#middleware/partner-request';
-import { Partner } from './schemas/partners.ts';
+import { partnerSchemas } from './schemas/partners.ts';
 
 const Body = z.strictObject({ email: z.email().max(254) });
 
@@ -19,7 +19,10 @@ export const handler = httpHandler(
     query: NoQuery,
     path: z.strictObject({ partnerId: PartnerId }),
     summary: "Set the email Stripe gets for the partner's account (owner)",
-    responses: { 200: Partner.describe('The contact email was set: the partner.') },
+    responses: () => {
+      const { Partner } = partnerSchemas();
+      return { 200: Partner.describe('The contact email was set: the partner.') };
+    },
   },
   async ({ identity, body, path }) => {
     const { partner, role } = await setContactEmail(deps(), callerOf(identity), path.partnerId, body.email);

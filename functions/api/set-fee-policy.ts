@@ -5,17 +5,6 @@ import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { PartnerId } from '#middleware/partner-request';
 import { paymentDepsForRequest } from '#middleware/payment-request';
 
-const FeePolicySet = z
-  .strictObject({
-    partnerId: z.string(),
-    feePolicy: z.strictObject({
-      bps: z.number().int().describe('Platform fee in basis points (300 = 3 %).'),
-      minimumFee: z.number().int().optional().describe('Floor in minor units of the charge currency, if any.'),
-    }),
-    default: z.boolean().describe("True when the partner is back on the platform's default fee."),
-  })
-  .describe("The partner's fee policy now in force.");
-
 const Path = z.strictObject({ partnerId: PartnerId });
 /** `{ bps, minimumFee? }` sets the partner's fee; `{ bps: null }` returns the partner to the platform default. */
 const Body = z.strictObject({
@@ -32,7 +21,19 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: "A partner's platform fee override",
-    responses: { 200: FeePolicySet },
+    responses: () => {
+      const FeePolicySet = z
+        .strictObject({
+          partnerId: z.string(),
+          feePolicy: z.strictObject({
+            bps: z.number().int().describe('Platform fee in basis points (300 = 3 %).'),
+            minimumFee: z.number().int().optional().describe('Floor in minor units of the charge currency, if any.'),
+          }),
+          default: z.boolean().describe("True when the partner is back on the platform's default fee."),
+        })
+        .describe("The partner's fee policy now in force.");
+      return { 200: FeePolicySet };
+    },
   },
   async ({ path, body }) => {
     const d = paymentDepsForRequest();

@@ -20,7 +20,7 @@ export const handler = httpHandler(
     body: Body,
     query: PartnerQuery,
     summary: 'Opt out of partner emails by kind',
-    responses: { 200: NotificationPreferences },
+    responses: () => ({ 200: NotificationPreferences() }),
   },
   async ({ identity, body, query }) => {
     const { partner } = await resolvePartner(deps(), callerOf(identity), query.partnerId, 'manage_preferences');

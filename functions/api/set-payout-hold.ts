@@ -1,18 +1,22 @@
 import * as z from 'zod';
 import { holdPayouts } from '#core/operator';
+import { lazily } from '#middleware/contract';
 import { httpHandler, NoQuery } from '#middleware/http-handler';
 import { operatorDepsForRequest, operatorOf, Reason } from '#middleware/operator-request';
 import { PartnerId } from '#middleware/partner-request';
 import type { Described } from './schemas/common.ts';
-import { PayoutHold } from './schemas/operator.ts';
+import { operatorSchemas } from './schemas/operator.ts';
 
 const Path = z.strictObject({ partnerId: PartnerId });
 const Body = z.strictObject({ reason: Reason, until: z.iso.datetime({ offset: true }).optional() });
 
-const Held = z
-  .strictObject({ partnerId: z.string(), payoutHold: PayoutHold })
-  .describe('The hold is in force (it replaced any earlier one).');
-export type HeldBody = Described<typeof Held, Awaited<ReturnType<typeof holdPayouts>>>;
+const Held = lazily(() => {
+  const { PayoutHold } = operatorSchemas();
+  return z
+    .strictObject({ partnerId: z.string(), payoutHold: PayoutHold })
+    .describe('The hold is in force (it replaced any earlier one).');
+});
+export type HeldBody = Described<ReturnType<typeof Held>, Awaited<ReturnType<typeof holdPayouts>>>;
 
 /**
  * `PUT /admin/partners/{partnerId}/payout-hold { reason, until? }` (admin group): no payout is planned or sent to the
@@ -26,7 +30,7 @@ export const handler = httpHandler(
     body: Body,
     query: NoQuery,
     summary: "Hold the partner's payouts (admin)",
-    responses: { 200: Held },
+    responses: () => ({ 200: Held() }),
   },
   async ({ path, body, identity }) => ({
     status: 200,

@@ -4,7 +4,7 @@ import { resolvePartner } from '#core/partner-access';
 import { partnerView } from '#core/partner-views';
 import { httpHandler, PARTNER_ACCESS_ERRORS } from '#middleware/http-handler';
 import { callerOf, deps, PartnerQuery } from '#middleware/partner-request';
-import { Partner } from './schemas/partners.ts';
+import { partnerSchemas } from './schemas/partners.ts';
 
 const Body = z.strictObject({ method: z.enum(['stripe', 'manual']) });
 
@@ -16,7 +16,10 @@ export const handler = httpHandler(
     body: Body,
     query: PartnerQuery,
     summary: 'Choose `stripe` or `manual` payouts',
-    responses: { 200: Partner },
+    responses: () => {
+      const { Partner } = partnerSchemas();
+      return { 200: Partner };
+    },
   },
   async ({ identity, body, query }) => {
     const d = deps();

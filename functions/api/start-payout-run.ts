@@ -4,13 +4,7 @@ import { payoutRunView } from '#core/payout-views';
 import { dryRun, startRun } from '#core/payouts';
 import { httpHandler } from '#middleware/http-handler';
 import { payoutDepsForRequest } from '#middleware/payout-request';
-import { DryRun, PayoutRun } from './schemas/payouts.ts';
-
-const Started = (created: boolean) =>
-  z.strictObject({
-    created: z.literal(created).describe('True when this call started the run.'),
-    run: PayoutRun,
-  });
+import { payoutSchemas } from './schemas/payouts.ts';
 
 const Body = z.strictObject({
   period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM'),
@@ -39,11 +33,19 @@ export const handler = httpHandler(
     errors: ['invalid_period', 'period_out_of_range', 'period_in_future'],
     body: Body,
     summary: "Start a period's payout run, or `dryRun: true`",
-    responses: {
-      200: z
-        .union([DryRun, Started(false)])
-        .describe('The dry run (nothing written), or the period’s run, already started before.'),
-      202: Started(true).describe('The run was started: payouts are planned and queued in the background.'),
+    responses: () => {
+      const { DryRun, PayoutRun } = payoutSchemas();
+      const Started = (created: boolean) =>
+        z.strictObject({
+          created: z.literal(created).describe('True when this call started the run.'),
+          run: PayoutRun,
+        });
+      return {
+        200: z
+          .union([DryRun, Started(false)])
+          .describe('The dry run (nothing written), or the period’s run, already started before.'),
+        202: Started(true).describe('The run was started: payouts are planned and queued in the background.'),
+      };
     },
   },
   async ({ body, identity }) => {

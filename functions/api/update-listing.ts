@@ -5,7 +5,7 @@ import { httpHandler, NoQuery, PARTNER_ACCESS_ERRORS } from '#middleware/http-ha
 import { callerOf, deps } from '#middleware/partner-request';
 import { ListingId, paymentDepsForRequest } from '#middleware/payment-request';
 import { ListingChangesBody } from '#middleware/sales-request';
-import { SellerListing } from './schemas/sales.ts';
+import { salesSchemas } from './schemas/sales.ts';
 
 const Path = z.strictObject({ listingId: ListingId });
 
@@ -26,7 +26,10 @@ export const handler = httpHandler(
     body: ListingChangesBody,
     query: NoQuery,
     summary: 'Change a listing (a new price applies to new orders only)',
-    responses: { 200: SellerListing.describe('The listing after the change.') },
+    responses: () => {
+      const { SellerListing } = salesSchemas();
+      return { 200: SellerListing.describe('The listing after the change.') };
+    },
   },
   async ({ identity, path, body }) => {
     const payments = paymentDepsForRequest();

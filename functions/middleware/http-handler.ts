@@ -2,21 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from 'zod';
 import { withStripeLane } from '#adapters/stripe/lane';
-import { type DomainError, domainError, fail } from '#core/errors';
-import type { HandlerAuth, HandlerContract, HandlerOptions } from './contract.ts';
+import { type DomainError, domainError } from '#core/errors';
+import { type HandlerAuth, type HandlerOptions, handlerContract, NoBody } from './contract.ts';
 import { mapError } from './error-mapper.ts';
+import { errorResponse, type HandlerResult, parseJsonBody, requestOf, toResponse } from './http-basics.ts';
 import { type Identity, identityFromEvent, requireAdmin } from './identity.ts';
 import { logger, metrics } from './observability.ts';
-
-/** Largest JSON body we accept. API Gateway allows 10 MB; nothing here needs more than a few KB. */
-export const MAX_BODY_BYTES = 64 * 1024;
-
-/** A route that takes no body: any JSON body other than `{}` is refused, so typos don't pass silently. */
-export const NoBody = z.strictObject({});
-/** A route that takes no query string parameters. */
-export const NoQuery = z.strictObject({});
 
 export {
   contractOf,
@@ -24,11 +17,14 @@ export {
   type HandlerContract,
   type HandlerOptions,
   isJsonResponse,
+  NoBody,
+  NoQuery,
   PARTNER_ACCESS_ERRORS,
   type ResponseSpec,
   type ResponseSpecs,
   responseAlternatives,
 } from './contract.ts';
+export { type HandlerResult, MAX_BODY_BYTES } from './http-basics.ts';
 
 type AnySchema = z.ZodType;
 
@@ -42,32 +38,6 @@ export interface HandlerInput<A extends HandlerAuth, B extends AnySchema, Q exte
   /** Request headers with lower-cased names. */
   headers: Readonly<Record<string, string>>;
   event: APIGatewayProxyEvent;
-}
-
-export interface HandlerResult {
-  status: number;
-  /** Serialized as JSON unless `contentType` says otherwise (then it must be a string). */
-  body?: unknown;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
-const SECURITY_HEADERS: Record<string, string> = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-};
-
-function lowerCaseHeaders(event: APIGatewayProxyEvent): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (typeof value === 'string') headers[name.toLowerCase()] = value;
-  }
-  return headers;
-}
-
-function rawBodyOf(event: APIGatewayProxyEvent): string {
-  if (event.body === null || event.body === undefined) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 }
 
 function validationError(where: string, error: z.ZodError): DomainError {
@@ -86,37 +56,6 @@ export function parseWith<S extends AnySchema>(schema: S, value: unknown, where:
   return result.data;
 }
 
-function parseJsonBody(raw: string, headers: Record<string, string>): unknown {
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    fail('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
-  }
-  if (raw.trim() === '') return {};
-  const contentType = headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(contentType)) {
-    fail('unsupported_media_type');
-  }
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    fail('invalid_json');
-  }
-}
-
-function toResponse(result: HandlerResult): APIGatewayProxyResult {
-  const contentType = result.contentType ?? 'application/json; charset=utf-8';
-  const body =
-    result.body === undefined
-      ? ''
-      : typeof result.body === 'string' && result.contentType !== undefined
-        ? result.body
-        : JSON.stringify(result.body);
-  return {
-    statusCode: result.status,
-    headers: { ...SECURITY_HEADERS, 'content-type': contentType, ...result.headers },
-    body,
-  };
-}
-
 /**
  * The HTTP handler factory: every API Lambda is `httpHandler(options, useCase)`.
  * It gives the use case validated input and a verified identity, and turns any error into
@@ -130,8 +69,7 @@ export function httpHandler<
 >(options: HandlerOptions<A, B, Q, P>, run: (input: HandlerInput<A, B, Q, P>) => Promise<HandlerResult>) {
   const core = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     try {
-      const headers = lowerCaseHeaders(event);
-      const rawBody = rawBodyOf(event);
+      const { headers, rawBody } = requestOf(event);
       let identity: Identity | undefined;
       if (options.auth === 'partner' || options.auth === 'admin') {
         identity = identityFromEvent(event);
@@ -159,22 +97,13 @@ export function httpHandler<
         // which is how a wrong webhook secret shows up.
         if (options.auth === 'webhook' && mapped.status < 500) metrics.addMetric('WebhookRejected', 'Count', 1);
       }
-      return toResponse({ status: mapped.status, body: mapped.body, headers: mapped.headers });
+      return errorResponse(mapped);
     }
-  };
-  const contract: HandlerContract = {
-    auth: options.auth,
-    body: options.auth === 'webhook' ? undefined : (options.body ?? NoBody),
-    query: options.query,
-    path: options.path,
-    summary: options.summary,
-    responses: options.responses ?? {},
-    errors: options.errors ?? [],
   };
   return Object.assign(
     middy(core)
       .use(injectLambdaContext(logger, { resetKeys: true }))
       .use(logMetrics(metrics, { captureColdStartMetric: true })),
-    { contract },
+    { contract: handlerContract(options) },
   );
 }

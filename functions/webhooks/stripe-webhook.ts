@@ -1,16 +1,20 @@
 import * as z from 'zod';
 import { readSecret } from '#adapters/secrets';
 import { constructWebhookEvent } from '#adapters/stripe/construct-webhook-event';
+import { lazily } from '#middleware/contract';
 import { httpHandler } from '#middleware/http-handler';
 import { processStripeEvent, type StripeEventProcessor } from '#middleware/stripe-events';
 import type { SecretName } from '#routes';
 
-const Received = z
-  .strictObject({
-    received: z.literal(true),
-    duplicate: z.literal(true).optional().describe('Present when this event id was already processed.'),
-  })
-  .describe('The event was verified and processed (or had been already); Stripe stops retrying.');
+/** Built when a contract is read (never at a function's cold start). */
+const Received = lazily(() =>
+  z
+    .strictObject({
+      received: z.literal(true),
+      duplicate: z.literal(true).optional().describe('Present when this event id was already processed.'),
+    })
+    .describe('The event was verified and processed (or had been already); Stripe stops retrying.'),
+);
 
 export interface StripeWebhookOptions extends StripeEventProcessor {
   /** The endpoint's own signing secret. */
@@ -29,7 +33,7 @@ const SUMMARIES: Readonly<Record<StripeEventProcessor['endpoint'], string>> = {
  */
 export function stripeWebhookHandler(options: StripeWebhookOptions) {
   return httpHandler(
-    { auth: 'webhook', summary: SUMMARIES[options.endpoint], responses: { 200: Received } },
+    { auth: 'webhook', summary: SUMMARIES[options.endpoint], responses: () => ({ 200: Received() }) },
     async ({ rawBody, headers }) => {
       const event = await constructWebhookEvent(rawBody, headers['stripe-signature'], await readSecret(options.secret));
       const { duplicate } = await processStripeEvent(options, event, 'webhook');

@@ -499,7 +499,7 @@ describe.each(Object.keys(STAGES) as (keyof typeof STAGES)[])('%s stage', (stage
           expect(parameters[`gatewayresponse.header.${name}`]).toBe(`'${value}'`);
         }
       }
-      const source = readFileSync(path.join(REPO_ROOT, 'functions/middleware/http-handler.ts'), 'utf8');
+      const source = readFileSync(path.join(REPO_ROOT, 'functions/middleware/http-basics.ts'), 'utf8');
       expect(source).toContain("'x-content-type-options': 'nosniff'");
     });
 

@@ -7,7 +7,12 @@ import { isErrorCode } from '#core/error-catalog';
 import { statusOf } from '#middleware/error-mapper';
 import { ROUTES } from '#routes';
 import { breakingChanges } from '../../local/openapi/breaking.ts';
-import { buildOpenApi, loadContracts } from '../../local/openapi/build.ts';
+import {
+  buildOpenApi,
+  loadContracts,
+  OPENAPI_DOCUMENT_MODULE,
+  openApiDocumentModule,
+} from '../../local/openapi/build.ts';
 import { clientTypes } from '../../local/openapi/client-types.ts';
 import { contractViolation } from '../../local/openapi/enforce.ts';
 import { readExamples, redact } from '../../local/openapi/examples.ts';
@@ -17,10 +22,11 @@ const committed = readFileSync(path.join(root, 'openapi.json'), 'utf8');
 const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
 
 describe('the API contract', () => {
-  it('is generated: the committed openapi.json and client types are what `npm run openapi` produces', async () => {
+  it('is generated: the committed openapi.json, its served copy and client types are what `npm run openapi` produces', async () => {
     const document = buildOpenApi(ROUTES, await loadContracts(ROUTES), { version, examples: readExamples() });
     expect(`${JSON.stringify(document, null, 2)}\n`).toBe(committed);
     expect(await clientTypes(document)).toBe(readFileSync(path.join(root, 'local/api-types.ts'), 'utf8'));
+    expect(openApiDocumentModule(document)).toBe(readFileSync(path.join(root, OPENAPI_DOCUMENT_MODULE), 'utf8'));
     // It imports every handler module and compiles every schema to TypeScript: seconds on a busy machine.
   }, 60_000);
 
