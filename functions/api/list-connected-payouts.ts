@@ -8,7 +8,7 @@ import { partnerSchemas } from './schemas/partners.ts';
 
 const Query = z.strictObject({ partnerId: PartnerId.optional(), cursor: Cursor.optional(), limit: Limit });
 
-/** Stripe payouts from the partner's connected account to their bank (from payout.paid / payout.failed). */
+/** Stripe payouts from the partner's connected account to their bank (from the Connect `payout.*` events). */
 export const handler = httpHandler(
   {
     auth: 'partner',
