@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { DOMAIN_EVENT_TYPES } from '../../../functions/core/domain-event-types.ts';
 import type {
   CreateWebhookEndpointResponse201,
   GetEventAdminResponse200,
@@ -17,28 +18,8 @@ type EventType = NonNullable<ListEventsAdminQuery['type']>;
 type StoredEvent = ListEventsAdminResponse200['events'][number];
 type Endpoint = ListWebhookEndpointsResponse200['endpoints'][number];
 
-/** Every domain event type, in the catalog's order (a type added to the contract must be added here). */
-const EVENT_TYPES = Object.keys({
-  'partner.status_changed': 1,
-  'partner.action_required': 1,
-  'order.paid': 1,
-  'order.canceled': 1,
-  'order.refunded': 1,
-  'payment.paid': 1,
-  'payment.failed': 1,
-  'payment.refunded': 1,
-  'payment.disputed': 1,
-  'payment.dispute_closed': 1,
-  'earning.recorded': 1,
-  'earning.available': 1,
-  'payout.paid': 1,
-  'payout.failed': 1,
-  'payout.reversed': 1,
-  'payout.awaiting_funds': 1,
-  'payout.carried_forward': 1,
-  'payout_run.completed': 1,
-  'reconciliation.discrepancy': 1,
-} satisfies Record<EventType, 1>) as EventType[];
+/** Every domain event type, in the catalog's order (the list the API validates `type` against). */
+const EVENT_TYPES: readonly EventType[] = DOMAIN_EVENT_TYPES;
 
 const listEndpoints = () => get<ListWebhookEndpointsResponse200>('/admin/webhook-endpoints');
 
