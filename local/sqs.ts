@@ -50,53 +50,38 @@ export async function startLocalQueues(options: {
 }): Promise<LocalQueues> {
   const port = await resolvePort(options.port, 'the SQS stand-in', 'SQS_PORT');
   const server = await startFauxqs({ port, host: '127.0.0.1', logger: false, defaultRegion: LOCAL_REGION });
-  const dlq = server.createQueue('payout-queue-dlq');
-  const queue = server.createQueue('payout-queue', {
-    attributes: {
-      VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({
-        deadLetterTargetArn: dlq.queueArn,
-        maxReceiveCount: String(PAYOUT_QUEUE.maxReceiveCount),
-      }),
-    },
-  });
-  const deliveryDlq = server.createQueue('event-delivery-dlq');
-  const deliveryQueue = server.createQueue('event-delivery-queue', {
-    attributes: {
-      VisibilityTimeout: '30',
-      RedrivePolicy: JSON.stringify({
-        deadLetterTargetArn: deliveryDlq.queueArn,
-        maxReceiveCount: String(MAX_DELIVERY_ATTEMPTS),
-      }),
-    },
-  });
-  const emailDlq = server.createQueue('email-dlq');
-  const emailQueue = server.createQueue('email-queue', {
-    attributes: {
-      VisibilityTimeout: '5',
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: emailDlq.queueArn, maxReceiveCount: '5' }),
-    },
-  });
-  const eventsDlq = server.createQueue('stripe-events-dlq');
-  const events = server.createQueue('stripe-events', {
-    attributes: {
-      VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({
-        deadLetterTargetArn: eventsDlq.queueArn,
-        maxReceiveCount: String(STRIPE_EVENTS_QUEUE.maxReceiveCount),
-      }),
-    },
-  });
-  const reconciliationDlq = server.createQueue('reconciliation-dlq');
-  const reconciliation = server.createQueue('reconciliation-queue', {
-    attributes: {
-      VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({
-        deadLetterTargetArn: reconciliationDlq.queueArn,
-        maxReceiveCount: String(RECONCILIATION_QUEUE.maxReceiveCount),
-      }),
-    },
-  });
+  /** A queue and its dead-letter queue, with the stack's redrive policy (moved there after `maxReceiveCount`). */
+  const withDlq = (name: string, dlqName: string, visibilityTimeoutSeconds: number, maxReceiveCount: number) => {
+    const dlq = server.createQueue(dlqName);
+    const queue = server.createQueue(name, {
+      attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(maxReceiveCount) }),
+      },
+    });
+    return { queue, dlq };
+  };
+  const visibility = options.visibilityTimeoutSeconds;
+  const { queue, dlq } = withDlq('payout-queue', 'payout-queue-dlq', visibility, PAYOUT_QUEUE.maxReceiveCount);
+  const { queue: deliveryQueue, dlq: deliveryDlq } = withDlq(
+    'event-delivery-queue',
+    'event-delivery-dlq',
+    30,
+    MAX_DELIVERY_ATTEMPTS,
+  );
+  const { queue: emailQueue, dlq: emailDlq } = withDlq('email-queue', 'email-dlq', 5, 5);
+  const { queue: events, dlq: eventsDlq } = withDlq(
+    'stripe-events',
+    'stripe-events-dlq',
+    visibility,
+    STRIPE_EVENTS_QUEUE.maxReceiveCount,
+  );
+  const { queue: reconciliation, dlq: reconciliationDlq } = withDlq(
+    'reconciliation-queue',
+    'reconciliation-dlq',
+    visibility,
+    RECONCILIATION_QUEUE.maxReceiveCount,
+  );
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
     emailQueueUrl: emailQueue.queueUrl,

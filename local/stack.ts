@@ -17,7 +17,13 @@ import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalDynamo, startDy
 import { type BusEntry, type LocalEventBus, startLocalEventBus } from './eventbridge.ts';
 import { type LocalMail, startLocalMail } from './mail.ts';
 import { LocalStackError, resolvePort } from './processes.ts';
-import { type EventSource, type LocalQueues, startEventSource, startLocalQueues } from './sqs.ts';
+import {
+  type EventSource,
+  type EventSourceOptions,
+  type LocalQueues,
+  startEventSource,
+  startLocalQueues,
+} from './sqs.ts';
 import { type StreamSource, startStreamSource } from './streams.ts';
 import { type RateLimitUpdate, type StripeEmulator, startStripeEmulator } from './stripe-emulator/index.ts';
 import { webAppServer } from './web-app.ts';
@@ -390,23 +396,40 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     started.push({ stop: () => api.close() });
 
     // The workers' entry files, from the route table's jobs (a missing job is reported before anything polls).
-    const payoutHandler = jobHandler('payout-queue');
     const publisherHandler = jobHandler('table-stream');
-    const deliveryHandler = jobHandler('event-delivery-queue');
-    const emailHandler = jobHandler('email-queue');
-    const stripeEventsHandler = jobHandler('stripe-events-queue');
-    const reconciliationHandler = jobHandler('reconciliation-queue');
-    const payoutWorkers = startEventSource({
-      client: queues.client,
-      queueUrl: queues.payoutQueueUrl,
-      queueArn: queues.payoutQueueArn,
-      loadHandler: () => importHandler(payoutHandler),
-      batchSize: PAYOUT_BATCH_SIZE,
-      maxConcurrency: options.payoutWorkerConcurrency ?? 4,
-      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['payout-queue'] * 1000,
-      ...(options.onPayoutInvocation ? { onInvocation: options.onPayoutInvocation } : {}),
-    });
-    started.push(payoutWorkers);
+    const queueHandlers = {
+      'payout-queue': jobHandler('payout-queue'),
+      'event-delivery-queue': jobHandler('event-delivery-queue'),
+      'email-queue': jobHandler('email-queue'),
+      'stripe-events-queue': jobHandler('stripe-events-queue'),
+      'reconciliation-queue': jobHandler('reconciliation-queue'),
+    } as const;
+    /** A queue's consumer, as Lambda's event source mapping runs it: its job, batch size, concurrency and timeout. */
+    const consume = (
+      trigger: keyof typeof queueHandlers,
+      queue: { url: string; arn: string },
+      options: Pick<EventSourceOptions, 'batchSize' | 'maxConcurrency' | 'functionName' | 'onInvocation'>,
+    ) => {
+      const source = startEventSource({
+        client: queues.client,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        loadHandler: () => importHandler(queueHandlers[trigger]),
+        functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS[trigger] * 1000,
+        ...options,
+      });
+      started.push(source);
+      return source;
+    };
+    const payoutWorkers = consume(
+      'payout-queue',
+      { url: queues.payoutQueueUrl, arn: queues.payoutQueueArn },
+      {
+        batchSize: PAYOUT_BATCH_SIZE,
+        maxConcurrency: options.payoutWorkerConcurrency ?? 4,
+        ...(options.onPayoutInvocation ? { onInvocation: options.onPayoutInvocation } : {}),
+      },
+    );
     const eventStream = await startStreamSource({
       dynamo: dynamo.client,
       endpoint: dynamo.endpoint,
@@ -414,51 +437,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       loadHandler: () => importHandler(publisherHandler),
     });
     started.push(eventStream);
-    const eventDeliveries = startEventSource({
-      client: queues.client,
-      queueUrl: queues.eventDeliveryQueueUrl,
-      queueArn: queues.eventDeliveryQueueArn,
-      loadHandler: () => importHandler(deliveryHandler),
-      batchSize: 10,
-      maxConcurrency: 2,
-      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['event-delivery-queue'] * 1000,
-      functionName: 'connect-payouts-local-deliver-events',
-    });
-    started.push(eventDeliveries);
-    const emailWorkers = startEventSource({
-      client: queues.client,
-      queueUrl: queues.emailQueueUrl,
-      queueArn: queues.emailQueueArn,
-      loadHandler: () => importHandler(emailHandler),
-      batchSize: 10,
-      maxConcurrency: 1,
-      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['email-queue'] * 1000,
-      functionName: 'connect-payouts-local-send-partner-emails',
-    });
-    started.push(emailWorkers);
-
-    const stripeEventWorkers = startEventSource({
-      client: queues.client,
-      queueUrl: queues.stripeEventsQueueUrl,
-      queueArn: queues.stripeEventsQueueArn,
-      loadHandler: () => importHandler(stripeEventsHandler),
-      batchSize: STRIPE_EVENTS_BATCH_SIZE,
-      maxConcurrency: 2,
-      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['stripe-events-queue'] * 1000,
-      functionName: 'connect-payouts-local-stripe-events',
-    });
-    started.push(stripeEventWorkers);
-    const reconciliationWorkers = startEventSource({
-      client: queues.client,
-      queueUrl: queues.reconciliationQueueUrl,
-      queueArn: queues.reconciliationQueueArn,
-      loadHandler: () => importHandler(reconciliationHandler),
-      batchSize: 1,
-      maxConcurrency: 2,
-      functionTimeoutMs: FUNCTION_TIMEOUT_SECONDS['reconciliation-queue'] * 1000,
-      functionName: 'connect-payouts-local-reconcile',
-    });
-    started.push(reconciliationWorkers);
+    const eventDeliveries = consume(
+      'event-delivery-queue',
+      { url: queues.eventDeliveryQueueUrl, arn: queues.eventDeliveryQueueArn },
+      { batchSize: 10, maxConcurrency: 2, functionName: 'connect-payouts-local-deliver-events' },
+    );
+    const emailWorkers = consume(
+      'email-queue',
+      { url: queues.emailQueueUrl, arn: queues.emailQueueArn },
+      { batchSize: 10, maxConcurrency: 1, functionName: 'connect-payouts-local-send-partner-emails' },
+    );
+    const stripeEventWorkers = consume(
+      'stripe-events-queue',
+      { url: queues.stripeEventsQueueUrl, arn: queues.stripeEventsQueueArn },
+      { batchSize: STRIPE_EVENTS_BATCH_SIZE, maxConcurrency: 2, functionName: 'connect-payouts-local-stripe-events' },
+    );
+    const reconciliationWorkers = consume(
+      'reconciliation-queue',
+      { url: queues.reconciliationQueueUrl, arn: queues.reconciliationQueueArn },
+      { batchSize: 1, maxConcurrency: 2, functionName: 'connect-payouts-local-reconcile' },
+    );
     return {
       mail,
       emailWorkers,
