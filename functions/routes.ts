@@ -542,7 +542,7 @@ export const JOBS: readonly JobDefinition[] = [
     access: { table: 'readwrite', payoutQueue: 'send' },
   },
   {
-    // Compares the previous day's Stripe transfers and application fees with our records (read-only at Stripe),
+    // Compares the previous day's Stripe transfers, application fees and open bank payouts with our records (read-only at Stripe),
     // one bounded step per message: the daily schedule puts the start on the reconciliation queue.
     name: 'reconcile',
     handler: 'functions/jobs/reconcile.ts',

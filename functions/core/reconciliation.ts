@@ -525,6 +525,17 @@ interface PageWork {
   note: (found: readonly Discrepancy[]) => Promise<void>;
 }
 
+/** Compares items `COMPARE_BATCH` at a time (their reads are independent) and notes what each comparison found. */
+async function compareInBatches<T>(
+  items: readonly T[],
+  compare: (item: T) => Promise<Discrepancy[]>,
+  note: PageWork['note'],
+): Promise<void> {
+  for (let i = 0; i < items.length; i += COMPARE_BATCH) {
+    for (const found of await Promise.all(items.slice(i, i + COMPARE_BATCH).map(compare))) await note(found);
+  }
+}
+
 /** One page of Stripe's transfers, each compared with our record of it; the payout transfers are noted as listed. */
 async function transfersPage({ ports, step, date, start, end, counts, note }: PageWork): Promise<string | null> {
   const page = await ports.transferPage(start / 1000, end / 1000, step.cursor, step.pageSize);
@@ -545,9 +556,7 @@ async function transfersPage({ ports, step, date, start, end, counts, note }: Pa
     return comparePayoutTransfer(date, transfer, undefined);
   };
   // Our side of each transfer, read a batch at a time (the reads are independent).
-  for (let i = 0; i < page.items.length; i += COMPARE_BATCH) {
-    for (const found of await Promise.all(page.items.slice(i, i + COMPARE_BATCH).map(compare))) await note(found);
-  }
+  await compareInBatches(page.items, compare, note);
   const payoutTransfers = page.items.filter((t) => t.payoutId !== null).map((t) => t.id);
   if (payoutTransfers.length > 0) await ports.markListed(step.runId, payoutTransfers);
   return page.next;
@@ -592,9 +601,7 @@ async function connectedPayoutsPage({ ports, step, date, counts, note }: PageWor
   counts.connectedPayoutsChecked = page.items.length;
   const compare = async (ours: ConnectedPayoutFact) =>
     compareConnectedPayout(date, ours, await ports.connectedPayout(ours.accountId, ours.payoutId));
-  for (let i = 0; i < page.items.length; i += COMPARE_BATCH) {
-    for (const found of await Promise.all(page.items.slice(i, i + COMPARE_BATCH).map(compare))) await note(found);
-  }
+  await compareInBatches(page.items, compare, note);
   return page.next;
 }
 
